@@ -1,0 +1,87 @@
+"""Django admin: organisations, cities, sites, tokens; the audit trail read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from rempart.core.audit_models import AuditEntry
+from rempart.core.models import ApiToken, City, Organisation, Profile, Site, SiteEvent
+
+
+@admin.register(City)
+class CityAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "country", "timezone", "is_demo")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "city", "is_demo")
+    list_filter = ("kind", "is_demo")
+    filter_horizontal = ("cities",)
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "organisation", "is_demo")
+
+
+class SiteEventInline(admin.TabularInline):
+    model = SiteEvent
+    extra = 0
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ("name", "city", "kind", "typical_crowd", "peak_crowd", "is_demo")
+    list_filter = ("city", "kind", "is_demo")
+    inlines = [SiteEventInline]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "user",
+        "key_id",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    )
+    readonly_fields = ("key_id", "created_at", "last_used_at")
+    exclude = ("key_digest",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # tokens are issued from the Tokens page, which shows the secret once
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: no add, change or delete, not even for superusers."""
+
+    list_display = (
+        "seq",
+        "at_utc",
+        "at_local",
+        "actor",
+        "action",
+        "object_type",
+        "object_repr",
+        "city",
+    )
+    list_filter = ("action", "object_type", "city")
+    search_fields = ("actor", "object_repr", "object_id")
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

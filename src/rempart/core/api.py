@@ -1,0 +1,186 @@
+"""Core API: the caller, cities and sites (GeoJSON, WGS84)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from rempart.core import audit
+from rempart.core.api_auth import require_scope
+from rempart.core.geo import BoundaryError, parse_boundary
+from rempart.core.models import City, Site
+from rempart.core.roles import ROLES, user_cities, user_roles
+from rempart.core.sites_io import SITE_KINDS, export_sites
+
+router = Router(tags=["core"])
+
+
+class MeOut(Schema):
+    username: str
+    organisation: str | None
+    roles: dict[str, str]
+    cities: list[str]
+
+
+class CityOut(Schema):
+    slug: str
+    name: str
+    country: str
+    timezone: str
+    demo: bool
+
+
+class SiteIn(Schema):
+    city: str
+    name: str
+    kind: str = "other"
+    description: str = ""
+    typical_crowd: int = 0
+    peak_crowd: int = 0
+    boundary: dict[str, Any]
+
+
+class SitePatch(Schema):
+    name: str | None = None
+    kind: str | None = None
+    description: str | None = None
+    typical_crowd: int | None = None
+    peak_crowd: int | None = None
+    boundary: dict[str, Any] | None = None
+
+
+@router.get("/me", response=MeOut, summary="Who is calling, with roles and visible cities")
+def me(request: HttpRequest) -> dict[str, Any]:
+    user: Any = request.user
+    profile = getattr(user, "profile", None)
+    ranks = (
+        {module: "admin" for module in ("core", "assess", "access", "practices")}
+        if user.is_superuser
+        else {module: ROLES[rank] for module, rank in user_roles(user).items()}
+    )
+    return {
+        "username": user.get_username(),
+        "organisation": str(profile.organisation) if profile and profile.organisation else None,
+        "roles": ranks,
+        "cities": list(user_cities(user).values_list("slug", flat=True)),
+    }
+
+
+@router.get("/cities", response=list[CityOut], summary="Cities the caller may see")
+def cities(request: HttpRequest) -> list[dict[str, Any]]:
+    require_scope(request, "core:read")
+    return [
+        {
+            "slug": c.slug,
+            "name": c.name,
+            "country": c.country,
+            "timezone": c.timezone,
+            "demo": c.is_demo,
+        }
+        for c in user_cities(request.user)
+    ]
+
+
+def _visible_city(request: HttpRequest, slug: str) -> City:
+    city = user_cities(request.user).filter(slug=slug).first()
+    if city is None:
+        audit.record(
+            "permission_denied",
+            object_type="core.city",
+            object_repr=slug,
+            detail={"reason": "city not visible to the caller", "path": request.path},
+        )
+        raise HttpError(403, f"city {slug!r} is not one your organisation works for")
+    return city
+
+
+def _visible_site(request: HttpRequest, site_id: int) -> Site:
+    site = get_object_or_404(Site.objects.select_related("city"), pk=site_id)
+    _visible_city(request, site.city.slug)
+    return site
+
+
+@router.get("/sites", summary="Sites of a city as a GeoJSON FeatureCollection")
+def list_sites(request: HttpRequest, city: str) -> dict[str, Any]:
+    require_scope(request, "core:read")
+    visible = _visible_city(request, city)
+    return export_sites(visible.sites.all(), city=visible)
+
+
+@router.get("/sites/{site_id}", summary="One site as a GeoJSON Feature")
+def get_site(request: HttpRequest, site_id: int) -> dict[str, Any]:
+    require_scope(request, "core:read")
+    return _visible_site(request, site_id).as_feature()
+
+
+def _validated(
+    kind: str | None, boundary: dict[str, Any] | None, typical: int | None, peak: int | None
+) -> dict[str, Any] | None:
+    if kind is not None and kind not in SITE_KINDS:
+        raise HttpError(422, f"kind {kind!r} is not one of {', '.join(sorted(SITE_KINDS))}")
+    for label, value in (("typical_crowd", typical), ("peak_crowd", peak)):
+        if value is not None and value < 0:
+            raise HttpError(422, f"{label} {value} is negative: expected a whole number ≥ 0")
+    if boundary is None:
+        return None
+    try:
+        return parse_boundary(boundary)
+    except BoundaryError as exc:
+        raise HttpError(422, str(exc)) from exc
+
+
+@router.post("/sites", response={201: dict}, summary="Create a site")
+def create_site(request: HttpRequest, payload: SiteIn) -> tuple[int, dict[str, Any]]:
+    require_scope(request, "core:write")
+    city = _visible_city(request, payload.city)
+    boundary = _validated(payload.kind, payload.boundary, payload.typical_crowd, payload.peak_crowd)
+    try:
+        with transaction.atomic():
+            site = Site.objects.create(
+                city=city,
+                name=payload.name,
+                kind=payload.kind,
+                description=payload.description,
+                typical_crowd=payload.typical_crowd,
+                peak_crowd=payload.peak_crowd,
+                boundary=boundary,
+            )
+    except IntegrityError as exc:
+        raise HttpError(
+            409, f"a site named {payload.name!r} already exists in {city.slug}"
+        ) from exc
+    return 201, site.as_feature()
+
+
+@router.patch("/sites/{site_id}", summary="Change a site")
+def update_site(request: HttpRequest, site_id: int, payload: SitePatch) -> dict[str, Any]:
+    require_scope(request, "core:write")
+    site = _visible_site(request, site_id)
+    boundary = _validated(payload.kind, payload.boundary, payload.typical_crowd, payload.peak_crowd)
+    for field in ("name", "kind", "description", "typical_crowd", "peak_crowd"):
+        value = getattr(payload, field)
+        if value is not None:
+            setattr(site, field, value)
+    if boundary is not None:
+        site.boundary = boundary
+    try:
+        with transaction.atomic():
+            site.save()
+    except IntegrityError as exc:
+        raise HttpError(
+            409, f"a site named {site.name!r} already exists in {site.city.slug}"
+        ) from exc
+    return site.as_feature()
+
+
+@router.delete("/sites/{site_id}", response={204: None}, summary="Delete a site")
+def delete_site(request: HttpRequest, site_id: int) -> tuple[int, None]:
+    require_scope(request, "core:write")
+    site = _visible_site(request, site_id)
+    site.delete()
+    return 204, None

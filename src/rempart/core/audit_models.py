@@ -1,0 +1,81 @@
+"""The append-only, hash-chained audit trail (tables only; the logic is in rempart.core.audit).
+
+Entries cannot be changed or deleted through Django: ``save`` on an existing entry, ``delete``
+and queryset ``update``/``delete`` raise. On PostgreSQL a trigger (migration 0002) also refuses
+UPDATE and DELETE at the database. ``rempart audit verify`` detects what a database owner could
+still do behind the application's back (alter, insert, delete rows).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditImmutableError(Exception):
+    """Raised when code tries to change or delete an audit entry."""
+
+
+class AuditQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AuditImmutableError("audit entries are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditImmutableError("audit entries are append-only")
+
+
+class AuditEntry(models.Model):
+    """One event: who did what, when (UTC and the city's local time), to which object."""
+
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True, editable=False)
+    at_utc = models.DateTimeField(_("time (UTC)"), db_index=True, editable=False)
+    at_local = models.CharField(_("local time"), max_length=40, editable=False)
+    actor = models.CharField(_("actor"), max_length=150, editable=False)
+    actor_id = models.BigIntegerField(null=True, editable=False)
+    action = models.CharField(_("action"), max_length=40, db_index=True, editable=False)
+    object_type = models.CharField(_("object type"), max_length=80, blank=True, editable=False)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True, editable=False)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True, editable=False)
+    city = models.CharField(_("city"), max_length=50, blank=True, db_index=True, editable=False)
+    changes = models.JSONField(_("changes"), default=dict, editable=False)
+    detail = models.JSONField(_("detail"), default=dict, editable=False)
+    ip = models.CharField(_("address"), max_length=45, blank=True, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    entry_hash = models.CharField(max_length=64, unique=True, editable=False)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type} {self.object_repr}".strip()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AuditImmutableError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditImmutableError("audit entries are append-only")
+
+
+class AuditHead(models.Model):
+    """The chain's head (single row): the last sequence number and hash, locked on every append.
+
+    It serialises appends across processes (SELECT ... FOR UPDATE on PostgreSQL; SQLite
+    transactions are IMMEDIATE) and lets verification notice entries deleted from the end.
+    """
+
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+
+    def __str__(self) -> str:
+        return f"audit head #{self.last_seq}"

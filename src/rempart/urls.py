@@ -1,0 +1,35 @@
+"""URL map: core pages at /, one prefix per module, the JSON API at /api/."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import URLPattern, URLResolver, include, path
+
+from rempart.api import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("", include("rempart.core.urls")),
+]
+
+for _module in ("assess", "access", "practices"):
+    if importlib.util.find_spec(f"rempart.{_module}.urls") is None:
+        continue  # module without pages yet
+    urlpatterns.append(path(f"{_module}/", include(f"rempart.{_module}.urls")))
