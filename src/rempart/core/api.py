@@ -7,7 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from rempart.core import audit
@@ -135,7 +135,7 @@ def _validated(
 
 
 @router.post("/sites", response={201: dict}, summary="Create a site")
-def create_site(request: HttpRequest, payload: SiteIn) -> tuple[int, dict[str, Any]]:
+def create_site(request: HttpRequest, payload: SiteIn) -> Status:
     require_scope(request, "core:write")
     city = _visible_city(request, payload.city)
     boundary = _validated(payload.kind, payload.boundary, payload.typical_crowd, payload.peak_crowd)
@@ -154,7 +154,7 @@ def create_site(request: HttpRequest, payload: SiteIn) -> tuple[int, dict[str, A
         raise HttpError(
             409, f"a site named {payload.name!r} already exists in {city.slug}"
         ) from exc
-    return 201, site.as_feature()
+    return Status(201, site.as_feature())
 
 
 @router.patch("/sites/{site_id}", summary="Change a site")
@@ -179,8 +179,8 @@ def update_site(request: HttpRequest, site_id: int, payload: SitePatch) -> dict[
 
 
 @router.delete("/sites/{site_id}", response={204: None}, summary="Delete a site")
-def delete_site(request: HttpRequest, site_id: int) -> tuple[int, None]:
+def delete_site(request: HttpRequest, site_id: int) -> Status:
     require_scope(request, "core:write")
     site = _visible_site(request, site_id)
     site.delete()
-    return 204, None
+    return Status(204, None)

@@ -31,7 +31,7 @@ class AuditEntry(models.Model):
 
     seq = models.PositiveBigIntegerField(_("sequence"), unique=True, editable=False)
     at_utc = models.DateTimeField(_("time (UTC)"), db_index=True, editable=False)
-    at_local = models.CharField(_("local time"), max_length=40, editable=False)
+    at_local = models.CharField(_("local time"), max_length=64, editable=False)
     actor = models.CharField(_("actor"), max_length=150, editable=False)
     actor_id = models.BigIntegerField(null=True, editable=False)
     action = models.CharField(_("action"), max_length=40, db_index=True, editable=False)
