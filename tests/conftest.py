@@ -17,6 +17,16 @@ SQUARE = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Serve static files unhashed in tests: the hashed manifest exists only after collectstatic."""
+    from django.conf import settings
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 def service_available(host: str, port: int, timeout_s: float = 1.0) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout_s):
