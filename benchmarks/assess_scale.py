@@ -1,0 +1,266 @@
+"""Scale benchmark of the vehicle-approach assessment engine, with the naive baseline.
+
+Synthetic cities (a grid with wide avenues every fifth street, gently curved streets drawn with
+several vertices, varied widths) of about 10k, 100k and 1M directed segments are written as
+.osm.pbf with osmium's writer into a temporary directory, then timed: parsing, graph build,
+speed field of all built-in vehicles, entries of 100 sites, plan of the sites; peak memory from
+``resource.getrusage`` (max RSS of the process). The Helsinki demo (parse to HTML) is timed too.
+
+Baseline (the method of existing open tools such as BarricadiX): from each entry go back
+along the straightest continuation to the last turn sharper than 30 degrees, start from rest
+there, ``v = sqrt(2 a s)`` with the vehicle's starting acceleration, capped at top speed;
+walked on a networkx graph. Reported: speed-up of the engine's entry speeds over it and how
+often and by how much it under-estimates.
+
+Usage: ``python benchmarks/assess_scale.py [--sizes 10k,100k,1m] [--sites 100]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+
+import networkx as nx
+import numpy as np
+import osmium
+from shapely.geometry import box
+
+from rempart.assess.engine.entries import crossing_entries, frontage_entries
+from rempart.assess.engine.field import vehicle_field
+from rempart.assess.engine.graph import build_network
+from rempart.assess.engine.osm import read_osm
+from rempart.assess.engine.plan import default_costs, plan_site
+from rempart.assess.engine.vehicles import builtin_vehicles
+
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+SPACING_M = 100.0
+VERTICES_PER_BLOCK = 4
+LAT0, LON0 = 60.17, 24.94
+
+
+def _lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return LON0 + x / (111_320.0 * math.cos(math.radians(LAT0))), LAT0 + y / 111_320.0
+
+
+def write_city(path: str, directed_segments: int, seed: int = 1) -> int:
+    """Write a synthetic city with about ``directed_segments`` directed segments; returns n."""
+    k = VERTICES_PER_BLOCK
+    n = max(4, int(round(math.sqrt(directed_segments / (4 * k)))))
+    rng = np.random.default_rng(seed)
+    writer = osmium.SimpleWriter(path)
+    node_id = 1
+    grid_ids = np.zeros((n, n), dtype=np.int64)
+    for i in range(n):
+        for j in range(n):
+            lon, lat = _lonlat(np.array([j * SPACING_M]), np.array([i * SPACING_M]))
+            writer.add_node(
+                osmium.osm.mutable.Node(id=node_id, location=(float(lon[0]), float(lat[0])))
+            )
+            grid_ids[i, j] = node_id
+            node_id += 1
+    way_id = 1
+    for horizontal in (True, False):
+        for i in range(n):
+            refs = []
+            curvy = i % 3 == 1  # every third street bends between junctions
+            amp = 12.0 if curvy else 0.0
+            for j in range(n):
+                refs.append(int(grid_ids[i, j] if horizontal else grid_ids[j, i]))
+                if j + 1 == n:
+                    break
+                for q in range(1, k):
+                    t = q / k
+                    along = (j + t) * SPACING_M
+                    off = amp * math.sin(math.pi * t)
+                    x, y = (
+                        (along, i * SPACING_M + off) if horizontal else (i * SPACING_M + off, along)
+                    )
+                    lon, lat = _lonlat(np.array([x]), np.array([y]))
+                    writer.add_node(
+                        osmium.osm.mutable.Node(id=node_id, location=(float(lon[0]), float(lat[0])))
+                    )
+                    refs.append(node_id)
+                    node_id += 1
+            avenue = i % 5 == 0
+            tags = {
+                "highway": "primary"
+                if avenue
+                else rng.choice(["residential", "tertiary", "living_street", "service"]),
+                "name": f"{'Avenue' if avenue else 'Street'} {'H' if horizontal else 'V'}{i}",
+            }
+            if not avenue and rng.random() < 0.3:
+                tags["width"] = f"{rng.uniform(2.2, 9.0):.1f}"
+            writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs, tags=tags))
+            way_id += 1
+    writer.close()
+    return n
+
+
+def baseline_speeds(
+    G: nx.Graph, start_nodes: list[tuple[int, int]], accel: float, top_ms: float
+) -> list[float]:
+    """Naive method: back along the straightest way to the last turn sharper than 30 deg."""
+    out = []
+    for prev, cur in start_nodes:
+        # walk backwards from the entry: cur is behind the entry, prev is ahead (towards site)
+        s = math.dist(G.nodes[prev]["xy"], G.nodes[cur]["xy"])
+        seen = {prev, cur}
+        while True:
+            px, py = G.nodes[prev]["xy"]
+            cx, cy = G.nodes[cur]["xy"]
+            heading = math.atan2(cx - px, cy - py)
+            best, best_dev = None, math.inf
+            for nb in G.neighbors(cur):
+                if nb in seen:
+                    continue
+                nx_, ny_ = G.nodes[nb]["xy"]
+                dev = abs(
+                    (math.atan2(nx_ - cx, ny_ - cy) - heading + math.pi) % (2 * math.pi) - math.pi
+                )
+                if dev < best_dev:
+                    best, best_dev = nb, dev
+            if best is None or best_dev > math.radians(30):
+                break
+            s += math.dist(G.nodes[cur]["xy"], G.nodes[best]["xy"])
+            seen.add(best)
+            prev, cur = cur, best
+        out.append(min(top_ms, math.sqrt(2 * accel * s)))
+    return out
+
+
+def run_size(label: str, target: int, n_sites: int, workdir: str) -> dict[str, float]:
+    path = os.path.join(workdir, f"city_{label}.osm.pbf")
+    t = time.perf_counter()
+    n = write_city(path, target)
+    t_write = time.perf_counter() - t
+    t = time.perf_counter()
+    osm = read_osm(path)
+    t_parse = time.perf_counter() - t
+    t = time.perf_counter()
+    net = build_network(osm)
+    _ = net.link_tree
+    t_graph = time.perf_counter() - t
+    vehicles = builtin_vehicles()
+    t = time.perf_counter()
+    fields = [vehicle_field(net, v) for v in vehicles]
+    t_field = time.perf_counter() - t
+    rng = np.random.default_rng(7)
+    xs = net.node_x.min() + rng.uniform(0.1, 0.9, n_sites) * (net.node_x.max() - net.node_x.min())
+    ys = net.node_y.min() + rng.uniform(0.1, 0.9, n_sites) * (net.node_y.max() - net.node_y.min())
+    sites = [
+        box(x, y, x + rng.uniform(60, 150), y + rng.uniform(60, 150))
+        for x, y in zip(xs, ys, strict=True)
+    ]
+    t = time.perf_counter()
+    all_entries = []
+    for site in sites:
+        cr = crossing_entries(net, site, fields)
+        fr = frontage_entries(net, site, fields, cr)
+        all_entries.append((cr, fr))
+    t_entries = time.perf_counter() - t
+    costs = default_costs()
+    n_plan = min(n_sites, 20)
+    t = time.perf_counter()
+    for site, (_, fr) in zip(sites[:n_plan], all_entries[:n_plan], strict=True):
+        plan_site(net, site, fields, fr, costs)
+    t_plan = (time.perf_counter() - t) * n_sites / n_plan
+    # baseline on the same crossings, all vehicles
+    t = time.perf_counter()
+    G = nx.Graph()
+    for link in range(net.n_links):
+        a, b = net.link_offsets[link], net.link_offsets[link + 1]
+        ids = (
+            [("p", int(net.link_u[link]))]
+            + [("i", int(j)) for j in range(a + 1, b - 1)]
+            + [("p", int(net.link_v[link]))]
+        )
+        for q, node in enumerate(ids):
+            G.add_node(node, xy=(float(net.pt_x[a + q]), float(net.pt_y[a + q])))
+        for q in range(len(ids) - 1):
+            G.add_edge(ids[q], ids[q + 1])
+    starts = []
+    ours = []
+    for cr, _ in all_entries:
+        for e in cr:
+            link, d, s = e.link, e.directed, e.s_m
+            a = net.link_offsets[link]
+            b = net.link_offsets[link + 1]
+            ids = (
+                [("p", int(net.link_u[link]))]
+                + [("i", int(j)) for j in range(a + 1, b - 1)]
+                + [("p", int(net.link_v[link]))]
+            )
+            sl = net.pt_s[a:b]
+            s_u = s if d % 2 == 0 else net.link_length_m[link] - s
+            q = int(np.clip(np.searchsorted(sl, s_u), 1, len(ids) - 1))
+            ahead, behind = (ids[q], ids[q - 1]) if d % 2 == 0 else (ids[q - 1], ids[q])
+            G.add_node(("e", len(starts)), xy=(e.x, e.y))
+            starts.append((("e", len(starts)), behind))
+            ours.append([ve.speed_kmh for ve in e.vehicles])
+    base = []
+    for v in vehicles:
+        base.append(baseline_speeds(G, starts, v.acceleration[0][1], v.top_speed_ms))
+    t_base = time.perf_counter() - t
+    ours_arr = np.array([[np.nan if s is None else s for s in row] for row in ours], dtype=float)
+    base_arr = np.array(base).T * 3.6
+    valid = np.isfinite(ours_arr)
+    under = (base_arr < ours_arr - 0.5) & valid
+    diff = (ours_arr - base_arr)[under]
+    return {
+        "n": n,
+        "segments_directed": 2 * net.n_segments,
+        "links": net.n_links,
+        "write_s": t_write,
+        "parse_s": t_parse,
+        "graph_s": t_graph,
+        "field_s": t_field,
+        "entries_s": t_entries,
+        "plan_s": t_plan,
+        "after_parse_s": t_graph + t_field + t_entries + t_plan,
+        "entries": sum(len(c) + len(f) for c, f in all_entries),
+        "crossings": len(ours),
+        "baseline_s": t_base,
+        "speedup": t_base / max(t_field + t_entries, 1e-9),
+        "under_frac": float(under.sum() / max(valid.sum(), 1)),
+        "under_median_kmh": float(np.median(diff)) if diff.size else 0.0,
+        "under_max_kmh": float(diff.max()) if diff.size else 0.0,
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def helsinki_demo_s() -> float:
+    from rempart.assess.cli import main
+
+    with tempfile.TemporaryDirectory() as d:
+        t = time.perf_counter()
+        main(["--html", os.path.join(d, "h.html"), "--quiet"])
+        return time.perf_counter() - t
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10k,100k,1m", help="comma-separated among 10k,100k,1m")
+    parser.add_argument("--sites", type=int, default=100)
+    args = parser.parse_args()
+    print(
+        f"# machine: {platform.machine()} {os.cpu_count()} cores, Python {sys.version.split()[0]}, {platform.platform()}"
+    )
+    print(f"Helsinki demo, parse to HTML report: {helsinki_demo_s():.2f} s")
+    with tempfile.TemporaryDirectory() as workdir:
+        for label in args.sizes.split(","):
+            r = run_size(label, SIZES[label.strip()], args.sites, workdir)
+            print(
+                f"| {label} | {r['segments_directed']:,} | {r['links']:,} | {r['parse_s']:.2f} | {r['graph_s']:.2f} | {r['field_s']:.2f} | {r['entries_s']:.2f} | {r['plan_s']:.2f} | {r['after_parse_s']:.2f} | {r['maxrss_mb']:.0f} | "
+                f"{r['baseline_s']:.2f} | {r['speedup']:.1f}x | {100 * r['under_frac']:.0f} % | {r['under_median_kmh']:.1f} / {r['under_max_kmh']:.1f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,248 @@
+"""The speed field of one vehicle on a network: caps, propagation, queries.
+
+Hand-written glue between :mod:`graph` (geometry) and :mod:`speed` (kinematics and the
+propagation): per-vehicle traversability (width, rated barriers of the register), bend and turn
+caps as equivalent run-ups, and evaluation of the speed anywhere along a directed link.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .graph import Network
+from .speed import FloatArray, IntArray, Kinematics, SpeedField, propagate
+from .vehicles import Vehicle
+
+_KEY = 1e6  # link index scale in sorted (link, position) keys; links are shorter than 1000 km
+
+
+@dataclass(frozen=True)
+class BarrierOnLink:
+    """An existing rated barrier of the register, snapped to a link.
+
+    ``s_m`` is its distance from the link's start (u end); ``mass_kg``/``speed_kmh`` its rating.
+    """
+
+    link: int
+    s_m: float
+    mass_kg: float
+    speed_kmh: float
+    label: str
+
+
+@dataclass(frozen=True)
+class VehicleField:
+    """Speed field of one vehicle.
+
+    Attributes
+    ----------
+    vehicle, kin : the vehicle and its kinematics.
+    link_ok : (L,) bool, links this vehicle can drive (wide enough, not blocked by a barrier).
+    blocked_by : list of barriers that stop this vehicle.
+    field : the propagation result over directed links.
+    bend_key_f, bend_min_f, bend_key_b, bend_min_b : sorted bend keys and running minima of
+        ``X(cap) - s`` per link, forward and backward, for :meth:`x_at`.
+    """
+
+    vehicle: Vehicle
+    kin: Kinematics
+    link_ok: NDArray[np.bool_]
+    blocked_by: tuple[BarrierOnLink, ...]
+    field: SpeedField
+    trans_cap_x_m: FloatArray
+    bend_key_f: FloatArray
+    bend_min_f: FloatArray
+    bend_key_b: FloatArray
+    bend_min_b: FloatArray
+
+    def x_at(self, directed: IntArray, s_m: FloatArray, allow_blocked: bool = False) -> FloatArray:
+        """Equivalent run-up (m) at ``s_m`` metres from the tail of each directed link;
+        ``-inf`` on links the vehicle cannot drive (unless ``allow_blocked``: the speed at
+        which it would reach a barrier on that link)."""
+        d = np.asarray(directed, dtype=np.int64)
+        s = np.asarray(s_m, dtype=float)
+        link = d // 2
+        fwd = d % 2 == 0
+        x = self.field.x_in_m[d] + s
+        kp = np.full(d.shape, np.inf)
+        for mask, key, mins in (
+            (fwd, self.bend_key_f, self.bend_min_f),
+            (~fwd, self.bend_key_b, self.bend_min_b),
+        ):
+            if not np.any(mask) or key.size == 0:
+                continue
+            q = link[mask] * _KEY + s[mask]
+            pos = np.searchsorted(key, q + 1e-9, side="right") - 1
+            ok = (pos >= 0) & (np.floor(key[np.maximum(pos, 0)] / _KEY) == link[mask])
+            vals = np.where(ok, mins[np.maximum(pos, 0)] + s[mask], np.inf)
+            kp[mask] = vals
+        out = np.minimum(np.minimum(x, kp), self.kin.x_top_m)
+        ok = np.isfinite(self.field.x_in_m[d])
+        if not allow_blocked:
+            ok &= self.link_ok[link]
+        return np.where(ok, out, -np.inf)
+
+    def speed_at_ms(
+        self, directed: IntArray, s_m: FloatArray, allow_blocked: bool = False
+    ) -> FloatArray:
+        """Speed (m/s) at ``s_m`` from the tail of each directed link; NaN where unreachable."""
+        x = self.x_at(directed, s_m, allow_blocked)
+        v = self.kin.v_of_x(np.maximum(x, 0.0))
+        return np.where(np.isfinite(x), v, np.nan)
+
+    def binding_bend_s(self, directed: int, s_m: float) -> tuple[float, float] | None:
+        """If a bend on the link limits the speed at ``s_m``: (bend position from the tail, x
+        at the bend) of the limiting bend; else ``None``."""
+        link = directed // 2
+        fwd = directed % 2 == 0
+        key, mins = (
+            (self.bend_key_f, self.bend_min_f) if fwd else (self.bend_key_b, self.bend_min_b)
+        )
+        if key.size == 0:
+            return None
+        lo = np.searchsorted(key, link * _KEY)
+        hi = np.searchsorted(key, link * _KEY + s_m + 1e-9, side="right")
+        if hi <= lo:
+            return None
+        x_free = self.field.x_in_m[directed] + s_m
+        kp = mins[hi - 1] + s_m
+        if kp >= x_free - 1e-6:
+            return None
+        # the limiting bend is where the running minimum was last set
+        values = key[lo:hi] - link * _KEY
+        run = mins[lo:hi]
+        j = int(np.flatnonzero(run <= run[-1] + 1e-9)[0])
+        s_bend = float(values[j])
+        return s_bend, float(run[-1] + s_bend)
+
+
+def _grouped_cummin(values: FloatArray, groups: IntArray) -> FloatArray:
+    """Running minimum of ``values`` restarting at each new group (groups contiguous)."""
+    out = values.copy()
+    if out.size == 0:
+        return out
+    start = np.ones(out.size, dtype=bool)
+    start[1:] = groups[1:] != groups[:-1]
+    gidx = np.cumsum(start) - 1
+    rank = np.arange(out.size) - np.flatnonzero(start)[gidx]
+    for r in range(1, int(rank.max()) + 1):
+        at = np.flatnonzero(rank == r)
+        out[at] = np.minimum(out[at], out[at - 1])
+    return out
+
+
+def transition_caps_x(net: Network, kin: Kinematics, lateral_accel_ms2: float) -> FloatArray:
+    """Turn caps of every transition as equivalent run-ups (m): ``X(sqrt(a_lat R))``."""
+    with np.errstate(invalid="ignore"):
+        v = np.sqrt(lateral_accel_ms2 * net.trans_radius_m)
+    return np.where(
+        np.isfinite(v) & (v < kin.top_speed_ms), kin.x_of_v(np.minimum(v, kin.top_speed_ms)), np.inf
+    )
+
+
+def vehicle_field(
+    net: Network, vehicle: Vehicle, barriers: tuple[BarrierOnLink, ...] = ()
+) -> VehicleField:
+    """Propagate the worst-case speed of ``vehicle`` over ``net``.
+
+    Barriers of the register stop the vehicle if rated for it (its mass at most the rated
+    mass) *and* the speed it can reach at the barrier is at most the rated speed. Because that
+    speed depends on the propagation, barriers start as blocking and those the vehicle could
+    hit too fast are released, repeating until stable (releasing only raises speeds).
+    """
+    kin = Kinematics.of(vehicle)
+    a_lat = vehicle.lateral_accel_ms2
+    width_ok = net.link_width_m >= vehicle.width_m - 1e-9
+    # bend caps as x, and per-link running minima of X(cap) - s in both directions
+    with np.errstate(invalid="ignore"):
+        v_bend = np.sqrt(a_lat * net.bend_radius_m)
+    xc = np.where(
+        v_bend < kin.top_speed_ms, kin.x_of_v(np.minimum(v_bend, kin.top_speed_ms)), np.inf
+    )
+    bl = net.bend_link
+    s_f = net.bend_s_m
+    key_f = bl * _KEY + s_f
+    min_f = _grouped_cummin(xc - s_f, bl)
+    s_b = net.link_length_m[bl] - s_f
+    order_b = np.lexsort((s_b, bl))
+    key_b = (bl * _KEY + s_b)[order_b]
+    min_b = _grouped_cummin((xc - s_b)[order_b], bl[order_b])
+    exit_f = np.full(net.n_links, np.inf)
+    exit_b = np.full(net.n_links, np.inf)
+    if bl.size:
+        last_f = np.ones(bl.size, dtype=bool)
+        last_f[:-1] = bl[1:] != bl[:-1]
+        exit_f[bl[last_f]] = min_f[last_f] + net.link_length_m[bl[last_f]]
+        blb = bl[order_b]
+        last_b = np.ones(bl.size, dtype=bool)
+        last_b[:-1] = blb[1:] != blb[:-1]
+        exit_b[blb[last_b]] = min_b[last_b] + net.link_length_m[blb[last_b]]
+    exit_cap = np.empty(net.n_directed)
+    exit_cap[0::2] = exit_f
+    exit_cap[1::2] = exit_b
+    trans_cap = transition_caps_x(net, kin, a_lat)
+
+    relevant = [b for b in barriers if vehicle.mass_kg <= b.mass_kg + 1e-9]
+    active = list(relevant)
+    while True:
+        link_ok = width_ok.copy()
+        for b in active:
+            link_ok[b.link] = False
+        sf = propagate(
+            net.dl_length_m,
+            exit_cap,
+            np.repeat(link_ok, 2),
+            net.trans_from,
+            net.trans_to,
+            trans_cap,
+            kin.x_top_m,
+        )
+        vf = VehicleField(
+            vehicle, kin, link_ok, tuple(active), sf, trans_cap, key_f, min_f, key_b, min_b
+        )
+        released = []
+        for b in active:
+            if not width_ok[b.link]:
+                continue
+            d = np.array([2 * b.link, 2 * b.link + 1])
+            s = np.array([b.s_m, net.link_length_m[b.link] - b.s_m])
+            v = vf.speed_at_ms(d, s, allow_blocked=True)
+            v_max = float(np.nanmax(v)) if np.any(np.isfinite(v)) else 0.0
+            if v_max * 3.6 > b.speed_kmh + 1e-9:
+                released.append(b)
+        if not released:
+            return vf
+        active = [b for b in active if b not in released]
+
+
+def segment_speeds_ms(net: Network, vf: VehicleField) -> FloatArray:
+    """Maximum speed (m/s) on every drawn segment, either direction; NaN if unreachable.
+
+    Segments are indexed like ``pt_x[:-1]`` within links: segment ``j`` joins points ``j`` and
+    ``j+1`` of the same link (entries at the last point of a link are meaningless -> NaN).
+    """
+    n = net.pt_x.size
+    link = np.repeat(np.arange(net.n_links), np.diff(net.link_offsets))
+    s = net.pt_s
+    length = net.link_length_m[link]
+    x_f = vf.x_at(2 * link, s)  # arriving at point j going u->v
+    x_b = vf.x_at(2 * link + 1, length - s)  # arriving at point j going v->u
+    out = np.full(n, np.nan)
+    last = np.zeros(n, dtype=bool)
+    last[net.link_offsets[1:] - 1] = True
+    j = np.flatnonzero(~last)
+    best = np.maximum(x_f[j + 1], x_b[j])
+    ok = np.isfinite(best)
+    vals = np.full(j.size, np.nan)
+    vals[ok] = vf.kin.v_of_x(np.maximum(best[ok], 0.0))
+    out[j] = vals
+    return out
+
+
+def dead_heading_deg(bearing_rad: float) -> float:
+    """Bearing in degrees clockwise from north, 0..360."""
+    return math.degrees(bearing_rad) % 360.0

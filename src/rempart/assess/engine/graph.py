@@ -1,0 +1,503 @@
+"""The movement network: traversable ways split into links between junctions, with widths,
+bends and turns, in a local metric projection.
+
+Hand-written because no library models what a hostile vehicle can drive: which OSM ways a
+vehicle fits on (one-way and access tags deliberately ignored), usable widths from tags or
+per-class defaults, the grouping of densely drawn vertices into one bend and the widest-line
+radius through bends and junction turns. pyproj does the projection, shapely the spatial index.
+
+CRS: input WGS84; all metric work in a local azimuthal equidistant projection centred on the
+data (distortion below 0.1 % within 40 km of the centre). Lengths in m, bearings in radians
+(clockwise from grid north) unless named ``_deg``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from pyproj import Transformer
+
+from .osm import OsmData
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+#: Usable carriageway width (m) by highway class when no width/lanes tag exists. Engineering
+#: assumptions (typical European urban cross-sections), documented in docs/method.md.
+DEFAULT_WIDTH_M: dict[str, float] = {
+    "motorway": 11.0,
+    "trunk": 10.0,
+    "primary": 9.0,
+    "secondary": 8.0,
+    "tertiary": 7.0,
+    "unclassified": 6.0,
+    "residential": 6.0,
+    "road": 6.0,
+    "motorway_link": 5.0,
+    "trunk_link": 5.0,
+    "primary_link": 5.0,
+    "secondary_link": 5.0,
+    "tertiary_link": 5.0,
+    "living_street": 5.0,
+    "pedestrian": 6.0,
+    "service": 4.0,
+    "track": 3.0,
+    "busway": 4.0,
+    "raceway": 10.0,
+}
+#: Classes traversable only where a width tag says the vehicle fits.
+TAG_WIDTH_ONLY = frozenset({"footway", "cycleway", "path", "bridleway", "sidewalk", "crossing"})
+#: Never traversable (steps) or not a way on the ground.
+NEVER = frozenset(
+    {
+        "steps",
+        "elevator",
+        "corridor",
+        "proposed",
+        "construction",
+        "abandoned",
+        "platform",
+        "bus_stop",
+        "razed",
+        "disused",
+        "ladder",
+        "via_ferrata",
+    }
+)
+LANE_WIDTH_M = 3.0
+#: Vertices deflecting less than this are straight (noise in the drawing).
+BEND_MIN_DEFLECTION_RAD = math.radians(0.5)
+#: Consecutive deflecting vertices closer than this along the way belong to one bend.
+BEND_WINDOW_M = 50.0
+
+_NUM = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*(m|meters|metres)?\s*$")
+
+
+def parse_width_m(text: str | None) -> float:
+    """Metres from an OSM width value (``"7"``, ``"7.5 m"``, ``"7,5"``); NaN if unparsable."""
+    if not text:
+        return math.nan
+    match = _NUM.match(text)
+    if not match:
+        return math.nan
+    return float(match.group(1).replace(",", "."))
+
+
+def way_width_m(tags: dict[str, str]) -> float:
+    """Usable width (m) of a way for vehicles; 0 if it is not a vehicle way at all."""
+    highway = tags.get("highway", "")
+    if highway in NEVER:
+        return 0.0
+    tagged = parse_width_m(tags.get("width:carriageway"))
+    if math.isnan(tagged):
+        tagged = parse_width_m(tags.get("width"))
+    if math.isnan(tagged):
+        tagged = parse_width_m(tags.get("est_width"))
+    if highway in TAG_WIDTH_ONLY:
+        return 0.0 if math.isnan(tagged) else tagged
+    if not math.isnan(tagged):
+        return tagged
+    lanes = parse_width_m(tags.get("lanes"))
+    if not math.isnan(lanes) and lanes >= 1:
+        return lanes * LANE_WIDTH_M
+    return DEFAULT_WIDTH_M.get(highway, 0.0)
+
+
+@dataclass(frozen=True)
+class Network:
+    """Links between junctions, ready for the speed propagation of any vehicle.
+
+    A link ``l`` runs from junction ``link_u[l]`` to ``link_v[l]`` through points
+    ``link_offsets[l]:link_offsets[l+1]`` of ``pt_x, pt_y`` (m, local CRS) at distances
+    ``pt_s`` (m from the link's start). Directed link ``2l`` goes u->v, ``2l+1`` v->u.
+    Bends are grouped vertices with a widest-line radius (``bend_*``, sorted by link).
+    Transitions (``trans_*``) are every pair (incoming, outgoing) of directed links at a
+    junction, U-turns included, with the widest-line radius of the turn.
+    """
+
+    lon0: float
+    lat0: float
+    node_x: FloatArray
+    node_y: FloatArray
+    link_u: IntArray
+    link_v: IntArray
+    link_offsets: IntArray
+    pt_x: FloatArray
+    pt_y: FloatArray
+    pt_s: FloatArray
+    link_length_m: FloatArray
+    link_width_m: FloatArray
+    link_way_id: IntArray
+    link_highway: NDArray[np.str_]
+    bend_link: IntArray
+    bend_s_m: FloatArray
+    bend_radius_m: FloatArray
+    bend_deflection_rad: FloatArray
+    trans_from: IntArray
+    trans_to: IntArray
+    trans_radius_m: FloatArray
+    trans_deflection_rad: FloatArray
+    link_name: list[str] = field(repr=False)
+
+    @property
+    def n_links(self) -> int:
+        return int(self.link_u.size)
+
+    @property
+    def n_directed(self) -> int:
+        return 2 * self.n_links
+
+    @property
+    def n_segments(self) -> int:
+        """Number of undirected drawn segments (vertex to vertex)."""
+        return int(self.pt_x.size - self.link_u.size)
+
+    @cached_property
+    def to_local(self) -> Transformer:
+        return _transformers(self.lon0, self.lat0)[0]
+
+    @cached_property
+    def to_wgs84(self) -> Transformer:
+        return _transformers(self.lon0, self.lat0)[1]
+
+    def project(self, lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """WGS84 degrees -> local metres."""
+        x, y = self.to_local.transform(lon, lat)
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+    def unproject(self, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Local metres -> WGS84 degrees."""
+        lon, lat = self.to_wgs84.transform(x, y)
+        return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+    @cached_property
+    def link_lines(self) -> NDArray[np.object_]:
+        """Shapely LineStrings of the links (local CRS)."""
+        coords = np.column_stack([self.pt_x, self.pt_y])
+        indices = np.repeat(np.arange(self.n_links), np.diff(self.link_offsets))
+        return np.asarray(shapely.linestrings(coords, indices=indices))
+
+    @cached_property
+    def link_tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.link_lines)
+
+    @cached_property
+    def dl_length_m(self) -> FloatArray:
+        return np.repeat(self.link_length_m, 2)
+
+    @cached_property
+    def dl_head_node(self) -> IntArray:
+        out = np.empty(self.n_directed, dtype=np.int64)
+        out[0::2] = self.link_v
+        out[1::2] = self.link_u
+        return out
+
+    @cached_property
+    def dl_tail_node(self) -> IntArray:
+        out = np.empty(self.n_directed, dtype=np.int64)
+        out[0::2] = self.link_u
+        out[1::2] = self.link_v
+        return out
+
+    def link_points(self, link: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(x, y, s) of one link's points in drawing order."""
+        a, b = self.link_offsets[link], self.link_offsets[link + 1]
+        return self.pt_x[a:b], self.pt_y[a:b], self.pt_s[a:b]
+
+    def point_at(self, link: int, s_m: float) -> tuple[float, float, float]:
+        """(x, y, bearing rad of the u->v direction) at ``s_m`` from the link's start."""
+        x, y, s = self.link_points(link)
+        i = int(np.clip(np.searchsorted(s, s_m, side="right") - 1, 0, len(s) - 2))
+        seg = s[i + 1] - s[i]
+        t = 0.0 if seg <= 0 else (s_m - s[i]) / seg
+        px = x[i] + t * (x[i + 1] - x[i])
+        py = y[i] + t * (y[i + 1] - y[i])
+        return float(px), float(py), math.atan2(x[i + 1] - x[i], y[i + 1] - y[i])
+
+
+def _transformers(lon0: float, lat0: float) -> tuple[Transformer, Transformer]:
+    proj = f"+proj=aeqd +lat_0={lat0:.7f} +lon_0={lon0:.7f} +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
+    return (
+        Transformer.from_crs("EPSG:4326", proj, always_xy=True),
+        Transformer.from_crs(proj, "EPSG:4326", always_xy=True),
+    )
+
+
+def widest_line_radius_m(
+    width_m: FloatArray, deflection_rad: FloatArray, centre_radius_m: FloatArray | float = 0.0
+) -> FloatArray:
+    """Radius (m) of the widest line through a bend.
+
+    For a sharp corner of deflection theta between carriageways of usable width w the arc
+    tangent to both outer edges through the inner corner has ``R = w / (1 - cos(theta/2))``
+    (domain.md s. 2). For a drawn curve of centre-line radius ``Rc`` the inner edge is an arc
+    of radius ``Rc - w/2`` and the same construction gives ``R = (Rc - w/2) + w/(1-cos(theta/2))``
+    (derivation in docs/method.md); beyond 180 degrees the line cannot open further, so theta is
+    capped at pi. Straight (theta ~ 0) gives ``inf``.
+    """
+    w = np.asarray(width_m, dtype=float)
+    theta = np.minimum(np.abs(np.asarray(deflection_rad, dtype=float)), math.pi)
+    inner = np.maximum(np.asarray(centre_radius_m, dtype=float) - w / 2.0, 0.0)
+    with np.errstate(divide="ignore"):
+        radius = inner + w / (1.0 - np.cos(theta / 2.0))
+    return np.where(theta < BEND_MIN_DEFLECTION_RAD, np.inf, radius)
+
+
+def build_network(osm: OsmData) -> Network:
+    """Split the traversable ways of ``osm`` into links and derive bends and turns.
+
+    Ways with zero usable width (steps, footways without a width tag, ...) are dropped here;
+    per-vehicle width checks happen at propagation time.
+    """
+    widths = np.array([way_width_m(t) for t in osm.way_tags], dtype=float)
+    keep_way = widths > 0
+    counts = np.diff(osm.way_offsets)
+    node_keep = np.repeat(keep_way, counts)
+    way_of_ref = np.repeat(np.arange(len(counts)), counts)[node_keep]
+    refs = osm.node_ids[node_keep]
+    lon = osm.lon[node_keep]
+    lat = osm.lat[node_keep]
+    # drop repeated consecutive refs (zero-length segments)
+    dup = np.zeros(refs.size, dtype=bool)
+    dup[1:] = (refs[1:] == refs[:-1]) & (way_of_ref[1:] == way_of_ref[:-1])
+    refs, lon, lat, way_of_ref = refs[~dup], lon[~dup], lat[~dup], way_of_ref[~dup]
+    if refs.size == 0:
+        return _empty_network(osm)
+    first = np.ones(refs.size, dtype=bool)
+    first[1:] = way_of_ref[1:] != way_of_ref[:-1]
+    last = np.ones(refs.size, dtype=bool)
+    last[:-1] = way_of_ref[1:] != way_of_ref[:-1]
+    single = first & last
+    refs, lon, lat, way_of_ref = refs[~single], lon[~single], lat[~single], way_of_ref[~single]
+    first, last = first[~single], last[~single]
+
+    lon0 = 0.5 * (float(lon.min()) + float(lon.max()))
+    lat0 = 0.5 * (float(lat.min()) + float(lat.max()))
+    fwd, _ = _transformers(lon0, lat0)
+    x, y = fwd.transform(lon, lat)
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+
+    uniq, node_of_ref = np.unique(refs, return_inverse=True)
+    usage = np.bincount(node_of_ref, minlength=uniq.size)
+    junction_node = usage >= 2
+    is_junction = junction_node[node_of_ref] | first | last
+    jpos = np.flatnonzero(is_junction)
+    # a link joins consecutive junction positions of the same way
+    same_way = way_of_ref[jpos[1:]] == way_of_ref[jpos[:-1]]
+    a = jpos[:-1][same_way]
+    b = jpos[1:][same_way]
+    lengths = b - a + 1
+    total = int(lengths.sum())
+    starts = np.zeros(lengths.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    idx = np.repeat(a - starts[:-1], lengths) + np.arange(total)
+    pt_x = x[idx]
+    pt_y = y[idx]
+    seg = np.hypot(np.diff(pt_x), np.diff(pt_y))
+    seg[starts[1:-1] - 1] = 0.0  # no segment between the last point of a link and the next
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    pt_s = cum - np.repeat(cum[starts[:-1]], lengths)
+    link_length = pt_s[starts[1:] - 1]
+    # junction numbering: compact over junction OSM nodes
+    jnodes, link_uv = np.unique(
+        np.concatenate([node_of_ref[a], node_of_ref[b]]), return_inverse=True
+    )
+    n_links = a.size
+    link_u = link_uv[:n_links].astype(np.int64)
+    link_v = link_uv[n_links:].astype(np.int64)
+    node_x = np.zeros(jnodes.size)
+    node_y = np.zeros(jnodes.size)
+    node_x[link_u] = x[a]
+    node_y[link_u] = y[a]
+    node_x[link_v] = x[b]
+    node_y[link_v] = y[b]
+    link_way = way_of_ref[a]
+    link_width = widths[link_way]
+    link_highway = np.array([osm.way_tags[w].get("highway", "") for w in link_way], dtype=str)
+    link_name = [osm.way_tags[w].get("name", "") for w in link_way]
+
+    bends = _bends(pt_x, pt_y, pt_s, starts, link_width)
+    trans = _transitions(pt_x, pt_y, starts, link_u, link_v, link_width, jnodes.size)
+    return Network(
+        lon0=lon0,
+        lat0=lat0,
+        node_x=node_x,
+        node_y=node_y,
+        link_u=link_u,
+        link_v=link_v,
+        link_offsets=starts,
+        pt_x=pt_x,
+        pt_y=pt_y,
+        pt_s=pt_s,
+        link_length_m=link_length,
+        link_width_m=link_width,
+        link_way_id=osm.way_ids[link_way],
+        link_highway=link_highway,
+        bend_link=bends[0],
+        bend_s_m=bends[1],
+        bend_radius_m=bends[2],
+        bend_deflection_rad=bends[3],
+        trans_from=trans[0],
+        trans_to=trans[1],
+        trans_radius_m=trans[2],
+        trans_deflection_rad=trans[3],
+        link_name=link_name,
+    )
+
+
+def _empty_network(osm: OsmData) -> Network:
+    z = np.zeros(0)
+    zi = np.zeros(0, dtype=np.int64)
+    lon0 = 0.5 * (osm.bounds[0] + osm.bounds[2])
+    lat0 = 0.5 * (osm.bounds[1] + osm.bounds[3])
+    return Network(
+        lon0,
+        lat0,
+        z,
+        z,
+        zi,
+        zi,
+        np.zeros(1, dtype=np.int64),
+        z,
+        z,
+        z,
+        z,
+        z,
+        zi,
+        np.zeros(0, dtype=str),
+        zi,
+        z,
+        z,
+        z,
+        zi,
+        zi,
+        z,
+        z,
+        [],
+    )
+
+
+def _bends(
+    pt_x: FloatArray, pt_y: FloatArray, pt_s: FloatArray, starts: IntArray, link_width: FloatArray
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
+    """Group deflecting interior vertices into bends; one radius per bend.
+
+    A bend is a run of consecutive vertices of one link deflecting the same way, each within
+    :data:`BEND_WINDOW_M` of the previous. Its total deflection ``theta`` and its arc length
+    ``A`` (span between first and last vertex times n/(n-1): each of the n vertices stands for
+    one chord) give the drawn radius ``Rc = A / theta``, independent of how densely the curve
+    was drawn; the cap uses the widest line through it (:func:`widest_line_radius_m`).
+    """
+    n_pts = pt_x.size
+    interior = np.ones(n_pts, dtype=bool)
+    interior[starts[:-1]] = False
+    interior[starts[1:] - 1] = False
+    i = np.flatnonzero(interior)
+    if i.size == 0:
+        zi = np.zeros(0, dtype=np.int64)
+        z = np.zeros(0)
+        return zi, z, z, z
+    h_in = np.arctan2(pt_x[i] - pt_x[i - 1], pt_y[i] - pt_y[i - 1])
+    h_out = np.arctan2(pt_x[i + 1] - pt_x[i], pt_y[i + 1] - pt_y[i])
+    dev = (h_out - h_in + math.pi) % (2 * math.pi) - math.pi
+    sig = np.abs(dev) > BEND_MIN_DEFLECTION_RAD
+    i, dev = i[sig], dev[sig]
+    if i.size == 0:
+        zi = np.zeros(0, dtype=np.int64)
+        z = np.zeros(0)
+        return zi, z, z, z
+    link = np.searchsorted(starts, i, side="right") - 1
+    s = pt_s[i]
+    new = np.ones(i.size, dtype=bool)
+    new[1:] = (
+        (link[1:] != link[:-1])
+        | (np.sign(dev[1:]) != np.sign(dev[:-1]))
+        | (s[1:] - s[:-1] > BEND_WINDOW_M)
+    )
+    gstart = np.flatnonzero(new)
+    theta = np.abs(np.add.reduceat(dev, gstart))
+    n = np.diff(np.append(gstart, i.size))
+    s_first = s[gstart]
+    s_last = s[np.append(gstart[1:], i.size) - 1]
+    span = s_last - s_first
+    # Each vertex stands for the arc around it. Between the first and last vertex the span
+    # holds all of the interior vertices' arc and, of an end vertex, either half its arc (a
+    # curve drawn with vertices evenly on the arc: end deflection like the interior ones) or
+    # all of it (tangent points drawn as vertices: end deflection about half the interior).
+    absdev = np.abs(dev)
+    gend = np.append(gstart[1:], i.size) - 1
+    d_first = absdev[gstart]
+    d_last = absdev[gend]
+    interior_mean = (np.add.reduceat(absdev, gstart) - d_first - d_last) / np.maximum(n - 2, 1)
+    ref = np.where(n >= 3, interior_mean, np.maximum(d_first, d_last))
+    outside = np.where(d_first > 0.75 * ref, d_first / 2, 0.0) + np.where(
+        d_last > 0.75 * ref, d_last / 2, 0.0
+    )
+    owned = np.maximum(theta - outside, 1e-9)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rc = np.where(n > 1, span / owned, 0.0)
+    glink = link[gstart]
+    radius = widest_line_radius_m(link_width[glink], theta, rc)
+    # the cap applies at the middle vertex of the bend (its apex)
+    mid = s[gstart + (n - 1) // 2]
+    keep = np.isfinite(radius)
+    return glink[keep].astype(np.int64), mid[keep], radius[keep], theta[keep]
+
+
+def _transitions(
+    pt_x: FloatArray,
+    pt_y: FloatArray,
+    starts: IntArray,
+    link_u: IntArray,
+    link_v: IntArray,
+    link_width: FloatArray,
+    n_nodes: int,
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    """All (incoming, outgoing) directed-link pairs at each junction, with turn radii."""
+    first = starts[:-1]
+    last = starts[1:] - 1
+    h_start = np.arctan2(pt_x[first + 1] - pt_x[first], pt_y[first + 1] - pt_y[first])
+    h_end = np.arctan2(pt_x[last] - pt_x[last - 1], pt_y[last] - pt_y[last - 1])
+    n_links = link_u.size
+    d = np.arange(2 * n_links)
+    # heading when leaving the tail / arriving at the head of each directed link
+    tail_heading = np.empty(2 * n_links)
+    head_heading = np.empty(2 * n_links)
+    tail_heading[0::2] = h_start
+    head_heading[0::2] = h_end
+    tail_heading[1::2] = h_end + math.pi
+    head_heading[1::2] = h_start + math.pi
+    tail = np.empty(2 * n_links, dtype=np.int64)
+    head = np.empty(2 * n_links, dtype=np.int64)
+    tail[0::2], tail[1::2] = link_u, link_v
+    head[0::2], head[1::2] = link_v, link_u
+    out_order = np.argsort(tail, kind="stable")
+    out_ptr = np.searchsorted(tail[out_order], np.arange(n_nodes + 1))
+    n_out = np.diff(out_ptr)[head]
+    total = int(n_out.sum())
+    t_from = np.repeat(d, n_out)
+    base = np.repeat(out_ptr[head] - (np.cumsum(n_out) - n_out), n_out)
+    t_to = out_order[base + np.arange(total)]
+    defl = np.abs((tail_heading[t_to] - head_heading[t_from] + math.pi) % (2 * math.pi) - math.pi)
+    u_turn = (t_to // 2 == t_from // 2) & (t_to != t_from)
+    defl = np.where(u_turn, math.pi, defl)
+    width = 0.5 * (link_width[t_from // 2] + link_width[t_to // 2])
+    radius = widest_line_radius_m(width, defl)
+    # Turning back on the same link needs a turning circle no street offers at speed: the
+    # vehicle stops and manoeuvres, so a U-turn restarts from rest.
+    radius = np.where(u_turn, 0.0, radius)
+    order = np.argsort(t_from, kind="stable")
+    return t_from[order].astype(np.int64), t_to[order].astype(np.int64), radius[order], defl[order]
+
+
+def links_of_ways(net: Network, way_ids: Iterable[int]) -> NDArray[np.bool_]:
+    """Boolean mask of links that belong to the given OSM way ids."""
+    return np.isin(net.link_way_id, np.fromiter(way_ids, dtype=np.int64))

@@ -1,0 +1,103 @@
+"""Barrier rating notation: IWA 14-1 / ISO 22343-1 and the PAS 68 equivalent.
+
+Hand-written: the notation is defined by the standards, not by any library. Sources in
+docs/method.md ("Ratings").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .vehicles import Vehicle
+
+#: Standard impact test speeds, km/h (IWA 14-1, ISO 22343-1, PAS 68).
+TEST_SPEEDS_KMH: tuple[int, ...] = (16, 32, 48, 64, 80, 96, 112)
+
+#: PAS 68 class and test mass for each IWA / ISO class (PAS 68 has M1 1500, N1 3500, N2 7500,
+#: N3 7500 kg); ``None`` where PAS 68 has no test vehicle as heavy.
+PAS68_EQUIVALENT: dict[str, tuple[str, int] | None] = {
+    "M1": ("M1", 1500),
+    "N1G": ("N1", 3500),
+    "N1": ("N1", 3500),
+    "N2A": ("N2", 7500),
+    "N2B": ("N2", 7500),
+    "N3C": ("N3", 7500),
+    "N3D": None,
+    "N3E": None,
+    "N3F": None,
+}
+
+EXCEEDS = "exceeds tested speeds"
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A required or existing barrier rating."""
+
+    test_class: str
+    mass_kg: int
+    speed_kmh: int | None  # None: above 112 km/h
+    angle_deg: int = 90
+
+    @property
+    def iwa(self) -> str:
+        if self.speed_kmh is None:
+            return f"V/{self.mass_kg}[{self.test_class}]/{EXCEEDS}"
+        return f"V/{self.mass_kg}[{self.test_class}]/{self.speed_kmh}/{self.angle_deg}"
+
+    @property
+    def pas68(self) -> str:
+        eq = PAS68_EQUIVALENT.get(self.test_class)
+        if eq is None:
+            return f"no PAS 68 test vehicle for {self.test_class} ({self.mass_kg} kg)"
+        if self.speed_kmh is None:
+            return f"V/{eq[1]}({eq[0]})/{EXCEEDS}"
+        return f"V/{eq[1]}({eq[0]})/{self.speed_kmh}/{self.angle_deg}"
+
+    @property
+    def energy_kj(self) -> float:
+        """Kinetic energy of the test (mass, speed) in kJ; infinite above tested speeds."""
+        if self.speed_kmh is None:
+            return float("inf")
+        return 0.5 * self.mass_kg * (self.speed_kmh / 3.6) ** 2 / 1000.0
+
+
+def required_rating(vehicle: Vehicle, speed_kmh: float) -> Rating:
+    """Lowest standard test (class, mass, speed at or above ``speed_kmh``, 90 degrees)."""
+    for test_speed in TEST_SPEEDS_KMH:
+        if speed_kmh <= test_speed + 1e-9:
+            return Rating(vehicle.test_class, int(round(vehicle.mass_kg)), test_speed)
+    return Rating(vehicle.test_class, int(round(vehicle.mass_kg)), None)
+
+
+def parse_rating(text: str) -> Rating | None:
+    """Parse ``V/7200[N2A]/48/90`` (optionally ``:penetration``); ``None`` if malformed."""
+    try:
+        body = text.strip().split(":")[0]
+        parts = body.split("/")
+        if len(parts) < 3 or parts[0].upper() != "V":
+            return None
+        mass_part = parts[1]
+        if "[" in mass_part:
+            mass_s, cls = mass_part.split("[", 1)
+            cls = cls.rstrip("]")
+        elif "(" in mass_part:
+            mass_s, cls = mass_part.split("(", 1)
+            cls = cls.rstrip(")")
+        else:
+            return None
+        angle = int(float(parts[3])) if len(parts) > 3 else 90
+        return Rating(cls.strip(), int(float(mass_s)), int(float(parts[2])), angle)
+    except (ValueError, IndexError):
+        return None
+
+
+def rating_stops(rating: Rating, vehicle: Vehicle, speed_kmh: float) -> bool:
+    """Whether an existing barrier with ``rating`` stops ``vehicle`` arriving at ``speed_kmh``.
+
+    A rating covers its test class at no more than its test mass and speed (domain.md s. 2);
+    a lighter class is covered when its mass is at most the rated mass.
+    """
+    if rating.speed_kmh is None:
+        return False
+    return vehicle.mass_kg <= rating.mass_kg + 1e-9 and speed_kmh <= rating.speed_kmh + 1e-9

@@ -1,0 +1,245 @@
+"""Public entry points: load a network once, assess any number of sites on it.
+
+Public API (stable names, called by the Django app):
+
+- :func:`load_network` (OSM path -> :class:`LoadedNetwork`, reusable across sites and runs)
+- :func:`assess_sites` (LoadedNetwork + sites -> list of :class:`SiteResult`)
+- :func:`assess` (OSM path + sites -> list of :class:`SiteResult`; loads the network itself)
+- :meth:`SiteResult.to_dict` (the JSON shape), :func:`rempart.assess.engine.report.to_geojson`,
+  :func:`rempart.assess.engine.report.to_html`
+
+Every function takes ``progress: Callable[[float, str], None] | None`` (fraction 0..1, message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from .entries import DEFAULT_FRONTAGE_M, Entry, crossing_entries, entries_to_dicts, frontage_entries
+from .field import BarrierOnLink, VehicleField, segment_speeds_ms, vehicle_field
+from .graph import Network, build_network
+from .osm import OsmData, read_osm
+from .plan import (
+    DEFAULT_PLAN_RADIUS_M,
+    DEFAULT_STANDOFF_M,
+    DEFAULT_VERGE_M,
+    CostTable,
+    Plan,
+    default_costs,
+    plan_site,
+    plan_to_dict,
+)
+from .sites import SiteInput, access_mask, site_geometry
+from .vehicles import Vehicle, builtin_vehicles
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class AssessOptions:
+    """Options of an assessment (distances in m)."""
+
+    frontage_m: float = DEFAULT_FRONTAGE_M
+    standoff_m: float = DEFAULT_STANDOFF_M
+    plan_radius_m: float = DEFAULT_PLAN_RADIUS_M
+    verge_m: float = DEFAULT_VERGE_M
+    field_radius_m: float = 600.0
+    access_way_ids: tuple[int, ...] = ()
+    access_lines: tuple[dict[str, Any], ...] = ()
+    plan: bool = True
+
+
+@dataclass
+class LoadedNetwork:
+    """A parsed OSM file and its movement network, reusable across sites."""
+
+    osm: OsmData
+    net: Network
+    _fields: dict[tuple[Any, ...], list[VehicleField]] = field(default_factory=dict, repr=False)
+
+    def fields(
+        self, vehicles: Sequence[Vehicle], barriers: Sequence[BarrierOnLink] = ()
+    ) -> list[VehicleField]:
+        """Speed fields of ``vehicles`` (memoised per vehicles and barrier register)."""
+        key = (tuple(vehicles), tuple(barriers))
+        if key not in self._fields:
+            self._fields[key] = [vehicle_field(self.net, v, tuple(barriers)) for v in vehicles]
+        return self._fields[key]
+
+
+@dataclass
+class SiteResult:
+    """Assessment of one site; ``to_dict()`` gives the JSON shape."""
+
+    site: str
+    geometry_xy: BaseGeometry
+    entries: list[Entry]
+    plan: Plan | None
+    net: Network
+    fields: list[VehicleField]
+    options: AssessOptions
+
+    def to_dict(self) -> dict[str, Any]:
+        geom = shapely.transform(
+            self.geometry_xy, lambda c: np.column_stack(self.net.unproject(c[:, 0], c[:, 1]))
+        )
+        return {
+            "site": self.site,
+            "geometry": shapely.geometry.mapping(geom),
+            "vehicles": [v.vehicle.name for v in self.fields],
+            "entries": entries_to_dicts(self.entries, self.net),
+            "plan": plan_to_dict(self.plan, self.net) if self.plan is not None else None,
+            "options": {
+                "frontage_m": self.options.frontage_m,
+                "standoff_m": self.options.standoff_m,
+                "plan_radius_m": self.options.plan_radius_m,
+                "verge_m": self.options.verge_m,
+            },
+        }
+
+    def speed_field_features(self) -> list[dict[str, Any]]:
+        """GeoJSON LineString features (WGS84) of every segment near the site with the maximum
+        speed per vehicle (``speed_kmh`` = the highest over vehicles, ``speeds_kmh`` per name)."""
+        net = self.net
+        region = self.geometry_xy.buffer(self.options.field_radius_m)
+        links = np.unique(net.link_tree.query(region, predicate="intersects"))
+        if links.size == 0:
+            return []
+        speeds = np.vstack([segment_speeds_ms(net, vf) for vf in self.fields]) * 3.6
+        feats = []
+        names = [vf.vehicle.name for vf in self.fields]
+        for link in links:
+            a, b = int(net.link_offsets[link]), int(net.link_offsets[link + 1])
+            lon, lat = net.unproject(net.pt_x[a:b], net.pt_y[a:b])
+            for j in range(a, b - 1):
+                col = speeds[:, j]
+                if not np.any(np.isfinite(col)):
+                    continue
+                k = j - a
+                feats.append(
+                    {
+                        "type": "Feature",
+                        "geometry": {
+                            "type": "LineString",
+                            "coordinates": [
+                                [round(float(lon[k]), 7), round(float(lat[k]), 7)],
+                                [round(float(lon[k + 1]), 7), round(float(lat[k + 1]), 7)],
+                            ],
+                        },
+                        "properties": {
+                            "layer": "speed_field",
+                            "site": self.site,
+                            "way_id": int(net.link_way_id[link]),
+                            "speed_kmh": round(float(np.nanmax(col)), 1),
+                            "speeds_kmh": {
+                                n: (round(float(s), 1) if np.isfinite(s) else None)
+                                for n, s in zip(names, col, strict=True)
+                            },
+                        },
+                    }
+                )
+        return feats
+
+
+def load_network(osm_path: str | Path, progress: Progress | None = None) -> LoadedNetwork:
+    """Parse an OSM file (.osm.pbf or .osm XML) and build its movement network."""
+    osm = read_osm(osm_path, progress=(lambda f, m: progress(0.5 * f, m)) if progress else None)
+    if progress:
+        progress(0.5, "building the movement network")
+    net = build_network(osm)
+    if progress:
+        progress(1.0, f"network: {net.n_links} links, {net.n_segments} segments")
+    return LoadedNetwork(osm, net)
+
+
+def assess_sites(
+    network: LoadedNetwork,
+    sites: Sequence[SiteInput],
+    vehicles: Sequence[Vehicle] | None = None,
+    barriers: Sequence[BarrierOnLink] = (),
+    costs: CostTable | None = None,
+    options: AssessOptions | None = None,
+    progress: Progress | None = None,
+) -> list[SiteResult]:
+    """Assess sites on a loaded network.
+
+    Parameters
+    ----------
+    sites : (name, GeoJSON Polygon/MultiPolygon geometry in WGS84) pairs.
+    vehicles : defaults to the built-in IWA 14-1 / ISO 22343-1 vehicles.
+    barriers : existing rated barriers snapped to links (:func:`sites.load_barriers`).
+    costs : defaults to the built-in indicative cost table.
+
+    Raises
+    ------
+    SiteError
+        Before any computation, if any site is invalid or outside the data.
+    """
+    options = options or AssessOptions()
+    vehicles = list(vehicles) if vehicles is not None else builtin_vehicles()
+    costs = costs or default_costs()
+    net = network.net
+    geoms = [(name, site_geometry(name, geom, net)) for name, geom in sites]
+    if progress:
+        progress(0.0, f"speed fields of {len(vehicles)} vehicles")
+    fields = network.fields(vehicles, barriers)
+    access = access_mask(net, list(options.access_way_ids), list(options.access_lines))
+    results: list[SiteResult] = []
+    for i, (name, geom) in enumerate(geoms):
+        if progress:
+            progress(0.3 + 0.7 * i / max(len(geoms), 1), f"site {name}: entries")
+        crossings = crossing_entries(net, geom, fields)
+        frontage = frontage_entries(net, geom, fields, crossings, options.frontage_m)
+        plan = None
+        if options.plan:
+            if progress:
+                progress(0.3 + 0.7 * (i + 0.5) / max(len(geoms), 1), f"site {name}: barrier plan")
+            plan = plan_site(
+                net,
+                geom,
+                fields,
+                frontage,
+                costs,
+                access,
+                options.standoff_m,
+                options.plan_radius_m,
+                options.verge_m,
+            )
+        results.append(SiteResult(name, geom, crossings + frontage, plan, net, fields, options))
+    if progress:
+        progress(1.0, "done")
+    return results
+
+
+def assess(
+    osm_path: str | Path,
+    sites: Sequence[SiteInput],
+    vehicles: Sequence[Vehicle] | None = None,
+    barriers_path: str | Path | None = None,
+    costs: CostTable | None = None,
+    options: AssessOptions | None = None,
+    progress: Progress | None = None,
+) -> list[SiteResult]:
+    """Load ``osm_path`` and assess ``sites`` on it (see :func:`assess_sites`)."""
+    from .sites import load_barriers
+
+    network = load_network(
+        osm_path, progress=(lambda f, m: progress(0.2 * f, m)) if progress else None
+    )
+    barriers = load_barriers(barriers_path, network.net) if barriers_path else []
+    return assess_sites(
+        network,
+        sites,
+        vehicles,
+        barriers,
+        costs,
+        options,
+        progress=(lambda f, m: progress(0.2 + 0.8 * f, m)) if progress else None,
+    )

@@ -1,0 +1,205 @@
+"""Site, barrier-register and access-route inputs (GeoJSON, WGS84) and their validation.
+
+shapely validates and projects geometry; what is hand-written is the mapping of GeoJSON
+features to sites, register barriers to links and access routes to links.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
+
+from .errors import InputFileError, SiteError
+from .field import BarrierOnLink
+from .graph import Network
+from .ratings import parse_rating
+
+SiteInput = tuple[str, dict[str, Any]]
+BARRIER_SNAP_M = 10.0
+ACCESS_SNAP_M = 4.0
+
+
+def _read_geojson(path: str | Path, what: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError as err:
+        raise InputFileError(what, str(path), f"a readable GeoJSON file ({err.strerror})") from None
+    except json.JSONDecodeError as err:
+        raise InputFileError(
+            what, str(path), f"valid JSON ({err.msg} at line {err.lineno})"
+        ) from None
+
+
+def _features(data: Any, path: str, what: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(geometry, properties) pairs of a Feature, FeatureCollection or bare geometry."""
+    if not isinstance(data, dict) or "type" not in data:
+        raise InputFileError(what, path, "a GeoJSON object with a 'type'")
+    if data["type"] == "FeatureCollection":
+        out = []
+        for f in data.get("features", []):
+            if not isinstance(f, dict) or not isinstance(f.get("geometry"), dict):
+                raise InputFileError(f"{what} {path}: feature", f, "a Feature with a geometry")
+            out.append((f["geometry"], f.get("properties") or {}))
+        return out
+    if data["type"] == "Feature":
+        if not isinstance(data.get("geometry"), dict):
+            raise InputFileError(f"{what} {path}: feature", data.get("geometry"), "a geometry")
+        return [(data["geometry"], data.get("properties") or {})]
+    return [(data, {})]
+
+
+def load_sites(path: str | Path) -> list[SiteInput]:
+    """Sites of a GeoJSON file: one per feature, named by ``properties.name``."""
+    data = _read_geojson(path, "site file")
+    sites: list[SiteInput] = []
+    stem = Path(path).stem
+    feats = _features(data, str(path), "site file")
+    for i, (geom, props) in enumerate(feats):
+        name = str(props.get("name") or (stem if len(feats) == 1 else f"{stem} #{i + 1}"))
+        sites.append((name, geom))
+    if not sites:
+        raise SiteError("site file", str(path), "at least one Polygon or MultiPolygon feature")
+    return sites
+
+
+def site_geometry(name: str, geometry: dict[str, Any], net: Network) -> BaseGeometry:
+    """Validate a WGS84 site polygon and project it to the network's local CRS (m).
+
+    Raises
+    ------
+    SiteError
+        Not a polygon, invalid (e.g. self-intersecting), or outside the OSM data.
+    """
+    try:
+        geom = shape(geometry)
+    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.GEOSException) as err:
+        raise SiteError(
+            f"site {name!r} geometry",
+            str(geometry)[:60],
+            f"GeoJSON Polygon or MultiPolygon ({err})",
+        ) from None
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise SiteError(f"site {name!r} geometry type", geom.geom_type, "Polygon or MultiPolygon")
+    if not geom.is_valid:
+        raise SiteError(
+            f"site {name!r} polygon",
+            explain_validity(geom),
+            "a valid polygon without self-intersection",
+        )
+    if geom.is_empty or geom.area <= 0:
+        raise SiteError(f"site {name!r} geometry", "empty", "a polygon with an area")
+    lon_min, lat_min, lon_max, lat_max = geom.bounds
+    if not (-180 <= lon_min <= lon_max <= 180 and -90 <= lat_min <= lat_max <= 90):
+        raise SiteError(
+            f"site {name!r} coordinates", geom.bounds, "WGS84 longitude/latitude in degrees"
+        )
+    local = shapely.transform(geom, lambda c: np.column_stack(net.project(c[:, 0], c[:, 1])))
+    if net.n_links == 0:
+        raise SiteError(
+            f"site {name!r}", "no traversable ways in the OSM data", "streets around the site"
+        )
+    hull = shapely.box(
+        float(net.node_x.min()),
+        float(net.node_y.min()),
+        float(net.node_x.max()),
+        float(net.node_y.max()),
+    ).buffer(500.0)
+    if not hull.intersects(local):
+        c = geom.centroid
+        raise SiteError(
+            f"site {name!r} at lon {c.x:.5f} lat {c.y:.5f}",
+            "outside the OSM data",
+            "a site within the data's extent",
+        )
+    return local
+
+
+def load_barriers(path: str | Path, net: Network) -> list[BarrierOnLink]:
+    """Register of existing rated barriers (GeoJSON points or lines, ``properties.rating``).
+
+    A point is snapped to the nearest link within 10 m; a line blocks every link it crosses.
+    """
+    data = _read_geojson(path, "barrier register")
+    out: list[BarrierOnLink] = []
+    for i, (geom_d, props) in enumerate(_features(data, str(path), "barrier register")):
+        text = props.get("rating")
+        rating = parse_rating(str(text)) if text is not None else None
+        if rating is None or rating.speed_kmh is None:
+            raise InputFileError(
+                f"barrier register {path}: feature #{i + 1} rating",
+                text,
+                "e.g. 'V/7200[N2A]/48/90'",
+            )
+        out.extend(
+            barriers_on_links(
+                net, geom_d, rating.mass_kg, rating.speed_kmh, str(props.get("name", text))
+            )
+        )
+    return out
+
+
+def barriers_on_links(
+    net: Network, geometry: dict[str, Any], mass_kg: float, speed_kmh: float, label: str
+) -> list[BarrierOnLink]:
+    """Snap one rated barrier (WGS84 GeoJSON point or line) to links."""
+    try:
+        geom = shape(geometry)
+    except (ValueError, TypeError, AttributeError, KeyError):
+        raise InputFileError(
+            "barrier geometry", str(geometry)[:60], "a GeoJSON Point or LineString"
+        ) from None
+    local = shapely.transform(geom, lambda c: np.column_stack(net.project(c[:, 0], c[:, 1])))
+    out: list[BarrierOnLink] = []
+    if net.n_links == 0:
+        return out
+    if local.geom_type in ("Point", "MultiPoint"):
+        pts = list(local.geoms) if local.geom_type == "MultiPoint" else [local]  # type: ignore[attr-defined]
+        for p in pts:
+            link = int(net.link_tree.nearest(p))
+            line = net.link_lines[link]
+            if line.distance(p) <= BARRIER_SNAP_M:
+                out.append(BarrierOnLink(link, float(line.project(p)), mass_kg, speed_kmh, label))
+    else:
+        for link in np.unique(net.link_tree.query(local, predicate="intersects")):
+            line = net.link_lines[link]
+            inter = line.intersection(local)
+            p = (
+                inter.representative_point()
+                if not inter.is_empty
+                else line.interpolate(0.5, normalized=True)
+            )
+            out.append(BarrierOnLink(int(link), float(line.project(p)), mass_kg, speed_kmh, label))
+    return out
+
+
+def access_mask(
+    net: Network, way_ids: list[int] | None = None, lines: list[dict[str, Any]] | None = None
+) -> np.ndarray:
+    """Links on designated access routes: given OSM way ids, or lying along GeoJSON lines
+    (link midpoint within 4 m of a line)."""
+    mask = np.zeros(net.n_links, dtype=bool)
+    if way_ids:
+        mask |= np.isin(net.link_way_id, np.asarray(way_ids, dtype=np.int64))
+    for geometry in lines or []:
+        local = shapely.transform(
+            shape(geometry), lambda c: np.column_stack(net.project(c[:, 0], c[:, 1]))
+        )
+        cand = np.unique(net.link_tree.query(local, predicate="dwithin", distance=ACCESS_SNAP_M))
+        for link in cand:
+            mid = net.link_lines[link].interpolate(0.5, normalized=True)
+            if mid.distance(local) <= ACCESS_SNAP_M:
+                mask[link] = True
+    return mask
+
+
+def load_access_lines(path: str | Path) -> list[dict[str, Any]]:
+    data = _read_geojson(path, "access routes")
+    return [g for g, _ in _features(data, str(path), "access routes")]

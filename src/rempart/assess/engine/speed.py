@@ -1,0 +1,243 @@
+"""Speed model: exact run-up kinematics and the worst-case speed propagation.
+
+Hand-written because no library does this: the closed-form distance/speed relation for a
+piecewise-linear acceleration curve a(v), and a label-correcting max-propagation over directed
+link states that yields, for every street, the highest speed a hostile vehicle can reach over
+*all* routes (loops included), not along one chosen route.
+
+Everything runs in "equivalent run-up" space: ``x = X(v)`` is the distance needed to reach
+speed ``v`` from rest at full throttle, ``X(v) = integral_0^v u / a(u) du``. Accelerating over a
+distance ``d`` maps ``x -> x + d`` exactly (the motion equation is autonomous in distance), and a
+speed cap ``c`` maps ``x -> min(x, X(c))``. A directed link of length ``L`` whose bends cap the
+speed therefore transfers ``x_out = min(x_in + L, K, X_top)`` with ``K`` a per-link constant, and
+the whole propagation is additions and minima over numpy arrays. Units: metres, m/s, m/s2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .vehicles import Vehicle
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+_EPS_M = 1e-6
+
+
+@dataclass(frozen=True)
+class Kinematics:
+    """Full-throttle kinematics of one vehicle: ``X(v)`` and its inverse ``V(x)``.
+
+    Attributes
+    ----------
+    knots_ms : array
+        Speeds (m/s) bounding the linear pieces of a(v), from 0 to the top speed.
+    accel_ms2 : array
+        a(v) at the knots, m/s2.
+    x_knots_m : array
+        X(v) at the knots, m (equivalent run-up from rest).
+    top_speed_ms : float
+    x_top_m : float
+        X(top speed): beyond this distance from rest the vehicle is at top speed.
+    """
+
+    knots_ms: FloatArray
+    accel_ms2: FloatArray
+    x_knots_m: FloatArray
+    top_speed_ms: float
+    x_top_m: float
+
+    @classmethod
+    def of(cls, vehicle: Vehicle) -> Kinematics:
+        top = vehicle.top_speed_ms
+        pts_v = np.array([p[0] / 3.6 for p in vehicle.acceleration])
+        pts_a = np.array([p[1] for p in vehicle.acceleration])
+        inner = pts_v[(pts_v > 0) & (pts_v < top)]
+        knots = np.concatenate([[0.0], inner, [top]])
+        accel = np.interp(knots, pts_v, pts_a)  # held constant beyond the curve's ends
+        x_knots = np.concatenate(
+            [[0.0], np.cumsum(_piece_distance(knots[:-1], knots[1:], accel[:-1], accel[1:]))]
+        )
+        return cls(knots, accel, x_knots, top, float(x_knots[-1]))
+
+    def x_of_v(self, speed_ms: FloatArray | float) -> FloatArray:
+        """Equivalent run-up X(v) in m for speeds in m/s (closed form, capped at top speed)."""
+        v = np.clip(np.asarray(speed_ms, dtype=float), 0.0, self.top_speed_ms)
+        i = np.clip(np.searchsorted(self.knots_ms, v, side="right") - 1, 0, len(self.knots_ms) - 2)
+        v0 = self.knots_ms[i]
+        a0 = self.accel_ms2[i]
+        a1 = np.interp(v, self.knots_ms, self.accel_ms2)
+        return np.asarray(self.x_knots_m[i] + _piece_distance(v0, v, a0, a1), dtype=float)
+
+    def v_of_x(self, x_m: FloatArray | float) -> FloatArray:
+        """Speed V(x) in m/s reached after an equivalent run-up of ``x_m`` metres from rest.
+
+        Inverse of the closed form: per piece, Newton iterations on the exact distance
+        function inside the piece's speed bracket (monotone, so safeguarded Newton converges).
+        """
+        x = np.asarray(x_m, dtype=float)
+        flat = np.atleast_1d(x).ravel()
+        out = np.full(flat.shape, self.top_speed_ms)
+        finite = flat < self.x_top_m
+        out[flat <= 0] = 0.0
+        work = finite & (flat > 0)
+        if np.any(work):
+            xs = flat[work]
+            i = np.clip(
+                np.searchsorted(self.x_knots_m, xs, side="right") - 1, 0, len(self.knots_ms) - 2
+            )
+            lo = self.knots_ms[i]
+            hi = self.knots_ms[i + 1]
+            a_lo = self.accel_ms2[i]
+            slope = (self.accel_ms2[i + 1] - a_lo) / (hi - lo)
+            dx = xs - self.x_knots_m[i]
+            v = np.sqrt(lo * lo + 2.0 * a_lo * dx)  # constant-acceleration guess
+            v = np.clip(v, lo, hi)
+            for _ in range(30):
+                a_v = a_lo + slope * (v - lo)
+                f = _piece_distance(lo, v, a_lo, a_v) - dx
+                fprime = v / a_v
+                step = np.where(fprime > 1e-12, f / np.maximum(fprime, 1e-12), 0.0)
+                v_new = np.clip(v - step, lo, hi)
+                if np.all(np.abs(v_new - v) < 1e-10):
+                    v = v_new
+                    break
+                v = v_new
+            out[work] = v
+        return out.reshape(x.shape) if x.shape else out[:1].reshape(())
+
+    def run_up_speed_ms(self, distance_m: float, from_speed_ms: float = 0.0) -> float:
+        """Speed after accelerating over ``distance_m`` from ``from_speed_ms`` (capped)."""
+        return float(self.v_of_x(self.x_of_v(from_speed_ms) + distance_m))
+
+
+def _piece_distance(
+    v0: FloatArray | float, v1: FloatArray | float, a0: FloatArray | float, a1: FloatArray | float
+) -> FloatArray:
+    """Exact distance to go from ``v0`` to ``v1`` when a(v) is linear from ``a0`` to ``a1``.
+
+    ``integral v / (b + k v) dv = v/k - b/k^2 ln(b + k v)``; for ``k -> 0`` it is
+    ``(v1^2 - v0^2) / (2a)``. A series form is used when ``k`` is tiny to avoid cancellation.
+    """
+    v0 = np.asarray(v0, dtype=float)
+    v1 = np.asarray(v1, dtype=float)
+    a0 = np.asarray(a0, dtype=float)
+    a1 = np.asarray(a1, dtype=float)
+    dv = v1 - v0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.where(np.abs(dv) > 1e-12, (a1 - a0) / np.where(dv == 0, 1.0, dv), 0.0)
+        # With u = a(v): distance = dv/k - (a0 - k v0)/k^2 * ln(a1/a0).
+        ratio = a1 / a0
+        exact = dv / k - (a0 - k * v0) / (k * k) * np.log(ratio)
+        const = (v1 * v1 - v0 * v0) / (2.0 * a0)
+        # Near-constant acceleration: expand ln to third order in (a1-a0)/a0.
+        r = (a1 - a0) / a0
+        # distance = integral v/(a0 (1 + k (v-v0)/a0)) dv, expand 1/(1+e) ~ 1 - e + e^2.
+        m0 = (v1 * v1 - v0 * v0) / 2.0
+        m1 = (2 * v1**3 - 3 * v0 * v1**2 + v0**3) / 6.0
+        m2 = (3 * v1**4 - 8 * v0 * v1**3 + 6 * v0**2 * v1**2 - v0**4) / 12.0
+        series = (m0 - (k / a0) * m1 + (k / a0) ** 2 * m2) / a0
+    small = np.abs(r) < 1e-4
+    result = np.where(np.abs(k) < 1e-12, const, np.where(small, series, exact))
+    return np.asarray(result, dtype=float)
+
+
+@dataclass(frozen=True)
+class SpeedField:
+    """Result of the propagation for one vehicle on one network.
+
+    Attributes
+    ----------
+    x_in_m : array (D,)
+        Equivalent run-up at the tail of each directed link, after the turn into it; ``-inf``
+        where the link cannot be entered.
+    x_out_m : array (D,)
+        Equivalent run-up at the head of each directed link; ``-inf`` if not traversable.
+    pred : array (D,) int
+        Best predecessor directed link, ``-1`` for a start from rest at the tail.
+    pred_turn_x_m : array (D,)
+        Turn cap (equivalent run-up) of the transition from ``pred``; ``inf`` if none.
+    traversable : array (D,) bool
+    rounds : int
+        Relaxation rounds until convergence.
+    """
+
+    x_in_m: FloatArray
+    x_out_m: FloatArray
+    pred: IntArray
+    pred_turn_x_m: FloatArray
+    traversable: NDArray[np.bool_]
+    rounds: int
+
+
+def propagate(
+    length_m: FloatArray,
+    exit_cap_x_m: FloatArray,
+    traversable: NDArray[np.bool_],
+    trans_from: IntArray,
+    trans_to: IntArray,
+    trans_cap_x_m: FloatArray,
+    x_top_m: float,
+) -> SpeedField:
+    """Maximum equivalent run-up on every directed link over all routes.
+
+    Label-correcting max-propagation: every traversable directed link starts at ``x_in = 0``
+    (a start from rest at its tail dominates a start anywhere further along), then rounds of
+    vectorised relaxation over the transitions leaving the links whose ``x_out`` grew. The
+    transfer functions ``min(x + L, K)`` and ``min(x, cap)`` are monotone and bounded by
+    ``x_top_m``, so the labels only grow and converge (loops add length until a cap binds).
+
+    Parameters
+    ----------
+    length_m : (D,) directed link lengths, m.
+    exit_cap_x_m : (D,) per-link exit constant K (bends inside the link), m.
+    traversable : (D,) bool, links this vehicle may use.
+    trans_from, trans_to : (T,) directed link indices of each transition, sorted by ``trans_from``.
+    trans_cap_x_m : (T,) turn cap of each transition as an equivalent run-up, m.
+    x_top_m : float, X(top speed), m.
+    """
+    n = len(length_m)
+    # every link can be started on from rest, even one a barrier blocks (the speed reaching
+    # the barrier matters); only traversable links pass their speed on
+    x_in = np.zeros(n)
+    x_out = np.where(traversable, np.minimum(np.minimum(length_m, exit_cap_x_m), x_top_m), -np.inf)
+    pred = np.full(n, -1, dtype=np.int64)
+    pred_cap = np.full(n, np.inf)
+    # Transitions into non-traversable links are kept so that x_in is known at a blocked link
+    # (the register needs the speed arriving at a barrier); they never propagate further.
+    starts = np.searchsorted(trans_from, np.arange(n + 1))
+    frontier = np.flatnonzero(traversable)
+    best = np.full(n, -np.inf)
+    rounds = 0
+    while frontier.size:
+        rounds += 1
+        counts = starts[frontier + 1] - starts[frontier]
+        total = int(counts.sum())
+        if total == 0:
+            break
+        offs = np.repeat(starts[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
+        t_to = trans_to[offs]
+        cand = np.minimum(x_out[trans_from[offs]], trans_cap_x_m[offs])
+        best[t_to] = -np.inf
+        np.maximum.at(best, t_to, cand)
+        improved_t = cand > x_in[t_to] + _EPS_M
+        if not np.any(improved_t):
+            break
+        winners = improved_t & (cand >= best[t_to])
+        w_to = t_to[winners]
+        x_in[w_to] = cand[winners]
+        pred[w_to] = trans_from[offs[winners]]
+        pred_cap[w_to] = trans_cap_x_m[offs[winners]]
+        targets = np.unique(w_to)
+        targets = targets[traversable[targets]]
+        new_out = np.minimum(
+            np.minimum(x_in[targets] + length_m[targets], exit_cap_x_m[targets]), x_top_m
+        )
+        grew = new_out > x_out[targets] + _EPS_M
+        x_out[targets[grew]] = new_out[grew]
+        frontier = targets[grew]
+    return SpeedField(x_in, x_out, pred, pred_cap, traversable.copy(), rounds)

@@ -1,0 +1,162 @@
+"""Vehicle classes: the built-in IWA 14-1 / ISO 22343-1 test vehicles and the vehicles TOML.
+
+Hand-written because no library describes hostile-vehicle test classes; TOML parsing is
+``tomllib`` (standard library). Every built-in value is documented in docs/method.md.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import VehicleFileError
+
+REQUIRED_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "test_class": str,
+    "mass_kg": (int, float),
+    "top_speed_kmh": (int, float),
+    "lateral_accel_ms2": (int, float),
+    "width_m": (int, float),
+    "acceleration": list,
+}
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    """A hostile vehicle class.
+
+    Attributes
+    ----------
+    name : str
+        Label used in reports, e.g. ``"N2A-7t"``.
+    test_class : str
+        IWA 14-1 / ISO 22343-1 test vehicle class, e.g. ``"N2A"``.
+    mass_kg : float
+        Test mass in kg.
+    top_speed_kmh : float
+        Maximum speed in km/h.
+    lateral_accel_ms2 : float
+        Lateral acceleration limit in m/s2: the lower of tyre grip and rollover threshold.
+    width_m : float
+        Overall width in m; ways narrower than this are not traversable.
+    acceleration : tuple of (speed km/h, acceleration m/s2)
+        Full-throttle acceleration versus speed, linear between points, constant beyond the
+        first and last point.
+    """
+
+    name: str
+    test_class: str
+    mass_kg: float
+    top_speed_kmh: float
+    lateral_accel_ms2: float
+    width_m: float
+    acceleration: tuple[tuple[float, float], ...]
+
+    @property
+    def top_speed_ms(self) -> float:
+        """Top speed in m/s."""
+        return self.top_speed_kmh / 3.6
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def vehicles_from_dicts(entries: list[Any], source: str) -> list[Vehicle]:
+    """Validate ``[[vehicle]]`` tables and build vehicles.
+
+    Raises
+    ------
+    VehicleFileError
+        Naming the vehicle, the field, its value and what was expected.
+    """
+    if not isinstance(entries, list) or not entries:
+        raise VehicleFileError(f"{source}: [[vehicle]] tables", entries, "at least one")
+    vehicles: list[Vehicle] = []
+    for index, entry in enumerate(entries):
+        label = f"{source}: vehicle #{index + 1}"
+        if not isinstance(entry, dict):
+            raise VehicleFileError(label, entry, "a [[vehicle]] table")
+        if isinstance(entry.get("name"), str):
+            label = f"{source}: vehicle {entry['name']!r}"
+        for field, kind in REQUIRED_FIELDS.items():
+            if field not in entry:
+                raise VehicleFileError(f"{label} field {field!r}", None, "present (missing)")
+            value = entry[field]
+            if kind is str:
+                if not isinstance(value, str) or not value.strip():
+                    raise VehicleFileError(f"{label} field {field!r}", value, "a non-empty string")
+            elif kind is list:
+                if not isinstance(value, list):
+                    raise VehicleFileError(
+                        f"{label} field {field!r}", value, "a list of [km/h, m/s2]"
+                    )
+            elif not _number(value) or value <= 0:
+                raise VehicleFileError(f"{label} field {field!r}", value, "a positive number")
+        unknown = set(entry) - set(REQUIRED_FIELDS)
+        if unknown:
+            raise VehicleFileError(
+                f"{label} field", sorted(unknown)[0], f"one of {sorted(REQUIRED_FIELDS)}"
+            )
+        curve: list[tuple[float, float]] = []
+        for point in entry["acceleration"]:
+            if (
+                not isinstance(point, list)
+                or len(point) != 2
+                or not _number(point[0])
+                or not _number(point[1])
+            ):
+                raise VehicleFileError(f"{label} acceleration point", point, "[speed km/h, m/s2]")
+            speed_kmh, accel_ms2 = float(point[0]), float(point[1])
+            if accel_ms2 <= 0:
+                raise VehicleFileError(
+                    f"{label} acceleration at {speed_kmh:g} km/h", point[1], "a positive m/s2"
+                )
+            if speed_kmh < 0 or (curve and speed_kmh <= curve[-1][0]):
+                raise VehicleFileError(
+                    f"{label} acceleration speed", point[0], "non-negative and strictly increasing"
+                )
+            curve.append((speed_kmh, accel_ms2))
+        if not curve:
+            raise VehicleFileError(f"{label} field 'acceleration'", [], "at least one point")
+        vehicles.append(
+            Vehicle(
+                name=entry["name"],
+                test_class=entry["test_class"],
+                mass_kg=float(entry["mass_kg"]),
+                top_speed_kmh=float(entry["top_speed_kmh"]),
+                lateral_accel_ms2=float(entry["lateral_accel_ms2"]),
+                width_m=float(entry["width_m"]),
+                acceleration=tuple(curve),
+            )
+        )
+    names = [v.name for v in vehicles]
+    for name in names:
+        if names.count(name) > 1:
+            raise VehicleFileError(f"{source}: vehicle name", name, "unique names")
+    return vehicles
+
+
+def load_vehicles(path: str | Path) -> list[Vehicle]:
+    """Read a vehicles TOML file (``[[vehicle]]`` tables); it replaces the built-ins."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as err:
+        raise VehicleFileError(
+            "vehicles file", str(path), f"a readable TOML file ({err.strerror})"
+        ) from None
+    except tomllib.TOMLDecodeError as err:
+        raise VehicleFileError("vehicles file", str(path), f"valid TOML ({err})") from None
+    return vehicles_from_dicts(data.get("vehicle", []), str(path))
+
+
+def builtin_vehicles() -> list[Vehicle]:
+    """The nine IWA 14-1 / ISO 22343-1 test vehicles with documented dynamics."""
+    text = resources.files("rempart.assess.engine").joinpath("data/vehicles.toml").read_text()
+    return vehicles_from_dicts(tomllib.loads(text)["vehicle"], "built-in vehicles")

@@ -1,0 +1,199 @@
+"""Run the assessment engine for stored sites and keep the results.
+
+A run is an :class:`~rempart.assess.models.Assessment` row: created ``queued``, then worked in a
+background thread of the web process (or in the foreground by the command line), which writes
+its progress at most a few times a second. A run whose worker disappeared (no heartbeat for
+``STALE_AFTER_S``) is marked failed when next looked at. Parsed networks are cached per OSM
+file (path, size and modification time) so re-running one site costs only its own work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from rempart.assess.engine import (
+    AssessError,
+    AssessOptions,
+    LoadedNetwork,
+    assess_sites,
+    load_network,
+    to_html,
+)
+from rempart.assess.models import Assessment, CityOsmData
+from rempart.core import audit
+from rempart.core.models import Site
+
+LOGGER = logging.getLogger("rempart.assess")
+STALE_AFTER_S = 600
+_PROGRESS_INTERVAL_S = 0.25
+_network_lock = threading.Lock()
+
+
+class NoOsmData(Exception):
+    """The site's city has no OpenStreetMap file registered; the message is one line."""
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_network(path: str, size: int, mtime: float) -> LoadedNetwork:
+    return load_network(path)
+
+
+def network_for(path: str) -> LoadedNetwork:
+    """The parsed network of an OSM file, parsed once per file version."""
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise AssessError(
+            "OSM file", path, f"a readable .osm.pbf or .osm file ({exc.strerror})"
+        ) from exc
+    with _network_lock:
+        return _cached_network(path, stat.st_size, stat.st_mtime)
+
+
+def osm_path_for(site: Site) -> str:
+    data = CityOsmData.objects.filter(city=site.city).first()
+    if data is None:
+        raise NoOsmData(
+            f"city {site.city.slug!r} has no OpenStreetMap file: register one under Assessment → OSM data"
+        )
+    return data.resolved_path()
+
+
+def request_run(site: Site, user: Any = None, options: dict[str, Any] | None = None) -> Assessment:
+    """Create a queued run (audited); raises NoOsmData before creating anything."""
+    path = osm_path_for(site)
+    run = Assessment.objects.create(
+        site=site,
+        osm_path=path,
+        options=options or {},
+        requested_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    audit.record("assessment_requested", obj=run, detail={"site": site.pk, "options": run.options})
+    return run
+
+
+def start_in_background(run: Assessment) -> threading.Thread:
+    """Work the run in a daemon thread of this process (the web worker)."""
+    actor = audit.current_actor()
+
+    def work() -> None:
+        try:
+            with audit.acting_as(actor):
+                execute(run.pk)
+        finally:
+            close_old_connections()
+
+    thread = threading.Thread(target=work, name=f"assessment-{run.pk}", daemon=True)
+    thread.start()
+    return thread
+
+
+def execute(run_pk: int) -> Assessment:
+    """Run the engine for a queued assessment and store the result (or the error)."""
+    run = Assessment.objects.select_related("site", "site__city").get(pk=run_pk)
+    now = timezone.now()
+    Assessment.objects.filter(pk=run.pk).update(
+        status=Assessment.Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        message="reading OpenStreetMap data",
+    )
+    last_write = [0.0]
+
+    def progress(fraction: float, message: str) -> None:
+        moment = time.monotonic()
+        if moment - last_write[0] < _PROGRESS_INTERVAL_S and fraction < 1.0:
+            return
+        last_write[0] = moment
+        Assessment.objects.filter(pk=run.pk).update(
+            progress=round(0.1 + 0.85 * max(0.0, min(1.0, fraction)), 3),
+            message=message[:300],
+            heartbeat_at=timezone.now(),
+        )
+
+    try:
+        network = network_for(run.osm_path)
+        progress(0.0, "network ready")
+        options = AssessOptions(**{k: v for k, v in run.options.items() if k in _OPTION_NAMES})
+        results = assess_sites(
+            network, [(run.site.name, run.site.boundary)], options=options, progress=progress
+        )
+        result = results[0]
+        data = result.to_dict()
+        speed = {"type": "FeatureCollection", "features": result.speed_field_features()}
+        report = to_html(results, title=f"Vehicle-approach assessment: {run.site.name}")
+    except AssessError as exc:
+        return _fail(run, str(exc))
+    except Exception as exc:  # an engine bug must not leave the run "running" forever
+        LOGGER.exception("assessment %s failed", run.pk)
+        return _fail(run, f"internal error: {type(exc).__name__}: {exc}")
+    speeds = [
+        v["speed_kmh"]
+        for e in data["entries"]
+        for v in e["vehicles"]
+        if v.get("speed_kmh") is not None
+    ]
+    plan = data.get("plan") or {}
+    with transaction.atomic():
+        Assessment.objects.filter(pk=run.pk).update(
+            status=Assessment.Status.DONE,
+            progress=1.0,
+            message="done",
+            result=data,
+            speed_field=speed,
+            report_html=report,
+            finished_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+            max_speed_kmh=max(speeds) if speeds else None,
+            entry_count=len(data["entries"]),
+            plan_cost_eur=plan.get("total_cost_eur"),
+        )
+        run.refresh_from_db()
+        audit.record(
+            "assessment_completed",
+            obj=run,
+            detail={
+                "entries": run.entry_count,
+                "max_speed_kmh": run.max_speed_kmh,
+                "plan_cost_eur": run.plan_cost_eur,
+                "duration_s": run.duration_s,
+            },
+        )
+    return run
+
+
+_OPTION_NAMES = {"frontage_m", "standoff_m", "plan_radius_m", "verge_m", "field_radius_m", "plan"}
+
+
+def _fail(run: Assessment, error: str) -> Assessment:
+    Assessment.objects.filter(pk=run.pk).update(
+        status=Assessment.Status.FAILED,
+        error=error[:2000],
+        message="failed",
+        finished_at=timezone.now(),
+    )
+    run.refresh_from_db()
+    audit.record("assessment_failed", obj=run, detail={"error": error[:500]})
+    return run
+
+
+def mark_stale(runs: Any) -> None:
+    """Fail runs whose worker has not written progress for STALE_AFTER_S (e.g. a restarted server)."""
+    limit = timezone.now() - dt.timedelta(seconds=STALE_AFTER_S)
+    for run in runs.filter(status__in=[Assessment.Status.QUEUED, Assessment.Status.RUNNING]):
+        moment = run.heartbeat_at or run.created_at
+        if moment < limit:
+            _fail(run, "the worker stopped (server restarted?): run it again")
+
+
+def latest_done(site: Site) -> Assessment | None:
+    return Assessment.objects.filter(site=site, status=Assessment.Status.DONE).first()

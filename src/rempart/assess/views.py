@@ -1,0 +1,212 @@
+"""Pages of the assessment: sites of the city with their last results, runs with progress, reports."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from rempart.assess import services
+from rempart.assess.models import Assessment, CityOsmData
+from rempart.core import audit
+from rempart.core.permissions import check_city, deny, role_required
+from rempart.core.views import current_city
+
+
+@role_required("assess", "viewer")
+def index(request: HttpRequest) -> HttpResponse:
+    city = current_city(request)
+    if city is None:
+        raise deny(request, "your organisation works for no city yet")
+    sites = list(city.sites.all())
+    services.mark_stale(Assessment.objects.filter(site__city=city))
+    rows = [
+        (site, Assessment.objects.filter(site=site).first(), services.latest_done(site))
+        for site in sites
+    ]
+    return render(
+        request,
+        "assess/index.html",
+        {
+            "city": city,
+            "rows": rows,
+            "osm_data": CityOsmData.objects.filter(city=city).first(),
+        },
+    )
+
+
+def _run_for(request: HttpRequest, pk: int) -> Assessment:
+    run = get_object_or_404(Assessment.objects.select_related("site", "site__city"), pk=pk)
+    check_city(request, run.site.city)
+    return run
+
+
+@role_required("assess", "editor")
+@require_POST
+def run_site(request: HttpRequest, site_pk: int) -> HttpResponse:
+    from rempart.core.models import Site
+
+    site = get_object_or_404(Site.objects.select_related("city"), pk=site_pk)
+    check_city(request, site.city)
+    try:
+        run = services.request_run(site, request.user)
+    except services.NoOsmData as exc:
+        messages.error(request, str(exc))
+        return redirect("assess:index")
+    services.start_in_background(run)
+    return redirect(run)
+
+
+@role_required("assess", "viewer")
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run_for(request, pk)
+    services.mark_stale(Assessment.objects.filter(pk=run.pk))
+    run.refresh_from_db()
+    if request.headers.get("HX-Request") and run.status in (
+        Assessment.Status.QUEUED,
+        Assessment.Status.RUNNING,
+    ):
+        return render(request, "assess/_progress.html", {"run": run})
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"  # finished: reload the whole page once to show the results
+        return response
+    context: dict[str, Any] = {"run": run, "site": run.site, "city": run.site.city}
+    if run.status == Assessment.Status.DONE and run.result:
+        context["entries"] = _entry_rows(run.result)
+        context["plan"] = run.result.get("plan")
+        context["map_features"] = _map_features(run)
+    return render(request, "assess/run_detail.html", context)
+
+
+def _entry_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for number, entry in enumerate(result["entries"], start=1):
+        vehicles = entry["vehicles"]
+        governing = max(
+            (v for v in vehicles if v.get("energy_kj") is not None),
+            key=lambda v: v["energy_kj"],
+            default=None,
+        )
+        rows.append(
+            {"number": number, "entry": entry, "vehicles": vehicles, "governing": governing}
+        )
+    return rows
+
+
+def _map_features(run: Assessment) -> dict[str, Any]:
+    result = run.result or {}
+    features: list[dict[str, Any]] = [
+        {"type": "Feature", "geometry": run.site.boundary, "properties": {"name": run.site.name}}
+    ]
+    for number, entry in enumerate(result.get("entries", []), start=1):
+        vehicles = [v for v in entry["vehicles"] if v.get("speed_kmh") is not None]
+        top = max(vehicles, key=lambda v: v.get("energy_kj") or 0, default=None)
+        label = f"#{number} {entry['kind']} {entry.get('street') or ''}"
+        if top:
+            label += f": {top['name']} {top['speed_kmh']:.0f} km/h, {top['rating']}"
+            if top.get("runup_geometry"):
+                features.append(
+                    {
+                        "type": "Feature",
+                        "geometry": top["runup_geometry"],
+                        "properties": {"kind": "runup", "label": f"run-up of {label}"},
+                    }
+                )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [entry["lon"], entry["lat"]]},
+                "properties": {"kind": "entry", "label": label},
+            }
+        )
+    for position in (result.get("plan") or {}).get("positions", []):
+        geometry = position.get("geometry") or {
+            "type": "Point",
+            "coordinates": [position["lon"], position["lat"]],
+        }
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    "kind": "plan",
+                    "active": position.get("barrier") == "active",
+                    "label": f"{position['kind']} ({position['barrier']}) {position['rating']}, {position['width_m']} m",
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+@role_required("assess", "viewer")
+def run_speed_field(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run_for(request, pk)
+    return JsonResponse(run.speed_field or {"type": "FeatureCollection", "features": []})
+
+
+def _download(
+    request: HttpRequest, run: Assessment, body: str, content_type: str, suffix: str
+) -> HttpResponse:
+    audit.record("export", obj=run, detail={"format": suffix})
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="assessment-{run.pk}-{run.site.city.slug}.{suffix}"'
+    )
+    return response
+
+
+@role_required("assess", "viewer")
+def run_report(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run_for(request, pk)
+    if run.status != Assessment.Status.DONE:
+        raise deny(request, "the assessment has no report yet")
+    return _download(request, run, run.report_html, "text/html; charset=utf-8", "html")
+
+
+@role_required("assess", "viewer")
+def run_json(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run_for(request, pk)
+    return _download(
+        request,
+        run,
+        json.dumps(run.result, ensure_ascii=False, indent=1),
+        "application/json",
+        "json",
+    )
+
+
+@role_required("assess", "viewer")
+def run_geojson(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run_for(request, pk)
+    collection = _map_features(run)
+    collection["features"] += (run.speed_field or {}).get("features", [])
+    return _download(
+        request, run, json.dumps(collection, ensure_ascii=False), "application/geo+json", "geojson"
+    )
+
+
+@role_required("assess", "admin")
+def osm_data(request: HttpRequest) -> HttpResponse:
+    from rempart.assess.forms import CityOsmDataForm
+
+    city = current_city(request)
+    if city is None:
+        raise deny(request, "your organisation works for no city yet")
+    instance = CityOsmData.objects.filter(city=city).first() or CityOsmData(city=city)
+    form = CityOsmDataForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("OpenStreetMap data saved."))
+        return redirect("assess:index")
+    return render(
+        request,
+        "assess/osm_data.html",
+        {"form": form, "city": city},
+        status=400 if request.method == "POST" else 200,
+    )

