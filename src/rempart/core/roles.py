@@ -38,11 +38,42 @@ def group_name(module: str, role: str) -> str:
     return f"{module}:{role}"
 
 
-def ensure_groups() -> None:
-    """Create every module:role group (idempotent; run after migrations)."""
+#: Django model permissions each role gets on its module's models (the admin site uses them).
+ROLE_ACTIONS = {
+    "viewer": ("view",),
+    "editor": ("view", "add", "change", "delete"),
+    "operator": ("view", "add", "change"),
+    "supervisor": ("view", "add", "change", "delete"),
+    "admin": ("view", "add", "change", "delete"),
+}
+
+
+def ensure_groups(app_label: str | None = None) -> None:
+    """Create every module:role group and give it its module's model permissions (idempotent).
+
+    Run after each app's migrations; ``app_label`` limits the permission grant to that app.
+    """
+    from django.contrib.auth.models import Permission
+
     for module in MODULES:
         for role in ROLES:
-            Group.objects.get_or_create(name=group_name(module, role))
+            group, _ = Group.objects.get_or_create(name=group_name(module, role))
+            if app_label not in (None, module):
+                continue
+            wanted = Permission.objects.filter(
+                content_type__app_label=module,
+                codename__regex="^(" + "|".join(ROLE_ACTIONS[role]) + ")_",
+            )
+            # The audit trail is read by module admins only and written by nobody.
+            audit_models = ("auditentry", "audithead")
+            wanted = wanted.exclude(
+                content_type__model__in=audit_models, codename__regex=r"^(add|change|delete)_"
+            )
+            if role != "admin":
+                wanted = wanted.exclude(content_type__model__in=audit_models)
+            missing = wanted.exclude(pk__in=group.permissions.values("pk"))
+            if missing.exists():
+                group.permissions.add(*missing)
 
 
 def grant(user: Any, module: str, role: str) -> None:

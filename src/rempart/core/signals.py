@@ -103,8 +103,9 @@ def record_login_failed(
 
 @receiver(post_migrate)
 def create_role_groups(sender: Any, **kwargs: Any) -> None:
-    if getattr(sender, "label", "") != "core":
+    label = getattr(sender, "label", "")
+    if label not in AUDITED_APP_LABELS - {"auth"}:
         return
     from rempart.core.roles import ensure_groups
 
-    ensure_groups()
+    ensure_groups(label)
