@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rempart.core import views
+from rempart.core import people, views
 
 app_name = "core"
 
@@ -22,6 +22,9 @@ urlpatterns = [
     ),
     path("cities/<slug:slug>/basemap.geojson", views.basemap, name="basemap"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("people/", people.people_list, name="people_list"),
+    path("people/new/", people.person_edit, name="person_create"),
+    path("people/<int:pk>/", people.person_edit, name="person_edit"),
     path("tokens/", views.token_list, name="token_list"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]
