@@ -190,3 +190,20 @@ def test_secrets_are_redacted(make_user: Any) -> None:
         object_type="auth.user", object_id=str(user.pk), action="create"
     ).get()
     assert created.changes["after"]["password"] == "[redacted]"
+
+
+def test_file_fields_are_recorded_by_name() -> None:
+    from django.db.models.fields.files import FieldFile, FileField
+
+    field = FileField(name="attachment", upload_to="x")
+    field.attname = "attachment"
+
+    class Holder:
+        audit_redact = ()
+
+        class _meta:  # noqa: N801  (duck-typed model options)
+            concrete_fields = [field]
+
+    holder = Holder()
+    holder.attachment = FieldFile(holder, field, "practices/report.pdf")  # type: ignore[attr-defined]
+    assert audit.snapshot(holder)["attachment"] == "practices/report.pdf"  # type: ignore[arg-type]

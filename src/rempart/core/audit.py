@@ -24,6 +24,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from rempart.core.audit_models import AuditEntry, AuditHead
@@ -117,6 +118,8 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
         value = field.value_from_object(instance)
         if field.name in redact or field.attname in redact:
             value = REDACTED if value else value
+        elif isinstance(value, FieldFile):
+            value = value.name or ""  # the stored file's name, not its content
         data[field.attname] = json.loads(canonical_json(value))
     return data
 
