@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "rempart.core.middleware.AuditContextMiddleware",
+    "rempart.core.middleware.CityTimezoneMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -168,3 +168,30 @@ def test_french_interface(client: Client, site: Site, make_user: Any) -> None:
     body = client.get(reverse("core:site_list"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert 'lang="fr"' in body
     assert "Exporter en GeoJSON" in body
+
+
+def test_pages_use_the_time_zone_of_the_city_being_viewed(
+    client: Client, make_user: Any, organisation: Any
+) -> None:
+    import datetime as dt
+
+    from rempart.core.models import ApiToken, City
+
+    helsinki = City.objects.create(
+        name="Helsinki", slug="helsinki", country="FI", timezone="Europe/Helsinki"
+    )
+    organisation.cities.add(helsinki)
+    user = make_user("admin")
+    token, _secret = ApiToken.issue(user, "camera", ["core:read"])
+    ApiToken.objects.filter(pk=token.pk).update(
+        created_at=dt.datetime(2027, 1, 15, 12, 0, tzinfo=dt.UTC)
+    )
+    client.force_login(user)
+    client.get("/?city=nice")
+    assert (
+        "2027-01-15 13:00" in client.get(reverse("core:token_list")).content.decode()
+    )  # Paris, UTC+1
+    client.get("/?city=helsinki")
+    assert (
+        "2027-01-15 14:00" in client.get(reverse("core:token_list")).content.decode()
+    )  # Helsinki, UTC+2
