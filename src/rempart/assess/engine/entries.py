@@ -14,17 +14,18 @@ normal speed is the one rated.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
 from .field import VehicleField
-from .graph import Network
+from .graph import FloatArray, IntArray, Network
 from .ratings import required_rating
 
 DEFAULT_FRONTAGE_M = 15.0
@@ -32,7 +33,7 @@ FRONTAGE_STEP_M = 5.0
 MAX_BACKTRACK = 100000
 
 
-@dataclass
+@dataclass(slots=True)
 class VehicleEntry:
     """Assessment of one entry for one vehicle (speeds km/h, energy kJ, lengths m)."""
 
@@ -135,49 +136,160 @@ def runup_xy(net: Network, ve: VehicleEntry) -> list[tuple[float, float]]:
     return pts + ve.runup_tail_xy
 
 
-def _runup(
-    net: Network, vf: VehicleField, directed: int, s_m: float
-) -> tuple[list[tuple[int, float, float]], float, str, float]:
-    """The run-up that achieves the speed at ``s_m`` along ``directed``.
+@dataclass
+class Runups:
+    """Run-ups of many points of one vehicle's field (see :func:`runups`).
 
-    Walks the best-predecessor pointers backwards from the entry until the run-up starts: from
-    rest (no better predecessor), at a junction turn whose cap binds, or at a bend of a link
-    whose cap binds. Returns (pieces ``(directed link, s0, s1)`` from start to entry, length m,
-    start kind ``"rest" | "turn" | "bend"``, equivalent run-up at the start m).
+    ``pieces[i]`` lists ``(directed link, s0 m, s1 m)`` from start to point ``i``;
+    ``length_m``, ``start_kind`` (``"rest" | "turn" | "bend"``) and ``start_x_m`` (equivalent
+    run-up at the start, m) are per point.
     """
-    pieces: list[tuple[int, float, float]] = []
-    length = 0.0
-    d, s = directed, s_m
-    start_kind, start_x = "rest", 0.0
-    seen: set[int] = set()
-    for _ in range(MAX_BACKTRACK):
-        bend = vf.binding_bend_s(d, s)
-        s0 = bend[0] if bend else 0.0
-        pieces.append((d, s0, s))
-        length += s - s0
-        if bend:
-            start_kind, start_x = "bend", bend[1]
-            break
-        x_in = float(vf.field.x_in_m[d])
-        p = int(vf.field.pred[d])
-        if p < 0 or x_in <= 1e-6:
-            start_kind, start_x = "rest", 0.0
-            break
-        if x_in < float(vf.field.x_out_m[p]) - 1e-6 or p in seen:
-            start_kind, start_x = "turn", x_in
-            break
-        seen.add(d)
-        d, s = p, float(net.dl_length_m[p])
-    pieces.reverse()
-    return pieces, length, start_kind, start_x
+
+    pieces: list[list[tuple[int, float, float]]]
+    length_m: FloatArray
+    start_kind: list[str]
+    start_x_m: FloatArray
+
+
+_REST, _TURN, _BEND = 0, 1, 2
+_KIND_NAMES = ("rest", "turn", "bend")
+
+
+def runups(net: Network, vf: VehicleField, directed: IntArray, s_m: FloatArray) -> Runups:
+    """The run-ups achieving the speed at ``s_m`` m along each of the ``directed`` links.
+
+    Walks the best-predecessor pointers backwards from every point at once (one vectorised
+    step per link of the longest run-up, instead of a Python loop per point and link) until
+    each run-up starts: from rest (no better predecessor), at a junction turn whose cap binds,
+    at a bend whose cap binds, or where the walk would revisit a link (a loop driven at top
+    speed: the walk stops before the first repeated link, reported as a turn). Loops are found
+    with Brent's cycle detection per point and trimmed back to that first repeat afterwards.
+    The semantics and the floating-point order of the length sums are those of a
+    point-by-point walk, so results are identical to it.
+    """
+    d = np.asarray(directed, dtype=np.int64).copy()
+    s = np.asarray(s_m, dtype=float).copy()
+    n = d.size
+    item = np.arange(n)
+    length = np.zeros(n)
+    kind = np.full(n, _REST, dtype=np.int8)
+    start_x = np.zeros(n)
+    x_in, x_out, pred = vf.field.x_in_m, vf.field.x_out_m, vf.field.pred
+    # Brent's cycle detection state per point (tortoise link, power, steps since last move)
+    tort = np.full(n, -1, dtype=np.int64)
+    power = np.ones(n, dtype=np.int64)
+    lam = np.ones(n, dtype=np.int64)
+    looped: list[tuple[int, int]] = []  # (point, cycle length)
+    rec_item, rec_step, rec_d, rec_s0, rec_s1 = [], [], [], [], []
+    step = 0
+    while item.size and step < MAX_BACKTRACK:
+        has_bend, s_bend, x_bend = vf.binding_bends(d, s)
+        s0 = np.where(has_bend, s_bend, 0.0)
+        rec_item.append(item)
+        rec_step.append(np.full(item.size, step))
+        rec_d.append(d)
+        rec_s0.append(s0)
+        rec_s1.append(s)
+        length[item] += s - s0
+        kind[item[has_bend]] = _BEND
+        start_x[item[has_bend]] = x_bend[has_bend]
+        xi = x_in[d]
+        p = pred[d]
+        at_rest = ~has_bend & ((p < 0) | (xi <= 1e-6))
+        cont = ~has_bend & ~at_rest
+        pc = np.where(cont, p, 0)
+        turn = cont & (xi < x_out[pc] - 1e-6)
+        kind[item[turn]] = _TURN
+        start_x[item[turn]] = xi[turn]
+        go = np.flatnonzero(cont & ~turn)
+        it_go = item[go]
+        move = power[it_go] == lam[it_go]
+        tort[it_go[move]] = d[go[move]]
+        power[it_go[move]] *= 2
+        lam[it_go[move]] = 0
+        lam[it_go] += 1
+        nxt = p[go]
+        cyc = nxt == tort[it_go]
+        looped.extend(zip(it_go[cyc].tolist(), lam[it_go[cyc]].tolist(), strict=True))
+        item, d = it_go[~cyc], nxt[~cyc]
+        s = net.dl_length_m[d]
+        step += 1
+    pieces: list[list[tuple[int, float, float]]] = [[] for _ in range(n)]
+    if rec_item:
+        it = np.concatenate(rec_item)
+        order = np.lexsort((-np.concatenate(rec_step), it))
+        it = it[order]
+        dd = np.concatenate(rec_d)[order].tolist()
+        a = np.concatenate(rec_s0)[order].tolist()
+        b = np.concatenate(rec_s1)[order].tolist()
+        bounds = np.searchsorted(it, np.arange(n + 1)).tolist()
+        for i in range(n):
+            lo, hi = bounds[i], bounds[i + 1]
+            pieces[i] = list(zip(dd[lo:hi], a[lo:hi], b[lo:hi], strict=True))
+    for i, cycle in looped:
+        # pieces run start -> point: walk order is reversed; mu = first link of the cycle
+        walk = pieces[i][::-1]
+        links = [w[0] for w in walk]
+        # the walk stopped on the link before the tortoise came round again: its last
+        # ``cycle`` links are the loop
+        on_loop = set(links[len(links) - cycle :])
+        mu = next(k for k, lk in enumerate(links) if lk in on_loop)
+        # a point-by-point walk stops before revisiting; a one-link loop is walked twice
+        stop = mu + max(cycle, 2) - 1
+        if stop >= len(walk):
+            walk.append((links[mu], 0.0, float(net.dl_length_m[links[mu]])))
+        walk = walk[: stop + 1]
+        total = 0.0
+        for _, w0, w1 in walk:
+            total += w1 - w0
+        pieces[i] = walk[::-1]
+        length[i] = total
+        kind[i] = _TURN
+        start_x[i] = x_in[walk[-1][0]]
+    return Runups(pieces, length, [_KIND_NAMES[k] for k in kind.tolist()], start_x)
 
 
 def runup_path(
     net: Network, vf: VehicleField, directed: int, s_m: float
 ) -> tuple[list[tuple[int, float, float]], float, str, float]:
-    """Like :func:`_runup` but with the start speed in m/s instead of its equivalent run-up."""
-    pieces, length, kind, start_x = _runup(net, vf, directed, s_m)
-    return pieces, length, kind, float(vf.kin.v_of_x(start_x))
+    """Run-up of one point: (pieces start to point, length m, start kind, start speed m/s)."""
+    r = runups(net, vf, np.array([directed]), np.array([s_m]))
+    return (
+        r.pieces[0],
+        float(r.length_m[0]),
+        r.start_kind[0],
+        float(vf.kin.v_of_x(r.start_x_m)[0]),
+    )
+
+
+class _RunupQueue:
+    """Run-up requests of vehicle entries, resolved together: one walk per vehicle."""
+
+    def __init__(self, n_fields: int) -> None:
+        self.items: list[list[tuple[int, float, VehicleEntry, bool]]] = [
+            [] for _ in range(n_fields)
+        ]
+
+    def add(self, fi: int, directed: int, s_m: float, ve: VehicleEntry, set_x: bool) -> None:
+        self.items[fi].append((directed, s_m, ve, set_x))
+
+    def resolve(self, net: Network, fields: list[VehicleField]) -> None:
+        for vf, reqs in zip(fields, self.items, strict=True):
+            if not reqs:
+                continue
+            d_arr = np.array([q[0] for q in reqs], dtype=np.int64)
+            s_arr = np.array([q[1] for q in reqs], dtype=float)
+            r = runups(net, vf, d_arr, s_arr)
+            v0 = vf.kin.v_of_x(r.start_x_m)
+            x_eq = vf.x_at(d_arr, s_arr)
+            for j, (_, _, ve, set_x) in enumerate(reqs):
+                ve.runup_pieces = r.pieces[j]
+                ve.runup_m = round(float(r.length_m[j]), 1)
+                if set_x:
+                    ve.equivalent_runup_m = round(float(x_eq[j]), 1)
+                ve.runup_start = r.start_kind[j]
+                ve.runup_start_speed_kmh = round(float(v0[j]) * 3.6, 1)
+        self.items = [[] for _ in self.items]
 
 
 def _directed_piece(net: Network, d: int, s0: float, s1: float) -> list[tuple[float, float]]:
@@ -191,96 +303,156 @@ def _directed_piece(net: Network, d: int, s0: float, s1: float) -> list[tuple[fl
     return coords
 
 
+@dataclass
+class CrossingTable:
+    """Inbound crossings of links over site boundaries, one row per crossing (arrays).
+
+    ``site`` index into the sites, ``link``, inbound ``directed`` link, ``s_m`` from its tail,
+    ``x``/``y`` of the crossing point (m, local CRS). Rows are grouped by site, then by link.
+    """
+
+    site: IntArray
+    link: IntArray
+    directed: IntArray
+    s_m: FloatArray
+    x: FloatArray
+    y: FloatArray
+
+
+def _empty_crossings() -> CrossingTable:
+    zi = np.zeros(0, dtype=np.int64)
+    z = np.zeros(0)
+    return CrossingTable(zi, zi, zi, z, z, z)
+
+
+def crossing_table(net: Network, sites: Sequence[BaseGeometry]) -> CrossingTable:
+    """Inbound crossings of every site at once.
+
+    One STRtree bulk query of all site boundaries against the links, vectorised
+    intersections, projections and point-in-polygon tests (shapely 2); only the removal of
+    repeated points (closer than 1 m along a link, where a way touches a corner) is a Python
+    loop over the crossing points.
+    """
+    if net.n_links == 0 or not sites:
+        return _empty_crossings()
+    geoms = np.empty(len(sites), dtype=object)
+    geoms[:] = list(sites)
+    shapely.prepare(geoms)
+    boundaries = shapely.boundary(geoms)
+    q_site, q_link = net.link_tree.query(boundaries, predicate="intersects")
+    if q_site.size == 0:
+        return _empty_crossings()
+    order = np.lexsort((q_link, q_site))
+    q_site, q_link = q_site[order].astype(np.int64), q_link[order].astype(np.int64)
+    lines = net.link_lines[q_link]
+    inter = shapely.intersection(lines, boundaries[q_site])
+    parts, part_pair = shapely.get_parts(inter, return_index=True)
+    tid = shapely.get_type_id(parts)
+    is_pt = tid == 0
+    # a way running along the boundary: its ends are where it meets the boundary
+    is_ln = (tid == 1) | (tid == 2)
+    sel = (is_pt | is_ln) & ~shapely.is_empty(parts)
+    parts, part_pair, is_pt, is_ln = parts[sel], part_pair[sel], is_pt[sel], is_ln[sel]
+    cnt = np.where(is_ln, 2, 1)
+    pos = np.cumsum(cnt) - cnt
+    xy = np.empty((int(cnt.sum()), 2))
+    if np.any(is_pt):
+        xy[pos[is_pt]] = shapely.get_coordinates(parts[is_pt])
+    if np.any(is_ln):
+        xy[pos[is_ln]] = shapely.get_coordinates(shapely.get_point(parts[is_ln], 0))
+        xy[pos[is_ln] + 1] = shapely.get_coordinates(shapely.get_point(parts[is_ln], -1))
+    pt_pair = np.repeat(part_pair, cnt)
+    pt_lines = lines[pt_pair]
+    s_all = shapely.line_locate_point(pt_lines, shapely.points(xy))
+    # drop points within 1 m (along the link) of an earlier point of the same link and site
+    keep = np.zeros(s_all.size, dtype=bool)
+    prev = -1
+    seen: list[float] = []
+    for k, (pair, s) in enumerate(zip(pt_pair.tolist(), s_all.tolist(), strict=True)):
+        if pair != prev:
+            prev, seen = pair, []
+        if any(abs(s - o) < 1.0 for o in seen):
+            continue
+        seen.append(s)
+        keep[k] = True
+    pt_pair, s_all, xy, pt_lines = pt_pair[keep], s_all[keep], xy[keep], pt_lines[keep]
+    link = q_link[pt_pair]
+    site = q_site[pt_pair]
+    length = net.link_length_m[link]
+    before = shapely.line_interpolate_point(pt_lines, np.maximum(s_all - 0.5, 0.0))
+    after = shapely.line_interpolate_point(pt_lines, np.minimum(s_all + 0.5, length))
+    in_b = shapely.contains_xy(geoms[site], shapely.get_x(before), shapely.get_y(before))
+    in_a = shapely.contains_xy(geoms[site], shapely.get_x(after), shapely.get_y(after))
+    fwd = in_a & ~in_b
+    bwd = in_b & ~in_a
+    rows = fwd | bwd
+    directed = np.where(fwd, 2 * link, 2 * link + 1)
+    s_dir = np.where(fwd, s_all, length - s_all)
+    return CrossingTable(
+        site[rows], link[rows], directed[rows], s_dir[rows], xy[rows, 0], xy[rows, 1]
+    )
+
+
 def find_crossings(net: Network, site: BaseGeometry) -> list[tuple[int, int, float, float, float]]:
     """Inbound crossings of links over the site boundary.
 
     Returns (link, inbound directed link, s from its tail m, x, y) for each crossing.
     """
-    boundary = site.boundary
-    out: list[tuple[int, int, float, float, float]] = []
-    if net.n_links == 0:
+    t = crossing_table(net, [site])
+    return [
+        (int(a), int(b), float(c), float(d), float(e))
+        for a, b, c, d, e in zip(t.link, t.directed, t.s_m, t.x, t.y, strict=True)
+    ]
+
+
+def _blocked_reason(net: Network, vf: VehicleField, link: int, directed: int, s: float) -> str:
+    if net.link_width_m[link] < vf.vehicle.width_m - 1e-9:
+        return "too narrow"
+    if vf.barrier_before(directed, s):
+        return "rated barrier"
+    return "unreachable"
+
+
+def crossing_entries_bulk(
+    net: Network,
+    sites: Sequence[BaseGeometry],
+    fields: list[VehicleField],
+    queue: _RunupQueue | None = None,
+) -> list[list[Entry]]:
+    """Assess every inbound crossing of every site for every vehicle (vectorised over all
+    crossings of all sites per vehicle); one list of crossing entries per site. Run-ups are
+    filled in at the end, or by the caller's ``queue`` if given."""
+    own = queue is None
+    queue = queue or _RunupQueue(len(fields))
+    t = crossing_table(net, sites)
+    out: list[list[Entry]] = [[] for _ in sites]
+    n = t.link.size
+    if n == 0:
         return out
-    cand = net.link_tree.query(boundary, predicate="intersects")
-    for link in np.unique(cand):
-        line = net.link_lines[link]
-        inter = line.intersection(boundary)
-        points = _points_of(inter)
-        length = float(net.link_length_m[link])
-        seen: list[float] = []
-        for px, py in points:
-            s = float(line.project(Point(px, py)))
-            if any(abs(s - o) < 1.0 for o in seen):
-                continue
-            seen.append(s)
-            before = line.interpolate(max(s - 0.5, 0.0))
-            after = line.interpolate(min(s + 0.5, length))
-            in_b = site.contains(before)
-            in_a = site.contains(after)
-            if in_a and not in_b:
-                out.append((int(link), 2 * int(link), s, px, py))
-            elif in_b and not in_a:
-                out.append((int(link), 2 * int(link) + 1, length - s, px, py))
-    return out
-
-
-def _points_of(geom: BaseGeometry) -> list[tuple[float, float]]:
-    if geom.is_empty:
-        return []
-    if geom.geom_type == "Point":
-        return [(geom.x, geom.y)]
-    if geom.geom_type in ("MultiPoint", "GeometryCollection", "MultiLineString"):
-        pts: list[tuple[float, float]] = []
-        for g in geom.geoms:  # type: ignore[attr-defined]
-            pts.extend(_points_of(g))
-        return pts
-    if geom.geom_type == "LineString":
-        # a way running along the boundary: its ends are where it meets the boundary
-        c = list(geom.coords)
-        return [c[0], c[-1]]
-    return []
-
-
-def crossing_entries(net: Network, site: BaseGeometry, fields: list[VehicleField]) -> list[Entry]:
-    """Assess every inbound crossing for every vehicle (vectorised per vehicle)."""
-    found = find_crossings(net, site)
-    if not found:
-        return []
-    links = np.array([c[0] for c in found], dtype=np.int64)
-    dirs = np.array([c[1] for c in found], dtype=np.int64)
-    s_arr = np.array([c[2] for c in found], dtype=float)
     per_vehicle: list[list[VehicleEntry]] = []
-    for vf in fields:
-        x = vf.x_at(dirs, s_arr)
+    for fi, vf in enumerate(fields):
+        x = vf.x_at(t.directed, t.s_m)
         v = vf.kin.v_of_x(np.maximum(x, 0.0))
+        reach = np.isfinite(x)
         rows: list[VehicleEntry] = []
-        start_x: list[float] = []
-        for i, (link, d, s, _, _) in enumerate(found):
-            if not vf.link_ok[link]:
-                too_narrow = net.link_width_m[link] < vf.vehicle.width_m
-                rows.append(_blocked_entry(vf, "too narrow" if too_narrow else "rated barrier"))
-                start_x.append(0.0)
-                continue
-            if not math.isfinite(x[i]):
-                rows.append(_blocked_entry(vf, "unreachable"))
-                start_x.append(0.0)
-                continue
-            ve = _vehicle_entry(vf, float(v[i]))
-            pieces, run_m, kind, x0 = _runup(net, vf, d, s)
-            ve.runup_pieces = pieces
-            ve.runup_m = round(run_m, 1)
-            ve.equivalent_runup_m = round(float(x[i]), 1)
-            ve.runup_start = kind
-            ve.impact_speed_kmh = ve.speed_kmh
-            ve.impact_angle_deg = 90.0
+        for i in range(n):
+            if reach[i]:
+                ve = _vehicle_entry(vf, float(v[i]))
+                ve.equivalent_runup_m = round(float(x[i]), 1)
+                ve.impact_speed_kmh = ve.speed_kmh
+                ve.impact_angle_deg = 90.0
+            else:
+                reason = _blocked_reason(
+                    net, vf, int(t.link[i]), int(t.directed[i]), float(t.s_m[i])
+                )
+                ve = _blocked_entry(vf, reason)
             rows.append(ve)
-            start_x.append(x0)
-        v0 = vf.kin.v_of_x(np.asarray(start_x))
-        for ve, v_start in zip(rows, v0, strict=True):
-            if ve.speed_kmh is not None:
-                ve.runup_start_speed_kmh = round(float(v_start) * 3.6, 1)
+            if reach[i]:
+                queue.add(fi, int(t.directed[i]), float(t.s_m[i]), ve, False)
         per_vehicle.append(rows)
-    entries: list[Entry] = []
-    for i, (link, d, s, px, py) in enumerate(found):
+    for i in range(n):
+        link, d, s = int(t.link[i]), int(t.directed[i]), float(t.s_m[i])
+        px, py = float(t.x[i]), float(t.y[i])
         _, _, bearing = net.point_at(link, float(net.link_length_m[link]) - s if d % 2 else s)
         if d % 2:
             bearing += math.pi
@@ -289,7 +461,7 @@ def crossing_entries(net: Network, site: BaseGeometry, fields: list[VehicleField
         for ve in vehicles:
             if ve.speed_kmh is not None:
                 ve.approach_bearing_deg = bearing_deg
-        entries.append(
+        out[int(t.site[i])].append(
             Entry(
                 kind="crossing",
                 x=px,
@@ -307,8 +479,14 @@ def crossing_entries(net: Network, site: BaseGeometry, fields: list[VehicleField
                 width_m=float(net.link_width_m[link]),
             )
         )
-    del links
-    return entries
+    if own:
+        queue.resolve(net, fields)
+    return out
+
+
+def crossing_entries(net: Network, site: BaseGeometry, fields: list[VehicleField]) -> list[Entry]:
+    """Assess every inbound crossing of one site for every vehicle."""
+    return crossing_entries_bulk(net, [site], fields)[0]
 
 
 def swerve(
@@ -327,129 +505,172 @@ def swerve(
     return normal, angle
 
 
-def frontage_entries(
-    net: Network,
-    site: BaseGeometry,
-    fields: list[VehicleField],
-    crossings: list[Entry],
-    frontage_m: float = DEFAULT_FRONTAGE_M,
-    step_m: float = FRONTAGE_STEP_M,
-) -> list[Entry]:
-    """Boundary stretches within ``frontage_m`` of a traversable way outside the site."""
+def _rings(site: BaseGeometry) -> list[LineString]:
     rings: list[LineString] = []
     polys = list(site.geoms) if site.geom_type == "MultiPolygon" else [site]  # type: ignore[attr-defined]
     for poly in polys:
         rings.append(LineString(poly.exterior.coords))
         rings.extend(LineString(r.coords) for r in poly.interiors)
-    entries: list[Entry] = []
-    cross_pts: dict[int | None, list[tuple[float, float]]] = {}
-    for e in crossings:
-        cross_pts.setdefault(e.link, []).append((e.x, e.y))
-    for ring in rings:
-        n = max(int(math.ceil(ring.length / step_m)), 3)
-        dist = np.linspace(0.0, ring.length, n, endpoint=False)
-        samples = shapely.line_interpolate_point(ring, dist)
-        pair_pt, pair_link = net.link_tree.query(samples, predicate="dwithin", distance=frontage_m)
-        if pair_pt.size == 0:
-            continue
-        lines = net.link_lines[pair_link]
-        s_link = shapely.line_locate_point(lines, samples[pair_pt])
-        near = shapely.line_interpolate_point(lines, s_link)
-        nx, ny = shapely.get_x(near), shapely.get_y(near)
-        sx, sy = shapely.get_x(samples[pair_pt]), shapely.get_y(samples[pair_pt])
-        outside = ~shapely.contains_xy(site, nx, ny)
-        dist_m = np.hypot(sx - nx, sy - ny)
-        keep = outside.copy()
-        for kk in np.flatnonzero(keep):
+    return rings
+
+
+def frontage_entries_bulk(
+    net: Network,
+    sites: Sequence[BaseGeometry],
+    fields: list[VehicleField],
+    crossings: Sequence[Sequence[Entry]],
+    frontage_m: float = DEFAULT_FRONTAGE_M,
+    step_m: float = FRONTAGE_STEP_M,
+    queue: _RunupQueue | None = None,
+) -> list[list[Entry]]:
+    """Boundary stretches within ``frontage_m`` (m) of a traversable way outside each site.
+
+    The boundary rings of all sites are sampled every ``step_m`` m and queried against the
+    links in one STRtree bulk query; nearest points, the swerve model and the best sample per
+    vehicle are numpy operations over all samples of all sites; the run-ups of the reported
+    vehicle entries are reconstructed together per vehicle (:func:`runups`). ``crossings``
+    (per site) are excluded: a vehicle on a crossing way is assessed as a crossing.
+    """
+    out: list[list[Entry]] = [[] for _ in sites]
+    own = queue is None
+    queue = queue or _RunupQueue(len(fields))
+    ring_site: list[int] = []
+    ring_geoms: list[LineString] = []
+    for si, site in enumerate(sites):
+        for ring in _rings(site):
+            ring_site.append(si)
+            ring_geoms.append(ring)
+    if not ring_geoms or net.n_links == 0:
+        if own:
+            queue.resolve(net, fields)
+        return out
+    site_arr = np.empty(len(sites), dtype=object)
+    site_arr[:] = list(sites)
+    shapely.prepare(site_arr)
+    ring_len = [float(r.length) for r in ring_geoms]
+    n_r = [max(int(math.ceil(length / step_m)), 3) for length in ring_len]
+    ring_off = np.concatenate([[0], np.cumsum(n_r)]).astype(np.int64)
+    dist = np.concatenate(
+        [
+            np.linspace(0.0, length, n, endpoint=False)
+            for length, n in zip(ring_len, n_r, strict=True)
+        ]
+    )
+    ring_arr = np.empty(len(ring_geoms), dtype=object)
+    ring_arr[:] = ring_geoms
+    sample_ring = np.repeat(np.arange(len(ring_geoms)), n_r)
+    samples = shapely.line_interpolate_point(ring_arr[sample_ring], dist)
+    n_samples = samples.size
+    pair_pt, pair_link = net.link_tree.query(samples, predicate="dwithin", distance=frontage_m)
+    pair_pt = pair_pt.astype(np.int64)
+    pair_link = pair_link.astype(np.int64)
+    ring_site_arr = np.asarray(ring_site, dtype=np.int64)
+    pair_site = ring_site_arr[sample_ring[pair_pt]]
+    lines = net.link_lines[pair_link]
+    s_link = shapely.line_locate_point(lines, samples[pair_pt])
+    near = shapely.line_interpolate_point(lines, s_link)
+    nx, ny = shapely.get_x(near), shapely.get_y(near)
+    sample_x, sample_y = shapely.get_x(samples), shapely.get_y(samples)
+    sx, sy = sample_x[pair_pt], sample_y[pair_pt]
+    keep = ~shapely.contains_xy(site_arr[pair_site], nx, ny)
+    dist_m = np.hypot(sx - nx, sy - ny)
+    # a sample next to a crossing of the same way belongs to the crossing, not to frontage
+    cross_pts: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    for si, site_crossings in enumerate(crossings):
+        for e in site_crossings:
+            if e.link is not None:
+                cross_pts.setdefault((si, e.link), []).append((e.x, e.y))
+    if cross_pts:
+        keys = np.array([si * net.n_links + lk for si, lk in cross_pts], dtype=np.int64)
+        cand = keep & np.isin(pair_site * net.n_links + pair_link, keys)
+        for kk in np.flatnonzero(cand):
             k = int(kk)
             link = int(pair_link[k])
-            for cx, cy in cross_pts.get(link, []):
+            for cx, cy in cross_pts[(int(pair_site[k]), link)]:
                 if math.hypot(sx[k] - cx, sy[k] - cy) < net.link_width_m[link] / 2 + 2.0:
                     keep[k] = False
                     break
-        pair_pt, pair_link, s_link, dist_m = (
-            pair_pt[keep],
-            pair_link[keep],
-            s_link[keep],
-            dist_m[keep],
-        )
-        if pair_pt.size == 0:
-            continue
-        room = dist_m + net.link_width_m[pair_link] / 2.0
-        length = net.link_length_m[pair_link]
-        # per vehicle, per sample: best normal speed and the speed/angle that achieve it
-        per_vehicle = []
-        exposed = np.zeros(n, dtype=bool)
-        for vf in fields:
-            ok = vf.link_ok[pair_link]
-            v_f = vf.speed_at_ms(2 * pair_link, s_link)
-            v_b = vf.speed_at_ms(2 * pair_link + 1, length - s_link)
-            fwd_better = np.nan_to_num(v_f, nan=-1.0) >= np.nan_to_num(v_b, nan=-1.0)
-            v = np.where(fwd_better, v_f, v_b)
-            v = np.where(ok, v, np.nan)
-            normal, angle = swerve(np.nan_to_num(v, nan=0.0), room, vf.vehicle.lateral_accel_ms2)
-            normal = np.where(np.isfinite(v), normal, -1.0)
-            best = np.full(n, -1.0)
-            np.maximum.at(best, pair_pt, normal)
-            win = normal >= best[pair_pt] - 1e-12
-            arg = np.full(n, -1, dtype=np.int64)
-            arg[pair_pt[win]] = np.flatnonzero(win)
-            per_vehicle.append((best, arg, v, angle, fwd_better))
-            exposed |= best > 0
-        attackers: dict[int, set[int]] = {}
-        for p, link in zip(pair_pt, pair_link, strict=True):
-            attackers.setdefault(int(p), set()).add(int(link))
-        for run in _runs(exposed):
-            idx = np.asarray(run)
-            d0 = max(dist[idx[0]] - step_m / 2, 0.0)
-            d1 = min(dist[idx[-1]] + step_m / 2, ring.length)
-            if idx[-1] < idx[0]:  # the run wraps past the ring's start
-                head = substring(ring, d0, ring.length)
-                tail = substring(ring, 0.0, d1)
-                geom = LineString(list(head.coords) + list(tail.coords)[1:])
-                run_length = (ring.length - d0) + d1
+    pair_pt, pair_link, s_link, dist_m = pair_pt[keep], pair_link[keep], s_link[keep], dist_m[keep]
+    if pair_pt.size == 0:
+        if own:
+            queue.resolve(net, fields)
+        return out
+    room = dist_m + net.link_width_m[pair_link] / 2.0
+    length = net.link_length_m[pair_link]
+    # per vehicle, per sample: best normal speed and the pair (speed/angle) achieving it
+    per_vehicle = []
+    exposed = np.zeros(n_samples, dtype=bool)
+    for vf in fields:
+        v_f = vf.speed_at_ms(2 * pair_link, s_link)
+        v_b = vf.speed_at_ms(2 * pair_link + 1, length - s_link)
+        fwd_better = np.nan_to_num(v_f, nan=-1.0) >= np.nan_to_num(v_b, nan=-1.0)
+        v = np.where(fwd_better, v_f, v_b)
+        normal, angle = swerve(np.nan_to_num(v, nan=0.0), room, vf.vehicle.lateral_accel_ms2)
+        normal = np.where(np.isfinite(v), normal, -1.0)
+        best = np.full(n_samples, -1.0)
+        np.maximum.at(best, pair_pt, normal)
+        win = normal >= best[pair_pt] - 1e-12
+        arg = np.full(n_samples, -1, dtype=np.int64)
+        # the last winning pair of a sample is kept (pairs are in query order per sample)
+        arg[pair_pt[win]] = np.flatnonzero(win)
+        per_vehicle.append((best, arg, v, angle, fwd_better))
+        exposed |= best > 0
+    pair_ptr = np.searchsorted(pair_pt, np.arange(n_samples + 1))
+    best_all = np.vstack([pv[0] for pv in per_vehicle]) if per_vehicle else np.zeros((0, 0))
+    # approach bearings need the road direction at each worst pair: computed at the end
+    bearing_rows: list[tuple[VehicleEntry, int, float, bool, float, float, float]] = []
+    for r, ring in enumerate(ring_geoms):
+        off, n = int(ring_off[r]), n_r[r]
+        rdist = dist[off : off + n]
+        ring_xy, ring_cum = _ring_steps(ring)
+        for run in _runs(exposed[off : off + n]):
+            local = np.asarray(run)
+            idx = local + off
+            d0 = max(rdist[local[0]] - step_m / 2, 0.0)
+            d1 = min(rdist[local[-1]] + step_m / 2, ring_len[r])
+            if local[-1] < local[0]:  # the run wraps past the ring's start
+                head = _substring_xy(ring, ring_xy, ring_cum, d0, ring_len[r])
+                tail = _substring_xy(ring, ring_xy, ring_cum, 0.0, d1)
+                geometry_xy = head + tail[1:]
+                run_length = (ring_len[r] - d0) + d1
             else:
-                geom = substring(ring, d0, d1)
+                geometry_xy = _substring_xy(ring, ring_xy, ring_cum, d0, d1)
                 run_length = d1 - d0
             vehicles = []
             best_energy, worst_sample = -1.0, int(idx[0])
-            for vf, (best, arg, v, angle, fwd_better) in zip(fields, per_vehicle, strict=True):
-                sub = best[idx]
-                if np.all(sub <= 0):
+            sub = best_all[:, idx]
+            reached = np.any(sub > 0, axis=1).tolist()
+            worst = idx[np.argmax(sub, axis=1)].tolist()
+            for fi, (vf, (best, arg, v, angle, fwd_better)) in enumerate(
+                zip(fields, per_vehicle, strict=True)
+            ):
+                if not reached[fi]:
                     vehicles.append(_blocked_entry(vf, "no traversable way within reach"))
                     continue
-                jw = int(idx[int(np.argmax(sub))])
+                jw = int(worst[fi])
                 k = int(arg[jw])
                 ve = _vehicle_entry(vf, float(best[jw]))
                 ve.impact_speed_kmh = round(float(v[k]) * 3.6, 1)
                 ve.impact_angle_deg = round(math.degrees(float(angle[k])), 1)
                 link = int(pair_link[k])
-                d = 2 * link if fwd_better[k] else 2 * link + 1
-                s = float(s_link[k]) if fwd_better[k] else float(length[k] - s_link[k])
-                pts, run_m, kind, v0 = runup_path(net, vf, d, s)
-                ve.runup_pieces = pts
-                ve.runup_tail_xy = [
-                    (float(shapely.get_x(samples[jw])), float(shapely.get_y(samples[jw])))
-                ]
-                ve.runup_m = round(run_m, 1)
-                ve.equivalent_runup_m = round(float(vf.x_at(np.array([d]), np.array([s]))[0]), 1)
-                ve.runup_start = kind
-                ve.runup_start_speed_kmh = round(v0 * 3.6, 1)
-                px, py, road_bearing = net.point_at(link, float(s_link[k]))
-                heading = road_bearing if fwd_better[k] else road_bearing + math.pi
-                wx_, wy_ = ve.runup_tail_xy[0]
-                side = math.sin(heading) * (wy_ - py) - math.cos(heading) * (wx_ - px)
-                # turn towards the boundary point by the swerve angle
-                turn = float(angle[k]) if side < 0 else -float(angle[k])
-                ve.approach_bearing_deg = round(math.degrees(heading + turn) % 360.0, 1)
-                ve.worst_xy = (float(shapely.get_x(samples[jw])), float(shapely.get_y(samples[jw])))
+                fwd = bool(fwd_better[k])
+                d = 2 * link if fwd else 2 * link + 1
+                s = float(s_link[k]) if fwd else float(length[k] - s_link[k])
+                queue.add(fi, d, s, ve, True)
+                wx_, wy_ = float(sample_x[jw]), float(sample_y[jw])
+                ve.runup_tail_xy = [(wx_, wy_)]
+                ve.worst_xy = (wx_, wy_)
+                bearing_rows.append((ve, link, float(s_link[k]), fwd, float(angle[k]), wx_, wy_))
                 if ve.energy_kj is not None and ve.energy_kj > best_energy:
                     best_energy, worst_sample = ve.energy_kj, jw
                 vehicles.append(ve)
-            links = sorted({lk for p in idx for lk in attackers.get(int(p), set())})
-            wx = float(shapely.get_x(samples[worst_sample]))
-            wy = float(shapely.get_y(samples[worst_sample]))
-            entries.append(
+            lo, hi = int(pair_ptr[off]), int(pair_ptr[off + n])
+            in_run = np.zeros(n_samples, dtype=bool)
+            in_run[idx] = True
+            links = sorted(set(pair_link[lo:hi][in_run[pair_pt[lo:hi]]].tolist()))
+            wx = float(sample_x[worst_sample])
+            wy = float(sample_y[worst_sample])
+            out[ring_site[r]].append(
                 Entry(
                     kind="frontage",
                     x=wx,
@@ -460,15 +681,87 @@ def frontage_entries(
                     street=", ".join(
                         sorted({net.link_name[lk] for lk in links if net.link_name[lk]})
                     ),
-                    geometry_xy=[(float(a), float(b)) for a, b in geom.coords]
-                    if geom.geom_type == "LineString"
-                    else [(wx, wy)],
+                    geometry_xy=geometry_xy,
                     length_m=round(float(run_length), 1),
                     vehicles=vehicles,
                     attack_links=links,
                 )
             )
-    return entries
+    if bearing_rows:
+        px, py, dx, dy = net.segments_at(
+            np.array([b[1] for b in bearing_rows], dtype=np.int64),
+            np.array([b[2] for b in bearing_rows], dtype=float),
+        )
+        for j, (ve, _, _, fwd, angle_k, wx_, wy_) in enumerate(bearing_rows):
+            road_bearing = math.atan2(float(dx[j]), float(dy[j]))
+            heading = road_bearing if fwd else road_bearing + math.pi
+            side = math.sin(heading) * (wy_ - float(py[j])) - math.cos(heading) * (
+                wx_ - float(px[j])
+            )
+            # turn towards the boundary point by the swerve angle
+            turn = angle_k if side < 0 else -angle_k
+            ve.approach_bearing_deg = round(math.degrees(heading + turn) % 360.0, 1)
+    if own:
+        queue.resolve(net, fields)
+    return out
+
+
+def frontage_entries(
+    net: Network,
+    site: BaseGeometry,
+    fields: list[VehicleField],
+    crossings: list[Entry],
+    frontage_m: float = DEFAULT_FRONTAGE_M,
+    step_m: float = FRONTAGE_STEP_M,
+) -> list[Entry]:
+    """Boundary stretches of one site within ``frontage_m`` of a traversable way outside it."""
+    return frontage_entries_bulk(net, [site], fields, [crossings], frontage_m, step_m)[0]
+
+
+def site_entries(
+    net: Network,
+    sites: Sequence[BaseGeometry],
+    fields: list[VehicleField],
+    frontage_m: float = DEFAULT_FRONTAGE_M,
+) -> list[tuple[list[Entry], list[Entry]]]:
+    """(crossings, frontage) of every site (local CRS polygons), computed in bulk."""
+    queue = _RunupQueue(len(fields))
+    crossings = crossing_entries_bulk(net, sites, fields, queue)
+    frontage = frontage_entries_bulk(net, sites, fields, crossings, frontage_m, queue=queue)
+    queue.resolve(net, fields)
+    return list(zip(crossings, frontage, strict=True))
+
+
+def _ring_steps(ring: LineString) -> tuple[list[tuple[float, float]], list[float]]:
+    """Vertices of a ring and their distances along it (m), accumulated like
+    :func:`shapely.ops.substring` does, so :func:`_substring_xy` selects the same vertices."""
+    coords = [(float(a), float(b)) for a, b in ring.coords]
+    cum = [0.0]
+    for p1, p2 in zip(coords, coords[1:], strict=False):
+        cum.append(cum[-1] + ((p2[0] - p1[0]) ** 2 + (p2[1] - p1[1]) ** 2) ** 0.5)
+    return coords, cum
+
+
+def _substring_xy(
+    ring: LineString,
+    coords: list[tuple[float, float]],
+    cum: list[float],
+    d0: float,
+    d1: float,
+) -> list[tuple[float, float]]:
+    """Coordinates of ``shapely.ops.substring(ring, d0, d1)`` for ``0 <= d0 < d1 <= length``
+    (m), without building intermediate geometries: the interpolated ends and the vertices
+    strictly between them."""
+    ends = shapely.line_interpolate_point(ring, np.array([d0, d1]))
+    ex, ey = shapely.get_x(ends), shapely.get_y(ends)
+    out = [(float(ex[0]), float(ey[0]))]
+    for p, c in zip(coords[:-1], cum[:-1], strict=True):
+        if d0 < c < d1:
+            out.append(p)
+        elif c >= d1:
+            break
+    out.append((float(ex[1]), float(ey[1])))
+    return out
 
 
 def _runs(mask: np.ndarray) -> list[list[int]]:

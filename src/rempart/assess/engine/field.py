@@ -41,8 +41,12 @@ class VehicleField:
     Attributes
     ----------
     vehicle, kin : the vehicle and its kinematics.
-    link_ok : (L,) bool, links this vehicle can drive (wide enough, not blocked by a barrier).
+    link_ok : (L,) bool, links this vehicle can drive end to end (wide enough, no barrier of
+        the register stopping it); only these pass a speed on to other links.
     blocked_by : list of barriers that stop this vehicle.
+    barrier_s_m : (D,) distance (m) from the tail of each directed link to the first barrier
+        stopping this vehicle on it (``inf`` where none): the link can be driven up to it,
+        not beyond.
     field : the propagation result over directed links.
     bend_key_f, bend_min_f, bend_key_b, bend_min_b : sorted bend keys and running minima of
         ``X(cap) - s`` per link, forward and backward, for :meth:`x_at`.
@@ -58,11 +62,12 @@ class VehicleField:
     bend_min_f: FloatArray
     bend_key_b: FloatArray
     bend_min_b: FloatArray
+    barrier_s_m: FloatArray
 
     def x_at(self, directed: IntArray, s_m: FloatArray, allow_blocked: bool = False) -> FloatArray:
         """Equivalent run-up (m) at ``s_m`` metres from the tail of each directed link;
-        ``-inf`` on links the vehicle cannot drive (unless ``allow_blocked``: the speed at
-        which it would reach a barrier on that link)."""
+        ``-inf`` on links the vehicle does not fit and beyond a barrier of the register that
+        stops it (unless ``allow_blocked``: the speed at which it would get there)."""
         d = np.asarray(directed, dtype=np.int64)
         s = np.asarray(s_m, dtype=float)
         link = d // 2
@@ -83,8 +88,15 @@ class VehicleField:
         out = np.minimum(np.minimum(x, kp), self.kin.x_top_m)
         ok = np.isfinite(self.field.x_in_m[d])
         if not allow_blocked:
-            ok &= self.link_ok[link]
+            # a barrier blocks only beyond its position: the stretch before it is driven
+            ok &= self.width_ok[link] & (s <= self.barrier_s_m[d] + 1e-9)
         return np.where(ok, out, -np.inf)
+
+    @property
+    def width_ok(self) -> NDArray[np.bool_]:
+        """(L,) bool, links this vehicle fits on (a link is blocked by a barrier only if it
+        fits; see :func:`vehicle_field`)."""
+        return self.link_ok | np.isfinite(self.barrier_s_m[0::2])
 
     def speed_at_ms(
         self, directed: IntArray, s_m: FloatArray, allow_blocked: bool = False
@@ -94,30 +106,63 @@ class VehicleField:
         v = self.kin.v_of_x(np.maximum(x, 0.0))
         return np.where(np.isfinite(x), v, np.nan)
 
+    def binding_bends(
+        self, directed: IntArray, s_m: FloatArray
+    ) -> tuple[NDArray[np.bool_], FloatArray, FloatArray]:
+        """Vectorised :meth:`binding_bend_s`: (a bend limits the speed at ``s_m``, its position
+        from the tail m, x at the bend m) per point; position and x are NaN where none does."""
+        d = np.asarray(directed, dtype=np.int64)
+        s = np.asarray(s_m, dtype=float)
+        has = np.zeros(d.shape, dtype=bool)
+        s_bend = np.full(d.shape, np.nan)
+        x_bend = np.full(d.shape, np.nan)
+        link = d // 2
+        fwd = d % 2 == 0
+        for mask, key, mins in (
+            (fwd, self.bend_key_f, self.bend_min_f),
+            (~fwd, self.bend_key_b, self.bend_min_b),
+        ):
+            if key.size == 0 or not np.any(mask):
+                continue
+            at = np.flatnonzero(mask)
+            lk, sq = link[at], s[at]
+            lo = np.searchsorted(key, lk * _KEY)
+            hi = np.searchsorted(key, lk * _KEY + sq + 1e-9, side="right")
+            valid = hi > lo
+            last = np.maximum(hi - 1, 0)
+            x_free = self.field.x_in_m[d[at]] + sq
+            kp = mins[last] + sq
+            bind = valid & (kp < x_free - 1e-6)
+            if not np.any(bind):
+                continue
+            at, lk, lo, last = at[bind], lk[bind], lo[bind], last[bind]
+            # the limiting bend is where the running minimum (non-increasing along the link)
+            # first came within 1e-9 of its final value: binary search in [lo, last]
+            thr = mins[last] + 1e-9
+            a, b = lo.copy(), last.copy()
+            while np.any(a < b):
+                mid = (a + b) // 2
+                below = mins[mid] <= thr
+                b = np.where(below, mid, b)
+                a = np.where(below, a, mid + 1)
+            sb = key[a] - lk * _KEY
+            has[at] = True
+            s_bend[at] = sb
+            x_bend[at] = mins[last] + sb
+        return has, s_bend, x_bend
+
     def binding_bend_s(self, directed: int, s_m: float) -> tuple[float, float] | None:
         """If a bend on the link limits the speed at ``s_m``: (bend position from the tail, x
         at the bend) of the limiting bend; else ``None``."""
-        link = directed // 2
-        fwd = directed % 2 == 0
-        key, mins = (
-            (self.bend_key_f, self.bend_min_f) if fwd else (self.bend_key_b, self.bend_min_b)
-        )
-        if key.size == 0:
+        has, s_bend, x_bend = self.binding_bends(np.array([directed]), np.array([s_m]))
+        if not has[0]:
             return None
-        lo = np.searchsorted(key, link * _KEY)
-        hi = np.searchsorted(key, link * _KEY + s_m + 1e-9, side="right")
-        if hi <= lo:
-            return None
-        x_free = self.field.x_in_m[directed] + s_m
-        kp = mins[hi - 1] + s_m
-        if kp >= x_free - 1e-6:
-            return None
-        # the limiting bend is where the running minimum was last set
-        values = key[lo:hi] - link * _KEY
-        run = mins[lo:hi]
-        j = int(np.flatnonzero(run <= run[-1] + 1e-9)[0])
-        s_bend = float(values[j])
-        return s_bend, float(run[-1] + s_bend)
+        return float(s_bend[0]), float(x_bend[0])
+
+    def barrier_before(self, directed: int, s_m: float) -> bool:
+        """Whether a rated barrier of the register stops this vehicle before ``s_m`` m along
+        ``directed`` (on a link it is wide enough for)."""
+        return bool(s_m > self.barrier_s_m[directed] + 1e-9)
 
 
 def _grouped_cummin(values: FloatArray, groups: IntArray) -> FloatArray:
@@ -139,9 +184,11 @@ def transition_caps_x(net: Network, kin: Kinematics, lateral_accel_ms2: float) -
     """Turn caps of every transition as equivalent run-ups (m): ``X(sqrt(a_lat R))``."""
     with np.errstate(invalid="ignore"):
         v = np.sqrt(lateral_accel_ms2 * net.trans_radius_m)
-    return np.where(
-        np.isfinite(v) & (v < kin.top_speed_ms), kin.x_of_v(np.minimum(v, kin.top_speed_ms)), np.inf
-    )
+    out = np.full(v.shape, np.inf)
+    # only turns slower than top speed cap anything; X(v) is evaluated for those alone
+    capped = np.isfinite(v) & (v < kin.top_speed_ms)
+    out[capped] = kin.x_of_v(v[capped])
+    return out
 
 
 def vehicle_field(
@@ -190,8 +237,14 @@ def vehicle_field(
     active = list(relevant)
     while True:
         link_ok = width_ok.copy()
+        barrier_s = np.full(net.n_directed, np.inf)
         for b in active:
+            if not width_ok[b.link]:
+                continue  # the vehicle does not fit there anyway
             link_ok[b.link] = False
+            fwd, bwd = 2 * b.link, 2 * b.link + 1
+            barrier_s[fwd] = min(barrier_s[fwd], b.s_m)
+            barrier_s[bwd] = min(barrier_s[bwd], float(net.link_length_m[b.link]) - b.s_m)
         sf = propagate(
             net.dl_length_m,
             exit_cap,
@@ -202,7 +255,17 @@ def vehicle_field(
             kin.x_top_m,
         )
         vf = VehicleField(
-            vehicle, kin, link_ok, tuple(active), sf, trans_cap, key_f, min_f, key_b, min_b
+            vehicle,
+            kin,
+            link_ok,
+            tuple(active),
+            sf,
+            trans_cap,
+            key_f,
+            min_f,
+            key_b,
+            min_b,
+            barrier_s,
         )
         released = []
         for b in active:

@@ -221,6 +221,38 @@ class Network:
         py = y[i] + t * (y[i + 1] - y[i])
         return float(px), float(py), math.atan2(x[i + 1] - x[i], y[i + 1] - y[i])
 
+    def points_at(self, links: IntArray, s_m: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Vectorised position part of :meth:`point_at`: (x, y) in m at ``s_m`` m from the
+        start of each link (same arithmetic, so the same values)."""
+        px, py, _, _ = self.segments_at(links, s_m)
+        return px, py
+
+    def segments_at(
+        self, links: IntArray, s_m: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """(x, y, dx, dy) in m: the point at ``s_m`` m from the start of each link and the
+        u->v vector of the drawn segment it lies on (``math.atan2(dx, dy)`` is the bearing
+        :meth:`point_at` returns)."""
+        links = np.asarray(links, dtype=np.int64)
+        s = np.asarray(s_m, dtype=float)
+        first = self.link_offsets[links]
+        # i = clip(searchsorted(link's pt_s, s, "right") - 1, 0, n - 2): bisection per link
+        lo = first.copy()
+        hi = self.link_offsets[links + 1].copy()
+        while np.any(lo < hi):
+            mid = (lo + hi) // 2
+            right = self.pt_s[np.minimum(mid, self.pt_s.size - 1)] <= s
+            active = lo < hi
+            lo = np.where(active & right, mid + 1, lo)
+            hi = np.where(active & ~right, mid, hi)
+        i = np.clip(lo - 1, first, self.link_offsets[links + 1] - 2)
+        seg = self.pt_s[i + 1] - self.pt_s[i]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(seg <= 0, 0.0, (s - self.pt_s[i]) / np.where(seg <= 0, 1.0, seg))
+        dx = self.pt_x[i + 1] - self.pt_x[i]
+        dy = self.pt_y[i + 1] - self.pt_y[i]
+        return self.pt_x[i] + t * dx, self.pt_y[i] + t * dy, dx, dy
+
 
 def _transformers(lon0: float, lat0: float) -> tuple[Transformer, Transformer]:
     proj = f"+proj=aeqd +lat_0={lat0:.7f} +lon_0={lon0:.7f} +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
@@ -231,22 +263,43 @@ def _transformers(lon0: float, lat0: float) -> tuple[Transformer, Transformer]:
 
 
 def widest_line_radius_m(
-    width_m: FloatArray, deflection_rad: FloatArray, centre_radius_m: FloatArray | float = 0.0
+    width_m: FloatArray,
+    deflection_rad: FloatArray,
+    centre_radius_m: FloatArray | float = 0.0,
+    width_out_m: FloatArray | None = None,
 ) -> FloatArray:
     """Radius (m) of the widest line through a bend.
 
     For a sharp corner of deflection theta between carriageways of usable width w the arc
     tangent to both outer edges through the inner corner has ``R = w / (1 - cos(theta/2))``
-    (domain.md s. 2). For a drawn curve of centre-line radius ``Rc`` the inner edge is an arc
-    of radius ``Rc - w/2`` and the same construction gives ``R = (Rc - w/2) + w/(1-cos(theta/2))``
-    (derivation in docs/method.md); beyond 180 degrees the line cannot open further, so theta is
-    capped at pi. Straight (theta ~ 0) gives ``inf``.
+    (domain.md s. 2). Between carriageways of different widths ``w1`` (in) and ``w2`` (out)
+    the same three conditions (distance R to each outer edge, through the inner corner) give
+    ``R = (w1 + w2 + 2 sqrt(w1 w2) cos(theta/2)) / (1 - cos theta)`` (derivation in
+    docs/method.md), which reduces to the former when ``w1 = w2``. For a drawn curve of
+    centre-line radius ``Rc`` the inner edge is an arc of radius ``Ri = Rc - w/2`` and the
+    same construction around the arc's centre gives ``R = Ri + R_corner`` (with two widths,
+    ``Ri = Rc - max(w1, w2)/2``, the tighter inner edge); beyond 180 degrees the line cannot
+    open further, so theta is capped at pi. Straight (theta ~ 0) gives ``inf``.
     """
     w = np.asarray(width_m, dtype=float)
     theta = np.minimum(np.abs(np.asarray(deflection_rad, dtype=float)), math.pi)
-    inner = np.maximum(np.asarray(centre_radius_m, dtype=float) - w / 2.0, 0.0)
-    with np.errstate(divide="ignore"):
-        radius = inner + w / (1.0 - np.cos(theta / 2.0))
+    rc = np.asarray(centre_radius_m, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if width_out_m is None:
+            inner = np.maximum(rc - w / 2.0, 0.0)
+            radius = inner + w / (1.0 - np.cos(theta / 2.0))
+        else:
+            w2 = np.asarray(width_out_m, dtype=float)
+            same = w == w2
+            inner_same = np.maximum(rc - w / 2.0, 0.0)
+            same_r = inner_same + w / (1.0 - np.cos(theta / 2.0))
+            inner_two = np.maximum(rc - np.maximum(w, w2) / 2.0, 0.0)
+            # 1 - cos(theta) written as 2 sin^2(theta/2): no cancellation for gentle turns
+            two_r = inner_two + (w + w2 + 2.0 * np.sqrt(w * w2) * np.cos(theta / 2.0)) / (
+                2.0 * np.sin(theta / 2.0) ** 2
+            )
+            # equal widths keep the one-width arithmetic (bit-identical results)
+            radius = np.where(same, same_r, two_r)
     return np.where(theta < BEND_MIN_DEFLECTION_RAD, np.inf, radius)
 
 
@@ -324,8 +377,11 @@ def build_network(osm: OsmData) -> Network:
     link_highway = np.array([osm.way_tags[w].get("highway", "") for w in link_way], dtype=str)
     link_name = [osm.way_tags[w].get("name", "") for w in link_way]
 
-    bends = _bends(pt_x, pt_y, pt_s, starts, link_width)
-    trans = _transitions(pt_x, pt_y, starts, link_u, link_v, link_width, jnodes.size)
+    groups = _bend_groups(pt_x, pt_y, pt_s, starts)
+    bends = _bends(groups, link_width)
+    trans = _transitions(
+        pt_x, pt_y, starts, link_u, link_v, link_width, jnodes.size, groups, link_length
+    )
     return Network(
         lon0=lon0,
         lat0=lat0,
@@ -385,35 +441,72 @@ def _empty_network(osm: OsmData) -> Network:
     )
 
 
-def _bends(
-    pt_x: FloatArray, pt_y: FloatArray, pt_s: FloatArray, starts: IntArray, link_width: FloatArray
-) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
-    """Group deflecting interior vertices into bends; one radius per bend.
+@dataclass(frozen=True)
+class _Groups:
+    """Bend groups of drawn vertices (one row per group, all of them, in link order).
 
-    A bend is a run of consecutive vertices of one link deflecting the same way, each within
-    :data:`BEND_WINDOW_M` of the previous. Its total deflection ``theta`` and its arc length
-    ``A`` (span between first and last vertex times n/(n-1): each of the n vertices stands for
-    one chord) give the drawn radius ``Rc = A / theta``, independent of how densely the curve
-    was drawn; the cap uses the widest line through it (:func:`widest_line_radius_m`).
+    ``theta`` signed total deflection (rad, + = clockwise along u->v), ``n`` vertices,
+    ``s_first``/``s_last`` positions of the end vertices from the link's start (m),
+    ``d_first``/``d_last`` their absolute deflections, ``abs_sum`` the sum of absolute
+    deflections, ``rc`` the drawn centre-line radius (m), ``mid`` the apex position (m).
     """
+
+    link: IntArray
+    theta: FloatArray
+    n: IntArray
+    s_first: FloatArray
+    s_last: FloatArray
+    d_first: FloatArray
+    d_last: FloatArray
+    abs_sum: FloatArray
+    rc: FloatArray
+    mid: FloatArray
+
+
+def _centre_radius(
+    theta_abs: FloatArray,
+    n: IntArray,
+    span: FloatArray,
+    d_first: FloatArray,
+    d_last: FloatArray,
+    abs_sum: FloatArray,
+) -> FloatArray:
+    """Drawn centre-line radius (m) of a group of n vertices spanning ``span`` m.
+
+    Each vertex stands for the arc around it. Between the first and last vertex the span
+    holds all of the interior vertices' arc and, of an end vertex, either half its arc (a
+    curve drawn with vertices evenly on the arc: end deflection like the interior ones) or
+    all of it (tangent points drawn as vertices: end deflection about half the interior).
+    """
+    interior_mean = (abs_sum - d_first - d_last) / np.maximum(n - 2, 1)
+    ref = np.where(n >= 3, interior_mean, np.maximum(d_first, d_last))
+    outside = np.where(d_first > 0.75 * ref, d_first / 2, 0.0) + np.where(
+        d_last > 0.75 * ref, d_last / 2, 0.0
+    )
+    owned = np.maximum(theta_abs - outside, 1e-9)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n > 1, span / owned, 0.0)
+
+
+def _bend_groups(pt_x: FloatArray, pt_y: FloatArray, pt_s: FloatArray, starts: IntArray) -> _Groups:
+    """Group deflecting interior vertices into bends (see :func:`_bends`)."""
     n_pts = pt_x.size
     interior = np.ones(n_pts, dtype=bool)
     interior[starts[:-1]] = False
     interior[starts[1:] - 1] = False
     i = np.flatnonzero(interior)
+    zi = np.zeros(0, dtype=np.int64)
+    z = np.zeros(0)
+    empty = _Groups(zi, z, zi, z, z, z, z, z, z, z)
     if i.size == 0:
-        zi = np.zeros(0, dtype=np.int64)
-        z = np.zeros(0)
-        return zi, z, z, z
+        return empty
     h_in = np.arctan2(pt_x[i] - pt_x[i - 1], pt_y[i] - pt_y[i - 1])
     h_out = np.arctan2(pt_x[i + 1] - pt_x[i], pt_y[i + 1] - pt_y[i])
     dev = (h_out - h_in + math.pi) % (2 * math.pi) - math.pi
     sig = np.abs(dev) > BEND_MIN_DEFLECTION_RAD
     i, dev = i[sig], dev[sig]
     if i.size == 0:
-        zi = np.zeros(0, dtype=np.int64)
-        z = np.zeros(0)
-        return zi, z, z, z
+        return empty
     link = np.searchsorted(starts, i, side="right") - 1
     s = pt_s[i]
     new = np.ones(i.size, dtype=bool)
@@ -423,33 +516,158 @@ def _bends(
         | (s[1:] - s[:-1] > BEND_WINDOW_M)
     )
     gstart = np.flatnonzero(new)
-    theta = np.abs(np.add.reduceat(dev, gstart))
+    theta_signed = np.add.reduceat(dev, gstart)
+    theta = np.abs(theta_signed)
     n = np.diff(np.append(gstart, i.size))
     s_first = s[gstart]
-    s_last = s[np.append(gstart[1:], i.size) - 1]
-    span = s_last - s_first
-    # Each vertex stands for the arc around it. Between the first and last vertex the span
-    # holds all of the interior vertices' arc and, of an end vertex, either half its arc (a
-    # curve drawn with vertices evenly on the arc: end deflection like the interior ones) or
-    # all of it (tangent points drawn as vertices: end deflection about half the interior).
-    absdev = np.abs(dev)
     gend = np.append(gstart[1:], i.size) - 1
+    s_last = s[gend]
+    absdev = np.abs(dev)
     d_first = absdev[gstart]
     d_last = absdev[gend]
-    interior_mean = (np.add.reduceat(absdev, gstart) - d_first - d_last) / np.maximum(n - 2, 1)
-    ref = np.where(n >= 3, interior_mean, np.maximum(d_first, d_last))
-    outside = np.where(d_first > 0.75 * ref, d_first / 2, 0.0) + np.where(
-        d_last > 0.75 * ref, d_last / 2, 0.0
-    )
-    owned = np.maximum(theta - outside, 1e-9)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rc = np.where(n > 1, span / owned, 0.0)
-    glink = link[gstart]
-    radius = widest_line_radius_m(link_width[glink], theta, rc)
+    abs_sum = np.add.reduceat(absdev, gstart)
+    rc = _centre_radius(theta, n, s_last - s_first, d_first, d_last, abs_sum)
     # the cap applies at the middle vertex of the bend (its apex)
     mid = s[gstart + (n - 1) // 2]
+    return _Groups(
+        link[gstart].astype(np.int64),
+        theta_signed,
+        n.astype(np.int64),
+        s_first,
+        s_last,
+        d_first,
+        d_last,
+        abs_sum,
+        rc,
+        mid,
+    )
+
+
+def _bends(
+    groups: _Groups, link_width: FloatArray
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
+    """One widest-line radius per bend group.
+
+    A bend is a run of consecutive vertices of one link deflecting the same way, each within
+    :data:`BEND_WINDOW_M` of the previous. Its total deflection ``theta`` and its arc length
+    ``A`` (span between first and last vertex, corrected for what the end vertices stand
+    for, :func:`_centre_radius`) give the drawn radius ``Rc = A / theta``, independent of how
+    densely the curve was drawn; the cap uses the widest line through it
+    (:func:`widest_line_radius_m`).
+    """
+    theta = np.abs(groups.theta)
+    radius = widest_line_radius_m(link_width[groups.link], theta, groups.rc)
     keep = np.isfinite(radius)
-    return glink[keep].astype(np.int64), mid[keep], radius[keep], theta[keep]
+    return groups.link[keep], groups.mid[keep], radius[keep], theta[keep]
+
+
+def _end_groups(groups: _Groups, link_length: FloatArray, n_links: int) -> dict[str, np.ndarray]:
+    """Per directed link, the bend group at its head (arriving) and at its tail (leaving).
+
+    Signs are along the direction of travel; ``gap`` is the distance (m) from the group's
+    vertex nearest the junction to the junction, ``span`` the group's extent (m), ``near`` /
+    ``far`` the absolute deflections of its vertices nearest to / farthest from the junction.
+    Links without a group have ``has = False``.
+    """
+    n_dir = 2 * n_links
+    out: dict[str, np.ndarray] = {}
+    for end in ("head", "tail"):
+        out[f"{end}_has"] = np.zeros(n_dir, dtype=bool)
+        out[f"{end}_n"] = np.zeros(n_dir, dtype=np.int64)
+        for k in ("theta", "gap", "span", "near", "far", "abs_sum"):
+            out[f"{end}_{k}"] = np.zeros(n_dir)
+    if groups.link.size == 0:
+        return out
+    gl = groups.link
+    is_last = np.ones(gl.size, dtype=bool)
+    is_last[:-1] = gl[1:] != gl[:-1]
+    is_first = np.ones(gl.size, dtype=bool)
+    is_first[1:] = gl[1:] != gl[:-1]
+    span = groups.s_last - groups.s_first
+    length = link_length[gl]
+    # (end, directed offset, group mask, sign, gap, near, far)
+    cases = (
+        ("head", 0, is_last, 1.0, length - groups.s_last, groups.d_last, groups.d_first),
+        ("head", 1, is_first, -1.0, groups.s_first, groups.d_first, groups.d_last),
+        ("tail", 0, is_first, 1.0, groups.s_first, groups.d_first, groups.d_last),
+        ("tail", 1, is_last, -1.0, length - groups.s_last, groups.d_last, groups.d_first),
+    )
+    for end, off, mask, sign, gap, near, far in cases:
+        d = 2 * gl[mask] + off
+        out[f"{end}_has"][d] = True
+        out[f"{end}_n"][d] = groups.n[mask]
+        out[f"{end}_theta"][d] = sign * groups.theta[mask]
+        out[f"{end}_gap"][d] = gap[mask]
+        out[f"{end}_span"][d] = span[mask]
+        out[f"{end}_near"][d] = near[mask]
+        out[f"{end}_far"][d] = far[mask]
+        out[f"{end}_abs_sum"][d] = groups.abs_sum[mask]
+    return out
+
+
+def _through_bends(
+    groups: _Groups,
+    link_length: FloatArray,
+    link_width: FloatArray,
+    t_from: IntArray,
+    t_to: IntArray,
+    t_dev: FloatArray,
+) -> tuple[NDArray[np.bool_], FloatArray]:
+    """Bends continuing through a junction: one bend, not two (or three).
+
+    For each transition (in -> out) the vertices of the path are the bend group of ``in``
+    nearest the junction, the junction vertex itself (deflection ``t_dev``, signed, rad) and
+    the group of ``out`` nearest the junction; they are grouped by the same rule as within a
+    link (same direction of deflection, consecutive significant vertices within
+    :data:`BEND_WINDOW_M`). Where the group spans the junction, its total deflection and
+    drawn radius give one widest-line radius (two widths: in and out), applied at the
+    junction. Returns (merged mask, radius m) per transition.
+    """
+    eg = _end_groups(groups, link_length, link_width.size)
+    a, b = t_from, t_to
+    j_sig = np.abs(t_dev) > BEND_MIN_DEFLECTION_RAD
+    j_sign = np.sign(t_dev)
+    a_has, b_has = eg["head_has"][a], eg["tail_has"][b]
+    a_sign, b_sign = np.sign(eg["head_theta"][a]), np.sign(eg["tail_theta"][b])
+    a_gap, b_gap = eg["head_gap"][a], eg["tail_gap"][b]
+    # with a deflecting junction vertex: each side joins if it turns the same way and its
+    # nearest vertex is within the window of the junction; without: the sides join each other
+    use_a = np.where(
+        j_sig,
+        a_has & (a_sign == j_sign) & (a_gap <= BEND_WINDOW_M),
+        a_has & b_has & (a_sign == b_sign) & (a_gap + b_gap <= BEND_WINDOW_M),
+    )
+    use_b = np.where(
+        j_sig,
+        b_has & (b_sign == j_sign) & (b_gap <= BEND_WINDOW_M),
+        use_a,
+    )
+    merged = (use_a | use_b) & (j_sig | (use_a & use_b))
+    zero = np.zeros(a.size)
+    theta = (
+        np.where(use_a, np.abs(eg["head_theta"][a]), zero)
+        + np.where(j_sig, np.abs(t_dev), zero)
+        + np.where(use_b, np.abs(eg["tail_theta"][b]), zero)
+    )
+    n = (
+        np.where(use_a, eg["head_n"][a], 0)
+        + j_sig.astype(np.int64)
+        + np.where(use_b, eg["tail_n"][b], 0)
+    )
+    span = np.where(use_a, eg["head_span"][a] + a_gap, zero) + np.where(
+        use_b, b_gap + eg["tail_span"][b], zero
+    )
+    abs_sum = (
+        np.where(use_a, eg["head_abs_sum"][a], zero)
+        + np.where(j_sig, np.abs(t_dev), zero)
+        + np.where(use_b, eg["tail_abs_sum"][b], zero)
+    )
+    j_abs = np.where(j_sig, np.abs(t_dev), zero)
+    d_first = np.where(use_a, eg["head_far"][a], np.where(j_sig, j_abs, eg["tail_near"][b]))
+    d_last = np.where(use_b, eg["tail_far"][b], np.where(j_sig, j_abs, eg["head_near"][a]))
+    rc = _centre_radius(theta, n, span, d_first, d_last, abs_sum)
+    radius = widest_line_radius_m(link_width[a // 2], theta, rc, width_out_m=link_width[b // 2])
+    return merged, radius
 
 
 def _transitions(
@@ -460,8 +678,15 @@ def _transitions(
     link_v: IntArray,
     link_width: FloatArray,
     n_nodes: int,
+    groups: _Groups,
+    link_length: FloatArray,
 ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
-    """All (incoming, outgoing) directed-link pairs at each junction, with turn radii."""
+    """All (incoming, outgoing) directed-link pairs at each junction, with turn radii.
+
+    A turn is a sharp corner between the two carriageways (each with its own width), unless
+    it continues a bend drawn on either side (:func:`_through_bends`): then the whole bend
+    gives the radius.
+    """
     first = starts[:-1]
     last = starts[1:] - 1
     h_start = np.arctan2(pt_x[first + 1] - pt_x[first], pt_y[first + 1] - pt_y[first])
@@ -486,11 +711,15 @@ def _transitions(
     t_from = np.repeat(d, n_out)
     base = np.repeat(out_ptr[head] - (np.cumsum(n_out) - n_out), n_out)
     t_to = out_order[base + np.arange(total)]
-    defl = np.abs((tail_heading[t_to] - head_heading[t_from] + math.pi) % (2 * math.pi) - math.pi)
+    signed = (tail_heading[t_to] - head_heading[t_from] + math.pi) % (2 * math.pi) - math.pi
+    defl = np.abs(signed)
     u_turn = (t_to // 2 == t_from // 2) & (t_to != t_from)
     defl = np.where(u_turn, math.pi, defl)
-    width = 0.5 * (link_width[t_from // 2] + link_width[t_to // 2])
-    radius = widest_line_radius_m(width, defl)
+    radius = widest_line_radius_m(link_width[t_from // 2], defl, width_out_m=link_width[t_to // 2])
+    merged, through = _through_bends(groups, link_length, link_width, t_from, t_to, signed)
+    merged &= ~u_turn
+    radius = np.where(merged, through, radius)
+    defl = np.where(merged, np.abs(signed), defl)
     # Turning back on the same link needs a turning circle no street offers at speed: the
     # vehicle stops and manoeuvres, so a U-turn restarts from rest.
     radius = np.where(u_turn, 0.0, radius)

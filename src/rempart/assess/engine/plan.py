@@ -28,14 +28,14 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 import shapely
+from numpy.typing import NDArray
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow
-from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from .entries import Entry
 from .errors import InputFileError
 from .field import VehicleField
-from .graph import Network
+from .graph import FloatArray, IntArray, Network
 from .ratings import TEST_SPEEDS_KMH, Rating, required_rating
 
 DEFAULT_STANDOFF_M = 0.0
@@ -226,126 +226,322 @@ def plan_site(
     verge_m : pavement allowance each side of the carriageway included in a barrier line
         (vehicles mount pavements to bypass obstacles).
     """
-    protected = site.buffer(standoff_m) if standoff_m > 0 else site
+    return plan_sites(
+        net,
+        [site],
+        fields,
+        [frontage],
+        costs,
+        access_links,
+        standoff_m,
+        plan_radius_m,
+        verge_m,
+    )[0]
+
+
+@dataclass
+class _Candidates:
+    """Candidate bollard positions of all sites (arrays, one row per position).
+
+    ``tail`` is the local node the barrier faces (traffic leaving it), ``head`` the local node
+    at the other end or -1 for a position at the protected line (edge to T); ``d``/``s`` the
+    directed link and distance from its tail (m); ``x``/``y`` local metres.
+    """
+
+    site: IntArray
+    link: IntArray
+    tail: IntArray
+    head: IntArray
+    d: IntArray
+    s: FloatArray
+    x: FloatArray
+    y: FloatArray
+
+
+def _cut_points(lines: np.ndarray, boundaries: np.ndarray) -> tuple[IntArray, FloatArray]:
+    """(pair index, distance along the line m) of every point where each line meets the
+    boundary paired with it (a stretch running along the boundary counts by its two ends)."""
+    inter = shapely.intersection(lines, boundaries)
+    parts, part_pair = shapely.get_parts(inter, return_index=True)
+    tid = shapely.get_type_id(parts)
+    is_pt = tid == 0
+    is_ln = (tid == 1) | (tid == 2)
+    sel = (is_pt | is_ln) & ~shapely.is_empty(parts)
+    parts, part_pair, is_pt, is_ln = parts[sel], part_pair[sel], is_pt[sel], is_ln[sel]
+    cnt = np.where(is_ln, 2, 1)
+    pos = np.cumsum(cnt) - cnt
+    xy = np.empty((int(cnt.sum()), 2))
+    if np.any(is_pt):
+        xy[pos[is_pt]] = shapely.get_coordinates(parts[is_pt])
+    if np.any(is_ln):
+        xy[pos[is_ln]] = shapely.get_coordinates(shapely.get_point(parts[is_ln], 0))
+        xy[pos[is_ln] + 1] = shapely.get_coordinates(shapely.get_point(parts[is_ln], -1))
+    pt_pair = np.repeat(part_pair, cnt).astype(np.int64)
+    s = shapely.line_locate_point(lines[pt_pair], shapely.points(xy))
+    return pt_pair, np.asarray(s, dtype=float)
+
+
+def plan_sites(
+    net: Network,
+    sites: list[BaseGeometry],
+    fields: list[VehicleField],
+    frontages: list[list[Entry]],
+    costs: CostTable,
+    access_links: np.ndarray | None = None,
+    standoff_m: float = DEFAULT_STANDOFF_M,
+    plan_radius_m: float = DEFAULT_PLAN_RADIUS_M,
+    verge_m: float = DEFAULT_VERGE_M,
+) -> list[Plan]:
+    """Minimum-cost barrier plans of many sites (local CRS, metres); see :func:`plan_site`.
+
+    The candidate positions of all sites come from bulk STRtree queries and vectorised
+    shapely operations, their speeds from one field evaluation per vehicle, their governing
+    ratings and costs from numpy lookups; :class:`Position` objects are built only for the
+    positions in the cut. Each site keeps its own cut graph and maximum flow (scipy, Dinic).
+    """
+    n_sites = len(sites)
+    if n_sites == 0:
+        return []
     any_ok = np.zeros(net.n_links, dtype=bool)
     for vf in fields:
         any_ok |= vf.link_ok
     if access_links is None:
         access_links = np.zeros(net.n_links, dtype=bool)
-    region = site.buffer(plan_radius_m)
-    cand = np.unique(net.link_tree.query(region, predicate="intersects"))
-    cand = cand[any_ok[cand]]
-    positions: list[Position] = []
+    site_arr = np.empty(n_sites, dtype=object)
+    site_arr[:] = list(sites)
+    protected = shapely.buffer(site_arr, standoff_m) if standoff_m > 0 else site_arr.copy()
+    shapely.prepare(protected)
+    regions = shapely.buffer(site_arr, plan_radius_m)
+    if net.n_links:
+        q_site, q_link = net.link_tree.query(regions, predicate="intersects")
+    else:
+        q_site = q_link = np.zeros(0, dtype=np.int64)
+    order = np.lexsort((q_link, q_site))
+    q_site, q_link = q_site[order].astype(np.int64), q_link[order].astype(np.int64)
+    ok = any_ok[q_link]
+    q_site, q_link = q_site[ok], q_link[ok]
+    site_ptr = np.searchsorted(q_site, np.arange(n_sites + 1))
+    # nodes of each site's candidate links (sorted, unique per site) and their local ids
+    node_site = np.concatenate([q_site, q_site])
+    node_all = np.concatenate([net.link_u[q_link], net.link_v[q_link]])
+    key = np.unique(node_site * max(net.node_x.size, 1) + node_all)
+    n_nodes_total = max(net.node_x.size, 1)
+    n_site_of_key = key // n_nodes_total
+    n_node_of_key = key % n_nodes_total
+    node_ptr = np.searchsorted(n_site_of_key, np.arange(n_sites + 1))
+
+    def local(site_idx: IntArray, node: IntArray) -> IntArray:
+        return np.searchsorted(key, site_idx * n_nodes_total + node) - node_ptr[site_idx]
+
+    inside = shapely.contains_xy(
+        protected[n_site_of_key], net.node_x[n_node_of_key], net.node_y[n_node_of_key]
+    )
+    lu = local(q_site, net.link_u[q_link])
+    lv = local(q_site, net.link_v[q_link])
+    length = net.link_length_m[q_link]
+    lines = net.link_lines[q_link]
+    touches = shapely.intersects(lines, protected[q_site])
+    # links clear of the protected area: a position near each end, for traffic leaving it
+    free = np.flatnonzero(~touches)
+    s_off = np.minimum(_POSITION_OFFSET_M, length[free] / 2)
+    # links reaching it: a position at the outermost cut, for each end outside
+    hit = np.flatnonzero(touches)
+    boundaries = shapely.boundary(protected)
+    pt_pair, pt_s = _cut_points(lines[hit], boundaries[q_site[hit]])
+    has_cut = np.zeros(hit.size, dtype=bool)
+    has_cut[pt_pair] = True
+    cut_min = np.full(hit.size, np.inf)
+    cut_max = np.full(hit.size, -np.inf)
+    np.minimum.at(cut_min, pt_pair, pt_s)
+    np.maximum.at(cut_max, pt_pair, pt_s)
+    ins_u = inside[node_ptr[q_site[hit]] + lu[hit]]
+    ins_v = inside[node_ptr[q_site[hit]] + lv[hit]]
+    use_u = has_cut & ~ins_u
+    use_v = has_cut & ~ins_v
+    # rows in the order of a per-link loop: clear links give (u->v, v->u), links reaching
+    # the protected area give (at u, at v) where applicable
+    rank = np.empty(q_link.size, dtype=np.int64)
+    rank[:] = np.arange(q_link.size)
+    r_pair = np.concatenate([free, free, hit[use_u], hit[use_v]])
+    r_sub = np.concatenate(
+        [np.zeros(free.size), np.ones(free.size), np.zeros(use_u.sum()), np.ones(use_v.sum())]
+    )
+    r_link = q_link[r_pair]
+    is_free = np.concatenate(
+        [np.ones(2 * free.size, dtype=bool), np.zeros(r_pair.size - 2 * free.size, dtype=bool)]
+    )
+    fwd = r_sub == 0
+    s_dir = np.empty(r_pair.size)
+    s_u = np.empty(r_pair.size)
+    n_f = free.size
+    s_dir[: 2 * n_f] = np.concatenate([s_off, s_off])
+    s_u[:n_f] = s_off
+    s_u[n_f : 2 * n_f] = length[free] - s_off
+    cu = cut_min[use_u]
+    cv = cut_max[use_v]
+    s_u[2 * n_f : 2 * n_f + cu.size] = cu
+    s_dir[2 * n_f : 2 * n_f + cu.size] = cu
+    s_u[2 * n_f + cu.size :] = cv
+    s_dir[2 * n_f + cu.size :] = length[hit[use_v]] - cv
+    tail = np.where(fwd, lu[r_pair], lv[r_pair])
+    head = np.where(is_free, np.where(fwd, lv[r_pair], lu[r_pair]), -1)
+    d = np.where(fwd, 2 * r_link, 2 * r_link + 1)
+    row_order = np.lexsort((r_sub, r_pair))
+    px, py = net.points_at(r_link, s_u)
+    cands = _Candidates(
+        q_site[r_pair][row_order],
+        r_link[row_order],
+        tail[row_order],
+        head[row_order],
+        d[row_order],
+        s_dir[row_order],
+        px[row_order],
+        py[row_order],
+    )
+    gov = _governing_bulk(cands, fields)
+    width = net.link_width_m[cands.link] + 2 * verge_m
+    gap, dia = costs.max_clear_gap_m, costs.bollard_diameter_m
+    n_bollards = np.maximum(1, np.ceil((width - gap) / (dia + gap))).astype(np.int64)
+    active = access_links[cands.link]
+    fixed_unit, active_unit = _unit_prices(fields, costs)
+    veh = np.maximum(gov.vehicle, 0)
+    unit = np.where(active, active_unit[veh, gov.speed_idx], fixed_unit[veh, gov.speed_idx])
+    cost = n_bollards * unit + np.where(active, costs.active_position_eur, 0.0)
+    cost_int = np.round(cost).astype(np.int64)
+    cand_ptr = np.searchsorted(cands.site, np.arange(n_sites + 1))
+    deg_ok = np.bincount(net.link_u[any_ok], minlength=n_nodes_total) + np.bincount(
+        net.link_v[any_ok], minlength=n_nodes_total
+    )
+    plans: list[Plan] = []
+    for si in range(n_sites):
+        plans.append(
+            _plan_one(
+                net,
+                sites[si],
+                fields,
+                frontages[si],
+                costs,
+                standoff_m,
+                plan_radius_m,
+                q_link[site_ptr[si] : site_ptr[si + 1]],
+                n_node_of_key[node_ptr[si] : node_ptr[si + 1]],
+                inside[node_ptr[si] : node_ptr[si + 1]],
+                deg_ok,
+                slice(int(cand_ptr[si]), int(cand_ptr[si + 1])),
+                cands,
+                gov,
+                width,
+                n_bollards,
+                active,
+                cost_int,
+            )
+        )
+    return plans
+
+
+@dataclass
+class _Governing:
+    """Governing vehicle per candidate (-1: no vehicle reaches it), its test speed index into
+    TEST_SPEEDS_KMH (len = above tested speeds) and every vehicle's speed (km/h, NaN)."""
+
+    vehicle: IntArray
+    speed_idx: IntArray
+    speeds_kmh: FloatArray
+    speed_idx_all: IntArray
+
+
+_TEST_SPEEDS = np.asarray(TEST_SPEEDS_KMH, dtype=float)
+
+
+def _governing_bulk(cands: _Candidates, fields: list[VehicleField]) -> _Governing:
+    """Governing rating (highest test energy, first vehicle on ties) of every candidate."""
+    n = cands.link.size
+    speeds = np.full((len(fields), n), np.nan)
+    for i, vf in enumerate(fields):
+        v_ms = vf.speed_at_ms(cands.d, cands.s)
+        speeds[i] = np.where(vf.link_ok[cands.link], v_ms, np.nan) * 3.6
+    # lowest test speed at or above the speed (same tolerance as ratings.required_rating)
+    idx = np.searchsorted(_TEST_SPEEDS + 1e-9, np.nan_to_num(speeds, nan=np.inf), side="left")
+    test_kmh = np.append(_TEST_SPEEDS, np.nan)[idx]
+    mass = np.array([int(round(vf.vehicle.mass_kg)) for vf in fields], dtype=float)[:, None]
+    with np.errstate(invalid="ignore"):
+        energy = np.where(
+            idx < len(TEST_SPEEDS_KMH), 0.5 * mass * (test_kmh / 3.6) ** 2 / 1000.0, np.inf
+        )
+    energy = np.where(np.isfinite(speeds), energy, -1.0)
+    veh = np.argmax(energy, axis=0) if len(fields) else np.zeros(n, dtype=np.int64)
+    reached = np.any(np.isfinite(speeds), axis=0)
+    veh = np.where(reached, veh, -1)
+    col = np.arange(n)
+    sidx = idx[np.maximum(veh, 0), col] if len(fields) else np.zeros(n, dtype=np.int64)
+    return _Governing(veh.astype(np.int64), sidx.astype(np.int64), speeds, idx)
+
+
+def _unit_prices(fields: list[VehicleField], costs: CostTable) -> tuple[FloatArray, FloatArray]:
+    """Price per bollard (EUR) per vehicle and test speed index, fixed and active."""
+    fixed = np.zeros((max(len(fields), 1), len(TEST_SPEEDS_KMH) + 1))
+    act = np.zeros_like(fixed)
+    for i, vf in enumerate(fields):
+        for j, speed in enumerate([*TEST_SPEEDS_KMH, None]):
+            rating = Rating(vf.vehicle.test_class, int(round(vf.vehicle.mass_kg)), speed)
+            fixed[i, j] = costs.price(costs.fixed_bollard_eur, rating)
+            act[i, j] = costs.price(costs.active_bollard_eur, rating)
+    return fixed, act
+
+
+def _plan_one(
+    net: Network,
+    site: BaseGeometry,
+    fields: list[VehicleField],
+    frontage: list[Entry],
+    costs: CostTable,
+    standoff_m: float,
+    plan_radius_m: float,
+    cand: IntArray,
+    nodes: IntArray,
+    inside: NDArray[np.bool_],
+    deg_ok: IntArray,
+    rows: slice,
+    cands: _Candidates,
+    gov: _Governing,
+    width: FloatArray,
+    n_bollards: IntArray,
+    active: NDArray[np.bool_],
+    cost_int: IntArray,
+) -> Plan:
+    """Cut graph, maximum flow and cut of one site from the bulk candidate arrays."""
     if cand.size == 0:
         return Plan([], 0.0, standoff_m, costs.currency, [], [])
-
-    nodes = np.unique(np.concatenate([net.link_u[cand], net.link_v[cand]]))
-    node_id = {int(n): i for i, n in enumerate(nodes)}
     n_nodes = nodes.size
     S, T = n_nodes, n_nodes + 1
     next_id = n_nodes + 2
-    inside = shapely.contains_xy(protected, net.node_x[nodes], net.node_y[nodes])
-    rows: list[int] = []
-    cols: list[int] = []
-    caps: list[float] = []
-    INF = -1.0  # placeholder, replaced after the finite capacities are known
-    edge_pos: dict[tuple[int, int], Position] = {}
-
-    def add(a: int, b: int, c: float) -> None:
-        rows.append(a)
-        cols.append(b)
-        caps.append(c)
-
-    # candidate bollard positions: (tail node, head node or -1 for T, link, directed, s, x, y)
-    pending: list[tuple[int, int, int, int, float, float, float]] = []
-    for k in range(n_nodes):
-        if inside[k]:
-            add(k, T, INF)
-    boundary = protected.boundary
-    for link in cand:
-        link = int(link)
-        u, v = node_id[int(net.link_u[link])], node_id[int(net.link_v[link])]
-        length = float(net.link_length_m[link])
-        line = net.link_lines[link]
-        if not line.intersects(protected):
-            for tail, head, d in ((u, v, 2 * link), (v, u, 2 * link + 1)):
-                s = min(_POSITION_OFFSET_M, length / 2)
-                s_u = s if d % 2 == 0 else length - s
-                px, py, _ = net.point_at(link, s_u)
-                pending.append((tail, head, link, d, s, px, py))
-            continue
-        cuts = [float(line.project(Point(p))) for p in _coords(line.intersection(boundary))]
-        for end, d, inside_end in ((u, 2 * link, inside[u]), (v, 2 * link + 1, inside[v])):
-            if inside_end or not cuts:
-                continue
-            s_u = min(cuts) if d % 2 == 0 else max(cuts)
-            s = s_u if d % 2 == 0 else length - s_u
-            px, py, _ = net.point_at(link, s_u)
-            pending.append((end, -1, link, d, s, px, py))
-    if pending:
-        p_link = np.array([p[2] for p in pending], dtype=np.int64)
-        p_d = np.array([p[3] for p in pending], dtype=np.int64)
-        p_s = np.array([p[4] for p in pending], dtype=float)
-        speeds = []
-        for vf in fields:
-            v_ms = vf.speed_at_ms(p_d, p_s)
-            speeds.append(np.where(vf.link_ok[p_link], v_ms, np.nan))
-        link_mids: dict[int, int] = {}
-        for i, (tail, head, link, _d, _s, px, py) in enumerate(pending):
-            best: Rating | None = None
-            per: dict[str, str] = {}
-            top = 0.0
-            for vf, sp_ in zip(fields, speeds, strict=True):
-                spd = float(sp_[i])
-                if not math.isfinite(spd):
-                    continue
-                r = required_rating(vf.vehicle, spd * 3.6)
-                per[vf.vehicle.name] = r.iwa
-                top = max(top, spd * 3.6)
-                if best is None or r.energy_kj > best.energy_kj:
-                    best = r
-            if best is None:
-                continue
-            active = bool(access_links[link])
-            width = float(net.link_width_m[link]) + 2 * verge_m
-            n_b = costs.bollards(width)
-            unit = costs.price(
-                costs.active_bollard_eur if active else costs.fixed_bollard_eur, best
-            )
-            cost = n_b * unit + (costs.active_position_eur if active else 0.0)
-            pos = Position(
-                "bollards",
-                px,
-                py,
-                round(width, 1),
-                n_b,
-                best.iwa,
-                best.pas68,
-                per,
-                round(top, 1),
-                active,
-                round(cost),
-                link,
-                int(net.link_way_id[link]),
-                [],
-                net.link_name[link],
-            )
-            if head >= 0:
-                m = link_mids.get(link)
-                if m is None:
-                    m = next_id
-                    next_id += 1
-                    link_mids[link] = m
-                add(tail, m, pos.cost_eur)
-                add(m, head, INF)
-            else:
-                m = next_id
-                next_id += 1
-                add(tail, m, pos.cost_eur)
-                add(m, T, INF)
-            edge_pos[(tail, m)] = pos
-
+    INF = -1  # placeholder, replaced once the finite capacities are known
+    src: list[IntArray] = [np.flatnonzero(inside)]
+    dst: list[IntArray] = [np.full(int(inside.sum()), T, dtype=np.int64)]
+    cap: list[IntArray] = [np.full(int(inside.sum()), INF, dtype=np.int64)]
+    # bollard positions reached by some vehicle: tail -> m (cost), m -> head or T (infinite);
+    # one middle node per link for its two clear-link positions, so one barrier blocks it
+    r = np.arange(rows.start, rows.stop)
+    r = r[gov.vehicle[r] >= 0]
+    link = cands.link[r]
+    to_t = cands.head[r] < 0
+    mids = np.empty(r.size, dtype=np.int64)
+    paired_links, first_of = np.unique(link[~to_t], return_inverse=True)
+    n_paired = paired_links.size
+    mids[~to_t] = next_id + first_of
+    mids[to_t] = next_id + n_paired + np.arange(int(to_t.sum()))
+    # node ids in order of first use, as a per-position loop would assign them (the cut
+    # does not depend on the numbering; the order only keeps the graph reproducible)
+    next_id += n_paired + int(to_t.sum())
+    src += [cands.tail[r], mids]
+    dst += [mids, np.where(to_t, T, cands.head[r])]
+    cap += [cost_int[r], np.full(r.size, INF, dtype=np.int64)]
+    pos_edges = (cands.tail[r], mids)
     frontage_pos: dict[int, tuple[int, Position]] = {}
+    node_of = {int(nd): i for i, nd in enumerate(nodes)}
+    f_src: list[int] = []
+    f_dst: list[int] = []
+    f_cap: list[int] = []
     for idx, entry in enumerate(frontage):
         rating, per, speed = _entry_governing(entry)
         if rating is None:
@@ -379,52 +575,67 @@ def plan_site(
             geom,
             entry.street,
         )
-        for link in entry.attack_links:
-            for end in (int(net.link_u[link]), int(net.link_v[link])):
-                if end in node_id:
-                    add(node_id[end], f, INF)
-        add(f, T, pos.cost_eur)
+        for lk in entry.attack_links:
+            for end in (int(net.link_u[lk]), int(net.link_v[lk])):
+                if end in node_of:
+                    f_src.append(node_of[end])
+                    f_dst.append(f)
+                    f_cap.append(INF)
+        f_src.append(f)
+        f_dst.append(T)
+        f_cap.append(int(pos.cost_eur))
         frontage_pos[f] = (idx, pos)
-
-    # sources: nodes joined to links outside the planning area, or beyond it
-    outside_links = np.ones(net.n_links, dtype=bool)
-    outside_links[cand] = False
-    outside_links &= any_ok
-    touch = np.zeros(net.node_x.size, dtype=bool)
-    touch[net.link_u[outside_links]] = True
-    touch[net.link_v[outside_links]] = True
+    src.append(np.asarray(f_src, dtype=np.int64))
+    dst.append(np.asarray(f_dst, dtype=np.int64))
+    cap.append(np.asarray(f_cap, dtype=np.int64))
+    # sources: nodes joined to usable links outside the planning area, or beyond it
+    cand_deg = np.bincount(
+        np.searchsorted(nodes, np.concatenate([net.link_u[cand], net.link_v[cand]])),
+        minlength=n_nodes,
+    )
+    touch = deg_ok[nodes] > cand_deg
     far = (
         shapely.distance(site, shapely.points(net.node_x[nodes], net.node_y[nodes])) > plan_radius_m
     )
-    source = (touch[nodes] | far) & ~inside
+    source = (touch | far) & ~inside
     if not np.any(source):
         source = ~inside
-    for src in np.flatnonzero(source):
-        add(S, int(src), INF)
-
-    finite = [c for c in caps if c >= 0]
-    total = float(sum(finite)) + 1.0
+    s_nodes = np.flatnonzero(source)
+    src.append(np.full(s_nodes.size, S, dtype=np.int64))
+    dst.append(s_nodes)
+    cap.append(np.full(s_nodes.size, INF, dtype=np.int64))
+    rows_a = np.concatenate(src)
+    cols_a = np.concatenate(dst)
+    caps_a = np.concatenate(cap)
+    finite = caps_a[caps_a >= 0]
+    total = float(int(finite.sum())) + 1.0
     scale = max(1.0, total / 1e8)  # int32 capacities for scipy
     inf_cap = int(total / scale) + 1
-    cap_int = np.array(
-        [inf_cap if c < 0 else max(int(round(c / scale)), 1) for c in caps], dtype=np.int32
-    )
+    scaled = np.maximum(np.round(caps_a / scale), 1).astype(np.int64)
+    cap_int = np.where(caps_a < 0, inf_cap, scaled).astype(np.int32)
     n_all = next_id
-    graph = sp.csr_array((cap_int, (np.array(rows), np.array(cols))), shape=(n_all, n_all))
+    graph = sp.csr_array((cap_int, (rows_a, cols_a)), shape=(n_all, n_all))
     graph.sum_duplicates()
     result = maximum_flow(graph, S, T)
-    flow = result.flow
-    residual = (graph - flow).tocsr()
+    residual = (graph - result.flow).tocsr()
     residual.data = np.where(residual.data > 0, 1, 0).astype(np.int32)
     residual.eliminate_zeros()
     reach = np.zeros(n_all, dtype=bool)
     reach[breadth_first_order(residual, S, directed=True, return_predecessors=False)] = True
+    positions: list[Position] = []
     cut_links: list[int] = []
-    for (a, b), pos in edge_pos.items():
-        if reach[a] and not reach[b]:
-            positions.append(pos)
-            if pos.link is not None:
-                cut_links.append(pos.link)
+    in_cut = reach[pos_edges[0]] & ~reach[pos_edges[1]]
+    # one position per cut edge: the two positions of a link that starts and ends at the
+    # same node share their edge (listed where first met, described by the last)
+    edge_key = pos_edges[0] * n_all + pos_edges[1]
+    cut_rows: dict[int, int] = {}
+    for k in np.flatnonzero(in_cut).tolist():
+        cut_rows[int(edge_key[k])] = k
+    for k in cut_rows.values():
+        pos = _position(net, fields, cands, gov, int(r[k]), width, n_bollards, active, cost_int)
+        positions.append(pos)
+        if pos.link is not None:
+            cut_links.append(pos.link)
     cut_frontage: list[int] = []
     for f, (idx, pos) in frontage_pos.items():
         if reach[f]:
@@ -433,6 +644,49 @@ def plan_site(
     total_cost = float(sum(p.cost_eur for p in positions))
     return Plan(
         positions, total_cost, standoff_m, costs.currency, sorted(set(cut_links)), cut_frontage
+    )
+
+
+def _position(
+    net: Network,
+    fields: list[VehicleField],
+    cands: _Candidates,
+    gov: _Governing,
+    k: int,
+    width: FloatArray,
+    n_bollards: IntArray,
+    active: NDArray[np.bool_],
+    cost_int: IntArray,
+) -> Position:
+    """The :class:`Position` of candidate row ``k`` (only built for positions in the cut)."""
+    per: dict[str, str] = {}
+    top = 0.0
+    for i, vf in enumerate(fields):
+        spd = float(gov.speeds_kmh[i, k])
+        if not math.isfinite(spd):
+            continue
+        per[vf.vehicle.name] = required_rating(vf.vehicle, spd).iwa
+        top = max(top, spd)
+    best = required_rating(
+        fields[int(gov.vehicle[k])].vehicle, float(gov.speeds_kmh[gov.vehicle[k], k])
+    )
+    link = int(cands.link[k])
+    return Position(
+        "bollards",
+        float(cands.x[k]),
+        float(cands.y[k]),
+        round(float(width[k]), 1),
+        int(n_bollards[k]),
+        best.iwa,
+        best.pas68,
+        per,
+        round(top, 1),
+        bool(active[k]),
+        int(cost_int[k]),
+        link,
+        int(net.link_way_id[link]),
+        [],
+        net.link_name[link],
     )
 
 

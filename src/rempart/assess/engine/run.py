@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from .entries import DEFAULT_FRONTAGE_M, Entry, crossing_entries, entries_to_dicts, frontage_entries
+from .entries import DEFAULT_FRONTAGE_M, Entry, entries_to_dicts, site_entries
 from .field import BarrierOnLink, VehicleField, segment_speeds_ms, vehicle_field
 from .graph import Network, build_network
 from .osm import OsmData, read_osm
@@ -33,7 +33,7 @@ from .plan import (
     CostTable,
     Plan,
     default_costs,
-    plan_site,
+    plan_sites,
     plan_to_dict,
 )
 from .sites import SiteInput, access_mask, site_geometry
@@ -192,26 +192,28 @@ def assess_sites(
     fields = network.fields(vehicles, barriers)
     access = access_mask(net, list(options.access_way_ids), list(options.access_lines))
     results: list[SiteResult] = []
-    for i, (name, geom) in enumerate(geoms):
+    if progress:
+        progress(0.3, f"entries of {len(geoms)} sites")
+    # all sites at once: bulk spatial queries and one run-up walk per vehicle
+    entries = site_entries(net, [g for _, g in geoms], fields, options.frontage_m)
+    plans: list[Plan | None] = [None] * len(geoms)
+    if options.plan:
         if progress:
-            progress(0.3 + 0.7 * i / max(len(geoms), 1), f"site {name}: entries")
-        crossings = crossing_entries(net, geom, fields)
-        frontage = frontage_entries(net, geom, fields, crossings, options.frontage_m)
-        plan = None
-        if options.plan:
-            if progress:
-                progress(0.3 + 0.7 * (i + 0.5) / max(len(geoms), 1), f"site {name}: barrier plan")
-            plan = plan_site(
+            progress(0.6, f"barrier plans of {len(geoms)} sites")
+        plans = list(
+            plan_sites(
                 net,
-                geom,
+                [g for _, g in geoms],
                 fields,
-                frontage,
+                [frontage for _, frontage in entries],
                 costs,
                 access,
                 options.standoff_m,
                 options.plan_radius_m,
                 options.verge_m,
             )
+        )
+    for (name, geom), (crossings, frontage), plan in zip(geoms, entries, plans, strict=True):
         results.append(SiteResult(name, geom, crossings + frontage, plan, net, fields, options))
     if progress:
         progress(1.0, "done")

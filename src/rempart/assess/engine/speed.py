@@ -97,16 +97,20 @@ class Kinematics:
             dx = xs - self.x_knots_m[i]
             v = np.sqrt(lo * lo + 2.0 * a_lo * dx)  # constant-acceleration guess
             v = np.clip(v, lo, hi)
+            # Iterate only the points not yet converged: each point then gets the same result
+            # whether it is solved alone or in a batch (the batched entries rely on it).
+            live = np.arange(v.size)
             for _ in range(30):
-                a_v = a_lo + slope * (v - lo)
-                f = _piece_distance(lo, v, a_lo, a_v) - dx
-                fprime = v / a_v
+                vl, lol, hil, al, sl = v[live], lo[live], hi[live], a_lo[live], slope[live]
+                a_v = al + sl * (vl - lol)
+                f = _piece_distance(lol, vl, al, a_v) - dx[live]
+                fprime = vl / a_v
                 step = np.where(fprime > 1e-12, f / np.maximum(fprime, 1e-12), 0.0)
-                v_new = np.clip(v - step, lo, hi)
-                if np.all(np.abs(v_new - v) < 1e-10):
-                    v = v_new
+                v_new = np.clip(vl - step, lol, hil)
+                v[live] = v_new
+                live = live[np.abs(v_new - vl) >= 1e-10]
+                if live.size == 0:
                     break
-                v = v_new
             out[work] = v
         return out.reshape(x.shape) if x.shape else out[:1].reshape(())
 
@@ -232,7 +236,10 @@ def propagate(
         x_in[w_to] = cand[winners]
         pred[w_to] = trans_from[offs[winners]]
         pred_cap[w_to] = trans_cap_x_m[offs[winners]]
-        targets = np.unique(w_to)
+        # sorted unique targets via a mask: O(D) and much faster than np.unique's hashing
+        mark = np.zeros(n, dtype=bool)
+        mark[w_to] = True
+        targets = np.flatnonzero(mark)
         targets = targets[traversable[targets]]
         new_out = np.minimum(
             np.minimum(x_in[targets] + length_m[targets], exit_cap_x_m[targets]), x_top_m
