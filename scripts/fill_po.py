@@ -12,9 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-ENTRY = re.compile(
-    r'(#, fuzzy\n)?((?:#.*\n)*)msgid ((?:"(?:[^"\\]|\\.)*"\n)+)msgstr ((?:"(?:[^"\\]|\\.)*"\n)+)'
-)
+ENTRY = re.compile(r'((?:#.*\n)*)msgid ((?:"(?:[^"\\]|\\.)*"\n)+)msgstr ((?:"(?:[^"\\]|\\.)*"\n)+)')
 
 
 def _join(block: str) -> str:
@@ -29,7 +27,8 @@ def fill(po_text: str, translations: dict[str, str]) -> tuple[str, list[str]]:
     missing: list[str] = []
 
     def replace(match: re.Match[str]) -> str:
-        fuzzy, comments, msgid_block, msgstr_block = match.groups()
+        comments, msgid_block, msgstr_block = match.groups()
+        fuzzy = "#, fuzzy" in comments
         msgid = (
             _join(msgid_block).encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
         )
@@ -41,7 +40,11 @@ def fill(po_text: str, translations: dict[str, str]) -> tuple[str, list[str]]:
         if msgid not in translations:
             missing.append(msgid)
             return match.group(0)
-        return f"{comments}msgid {msgid_block.rstrip()}\nmsgstr {_quote(translations[msgid])}"
+        # A filled entry is no longer fuzzy: drop the flag and the previous-msgid hints.
+        kept = "".join(
+            line + "\n" for line in comments.splitlines() if not line.startswith(("#, fuzzy", "#|"))
+        )
+        return f"{kept}msgid {msgid_block.rstrip()}\nmsgstr {_quote(translations[msgid])}"
 
     return ENTRY.sub(replace, po_text), missing
 
