@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Serve the platform with gunicorn (production server; static files by whitenoise)."
+    help = "Serve the platform with gunicorn (production server; static files by whitenoise), optionally with the device daemon."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -25,28 +28,67 @@ class Command(BaseCommand):
             default=int(os.environ.get("REMPART_THREADS", "16")),
             help="threads per worker (live control-room streams each hold one)",
         )
+        parser.add_argument(
+            "--with-daemon",
+            action="store_true",
+            help="also run the barrier device daemon (rempart access run) and stop it with the server",
+        )
+        parser.add_argument(
+            "--demo-traffic",
+            action="store_true",
+            help="with --with-daemon: simulated camera reads on lanes whose barriers are simulated",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        argv = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "rempart.wsgi:application",
-            "--bind",
-            options["bind"],
-            "--workers",
-            str(options["workers"]),
-            "--threads",
-            str(options["threads"]),
-            "--worker-class",
-            "gthread",
-            "--access-logfile",
-            "-",
-            "--timeout",
-            "120",
-            "--graceful-timeout",
-            "10",
-        ]
+        server = [
+            sys.executable, "-m", "gunicorn", "rempart.wsgi:application",
+            "--bind", options["bind"], "--workers", str(options["workers"]),
+            "--threads", str(options["threads"]), "--worker-class", "gthread",
+            "--access-logfile", "-", "--timeout", "120", "--graceful-timeout", "10",
+        ]  # fmt: skip
         self.stdout.write(f"rempart listening on http://{options['bind']}/  (Ctrl-C stops it)")
         self.stdout.flush()
-        os.execv(sys.executable, argv)
+        if not options["with_daemon"]:
+            os.execv(sys.executable, server)
+        daemon = [sys.executable, "-m", "rempart.cli", "access", "run"]
+        if options["demo_traffic"]:
+            daemon.append("--with-simulated-traffic")
+        self._supervise([server, daemon])
+
+    def _supervise(self, commands: list[list[str]]) -> None:
+        """Run the server and its helpers side by side; restart a helper that dies (after 5 s);
+        when the server ends or a signal arrives, stop them all."""
+        children = [subprocess.Popen(command) for command in commands]
+        restart_at: dict[int, float] = {}
+        stopping = False
+
+        def stop(signum: int, _frame: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        while not stopping and children[0].poll() is None:
+            for index in range(1, len(children)):
+                if children[index].poll() is None:
+                    continue
+                if index not in restart_at:
+                    self.stderr.write(
+                        f"{' '.join(commands[index][2:])} stopped (exit {children[index].returncode}); restarting in 5 s"
+                    )
+                    restart_at[index] = time.monotonic() + 5
+                elif time.monotonic() >= restart_at[index]:
+                    del restart_at[index]
+                    children[index] = subprocess.Popen(commands[index])
+            time.sleep(0.5)
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + 15
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if not stopping and children[0].returncode:
+            sys.exit(children[0].returncode)
