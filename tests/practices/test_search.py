@@ -105,3 +105,72 @@ def test_similar(catalogue: dict[str, Practice]) -> None:
     ids = [h.practice_id for h in hits]
     assert catalogue["exit-mentoring"].pk not in ids
     assert catalogue["mentoring-online"].pk in ids
+
+
+def _reference_facets(from_where: str, params: list[Any]) -> dict[str, list[tuple[str, int]]]:
+    """The facet counts as the first version computed them: PracticeFacet rows, one GROUP BY."""
+    from django.db import connection
+
+    from rempart.practices.search import FACET_KINDS
+
+    counts: dict[str, dict[str, int]] = {kind: {} for kind in FACET_KINDS}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT f.kind, f.value, count(*) FROM practices_practicefacet f WHERE "
+            f"f.practice_id IN (SELECT d.practice_id FROM {from_where}) GROUP BY f.kind, f.value",
+            params,
+        )
+        for kind, value, n in cursor.fetchall():
+            counts[kind][value] = n
+    return {k: sorted(v.items(), key=lambda i: (-i[1], i[0])) for k, v in counts.items()}
+
+
+@pytest.mark.parametrize(
+    "query, filters",
+    [
+        ("", None),
+        ("", {"theme": ["education", "legacy_theme"]}),
+        ("young", None),
+        ("young", {"audience": ["young_people"], "evidence": ["none", "promising"]}),
+        ("radicalisation", {"setting": ["school", "street"], "country": ["FR", "IT"]}),
+        ("jeunes", {"theme": ["legacy_theme"]}),
+    ],
+)
+def test_facet_counts_exact_with_values_outside_the_vocabulary(
+    catalogue: dict[str, Practice], query: str, filters: dict[str, list[str]] | None
+) -> None:
+    """Denormalised facet columns count exactly what the PracticeFacet rows say, including
+    values outside the known vocabularies (an old import) and with filters on them."""
+    from rempart.practices.search import _filter_sql, backend, query_terms
+
+    from .conftest import publish
+
+    publish(
+        ref="legacy",
+        title="Legacy young people project",
+        summary="Jeunes and young people, imported long ago.",
+        themes=["legacy_theme", "education"],
+        audiences=["young_people", "retired_people"],
+        settings=["school"],
+        country="",
+    )
+    result = search(query, filters=filters, limit=3)
+    where, where_params = _filter_sql(filters)
+    if query:
+        match, match_params = backend().match(query_terms(query), result.mode)
+        from_where, params = f"{match} AND {where}", [*match_params, *where_params]
+    else:
+        from_where, params = f"practices_searchdocument d WHERE {where}", where_params
+    assert result.facets == _reference_facets(from_where, params)
+    assert result.total == sum(n for _value, n in result.facets["evidence"])
+    assert result.total > 0
+
+
+def test_accents_do_not_matter(catalogue: dict[str, Practice]) -> None:
+    """ "ecole" finds "école" and "eleves" finds "élèves" on both databases (PostgreSQL: the
+    unaccent dictionary in the rempart_* text-search configurations)."""
+    assert refs(search("ecole")) == ["ecoles-radicalisation"]
+    assert refs(search("école")) == ["ecoles-radicalisation"]
+    assert refs(search("eleves")) == ["ecoles-radicalisation"]
+    assert refs(search("prevenir la radicalisation a l'ecole"))[0] == "ecoles-radicalisation"
+    assert "jugendliche-ausstieg" in refs(search("fur jugendlichen"))

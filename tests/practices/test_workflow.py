@@ -135,21 +135,89 @@ def test_conflict_of_interest_recuses(users: dict[str, Any], make_user: Any) -> 
         )
 
 
-def test_editing_published_makes_new_version(users: dict[str, Any]) -> None:
-    practice = in_review(users)
-    for assignment in practice.reviews.all():
+def _review_all(practice: Practice, label: str, decision: str = "publish") -> None:
+    """Both reviewers publish with ``label``, or the first one returns (that ends the round)."""
+    assignments = list(practice.reviews.filter(round=practice.review_round))
+    for assignment in assignments if decision == "publish" else assignments[:1]:
         workflow.review(
-            assignment, assignment.reviewer, conflict=False, label="inspiring", decision="publish"
+            assignment,
+            assignment.reviewer,
+            conflict=False,
+            label=label if decision == "publish" else "",
+            decision=decision,
+            comments="" if decision == "publish" else "Cite the evaluation.",
         )
+
+
+def _submit_for_review(practice: Practice, users: dict[str, Any]) -> None:
+    workflow.submit(practice, users["editor"])
+    workflow.assign_reviewer(practice, users["reviewer1"], users["admin"])
+    workflow.assign_reviewer(practice, users["reviewer2"], users["admin"])
+
+
+def test_new_version_of_published_is_reviewed_before_it_replaces_it(
+    users: dict[str, Any],
+) -> None:
+    from rempart.practices.search import search
+
+    practice = in_review(users)
+    _review_all(practice, "inspiring")
     practice.refresh_from_db()
     assert (practice.status, practice.version) == (Status.PUBLISHED, 1)
-    practice.summary = "Mediators in the old town at night, with the police."
-    workflow.save_practice(practice, users["editor"])
+
+    practice.summary = "Mediators in the old town at night, with the police patrols."
+    revision = workflow.save_practice(practice, users["editor"])
+    # the published record is untouched and still found; the edit lives in its revision
     practice.refresh_from_db()
-    assert practice.version == 2
-    assert practice.evidence_label == "inspiring"
+    assert (practice.status, practice.version, practice.evidence_label) == (
+        Status.PUBLISHED,
+        1,
+        "inspiring",
+    )
+    assert practice.summary == "Mediators in the old town at night."
+    assert (revision.revision_of_id, revision.status, revision.version) == (
+        practice.pk,
+        Status.DRAFT,
+        2,
+    )
+    assert revision.evidence_label == ""
+    assert not workflow.can_view(users["viewer"], revision)
+    assert search("mediators").ids == [practice.pk]
+    assert search("patrols").ids == []
+    # saving through the published practice again (a PUT replaces the whole content) goes to
+    # the same revision
+    practice.summary, practice.approach = revision.summary, "Two mediators per street."
+    assert workflow.save_practice(practice, users["editor"]).pk == revision.pk
+    assert Practice.objects.filter(revision_of=practice).count() == 1
+
+    # returned once, corrected, then published by both reviewers with a new label
+    _submit_for_review(revision, users)
+    with pytest.raises(WorkflowError, match="under review"):
+        workflow.save_practice(practice, users["editor"])
+    _review_all(revision, "", decision="return")
+    revision.refresh_from_db()
+    assert revision.status == Status.RETURNED
+    revision.effect = "Fewer night-time incidents."
+    workflow.save_practice(revision, users["editor"])
+    _submit_for_review(revision, users)
+    _review_all(revision, "promising")
+
+    assert not Practice.objects.filter(pk=revision.pk).exists()
+    practice.refresh_from_db()
+    assert (practice.status, practice.version, practice.evidence_label) == (
+        Status.PUBLISHED,
+        2,
+        "promising",
+    )
+    assert practice.summary.endswith("with the police patrols.")
+    assert practice.effect == "Fewer night-time incidents."
     assert list(practice.versions.values_list("number", flat=True)) == [2, 1]
     assert practice.versions.get(number=1).data["summary"] == "Mediators in the old town at night."
+    assert practice.versions.get(number=2).status == Status.PUBLISHED
+    # the reviews of both versions stay with the practice: round 1, then rounds 2 and 3
+    assert sorted(set(practice.reviews.values_list("round", flat=True))) == [1, 2, 3]
+    assert practice.review_round == 3
+    assert search("patrols").ids == [practice.pk]
 
 
 def test_changes_are_audited_contacts_redacted(users: dict[str, Any]) -> None:

@@ -183,7 +183,9 @@ def create_practice(request: HttpRequest, payload: PracticeIn) -> Any:
     return Reply(201, {"id": practice.pk, "ref": practice.ref, "status": practice.status})
 
 
-@router.put("/{int:pk}", summary="Replace a practice's content (a new version if published)")
+@router.put(
+    "/{int:pk}", summary="Replace a practice's content (published: its revision, reviewed again)"
+)
 def update_practice(request: HttpRequest, pk: int, payload: PracticeIn) -> dict[str, Any]:
     require_scope(request, "practices:write")
     practice = _visible(request, pk)
@@ -191,10 +193,16 @@ def update_practice(request: HttpRequest, pk: int, payload: PracticeIn) -> dict[
         raise HttpError(403, "you may not edit this practice")
     translations = _apply(practice, payload)
     try:
-        workflow.save_practice(practice, request.user, translations=translations)
+        saved = workflow.save_practice(practice, request.user, translations=translations)
     except workflow.WorkflowError as exc:
         raise HttpError(409, str(exc)) from exc
-    return {"id": practice.pk, "version": practice.version, "status": practice.status}
+    # a published practice is not changed: its revision (another id) holds the new version
+    return {
+        "id": saved.pk,
+        "version": saved.version,
+        "status": saved.status,
+        "revision_of": saved.revision_of_id,
+    }
 
 
 @router.post("/{int:pk}/submit", summary="Submit a draft for review")

@@ -350,3 +350,28 @@ class HelpRequestForm(forms.ModelForm):
 
 class AnswerForm(forms.Form):
     body = forms.CharField(label=_("Answer"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CatalogueUploadForm(forms.Form):
+    """A catalogue file (.json or .csv, UTF-8) uploaded by an editor."""
+
+    MAX_BYTES = 20 * 1024 * 1024
+
+    file = forms.FileField(label=_("Catalogue file (.json or .csv)"))
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        name = (upload.name or "").lower()
+        if not name.endswith((".json", ".csv")):
+            raise ValidationError(_("Expected a .json or .csv file."))
+        if upload.size > self.MAX_BYTES:
+            raise ValidationError(
+                _("The file is %(size)d bytes; at most %(max)d are accepted.")
+                % {"size": upload.size, "max": self.MAX_BYTES}
+            )
+        try:
+            self.cleaned_data["text"] = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ValidationError(_("The file is not UTF-8 text.")) from exc
+        self.cleaned_data["format"] = name.rsplit(".", 1)[1]
+        return upload

@@ -146,7 +146,8 @@ def export_records(practices: Iterable[Practice]) -> list[dict[str, Any]]:
 
 
 def catalogue(queryset: Any = None) -> list[dict[str, Any]]:
-    qs = queryset if queryset is not None else Practice.objects.all()
+    # revisions in progress (the next version of a published practice) are work, not catalogue
+    qs = queryset if queryset is not None else Practice.objects.filter(revision_of__isnull=True)
     return export_records(qs.order_by("ref").prefetch_related("translations"))
 
 
@@ -402,21 +403,49 @@ def _check_structured(row: dict[str, Any], clean: dict[str, Any]) -> list[str]:
 
 
 def import_rows(
-    rows: list[dict[str, Any]], *, partial: bool = False, user: Any = None
+    rows: list[dict[str, Any]],
+    *,
+    partial: bool = False,
+    user: Any = None,
+    as_editor: bool = False,
 ) -> ImportReport:
-    """Validate all rows, then write them in one transaction (see the module docstring)."""
+    """Validate all rows, then write them in one transaction (see the module docstring).
+
+    ``as_editor`` (an upload by an editor on the web, not an administrative import): every row
+    becomes a draft without evidence label, owned by the editor's organisation, to be submitted
+    for review; a row may update only a draft (or returned) practice the editor may edit.
+    """
     from rempart.practices import workflow
     from rempart.practices.search import index_practices
 
     report = ImportReport()
     valid: list[dict[str, Any]] = []
     refs: dict[str, int] = {}
+    known: dict[str, Practice] = {}
+    if as_editor:
+        wanted = [str(r.get("ref") or "").strip() for r in rows if isinstance(r, dict)]
+        known = Practice.objects.in_bulk([w for w in wanted if w], field_name="ref")
     for number, row in enumerate(rows, start=1):
         clean, problems = clean_row(row)
         ref = clean.get("ref", "")
         if ref in refs:
             problems.append(f"ref: {ref!r} repeats row {refs[ref]}")
         refs.setdefault(ref, number)
+        if as_editor and not problems:
+            clean["status"], clean["evidence_label"] = Status.DRAFT, ""
+            current = known.get(ref)
+            if current is not None:
+                if not workflow.can_edit(user, current):
+                    problems.append(f"ref: {ref!r} belongs to a practice you may not edit")
+                elif current.status not in (Status.DRAFT, Status.RETURNED):
+                    problems.append(
+                        f"ref: {ref!r} is {current.status}; a published practice gets a new "
+                        "version by editing it (it is then reviewed again)"
+                    )
+                else:
+                    clean["version"] = current.version
+            else:
+                clean["version"] = 1
         if problems:
             label = f"row {number}" + (f" ({ref})" if ref else "")
             report.rejected += [f"{label}: {p}" for p in problems]
@@ -434,6 +463,9 @@ def import_rows(
             practice = existing.get(clean["ref"])
             if practice is None:
                 practice = Practice(**clean)
+                if as_editor:
+                    practice.created_by = user
+                    practice.owner_organisation_id = workflow.user_organisation_id(user)
                 practice.save()
                 workflow.set_translations(practice, translations)
                 report.created += 1

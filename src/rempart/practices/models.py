@@ -7,8 +7,9 @@ RAN's collection ("inspiring", "peer reviewed") and CrimeSolutions' ratings (eff
 promising, no effect, harmful); see docs/practices.md.
 
 Themes, audiences and settings are stored on the record (JSON lists, the source of truth, audited
-as one change) and mirrored into :class:`PracticeFacet` rows, a derived index used to filter and
-count facets with one GROUP BY on SQLite and PostgreSQL alike.
+as one change) and mirrored into :class:`PracticeFacet` rows and the facet columns of
+:class:`SearchDocument`, derived indexes used to filter and count facets on SQLite and
+PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -212,6 +213,18 @@ class Practice(models.Model):
         related_name="practices_created",
     )
     is_demo = models.BooleanField(_("demo data"), default=False)
+    revision_of = models.OneToOneField(
+        "self",
+        verbose_name=_("new version of"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="revision",
+        help_text=_(
+            "Set on the working copy of a published practice: it goes through review and, once "
+            "published, replaces the published text (which stays visible meanwhile)."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
@@ -356,8 +369,26 @@ class SearchDocument(models.Model):
     )
     published = models.BooleanField(default=False, db_index=True)
     title_key = models.CharField(max_length=300, db_index=True)
-    title_text = models.TextField()
-    body_text = models.TextField()
+    # Facets of the practice, denormalised so one pass over the matching rows counts them all:
+    # a bit per known value of the multi-valued kinds (``search.FACET_BITS``), the single-valued
+    # kinds as they are; ``facet_extra`` marks a practice holding a value outside the known
+    # vocabularies (counted from PracticeFacet rows instead, so counts stay exact).
+    theme_bits = models.IntegerField(default=0)
+    audience_bits = models.IntegerField(default=0)
+    setting_bits = models.IntegerField(default=0)
+    country = models.CharField(max_length=2, blank=True)
+    evidence = models.CharField(max_length=16, default="none")
+    facet_extra = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            # browsing without a query counts facets over every published row: index-only
+            models.Index(fields=["theme_bits"], name="practices_sd_theme_bits"),
+            models.Index(fields=["audience_bits"], name="practices_sd_audience_bits"),
+            models.Index(fields=["setting_bits"], name="practices_sd_setting_bits"),
+            models.Index(fields=["country"], name="practices_sd_country"),
+            models.Index(fields=["evidence"], name="practices_sd_evidence"),
+        ]
 
     def __str__(self) -> str:
         return f"search document of {self.practice_id}"

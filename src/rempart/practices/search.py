@@ -5,16 +5,19 @@
   table ``practices_fts`` (rowid = practice id, tokenizer ``unicode61 remove_diacritics 2``);
   ranking is FTS5's ``bm25`` with the title weighted 10 and the body 1.
 * PostgreSQL: the ``vector`` tsvector column of ``practices_searchdocument`` is built with the
-  built-in text-search configuration of each part's language (title weight A, body B) and has a
-  GIN index; ranking is ``ts_rank``.
+  ``rempart_<language>`` text-search configuration of each part's language (the built-in one with
+  ``unaccent`` before the stemmer; migration 0003), title weight A, body B, with a GIN index;
+  ranking is ``ts_rank``.
 
 A query's language is not known, so each query word is stemmed by every supported language and
 a document matches a word when it holds any of those stems. All words must match; when that
 finds nothing, any word may (the results are then ranked by how many and how well they match).
 A practice whose title equals the query (case and accents aside) comes first.
 
-Facets (theme, audience, setting, country, evidence label) are counted over the whole result set
-from :class:`~rempart.practices.models.PracticeFacet` rows. The optional semantic extra
+Facets (theme, audience, setting, country, evidence label) are counted exactly over the whole
+result set in one grouped pass over the matching search documents, which carry their facets
+(bits per known value; see :func:`facet_columns` and :func:`_count_facets`); values outside the
+known vocabularies are counted from :class:`~rempart.practices.models.PracticeFacet` rows. The optional semantic extra
 (:mod:`rempart.practices.semantic`) fuses a multilingual embedding ranking with the full-text one
 (reciprocal rank fusion). Hand-written here because no maintained library offers one ranked,
 stemmed, faceted search over both databases without a separate search server.
@@ -34,10 +37,13 @@ from django.db import connection, transaction
 
 from rempart.practices.models import (
     LANGUAGES,
+    Audience,
     Practice,
     PracticeFacet,
     SearchDocument,
+    Setting,
     Status,
+    Theme,
 )
 
 FACET_KINDS = ("theme", "audience", "setting", "country", "evidence")
@@ -316,7 +322,7 @@ def document_parts(practice: Practice) -> list[Part]:
     return parts
 
 
-def facet_rows(practice: Practice) -> list[tuple[str, str]]:
+def facet_rows(practice: Any) -> list[tuple[str, str]]:
     rows = [("theme", v) for v in practice.themes]
     rows += [("audience", v) for v in practice.audiences]
     rows += [("setting", v) for v in practice.settings]
@@ -326,11 +332,44 @@ def facet_rows(practice: Practice) -> list[tuple[str, str]]:
     return rows
 
 
+#: Bit positions of the known values of the multi-valued facet kinds (append new values at the
+#: end: a value's bit is its position; reordering needs ``rempart practices reindex``).
+FACET_BITS: dict[str, tuple[str, ...]] = {
+    "theme": tuple(Theme.values),
+    "audience": tuple(Audience.values),
+    "setting": tuple(Setting.values),
+}
+_BIT_COLUMN = {"theme": "theme_bits", "audience": "audience_bits", "setting": "setting_bits"}
+_TEXT_COLUMN = {"country": "country", "evidence": "evidence"}
+
+
+def facet_columns(practice: Any) -> dict[str, Any]:
+    """The denormalised facet columns of a practice's search document (see facet_rows)."""
+    columns: dict[str, Any] = {"facet_extra": False}
+    for kind, column in _BIT_COLUMN.items():
+        bits = 0
+        for kind_, value in facet_rows(practice):
+            if kind_ != kind:
+                continue
+            if value in FACET_BITS[kind]:
+                bits |= 1 << FACET_BITS[kind].index(value)
+            else:
+                columns["facet_extra"] = True
+        columns[column] = bits
+    columns["country"] = practice.country or ""
+    columns["evidence"] = practice.evidence_label or "none"
+    return columns
+
+
 # --- backends ----------------------------------------------------------------------------
 
 
 class Backend:
-    """How one database stores the index and finds matches; the rest is shared."""
+    """How one database stores the index and finds matches; the rest is shared.
+
+    ``match`` gives a FROM/WHERE clause in which the alias ``d`` is the matching practice's
+    :class:`SearchDocument` row (facet columns, id), and ``score`` the rank expression over it.
+    """
 
     vendor = ""
 
@@ -341,7 +380,14 @@ class Backend:
         raise NotImplementedError
 
     def match(self, terms: list[Term], mode: str) -> tuple[str, list[Any]]:
-        """SQL selecting ``id, score`` of matching practices (higher score is better)."""
+        raise NotImplementedError
+
+    def match_ranked(self, terms: list[Term], mode: str) -> tuple[str, str, list[Any]]:
+        """(FROM/WHERE, id expression, params) for ranking when no filter needs ``d``."""
+        sql, params = self.match(terms, mode)
+        return sql, "d.practice_id", params
+
+    def score(self, match_params: list[Any]) -> tuple[str, list[Any]]:
         raise NotImplementedError
 
 
@@ -376,10 +422,27 @@ class SqliteBackend(Backend):
 
     def match(self, terms: list[Term], mode: str) -> tuple[str, list[Any]]:
         sql = (
-            "SELECT rowid AS id, -bm25(practices_fts, %s, %s) AS score "
-            "FROM practices_fts WHERE practices_fts MATCH %s"
+            "practices_fts CROSS JOIN practices_searchdocument d "
+            "ON d.practice_id = practices_fts.rowid WHERE practices_fts MATCH %s"
         )
-        return sql, [TITLE_WEIGHT, BODY_WEIGHT, self.fts_query(terms, mode)]
+        return sql, [self.fts_query(terms, mode)]
+
+    def match_ranked(self, terms: list[Term], mode: str) -> tuple[str, str, list[Any]]:
+        # the FTS table alone: no join to the search documents for every match
+        sql = "practices_fts WHERE practices_fts MATCH %s"
+        return sql, "practices_fts.rowid", [self.fts_query(terms, mode)]
+
+    def score(self, match_params: list[Any]) -> tuple[str, list[Any]]:
+        return "-bm25(practices_fts, %s, %s)", [TITLE_WEIGHT, BODY_WEIGHT]
+
+
+#: PostgreSQL text-search configurations (migration 0003): the built-in one of each language with
+#: the ``unaccent`` dictionary in front of its stemmer, so "ecole" finds "école" as on SQLite.
+PG_SIMPLE = "rempart_simple"
+
+
+def pg_config(language: str) -> str:
+    return f"rempart_{LANGUAGES[language]}"
 
 
 class PostgresBackend(Backend):
@@ -390,7 +453,7 @@ class PostgresBackend(Backend):
             pieces: list[str] = []
             params: list[Any] = []
             for part in parts:
-                config = LANGUAGES[part.language]
+                config = pg_config(part.language)
                 pieces.append("setweight(to_tsvector(%s::regconfig, %s), 'A')")
                 pieces.append("setweight(to_tsvector(%s::regconfig, %s), 'B')")
                 params += [config, part.title, config, part.body]
@@ -403,28 +466,50 @@ class PostgresBackend(Backend):
     def delete(self, cursor: Any, ids: list[int]) -> None:
         return None  # the search document row carries the vector; deleting it is enough
 
-    def tsquery(self, terms: list[Term], mode: str) -> tuple[str, list[Any]]:
-        # PostgreSQL stems the word itself with each language's configuration, exactly as it
-        # stemmed the documents; 'simple' keeps the bare word (names, acronyms).
+    def tsquery_text(self, terms: list[Term], mode: str) -> str:
+        """The query as tsquery text, each word's distinct stemmings OR-ed, computed once.
+
+        A constant lets the planner estimate how many documents match (repeated identical
+        stems would inflate the estimate and turn the GIN index scan into a sequential one).
+        """
+        configs = (PG_SIMPLE, *(pg_config(code) for code in LANGUAGES))
+        cell = "plainto_tsquery(%s::regconfig, %s)::text"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT " + ", ".join([cell] * (len(configs) * len(terms))),
+                [x for term in terms for config in configs for x in (config, term.word)],
+            )
+            row = list(cursor.fetchone())
         groups: list[str] = []
-        params: list[Any] = []
-        for term in terms:
-            ors = []
-            for config in ("simple", *LANGUAGES.values()):
-                ors.append("plainto_tsquery(%s::regconfig, %s)")
-                params += [config, term.word]
-            groups.append("(" + " || ".join(ors) + ")")
-        joiner = " && " if mode == "all" else " || "
-        return "(" + joiner.join(groups) + ")", params
+        for index in range(len(terms)):
+            # a word's stemmings, each possibly several lexemes (a hyphenated word); a word
+            # without any (punctuation) is left out, as || and && do with an empty tsquery
+            forms = [
+                f
+                for f in dict.fromkeys(row[index * len(configs) : (index + 1) * len(configs)])
+                if f
+            ]
+            if forms:
+                groups.append("(" + " | ".join(f"({f})" for f in forms) + ")")
+        return (" & " if mode == "all" else " | ").join(groups)
 
     def match(self, terms: list[Term], mode: str) -> tuple[str, list[Any]]:
-        tsq, params = self.tsquery(terms, mode)
-        sql = (
-            "SELECT d.practice_id AS id, ts_rank(d.vector, q.query) AS score "
-            f"FROM practices_searchdocument d, (SELECT {tsq} AS query) q "
-            "WHERE d.vector @@ q.query"
-        )
-        return sql, params
+        key = (tuple(terms), mode)
+        cache: dict[Any, str] = self.__dict__.setdefault("_tsquery_cache", {})
+        if key not in cache:  # one backend per search: computed once per query and mode
+            cache[key] = self.tsquery_text(terms, mode)
+        text = cache[key]
+        if not text:
+            return "practices_searchdocument d WHERE false", []
+        # An initplan rather than a literal: the planner then keeps the GIN index (with the
+        # literal it estimates the matches, and for common words prefers a sequential scan
+        # that evaluates @@ on every vector, three to eight times slower here).
+        return "practices_searchdocument d WHERE d.vector @@ (SELECT %s::tsquery)", [text]
+
+    def score(self, match_params: list[Any]) -> tuple[str, list[Any]]:
+        if not match_params:
+            return "0.0", []
+        return "ts_rank(d.vector, (SELECT %s::tsquery))", [match_params[0]]
 
 
 def backend() -> Backend:
@@ -467,10 +552,9 @@ def index_practices(practices: Iterable[Practice], *, embed: bool = True) -> int
                         practice_id=p.pk,
                         published=True,
                         title_key=fold(p.title)[:300],
-                        title_text=p.title,
-                        body_text=parts[0].body,
+                        **facet_columns(p),
                     )
-                    for p, (_pk, parts) in zip(published, rows, strict=True)
+                    for p in published
                 ]
             )
             engine.write(cursor, rows)
@@ -490,6 +574,12 @@ def reindex_all(*, embed: bool = True, batch: int = 2000) -> int:
             "translations"
         )
         total += index_practices(chunk, embed=embed)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # a rebuild rewrites every row (insert, then the vector): reclaim the dead versions and
+        # refresh the planner's statistics (VACUUM cannot run inside a transaction)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE practices_searchdocument")
+            cursor.execute("VACUUM ANALYZE practices_practicefacet")
     return total
 
 
@@ -514,20 +604,121 @@ class SearchResult:
         return [h.practice_id for h in self.hits]
 
 
-def _filter_sql(filters: dict[str, list[str]] | None, alias: str) -> tuple[str, list[Any]]:
+def _filter_sql(filters: dict[str, list[str]] | None) -> tuple[str, list[Any]]:
+    """SQL over the search document ``d``: OR within a facet kind, AND across kinds."""
     clauses: list[str] = []
     params: list[Any] = []
-    for kind, values in (filters or {}).items():
-        values = [v for v in values if v]
+    for kind, given in (filters or {}).items():
+        values = list(dict.fromkeys(v for v in given if v))
         if kind not in FACET_KINDS or not values:
             continue
-        marks = ", ".join(["%s"] * len(values))
-        clauses.append(
-            f"{alias}.id IN (SELECT practice_id FROM practices_practicefacet "
-            f"WHERE kind = %s AND value IN ({marks}))"
-        )
-        params += [kind, *values]
+        if kind in _TEXT_COLUMN:
+            marks = ", ".join(["%s"] * len(values))
+            clauses.append(f"d.{_TEXT_COLUMN[kind]} IN ({marks})")
+            params += values
+            continue
+        known = [v for v in values if v in FACET_BITS[kind]]
+        unknown = [v for v in values if v not in FACET_BITS[kind]]
+        ors: list[str] = []
+        if known:
+            mask = sum(1 << FACET_BITS[kind].index(v) for v in known)
+            ors.append(f"(d.{_BIT_COLUMN[kind]} & %s) <> 0")
+            params.append(mask)
+        if unknown:
+            marks = ", ".join(["%s"] * len(unknown))
+            ors.append(
+                "(d.facet_extra AND d.practice_id IN (SELECT practice_id FROM "
+                f"practices_practicefacet WHERE kind = %s AND value IN ({marks})))"
+            )
+            params += [kind, *unknown]
+        clauses.append("(" + " OR ".join(ors) + ")")
     return (" AND ".join(clauses) or "1=1"), params
+
+
+def _count_facets(
+    cursor: Any, from_where: str, params: list[Any], *, all_published: bool = False
+) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """(number of matching documents, facet counts), exact, in one pass over the matches.
+
+    One grouped statement reads each matching document's facet columns once: it groups by the
+    single-valued kinds (country, evidence label) and sums each known value's bit of the
+    multi-valued ones. Documents holding values outside the known vocabularies
+    (``facet_extra``, rare) add their PracticeFacet rows in a second statement. Browsing every
+    published practice without a filter groups each indexed column on its own instead (index-only
+    scans, no row read).
+    """
+    counts: dict[str, dict[str, int]] = {k: {} for k in FACET_KINDS}
+
+    def add(kind: str, value: str, n: int) -> None:
+        if n and (value or kind != "country"):  # no country: no facet row
+            counts[kind][value] = counts[kind].get(value, 0) + n
+
+    total = 0
+    extra = 0
+    if all_published:
+        selects = [
+            f"SELECT '{kind}', {column}, NULL, count(*) FROM practices_searchdocument "
+            f"GROUP BY {column}"
+            for kind, column in _BIT_COLUMN.items()
+        ] + [
+            f"SELECT '{kind}', NULL, {column}, count(*) FROM practices_searchdocument "
+            f"GROUP BY {column}"
+            for kind, column in _TEXT_COLUMN.items()
+        ]
+        selects.append(
+            "SELECT 'extra', NULL, NULL, count(*) FROM practices_searchdocument WHERE facet_extra"
+        )
+        cursor.execute(" UNION ALL ".join(selects))
+        for kind, bits, text, n in cursor.fetchall():
+            n = int(n)
+            if kind == "extra":
+                extra = n
+            elif kind in _TEXT_COLUMN:
+                total += n if kind == "evidence" else 0
+                add(kind, text, n)
+            else:
+                for position, value in enumerate(FACET_BITS[kind]):
+                    if int(bits) & (1 << position):
+                        add(kind, value, n)
+    else:
+        sums = [
+            f"sum(d.{column} & {1 << position})"
+            for kind, column in _BIT_COLUMN.items()
+            for position in range(len(FACET_BITS[kind]))
+        ]
+        cursor.execute(
+            "SELECT d.country, d.evidence, count(*), "
+            "sum(CASE WHEN d.facet_extra THEN 1 ELSE 0 END), "
+            f"{', '.join(sums)} FROM {from_where} GROUP BY d.country, d.evidence",
+            params,
+        )
+        for country, evidence, n, n_extra, *bit_sums in cursor.fetchall():
+            total += int(n)
+            extra += int(n_extra or 0)
+            add("country", country, int(n))
+            add("evidence", evidence, int(n))
+            sums_iter = iter(bit_sums)
+            for kind in _BIT_COLUMN:
+                for position, value in enumerate(FACET_BITS[kind]):
+                    add(kind, value, int(next(sums_iter) or 0) >> position)
+    if extra:
+        known = " ".join(
+            f"AND NOT (f.kind = '{kind}' AND f.value IN ({', '.join(repr(v) for v in values)}))"
+            for kind, values in FACET_BITS.items()
+        )
+        cursor.execute(
+            "SELECT f.kind, f.value, count(*) FROM practices_practicefacet f "
+            "WHERE f.kind IN ('theme', 'audience', 'setting') "
+            f"{known} AND f.practice_id IN (SELECT d.practice_id FROM {from_where} AND "
+            "d.facet_extra) GROUP BY f.kind, f.value",
+            params,
+        )
+        for kind, value, n in cursor.fetchall():
+            add(kind, value, int(n))
+    return total, {
+        kind: sorted(found.items(), key=lambda item: (-item[1], item[0]))
+        for kind, found in counts.items()
+    }
 
 
 def search(
@@ -551,39 +742,35 @@ def search(
         return list_published(filters=filters, limit=limit, offset=offset)
     engine = backend()
     modes = ["any"] if any_word else (["all", "any"] if len(terms) > 1 else ["all"])
-    where, where_params = _filter_sql(filters, "m")
+    where, where_params = _filter_sql(filters)
     if exclude:
-        where += " AND m.id NOT IN (" + ", ".join(["%s"] * len(exclude)) + ")"
+        where += " AND d.practice_id NOT IN (" + ", ".join(["%s"] * len(exclude)) + ")"
         where_params += list(exclude)
     result = SearchResult(hits=[], total=0, mode=modes[0])
     fetch = max(limit, 50) if semantic else limit
     with connection.cursor() as cursor:
         for mode in modes:
             match_sql, match_params = engine.match(terms, mode)
-            base = f"FROM ({match_sql}) m WHERE {where}"
+            from_where = f"{match_sql} AND {where}"
             params = [*match_params, *where_params]
-            cursor.execute(f"SELECT count(*) {base}", params)
-            total = int(cursor.fetchone()[0])
+            if where == "1=1":
+                ranked_from, id_sql, ranked_params = engine.match_ranked(terms, mode)
+            else:
+                ranked_from, id_sql, ranked_params = from_where, "d.practice_id", params
+            if facets:
+                total, result.facets = _count_facets(cursor, from_where, params)
+            else:
+                cursor.execute(f"SELECT count(*) FROM {ranked_from}", ranked_params)
+                total = int(cursor.fetchone()[0])
             if total == 0 and mode != modes[-1]:
                 continue
+            score_sql, score_params = engine.score(match_params)
             cursor.execute(
-                f"SELECT m.id, m.score {base} ORDER BY m.score DESC, m.id LIMIT %s OFFSET %s",
-                [*params, max(fetch, 0), max(offset, 0)],
+                f"SELECT {id_sql}, {score_sql} AS score FROM {ranked_from} "
+                f"ORDER BY score DESC, {id_sql} LIMIT %s OFFSET %s",
+                [*score_params, *ranked_params, max(fetch, 0), max(offset, 0)],
             )
             hits = [Hit(int(pk), float(score)) for pk, score in cursor.fetchall()]
-            if facets:
-                cursor.execute(
-                    "SELECT f.kind, f.value, count(*) FROM practices_practicefacet f "
-                    f"WHERE f.practice_id IN (SELECT m.id {base}) "
-                    "GROUP BY f.kind, f.value",
-                    params,
-                )
-                counts: dict[str, list[tuple[str, int]]] = {k: [] for k in FACET_KINDS}
-                for kind, value, n in cursor.fetchall():
-                    counts.setdefault(kind, []).append((value, int(n)))
-                for kind in counts:
-                    counts[kind].sort(key=lambda item: (-item[1], item[0]))
-                result.facets = counts
             result.hits, result.total, result.mode = hits, total, mode
             break
         if offset == 0:
@@ -602,8 +789,7 @@ def _exact_first(
 ) -> list[Hit]:
     key = fold(query)
     cursor.execute(
-        "SELECT m.id FROM (SELECT practice_id AS id FROM practices_searchdocument "
-        f"WHERE title_key = %s) m WHERE {where}",
+        f"SELECT d.practice_id FROM practices_searchdocument d WHERE d.title_key = %s AND {where}",
         [key, *where_params],
     )
     exact = [int(row[0]) for row in cursor.fetchall()]
@@ -620,29 +806,20 @@ def list_published(
     *, filters: dict[str, list[str]] | None = None, limit: int = 20, offset: int = 0
 ) -> SearchResult:
     """Browse without a query: published practices by title, with facet counts."""
-    where, where_params = _filter_sql(filters, "m")
-    base = (
-        "FROM (SELECT d.practice_id AS id, d.title_key AS title_key "
-        f"FROM practices_searchdocument d) m WHERE {where}"
-    )
+    where, where_params = _filter_sql(filters)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) {base}", where_params)
-        total = int(cursor.fetchone()[0])
+        total, counts = _count_facets(
+            cursor,
+            f"practices_searchdocument d WHERE {where}",
+            where_params,
+            all_published=not where_params,
+        )
         cursor.execute(
-            f"SELECT m.id {base} ORDER BY m.title_key, m.id LIMIT %s OFFSET %s",
+            f"SELECT d.practice_id FROM practices_searchdocument d WHERE {where} "
+            "ORDER BY d.title_key, d.practice_id LIMIT %s OFFSET %s",
             [*where_params, limit, offset],
         )
         hits = [Hit(int(row[0]), 0.0) for row in cursor.fetchall()]
-        cursor.execute(
-            "SELECT f.kind, f.value, count(*) FROM practices_practicefacet f "
-            f"WHERE f.practice_id IN (SELECT m.id {base}) GROUP BY f.kind, f.value",
-            where_params,
-        )
-        counts: dict[str, list[tuple[str, int]]] = {k: [] for k in FACET_KINDS}
-        for kind, value, n in cursor.fetchall():
-            counts.setdefault(kind, []).append((value, int(n)))
-    for kind in counts:
-        counts[kind].sort(key=lambda item: (-item[1], item[0]))
     return SearchResult(hits=hits, total=total, facets=counts, mode="browse")
 
 

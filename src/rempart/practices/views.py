@@ -25,10 +25,12 @@ from rempart.core.models import Site
 from rempart.core.permissions import check_city, deny, role_required
 from rempart.core.roles import has_role, user_cities
 from rempart.practices import exchange, workflow
+from rempart.practices import io as catalogue_io
 from rempart.practices.forms import (
     AnswerForm,
     AssignForm,
     AttachmentForm,
+    CatalogueUploadForm,
     EventForm,
     GroupForm,
     HelpRequestForm,
@@ -188,6 +190,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             if practice.status == Status.RETURNED
             else [],
             "links": links,
+            "revision": workflow.revision_of(practice)
+            if practice.status == Status.PUBLISHED and workflow.can_edit(user, practice)
+            else None,
             "link_form": SiteLinkForm(sites=sites) if workflow.can_edit(user, practice) else None,
             "attachment_form": AttachmentForm() if workflow.can_edit(user, practice) else None,
         },
@@ -228,6 +233,12 @@ def edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if practice.status in (Status.SUBMITTED, Status.IN_REVIEW):
         messages.error(request, _("A practice under review cannot be edited."))
         return redirect(practice)
+    pending = workflow.revision_of(practice) if practice.status == Status.PUBLISHED else None
+    if pending is not None:
+        if pending.status in (Status.SUBMITTED, Status.IN_REVIEW):
+            messages.error(request, _("The new version of this practice is under review."))
+            return redirect(pending)
+        return redirect("practices:edit", pk=pending.pk)  # keep editing the next version
     form = PracticeForm(request.POST or None, instance=practice)
     if request.method == "POST" and form.is_valid():
         updated, translations = form.apply()
@@ -237,6 +248,14 @@ def edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Practice saved (version %(n)d).") % {"n": saved.version})
+            if saved.pk != practice.pk:
+                messages.info(
+                    request,
+                    _(
+                        "The published version stays in place until this new version is "
+                        "submitted, reviewed and published."
+                    ),
+                )
             return redirect(saved)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -415,6 +434,97 @@ def site_link_delete(request: HttpRequest, pk: int) -> HttpResponse:
     link.delete()
     messages.success(request, _("Link removed."))
     return redirect(request.POST.get("next") or link.practice.get_absolute_url())
+
+
+# --- import and export -----------------------------------------------------------------------
+
+
+def _exportable(user: Any) -> Any:
+    """What a user may download: everything for practices admins (as the command line), else
+    the published catalogue plus the drafts the user may edit. Revisions in progress are left
+    out (see io.catalogue)."""
+    base = Practice.objects.filter(revision_of__isnull=True)
+    if has_role(user, "practices", "admin"):
+        return base
+    editable = [p.pk for p in base.exclude(status=Status.PUBLISHED) if workflow.can_edit(user, p)]
+    return base.filter(Q(status=Status.PUBLISHED) | Q(pk__in=editable))
+
+
+@role_required("practices", "editor")
+@require_http_methods(["GET", "POST"])
+def transfer(request: HttpRequest) -> HttpResponse:
+    """Import a catalogue file (all or nothing, every rejected row reported) and export links.
+
+    Editors' files become drafts of their organisation, to be submitted for review; a practices
+    admin's upload is the administrative import of the command line (status and label kept).
+    """
+    user: Any = _me(request)
+    is_admin = has_role(user, "practices", "admin")
+    form = CatalogueUploadForm(request.POST or None, request.FILES or None)
+    report = None
+    problem = ""
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                rows = catalogue_io.read_rows(
+                    form.cleaned_data["text"], form.cleaned_data["format"]
+                )
+            except ValueError as exc:
+                problem = f"{upload.name}: {exc}"
+            else:
+                report = catalogue_io.import_rows(rows, user=user, as_editor=not is_admin)
+                audit.record(
+                    "import",
+                    object_type="practices.practice",
+                    object_repr=str(upload.name)[:200],
+                    detail={
+                        "created": report.created,
+                        "updated": report.updated,
+                        "unchanged": report.unchanged,
+                        "rejected": len(report.rejected),
+                        "partial": False,
+                        "as_editor": not is_admin,
+                        "via": "web",
+                    },
+                )
+                if not report.rejected:
+                    messages.success(
+                        request,
+                        _("%(c)d created, %(u)d updated, %(n)d unchanged.")
+                        % {"c": report.created, "u": report.updated, "n": report.unchanged},
+                    )
+                    return redirect("practices:transfer")
+    return render(
+        request,
+        "practices/transfer.html",
+        {"form": form, "report": report, "problem": problem, "is_admin": is_admin},
+        status=status,
+    )
+
+
+@role_required("practices", "editor")
+def export(request: HttpRequest) -> HttpResponse:
+    fmt = request.GET.get("format", "json")
+    if fmt not in ("json", "csv"):
+        return HttpResponse(_("Unknown format: expected json or csv."), status=400)
+    user: Any = _me(request)
+    records = catalogue_io.catalogue(_exportable(user))
+    text = catalogue_io.to_csv(records) if fmt == "csv" else catalogue_io.to_json(records)
+    audit.record(
+        "export",
+        object_type="practices.practice",
+        object_repr=f"practices.{fmt}",
+        detail={"count": len(records), "format": fmt, "via": "web", "contacts": True},
+    )
+    response = HttpResponse(
+        text,
+        content_type="text/csv; charset=utf-8" if fmt == "csv" else "application/json",
+    )
+    response["Content-Disposition"] = f'attachment; filename="practices.{fmt}"'
+    return response
 
 
 # --- exchange ---------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ Roles of the ``practices`` module (a role includes the lower ones):
 * viewer: a member of the exchange; reads published practices (contacts included, as an
   audited sensitive read), takes part in the exchange.
 * editor: writes practices and submits them; edits the drafts of their organisation; editing a
-  published practice makes a new version.
+  published practice prepares its next version (a revision), reviewed like a new practice
+  before it replaces the published text, which stays visible meanwhile.
 * operator: organises the exchange (working groups, events).
 * supervisor: a reviewer; when assigned, declares conflicts of interest, then sets the evidence
   label, comments and recommends publishing or returning.
@@ -47,6 +48,10 @@ def is_member(user: Any) -> bool:
 def _org_id(user: Any) -> int | None:
     profile = getattr(user, "profile", None)
     return getattr(profile, "organisation_id", None) if profile is not None else None
+
+
+def user_organisation_id(user: Any) -> int | None:
+    return _org_id(user)
 
 
 def can_edit(user: Any, practice: Practice) -> bool:
@@ -104,12 +109,19 @@ def save_practice(
 ) -> Practice:
     """Create or update a practice's content (never its status or label); reindex it.
 
-    Editing a published practice makes a new version; the previous one stays in the history.
+    Editing a published practice does not touch it: the edit goes to its revision (created on
+    the first edit, version + 1), which is submitted and reviewed like any draft; the published
+    text stays visible until the revision is published (see :func:`conclude`). Returns the
+    practice saved: ``practice`` itself, or the revision.
     """
     from rempart.practices.search import index_practices
 
     if not can_edit(user, practice):
         raise WorkflowError("you may not edit this practice")
+    if practice.pk is not None:
+        stored_status = Practice.objects.filter(pk=practice.pk).values_list("status", flat=True)
+        if stored_status and stored_status[0] == Status.PUBLISHED:
+            return save_revision(practice, user, translations=translations, note=note)
     with transaction.atomic():
         if practice.pk is None:
             practice.status = Status.DRAFT
@@ -123,9 +135,11 @@ def save_practice(
             practice.status = stored.status
             practice.evidence_label = stored.evidence_label
             practice.review_round = stored.review_round
+            practice.version = stored.version
+            practice.revision_of_id = stored.revision_of_id
             if stored.status == Status.PUBLISHED:
-                practice.version = stored.version + 1
-            elif stored.status in (Status.SUBMITTED, Status.IN_REVIEW):
+                raise WorkflowError("a published practice is edited through its revision")
+            if stored.status in (Status.SUBMITTED, Status.IN_REVIEW):
                 raise WorkflowError("a practice under review cannot be edited")
         if not practice.ref:
             from rempart.practices.io import unique_ref
@@ -138,6 +152,121 @@ def save_practice(
         snapshot(practice, user, note)
     index_practices([practice])
     return practice
+
+
+#: Fields that are not the practice's content: identity, workflow state, bookkeeping.
+NOT_CONTENT = frozenset(
+    {
+        "id",
+        "ref",
+        "status",
+        "version",
+        "review_round",
+        "evidence_label",
+        "created_by",
+        "owner_organisation",
+        "is_demo",
+        "created_at",
+        "updated_at",
+        "published_at",
+        "revision_of",
+    }
+)
+
+
+def content_fields() -> list[str]:
+    return [f.attname for f in Practice._meta.concrete_fields if f.name not in NOT_CONTENT]
+
+
+def revision_of(practice: Practice) -> Practice | None:
+    """The revision (next version in preparation) of a published practice, if any."""
+    if practice.pk is None:
+        return None
+    return Practice.objects.filter(revision_of=practice).first()
+
+
+def save_revision(
+    edited: Practice,
+    user: Any,
+    *,
+    translations: list[dict[str, str]] | None = None,
+    note: str = "",
+) -> Practice:
+    """Store an edit of a published practice in its revision (created on the first edit)."""
+    from rempart.practices.io import unique_ref
+    from rempart.practices.search import index_practices
+
+    with transaction.atomic():
+        published = Practice.objects.select_for_update().get(pk=edited.pk)
+        revision = Practice.objects.filter(revision_of=published).first()
+        if revision is None:
+            revision = Practice(
+                revision_of=published,
+                ref=unique_ref(f"{published.ref[:100]}-v{published.version + 1}"),
+                status=Status.DRAFT,
+                version=published.version + 1,
+                created_by=user if getattr(user, "is_authenticated", False) else None,
+                owner_organisation_id=published.owner_organisation_id,
+                is_demo=published.is_demo,
+            )
+            if translations is None:
+                translations = [
+                    {"language": t.language, "title": t.title, "summary": t.summary}
+                    for t in published.translations.all()
+                ]
+        elif revision.status in (Status.SUBMITTED, Status.IN_REVIEW):
+            raise WorkflowError("the new version of this practice is under review")
+        for name in content_fields():
+            setattr(revision, name, getattr(edited, name))
+        revision.full_clean()
+        revision.save()
+        if translations is not None:
+            set_translations(revision, translations)
+        snapshot(revision, user, note or f"new version of published practice {published.pk}")
+    index_practices([revision], embed=False)
+    return revision
+
+
+def _publish_revision(revision: Practice, label: str, user: Any) -> Practice:
+    """Replace the published practice's text with its reviewed revision, then drop the copy.
+
+    The published practice keeps its id, address, links and attachments; it takes the
+    revision's content, version and label; the revision's reviews join its history (rounds
+    numbered after its own) and its version snapshot becomes the practice's.
+    """
+    assert revision.revision_of_id is not None
+    with transaction.atomic():
+        published = Practice.objects.select_for_update().get(pk=revision.revision_of_id)
+        for name in content_fields():
+            setattr(published, name, getattr(revision, name))
+        offset = published.review_round
+        for assignment in revision.reviews.order_by("-round"):
+            assignment.practice = published
+            assignment.round += offset
+            assignment.save(update_fields=["practice", "round"])
+        published.review_round = offset + revision.review_round
+        published.version = revision.version
+        published.evidence_label = label
+        published.published_at = timezone.now()
+        published.save()
+        set_translations(
+            published,
+            [
+                {"language": t.language, "title": t.title, "summary": t.summary}
+                for t in revision.translations.all()
+            ],
+        )
+        revision.attachments.update(practice=published)
+        for link in revision.site_links.all():
+            if not published.site_links.filter(site_id=link.site_id).exists():
+                link.practice = published
+                link.save(update_fields=["practice"])
+        revision.versions.exclude(
+            number__in=published.versions.values_list("number", flat=True)
+        ).update(practice=published)
+        snapshot(published, user, "new version published after review")
+        revision.delete()
+    return Practice.objects.prefetch_related("translations").get(pk=published.pk)
 
 
 def set_translations(practice: Practice, translations: list[dict[str, str]]) -> None:
@@ -272,6 +401,9 @@ def conclude(practice: Practice, user: Any = None) -> str:
     labels = {r.label for r in decided}
     if len(labels) != 1:
         return "disagree"
+    if practice.revision_of_id is not None:
+        index_practices([_publish_revision(practice, labels.pop(), user)])
+        return "published"
     practice.status = Status.PUBLISHED
     practice.evidence_label = labels.pop()
     practice.published_at = timezone.now()

@@ -1,0 +1,70 @@
+"""In a real browser: a member searches the catalogue live, filters by a facet, opens a practice."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from rempart.core.models import Profile
+from rempart.core.roles import grant
+from rempart.practices.models import Practice
+from tests.browser import artifact_path, browser_page  # noqa: F401  (fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "a long browser password"
+
+
+def test_member_searches_filters_and_opens_a_practice(
+    live_server: Any,
+    browser_page: Any,  # noqa: F811
+    orgs: dict[str, Any],
+    catalogue: dict[str, Practice],
+) -> None:
+    member = get_user_model().objects.create_user(username="member", password=PASSWORD)
+    Profile.objects.create(user=member, organisation=orgs["home"])
+    grant(member, "practices", "viewer")
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "response",
+        lambda response: (
+            errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+
+    page.goto(f"{live_server.url}/practices/")
+    page.get_by_label("Username").fill("member")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r".*/practices/$"))
+    results = page.locator("#results")
+    expect(results.get_by_role("status")).to_contain_text("8 practices")
+
+    # live search: typing updates the results without submitting the form
+    page.locator("#q").fill("mentoring")
+    expect(page).to_have_url(re.compile(r"q=mentoring"))
+    expect(results.get_by_role("status")).to_contain_text("2 practices")
+    expect(
+        results.get_by_role("link", name="Exit mentoring for radicalised young people")
+    ).to_be_visible()
+
+    # a facet narrows the results (the country of the Danish practice)
+    page.locator("input[name=country][value=DK]").check()
+    expect(results.locator(".practice-results > li")).to_have_count(1)
+    expect(results.get_by_role("status")).to_contain_text("1 practice")
+    expect(page).to_have_url(re.compile(r"country=DK"))
+
+    results.get_by_role("link", name="Exit mentoring for radicalised young people").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Exit mentoring")
+    expect(page.get_by_role("cell", name="Promising")).to_have_count(0)  # label is a badge
+    expect(page.locator(".badge", has_text="Promising")).to_be_visible()
+    page.screenshot(path=str(artifact_path("practices.png")), full_page=True)
+    assert not errors, errors
