@@ -180,8 +180,20 @@ CATALOGUE: list[dict[str, Any]] = [
         "settings": ["neighbourhood", "family"],
         "country": "DK",
         "city_name": "Aarhus",
+        "organisation_name": "Aarhus Municipality (SSP Aarhus) and East Jutland Police",
         "organisation_type": "municipality",
-        "evaluation_references": "Source address to be added (rempart domain reference, section 4).",
+        "start_year": 2007,
+        "source_url": (
+            "https://home-affairs.ec.europa.eu/networks/radicalisation-awareness-network-ran/"
+            "collection-inspiring-practices/ran-practices/"
+            "aarhus-model-prevention-radicalisation-and-discrimination-aarhus_en"
+        ),
+        "links": [
+            {
+                "url": "https://www.aarhus.dk/english/collaborate-with-the-city/inclusive-citizenship/anti-radicalisation/",
+                "title": "City of Aarhus: the anti-radicalisation effort (pilot project from 2007)",
+            }
+        ],
     },
     {
         "ref": "demo-eucpn",
