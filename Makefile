@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 run: $(STAMP)
 	$(BIN)/rempart bootstrap
-	$(BIN)/rempart serve
+	$(BIN)/rempart serve --with-daemon --demo-traffic
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests $(wildcard benchmarks)

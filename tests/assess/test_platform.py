@@ -190,3 +190,76 @@ def test_result_json_download_matches_the_engine_shape(
     client.force_login(helsinki_user("viewer"))
     data = json.loads(client.get(reverse("assess:run_json", args=[done_run.pk])).content)
     assert set(data) >= {"site", "entries", "plan"}
+
+
+def test_active_positions_become_access_points(
+    client: Client, done_run: Assessment, helsinki_user: Any
+) -> None:
+    from rempart.access.models import Lane, Zone
+
+    # A plan with one active position (a retractable bollard line on a designated route).
+    position = {
+        "kind": "bollards",
+        "barrier": "active",
+        "lon": 24.9525,
+        "lat": 60.1698,
+        "width_m": 6.0,
+        "n_bollards": 5,
+        "rating": "V/7200[N2A]/48/90",
+        "pas68": "V/7500(N2)/48/90",
+        "street": "Unioninkatu",
+        "cost_eur": 90000,
+    }
+    result = {**done_run.result, "plan": {**done_run.result["plan"], "positions": [position]}}
+    Assessment.objects.filter(pk=done_run.pk).update(result=result)
+    senate = done_run.site
+    Zone.objects.create(
+        city=senate.city,
+        site=senate,
+        ident="senate-zone",
+        name="Senate Square zone",
+        timezone="Europe/Helsinki",
+    )
+    url = reverse("assess:create_access_points", args=[done_run.pk])
+    client.force_login(helsinki_user("editor", modules=("core", "assess")))  # no access role
+    assert "Create access points" not in client.get(done_run.get_absolute_url()).content.decode()
+    client.post(url, {"zone": "senate-zone"})
+    assert not Lane.objects.filter(zone__ident="senate-zone").exists()
+    client.force_login(helsinki_user("editor", modules=("core", "assess", "access")))
+    assert "Create access points" in client.get(done_run.get_absolute_url()).content.decode()
+    assert client.post(url, {"zone": "lyon-zone"}).status_code == 302
+    assert not Lane.objects.filter(ident__contains="-plan").exists()
+    response = client.post(url, {"zone": "senate-zone"})
+    assert response.status_code == 302
+    lane = Lane.objects.get(zone__ident="senate-zone")
+    assert lane.required_rating == "V/7200[N2A]/48/90"
+    assert (lane.lon, lane.lat, lane.width_m) == (24.9525, 60.1698, 6.0)
+    assert lane.barriers.count() == 1
+
+
+def test_designated_streets_reach_the_engine(senate: Site) -> None:
+    run = services.execute(
+        services.request_run(senate, options={"access_streets": ["Unioninkatu"]}).pk
+    )
+    assert run.status == Assessment.Status.DONE, run.error
+    streets = {p["street"] for p in run.result["plan"]["positions"]}
+    # Unioninkatu stays passable: no fixed barrier is placed across it.
+    assert not any(
+        p["street"] == "Unioninkatu" and p["barrier"] == "fixed" and p["kind"] == "bollards"
+        for p in run.result["plan"]["positions"]
+    ), streets
+
+
+def test_unknown_access_route_fails_the_run_clearly(senate: Site) -> None:
+    run = services.execute(
+        services.request_run(senate, options={"access_streets": ["Rue de Nulle Part"]}).pk
+    )
+    assert run.status == Assessment.Status.FAILED
+    assert "Rue de Nulle Part" in run.error and "street" in run.error
+
+
+def test_access_routes_as_typed() -> None:
+    assert services.parse_access_routes("Unioninkatu, 24336604; Aleksanterinkatu") == {
+        "access_streets": ["Unioninkatu", "Aleksanterinkatu"],
+        "access_way_ids": [24336604],
+    }

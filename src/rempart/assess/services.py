@@ -123,7 +123,10 @@ def execute(run_pk: int) -> Assessment:
     try:
         network = network_for(run.osm_path)
         progress(0.0, "network ready")
-        options = AssessOptions(**{k: v for k, v in run.options.items() if k in _OPTION_NAMES})
+        chosen = {k: v for k, v in run.options.items() if k in _OPTION_NAMES}
+        ways = [int(way) for way in chosen.pop("access_way_ids", [])]
+        ways += ways_named(network, run.options.get("access_streets", []))
+        options = AssessOptions(**chosen, access_way_ids=tuple(ways))
         results = assess_sites(
             network, [(run.site.name, run.site.boundary)], options=options, progress=progress
         )
@@ -171,7 +174,48 @@ def execute(run_pk: int) -> Assessment:
     return run
 
 
-_OPTION_NAMES = {"frontage_m", "standoff_m", "plan_radius_m", "verge_m", "field_radius_m", "plan"}
+_OPTION_NAMES = {
+    "frontage_m",
+    "standoff_m",
+    "plan_radius_m",
+    "verge_m",
+    "field_radius_m",
+    "plan",
+    "access_way_ids",
+}
+
+
+def parse_access_routes(text: str) -> dict[str, list[Any]]:
+    """Designated access routes as typed: comma-separated street names and/or OSM way ids.
+
+    Returns run options: ``access_way_ids`` (ints) and ``access_streets`` (names); a street
+    designates every way of that name, so the whole route stays passable, not one piece of it.
+    """
+    options: dict[str, list[Any]] = {}
+    for part in (piece.strip() for piece in text.replace(";", ",").split(",")):
+        if not part:
+            continue
+        key = "access_way_ids" if part.isdigit() else "access_streets"
+        options.setdefault(key, []).append(int(part) if part.isdigit() else part)
+    return options
+
+
+def ways_named(network: LoadedNetwork, names: list[str]) -> list[int]:
+    """OSM ids of the ways whose name is one of ``names`` (case-insensitive)."""
+    ways: list[int] = []
+    for name in names:
+        wanted = name.casefold()
+        found = [
+            int(way)
+            for way, tags in zip(network.osm.way_ids, network.osm.way_tags, strict=True)
+            if tags.get("name", "").casefold() == wanted
+        ]
+        if not found:
+            raise AssessError(
+                "access route", name, "the name of a street in the OpenStreetMap data"
+            )
+        ways += found
+    return ways
 
 
 def _fail(run: Assessment, error: str) -> Assessment:

@@ -13,4 +13,5 @@ urlpatterns = [
     path("runs/<int:pk>/report.html", views.run_report, name="run_report"),
     path("runs/<int:pk>/result.json", views.run_json, name="run_json"),
     path("runs/<int:pk>/result.geojson", views.run_geojson, name="run_geojson"),
+    path("runs/<int:pk>/access-points/", views.create_access_points, name="create_access_points"),
 ]

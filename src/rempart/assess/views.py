@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rempart.assess import services
+from rempart.assess import access_link, services
 from rempart.assess.models import Assessment, CityOsmData
 from rempart.core import audit
 from rempart.core.permissions import check_city, deny, role_required
@@ -53,8 +53,9 @@ def run_site(request: HttpRequest, site_pk: int) -> HttpResponse:
 
     site = get_object_or_404(Site.objects.select_related("city"), pk=site_pk)
     check_city(request, site.city)
+    options: dict[str, Any] = services.parse_access_routes(request.POST.get("access_ways", ""))
     try:
-        run = services.request_run(site, request.user)
+        run = services.request_run(site, request.user, options)
     except services.NoOsmData as exc:
         messages.error(request, str(exc))
         return redirect("assess:index")
@@ -81,6 +82,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["entries"] = _entry_rows(run.result)
         context["plan"] = run.result.get("plan")
         context["map_features"] = _map_features(run)
+        context["active_positions"] = access_link.active_positions(run)
+        context["zones"] = access_link.zones_for(request.user, run.site.city)
     return render(request, "assess/run_detail.html", context)
 
 
@@ -210,3 +213,21 @@ def osm_data(request: HttpRequest) -> HttpResponse:
         {"form": form, "city": city},
         status=400 if request.method == "POST" else 200,
     )
+
+
+@role_required("assess", "editor")
+@require_POST
+def create_access_points(request: HttpRequest, pk: int) -> HttpResponse:
+    """Turn the plan's active positions into access points (lanes) of an access-control zone."""
+    run = _run_for(request, pk)
+    zone_ident = request.POST.get("zone", "")
+    try:
+        lanes = access_link.create_access_points(run, zone_ident, request.user)
+    except access_link.LinkError as exc:
+        messages.error(request, str(exc))
+        return redirect(run)
+    messages.success(
+        request,
+        _("%(n)d access points created in zone %(zone)s.") % {"n": len(lanes), "zone": zone_ident},
+    )
+    return redirect(run)

@@ -1,0 +1,291 @@
+"""Load benchmark of the camera API: N lanes, R plate reads per second for S seconds.
+
+Starts the real server (gunicorn with gthread workers, as ``rempart serve``) on a free loopback
+port against a fresh database (a temporary SQLite file in WAL mode, or with ``--db postgres`` a
+fresh PostgreSQL database), creates a zone with ``--lanes`` lanes, permits and a camera token,
+then sends ``POST /api/v1/access/requests`` at a fixed rate (open loop: each read has its
+scheduled instant; keep-alive connections from a pool of client threads) and reports throughput,
+latency percentiles (send to answer), errors and lateness. At the end it counts the stored
+decisions: every 200 answer must be a committed row.
+
+    .venv/bin/python benchmarks/access_load.py --rate 1000 --seconds 60 --lanes 200 --db sqlite
+
+Prints one JSON line (and a readable summary on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+PG_BENCH_DB = "rempart_access_bench"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- inside the benchmark's Django environment (child processes) ----------------------------
+
+
+def _setup(lanes: int) -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rempart.settings")
+    django.setup()
+    from django.contrib.auth import get_user_model
+
+    from rempart.access.models import Barrier, Lane, Permit, Zone
+    from rempart.core.models import ApiToken, City, Organisation, Profile
+    from rempart.core.roles import grant
+
+    city = City.objects.create(name="Bench", slug="bench", country="FR", timezone="Europe/Paris")
+    org = Organisation.objects.create(name="Bench", kind="municipality", city=city)
+    org.cities.add(city)
+    user = get_user_model().objects.create_user("camera-owner", password=None)
+    Profile.objects.create(user=user, organisation=org)
+    grant(user, "access", "operator")
+    zone = Zone.objects.create(city=city, ident="bench-zone", timezone="Europe/Paris")
+    for i in range(lanes):
+        lane = Lane.objects.create(
+            zone=zone, ident=f"bench-{i:03d}", direction="in", identification=["anpr"]
+        )
+        Barrier.objects.create(lane=lane, ident=f"bench-{i:03d}-b1", driver={"type": "simulator"})
+    plates = [f"BE{i:03d}CH" for i in range(200)]
+    for i, plate in enumerate(plates):
+        permit = Permit.objects.create(
+            city=city,
+            ident=f"bench-p{i}",
+            plate=plate,
+            holder=f"Holder {i}",
+            category=["delivery", "resident", "emergency"][i % 3],
+            windows=[]
+            if i % 2
+            else [
+                {
+                    "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                    "from": "00:00",
+                    "to": "24:00",
+                }
+            ],
+        )
+        permit.zones.add(zone)
+    _, secret = ApiToken.issue(user, "bench camera", ["access:request"])
+    print(json.dumps({"token": secret, "plates": plates}))
+
+
+def _count() -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rempart.settings")
+    django.setup()
+    from rempart.access.models import AccessDecision, Passage
+
+    print(
+        json.dumps(
+            {"decisions": AccessDecision.objects.count(), "passages": Passage.objects.count()}
+        )
+    )
+
+
+# --- the benchmark ------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=1000.0, help="plate reads per second")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--lanes", type=int, default=200)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker")
+    parser.add_argument("--clients", type=int, default=48, help="client threads (connections)")
+    parser.add_argument("--_setup", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--_count", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args._setup is not None:
+        _setup(args._setup)
+        return 0
+    if args._count:
+        _count()
+        return 0
+
+    tmp = Path(tempfile.mkdtemp(prefix="rempart-access-bench-"))
+    env = {
+        **os.environ,
+        "REMPART_VAR_DIR": str(tmp),
+        "REMPART_SECRET_KEY": "bench-" + "k" * 40,
+        "REMPART_LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "rempart.settings",
+    }
+    env.pop("REMPART_DATABASE_URL", None)  # SQLite: var/rempart.sqlite3 in WAL mode
+    if args.db == "postgres":
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
+            conn.execute(f"CREATE DATABASE {PG_BENCH_DB}")
+        env["REMPART_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+    me = [sys.executable, str(Path(__file__).resolve())]
+    subprocess.run(
+        [sys.executable, "-m", "rempart.cli", "migrate", "-v0"], env=env, check=True, cwd=tmp
+    )
+    setup = json.loads(
+        subprocess.run(
+            [*me, "--_setup", str(args.lanes)], env=env, check=True, capture_output=True, text=True
+        ).stdout
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "rempart.wsgi:application",
+         "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+         "--threads", str(args.threads), "--worker-class", "gthread",
+         "--timeout", "120", "--log-level", "warning", "--keep-alive", "30"],
+        env=env, cwd=tmp,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        time.sleep(1.0)  # let every worker boot
+        # Warm-up (not measured): every worker thread imports and connects on first use.
+        warm = argparse.Namespace(**{**vars(args), "rate": 100.0, "seconds": 3.0})
+        warmed = run_load(warm, port, setup["token"], setup["plates"])
+        result = run_load(args, port, setup["token"], setup["plates"])
+        result["warmup_requests"] = warmed["ok"]
+    finally:
+        server.terminate()
+        server.wait(30)
+    stored = json.loads(
+        subprocess.run(
+            [*me, "--_count"], env=env, check=True, capture_output=True, text=True
+        ).stdout
+    )
+    result.update(stored)
+    result["all_stored"] = stored["decisions"] == result["ok"] + result["warmup_requests"]
+    result["machine"] = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    print(json.dumps(result))
+    print(
+        f"{args.db}: {result['ok']} ok / {result['sent']} sent in {result['elapsed_s']:.1f} s "
+        f"= {result['throughput_rps']:.0f} req/s (target {args.rate:.0f}); latency p50 "
+        f"{result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms; "
+        f"errors {result['errors']}; late sends (>50 ms behind schedule) {result['late']}; "
+        f"decisions stored {stored['decisions']} ({'all' if result['all_stored'] else 'MISSING'})",
+        file=sys.stderr,
+    )
+    return 0 if result["all_stored"] and not result["errors"] else 1
+
+
+def run_load(args: argparse.Namespace, port: int, token: str, plates: list[str]) -> dict:
+    total = int(args.rate * args.seconds)
+    lanes = [f"bench-{i:03d}" for i in range(args.lanes)]
+    lock = threading.Lock()
+    next_index = [0]
+    latencies: list[float] = []
+    errors: list[str] = []
+    late = [0]
+    start = time.monotonic() + 0.5
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        local: list[float] = []
+        while True:
+            with lock:
+                i = next_index[0]
+                next_index[0] += 1
+            if i >= total:
+                break
+            due = start + i / args.rate
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            elif wait < -0.05:
+                with lock:
+                    late[0] += 1
+            known = rng.random() < 0.8
+            body = json.dumps(
+                {
+                    "lane": rng.choice(lanes),
+                    "plate": rng.choice(plates) if known else f"ZZ{rng.randint(100, 999)}XY",
+                    "confidence": round(rng.uniform(0.85, 0.99), 3),
+                    "read_at": datetime.now(UTC).isoformat(),
+                }
+            )
+            sent = time.perf_counter()
+            try:
+                conn.request("POST", "/api/v1/access/requests", body, headers)
+                response = conn.getresponse()
+                payload = response.read()
+                if response.status != 200:
+                    with lock:
+                        errors.append(f"{response.status} {payload[:120]!r}")
+                    continue
+                local.append((time.perf_counter() - sent) * 1000)
+            except (OSError, http.client.HTTPException) as exc:
+                with lock:
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.close()
+        with lock:
+            latencies.extend(local)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(args.clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - start
+    latencies.sort()
+    return {
+        "db": args.db,
+        "lanes": args.lanes,
+        "target_rps": args.rate,
+        "seconds": args.seconds,
+        "sent": total,
+        "ok": len(latencies),
+        "errors": len(errors),
+        "error_sample": errors[:3],
+        "late": late[0],
+        "elapsed_s": round(elapsed, 2),
+        "throughput_rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.50), 2),
+        "p90_ms": round(percentile(latencies, 0.90), 2),
+        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "max_ms": round(latencies[-1], 2) if latencies else None,
+        "workers": args.workers,
+        "threads": args.threads,
+        "clients": args.clients,
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

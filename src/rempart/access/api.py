@@ -1,0 +1,185 @@
+"""Access API: cameras post plate reads; control systems read lane states and decisions.
+
+``POST /api/v1/access/requests`` is for ANPR cameras and keypads: a token with the scope
+``access:request`` (owner: access operator), normally constrained to the camera's lanes
+(``constraints: {"lanes": ["old-town-north-in"]}``). The answer comes after the decision (and,
+for a grant, its passage) is committed; the daemon lowers the barrier from that record.
+A refused request (unknown lane, another lane's token, malformed plate or time) answers 4xx
+with ``{"detail": "<one line>"}`` and stores nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from rempart.access import services
+from rempart.access.models import AccessDecision, Lane, Zone
+from rempart.core import audit
+from rempart.core.api_auth import require_scope
+from rempart.core.roles import can_see_city
+
+router = Router(tags=["access"])
+
+
+class RequestIn(Schema):
+    lane: str
+    plate: str | None = None
+    confidence: float | None = None
+    read_at: str
+    pin: str | None = None
+    mass_kg: int | None = None
+
+
+class DecisionOut(Schema):
+    request_id: str
+    decision: str
+    reason_code: str
+    reason: str
+
+
+class ActionIn(Schema):
+    reason: str
+
+
+class ModeIn(Schema):
+    mode: str
+    reason: str
+
+
+def _lane_for(request: HttpRequest, lane_ident: str) -> Lane:
+    try:
+        lane = services.find_lane(lane_ident)
+    except services.RequestError as exc:
+        raise HttpError(exc.status, exc.message) from None
+    token = getattr(request, "api_token", None)
+    allowed = (token.constraints or {}).get("lanes") if token is not None else None
+    if allowed is not None and lane.ident not in allowed:
+        raise _refuse(
+            request,
+            f"this token may not act on lane {lane.ident!r}; its lanes: {', '.join(allowed)}",
+            lane.ident,
+        )
+    if not can_see_city(request.user, lane.zone.city):
+        raise _refuse(
+            request,
+            f"lane {lane.ident!r} belongs to a city your organisation does not serve",
+            lane.ident,
+        )
+    return lane
+
+
+def _refuse(request: HttpRequest, message: str, lane: str) -> HttpError:
+    """Audit a refusal and return the 403 to raise."""
+    token = getattr(request, "api_token", None)
+    audit.record(
+        "permission_denied",
+        object_type="api",
+        object_repr=request.path[:200],
+        detail={"reason": message, "lane": lane, "token": token.key_id if token else None},
+    )
+    return HttpError(403, message)
+
+
+@router.post(
+    "/requests",
+    response={200: DecisionOut},
+    summary="A plate read (or PIN) at a lane: decide, store, answer",
+)
+def create_request(request: HttpRequest, body: RequestIn) -> dict[str, Any]:
+    require_scope(request, "access:request")
+    lane = _lane_for(request, body.lane)
+    if body.plate is not None and body.confidence is None:
+        raise HttpError(
+            422, "confidence is required with a plate (0-1, as the ANPR engine reports)"
+        )
+    try:
+        result = services.submit_request(
+            lane.ident,
+            plate=body.plate,
+            confidence=body.confidence,
+            read_at=services.parse_read_at(body.read_at),
+            pin=body.pin,
+            mass_kg=body.mass_kg,
+            source=AccessDecision.Source.API,
+            actor=request.user.get_username(),
+            lane=lane,
+        )
+    except services.RequestError as exc:
+        raise HttpError(exc.status, exc.message) from None
+    return result.answer()
+
+
+@router.get("/lanes", summary="Every visible lane with its barriers' reported state")
+def lanes(request: HttpRequest, zone: str | None = None) -> list[dict[str, Any]]:
+    require_scope(request, "access:read")
+    zones = services.visible_zones(request.user)
+    if zone:
+        zones = zones.filter(ident=zone)
+    return services.lane_states(zones)
+
+
+@router.get("/requests/{request_id}", summary="A stored decision")
+def get_request(request: HttpRequest, request_id: str) -> dict[str, Any]:
+    require_scope(request, "access:read")
+    decision = (
+        AccessDecision.objects.select_related("zone__city", "lane")
+        .filter(request_id=_uuid(request_id))
+        .first()
+    )
+    if decision is None or not can_see_city(request.user, decision.zone.city):
+        raise HttpError(404, f"request {request_id!r} does not exist")
+    passage = getattr(decision, "passage", None)
+    return {
+        **decision.as_answer(),
+        "lane": decision.lane.ident,
+        "plate": decision.plate,
+        "received_at": decision.received_at.isoformat(),
+        "passage": passage.state if passage is not None else None,
+    }
+
+
+def _uuid(text: str) -> str:
+    import uuid
+
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise HttpError(404, f"request {text!r} does not exist") from None
+
+
+@router.post("/lanes/{lane_id}/open", summary="Let one vehicle through (operator grant)")
+def open_lane(request: HttpRequest, lane_id: str, body: ActionIn) -> dict[str, Any]:
+    require_scope(request, "access:command")
+    lane = _lane_for(request, lane_id)
+    try:
+        return services.operator_open(lane, request.user, body.reason).answer()
+    except services.ActionDenied as exc:
+        raise HttpError(exc.status, str(exc)) from None
+
+
+@router.post("/lanes/{lane_id}/close", summary="Close a lane now")
+def close_lane(request: HttpRequest, lane_id: str, body: ActionIn) -> dict[str, Any]:
+    require_scope(request, "access:command")
+    lane = _lane_for(request, lane_id)
+    try:
+        return {"passages_closed": services.operator_close(lane, request.user, body.reason)}
+    except services.ActionDenied as exc:
+        raise HttpError(exc.status, str(exc)) from None
+
+
+@router.post("/zones/{zone_id}/mode", summary="Set a zone's mode (lockdown needs a supervisor)")
+def zone_mode(request: HttpRequest, zone_id: str, body: ModeIn) -> dict[str, Any]:
+    require_scope(request, "access:command")
+    zone = get_object_or_404(Zone.objects.select_related("city"), ident=zone_id)
+    if not can_see_city(request.user, zone.city):
+        raise HttpError(403, f"zone {zone_id!r} belongs to a city your organisation does not serve")
+    try:
+        services.set_zone_mode(zone, body.mode, request.user, body.reason)
+    except services.ActionDenied as exc:
+        raise HttpError(exc.status, str(exc)) from None
+    return {"zone": zone.ident, "mode": zone.mode}

@@ -1,0 +1,551 @@
+"""Access control records: zones, lanes, barriers, permits, decisions, passages, alarms.
+
+The decision rules live in :mod:`rempart.access.decide` (pure Python); these models store what
+the rules read (``to_engine()`` converts a row into the engine's frozen dataclass) and what
+happened (decisions, passages, device commands, alarms).
+
+Identifiers (``ident``) are the ids of the load file (``rempart access load``): zones, lanes
+and barriers are unique across the installation (a camera's token names its lanes), permits
+are unique per city.
+
+Append-only, high-rate logs (decisions, passages, device commands, barrier status) set
+``audit_exempt = True``: the generic audit trail would add a hash-chained entry per camera read.
+They are summarised in the audit trail instead (``access_summary`` entries by the daemon, one
+entry per purge, and one per operator action).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rempart.access import decide as engine
+from rempart.access.drivers.base import (
+    Barrier as EngineBarrier,
+)
+from rempart.access.drivers.base import (
+    BarrierKind,
+    DriverConfig,
+    FailMode,
+    ModbusDriverConfig,
+    MqttDriverConfig,
+    SimulatorDriverConfig,
+)
+from rempart.access.schedule import DAY_NAMES, ScheduledMode, TimeWindow, ZoneMode
+from rempart.core.models import City, Site
+
+
+def _choices(enum: Any) -> list[tuple[str, str]]:
+    return [(member.value, member.value.replace("_", " ")) for member in enum]
+
+
+def driver_from_json(data: dict[str, Any] | None) -> DriverConfig:
+    """The driver dataclass for a stored ``driver`` JSON (``{"type": "modbus", ...}``)."""
+    data = dict(data or {"type": "simulator"})
+    kind = data.pop("type", "simulator")
+    if kind == "modbus":
+        return ModbusDriverConfig(**data)
+    if kind == "mqtt":
+        return MqttDriverConfig(**data)
+    return SimulatorDriverConfig()
+
+
+def driver_to_json(config: DriverConfig) -> dict[str, Any]:
+    """Inverse of :func:`driver_from_json` (only the fields that differ from the defaults)."""
+    if isinstance(config, SimulatorDriverConfig):
+        return {"type": "simulator"}
+    defaults = type(config).__dataclass_fields__
+    data: dict[str, Any] = {"type": config.type}
+    for name, field in defaults.items():
+        value = getattr(config, name)
+        if name == "type" or value == field.default:
+            continue
+        data[name] = value
+    # Always keep what locates the device.
+    for name in ("host", "port", "unit", "topic"):
+        if hasattr(config, name):
+            data[name] = getattr(config, name)
+    return data
+
+
+class Zone(models.Model):
+    """A protected area with barrier-controlled lanes; its base mode is set live by operators."""
+
+    city = models.ForeignKey(
+        City, verbose_name=_("city"), on_delete=models.PROTECT, related_name="access_zones"
+    )
+    site = models.ForeignKey(
+        Site,
+        verbose_name=_("site"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="access_zones",
+    )
+    ident = models.CharField(_("identifier"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
+    mode = models.CharField(
+        _("mode"), max_length=20, choices=_choices(ZoneMode), default=ZoneMode.NORMAL
+    )
+    lockdown_exit = models.CharField(
+        _("exits during lockdown"),
+        max_length=10,
+        choices=_choices(engine.ExitPolicy),
+        default=engine.ExitPolicy.FREE,
+    )
+    mode_reason = models.CharField(_("reason for the mode"), max_length=500, blank=True)
+    mode_changed_at = models.DateTimeField(null=True, blank=True)
+    mode_changed_by = models.CharField(max_length=150, blank=True)
+    is_demo = models.BooleanField(_("demo data"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["city", "ident"]
+        verbose_name = _("zone")
+        verbose_name_plural = _("zones")
+
+    def __str__(self) -> str:
+        return self.name or self.ident
+
+    def get_absolute_url(self) -> str:
+        return reverse("access:zone_detail", args=[self.ident])
+
+    def to_engine(
+        self,
+        lanes: list[Lane] | None = None,
+        schedules: list[ZoneSchedule] | None = None,
+    ) -> engine.Zone:
+        """The engine's ``Zone`` with its lanes and schedules (pass them to save queries)."""
+        lanes = list(self.lanes.all()) if lanes is None else lanes
+        schedules = list(self.schedules.all()) if schedules is None else schedules
+        return engine.Zone(
+            id=self.ident,
+            timezone=self.timezone,
+            mode=ZoneMode(self.mode),
+            lanes=tuple(lane.to_engine(barriers=[]) for lane in lanes),
+            schedules=tuple(s.to_engine() for s in schedules),
+            lockdown_exit=engine.ExitPolicy(self.lockdown_exit),
+            name=self.name,
+        )
+
+
+class Lane(models.Model):
+    """One traffic lane through the zone's perimeter: an access point with its barriers."""
+
+    zone = models.ForeignKey(
+        Zone, verbose_name=_("zone"), on_delete=models.CASCADE, related_name="lanes"
+    )
+    ident = models.CharField(_("identifier"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=_choices(engine.Direction), default="in"
+    )
+    identification = models.JSONField(
+        _("identification methods"),
+        default=list,
+        help_text=_("any of anpr, pin, intercom, badge"),
+    )
+    two_factor = models.BooleanField(_("plate + PIN"), default=False)
+    lon = models.FloatField(_("longitude (WGS84)"), null=True, blank=True)
+    lat = models.FloatField(_("latitude (WGS84)"), null=True, blank=True)
+    width_m = models.FloatField(_("width, m"), null=True, blank=True)
+    required_rating = models.CharField(_("required rating"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["zone", "ident"]
+        verbose_name = _("lane")
+        verbose_name_plural = _("lanes")
+
+    def __str__(self) -> str:
+        return self.name or self.ident
+
+    def to_engine(self, barriers: list[Barrier] | None = None) -> engine.Lane:
+        barriers = list(self.barriers.all()) if barriers is None else barriers
+        return engine.Lane(
+            id=self.ident,
+            direction=engine.Direction(self.direction),
+            identification=frozenset(engine.IdentificationMethod(m) for m in self.identification),
+            two_factor=self.two_factor,
+            barriers=tuple(b.to_engine() for b in barriers),
+        )
+
+
+class Barrier(models.Model):
+    """A barrier device on a lane (bollard group, road blocker, gate) and how to reach it."""
+
+    lane = models.ForeignKey(
+        Lane, verbose_name=_("lane"), on_delete=models.CASCADE, related_name="barriers"
+    )
+    ident = models.CharField(_("identifier"), max_length=64, unique=True)
+    kind = models.CharField(
+        _("kind"),
+        max_length=24,
+        choices=_choices(BarrierKind),
+        default=BarrierKind.RETRACTABLE_BOLLARD,
+    )
+    crash_rating = models.CharField(_("crash rating"), max_length=120, blank=True)
+    fail_mode = models.CharField(
+        _("fail mode"), max_length=6, choices=_choices(FailMode), default=FailMode.SECURE
+    )
+    rise_time_s = models.FloatField(_("rise time, s"), default=4.0)
+    lower_time_s = models.FloatField(_("lower time, s"), default=3.0)
+    loop_detector = models.BooleanField(_("loop detector"), default=True)
+    driver = models.JSONField(_("driver"), default=dict, help_text='e.g. {"type": "simulator"}')
+
+    class Meta:
+        ordering = ["lane", "ident"]
+        verbose_name = _("barrier")
+        verbose_name_plural = _("barriers")
+
+    def __str__(self) -> str:
+        return self.ident
+
+    def to_engine(self) -> EngineBarrier:
+        return EngineBarrier(
+            id=self.ident,
+            kind=BarrierKind(self.kind),
+            fail_mode=FailMode(self.fail_mode),
+            crash_rating=self.crash_rating or None,
+            rise_time_s=self.rise_time_s,
+            lower_time_s=self.lower_time_s,
+            loop_detector=self.loop_detector,
+            driver=driver_from_json(self.driver),
+        )
+
+
+class BarrierStatus(models.Model):
+    """The last state a barrier reported to the daemon, and the daemon's command counter.
+
+    ``command_seq`` is the last sequence id the daemon allocated for this barrier; it is kept
+    here so that a restarted daemon never reuses an id the controller would ignore as a repeat.
+    """
+
+    audit_exempt = True
+
+    barrier = models.OneToOneField(Barrier, on_delete=models.CASCADE, related_name="status")
+    position = models.CharField(max_length=10, default="unknown")
+    position_pct = models.IntegerField(null=True, blank=True)
+    faults = models.JSONField(default=list)
+    loop_occupied = models.BooleanField(default=False)
+    power_ok = models.BooleanField(default=True)
+    link_ok = models.BooleanField(default=False)
+    heartbeat = models.IntegerField(default=0)
+    reported_at = models.DateTimeField(null=True, blank=True)
+    link_lost_since = models.DateTimeField(null=True, blank=True)
+    command_seq = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("barrier status")
+
+    def __str__(self) -> str:
+        return f"{self.barrier_id}: {self.position}"
+
+
+class ZoneSchedule(models.Model):
+    """A mode that overrides the zone's base mode over ``[start, end)`` (e.g. New Year's Eve)."""
+
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="schedules")
+    mode = models.CharField(_("mode"), max_length=20, choices=_choices(ZoneMode))
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    label = models.CharField(_("label"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["zone", "start"]
+        verbose_name = _("scheduled mode")
+        verbose_name_plural = _("scheduled modes")
+
+    def __str__(self) -> str:
+        return f"{self.mode} {self.start:%Y-%m-%d %H:%M} {self.label}".strip()
+
+    def to_engine(self) -> ScheduledMode:
+        return ScheduledMode(
+            mode=ZoneMode(self.mode), start=self.start, end=self.end, label=self.label
+        )
+
+
+def windows_to_engine(windows: list[dict[str, Any]]) -> tuple[TimeWindow, ...]:
+    return tuple(TimeWindow.of(w["days"], w["from"], w["to"]) for w in windows)
+
+
+def windows_to_json(windows: tuple[TimeWindow, ...]) -> list[dict[str, Any]]:
+    from rempart.access.schedule import format_minute
+
+    return [
+        {
+            "days": [DAY_NAMES[d] for d in sorted(w.days)],
+            "from": format_minute(w.start_minute),
+            "to": format_minute(w.end_minute),
+        }
+        for w in windows
+    ]
+
+
+class Permit(models.Model):
+    """An authorisation for one vehicle (plate, normalised) in some zones of a city.
+
+    ``holder`` and ``holder_contact`` are personal data: shown to access editors and above only.
+    """
+
+    city = models.ForeignKey(
+        City, verbose_name=_("city"), on_delete=models.PROTECT, related_name="access_permits"
+    )
+    ident = models.CharField(_("identifier"), max_length=64)
+    plate = models.CharField(_("plate"), max_length=16, db_index=True)
+    holder = models.CharField(_("holder"), max_length=200)
+    holder_contact = models.CharField(_("holder contact"), max_length=300, blank=True)
+    category = models.CharField(
+        _("category"), max_length=20, choices=_choices(engine.PermitCategory)
+    )
+    max_mass_kg = models.PositiveIntegerField(_("maximum mass, kg"), null=True, blank=True)
+    zones = models.ManyToManyField(Zone, verbose_name=_("zones"), related_name="permits")
+    windows = models.JSONField(
+        _("weekly windows"),
+        default=list,
+        blank=True,
+        help_text=_('zone local time, e.g. [{"days": ["mon"], "from": "05:00", "to": "10:30"}]'),
+    )
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    exception_dates = models.JSONField(_("exception dates"), default=list, blank=True)
+    pin_hash = models.CharField(_("PIN (hashed)"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=_choices(engine.PermitStatus),
+        default=engine.PermitStatus.ACTIVE,
+    )
+    is_demo = models.BooleanField(_("demo data"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["city", "ident"]
+        constraints = [
+            models.UniqueConstraint(fields=["city", "ident"], name="access_permit_unique_ident")
+        ]
+        verbose_name = _("permit")
+        verbose_name_plural = _("permits")
+
+    def __str__(self) -> str:
+        return f"{self.ident} ({self.category})"
+
+    def to_engine(self, zone_idents: list[str] | None = None) -> engine.Permit:
+        idents = [z.ident for z in self.zones.all()] if zone_idents is None else list(zone_idents)
+        return engine.Permit(
+            id=self.ident,
+            plate=self.plate,
+            category=engine.PermitCategory(self.category),
+            zones=frozenset(idents),
+            holder=self.holder,
+            windows=windows_to_engine(self.windows),
+            valid_from=self.valid_from,
+            valid_to=self.valid_to,
+            exception_dates=frozenset(dt.date.fromisoformat(d) for d in self.exception_dates),
+            max_mass_kg=self.max_mass_kg,
+            pin_hash=self.pin_hash or None,
+            status=engine.PermitStatus(self.status),
+        )
+
+
+class AccessDecision(models.Model):
+    """One request at a lane and the engine's answer, stored before any command leaves.
+
+    ``plate`` is the normalised plate read; for vehicles without a permit it is replaced by a
+    keyed pseudonym after 24 h and the row is deleted after the retention period
+    (:mod:`rempart.access.retention`).
+    """
+
+    audit_exempt = True
+
+    class Source(models.TextChoices):
+        API = "api", _("camera API")
+        CLI = "cli", _("command line")
+        OPERATOR = "operator", _("operator")
+        SIMULATED = "simulated", _("simulated traffic")
+
+    request_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    lane = models.ForeignKey(Lane, on_delete=models.PROTECT, related_name="decisions")
+    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="decisions")
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField()
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    actor = models.CharField(max_length=150, blank=True)
+    plate = models.CharField(max_length=40, blank=True, db_index=True)
+    confidence = models.FloatField(null=True, blank=True)
+    pin_given = models.BooleanField(default=False)
+    has_permit = models.BooleanField(default=False)
+    pseudonymised_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=5, choices=_choices(engine.Outcome))
+    reason = models.CharField(max_length=32, choices=_choices(engine.Reason))
+    message = models.TextField()
+    mode = models.CharField(max_length=20)
+    local_time = models.CharField(max_length=40)
+    permit_ident = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        indexes = [
+            models.Index(fields=["has_permit", "received_at"], name="access_dec_privacy"),
+            models.Index(fields=["zone", "received_at"], name="access_dec_zone"),
+        ]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+
+    def __str__(self) -> str:
+        return f"{self.request_id.hex[:8]} {self.outcome} {self.reason}"
+
+    def as_answer(self) -> dict[str, Any]:
+        """The JSON answer of the camera API and ``rempart access request --json``."""
+        return {
+            "request_id": self.request_id.hex,
+            "decision": self.outcome,
+            "reason_code": self.reason,
+            "reason": self.message,
+        }
+
+
+class Passage(models.Model):
+    """One granted vehicle through one lane, driven by the daemon through its states.
+
+    requested -> granted -> lowering -> open -> vehicle_passing -> closing -> closed, or failed.
+    Only the oldest unfinished passage of a lane drives the barriers: one vehicle per cycle,
+    which is what stops tailgaters.
+    """
+
+    audit_exempt = True
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        GRANTED = "granted", _("granted")
+        LOWERING = "lowering", _("lowering")
+        OPEN = "open", _("open")
+        VEHICLE_PASSING = "vehicle_passing", _("vehicle passing")
+        CLOSING = "closing", _("closing")
+        CLOSED = "closed", _("closed")
+        FAILED = "failed", _("failed")
+
+    ACTIVE = (
+        State.REQUESTED,
+        State.GRANTED,
+        State.LOWERING,
+        State.OPEN,
+        State.VEHICLE_PASSING,
+        State.CLOSING,
+    )
+
+    decision = models.OneToOneField(
+        AccessDecision, on_delete=models.CASCADE, related_name="passage"
+    )
+    lane = models.ForeignKey(Lane, on_delete=models.CASCADE, related_name="passages")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.GRANTED)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    vehicle_at = models.DateTimeField(null=True, blank=True)
+    closing_since = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=200, blank=True)
+    vehicle_cleared = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["state"], name="access_passage_state")]
+        verbose_name = _("passage")
+        verbose_name_plural = _("passages")
+
+    def __str__(self) -> str:
+        return f"passage {self.pk} {self.lane_id} {self.state}"
+
+
+class DeviceCommand(models.Model):
+    """A command for one barrier, written (committed) before it is sent; resent with its seq."""
+
+    audit_exempt = True
+
+    barrier = models.ForeignKey(Barrier, on_delete=models.CASCADE, related_name="commands")
+    passage = models.ForeignKey(
+        Passage, on_delete=models.SET_NULL, null=True, blank=True, related_name="commands"
+    )
+    command = models.CharField(max_length=5)
+    seq = models.IntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.IntegerField(default=0)
+    outcome = models.CharField(max_length=24, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    done = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["done"], name="access_cmd_done")]
+        verbose_name = _("device command")
+
+    def __str__(self) -> str:
+        return f"{self.command} #{self.seq} -> {self.barrier_id} ({self.outcome or 'pending'})"
+
+
+class Alarm(models.Model):
+    """Something the control room must see and acknowledge."""
+
+    class Kind(models.TextChoices):
+        LINK_LOST = "link_lost", _("link lost")
+        FAULT = "fault", _("fault")
+        POWER_LOSS = "power_loss", _("power loss")
+        FORCED_ENTRY = "forced_entry", _("forced entry / tailgating")
+        TAILGATING = "tailgating", _("tailgating")
+        INTERLOCK = "interlock", _("raise refused over occupied loop")
+        COMMAND_FAILED = "command_failed", _("command failed")
+
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="alarms")
+    lane = models.ForeignKey(
+        Lane, on_delete=models.CASCADE, null=True, blank=True, related_name="alarms"
+    )
+    barrier = models.ForeignKey(
+        Barrier, on_delete=models.CASCADE, null=True, blank=True, related_name="alarms"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    message = models.CharField(max_length=500)
+    detail = models.JSONField(default=dict, blank=True)
+    raised_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    acknowledgement = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        verbose_name = _("alarm")
+        verbose_name_plural = _("alarms")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+class DaemonHeartbeat(models.Model):
+    """The device daemon writes here every few seconds; the control room shows if it is alive."""
+
+    audit_exempt = True
+
+    name = models.CharField(max_length=40, unique=True, default="access")
+    pid = models.IntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now)
+    last_purge_at = models.DateTimeField(null=True, blank=True)
+    last_summary_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} pid {self.pid}"

@@ -1,0 +1,111 @@
+// The control room's live view: server-sent events from /access/stream/ replace the lanes' state,
+// the zone modes and the alarm list without reloading the page (no inline script: CSP).
+(function () {
+  "use strict";
+  var root = document.getElementById("control-room");
+  if (!root || !window.EventSource) { return; }
+  var live = document.getElementById("live-status");
+  var daemon = document.getElementById("daemon-status");
+  var csrf = root.querySelector("input[name=csrfmiddlewaretoken]");
+
+  function badge(text, kind) {
+    var span = document.createElement("span");
+    span.className = "badge " + kind;
+    span.textContent = text;
+    return span;
+  }
+  function fill(cell, nodes) {
+    if (!cell) { return; }
+    cell.replaceChildren.apply(cell, nodes);
+  }
+  function setLive(ok) {
+    if (!live) { return; }
+    live.className = "badge " + (ok ? "ok" : "warn");
+    live.textContent = ok ? "live" : "reconnecting…";
+  }
+
+  function renderLane(lane) {
+    var row = root.querySelector('tr[data-lane="' + CSS.escape(lane.id) + '"]');
+    if (!row) { return; }
+    var barriers = [], loops = [];
+    lane.barriers.forEach(function (b) {
+      var kind = !b.link_ok ? "alarm" : (b.position === "up" ? "ok" : "warn");
+      var node = badge(b.link_ok ? b.position : "link lost", kind);
+      node.title = b.id + " · fail-" + b.fail_mode + (b.faults.length ? " · " + b.faults.join(", ") : "");
+      barriers.push(node, document.createTextNode(" "));
+      loops.push(b.loop_occupied ? badge("vehicle", "warn") : document.createTextNode("–"));
+    });
+    fill(row.querySelector(".barrier"), barriers);
+    fill(row.querySelector(".loop"), loops);
+    fill(row.querySelector(".passage"), [document.createTextNode(lane.passage || "–")]);
+    var d = lane.last_decision;
+    fill(row.querySelector(".last-decision"), d ? [
+      badge(root.dataset["label" + d.outcome.charAt(0).toUpperCase() + d.outcome.slice(1)] || d.outcome,
+            "outcome-" + d.outcome),
+      document.createTextNode(" " + d.reason + " " + (d.plate || "") + " " + d.at)
+    ] : [document.createTextNode("–")]);
+    row.dataset.passage = lane.passage || "";
+    row.dataset.position = lane.barriers.map(function (b) { return b.position; }).join(",");
+  }
+
+  function renderZone(zone) {
+    var card = root.querySelector('[data-zone="' + CSS.escape(zone.id) + '"]');
+    if (!card) { return; }
+    var mode = card.querySelector(".zone-mode");
+    if (mode) { mode.className = "badge zone-mode mode-" + zone.mode; mode.textContent = zone.mode; }
+    var note = card.querySelector(".zone-note");
+    if (note) { note.textContent = zone.scheduled ? "Scheduled: " + zone.scheduled : (zone.reason || ""); }
+  }
+
+  function renderAlarms(alarms) {
+    var list = document.getElementById("alarm-list");
+    var count = document.getElementById("alarm-count");
+    if (count) { count.textContent = alarms.length; count.className = "badge " + (alarms.length ? "alarm" : "ok"); }
+    if (!list) { return; }
+    var items = alarms.map(function (a) {
+      var li = document.createElement("li");
+      li.dataset.alarm = a.id;
+      if (a.active) { li.className = "active"; }
+      li.append(badge(a.kind, a.active ? "alarm" : "warn"), " " + a.raised_at + " — " + a.message + " ");
+      if (csrf && !a.acknowledged && root.querySelector(".lane-actions, .confirm-form")) {
+        var form = document.createElement("form");
+        form.method = "post"; form.action = a.ack_url; form.className = "inline";
+        var token = csrf.cloneNode(); form.append(token);
+        var button = document.createElement("button"); button.type = "submit"; button.textContent = "Acknowledge";
+        form.append(button); li.append(form);
+      }
+      return li;
+    });
+    if (!items.length) {
+      var none = document.createElement("li"); none.className = "none"; none.textContent = "No alarm."; items = [none];
+    }
+    list.replaceChildren.apply(list, items);
+  }
+
+  function connect() {
+    var source = new EventSource(root.dataset.streamUrl);
+    source.addEventListener("open", function () { setLive(true); });
+    source.addEventListener("error", function () { setLive(false); });
+    source.addEventListener("update", function (event) {
+      var data = JSON.parse(event.data);
+      setLive(true);
+      data.lanes.forEach(renderLane);
+      data.zones.forEach(renderZone);
+      renderAlarms(data.alarms);
+      if (daemon) {
+        daemon.className = "badge " + (data.daemon_ok ? "ok" : "alarm");
+        daemon.textContent = data.daemon_ok ? "device daemon running" : "device daemon not running";
+      }
+      root.dataset.updates = String(Number(root.dataset.updates || 0) + 1);
+    });
+  }
+
+  // Confirmation before any action (the server also requires the "I confirm" box and a reason).
+  root.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.classList.contains("confirm-form") && !window.confirm(form.querySelector("button").textContent + "?")) {
+      event.preventDefault();
+    }
+  });
+  connect();
+})();

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from rempart.access import views
+
+app_name = "access"
+
+urlpatterns = [
+    path("", views.control_room, name="control_room"),
+    path("stream/", views.stream, name="stream"),
+    path("lanes/<str:ident>/open/", views.lane_open, name="lane_open"),
+    path("lanes/<str:ident>/close/", views.lane_close, name="lane_close"),
+    path("zones/<str:ident>/", views.zone_detail, name="zone_detail"),
+    path("zones/<str:ident>/mode/", views.zone_mode, name="zone_mode"),
+    path("zones/<str:ident>/schedules/", views.schedule_add, name="schedule_add"),
+    path("alarms/<int:pk>/ack/", views.alarm_ack, name="alarm_ack"),
+    path("decisions/", views.decisions, name="decisions"),
+    path("permits/", views.permits, name="permits"),
+    path("permits/export.csv", views.permits_export, name="permits_export"),
+    path("permits/import/", views.permits_import, name="permits_import"),
+]
