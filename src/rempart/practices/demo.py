@@ -107,12 +107,24 @@ CATALOGUE: list[dict[str, Any]] = [
         "organisation_name": "Ville de Nice",
         "organisation_type": "municipality",
         "cost": "EUR 1.8 M (Lenval-Gambetta) and EUR 3.1 M (lower Promenade, Quai des Etats-Unis)",
-        "source_url": "https://www.europe1.fr/",
+        "source_url": (
+            "https://europe1.fr/societe/"
+            "nice-la-promenade-des-anglais-entierement-repensee-pour-maximiser-la-securite-3387968"
+        ),
         "links": [
-            {"url": "https://www.europe1.fr/", "title": "europe1.fr: costs, cables and posts"},
             {
-                "url": "https://www.20minutes.fr/",
-                "title": "20minutes.fr: 90 cm bollards and alerts",
+                "url": (
+                    "https://europe1.fr/societe/nice-la-promenade-des-anglais-entierement-"
+                    "repensee-pour-maximiser-la-securite-3387968"
+                ),
+                "title": "Europe 1: two superimposed cables on posts every 10 m over 3 km, CSU cameras",
+            },
+            {
+                "url": (
+                    "https://www.20minutes.fr/nice/"
+                    "1938467-20161007-nice-apres-attentat-ville-compte-securiser-promenade-anglais"
+                ),
+                "title": "20 Minutes (7 Oct 2016): 90 cm bollards with automatic alerts to the CSU",
             },
         ],
     },
