@@ -145,7 +145,10 @@ CATALOGUE: list[dict[str, Any]] = [
         "organisation_name": "Ville de Nice",
         "organisation_type": "municipality",
         "start_year": 2018,
-        "source_url": "https://www.montecarlonews.it/",
+        "source_url": (
+            "https://www.montecarlonews.it/2017/10/09/notizie/argomenti/altre-notizie-1/articolo/"
+            "zone-pietonne-di-nizza-nuove-regole-per-laccesso.html"
+        ),
     },
     {
         "ref": "demo-ran-collection",
