@@ -11,8 +11,10 @@ rest of the network, or beyond ``plan_radius_m``); each link ``u-v`` becomes ``u
 of a barrier across the link near ``u`` for traffic leaving ``u``), ``m -> v`` (infinite) and the
 mirror pair, so parallel links stay distinct and one barrier blocks the link; a link reaching
 the stand-off line is cut at its crossing; frontage stretch ``F`` is fed by its adjacent links
-and ``F -> T`` costs a linear barrier. Links on designated access routes can only be cut with
-active (retractable) barriers, priced as such. Positions cost more with the rating their speed
+and ``F -> T`` costs a linear barrier. Designated access routes are first completed to the
+edge of the planning area and into the site (:func:`_complete_routes`); positions on their
+links are active (retractable) barriers, priced as such, so the route stays open from the
+outside into the site through active positions only (docs/method.md, section 4). Positions cost more with the rating their speed
 requires and with their width (number of bollards for a clear gap of at most 1.2 m).
 """
 
@@ -29,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import breadth_first_order, maximum_flow
+from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra, maximum_flow
 from shapely.geometry.base import BaseGeometry
 
 from .entries import Entry
@@ -163,6 +165,9 @@ class Plan:
     cut_links: list[int]
     cut_frontage: list[int]
     note: str = "costs indicative (unsourced default table unless --costs is given)"
+    # links kept passable behind active positions: the designated access routes and their
+    # completion to the edge of the planning area and into the site (network link ids)
+    access_links: list[int] = field(default_factory=list)
 
 
 def _governing(
@@ -402,12 +407,14 @@ def plan_sites(
     width = net.link_width_m[cands.link] + 2 * verge_m
     gap, dia = costs.max_clear_gap_m, costs.bollard_diameter_m
     n_bollards = np.maximum(1, np.ceil((width - gap) / (dia + gap))).astype(np.int64)
-    active = access_links[cands.link]
     fixed_unit, active_unit = _unit_prices(fields, costs)
     veh = np.maximum(gov.vehicle, 0)
-    unit = np.where(active, active_unit[veh, gov.speed_idx], fixed_unit[veh, gov.speed_idx])
-    cost = n_bollards * unit + np.where(active, costs.active_position_eur, 0.0)
-    cost_int = np.round(cost).astype(np.int64)
+    # every candidate priced both ways: which positions must be active depends on each
+    # site's completion of the designated routes (see _complete_routes)
+    cost_fixed = np.round(n_bollards * fixed_unit[veh, gov.speed_idx]).astype(np.int64)
+    cost_active = np.round(
+        n_bollards * active_unit[veh, gov.speed_idx] + costs.active_position_eur
+    ).astype(np.int64)
     cand_ptr = np.searchsorted(cands.site, np.arange(n_sites + 1))
     deg_ok = np.bincount(net.link_u[any_ok], minlength=n_nodes_total) + np.bincount(
         net.link_v[any_ok], minlength=n_nodes_total
@@ -427,13 +434,15 @@ def plan_sites(
                 n_node_of_key[node_ptr[si] : node_ptr[si + 1]],
                 inside[node_ptr[si] : node_ptr[si + 1]],
                 deg_ok,
+                any_ok,
                 slice(int(cand_ptr[si]), int(cand_ptr[si + 1])),
                 cands,
                 gov,
                 width,
                 n_bollards,
-                active,
-                cost_int,
+                access_links,
+                cost_fixed,
+                cost_active,
             )
         )
     return plans
@@ -501,18 +510,33 @@ def _plan_one(
     nodes: IntArray,
     inside: NDArray[np.bool_],
     deg_ok: IntArray,
+    any_ok: NDArray[np.bool_],
     rows: slice,
     cands: _Candidates,
     gov: _Governing,
     width: FloatArray,
     n_bollards: IntArray,
-    active: NDArray[np.bool_],
-    cost_int: IntArray,
+    access_links: NDArray[np.bool_],
+    cost_fixed: IntArray,
+    cost_active: IntArray,
 ) -> Plan:
     """Cut graph, maximum flow and cut of one site from the bulk candidate arrays."""
     if cand.size == 0:
         return Plan([], 0.0, standoff_m, costs.currency, [], [])
     n_nodes = nodes.size
+    # sources: nodes joined to usable links outside the planning area, or beyond it
+    cand_deg = np.bincount(
+        np.searchsorted(nodes, np.concatenate([net.link_u[cand], net.link_v[cand]])),
+        minlength=n_nodes,
+    )
+    touch = deg_ok[nodes] > cand_deg
+    far = (
+        shapely.distance(site, shapely.points(net.node_x[nodes], net.node_y[nodes])) > plan_radius_m
+    )
+    source = (touch | far) & ~inside
+    if not np.any(source):
+        source = ~inside
+    s_nodes = np.flatnonzero(source)
     S, T = n_nodes, n_nodes + 1
     next_id = n_nodes + 2
     INF = -1  # placeholder, replaced once the finite capacities are known
@@ -530,12 +554,17 @@ def _plan_one(
     n_paired = paired_links.size
     mids[~to_t] = next_id + first_of
     mids[to_t] = next_id + n_paired + np.arange(int(to_t.sum()))
+    # designated routes, completed to the outside and into the site, can only be cut by
+    # active positions
+    route = _complete_routes(net, any_ok, nodes, inside, s_nodes, cands, r, to_t, access_links)
+    act = route[link]
+    cost_r = np.where(act, cost_active[r], cost_fixed[r])
     # node ids in order of first use, as a per-position loop would assign them (the cut
     # does not depend on the numbering; the order only keeps the graph reproducible)
     next_id += n_paired + int(to_t.sum())
     src += [cands.tail[r], mids]
     dst += [mids, np.where(to_t, T, cands.head[r])]
-    cap += [cost_int[r], np.full(r.size, INF, dtype=np.int64)]
+    cap += [cost_r, np.full(r.size, INF, dtype=np.int64)]
     pos_edges = (cands.tail[r], mids)
     frontage_pos: dict[int, tuple[int, Position]] = {}
     node_of = {int(nd): i for i, nd in enumerate(nodes)}
@@ -588,19 +617,6 @@ def _plan_one(
     src.append(np.asarray(f_src, dtype=np.int64))
     dst.append(np.asarray(f_dst, dtype=np.int64))
     cap.append(np.asarray(f_cap, dtype=np.int64))
-    # sources: nodes joined to usable links outside the planning area, or beyond it
-    cand_deg = np.bincount(
-        np.searchsorted(nodes, np.concatenate([net.link_u[cand], net.link_v[cand]])),
-        minlength=n_nodes,
-    )
-    touch = deg_ok[nodes] > cand_deg
-    far = (
-        shapely.distance(site, shapely.points(net.node_x[nodes], net.node_y[nodes])) > plan_radius_m
-    )
-    source = (touch | far) & ~inside
-    if not np.any(source):
-        source = ~inside
-    s_nodes = np.flatnonzero(source)
     src.append(np.full(s_nodes.size, S, dtype=np.int64))
     dst.append(s_nodes)
     cap.append(np.full(s_nodes.size, INF, dtype=np.int64))
@@ -632,7 +648,9 @@ def _plan_one(
     for k in np.flatnonzero(in_cut).tolist():
         cut_rows[int(edge_key[k])] = k
     for k in cut_rows.values():
-        pos = _position(net, fields, cands, gov, int(r[k]), width, n_bollards, active, cost_int)
+        pos = _position(
+            net, fields, cands, gov, int(r[k]), width, n_bollards, bool(act[k]), int(cost_r[k])
+        )
         positions.append(pos)
         if pos.link is not None:
             cut_links.append(pos.link)
@@ -643,8 +661,111 @@ def _plan_one(
             cut_frontage.append(idx)
     total_cost = float(sum(p.cost_eur for p in positions))
     return Plan(
-        positions, total_cost, standoff_m, costs.currency, sorted(set(cut_links)), cut_frontage
+        positions,
+        total_cost,
+        standoff_m,
+        costs.currency,
+        sorted(set(cut_links)),
+        cut_frontage,
+        access_links=np.unique(cand[route[cand]]).tolist(),
     )
+
+
+_ROUTE_EPS_M = 0.01
+
+
+def _search_graph(
+    a: IntArray, b: IntArray, w: FloatArray, link: IntArray, n: int
+) -> tuple[sp.csr_array, IntArray, IntArray]:
+    """Undirected search graph (the lightest of parallel links per node pair) with the sorted
+    pair keys ``min * n + max`` and the link of each key, to turn a path back into links."""
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    order = np.lexsort((w, hi, lo))
+    lo, hi, w, link = lo[order], hi[order], w[order], link[order]
+    first = np.ones(lo.size, dtype=bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    lo, hi, w, link = lo[first], hi[first], w[first], link[first]
+    graph = sp.csr_array((np.r_[w, w], (np.r_[lo, hi], np.r_[hi, lo])), shape=(n, n))
+    return graph, lo * n + hi, link
+
+
+def _complete_routes(
+    net: Network,
+    any_ok: NDArray[np.bool_],
+    nodes: IntArray,
+    inside: NDArray[np.bool_],
+    s_nodes: IntArray,
+    cands: _Candidates,
+    r: IntArray,
+    to_t: NDArray[np.bool_],
+    access_links: NDArray[np.bool_],
+) -> NDArray[np.bool_]:
+    """Links (network mask) to keep passable behind active positions: the designated links
+    plus, for every connected fragment of them in the cut graph, the shortest way from a
+    start node to the fragment (over the cut graph: the route must be open from where it
+    leaves the planning area) and the shortest way from the fragment into the site (over the
+    whole usable network, which may leave the planning area and come back; a link reaching
+    the protected area ends there at its crossing).
+
+    Designated links weigh a token 1 cm instead of their length, so that a completion follows
+    the designated ways wherever it can and joins the fragments of one route.
+    """
+    route = access_links.copy()
+    link = cands.link[r]
+    des = access_links[link]
+    if not np.any(des):
+        return route
+    n = int(net.node_x.size)
+    site_node = n  # virtual node: the site
+    tail = nodes[cands.tail[r]]
+    free = ~to_t
+    head = nodes[cands.head[r][free]]
+
+    def weight(links: IntArray, base: FloatArray) -> FloatArray:
+        return np.where(access_links[links], _ROUTE_EPS_M, base + _ROUTE_EPS_M)
+
+    # cut graph: fragments and the outward search
+    cut, cut_keys, cut_link = _search_graph(
+        tail[free], head, weight(link[free], net.link_length_m[link[free]]), link[free], n + 1
+    )
+    des_free = des[free]
+    _, label = connected_components(
+        sp.csr_array(
+            (np.ones(int(des_free.sum())), (tail[free][des_free], head[des_free])), shape=(n, n)
+        ),
+        directed=False,
+    )
+    des_node = np.zeros(n, dtype=bool)
+    des_node[tail[des]] = True
+    des_node[head[des_free]] = True
+    d_out, p_out, _ = dijkstra(cut, indices=nodes[s_nodes], min_only=True, return_predecessors=True)
+    # whole network minus the links touching the protected area (those end at the site node)
+    in_site = np.zeros(n, dtype=bool)
+    in_site[nodes[inside]] = True
+    keep = any_ok & ~in_site[net.link_u] & ~in_site[net.link_v]
+    keep[link[to_t]] = False
+    kl = np.flatnonzero(keep)
+    whole, whole_keys, whole_link = _search_graph(
+        np.r_[net.link_u[kl], tail[to_t]],
+        np.r_[net.link_v[kl], np.full(int(to_t.sum()), site_node)],
+        np.r_[weight(kl, net.link_length_m[kl]), weight(link[to_t], cands.s[r][to_t])],
+        np.r_[kl, link[to_t]],
+        n + 1,
+    )
+    d_in, p_in = dijkstra(whole, indices=site_node, return_predecessors=True)
+    searches = ((d_out[:n], p_out, cut_keys, cut_link), (d_in[:n], p_in, whole_keys, whole_link))
+    for comp in np.unique(label[des_node]).tolist():
+        members = np.flatnonzero(des_node & (label == comp))
+        for dist, pred, keys, key_link in searches:
+            node = int(members[np.argmin(dist[members])])
+            if not math.isfinite(float(dist[node])):
+                continue  # not reachable: no hostile vehicle gets there that way either
+            while pred[node] >= 0:
+                prev = int(pred[node])
+                key = min(prev, node) * (n + 1) + max(prev, node)
+                route[key_link[np.searchsorted(keys, key)]] = True
+                node = prev
+    return route
 
 
 def _position(
@@ -655,8 +776,8 @@ def _position(
     k: int,
     width: FloatArray,
     n_bollards: IntArray,
-    active: NDArray[np.bool_],
-    cost_int: IntArray,
+    active: bool,
+    cost_eur: int,
 ) -> Position:
     """The :class:`Position` of candidate row ``k`` (only built for positions in the cut)."""
     per: dict[str, str] = {}
@@ -681,8 +802,8 @@ def _position(
         best.pas68,
         per,
         round(top, 1),
-        bool(active[k]),
-        int(cost_int[k]),
+        active,
+        cost_eur,
         link,
         int(net.link_way_id[link]),
         [],
