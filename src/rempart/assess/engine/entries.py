@@ -91,6 +91,34 @@ class Entry:
         return best
 
 
+def cut_points(
+    lines: np.ndarray, boundaries: np.ndarray
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Every point where each line meets the boundary paired with it, vectorised (shapely 2).
+
+    A stretch running along the boundary counts by its two ends. Returns the pair index, the
+    distance along the line (m) and the point's local x, y (m), one row per point.
+    """
+    inter = shapely.intersection(lines, boundaries)
+    parts, part_pair = shapely.get_parts(inter, return_index=True)
+    tid = shapely.get_type_id(parts)
+    is_pt = tid == 0
+    is_ln = (tid == 1) | (tid == 2)
+    sel = (is_pt | is_ln) & ~shapely.is_empty(parts)
+    parts, part_pair, is_pt, is_ln = parts[sel], part_pair[sel], is_pt[sel], is_ln[sel]
+    cnt = np.where(is_ln, 2, 1)
+    pos = np.cumsum(cnt) - cnt
+    xy = np.empty((int(cnt.sum()), 2))
+    if np.any(is_pt):
+        xy[pos[is_pt]] = shapely.get_coordinates(parts[is_pt])
+    if np.any(is_ln):
+        xy[pos[is_ln]] = shapely.get_coordinates(shapely.get_point(parts[is_ln], 0))
+        xy[pos[is_ln] + 1] = shapely.get_coordinates(shapely.get_point(parts[is_ln], -1))
+    pt_pair = np.repeat(part_pair, cnt).astype(np.int64)
+    s = shapely.line_locate_point(lines[pt_pair], shapely.points(xy))
+    return pt_pair, np.asarray(s, dtype=float), xy
+
+
 def required_rating_from(ve: VehicleEntry) -> float | None:
     """Kinetic energy (kJ) of the required test of a vehicle entry (inf above 112 km/h)."""
     if ve.rating_speed_kmh is None and ve.speed_kmh is None:
@@ -345,25 +373,8 @@ def crossing_table(net: Network, sites: Sequence[BaseGeometry]) -> CrossingTable
     order = np.lexsort((q_link, q_site))
     q_site, q_link = q_site[order].astype(np.int64), q_link[order].astype(np.int64)
     lines = net.link_lines[q_link]
-    inter = shapely.intersection(lines, boundaries[q_site])
-    parts, part_pair = shapely.get_parts(inter, return_index=True)
-    tid = shapely.get_type_id(parts)
-    is_pt = tid == 0
-    # a way running along the boundary: its ends are where it meets the boundary
-    is_ln = (tid == 1) | (tid == 2)
-    sel = (is_pt | is_ln) & ~shapely.is_empty(parts)
-    parts, part_pair, is_pt, is_ln = parts[sel], part_pair[sel], is_pt[sel], is_ln[sel]
-    cnt = np.where(is_ln, 2, 1)
-    pos = np.cumsum(cnt) - cnt
-    xy = np.empty((int(cnt.sum()), 2))
-    if np.any(is_pt):
-        xy[pos[is_pt]] = shapely.get_coordinates(parts[is_pt])
-    if np.any(is_ln):
-        xy[pos[is_ln]] = shapely.get_coordinates(shapely.get_point(parts[is_ln], 0))
-        xy[pos[is_ln] + 1] = shapely.get_coordinates(shapely.get_point(parts[is_ln], -1))
-    pt_pair = np.repeat(part_pair, cnt)
+    pt_pair, s_all, xy = cut_points(lines, boundaries[q_site])
     pt_lines = lines[pt_pair]
-    s_all = shapely.line_locate_point(pt_lines, shapely.points(xy))
     # drop points within 1 m (along the link) of an earlier point of the same link and site
     keep = np.zeros(s_all.size, dtype=bool)
     prev = -1

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra, maximum_flow
 from shapely.geometry.base import BaseGeometry
 
-from .entries import Entry
+from .entries import Entry, cut_points
 from .errors import InputFileError
 from .field import VehicleField
 from .graph import FloatArray, IntArray, Network
@@ -263,29 +263,6 @@ class _Candidates:
     y: FloatArray
 
 
-def _cut_points(lines: np.ndarray, boundaries: np.ndarray) -> tuple[IntArray, FloatArray]:
-    """(pair index, distance along the line m) of every point where each line meets the
-    boundary paired with it (a stretch running along the boundary counts by its two ends)."""
-    inter = shapely.intersection(lines, boundaries)
-    parts, part_pair = shapely.get_parts(inter, return_index=True)
-    tid = shapely.get_type_id(parts)
-    is_pt = tid == 0
-    is_ln = (tid == 1) | (tid == 2)
-    sel = (is_pt | is_ln) & ~shapely.is_empty(parts)
-    parts, part_pair, is_pt, is_ln = parts[sel], part_pair[sel], is_pt[sel], is_ln[sel]
-    cnt = np.where(is_ln, 2, 1)
-    pos = np.cumsum(cnt) - cnt
-    xy = np.empty((int(cnt.sum()), 2))
-    if np.any(is_pt):
-        xy[pos[is_pt]] = shapely.get_coordinates(parts[is_pt])
-    if np.any(is_ln):
-        xy[pos[is_ln]] = shapely.get_coordinates(shapely.get_point(parts[is_ln], 0))
-        xy[pos[is_ln] + 1] = shapely.get_coordinates(shapely.get_point(parts[is_ln], -1))
-    pt_pair = np.repeat(part_pair, cnt).astype(np.int64)
-    s = shapely.line_locate_point(lines[pt_pair], shapely.points(xy))
-    return pt_pair, np.asarray(s, dtype=float)
-
-
 def plan_sites(
     net: Network,
     sites: list[BaseGeometry],
@@ -352,7 +329,7 @@ def plan_sites(
     # links reaching it: a position at the outermost cut, for each end outside
     hit = np.flatnonzero(touches)
     boundaries = shapely.boundary(protected)
-    pt_pair, pt_s = _cut_points(lines[hit], boundaries[q_site[hit]])
+    pt_pair, pt_s, _xy = cut_points(lines[hit], boundaries[q_site[hit]])
     has_cut = np.zeros(hit.size, dtype=bool)
     has_cut[pt_pair] = True
     cut_min = np.full(hit.size, np.inf)
