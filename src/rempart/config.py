@@ -44,6 +44,9 @@ def database_config(var_dir: Path) -> dict[str, Any]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(var_dir / "rempart.sqlite3"),
+            # Reuse connections (as on PostgreSQL): opening one per request cost as much CPU as
+            # deciding a camera read (docs/access-protocols.md, load benchmark).
+            "CONN_MAX_AGE": 60,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -64,6 +67,7 @@ def database_config(var_dir: Path) -> dict[str, Any]:
         raise ConfigError(f"REMPART_DATABASE_URL={raw!r}: expected a database name in the path")
     if scheme == "sqlite":
         config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        config["CONN_MAX_AGE"] = 60
     return config
 
 

@@ -17,10 +17,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from rempart.access import services
+from rempart.access import camera, services
 from rempart.access.models import AccessDecision, Lane, Zone
 from rempart.core import audit
-from rempart.core.api_auth import require_scope
+from rempart.core.api_auth import SessionAuth, require_scope
 from rempart.core.roles import can_see_city
 
 router = Router(tags=["access"])
@@ -89,8 +89,36 @@ def _refuse(request: HttpRequest, message: str, lane: str) -> HttpError:
     "/requests",
     response={200: DecisionOut},
     summary="A plate read (or PIN) at a lane: decide, store, answer",
+    auth=[camera.CameraTokenAuth(), SessionAuth()],
 )
 def create_request(request: HttpRequest, body: RequestIn) -> dict[str, Any]:
+    caller: camera.Caller | None = getattr(request, "camera", None)
+    if caller is not None:  # a camera's token: the lean path (rempart.access.camera)
+        try:
+            return camera.submit(
+                caller,
+                lane=body.lane,
+                plate=body.plate,
+                confidence=body.confidence,
+                read_at=body.read_at,
+                pin=body.pin,
+                mass_kg=body.mass_kg,
+            )
+        except services.RequestError as exc:
+            raise HttpError(exc.status, exc.message) from None
+        except camera.Refused as exc:
+            audit.record(
+                "permission_denied",
+                object_type="api",
+                object_repr=request.path[:200],
+                detail={
+                    **({"reason": exc.message} if "lane" in exc.detail else {}),
+                    **exc.detail,
+                    **({"method": request.method} if "scope" in exc.detail else {}),
+                    "token": caller.key_id,
+                },
+            )
+            raise HttpError(403, exc.message) from None
     require_scope(request, "access:request")
     lane = _lane_for(request, body.lane)
     if body.plate is not None and body.confidence is None:
