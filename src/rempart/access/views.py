@@ -51,17 +51,10 @@ from rempart.core import audit
 from rempart.core.models import City
 from rempart.core.permissions import check_city, deny, role_required
 from rempart.core.roles import has_role
-from rempart.core.views import current_city
+from rempart.core.views import required_city
 
 STREAM_INTERVAL_S = 0.5
 STREAM_MAX_S = 300.0
-
-
-def _city(request: HttpRequest) -> City:
-    city = current_city(request)
-    if city is None:
-        raise deny(request, "your organisation works for no city yet")
-    return city
 
 
 def _zones(city: City) -> list[Zone]:
@@ -119,7 +112,7 @@ def _snapshot(zones: list[Zone]) -> dict[str, Any]:
 
 @role_required("access", "viewer")
 def control_room(request: HttpRequest) -> HttpResponse:
-    city = _city(request)
+    city = required_city(request)
     zones = _zones(city)
     snapshot = _snapshot(zones)
     return render(
@@ -138,7 +131,7 @@ def control_room(request: HttpRequest) -> HttpResponse:
 @role_required("access", "viewer")  # type: ignore[arg-type]
 def stream(request: HttpRequest) -> StreamingHttpResponse:
     """``text/event-stream``: an ``update`` event with the whole snapshot when it changes."""
-    city = _city(request)
+    city = required_city(request)
     zone_pks = [z.pk for z in _zones(city)]
 
     def events() -> Iterator[str]:
@@ -253,7 +246,7 @@ def alarm_ack(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required("access", "viewer")
 def decisions(request: HttpRequest) -> HttpResponse:
-    city = _city(request)
+    city = required_city(request)
     form = DecisionFilterForm(request.GET or None)
     rows = AccessDecision.objects.filter(zone__city=city).select_related("lane", "zone")
     if form.is_valid():
@@ -283,7 +276,7 @@ def decisions(request: HttpRequest) -> HttpResponse:
 
 @role_required("access", "viewer")
 def permits(request: HttpRequest) -> HttpResponse:
-    city = _city(request)
+    city = required_city(request)
     show_holders = has_role(request.user, "access", "editor")
     rows = Permit.objects.filter(city=city).prefetch_related("zones").order_by("ident")
     if show_holders:
@@ -308,7 +301,7 @@ def permits(request: HttpRequest) -> HttpResponse:
 
 @role_required("access", "editor")
 def permits_export(request: HttpRequest) -> HttpResponse:
-    city = _city(request)
+    city = required_city(request)
     rows = Permit.objects.filter(city=city).prefetch_related("zones").order_by("ident")
     text = services.export_permits_csv(rows, with_holders=True)
     audit.record(
@@ -326,7 +319,7 @@ def permits_export(request: HttpRequest) -> HttpResponse:
 @role_required("access", "editor")
 @require_POST
 def permits_import(request: HttpRequest) -> HttpResponse:
-    city = _city(request)
+    city = required_city(request)
     form = PermitImportForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose a CSV file."))

@@ -15,14 +15,12 @@ from rempart.assess import access_link, services
 from rempart.assess.models import Assessment, CityOsmData
 from rempart.core import audit
 from rempart.core.permissions import check_city, deny, role_required
-from rempart.core.views import current_city
+from rempart.core.views import required_city
 
 
 @role_required("assess", "viewer")
 def index(request: HttpRequest) -> HttpResponse:
-    city = current_city(request)
-    if city is None:
-        raise deny(request, "your organisation works for no city yet")
+    city = required_city(request)
     sites = list(city.sites.all())
     services.mark_stale(Assessment.objects.filter(site__city=city))
     rows = [
@@ -198,9 +196,7 @@ def run_geojson(request: HttpRequest, pk: int) -> HttpResponse:
 def osm_data(request: HttpRequest) -> HttpResponse:
     from rempart.assess.forms import CityOsmDataForm
 
-    city = current_city(request)
-    if city is None:
-        raise deny(request, "your organisation works for no city yet")
+    city = required_city(request)
     instance = CityOsmData.objects.filter(city=city).first() or CityOsmData(city=city)
     form = CityOsmDataForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():

@@ -38,6 +38,14 @@ def current_city(request: HttpRequest) -> City | None:
     return city
 
 
+def required_city(request: HttpRequest) -> City:
+    """The current city, or 403 (audited) when the user's organisation works for none."""
+    city = current_city(request)
+    if city is None:
+        raise deny(request, "your organisation works for no city yet")
+    return city
+
+
 def _module_counts(city: City) -> list[tuple[str, str, int]]:
     """(module, label, count) for the dashboard, for whichever module apps define counters."""
     counts: list[tuple[str, str, int]] = [("core", _("Sites"), city.sites.count())]
@@ -52,9 +60,7 @@ def _module_counts(city: City) -> list[tuple[str, str, int]]:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    city = current_city(request)
-    if city is None:
-        raise deny(request, "your organisation works for no city yet")
+    city = required_city(request)
     sites = city.sites.all()
     context: dict[str, Any] = {
         "city": city,
@@ -89,9 +95,7 @@ def basemap(request: HttpRequest, slug: str) -> HttpResponse:
 
 @role_required("core", "viewer")
 def site_list(request: HttpRequest) -> HttpResponse:
-    city = current_city(request)
-    if city is None:
-        raise deny(request, "your organisation works for no city yet")
+    city = required_city(request)
     sites = city.sites.all()
     query = request.GET.get("q", "").strip()
     if query:
@@ -230,9 +234,7 @@ def site_import(request: HttpRequest) -> HttpResponse:
 
 @role_required("core", "viewer")
 def site_export(request: HttpRequest) -> HttpResponse:
-    city = current_city(request)
-    if city is None:
-        raise deny(request, "your organisation works for no city yet")
+    city = required_city(request)
     data = export_sites(city.sites.all(), city=city)
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
     response["Content-Type"] = "application/geo+json"
