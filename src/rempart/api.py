@@ -7,12 +7,11 @@ Each module adds its router here.
 
 from __future__ import annotations
 
-import importlib.util
-
 from django.contrib.auth.decorators import login_required
 from ninja import NinjaAPI
 
 from rempart.core.api_auth import SessionAuth, TokenAuth
+from rempart.core.plugins import plugins
 
 api = NinjaAPI(
     title="rempart API",
@@ -29,7 +28,5 @@ from rempart.core.api import router as core_router  # noqa: E402  (routers need 
 
 api.add_router("/v1/", core_router)
 
-for _module in ("assess", "access", "practices"):
-    if importlib.util.find_spec(f"rempart.{_module}.api") is None:
-        continue  # module without an API yet
-    api.add_router(f"/v1/{_module}/", importlib.import_module(f"rempart.{_module}.api").router)
+for _label, _module in plugins("api"):
+    api.add_router(f"/v1/{_label}/", _module.router)

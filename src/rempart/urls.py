@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
 from rempart.api import api
+from rempart.core.plugins import plugins
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path(
@@ -29,7 +28,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("rempart.core.urls")),
 ]
 
-for _module in ("assess", "access", "practices"):
-    if importlib.util.find_spec(f"rempart.{_module}.urls") is None:
-        continue  # module without pages yet
-    urlpatterns.append(path(f"{_module}/", include(f"rempart.{_module}.urls")))
+for _label, _module in plugins("urls"):
+    urlpatterns.append(path(f"{_label}/", include(_module)))

@@ -8,7 +8,6 @@ Modules add their own demo data through ``rempart.<module>.demo.load(city, stdou
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import secrets
 import zoneinfo
@@ -19,6 +18,7 @@ from django.db import transaction
 
 from rempart.core import audit
 from rempart.core.models import City, CityBasemap, Organisation, Profile, Site, SiteEvent
+from rempart.core.plugins import plugins
 from rempart.core.roles import MODULES, ROLES, grant
 from rempart.demo.helsinki import OSM_ATTRIBUTION, demo_sites, street_basemap
 
@@ -65,9 +65,8 @@ def load(stdout: Writer) -> City:
         _load_users(organisations[0], stdout)
         _load_sites(city)
         _load_basemap(city)
-    for module in ("assess", "access", "practices"):
-        if importlib.util.find_spec(f"rempart.{module}.demo") is not None:
-            importlib.import_module(f"rempart.{module}.demo").load(city, stdout)
+    for _label, module in plugins("demo"):
+        module.load(city, stdout)
     stdout.write(f"Demo city {city.name} ready ({'created' if created else 'already present'}).\n")
     return city
 

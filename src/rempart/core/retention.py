@@ -9,8 +9,6 @@ Each run writes one summary entry to the audit trail.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 import os
 from typing import Any
 
@@ -18,6 +16,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from rempart.core import audit
+from rempart.core.plugins import plugins
 
 LOGIN_ATTEMPT_RETENTION_DAYS = int(os.environ.get("REMPART_LOGIN_ATTEMPT_RETENTION_DAYS", "30"))
 
@@ -34,9 +33,8 @@ def purge(now: dt.datetime | None = None) -> dict[str, Any]:
         "login_logs": AccessLog.objects.filter(attempt_time__lt=limit).delete()[0],
         "expired_sessions": Session.objects.filter(expire_date__lt=now).delete()[0],
     }
-    for module in ("assess", "access", "practices"):
-        if importlib.util.find_spec(f"rempart.{module}.retention") is not None:
-            removed[module] = importlib.import_module(f"rempart.{module}.retention").purge(now)
+    for label, module in plugins("retention"):
+        removed[label] = module.purge(now)
     audit.record(
         "retention_purge",
         object_type="personal_data",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from django.contrib import messages
@@ -20,6 +19,7 @@ from rempart.core.audit_models import AuditEntry
 from rempart.core.forms import SiteEventForm, SiteForm, SiteImportForm, TokenForm
 from rempart.core.models import ApiToken, City, CityBasemap, Site, SiteEvent
 from rempart.core.permissions import check_city, deny, role_required
+from rempart.core.plugins import plugins
 from rempart.core.roles import has_role, user_cities
 from rempart.core.sites_io import SiteImportError, export_sites, import_sites
 
@@ -49,11 +49,7 @@ def required_city(request: HttpRequest) -> City:
 def _module_counts(city: City) -> list[tuple[str, str, int]]:
     """(module, label, count) for the dashboard, for whichever module apps define counters."""
     counts: list[tuple[str, str, int]] = [("core", _("Sites"), city.sites.count())]
-    for label in ("assess", "access", "practices"):
-        try:
-            module = importlib.import_module(f"rempart.{label}.dashboard")
-        except ModuleNotFoundError:
-            continue  # that module shows no figure yet
+    for label, module in plugins("dashboard"):
         counts.extend((label, text, value) for text, value in module.counts(city))
     return counts
 
@@ -120,11 +116,7 @@ def _site_for(request: HttpRequest, pk: int) -> Site:
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site_for(request, pk)
     panels = []
-    for label in ("assess", "access", "practices"):
-        try:
-            module = importlib.import_module(f"rempart.{label}.site_panel")
-        except ModuleNotFoundError:
-            continue
+    for _label, module in plugins("site_panel"):
         panel = module.panel(request, site)
         if panel:
             panels.append(panel)

@@ -1,0 +1,22 @@
+"""How the core finds what each module app plugs in (see docs/architecture.md).
+
+A module (``assess``, ``access``, ``practices``) plugs in by defining an optional submodule:
+``urls``, ``api``, ``dashboard``, ``site_panel``, ``demo`` or ``retention``. A module without
+that submodule is skipped; an error inside one that exists is raised, not hidden.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Iterator
+from types import ModuleType
+
+MODULE_APPS = ("assess", "access", "practices")
+
+
+def plugins(name: str) -> Iterator[tuple[str, ModuleType]]:
+    """(app label, ``rempart.<app>.<name>``) for every module app that defines it, in order."""
+    for label in MODULE_APPS:
+        if importlib.util.find_spec(f"rempart.{label}.{name}") is not None:
+            yield label, importlib.import_module(f"rempart.{label}.{name}")
