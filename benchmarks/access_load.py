@@ -124,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8, help="threads per worker")
     parser.add_argument("--clients", type=int, default=32, help="keep-alive connections")
     parser.add_argument(
+        "--server",
+        choices=["serve", "gunicorn"],
+        default="serve",
+        help="serve: `rempart serve` (granian); gunicorn: gthread workers (the baseline)",
+    )
+    parser.add_argument(
         "--sqlite-url",
         action="store_true",
         help="serve SQLite through REMPART_DATABASE_URL (persistent connections)",
@@ -169,13 +175,15 @@ def main(argv: list[str] | None = None) -> int:
         # instead of one connection per request; WAL stays (it is stored in the file), the
         # per-connection synchronous=NORMAL does not (FULL: an fsync per commit).
         env["REMPART_DATABASE_URL"] = f"sqlite:///{tmp}/rempart.sqlite3"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "rempart.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-         "--threads", str(args.threads), "--worker-class", "gthread",
-         "--timeout", "120", "--log-level", "warning", "--keep-alive", "30"],
-        env=env, cwd=tmp,
-    )  # fmt: skip
+    if args.server == "gunicorn":  # the previous production server, kept as the baseline
+        command = [sys.executable, "-m", "gunicorn", "rempart.wsgi:application",
+                   "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+                   "--threads", str(args.threads), "--worker-class", "gthread",
+                   "--timeout", "120", "--log-level", "warning", "--keep-alive", "30"]  # fmt: skip
+    else:  # exactly what `rempart serve` runs
+        command = [sys.executable, "-m", "rempart.cli", "serve", "--bind", f"127.0.0.1:{port}",
+                   "--workers", str(args.workers), "--threads", str(args.threads), "--quiet"]  # fmt: skip
+    server = subprocess.Popen(command, env=env, cwd=tmp)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -189,14 +197,18 @@ def main(argv: list[str] | None = None) -> int:
         warm = argparse.Namespace(**{**vars(args), "rate": 100.0, "seconds": 3.0})
         warmed = run_load(warm, port, setup["token"], setup["plates"])
         server_cpu, own_cpu = process_cpu_s(server.pid), time.process_time()
+        db_cpu = database_cpu_s(args.db)
         result = run_load(args, port, setup["token"], setup["plates"])
         server_cpu = process_cpu_s(server.pid) - server_cpu
         own_cpu = time.process_time() - own_cpu
+        db_cpu = {pid: cpu - db_cpu.get(pid, 0.0) for pid, cpu in database_cpu_s(args.db).items()}
         result["warmup_requests"] = warmed["ok"]
         handled = max(1, result["ok"] + result["errors"])
         result["server_cpu_ms_per_read"] = round(server_cpu / handled * 1000, 3)
         result["generator_cpu_ms_per_read"] = round(own_cpu / max(1, result["sent"]) * 1000, 3)
         result["server_cpu_cores"] = round(server_cpu / result["elapsed_s"], 2)
+        if args.db == "postgres":  # the server's PostgreSQL backends work for it too
+            result["database_cpu_ms_per_read"] = round(sum(db_cpu.values()) / handled * 1000, 3)
         result["load_avg"] = [round(x, 2) for x in os.getloadavg()]
     finally:
         server.terminate()
@@ -217,11 +229,42 @@ def main(argv: list[str] | None = None) -> int:
         f"errors {result['errors']}; late sends (>50 ms behind schedule) {result['late']}; "
         f"decisions stored {stored['decisions']} ({'all' if result['all_stored'] else 'MISSING'}); "
         f"server CPU {result['server_cpu_ms_per_read']} ms/read "
-        f"({result['server_cpu_cores']} cores), generator CPU "
+        f"({result['server_cpu_cores']} cores), "
+        + (
+            f"PostgreSQL backends {result['database_cpu_ms_per_read']} ms/read, "
+            if "database_cpu_ms_per_read" in result
+            else ""
+        )
+        + f"generator CPU "
         f"{result['generator_cpu_ms_per_read']} ms/read; load average {result['load_avg']}",
         file=sys.stderr,
     )
     return 0 if result["all_stored"] and not result["errors"] else 1
+
+
+def _cpu_s(pid: int | str) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_s(db: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to the benchmark's database (the
+    server on loopback runs on these same cores); empty for SQLite (it runs in the server)."""
+    if db != "postgres":
+        return {}
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [PG_BENCH_DB]
+            )
+        ]
+    return {pid: cpu for pid in pids if (cpu := _cpu_s(pid)) is not None}
 
 
 def process_cpu_s(root: int) -> float:
@@ -336,6 +379,7 @@ async def _run_load(args: argparse.Namespace, port: int, token: str, plates: lis
         "p99_ms": round(percentile(latencies, 0.99), 2),
         "max_ms": round(latencies[-1], 2) if latencies else None,
         "service_p99_ms": round(percentile(service, 0.99), 2),
+        "server": args.server,
         "workers": args.workers,
         "threads": args.threads,
         "clients": args.clients,

@@ -1,7 +1,8 @@
 """How the core finds what each module app plugs in (see docs/architecture.md).
 
 A module (``assess``, ``access``, ``practices``) plugs in by defining an optional submodule:
-``urls``, ``api``, ``dashboard``, ``site_panel``, ``demo`` or ``retention``. A module without
+``urls``, ``api``, ``dashboard``, ``site_panel``, ``demo``, ``retention`` or ``wsgi`` (a
+``wrap(application)`` putting a WSGI middleware in front of Django). A module without
 that submodule is skipped; an error inside one that exists is raised, not hidden.
 """
 

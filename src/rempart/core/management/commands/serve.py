@@ -7,11 +7,11 @@ import sys
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Serve the platform with gunicorn (production server; static files by whitenoise), optionally with the device daemon."
+    help = "Serve the platform with granian (production server; static files by whitenoise), optionally with the device daemon."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -29,6 +29,9 @@ class Command(BaseCommand):
             help="threads per worker (live control-room streams each hold one)",
         )
         parser.add_argument(
+            "--quiet", action="store_true", help="no access log (benchmarks); warnings only"
+        )
+        parser.add_argument(
             "--with-daemon",
             action="store_true",
             help="also run the barrier device daemon (rempart access run) and stop it with the server",
@@ -40,11 +43,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        host, port = _bind(options["bind"])
+        # granian (a Rust HTTP server) runs the WSGI application: a third of gunicorn's CPU per
+        # request (docs/performance.md, access control load), which matters for camera reads.
         server = [
-            sys.executable, "-m", "gunicorn", "rempart.wsgi:application",
-            "--bind", options["bind"], "--workers", str(options["workers"]),
-            "--threads", str(options["threads"]), "--worker-class", "gthread",
-            "--access-logfile", "-", "--timeout", "120", "--graceful-timeout", "10",
+            sys.executable, "-m", "granian", "--interface", "wsgi",
+            "--host", host, "--port", str(port), "--workers", str(options["workers"]),
+            "--blocking-threads", str(options["threads"]), "--respawn-failed-workers",
+            "--workers-kill-timeout", "10", "--no-ws",
+            "--log-level", "warning" if options["quiet"] else "info",
+            *([] if options["quiet"] else ["--access-log"]),
+            "rempart.wsgi:application",
         ]  # fmt: skip
         self.stdout.write(f"rempart listening on http://{options['bind']}/  (Ctrl-C stops it)")
         self.stdout.flush()
@@ -92,3 +101,11 @@ class Command(BaseCommand):
                 child.kill()
         if not stopping and children[0].returncode:
             sys.exit(children[0].returncode)
+
+
+def _bind(raw: str) -> tuple[str, int]:
+    """``address:port`` -> (address, port); ``CommandError`` with one line otherwise."""
+    host, _, port = raw.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise CommandError(f"--bind {raw!r}: expected address:port, e.g. 127.0.0.1:8000")
+    return host.strip("[]"), int(port)
