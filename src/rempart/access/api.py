@@ -212,3 +212,36 @@ def zone_mode(request: HttpRequest, zone_id: str, body: ModeIn) -> dict[str, Any
     except services.ActionDenied as exc:
         raise HttpError(exc.status, str(exc)) from None
     return {"zone": zone.ident, "mode": zone.mode}
+
+
+# --- referred requests: an operator's answer --------------------------------------------------
+
+
+class AnswerIn(Schema):
+    grant: bool
+    reason: str
+
+
+@router.post(
+    "/requests/{request_id}/answer",
+    summary="Answer a referred request: grant (one vehicle through) or deny, with a reason",
+)
+def answer_request(request: HttpRequest, request_id: str, body: AnswerIn) -> dict[str, Any]:
+    """The operator's answer is a new decision (source ``operator``) linked to the referral; a
+    grant gets its passage as ``open_lane``'s does. 404 unknown request, 403 another city or a
+    token not for this lane, 409 not referred or already answered, 410 older than
+    ``services.REFERRAL_WINDOW``, 422 no reason."""
+    require_scope(request, "access:command")
+    decision = (
+        AccessDecision.objects.select_related("zone__city", "lane")
+        .filter(request_id=_uuid(request_id))
+        .first()
+    )
+    if decision is None:
+        raise HttpError(404, f"request {request_id!r} does not exist")
+    _lane_for(request, decision.lane.ident)
+    try:
+        result = services.answer_referral(decision, request.user, body.grant, body.reason)
+    except services.ActionDenied as exc:
+        raise HttpError(exc.status, str(exc)) from None
+    return {**result.answer(), "answers": decision.request_id.hex}

@@ -51,3 +51,84 @@ class DecisionFilterForm(forms.Form):
 class PermitImportForm(forms.Form):
     file = forms.FileField(label=_("CSV file"))
     dry_run = forms.BooleanField(label=_("Check only"), required=False)
+
+
+class AnswerForm(ActionForm):
+    """Grant or deny a referred request: the answer, a reason and a confirmation."""
+
+    answer = forms.ChoiceField(
+        label=_("Answer"), choices=[("grant", _("Grant")), ("deny", _("Deny"))]
+    )
+
+
+class ScheduleEditForm(ScheduleForm):
+    """Change a scheduled mode: the new values, a reason and a confirmation."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+    confirm = forms.BooleanField(label=_("I confirm"), required=True)
+
+
+class PermitForm(forms.Form):
+    """One permit's fields as text; the checks are the load file's
+    (:func:`rempart.access.services.check_permit_fields`), not this form's."""
+
+    id = forms.CharField(
+        label=_("Identifier"),
+        required=False,
+        max_length=64,
+        help_text=_("e.g. bakery-2027; letters, digits, '-', '_', '.', ':'"),
+    )
+    plate = forms.CharField(label=_("Plate"), required=False, max_length=40)
+    holder = forms.CharField(label=_("Holder"), required=False, max_length=200)
+    holder_contact = forms.CharField(label=_("Holder contact"), required=False, max_length=300)
+    category = forms.ChoiceField(
+        label=_("Category"),
+        required=False,
+        choices=[("", "—")] + [(c.value, c.value.replace("_", " ")) for c in engine.PermitCategory],
+    )
+    max_mass_kg = forms.CharField(
+        label=_("Maximum mass, kg"), required=False, max_length=12, help_text=_("blank: any")
+    )
+    zones = forms.MultipleChoiceField(
+        label=_("Zones"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    windows = forms.CharField(
+        label=_("Weekly windows (zone time)"),
+        required=False,
+        max_length=500,
+        help_text=_("e.g. mon-sat 05:00-10:30; sun 07:00-09:00 — blank: at any time"),
+    )
+    valid_from = forms.CharField(
+        label=_("Valid from"), required=False, max_length=10, help_text=_("YYYY-MM-DD")
+    )
+    valid_to = forms.CharField(
+        label=_("Valid to"), required=False, max_length=10, help_text=_("YYYY-MM-DD")
+    )
+    exception_dates = forms.CharField(
+        label=_("Exception dates"),
+        required=False,
+        max_length=2000,
+        help_text=_("days without access, e.g. 2027-07-14 2027-08-15"),
+    )
+    pin = forms.CharField(
+        label=_("New PIN"),
+        required=False,
+        max_length=8,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "inputmode": "numeric"}),
+        help_text=_("4 to 8 digits, for plate + PIN lanes; blank keeps the enrolled PIN"),
+    )
+    clear_pin = forms.BooleanField(label=_("Remove the enrolled PIN"), required=False)
+
+    def __init__(self, *args: object, zones: list[str], editing: bool = False, **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["zones"].choices = [(z, z) for z in zones]  # type: ignore[attr-defined]
+        if editing:
+            self.fields["id"].disabled = True
+        else:
+            del self.fields["clear_pin"]
+
+
+class PermitStatusForm(ActionForm):
+    status = forms.ChoiceField(
+        label=_("New status"), choices=[(s.value, s.value) for s in engine.PermitStatus]
+    )

@@ -361,6 +361,10 @@ class AccessDecision(models.Model):
     ``plate`` is the normalised plate read; for vehicles without a permit it is replaced by a
     keyed pseudonym after 24 h and the row is deleted after the retention period
     (:mod:`rempart.access.retention`).
+
+    A ``refer`` decision waits for an operator; the operator's answer is a new decision (source
+    ``operator``, reason ``operator_grant`` / ``operator_deny``) whose ``answers`` points at it
+    (:func:`rempart.access.services.answer_referral`).
     """
 
     audit_exempt = True
@@ -389,6 +393,17 @@ class AccessDecision(models.Model):
     mode = models.CharField(max_length=20)
     local_time = models.CharField(max_length=40)
     permit_ident = models.CharField(max_length=64, blank=True)
+    # An operator's answer to a referred request points at it; one answer per referral (the
+    # unique column is what makes a second, concurrent answer fail). SET_NULL: the privacy
+    # purge may delete the referred read before the answer.
+    answers = models.OneToOneField(
+        "self",
+        verbose_name=_("answers the referred request"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="answer",
+    )
 
     class Meta:
         ordering = ["-received_at", "-pk"]

@@ -8,9 +8,16 @@ traffic) goes through these functions, so they all decide and store alike.
 * Operator actions (:func:`operator_open`, :func:`operator_close`, :func:`set_zone_mode`,
   :func:`acknowledge_alarm`) check roles and reasons here, not only in the views, and write one
   audit entry each.
+* :func:`answer_referral` answers a referred request (a new operator decision linked to it,
+  once, within :data:`REFERRAL_WINDOW`); :func:`pending_referrals` lists those waiting.
+* :func:`edit_schedule` and :func:`cancel_schedule` change or cancel a scheduled mode not yet
+  ended (a lockdown needs a supervisor, as :func:`add_schedule`).
 * :func:`load_config` writes a validated load file; :func:`import_permits_csv` and
-  :func:`export_permits_csv` move permits in and out as CSV; :func:`create_access_point` turns
-  an assessment plan's active barrier position into a lane with its barrier.
+  :func:`export_permits_csv` move permits in and out as CSV; :func:`save_permit_fields` and
+  :func:`set_permit_status` create, edit, suspend or revoke one permit from the web pages, with
+  the same validator as the CSV import (:func:`check_permit_fields`);
+  :func:`create_access_point` turns an assessment plan's active barrier position into a lane
+  with its barrier.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import datetime as dt
 import io
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -278,19 +285,25 @@ def _reason(reason: str, what: str) -> str:
     return reason[:500]
 
 
-def operator_open(lane: Lane, user: Any, reason: str) -> Submitted:
-    """Let one vehicle through ``lane`` (after an intercom call): an operator grant, decided and
-    stored like a camera read, then driven by the daemon."""
-    _require(user, "operator", lane.zone.city, "opening a lane")
-    note = _reason(reason, "opening a lane")
-    result = submit_request(
+def _operator_decision(lane: Lane, user: Any, grant: bool, note: str) -> Submitted:
+    """An operator's grant or deny at ``lane``, decided and stored like a camera read (a grant
+    gets its passage in state ``granted``, which the daemon then drives)."""
+    return submit_request(
         lane.ident,
-        operator=engine.OperatorAction(operator_id=user.get_username(), grant=True, note=note),
+        operator=engine.OperatorAction(operator_id=user.get_username(), grant=grant, note=note),
         source=AccessDecision.Source.OPERATOR,
         actor=user.get_username(),
         check_time=False,
         lane=lane,
     )
+
+
+def operator_open(lane: Lane, user: Any, reason: str) -> Submitted:
+    """Let one vehicle through ``lane`` (after an intercom call): an operator grant, decided and
+    stored like a camera read, then driven by the daemon."""
+    _require(user, "operator", lane.zone.city, "opening a lane")
+    note = _reason(reason, "opening a lane")
+    result = _operator_decision(lane, user, True, note)
     audit.record(
         "access_open",
         obj=lane,
@@ -382,6 +395,347 @@ def add_schedule(
     if end <= start:
         raise ActionDenied("the end of a scheduled mode must be after its start", 422)
     return ZoneSchedule.objects.create(zone=zone, mode=new.value, start=start, end=end, label=label)
+
+
+def _schedule_text(schedule: ZoneSchedule) -> dict[str, Any]:
+    return {
+        "mode": schedule.mode,
+        "start": schedule.start.astimezone(dt.UTC).isoformat(),
+        "end": schedule.end.astimezone(dt.UTC).isoformat(),
+        "label": schedule.label,
+    }
+
+
+def _check_not_ended(schedule: ZoneSchedule, now: dt.datetime, what: str) -> None:
+    if schedule.end <= now:
+        ended = timezone.localtime(schedule.end, _tz(schedule.zone)).strftime("%Y-%m-%d %H:%M")
+        name = schedule.label or f"#{schedule.pk}"
+        raise ActionDenied(
+            f"{what}: the {schedule.mode} schedule {name!r} ended at {ended} "
+            f"({schedule.zone.timezone}); an ended schedule is history and stays as it is",
+            409,
+        )
+
+
+def cancel_schedule(
+    schedule: ZoneSchedule, user: Any, reason: str, *, now: dt.datetime | None = None
+) -> str:
+    """Cancel a scheduled mode that has not ended; returns ``"deleted"`` or ``"ended"``.
+
+    A schedule that has not started is deleted; one in progress is ended now (its ``end`` set
+    to now), so the record of what was in force until now stays. Either way the decision
+    engine and the camera path stop applying it at once (both read ``start <= t < end`` from
+    the table at every request) and one ``access_schedule_cancel`` audit entry keeps the whole
+    schedule with the reason (the generic signal also records the delete or update). A
+    lockdown schedule needs a supervisor, as scheduling one does.
+    """
+    now = now or timezone.now()
+    what = "cancelling a scheduled mode"
+    lockdown = schedule.mode == ZoneMode.LOCKDOWN
+    _require(user, "supervisor" if lockdown else "operator", schedule.zone.city, what)
+    note = _reason(reason, what)
+    _check_not_ended(schedule, now, what)
+    before = _schedule_text(schedule)
+    pk = schedule.pk
+    with transaction.atomic():
+        if schedule.start > now:
+            effect = "deleted"
+            schedule.delete()
+        else:
+            effect = "ended"
+            schedule.end = now
+            schedule.save()
+        audit.record(
+            "access_schedule_cancel",
+            object_type="access.zoneschedule",
+            object_id=str(pk),
+            object_repr=f"{before['mode']} {before['label']}".strip()[:200],
+            city=schedule.zone.city,
+            detail={
+                "zone": schedule.zone.ident,
+                "schedule": before,
+                "effect": effect,
+                "reason": note,
+            },
+        )
+    return effect
+
+
+def edit_schedule(
+    schedule: ZoneSchedule,
+    mode: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    label: str,
+    user: Any,
+    reason: str,
+    *,
+    now: dt.datetime | None = None,
+) -> ZoneSchedule:
+    """Change a scheduled mode that has not ended (mode, start, end, label), with a reason.
+
+    Needs a supervisor when the schedule was or becomes a lockdown (as :func:`set_zone_mode`
+    for entering or leaving lockdown), an operator otherwise. The new end must be after the
+    start and in the future (to stop a schedule now, cancel it). Audited with the reason and
+    the before/after (``access_schedule_edit``).
+    """
+    now = now or timezone.now()
+    what = "changing a scheduled mode"
+    try:
+        new = ZoneMode(mode)
+    except ValueError:
+        raise ActionDenied(
+            f"mode {mode!r} is not one of {', '.join(m.value for m in ZoneMode)}", 422
+        ) from None
+    lockdown = ZoneMode.LOCKDOWN in (ZoneMode(schedule.mode), new)
+    _require(user, "supervisor" if lockdown else "operator", schedule.zone.city, what)
+    note = _reason(reason, what)
+    _check_not_ended(schedule, now, what)
+    tz = _tz(schedule.zone)
+    if end <= start:
+        raise ActionDenied(
+            f"end {timezone.localtime(end, tz):%Y-%m-%d %H:%M} is not after start "
+            f"{timezone.localtime(start, tz):%Y-%m-%d %H:%M}; expected an end after the start",
+            422,
+        )
+    if end <= now:
+        raise ActionDenied(
+            f"end {timezone.localtime(end, tz):%Y-%m-%d %H:%M} is in the past; expected a "
+            "future end (to stop the schedule now, cancel it)",
+            422,
+        )
+    before = _schedule_text(schedule)
+    with transaction.atomic():
+        schedule.mode = new.value
+        schedule.start = start
+        schedule.end = end
+        schedule.label = label[:200]
+        schedule.save()
+        audit.record(
+            "access_schedule_edit",
+            obj=schedule,
+            detail={
+                "zone": schedule.zone.ident,
+                "before": before,
+                "after": _schedule_text(schedule),
+                "reason": note,
+            },
+        )
+    return schedule
+
+
+# --- referred requests ----------------------------------------------------------------------
+
+#: How long a referred request stays answerable, and listed in the control room: a driver
+#: waits at the intercom for a minute or two, not more. After that the vehicle has gone (or
+#: read again) and a late grant would lower the barrier for whoever is there now.
+REFERRAL_WINDOW = dt.timedelta(minutes=10)
+
+
+def pending_referrals(
+    zones: Iterable[Zone], now: dt.datetime | None = None
+) -> QuerySet[AccessDecision]:
+    """Referred requests of ``zones`` from the last :data:`REFERRAL_WINDOW` not yet answered,
+    oldest first (the driver who has waited longest)."""
+    now = now or timezone.now()
+    return (
+        AccessDecision.objects.filter(
+            zone__in=list(zones),
+            outcome=engine.Outcome.REFER.value,
+            received_at__gt=now - REFERRAL_WINDOW,
+            answer__isnull=True,
+        )
+        .select_related("lane", "zone")
+        .order_by("received_at", "pk")
+    )
+
+
+def answer_referral(
+    decision: AccessDecision,
+    user: Any,
+    grant: bool,
+    reason: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Submitted:
+    """Answer a referred request: an operator grant or deny, stored as a new decision (source
+    ``operator``) whose ``answers`` is the referred one.
+
+    A grant creates the passage exactly as :func:`operator_open` (the daemon lowers the
+    barrier from it). Needs the operator role in the zone's city and a reason; audited
+    (``access_referral_answer``). Refused with :class:`ActionDenied`: a decision that was not
+    referred or was already answered (409), one older than :data:`REFERRAL_WINDOW` (410).
+    Nothing is written when refused.
+    """
+    from django.db import IntegrityError
+
+    lane = decision.lane
+    what = "answering a referred request"
+    _require(user, "operator", decision.zone.city, what)
+    note = _reason(reason, what)
+    now = now or timezone.now()
+    short = decision.request_id.hex[:8]
+    if decision.outcome != engine.Outcome.REFER.value:
+        raise ActionDenied(
+            f"request {short} was decided {decision.outcome} ({decision.reason}); "
+            "only a referred request can be answered",
+            409,
+        )
+    earlier = AccessDecision.objects.filter(answers=decision).first()
+    if earlier is not None:
+        raise _already_answered(decision, earlier)
+    age = now - decision.received_at
+    if age > REFERRAL_WINDOW:
+        raise ActionDenied(
+            f"request {short} was referred {age.total_seconds() / 60:.0f} min ago; a referral "
+            f"can be answered for {REFERRAL_WINDOW.total_seconds() / 60:.0f} min only "
+            "(the vehicle has gone: open the lane if it is still there)",
+            410,
+        )
+    try:
+        with transaction.atomic():
+            # Lock the referral (PostgreSQL) so that two operators cannot both answer it; on
+            # SQLite the write lock and the unique ``answers`` column do the same.
+            AccessDecision.objects.select_for_update().filter(pk=decision.pk).first()
+            earlier = AccessDecision.objects.filter(answers=decision).first()
+            if earlier is not None:
+                raise _already_answered(decision, earlier)
+            result = _operator_decision(lane, user, grant, note)
+            AccessDecision.objects.filter(pk=result.decision.pk).update(answers=decision)
+            result.decision.answers = decision
+            audit.record(
+                "access_referral_answer",
+                obj=lane,
+                detail={
+                    "referral": decision.request_id.hex,
+                    "referral_reason": decision.reason,
+                    "answer": "grant" if grant else "deny",
+                    "reason": note,
+                    "request_id": result.decision.request_id.hex,
+                },
+            )
+    except IntegrityError:  # another operator's answer committed in between
+        earlier = AccessDecision.objects.filter(answers=decision).first()
+        if earlier is None:
+            raise
+        raise _already_answered(decision, earlier) from None
+    return result
+
+
+def _already_answered(decision: AccessDecision, earlier: AccessDecision) -> ActionDenied:
+    at = timezone.localtime(earlier.received_at, _tz(decision.zone)).strftime("%H:%M:%S")
+    verb = "granted" if earlier.outcome == engine.Outcome.GRANT.value else "denied"
+    return ActionDenied(
+        f"request {decision.request_id.hex[:8]} was already answered: {earlier.actor or 'an operator'} "
+        f"{verb} it at {at}",
+        409,
+    )
+
+
+# --- permits, one by one --------------------------------------------------------------------
+
+#: Who issues, edits, suspends and revokes permits in the web pages: the access ``editor``
+#: (the city's permit office), and above it operators and supervisors (the control room
+#: suspends a stolen vehicle's permit at night). The same role imports and exports them.
+PERMIT_ROLE = "editor"
+
+
+class PermitInvalid(Exception):
+    """A permit refused by the load file's rules: ``errors`` one line each, ``field: problem``."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def save_permit_fields(
+    city: Any,
+    fields: Mapping[str, Any],
+    user: Any,
+    *,
+    permit: Permit | None = None,
+    clear_pin: bool = False,
+) -> Permit:
+    """Create (``permit`` None) or edit one permit of ``city`` from text fields.
+
+    ``fields`` are the CSV columns (:func:`check_permit_fields`, the one validator of the load
+    file, the CSV import and this form), except ``status`` (changed by :func:`set_permit_status`
+    with a reason) and ``id`` on edit (the id is the permit's key in imports). A blank ``pin``
+    keeps the enrolled PIN; ``clear_pin`` removes it. The PIN is stored only as its scrypt
+    hash. Raises :class:`PermitInvalid` (nothing written) or :class:`ActionDenied` (role or
+    city). Audited by the generic signal (create/update with before/after, the PIN hash
+    redacted; the holder as in every other permit change).
+    """
+    _require(user, PERMIT_ROLE, city, "editing permits")
+    values = dict(fields)
+    values["status"] = permit.status if permit is not None else engine.PermitStatus.ACTIVE.value
+    if permit is not None:
+        values["id"] = permit.ident
+    path = "permit"
+    checker = _Checker()
+    zones = {z.ident: z for z in Zone.objects.filter(city=city)}
+    if clear_pin and str(values.get("pin") or "").strip():
+        checker.error(f"{path}.pin", "give a new PIN or clear the PIN, not both")
+    if permit is None and str(values.get("id") or "").strip():
+        ident = str(values["id"]).strip()
+        if Permit.objects.filter(city=city, ident=ident).exists():
+            checker.error(f"{path}.id", f"{ident!r} is already a permit of this city")
+    if permit is None and not str(values.get("id") or "").strip():
+        checker.error(f"{path}.id", f"is required; expected {_id_rule()}")
+    parsed = check_permit_fields(values, path, set(zones), checker)
+    if checker.errors or parsed is None:
+        raise PermitInvalid(checker.errors or [f"{path}: the permit is incomplete"])
+    with transaction.atomic():
+        row = _save_permit(
+            parsed,
+            city,
+            [zones[z] for z in sorted(parsed.zones)],
+            holder_contact=str(values.get("holder_contact") or "").strip()[:300],
+            is_demo=permit.is_demo if permit is not None else False,
+        )
+        if clear_pin and row.pin_hash:
+            row.pin_hash = ""
+            row.save()
+    return row
+
+
+def _id_rule() -> str:
+    from rempart.access.config import ID_RULE
+
+    return ID_RULE
+
+
+def set_permit_status(permit: Permit, status: str, user: Any, reason: str) -> str:
+    """Suspend, revoke or reactivate ``permit`` with a reason; returns the previous status.
+
+    The decision engine reads permits from the table at every request (both the general path
+    and the camera path), so the change applies to the very next read. For a stolen vehicle,
+    *suspend*: a suspended permit denies the plate in its zones even when the plate holds
+    another valid permit (deny overrides grant); a revoked permit is history and is ignored
+    when the plate has another permit. Audited (``access_permit_status`` with the reason, plus
+    the generic update).
+    """
+    _require(user, PERMIT_ROLE, permit.city, "changing a permit's status")
+    try:
+        new = engine.PermitStatus(status)
+    except ValueError:
+        raise ActionDenied(
+            f"status {status!r} is not one of {', '.join(s.value for s in engine.PermitStatus)}",
+            422,
+        ) from None
+    note = _reason(reason, "changing a permit's status")
+    old = permit.status
+    if old == new.value:
+        raise ActionDenied(f"permit {permit.ident} is already {old}", 409)
+    with transaction.atomic():
+        permit.status = new.value
+        permit.save()
+        audit.record(
+            "access_permit_status",
+            obj=permit,
+            detail={"from": old, "to": new.value, "reason": note},
+        )
+    return old
 
 
 # --- access points from an assessment -------------------------------------------------------
@@ -624,6 +978,52 @@ def parse_windows(text: str, path: str, errors: list[str]) -> list[dict[str, Any
     return windows
 
 
+def check_permit_fields(
+    fields: Mapping[str, Any],
+    path: str,
+    zone_ids: set[str],
+    checker: _Checker,
+    *,
+    index: int = 0,
+    permit_ids: dict[str, str] | None = None,
+) -> engine.Permit | None:
+    """Check one permit given as text fields (a CSV row, or the permit form of the web pages).
+
+    ``fields`` uses the CSV column names (:data:`CSV_COLUMNS`); ``zones`` and
+    ``exception_dates`` are space-separated text or lists, ``windows`` is
+    ``mon-sat 05:00-10:30; sun 07:00-09:00``, ``pin`` a clear PIN (blank: none given). The rules
+    are the load file's (:meth:`rempart.access.config._Checker.permit`): one validator for the
+    load file, the CSV import and the web form. Problems go to ``checker.errors`` as
+    ``<path>.<field>: <problem>``; returns None when the permit is unusable.
+    """
+
+    def text(column: str) -> str:
+        value = fields.get(column)
+        return "" if value is None else str(value).strip()
+
+    def words(column: str) -> list[str]:
+        value = fields.get(column)
+        if isinstance(value, list | tuple):
+            return [str(v).strip() for v in value if str(v).strip()]
+        return text(column).split()
+
+    node: dict[str, Any] = {}
+    for column in ("id", "plate", "holder", "category", "status", "valid_from", "valid_to"):
+        if text(column):
+            node[column] = text(column)
+    node["zones"] = words("zones")
+    mass = text("max_mass_kg")
+    if mass:
+        node["max_mass_kg"] = int(mass) if mass.isdigit() else mass
+    if text("windows"):
+        node["windows"] = parse_windows(text("windows"), f"{path}.windows", checker.errors)
+    if words("exception_dates"):
+        node["exception_dates"] = words("exception_dates")
+    if text("pin"):
+        node["pin"] = text("pin")
+    return checker.permit(node, path, index, zone_ids, {} if permit_ids is None else permit_ids)
+
+
 @dataclass(frozen=True)
 class CsvImport:
     errors: list[str]
@@ -659,25 +1059,9 @@ def import_permits_csv(text: str, city: Any, *, dry_run: bool = False) -> CsvImp
     parsed: list[tuple[engine.Permit, str]] = []
     for number, row in enumerate(reader, start=2):  # row 1 is the header
         path = f"row {number}"
-        node: dict[str, Any] = {}
-        for column in ("id", "plate", "holder", "category", "status", "valid_from", "valid_to"):
-            value = (row.get(column) or "").strip()
-            if value:
-                node[column] = value
-        node["zones"] = (row.get("zones") or "").split()
-        mass = (row.get("max_mass_kg") or "").strip()
-        if mass:
-            node["max_mass_kg"] = int(mass) if mass.isdigit() else mass
-        windows = (row.get("windows") or "").strip()
-        if windows:
-            node["windows"] = parse_windows(windows, f"{path}.windows", checker.errors)
-        exceptions = (row.get("exception_dates") or "").split()
-        if exceptions:
-            node["exception_dates"] = exceptions
-        pin = (row.get("pin") or "").strip()
-        if pin:
-            node["pin"] = pin
-        permit = checker.permit(node, path, number - 2, set(city_zones), permit_ids)
+        permit = check_permit_fields(
+            row, path, set(city_zones), checker, index=number - 2, permit_ids=permit_ids
+        )
         if permit is not None:
             parsed.append((permit, (row.get("holder_contact") or "").strip()))
     if checker.errors:

@@ -2,12 +2,16 @@
 
 Live state reaches the browser by server-sent events (:func:`stream`): a generator polls the
 database every half second and sends the lanes and alarms whenever they change, so the page
-never reloads. It runs in a gunicorn thread (``rempart serve`` uses gthread workers) and ends
-after ``STREAM_MAX_S``; the browser's EventSource reconnects by itself.
+never reloads. It holds one of the server's blocking threads (``rempart serve --threads``) and
+ends after ``STREAM_MAX_S``; the browser's EventSource reconnects by itself.
 
-Roles: viewers watch (plates and categories, no holders); operators open and close lanes and
-acknowledge alarms; supervisors enter and leave lockdown; editors manage permits and see their
+Roles: viewers watch (plates and categories, no holders); operators open and close lanes,
+answer referred requests, acknowledge alarms and schedule, edit or cancel modes; supervisors
+enter and leave lockdown (by hand or by schedule); editors manage permits and see their
 holders. Every action needs a reason and a confirmation and is audited by the service layer.
+
+A refused action answers with its status (403 audited; 409, 410 or 422 with one line shown on
+the page it came from) and writes nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+import uuid
 import zoneinfo
 from collections.abc import Iterator
 from typing import Any
@@ -33,9 +38,13 @@ from rempart.access import services
 from rempart.access.forms import (
     AckForm,
     ActionForm,
+    AnswerForm,
     DecisionFilterForm,
     ModeForm,
+    PermitForm,
     PermitImportForm,
+    PermitStatusForm,
+    ScheduleEditForm,
     ScheduleForm,
 )
 from rempart.access.models import (
@@ -45,6 +54,7 @@ from rempart.access.models import (
     Lane,
     Permit,
     Zone,
+    ZoneSchedule,
 )
 from rempart.access.schedule import ZoneMode, effective_mode
 from rempart.core import audit
@@ -99,6 +109,33 @@ def _alarm_rows(zones: list[Zone]) -> list[dict[str, Any]]:
     return rows
 
 
+def _referral_rows(zones: list[Zone]) -> list[dict[str, Any]]:
+    """Referred requests awaiting an operator (:func:`services.pending_referrals`).
+
+    Plates as on the lanes (every control-room viewer sees plates; holders are never shown
+    here: they are for access editors on the permit pages)."""
+    rows = []
+    for decision in services.pending_referrals(zones)[:50]:
+        tz = zoneinfo.ZoneInfo(decision.zone.timezone)
+        rows.append(
+            {
+                "id": decision.request_id.hex,
+                "lane": decision.lane.ident,
+                "lane_name": decision.lane.name or decision.lane.ident,
+                "zone": decision.zone.ident,
+                "plate": decision.plate,
+                "confidence": (
+                    round(decision.confidence, 2) if decision.confidence is not None else None
+                ),
+                "at": timezone.localtime(decision.received_at, tz).strftime("%H:%M:%S"),
+                "reason_code": decision.reason,
+                "reason": decision.message,
+                "answer_url": reverse("access:referral_answer", args=[decision.request_id]),
+            }
+        )
+    return rows
+
+
 def _snapshot(zones: list[Zone]) -> dict[str, Any]:
     beat = DaemonHeartbeat.objects.filter(name="access").first()
     daemon_ok = beat is not None and (timezone.now() - beat.seen_at).total_seconds() < 10
@@ -106,12 +143,13 @@ def _snapshot(zones: list[Zone]) -> dict[str, Any]:
         "zones": _zone_rows(zones),
         "lanes": services.lane_states(zones),
         "alarms": _alarm_rows(zones),
+        "referrals": _referral_rows(zones),
         "daemon_ok": daemon_ok,
     }
 
 
 @role_required("access", "viewer")
-def control_room(request: HttpRequest) -> HttpResponse:
+def control_room(request: HttpRequest, status: int = 200) -> HttpResponse:
     city = required_city(request)
     zones = _zones(city)
     snapshot = _snapshot(zones)
@@ -124,7 +162,9 @@ def control_room(request: HttpRequest) -> HttpResponse:
             "snapshot": snapshot,
             "action_form": ActionForm(),
             "mode_form": ModeForm(),
+            "referral_window_min": int(services.REFERRAL_WINDOW.total_seconds() // 60),
         },
+        status=status,
     )
 
 
@@ -347,7 +387,7 @@ def permits_import(request: HttpRequest) -> HttpResponse:
 
 
 @role_required("access", "viewer")
-def zone_detail(request: HttpRequest, ident: str) -> HttpResponse:
+def zone_detail(request: HttpRequest, ident: str, status: int = 200) -> HttpResponse:
     zone = get_object_or_404(Zone.objects.select_related("city", "site"), ident=ident)
     check_city(request, zone.city)
     lanes = zone.lanes.prefetch_related("barriers")
@@ -360,7 +400,9 @@ def zone_detail(request: HttpRequest, ident: str) -> HttpResponse:
             "lanes": lanes,
             "schedules": zone.schedules.all(),
             "schedule_form": ScheduleForm(),
+            "now": timezone.now(),
         },
+        status=status,
     )
 
 
@@ -385,4 +427,282 @@ def schedule_add(request: HttpRequest, ident: str) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Scheduled."))
+    return redirect(zone)
+
+
+# --- referred requests ------------------------------------------------------------------------
+
+
+@role_required("access", "operator")
+@require_POST
+def referral_answer(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+    """Grant or deny a referred request (the control room's "Referred requests" list)."""
+    decision = get_object_or_404(
+        AccessDecision.objects.select_related("lane", "zone", "zone__city"),
+        request_id=request_id,
+    )
+    check_city(request, decision.zone.city)
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            _("Answering a referred request needs an answer, a reason and your confirmation."),
+        )
+        return control_room(request, status=422)
+    grant = form.cleaned_data["answer"] == "grant"
+    try:
+        services.answer_referral(decision, request.user, grant, form.cleaned_data["reason"])
+    except services.ActionDenied as exc:
+        if exc.status == 403:
+            raise deny(request, str(exc)) from exc
+        messages.error(request, str(exc))
+        return control_room(request, status=exc.status)
+    if grant:
+        ok = _("Lane %(lane)s: referred request granted, one vehicle let through.")
+    else:
+        ok = _("Lane %(lane)s: referred request denied.")
+    messages.success(request, ok % {"lane": decision.lane.ident})
+    return redirect("access:control_room")
+
+
+# --- permits, one by one ----------------------------------------------------------------------
+
+
+def _permit(request: HttpRequest, ident: str) -> Permit:
+    """``ident`` among the current city's permits (404 otherwise: ids are unique per city)."""
+    city = required_city(request)
+    return get_object_or_404(
+        Permit.objects.select_related("city").prefetch_related("zones"), city=city, ident=ident
+    )
+
+
+def _permit_form_page(
+    request: HttpRequest, form: PermitForm, permit: Permit | None, status: int = 200
+) -> HttpResponse:
+    city = permit.city if permit is not None else required_city(request)
+    return render(
+        request,
+        "access/permit_form.html",
+        {
+            "city": city,
+            "form": form,
+            "permit": permit,
+            "status_form": PermitStatusForm(),
+        },
+        status=status,
+    )
+
+
+def _permit_fields(form: PermitForm) -> dict[str, Any]:
+    """The form's raw text, for the load file's checks (the form itself checks nothing)."""
+    return {name: form.data.get(name, "") for name in form.fields if name != "zones"} | {
+        "zones": form.data.getlist("zones") if hasattr(form.data, "getlist") else []
+    }
+
+
+def _add_permit_errors(form: PermitForm, errors: list[str]) -> None:
+    """``permit.windows[0].from: ...`` goes to the ``windows`` field, and so on."""
+    for line in errors:
+        head = line.split(":", 1)[0]
+        name = head.removeprefix("permit.").split(".", 1)[0].split("[", 1)[0]
+        form.add_error(name if name in form.fields else None, line)
+
+
+def _city_zone_idents(city: City) -> list[str]:
+    return list(Zone.objects.filter(city=city).order_by("ident").values_list("ident", flat=True))
+
+
+@role_required("access", services.PERMIT_ROLE)
+def permit_new(request: HttpRequest) -> HttpResponse:
+    """Issue one permit (access editors: the city's permit office, and above)."""
+    city = required_city(request)
+    zones = _city_zone_idents(city)
+    if request.method != "POST":
+        return _permit_form_page(request, PermitForm(zones=zones), None)
+    form = PermitForm(request.POST, zones=zones)
+    if not form.is_valid():  # only the lengths of text boxes and the zones offered
+        return _permit_form_page(request, form, None, status=400)
+    try:
+        permit = services.save_permit_fields(city, _permit_fields(form), request.user)
+    except services.PermitInvalid as exc:
+        _add_permit_errors(form, exc.errors)
+        return _permit_form_page(request, form, None, status=400)
+    except services.ActionDenied as exc:
+        raise deny(request, str(exc)) from exc
+    messages.success(request, _("Permit %(permit)s created.") % {"permit": permit.ident})
+    return redirect("access:permits")
+
+
+@role_required("access", services.PERMIT_ROLE)
+def permit_edit(request: HttpRequest, ident: str) -> HttpResponse:
+    """Change one permit (holder, category, mass, zones, windows, dates, PIN); the status has
+    its own form with a reason (:func:`permit_status`)."""
+    permit = _permit(request, ident)
+    if request.method != "POST":
+        return _permit_edit_page(request, permit)
+    form = PermitForm(request.POST, zones=_city_zone_idents(permit.city), editing=True)
+    if not form.is_valid():
+        return _permit_form_page(request, form, permit, status=400)
+    try:
+        services.save_permit_fields(
+            permit.city,
+            _permit_fields(form),
+            request.user,
+            permit=permit,
+            clear_pin=form.cleaned_data.get("clear_pin", False),
+        )
+    except services.PermitInvalid as exc:
+        _add_permit_errors(form, exc.errors)
+        return _permit_form_page(request, form, permit, status=400)
+    except services.ActionDenied as exc:
+        raise deny(request, str(exc)) from exc
+    messages.success(request, _("Permit %(permit)s saved.") % {"permit": permit.ident})
+    return redirect("access:permits")
+
+
+@role_required("access", services.PERMIT_ROLE)
+@require_POST
+def permit_status(request: HttpRequest, ident: str) -> HttpResponse:
+    """Suspend, revoke or reactivate a permit, with a reason; applies to the next read."""
+    permit = _permit(request, ident)
+    form = PermitStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, _("Changing a permit's status needs a status, a reason and your confirmation.")
+        )
+        return _permit_status_refused(request, permit, 422)
+    status = form.cleaned_data["status"]
+    try:
+        services.set_permit_status(permit, status, request.user, form.cleaned_data["reason"])
+    except services.ActionDenied as exc:
+        if exc.status == 403:
+            raise deny(request, str(exc)) from exc
+        messages.error(request, str(exc))
+        return _permit_status_refused(request, permit, exc.status)
+    messages.success(
+        request,
+        _("Permit %(permit)s is now %(status)s.") % {"permit": permit.ident, "status": status},
+    )
+    return redirect("access:permits")
+
+
+def _permit_status_refused(request: HttpRequest, permit: Permit, status: int) -> HttpResponse:
+    permit.refresh_from_db()
+    return _permit_edit_page(request, permit, status)
+
+
+def _permit_edit_page(request: HttpRequest, permit: Permit, status: int = 200) -> HttpResponse:
+    """The edit form filled from the stored permit; showing the holder is a sensitive read."""
+    audit.record(
+        "sensitive_read",
+        obj=permit,
+        object_repr=f"permit {permit.ident} holder",
+        detail={"fields": ["holder", "holder_contact"]},
+    )
+    initial = {
+        "id": permit.ident,
+        "plate": permit.plate,
+        "holder": permit.holder,
+        "holder_contact": permit.holder_contact,
+        "category": permit.category,
+        "max_mass_kg": permit.max_mass_kg or "",
+        "zones": [z.ident for z in permit.zones.all()],
+        "windows": services.format_windows(permit.windows),
+        "valid_from": permit.valid_from.isoformat() if permit.valid_from else "",
+        "valid_to": permit.valid_to.isoformat() if permit.valid_to else "",
+        "exception_dates": " ".join(permit.exception_dates),
+    }
+    form = PermitForm(initial=initial, zones=_city_zone_idents(permit.city), editing=True)
+    return _permit_form_page(request, form, permit, status)
+
+
+# --- scheduled modes: edit and cancel ---------------------------------------------------------
+
+
+def _schedule(request: HttpRequest, ident: str, pk: int) -> ZoneSchedule:
+    zone = get_object_or_404(Zone.objects.select_related("city"), ident=ident)
+    check_city(request, zone.city)
+    return get_object_or_404(ZoneSchedule.objects.select_related("zone__city"), zone=zone, pk=pk)
+
+
+def _zone_page(request: HttpRequest, zone: Zone, status: int = 200) -> HttpResponse:
+    return zone_detail(request, zone.ident, status=status)
+
+
+@role_required("access", "operator")
+def schedule_edit(request: HttpRequest, ident: str, pk: int) -> HttpResponse:
+    """Change a scheduled mode not yet ended (a lockdown, before or after, needs a supervisor)."""
+    schedule = _schedule(request, ident, pk)
+    zone = schedule.zone
+    tz = zoneinfo.ZoneInfo(zone.timezone)
+    if request.method != "POST":
+        form = ScheduleEditForm(
+            initial={
+                "mode": schedule.mode,
+                "start": timezone.localtime(schedule.start, tz).strftime("%Y-%m-%d %H:%M"),
+                "end": timezone.localtime(schedule.end, tz).strftime("%Y-%m-%d %H:%M"),
+                "label": schedule.label,
+            }
+        )
+        return _schedule_form_page(request, schedule, form)
+    form = ScheduleEditForm(request.POST)
+    with timezone.override(tz):  # times typed in zone time
+        valid = form.is_valid()
+    if not valid:
+        return _schedule_form_page(request, schedule, form, status=400)
+    data = form.cleaned_data
+    try:
+        services.edit_schedule(
+            schedule,
+            data["mode"],
+            data["start"],
+            data["end"],
+            data["label"],
+            request.user,
+            data["reason"],
+        )
+    except services.ActionDenied as exc:
+        if exc.status == 403:
+            raise deny(request, str(exc)) from exc
+        form.add_error(None, str(exc))
+        return _schedule_form_page(request, schedule, form, status=exc.status)
+    messages.success(request, _("Scheduled mode changed."))
+    return redirect(zone)
+
+
+def _schedule_form_page(
+    request: HttpRequest, schedule: ZoneSchedule, form: ScheduleEditForm, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "access/schedule_form.html",
+        {"zone": schedule.zone, "city": schedule.zone.city, "schedule": schedule, "form": form},
+        status=status,
+    )
+
+
+@role_required("access", "operator")
+@require_POST
+def schedule_cancel(request: HttpRequest, ident: str, pk: int) -> HttpResponse:
+    """Cancel a scheduled mode: deleted if not started, ended now if in progress (audited with
+    the whole schedule and the reason)."""
+    schedule = _schedule(request, ident, pk)
+    zone = schedule.zone
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, _("Cancelling a scheduled mode needs a reason and your confirmation.")
+        )
+        return _zone_page(request, zone, status=422)
+    try:
+        effect = services.cancel_schedule(schedule, request.user, form.cleaned_data["reason"])
+    except services.ActionDenied as exc:
+        if exc.status == 403:
+            raise deny(request, str(exc)) from exc
+        messages.error(request, str(exc))
+        return _zone_page(request, zone, status=exc.status)
+    if effect == "deleted":
+        messages.success(request, _("Scheduled mode cancelled."))
+    else:
+        messages.success(request, _("Scheduled mode ended now."))
     return redirect(zone)

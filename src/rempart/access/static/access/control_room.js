@@ -1,5 +1,6 @@
 // The control room's live view: server-sent events from /access/stream/ replace the lanes' state,
-// the zone modes and the alarm list without reloading the page (no inline script: CSP).
+// the zone modes, the alarm list and the referred requests without reloading the page (no
+// inline script: CSP).
 (function () {
   "use strict";
   var root = document.getElementById("control-room");
@@ -82,6 +83,54 @@
     list.replaceChildren.apply(list, items);
   }
 
+  // Referred requests: rows are kept by request id, so an operator typing a reason in one row
+  // loses nothing when the list changes; new rows are cloned from the server-rendered
+  // <template> (translated labels, CSRF token), gone ones (answered, expired) removed.
+  function renderReferrals(referrals) {
+    var list = document.getElementById("referral-list");
+    var template = document.getElementById("referral-template");
+    var count = document.getElementById("referral-count");
+    if (count) {
+      count.textContent = referrals.length;
+      count.className = "badge " + (referrals.length ? "warn" : "ok");
+    }
+    if (!list || !template) { return; }
+    var wanted = {};
+    referrals.forEach(function (r) { wanted[r.id] = true; });
+    Array.prototype.forEach.call(list.querySelectorAll("tr[data-referral]"), function (row) {
+      if (!wanted[row.dataset.referral]) { row.remove(); }
+    });
+    var none = list.querySelector("tr.none");
+    var next = list.firstElementChild;
+    referrals.forEach(function (r) {
+      var row = list.querySelector('tr[data-referral="' + CSS.escape(r.id) + '"]');
+      if (row === next) {  // already in place: not moved, so a focused input keeps its focus
+        next = next.nextElementSibling;
+        return;
+      }
+      if (!row) {
+        row = template.content.querySelector("tr").cloneNode(true);
+        row.dataset.referral = r.id;
+        row.querySelector(".ref-at").textContent = r.at;
+        row.querySelector(".ref-lane").textContent = r.lane_name;
+        row.querySelector(".ref-zone").textContent = r.zone;
+        var plate = row.querySelector(".ref-plate");
+        plate.replaceChildren(document.createTextNode(r.plate || "–"));
+        if (r.confidence !== null && r.confidence !== undefined) {
+          var small = document.createElement("small");
+          small.textContent = r.confidence.toFixed(2);
+          plate.append(" ", small);
+        }
+        row.querySelector(".ref-reason .badge").textContent = r.reason_code;
+        row.querySelector(".ref-message").textContent = r.reason;
+        var form = row.querySelector("form");
+        if (form) { form.action = r.answer_url; }
+      }
+      list.insertBefore(row, next);  // the server's order: oldest first
+    });
+    if (none) { none.hidden = referrals.length > 0; }
+  }
+
   function connect() {
     var source = new EventSource(root.dataset.streamUrl);
     source.addEventListener("open", function () { setLive(true); });
@@ -92,6 +141,7 @@
       data.lanes.forEach(renderLane);
       data.zones.forEach(renderZone);
       renderAlarms(data.alarms);
+      if (data.referrals) { renderReferrals(data.referrals); }
       if (daemon) {
         daemon.className = "badge " + (data.daemon_ok ? "ok" : "alarm");
         daemon.textContent = data.daemon_ok ? "device daemon running" : "device daemon not running";
@@ -100,12 +150,6 @@
     });
   }
 
-  // Confirmation before any action (the server also requires the "I confirm" box and a reason).
-  root.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (form.classList.contains("confirm-form") && !window.confirm(form.querySelector("button").textContent + "?")) {
-      event.preventDefault();
-    }
-  });
+  // Confirmation before any action: confirm.js (loaded with this file).
   connect();
 })();
