@@ -1,4 +1,4 @@
-"""The camera hot path (rempart.access.camera): same answers as the general path, nothing cached.
+"""The camera path (rempart.access.camera): same answers as the general path, no stale state.
 
 ``POST /api/v1/access/requests`` with a bearer token is served by hand-written SQL instead of
 the ORM. These tests hold it to the general path (``services.submit_request``) and check that
@@ -113,15 +113,44 @@ def test_same_answer_and_row_as_the_general_path(
             assert Passage.objects.get(decision=row).state == "granted"
 
 
-def test_a_read_costs_at_most_seven_statements(
+def test_a_read_costs_six_statements_once_its_token_and_lane_are_known(
     client: Any,
     camera: str,
     permits: Any,  # noqa: F811
-    django_assert_max_num_queries: Any,
+    django_assert_num_queries: Any,
 ) -> None:
-    post(client, camera, read())  # last_used_at is written once a minute
-    with django_assert_max_num_queries(7):  # token, lane, permits, BEGIN, 2 INSERT, COMMIT
+    post(client, camera, read())  # reads token and lane; last_used_at is written once a minute
+    # the state stamp, the permits, BEGIN (a savepoint here), 2 INSERT, COMMIT
+    with django_assert_num_queries(6):
         assert post(client, camera, read()).json()["decision"] == "grant"
+    with django_assert_num_queries(7):  # another lane: and that lane
+        assert post(client, camera, read("old-town-out")).json()["decision"] == "grant"
+
+
+def test_any_writer_changes_the_state_stamp_but_last_used_at_does_not(
+    client: Any,
+    camera: str,
+    zone: Any,  # noqa: F811
+    permits: Any,  # noqa: F811
+) -> None:
+    from django.db import connection
+
+    from rempart.access.camera import STAMP_SQL
+    from rempart.core.models import ApiToken
+
+    def stamp() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(STAMP_SQL)
+            return str(cursor.fetchone()[0])
+
+    assert post(client, camera, read(plate="RE-456-ZZ")).json()["decision"] == "grant"
+    before = stamp()
+    ApiToken.objects.update(last_used_at=timezone.now())  # the camera path's own bookkeeping
+    assert stamp() == before
+    with connection.cursor() as cursor:  # raw SQL, no signal, no ORM
+        cursor.execute("UPDATE access_zone SET mode = 'lockdown'")
+    assert stamp() != before
+    assert post(client, camera, read(plate="RE-456-ZZ")).json()["decision"] == "deny"
 
 
 def test_a_revoked_token_is_refused_on_the_next_read(

@@ -238,3 +238,24 @@ def test_the_committer_gives_each_submitter_its_result_or_the_batch_error() -> N
     assert isinstance(results[-1], ValueError)
     assert committer.submit(7) == 14  # the thread survived the failed batch
     committer.stop()
+
+
+def test_without_insert_returning_decisions_are_inserted_one_by_one(
+    gateway: Any, camera_token: str, monkeypatch: Any
+) -> None:
+    """SQLite before 3.35 has no INSERT ... RETURNING: one INSERT per decision, same rows."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("every supported PostgreSQL has INSERT ... RETURNING; SQLite before 3.35 not")
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
+    answers = [camera.decide_batch([camera.CameraRead(
+        token=camera_token, ip="", lane="old-town-in", plate=plate, confidence=0.97,
+        read_at=timezone.now().isoformat(), pin=None, mass_kg=None, received_at=timezone.now(),
+    ) for plate in ("EM-112-AA", "ZZ-999-ZZ", "EM-112-AA")])]  # fmt: skip
+    decisions = [answer.body["decision"] for answer in answers[0]]
+    assert decisions == ["grant", "deny", "grant"]
+    granted = Passage.objects.values_list("decision__request_id", flat=True)
+    assert {r.hex for r in granted} == {
+        a.body["request_id"] for a in answers[0] if a.body["decision"] == "grant"
+    }

@@ -28,6 +28,7 @@ import functools
 import hmac
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -233,18 +234,57 @@ def _split_token(token: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-def load_callers(tokens: set[str], now: dt.datetime) -> dict[str, Caller]:
-    """The valid callers among ``tokens`` (full ``rmp_…`` credentials), by credential; the same
-    rules as :class:`rempart.core.api_auth.TokenAuth` (wrong secret, revoked, expired, inactive
-    owner: absent)."""
-    split = {token: parts for token in tokens if (parts := _split_token(token))}
-    if not split:
+@dataclass
+class TokenRecord:
+    """A token's row with its owner's, as stored; checked against the secret and the clock at
+    each use (:meth:`caller`)."""
+
+    key_id: str
+    digest: str
+    token_pk: int
+    scopes: tuple[str, ...]
+    lanes: tuple[str, ...] | None
+    expires_at: dt.datetime | None
+    revoked: bool
+    last_used_at: dt.datetime | None
+    user_id: int
+    username: str
+    active: bool
+    superuser: bool
+    role_ok: bool
+    city_pks: frozenset[int]
+
+    def caller(self, secret: str, now: dt.datetime) -> Caller | None:
+        """The caller if ``secret`` is this token's and it is usable at ``now``; same rules as
+        :class:`rempart.core.api_auth.TokenAuth` (revoked, expired, inactive owner: None)."""
+        if self.revoked or not self.active:
+            return None
+        if self.expires_at is not None and self.expires_at <= now:
+            return None
+        if not hmac.compare_digest(self.digest, ApiToken.digest(secret)):
+            return None
+        return Caller(
+            key_id=self.key_id,
+            token_pk=self.token_pk,
+            user_id=self.user_id,
+            username=self.username,
+            is_superuser=self.superuser,
+            has_role=self.superuser or self.role_ok,
+            scopes=self.scopes,
+            lanes=self.lanes,
+            city_pks=self.city_pks,
+            last_used_at=self.last_used_at,
+        )
+
+
+def load_token_records(key_ids: set[str]) -> dict[str, TokenRecord]:
+    """The stored tokens among ``key_ids`` with their owners (one query)."""
+    if not key_ids:
         return {}
-    key_ids = sorted({key_id for key_id, _ in split.values()})
     module, role = TOKEN_SCOPES[SCOPE]
     params = [group_name(module, r) for r in ROLES if ROLE_RANK[r] >= ROLE_RANK[role]]
     with connection.cursor() as cursor:
-        cursor.execute(_token_sql_for(connection.vendor, len(key_ids)), [*params, *key_ids])
+        cursor.execute(_token_sql_for(connection.vendor, len(key_ids)), [*params, *sorted(key_ids)])
         rows = cursor.fetchall()
     by_key: dict[str, tuple[Any, ...]] = {}
     cities: dict[str, set[int]] = {}
@@ -252,32 +292,26 @@ def load_callers(tokens: set[str], now: dt.datetime) -> dict[str, Caller]:
         by_key.setdefault(row[0], row)
         if row[13] is not None:
             cities.setdefault(row[0], set()).add(int(row[13]))
-    callers: dict[str, Caller] = {}
-    for token, (key_id, secret) in split.items():
-        row = by_key.get(key_id)
-        if row is None:
-            continue
-        _, digest, scopes, constraints, expires, revoked, last_used, token_pk = row[:8]
-        user_id, username, active, superuser, role_ok = row[8:13]
-        expires_at = _datetime(expires)
-        if revoked is not None or not active or (expires_at is not None and expires_at <= now):
-            continue
-        if not hmac.compare_digest(digest, ApiToken.digest(secret)):
-            continue
-        lanes = (_json(constraints) or {}).get("lanes")
-        callers[token] = Caller(
+    records = {}
+    for key_id, row in by_key.items():
+        lanes = (_json(row[3]) or {}).get("lanes")
+        records[key_id] = TokenRecord(
             key_id=key_id,
-            token_pk=int(token_pk),
-            user_id=int(user_id),
-            username=str(username),
-            is_superuser=bool(superuser),
-            has_role=bool(superuser) or bool(role_ok),
-            scopes=tuple(_json(scopes) or ()),
+            digest=row[1],
+            scopes=tuple(_json(row[2]) or ()),
             lanes=tuple(lanes) if lanes is not None else None,
+            expires_at=_datetime(row[4]),
+            revoked=row[5] is not None,
+            last_used_at=_datetime(row[6]),
+            token_pk=int(row[7]),
+            user_id=int(row[8]),
+            username=str(row[9]),
+            active=bool(row[10]),
+            superuser=bool(row[11]),
+            role_ok=bool(row[12]),
             city_pks=frozenset(cities.get(key_id, ())),
-            last_used_at=_datetime(last_used),
         )
-    return callers
+    return records
 
 
 # --- 2. the lanes --------------------------------------------------------------------------------
@@ -452,6 +486,62 @@ def _engine_permit(row: tuple[Any, ...], zones: list[str]) -> engine.Permit:
     )
 
 
+# --- what is kept between batches ---------------------------------------------------------------
+
+#: The row that database triggers give a new random value whenever a token, a user's name,
+#: activity or roles, a profile, an organisation's cities, a zone, a lane or a schedule changes
+#: (migration access 0003). Permits are not kept: they are read for every batch.
+STAMP_SQL = "SELECT stamp FROM access_state_stamp WHERE id = 1"
+
+
+class KnownState(threading.local):
+    """Tokens and lanes this thread has read, kept while the database's state stamp is the
+    one they were read under (checked once per batch, before anything is used). A change
+    committed by any writer changes the stamp, so the next batch reads afresh; a missing stamp
+    keeps nothing."""
+
+    def __init__(self) -> None:
+        self.stamp: str | None = None
+        self.tokens: dict[str, TokenRecord] = {}
+        self.lanes: dict[str, LaneView] = {}
+
+    def refresh(self) -> None:
+        """Check the stamp (one query); forget everything if it changed."""
+        with connection.cursor() as cursor:
+            cursor.execute(STAMP_SQL)
+            row = cursor.fetchone()
+        stamp = str(row[0]) if row else None
+        if stamp is None or stamp != self.stamp:
+            self.tokens.clear()
+            self.lanes.clear()
+        self.stamp = stamp
+
+    def callers(self, tokens: set[str], now: dt.datetime) -> dict[str, Caller]:
+        """The usable callers among ``tokens`` (full credentials), by credential."""
+        split = {token: parts for token in tokens if (parts := _split_token(token))}
+        self.tokens.update(
+            load_token_records({key for key, _ in split.values() if key not in self.tokens})
+        )
+        callers = {}
+        for token, (key_id, secret) in split.items():
+            record = self.tokens.get(key_id)
+            if record is not None and (caller := record.caller(secret, now)) is not None:
+                callers[token] = caller
+        return callers
+
+    def lanes_for(self, idents: set[str], now: dt.datetime) -> dict[str, LaneView]:
+        """The lanes among ``idents`` that exist."""
+        self.lanes.update(load_lanes(idents - self.lanes.keys(), now))
+        return {ident: self.lanes[ident] for ident in idents if ident in self.lanes}
+
+    def token_used(self, key_id: str, at: dt.datetime) -> None:
+        if (record := self.tokens.get(key_id)) is not None:
+            record.last_used_at = at
+
+
+known = KnownState()
+
+
 # --- 4. checks, decisions, storage ---------------------------------------------------------------
 
 
@@ -522,8 +612,9 @@ def decide_batch(reads: Sequence[CameraRead]) -> list[Answer]:
     """
     now = timezone.now()
     answers: list[Answer | None] = [None] * len(reads)
-    callers = load_callers({read.token for read in reads}, now)
-    lanes = load_lanes({read.lane for read in reads if read.token in callers}, now)
+    known.refresh()
+    callers = known.callers({read.token for read in reads}, now)
+    lanes = known.lanes_for({read.lane for read in reads if read.token in callers}, now)
     checked: list[_Checked] = []
     refusals: list[tuple[CameraRead, Caller, _Refused]] = []
     for index, read in enumerate(reads):
@@ -564,9 +655,16 @@ def decide_batch(reads: Sequence[CameraRead]) -> list[Answer]:
             found,
         )
         decisions.append((item, decision, found, uuid.uuid4()))
+    stale = {
+        c.key_id: c.token_pk
+        for c in callers.values()
+        if c.last_used_at is None or (now - c.last_used_at).total_seconds() > LAST_USED_EVERY_S
+    }
     if decisions or refusals:
         try:
-            _store(decisions, refusals, callers.values(), now)
+            _store(decisions, refusals, list(stale.values()) if decisions else [], now)
+            for key_id in stale if decisions else ():
+                known.token_used(key_id, now)
         except DatabaseError:
             log.exception("could not store %d camera decisions", len(decisions))
             for item, *_ in decisions:
@@ -615,20 +713,49 @@ def _column(model: Any, field: str) -> str:
 
 
 @functools.cache
-def _insert_sql_for(vendor: str) -> tuple[str, str]:
-    d, p = AccessDecision._meta, Passage._meta
-    decision_columns = ", ".join(_column(AccessDecision, f) for f in _DECISION_FIELDS)
-    decision_sql = (
-        f"INSERT INTO {_q(d.db_table)} ({decision_columns}) "
-        f"VALUES ({_placeholders(len(_DECISION_FIELDS))})"
-    )
-    passage_columns = ", ".join(_column(Passage, f) for f in ("decision", *_PASSAGE_FIELDS))
-    passage_sql = (
-        f"INSERT INTO {_q(p.db_table)} ({passage_columns}) "
-        f"SELECT d.{_q('id')}, {_placeholders(len(_PASSAGE_FIELDS))} FROM {_q(d.db_table)} d "
-        f"WHERE d.{_q('request_id')} = %s"
-    )
-    return decision_sql, passage_sql
+def _insert_sql_for(
+    vendor: str, model: Any, fields: tuple[str, ...], rows: int, returning: bool = False
+) -> str:
+    """``INSERT INTO <model> (<fields>) VALUES (...), (...)`` for ``rows`` rows; with
+    ``returning``, the new rows' ids and request ids come back."""
+    values = ", ".join([f"({_placeholders(len(fields))})"] * rows)
+    columns = ", ".join(_column(model, f) for f in fields)
+    sql = f"INSERT INTO {_q(model._meta.db_table)} ({columns}) VALUES {values}"
+    if returning:
+        sql += f" RETURNING {_q('id')}, {_q('request_id')}"
+    return sql
+
+
+#: Rows per INSERT statement: 18 parameters a decision, far below SQLite's and PostgreSQL's
+#: limits on the number of parameters of one statement.
+ROWS_PER_INSERT = 500
+
+
+def _insert(cursor: Any, model: Any, fields: tuple[str, ...], rows: list[list[Any]]) -> None:
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start : start + ROWS_PER_INSERT]
+        sql = _insert_sql_for(connection.vendor, model, fields, len(chunk))
+        cursor.execute(sql, [value for row in chunk for value in row])
+
+
+def _insert_decisions(cursor: Any, rows: list[list[Any]]) -> dict[Any, int]:
+    """Insert the decision rows; their ids by (database form of) request id."""
+    if not connection.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35
+        single = _insert_sql_for(connection.vendor, AccessDecision, _DECISION_FIELDS, 1)
+        ids = {}
+        for row in rows:
+            cursor.execute(single, row)
+            ids[row[0]] = int(cursor.lastrowid)
+        return ids
+    ids = {}
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start : start + ROWS_PER_INSERT]
+        sql = _insert_sql_for(
+            connection.vendor, AccessDecision, _DECISION_FIELDS, len(chunk), returning=True
+        )
+        cursor.execute(sql, [value for row in chunk for value in row])
+        ids.update((request_id, int(pk)) for pk, request_id in cursor.fetchall())
+    return ids
 
 
 def _identity(value: Any) -> Any:
@@ -665,11 +792,11 @@ def _values(model: Any, fields: tuple[str, ...], values: dict[str, Any]) -> list
 def _store(
     decisions: list[tuple[_Checked, engine.Decision, list[engine.Permit], uuid.UUID]],
     refusals: list[tuple[CameraRead, Caller, _Refused]],
-    callers: Any,
+    stale_tokens: list[int],
     now: dt.datetime,
 ) -> None:
-    """In one transaction: the decisions and the grants' passages (two statements), the
-    refusals' audit entries, the tokens' ``last_used_at`` (once a minute)."""
+    """In one transaction: the decisions and the grants' passages (one multi-row INSERT each),
+    the refusals' audit entries, the tokens' ``last_used_at`` (once a minute)."""
     decision_rows: list[list[Any]] = []
     passage_rows: list[list[Any]] = []
     for item, decision, found, request_id in decisions:
@@ -714,25 +841,20 @@ def _store(
                             "vehicle_cleared": False,
                         },
                     ),
-                    _prep(AccessDecision, "request_id", request_id),
+                    decision_rows[-1][0],  # the request id, replaced by the decision's id
                 ]
             )
-    stale = [
-        c.token_pk
-        for c in callers
-        if c.last_used_at is None or (now - c.last_used_at).total_seconds() > LAST_USED_EVERY_S
-    ]
-    decision_sql, passage_sql = _insert_sql_for(connection.vendor)
     with transaction.atomic(), connection.cursor() as cursor:
-        if decision_rows:
-            cursor.executemany(decision_sql, decision_rows)
+        decision_ids = _insert_decisions(cursor, decision_rows) if decision_rows else {}
         if passage_rows:
-            cursor.executemany(passage_sql, passage_rows)
-        if stale:  # not audited: not a change of meaning
+            for row in passage_rows:
+                row[-1] = decision_ids[row[-1]]
+            _insert(cursor, Passage, (*_PASSAGE_FIELDS, "decision"), passage_rows)
+        if stale_tokens:  # not audited: not a change of meaning (nor of the state stamp)
             cursor.executemany(
                 f"UPDATE {_q(ApiToken._meta.db_table)} SET {_q('last_used_at')} = %s "
                 f"WHERE {_q('id')} = %s",
-                [[_prep(ApiToken, "last_used_at", now), pk] for pk in stale],
+                [[_prep(ApiToken, "last_used_at", now), pk] for pk in stale_tokens],
             )
         for read, caller, refusal in refusals:
             with audit.acting_as(caller.actor(read.ip)):
