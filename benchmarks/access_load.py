@@ -1,18 +1,21 @@
 """Load benchmark of the camera API: N lanes, R plate reads per second for S seconds.
 
-Starts the real server (gunicorn with gthread workers, as ``rempart serve``) on a free loopback
-port against a fresh database (a temporary SQLite file in WAL mode, or with ``--db postgres`` a
-fresh PostgreSQL database), creates a zone with ``--lanes`` lanes, permits and a camera token,
-then sends ``POST /api/v1/access/requests`` at a fixed rate (open loop: each read has its
-scheduled instant; ``--clients`` keep-alive HTTP/1.1 connections driven by one asyncio loop, so
-the generator costs ~0.3 ms of CPU per read) and reports throughput, latency percentiles (from
-the read's scheduled instant to the answer, so queueing counts), errors, lateness, and the CPU
-the server (gunicorn master + workers) and the generator used per read. At the end it counts
-the stored decisions: every 200 answer must be a committed row.
+Starts the real server (``rempart serve``: granian, the camera gateway and its group committer)
+on a free loopback port against a fresh database (a temporary SQLite file in WAL mode, or with
+``--db postgres`` a fresh PostgreSQL database), creates a zone with ``--lanes`` lanes, permits
+and a camera token, then sends ``POST /api/v1/access/requests`` at a fixed rate (open loop:
+each read has its scheduled instant; ``--clients`` keep-alive HTTP/1.1 connections driven by
+one asyncio loop, about 0.2 ms of CPU per read) and reports throughput, latency percentiles
+(from the read's scheduled instant to the answer, so queueing counts), errors, lateness, and
+the CPU per read of the server (all its processes), of its PostgreSQL backends, and of the
+generator. At the end it counts the stored decisions: every 200 answer must be a committed row.
 
     .venv/bin/python benchmarks/access_load.py --rate 1000 --seconds 60 --lanes 200 --db sqlite
+    .venv/bin/python benchmarks/access_load.py --db postgres --baseline   # gunicorn first
 
-Prints one JSON line (and a readable summary on stderr).
+With ``--baseline`` the same load runs first against gunicorn with gthread workers (the
+previous production server, same application code), then against ``rempart serve``, and the
+ratios are printed. Prints one JSON line per run (and a readable summary on stderr).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--lanes", type=int, default=200)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker")
     parser.add_argument("--clients", type=int, default=32, help="keep-alive connections")
     parser.add_argument(
@@ -130,9 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         help="serve: `rempart serve` (granian); gunicorn: gthread workers (the baseline)",
     )
     parser.add_argument(
-        "--sqlite-url",
+        "--baseline",
         action="store_true",
-        help="serve SQLite through REMPART_DATABASE_URL (persistent connections)",
+        help="first run the same load against gunicorn (gthread), then against --server; ratios",
     )
     parser.add_argument("--_setup", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--_count", action="store_true", help=argparse.SUPPRESS)
@@ -143,7 +147,28 @@ def main(argv: list[str] | None = None) -> int:
     if args._count:
         _count()
         return 0
+    if not args.baseline:
+        result = run_once(args)
+        return 0 if result["all_stored"] and not result["errors"] else 1
+    baseline = run_once(argparse.Namespace(**{**vars(args), "server": "gunicorn"}))
+    result = run_once(args)
+    ratios = {
+        "server_cpu_per_read": round(
+            baseline["server_cpu_ms_per_read"] / result["server_cpu_ms_per_read"], 2
+        ),
+        "p99": round(baseline["p99_ms"] / result["p99_ms"], 2),
+    }
+    print(json.dumps({"baseline": "gunicorn", "ratio_baseline_over_serve": ratios}))
+    print(
+        f"gunicorn / serve: server CPU per read x{ratios['server_cpu_per_read']}, p99 x{ratios['p99']}",
+        file=sys.stderr,
+    )
+    ok = all(r["all_stored"] and not r["errors"] for r in (baseline, result))
+    return 0 if ok else 1
 
+
+def run_once(args: argparse.Namespace) -> dict:
+    """One fresh database, one server, the warm-up and the measured load; the result line."""
     tmp = Path(tempfile.mkdtemp(prefix="rempart-access-bench-"))
     env = {
         **os.environ,
@@ -170,11 +195,6 @@ def main(argv: list[str] | None = None) -> int:
         ).stdout
     )
     port = free_port()
-    if args.sqlite_url and args.db == "sqlite":
-        # The same file through REMPART_DATABASE_URL: persistent connections (conn_max_age 60)
-        # instead of one connection per request; WAL stays (it is stored in the file), the
-        # per-connection synchronous=NORMAL does not (FULL: an fsync per commit).
-        env["REMPART_DATABASE_URL"] = f"sqlite:///{tmp}/rempart.sqlite3"
     if args.server == "gunicorn":  # the previous production server, kept as the baseline
         command = [sys.executable, "-m", "gunicorn", "rempart.wsgi:application",
                    "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
@@ -197,18 +217,18 @@ def main(argv: list[str] | None = None) -> int:
         warm = argparse.Namespace(**{**vars(args), "rate": 100.0, "seconds": 3.0})
         warmed = run_load(warm, port, setup["token"], setup["plates"])
         server_cpu, own_cpu = process_cpu_s(server.pid), time.process_time()
-        db_cpu = database_cpu_s(args.db)
+        db_sampler = DatabaseCpu(args.db)
         result = run_load(args, port, setup["token"], setup["plates"])
         server_cpu = process_cpu_s(server.pid) - server_cpu
         own_cpu = time.process_time() - own_cpu
-        db_cpu = {pid: cpu - db_cpu.get(pid, 0.0) for pid, cpu in database_cpu_s(args.db).items()}
+        db_cpu_s = db_sampler.stop()
         result["warmup_requests"] = warmed["ok"]
         handled = max(1, result["ok"] + result["errors"])
         result["server_cpu_ms_per_read"] = round(server_cpu / handled * 1000, 3)
         result["generator_cpu_ms_per_read"] = round(own_cpu / max(1, result["sent"]) * 1000, 3)
         result["server_cpu_cores"] = round(server_cpu / result["elapsed_s"], 2)
         if args.db == "postgres":  # the server's PostgreSQL backends work for it too
-            result["database_cpu_ms_per_read"] = round(sum(db_cpu.values()) / handled * 1000, 3)
+            result["database_cpu_ms_per_read"] = round(db_cpu_s / handled * 1000, 3)
         result["load_avg"] = [round(x, 2) for x in os.getloadavg()]
     finally:
         server.terminate()
@@ -223,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     result["machine"] = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
     print(json.dumps(result))
     print(
-        f"{args.db}: {result['ok']} ok / {result['sent']} sent in {result['elapsed_s']:.1f} s "
+        f"{args.db} ({args.server}): {result['ok']} ok / {result['sent']} sent in {result['elapsed_s']:.1f} s "
         f"= {result['throughput_rps']:.0f} req/s (target {args.rate:.0f}); latency p50 "
         f"{result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms; "
         f"errors {result['errors']}; late sends (>50 ms behind schedule) {result['late']}; "
@@ -239,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['generator_cpu_ms_per_read']} ms/read; load average {result['load_avg']}",
         file=sys.stderr,
     )
-    return 0 if result["all_stored"] and not result["errors"] else 1
+    return result
 
 
 def _cpu_s(pid: int | str) -> float | None:
@@ -251,20 +271,48 @@ def _cpu_s(pid: int | str) -> float | None:
 
 
 def database_cpu_s(db: str) -> dict[int, float]:
-    """CPU seconds of each PostgreSQL backend connected to the benchmark's database (the
-    server on loopback runs on these same cores); empty for SQLite (it runs in the server)."""
+    """CPU seconds of each PostgreSQL backend serving the benchmark's database now, found by
+    its process title (``postgres: <user> <database> <client> <state>``), without connecting."""
     if db != "postgres":
         return {}
-    import psycopg
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            title = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if title.startswith(b"postgres: ") and f" {PG_BENCH_DB} ".encode() in title:
+            cpu = _cpu_s(entry)
+            if cpu is not None:
+                found[int(entry)] = cpu
+    return found
 
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        pids = [
-            row[0]
-            for row in conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [PG_BENCH_DB]
-            )
-        ]
-    return {pid: cpu for pid in pids if (cpu := _cpu_s(pid)) is not None}
+
+class DatabaseCpu:
+    """CPU the server's PostgreSQL backends spend from now to :meth:`stop` (they run on the
+    same cores). Sampled every 0.5 s, because the server recycles its connections (every 60 s):
+    a backend that ends during the run counts up to its last sample, one that starts counts
+    from its birth. Nothing for SQLite (it runs inside the server's processes)."""
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self.first = database_cpu_s(db)
+        self.last = dict(self.first)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.last.update(database_cpu_s(self.db))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        self.last.update(database_cpu_s(self.db))
+        return sum(cpu - self.first.get(pid, 0.0) for pid, cpu in self.last.items())
 
 
 def process_cpu_s(root: int) -> float:
@@ -297,6 +345,7 @@ async def _run_load(args: argparse.Namespace, port: int, token: str, plates: lis
     rng = random.Random(args.rate)
     queue: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
     latencies: list[float] = []
+    worst_by_second: dict[int, float] = {}  # second of the run -> worst latency, ms
     service: list[float] = []
     errors: list[str] = []
     late = [0]
@@ -344,6 +393,8 @@ async def _run_load(args: argparse.Namespace, port: int, token: str, plates: lis
                 errors.append(f"{status} {answer[:120]!r}")
                 continue
             latencies.append((done - due) * 1000)
+            second = int(due - start)
+            worst_by_second[second] = max(worst_by_second.get(second, 0.0), latencies[-1])
             service.append((done - sent) * 1000)
         writer.close()
 
@@ -379,6 +430,11 @@ async def _run_load(args: argparse.Namespace, port: int, token: str, plates: lis
         "p99_ms": round(percentile(latencies, 0.99), 2),
         "max_ms": round(latencies[-1], 2) if latencies else None,
         "service_p99_ms": round(percentile(service, 0.99), 2),
+        # where the tail comes from: the 5 seconds of the run with the slowest answer
+        "worst_seconds": [
+            [second, round(ms, 1)]
+            for second, ms in sorted(worst_by_second.items(), key=lambda kv: -kv[1])[:5]
+        ],
         "server": args.server,
         "workers": args.workers,
         "threads": args.threads,

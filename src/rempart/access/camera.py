@@ -5,20 +5,23 @@ cost is in the database round trips and commits, not in the decision, so reads a
 batches (:mod:`rempart.access.group_commit` gathers the reads that arrive while the previous
 batch is being stored) and each batch costs the same few statements whatever its size:
 
-1. the batch's tokens, their owners, the owners' role and the cities they serve (one query,
-   by the tokens' unique ``key_id``; revoked, expired, or inactive owner: refused);
-2. the batch's lanes, their zones and the zones' schedules that have not ended (one query);
-3. every permit of the batch's plates in those cities, with their zones (one query; a
-   PIN-only read, rare, uses the ORM);
+1. the state stamp (one query on a one-row table): tokens and lanes read by earlier batches
+   are used only while it is unchanged. Database triggers give it a new random value whenever
+   a token, a user's name, activity or roles, a profile, an organisation's cities, a zone, a
+   lane or a schedule changes, whoever writes (migration ``access`` 0003);
+2. the tokens not yet known, their owners, the owners' role and the cities they serve, and the
+   lanes not yet known with their zones and schedules (one query each, only when needed); a
+   token is checked against its secret, revocation, expiry and its owner at every read;
+3. every permit of the batch's plates in those cities, with their zones (one query, every
+   batch: permits are never kept; a PIN-only read, rare, uses the ORM);
 4. in one transaction, committed before any answer leaves: the decisions and, for grants,
-   their passages (two multi-row statements; the token's ``last_used_at`` once a minute).
+   their passages (one multi-row INSERT each; the token's ``last_used_at`` once a minute).
 
-Nothing is cached between batches: a revoked token, a new permit, a mode change or a new
-schedule committed before a read arrives is seen by that read. The rules and their order are
-those of the general path (:func:`rempart.access.services.submit_request`, used by the command
-line, operators, simulated traffic and session callers), and the engine is the same
-(:mod:`rempart.access.decide`); ``tests/access/test_camera.py`` holds the two paths to the same
-answers and rows.
+A change committed before a read arrives is therefore seen by that read: a revoked token, a new
+permit, a mode change, a new schedule. The rules and their order are those of the general path
+(:func:`rempart.access.services.submit_request`, used by the command line, operators, simulated
+traffic and session callers), and the engine is the same (:mod:`rempart.access.decide`);
+``tests/access/test_camera.py`` holds the two paths to the same answers and rows.
 """
 
 from __future__ import annotations

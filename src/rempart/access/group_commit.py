@@ -129,6 +129,11 @@ class GroupCommitter(Generic[Item, Result]):
     def _run_batch(self, jobs: list[_Job[Item, Result]]) -> None:
         try:
             close_old_connections()  # as Django does around a request: drop a broken link
+            connection.ensure_connection()
+            # A long-lived thread keeps its connection: closing it every CONN_MAX_AGE would
+            # checkpoint SQLite's whole write-ahead log, or start a cold PostgreSQL backend,
+            # in the middle of the traffic (a 200 ms stall, measured).
+            connection.close_at = None
             self._durable_sqlite()
             results = self._process([job.item for job in jobs])
             if len(results) != len(jobs):
@@ -149,7 +154,6 @@ class GroupCommitter(Generic[Item, Result]):
         """``synchronous=FULL`` on this thread's SQLite connection (once per connection)."""
         if connection.vendor != "sqlite":
             return
-        connection.ensure_connection()
         current = id(connection.connection)
         if current != self._sqlite_connection_id:
             with connection.cursor() as cursor:
