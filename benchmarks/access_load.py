@@ -398,7 +398,17 @@ async def _run_load(args: argparse.Namespace, port: int, token: str, plates: lis
             service.append((done - sent) * 1000)
         writer.close()
 
+    lag = [0.0]  # the generator's own worst stall: how late its event loop woke up, seconds
+    running = [True]
+
+    async def watch_lag() -> None:
+        while running[0]:
+            asked = loop.time()
+            await asyncio.sleep(0.01)
+            lag[0] = max(lag[0], loop.time() - asked - 0.01)
+
     workers = [asyncio.create_task(connection()) for _ in range(args.clients)]
+    watcher = asyncio.create_task(watch_lag())
     await asyncio.sleep(0.2)
     start = loop.time() + 0.3
     for i in range(total):
@@ -411,6 +421,8 @@ async def _run_load(args: argparse.Namespace, port: int, token: str, plates: lis
         queue.put_nowait(None)
     await asyncio.gather(*workers)
     elapsed = loop.time() - start
+    running[0] = False
+    await watcher
     latencies.sort()
     service.sort()
     return {
@@ -430,6 +442,8 @@ async def _run_load(args: argparse.Namespace, port: int, token: str, plates: lis
         "p99_ms": round(percentile(latencies, 0.99), 2),
         "max_ms": round(latencies[-1], 2) if latencies else None,
         "service_p99_ms": round(percentile(service, 0.99), 2),
+        "service_max_ms": round(service[-1], 2) if service else None,
+        "generator_max_stall_ms": round(lag[0] * 1000, 1),
         # where the tail comes from: the 5 seconds of the run with the slowest answer
         "worst_seconds": [
             [second, round(ms, 1)]
