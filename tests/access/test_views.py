@@ -178,3 +178,18 @@ def test_site_panel_and_dashboard(client: Any, make_user: Any, site: Any, zone: 
     assert 'id="access-panel"' in page and "Vieille ville" in page
     figures = dict(dashboard.counts(zone.city))
     assert figures["Controlled lanes"] == 3
+
+
+def test_the_live_view_gets_its_words_translated(client: Any, make_user: Any, zone: Any) -> None:  # noqa: F811
+    """control_room.js writes no English of its own: the page hands it translated labels."""
+    client.force_login(make_user("viewer", modules=("access",)))
+    page = client.get("/access/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    for attribute in (
+        'data-label-live="en direct"',
+        'data-label-reconnecting="reconnexion…"',
+        'data-label-link-lost="liaison perdue"',
+        'data-label-scheduled="Programmé : {label}"',
+        'data-label-acknowledge="Acquitter"',
+        'data-label-no-alarm="Aucune alarme."',
+    ):
+        assert attribute in page, attribute

@@ -9,6 +9,9 @@
   var daemon = document.getElementById("daemon-status");
   var csrf = root.querySelector("input[name=csrfmiddlewaretoken]");
 
+  // Words shown by this script come translated from the page (data-label-* on #control-room).
+  function label(key, fallback) { return root.dataset[key] || fallback; }
+
   function badge(text, kind) {
     var span = document.createElement("span");
     span.className = "badge " + kind;
@@ -22,7 +25,7 @@
   function setLive(ok) {
     if (!live) { return; }
     live.className = "badge " + (ok ? "ok" : "warn");
-    live.textContent = ok ? "live" : "reconnecting…";
+    live.textContent = ok ? label("labelLive", "live") : label("labelReconnecting", "reconnecting…");
   }
 
   function renderLane(lane) {
@@ -31,10 +34,10 @@
     var barriers = [], loops = [];
     lane.barriers.forEach(function (b) {
       var kind = !b.link_ok ? "alarm" : (b.position === "up" ? "ok" : "warn");
-      var node = badge(b.link_ok ? b.position : "link lost", kind);
+      var node = badge(b.link_ok ? b.position : label("labelLinkLost", "link lost"), kind);
       node.title = b.id + " · fail-" + b.fail_mode + (b.faults.length ? " · " + b.faults.join(", ") : "");
       barriers.push(node, document.createTextNode(" "));
-      loops.push(b.loop_occupied ? badge("vehicle", "warn") : document.createTextNode("–"));
+      loops.push(b.loop_occupied ? badge(label("labelVehicle", "vehicle"), "warn") : document.createTextNode("–"));
     });
     fill(row.querySelector(".barrier"), barriers);
     fill(row.querySelector(".loop"), loops);
@@ -55,7 +58,11 @@
     var mode = card.querySelector(".zone-mode");
     if (mode) { mode.className = "badge zone-mode mode-" + zone.mode; mode.textContent = zone.mode; }
     var note = card.querySelector(".zone-note");
-    if (note) { note.textContent = zone.scheduled ? "Scheduled: " + zone.scheduled : (zone.reason || ""); }
+    if (note) {
+      note.textContent = zone.scheduled
+        ? label("labelScheduled", "Scheduled: {label}").replace("{label}", zone.scheduled)
+        : (zone.reason || "");
+    }
   }
 
   function renderAlarms(alarms) {
@@ -72,13 +79,13 @@
         var form = document.createElement("form");
         form.method = "post"; form.action = a.ack_url; form.className = "inline";
         var token = csrf.cloneNode(); form.append(token);
-        var button = document.createElement("button"); button.type = "submit"; button.textContent = "Acknowledge";
+        var button = document.createElement("button"); button.type = "submit"; button.textContent = label("labelAcknowledge", "Acknowledge");
         form.append(button); li.append(form);
       }
       return li;
     });
     if (!items.length) {
-      var none = document.createElement("li"); none.className = "none"; none.textContent = "No alarm."; items = [none];
+      var none = document.createElement("li"); none.className = "none"; none.textContent = label("labelNoAlarm", "No alarm."); items = [none];
     }
     list.replaceChildren.apply(list, items);
   }
