@@ -128,6 +128,31 @@ def check_read_time(read_at: dt.datetime, now: dt.datetime) -> None:
         )
 
 
+def check_read_fields(
+    plate: str | None,
+    confidence: float | None,
+    pin: str | None,
+    at: dt.datetime | None,
+    now: dt.datetime,
+    *,
+    operator: bool = False,
+) -> str | None:
+    """The normalised plate of a request whose fields are well formed; ``RequestError`` (422)
+    naming the first that is not: the plate, the confidence (0-1), the PIN (4-8 digits), the
+    read time ``at`` (skipped when None) against ``now``, and at least a plate, a PIN or an
+    ``operator`` decision. Shared by :func:`submit_request` and the camera path."""
+    normalised = check_plate(plate)
+    if confidence is not None and not 0.0 <= confidence <= 1.0:
+        raise RequestError(422, f"confidence {confidence!r} is not between 0 and 1")
+    if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise RequestError(422, "pin: expected 4 to 8 digits")
+    if at is not None:
+        check_read_time(at, now)
+    if not operator and plate is None and pin is None:
+        raise RequestError(422, "a request needs a plate, a PIN or an operator decision")
+    return normalised
+
+
 def check_plate(raw: str | None) -> str | None:
     if raw is None:
         return None
@@ -205,16 +230,10 @@ def submit_request(
     """
     now = now or timezone.now()
     lane = lane or find_lane(lane_ident)
-    normalised = check_plate(plate)
-    if confidence is not None and not 0.0 <= confidence <= 1.0:
-        raise RequestError(422, f"confidence {confidence!r} is not between 0 and 1")
-    if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
-        raise RequestError(422, "pin: expected 4 to 8 digits")
     at = read_at or now
-    if check_time:
-        check_read_time(at, now)
-    if operator is None and plate is None and pin is None:
-        raise RequestError(422, "a request needs a plate, a PIN or an operator decision")
+    normalised = check_read_fields(
+        plate, confidence, pin, at if check_time else None, now, operator=operator is not None
+    )
     zone = lane.zone
     read = (
         engine.PlateRead(plate=normalised, confidence=confidence or 0.0, mass_kg=mass_kg)
@@ -336,6 +355,16 @@ def close_passages(passages: QuerySet[Passage], why: str, now: dt.datetime) -> i
     ).update(state=Passage.State.CLOSING, closing_since=now, updated_at=now, close_reason=why[:200])
 
 
+def _zone_mode(mode: str) -> ZoneMode:
+    """``mode`` as a zone mode; ``ActionDenied`` (422) naming the modes otherwise."""
+    try:
+        return ZoneMode(mode)
+    except ValueError:
+        raise ActionDenied(
+            f"mode {mode!r} is not one of {', '.join(m.value for m in ZoneMode)}", 422
+        ) from None
+
+
 def set_zone_mode(zone: Zone, mode: str, user: Any, reason: str) -> None:
     """Change a zone's base mode by hand.
 
@@ -343,12 +372,7 @@ def set_zone_mode(zone: Zone, mode: str, user: Any, reason: str) -> None:
     role. Every change needs a reason and is audited. Entering ``lockdown`` closes the zone's
     unfinished passages (the barriers rise once their loops are clear).
     """
-    try:
-        new = ZoneMode(mode)
-    except ValueError:
-        raise ActionDenied(
-            f"mode {mode!r} is not one of {', '.join(m.value for m in ZoneMode)}", 422
-        ) from None
+    new = _zone_mode(mode)
     old = ZoneMode(zone.mode)
     lockdown = ZoneMode.LOCKDOWN in (old, new)
     what = "entering or leaving lockdown" if lockdown else "changing the zone mode"
@@ -481,12 +505,7 @@ def edit_schedule(
     """
     now = now or timezone.now()
     what = "changing a scheduled mode"
-    try:
-        new = ZoneMode(mode)
-    except ValueError:
-        raise ActionDenied(
-            f"mode {mode!r} is not one of {', '.join(m.value for m in ZoneMode)}", 422
-        ) from None
+    new = _zone_mode(mode)
     lockdown = ZoneMode.LOCKDOWN in (ZoneMode(schedule.mode), new)
     _require(user, "supervisor" if lockdown else "operator", schedule.zone.city, what)
     note = _reason(reason, what)
