@@ -182,27 +182,6 @@ def _prep(model: Any, field: str, value: Any) -> Any:
 # --- 1. the tokens -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Caller:
-    """A checked camera token: its owner, what it may do and the cities it may act in."""
-
-    key_id: str
-    token_pk: int
-    user_id: int
-    username: str
-    is_superuser: bool
-    has_role: bool
-    scopes: tuple[str, ...]
-    lanes: tuple[str, ...] | None
-    city_pks: frozenset[int]
-    last_used_at: dt.datetime | None
-
-    def actor(self, ip: str) -> audit.Actor:
-        return audit.Actor(
-            name=f"{self.username} (token {self.key_id})", user_id=self.user_id, ip=ip
-        )
-
-
 @functools.cache
 def _token_sql_for(vendor: str, count: int) -> str:
     user = get_user_model()
@@ -238,9 +217,10 @@ def _split_token(token: str) -> tuple[str, str] | None:
 
 
 @dataclass
-class TokenRecord:
-    """A token's row with its owner's, as stored; checked against the secret and the clock at
-    each use (:meth:`caller`)."""
+class Caller:
+    """A camera token as stored, with its owner: what it may do and the cities it may act in.
+    Kept between batches (see :class:`KnownState`) and checked against the secret and the
+    clock at each use (:meth:`accepts`)."""
 
     key_id: str
     digest: str
@@ -253,34 +233,30 @@ class TokenRecord:
     user_id: int
     username: str
     active: bool
-    superuser: bool
+    is_superuser: bool
     role_ok: bool
     city_pks: frozenset[int]
 
-    def caller(self, secret: str, now: dt.datetime) -> Caller | None:
-        """The caller if ``secret`` is this token's and it is usable at ``now``; same rules as
-        :class:`rempart.core.api_auth.TokenAuth` (revoked, expired, inactive owner: None)."""
+    @property
+    def has_role(self) -> bool:
+        return self.is_superuser or self.role_ok
+
+    def accepts(self, secret: str, now: dt.datetime) -> bool:
+        """Whether ``secret`` is this token's and it is usable at ``now``; same rules as
+        :class:`rempart.core.api_auth.TokenAuth` (revoked, expired, inactive owner: no)."""
         if self.revoked or not self.active:
-            return None
+            return False
         if self.expires_at is not None and self.expires_at <= now:
-            return None
-        if not hmac.compare_digest(self.digest, ApiToken.digest(secret)):
-            return None
-        return Caller(
-            key_id=self.key_id,
-            token_pk=self.token_pk,
-            user_id=self.user_id,
-            username=self.username,
-            is_superuser=self.superuser,
-            has_role=self.superuser or self.role_ok,
-            scopes=self.scopes,
-            lanes=self.lanes,
-            city_pks=self.city_pks,
-            last_used_at=self.last_used_at,
+            return False
+        return hmac.compare_digest(self.digest, ApiToken.digest(secret))
+
+    def actor(self, ip: str) -> audit.Actor:
+        return audit.Actor(
+            name=f"{self.username} (token {self.key_id})", user_id=self.user_id, ip=ip
         )
 
 
-def load_token_records(key_ids: set[str]) -> dict[str, TokenRecord]:
+def load_token_records(key_ids: set[str]) -> dict[str, Caller]:
     """The stored tokens among ``key_ids`` with their owners (one query)."""
     if not key_ids:
         return {}
@@ -298,7 +274,7 @@ def load_token_records(key_ids: set[str]) -> dict[str, TokenRecord]:
     records = {}
     for key_id, row in by_key.items():
         lanes = (_json(row[3]) or {}).get("lanes")
-        records[key_id] = TokenRecord(
+        records[key_id] = Caller(
             key_id=key_id,
             digest=row[1],
             scopes=tuple(_json(row[2]) or ()),
@@ -310,7 +286,7 @@ def load_token_records(key_ids: set[str]) -> dict[str, TokenRecord]:
             user_id=int(row[8]),
             username=str(row[9]),
             active=bool(row[10]),
-            superuser=bool(row[11]),
+            is_superuser=bool(row[11]),
             role_ok=bool(row[12]),
             city_pks=frozenset(cities.get(key_id, ())),
         )
@@ -505,7 +481,7 @@ class KnownState(threading.local):
 
     def __init__(self) -> None:
         self.stamp: str | None = None
-        self.tokens: dict[str, TokenRecord] = {}
+        self.tokens: dict[str, Caller] = {}
         self.lanes: dict[str, LaneView] = {}
 
     def refresh(self) -> None:
@@ -527,8 +503,8 @@ class KnownState(threading.local):
         )
         callers = {}
         for token, (key_id, secret) in split.items():
-            record = self.tokens.get(key_id)
-            if record is not None and (caller := record.caller(secret, now)) is not None:
+            caller = self.tokens.get(key_id)
+            if caller is not None and caller.accepts(secret, now):
                 callers[token] = caller
         return callers
 
@@ -536,10 +512,6 @@ class KnownState(threading.local):
         """The lanes among ``idents`` that exist."""
         self.lanes.update(load_lanes(idents - self.lanes.keys(), now))
         return {ident: self.lanes[ident] for ident in idents if ident in self.lanes}
-
-    def token_used(self, key_id: str, at: dt.datetime) -> None:
-        if (record := self.tokens.get(key_id)) is not None:
-            record.last_used_at = at
 
 
 known = KnownState()
@@ -594,15 +566,7 @@ def _check(
             422, "confidence is required with a plate (0-1, as the ANPR engine reports)"
         )
     at = services.parse_read_at(read.read_at)
-    plate = services.check_plate(read.plate)
-    if read.confidence is not None and not 0.0 <= read.confidence <= 1.0:
-        raise services.RequestError(422, f"confidence {read.confidence!r} is not between 0 and 1")
-    if read.pin is not None and not (read.pin.isdigit() and 4 <= len(read.pin) <= 8):
-        raise services.RequestError(422, "pin: expected 4 to 8 digits")
-    services.check_read_time(at, now)
-    if plate is None and read.pin is None:
-        raise services.RequestError(422, "a request needs a plate, a PIN or an operator decision")
-    return at, plate
+    return at, services.check_read_fields(read.plate, read.confidence, read.pin, at, now)
 
 
 def decide_batch(reads: Sequence[CameraRead]) -> list[Answer]:
@@ -658,16 +622,17 @@ def decide_batch(reads: Sequence[CameraRead]) -> list[Answer]:
             found,
         )
         decisions.append((item, decision, found, uuid.uuid4()))
-    stale = {
-        c.key_id: c.token_pk
-        for c in callers.values()
+    by_key = {c.key_id: c for c in callers.values()} if decisions else {}
+    stale = [
+        c
+        for c in by_key.values()
         if c.last_used_at is None or (now - c.last_used_at).total_seconds() > LAST_USED_EVERY_S
-    }
+    ]
     if decisions or refusals:
         try:
-            _store(decisions, refusals, list(stale.values()) if decisions else [], now)
-            for key_id in stale if decisions else ():
-                known.token_used(key_id, now)
+            _store(decisions, refusals, [c.token_pk for c in stale], now)
+            for caller in stale:  # the kept record, as now stored
+                caller.last_used_at = now
         except DatabaseError:
             log.exception("could not store %d camera decisions", len(decisions))
             for item, *_ in decisions:

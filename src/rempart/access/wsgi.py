@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
@@ -34,9 +35,6 @@ PATH = "/api/v1/access/requests"
 MAX_BODY_BYTES = 8192
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-           413: "Content Too Large", 422: "Unprocessable Content", 503: "Service Unavailable"}  # fmt: skip
 
 
 class CameraGateway:
@@ -64,7 +62,7 @@ class CameraGateway:
         answer = self.handle(environ, authorization[len("Bearer ") :].strip())
         payload = json.dumps(answer.body).encode()
         start_response(
-            f"{answer.status} {REASONS.get(answer.status, '')}".strip(),
+            f"{answer.status} {HTTPStatus(answer.status).phrase}",
             [
                 ("Content-Type", "application/json"),
                 ("Content-Length", str(len(payload))),
