@@ -262,12 +262,17 @@ def run_once(args: argparse.Namespace) -> dict:
     return result
 
 
-def _cpu_s(pid: int | str) -> float | None:
+def _pids() -> list[int]:
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds user + system) of a process, from /proc; None once it has gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def database_cpu_s(db: str) -> dict[int, float]:
@@ -276,17 +281,14 @@ def database_cpu_s(db: str) -> dict[int, float]:
     if db != "postgres":
         return {}
     found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid in _pids():
         try:
-            title = Path(f"/proc/{entry}/cmdline").read_bytes()
+            title = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if title.startswith(b"postgres: ") and f" {PG_BENCH_DB} ".encode() in title:
-            cpu = _cpu_s(entry)
-            if cpu is not None:
-                found[int(entry)] = cpu
+        is_backend = title.startswith(b"postgres: ") and f" {PG_BENCH_DB} ".encode() in title
+        if is_backend and (stat := _stat(pid)) is not None:
+            found[pid] = stat[1]
     return found
 
 
@@ -316,19 +318,9 @@ class DatabaseCpu:
 
 
 def process_cpu_s(root: int) -> float:
-    """CPU seconds (user + system) of ``root`` and its children (gunicorn master + workers)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry) == root or int(fields[1]) == root:  # fields[1]: parent pid
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    """CPU seconds (user + system) of ``root`` and its children (the server's master + workers)."""
+    stats = [(pid, _stat(pid)) for pid in _pids()]
+    return sum(stat[1] for pid, stat in stats if stat and root in (pid, stat[0]))
 
 
 def run_load(args: argparse.Namespace, port: int, token: str, plates: list[str]) -> dict:
