@@ -29,6 +29,13 @@ def artifact_path(name: str) -> Path:
     return ARTIFACTS / name
 
 
+def log_in(page: Any, username: str, password: str) -> None:
+    """Fill and send the login form the page shows."""
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
 @pytest.fixture
 def browser_page() -> Iterator[Any]:
     """A fresh page in headless Debian chromium; skips (fails when CI=true) if chromium is absent."""

@@ -68,6 +68,10 @@ def organisation(city: Any) -> Any:
     return org
 
 
+#: Every user made by ``make_user`` logs in with this password.
+USER_PASSWORD = "correct horse battery staple"
+
+
 @pytest.fixture
 def make_user(organisation: Any) -> Callable[..., Any]:
     """make_user("editor") → a user of the Nice organisation holding that role in every module."""
@@ -84,9 +88,7 @@ def make_user(organisation: Any) -> Callable[..., Any]:
         username: str | None = None,
     ) -> Any:
         name = username or f"{role or 'nobody'}-{'-'.join(modules)}"
-        user = get_user_model().objects.create_user(
-            username=name, password="correct horse battery staple"
-        )
+        user = get_user_model().objects.create_user(username=name, password=USER_PASSWORD)
         Profile.objects.create(user=user, organisation=org)
         if role:
             for module in modules:

@@ -17,6 +17,7 @@ from tests.access.test_models_fixtures import (  # noqa: F401
     token_for,
     zone,
 )
+from tests.access.test_models_fixtures import camera_read as read
 
 pytestmark = pytest.mark.django_db
 
@@ -26,16 +27,6 @@ URL = "/api/v1/access/requests"
 def post(client: Any, token: str | None, body: dict[str, Any]) -> Any:
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
     return client.post(URL, body, content_type="application/json", **headers)
-
-
-def read(lane: str = "old-town-in", plate: str = "EM-112-AA", **extra: Any) -> dict[str, Any]:
-    return {
-        "lane": lane,
-        "plate": plate,
-        "confidence": 0.97,
-        "read_at": timezone.now().isoformat(),
-        **extra,
-    }
 
 
 @pytest.fixture

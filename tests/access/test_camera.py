@@ -23,6 +23,7 @@ from tests.access.test_models_fixtures import (  # noqa: F401
     token_for,
     zone,
 )
+from tests.access.test_models_fixtures import camera_read as read
 
 pytestmark = pytest.mark.django_db
 
@@ -33,15 +34,6 @@ def post(client: Any, token: str, body: dict[str, Any]) -> Any:
     return client.post(
         URL, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
     )
-
-
-def read(
-    lane: str = "old-town-in", plate: str | None = "EM-112-AA", **extra: Any
-) -> dict[str, Any]:
-    body = {"lane": lane, "confidence": 0.97, "read_at": timezone.now().isoformat(), **extra}
-    if plate is not None:
-        body["plate"] = plate
-    return body
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from rempart.access.group_commit import GroupCommitter
 from rempart.access.models import AccessDecision, Passage
 from rempart.access.wsgi import MAX_BODY_BYTES, PATH, CameraGateway
 from rempart.core.audit_models import AuditEntry
+from tests.access.test_models_fixtures import camera_read as read
 from tests.access.test_models_fixtures import make_permits, make_zone, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -85,16 +86,6 @@ def call(
 
     payload = b"".join(app(environ, start_response))
     return seen["status"], seen["headers"], payload
-
-
-def read(lane: str = "old-town-in", plate: str = "EM-112-AA", **extra: Any) -> dict[str, Any]:
-    return {
-        "lane": lane,
-        "plate": plate,
-        "confidence": 0.97,
-        "read_at": timezone.now().isoformat(),
-        **extra,
-    }
 
 
 def test_a_read_is_decided_stored_and_answered_before_django(

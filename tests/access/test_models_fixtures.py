@@ -111,6 +111,27 @@ def token_for(user: Any, scopes: list[str], lanes: list[str] | None = None) -> s
     return secret
 
 
+def lyon_supervisor(make_user: Any, other_city: Any) -> Any:
+    """An access supervisor of an organisation serving only ``other_city`` (Lyon)."""
+    from rempart.core.models import Organisation
+
+    lyon = Organisation.objects.create(name="Lyon", kind="municipality", city=other_city)
+    lyon.cities.add(other_city)
+    return make_user("supervisor", modules=("access",), org=lyon, username="lyon-sup")
+
+
+def camera_read(
+    lane: str = "old-town-in", plate: str | None = "EM-112-AA", **extra: Any
+) -> dict[str, Any]:
+    """The JSON body of a confident camera read at ``lane`` now (no plate when None)."""
+    from django.utils import timezone
+
+    body = {"lane": lane, "confidence": 0.97, "read_at": timezone.now().isoformat(), **extra}
+    if plate is not None:
+        body["plate"] = plate
+    return body
+
+
 def paris(text: str) -> dt.datetime:
     """An aware datetime from ISO text with its offset (e.g. '2027-03-02T10:29:00+01:00')."""
     value = dt.datetime.fromisoformat(text)

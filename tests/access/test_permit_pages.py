@@ -13,7 +13,7 @@ from rempart.access import services
 from rempart.access.models import Permit
 from rempart.access.plates import verify_pin
 from rempart.core.audit_models import AuditEntry
-from tests.access.test_models_fixtures import make_zone, permits, zone  # noqa: F401
+from tests.access.test_models_fixtures import lyon_supervisor, make_zone, permits, zone  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -47,14 +47,6 @@ def read(plate: str = "EM-112-AA", lane: str = "old-town-in") -> Any:
     return services.submit_request(lane, plate=plate, confidence=0.99).decision
 
 
-def lyon_editor(make_user: Any, other_city: Any) -> Any:
-    from rempart.core.models import Organisation
-
-    lyon = Organisation.objects.create(name="Lyon", kind="municipality", city=other_city)
-    lyon.cities.add(other_city)
-    return make_user("supervisor", modules=("access",), org=lyon, username="lyon-sup")
-
-
 def test_permission_matrix(
     client: Any,
     make_user: Any,
@@ -73,7 +65,7 @@ def test_permission_matrix(
     assert client.post(edit_url("samu"), {**GOOD, "holder": "x"}).status_code == 403
     assert client.post(status_url("samu"), change).status_code == 403
     # another city's staff does not find Nice's permits (ids are per city)
-    client.force_login(lyon_editor(make_user, other_city))
+    client.force_login(lyon_supervisor(make_user, other_city))
     assert client.get(edit_url("samu")).status_code == 404
     assert client.post(status_url("samu"), change).status_code == 404
     assert Permit.objects.get(ident="samu").status == "active"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from rempart.access import services
 from rempart.access.models import AccessDecision, Passage
 from rempart.core.audit_models import AuditEntry
-from tests.access.test_models_fixtures import make_zone, permits, token_for, zone  # noqa: F401
+from tests.access.test_models_fixtures import lyon_supervisor, make_zone, permits, token_for, zone  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -31,14 +31,6 @@ def refer(plate: str = "EM-112-AA", lane: str = "old-town-in") -> AccessDecision
 
 def url(decision: AccessDecision) -> str:
     return f"/access/requests/{decision.request_id}/answer/"
-
-
-def lyon_supervisor(make_user: Any, other_city: Any) -> Any:
-    from rempart.core.models import Organisation
-
-    lyon = Organisation.objects.create(name="Lyon", kind="municipality", city=other_city)
-    lyon.cities.add(other_city)
-    return make_user("supervisor", modules=("access",), org=lyon, username="lyon-sup")
 
 
 def test_pending_referrals_are_listed_in_the_page_and_the_stream(

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from rempart.access import services
 from rempart.access.models import AccessDecision, Passage
 from tests.access.test_models_fixtures import make_permits, make_zone
-from tests.browser import artifact_path, browser_page  # noqa: F401  (fixture)
+from tests.browser import artifact_path, browser_page, log_in  # noqa: F401  (fixture)
+from tests.conftest import USER_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,16 +26,11 @@ def test_referrals_arrive_live_and_are_answered(
     zone = make_zone(city)
     make_permits(city, zone)
     make_user("operator", modules=("access",), username="controller")
-    user = get_user_model().objects.get(username="controller")
-    user.set_password("a long browser password")
-    user.save()
     page = browser_page
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{live_server.url}/accounts/login/?next=/access/")
-    page.get_by_label("Username").fill("controller")
-    page.get_by_label("Password").fill("a long browser password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "controller", USER_PASSWORD)
     page.wait_for_url(f"{live_server.url}/access/")
     expect(page.locator("#live-status")).to_have_text("live", timeout=10_000)
     expect(page.locator("#referral-list tr.none")).to_be_visible()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rempart.access import services
 from rempart.access.models import ZoneSchedule
 from rempart.core.audit_models import AuditEntry
-from tests.access.test_models_fixtures import permits, token_for, zone  # noqa: F401
+from tests.access.test_models_fixtures import lyon_supervisor, permits, token_for, zone  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -57,14 +57,6 @@ def edit_body(s: ZoneSchedule, **change: Any) -> dict[str, Any]:
 def read(plate: str = "RE-456-ZZ") -> Any:
     """A resident's confident read now (granted in normal mode, denied in lockdown)."""
     return services.submit_request("old-town-in", plate=plate, confidence=0.99).decision
-
-
-def lyon_supervisor(make_user: Any, other_city: Any) -> Any:
-    from rempart.core.models import Organisation
-
-    lyon = Organisation.objects.create(name="Lyon", kind="municipality", city=other_city)
-    lyon.cities.add(other_city)
-    return make_user("supervisor", modules=("access",), org=lyon, username="lyon-sup")
 
 
 def test_permission_matrix(

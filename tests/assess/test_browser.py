@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from rempart.assess.models import Assessment
 from rempart.core.models import Site
-from tests.browser import artifact_path, browser_page  # noqa: F401  (fixture)
+from tests.browser import artifact_path, browser_page, log_in  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,9 +24,7 @@ def test_run_the_assessment_from_the_site_page(live_server: Any, browser_page: A
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{live_server.url}/accounts/login/?next={senate.get_absolute_url()}")
-    page.get_by_label("Username").fill("assessor")
-    page.get_by_label("Password").fill("a long browser password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "assessor", "a long browser password")
     page.wait_for_url(f"**{senate.get_absolute_url()}")
 
     page.click("#run-assessment")

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from rempart.core.models import Site
-from tests.browser import artifact_path, browser_page  # noqa: F401  (fixture)
+from tests.browser import artifact_path, browser_page, log_in  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,9 +26,7 @@ def test_login_dashboard_map_and_draw_a_site(live_server: Any, browser_page: Any
 
     page.goto(f"{live_server.url}/")
     assert "/accounts/login/" in page.url
-    page.get_by_label("Username").fill("chief")
-    page.get_by_label("Password").fill("a long browser password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "chief", "a long browser password")
     page.wait_for_url(f"{live_server.url}/")
     # The demo sites are drawn on the dashboard map (Leaflet renders them into a canvas or SVG).
     page.wait_for_selector("#dashboard-map.leaflet-container")

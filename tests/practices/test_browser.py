@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from rempart.core.models import Profile
 from rempart.core.roles import grant
 from rempart.practices.models import Practice
-from tests.browser import artifact_path, browser_page  # noqa: F401  (fixture)
+from tests.browser import artifact_path, browser_page, log_in  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,9 +41,7 @@ def test_member_searches_filters_and_opens_a_practice(
     )
 
     page.goto(f"{live_server.url}/practices/")
-    page.get_by_label("Username").fill("member")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "member", PASSWORD)
     page.wait_for_url(re.compile(r".*/practices/$"))
     results = page.locator("#results")
     expect(results.get_by_role("status")).to_contain_text("8 practices")
