@@ -71,6 +71,7 @@ SCHEDULE_LOOKBACK = dt.timedelta(days=1)
 LAST_USED_EVERY_S = 60.0
 
 UNAUTHORIZED = "the token is unknown, revoked or expired, or its owner is inactive"
+NOT_STORED = "the decision could not be stored; nothing was decided, retry"
 
 
 @dataclass(frozen=True)
@@ -636,9 +637,7 @@ def decide_batch(reads: Sequence[CameraRead]) -> list[Answer]:
         except DatabaseError:
             log.exception("could not store %d camera decisions", len(decisions))
             for item, *_ in decisions:
-                answers[item.index] = Answer(
-                    503, {"detail": "the decision could not be stored; nothing was decided, retry"}
-                )
+                answers[item.index] = Answer(503, {"detail": NOT_STORED})
             decisions = []
     for item, decision, _, request_id in decisions:
         answers[item.index] = Answer(

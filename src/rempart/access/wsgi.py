@@ -95,9 +95,7 @@ class CameraGateway:
         try:
             return self.committer.submit(read)
         except Exception:  # logged by the committer; nothing of the batch was stored
-            return camera.Answer(
-                503, {"detail": "the decision could not be stored; nothing was decided, retry"}
-            )
+            return camera.Answer(503, {"detail": camera.NOT_STORED})
 
 
 def _is_secure(environ: dict[str, Any]) -> bool:
