@@ -250,3 +250,21 @@ def test_without_insert_returning_decisions_are_inserted_one_by_one(
     assert {r.hex for r in granted} == {
         a.body["request_id"] for a in answers[0] if a.body["decision"] == "grant"
     }
+
+
+def test_the_committer_commits_to_disk_on_sqlite_and_keeps_its_connection() -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("synchronous=FULL is SQLite's; PostgreSQL flushes each commit by default")
+
+    def seen(items: Any) -> list[tuple[int, int]]:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            return [(int(cursor.fetchone()[0]), id(connection.connection)) for _ in items]
+
+    committer: GroupCommitter[int, tuple[int, int]] = GroupCommitter(seen, gather_s=0)
+    first, second = committer.submit(1), committer.submit(2)
+    committer.stop()
+    assert first[0] == second[0] == 2  # FULL
+    assert first[1] == second[1]  # the same connection, not reopened per batch
