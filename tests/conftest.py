@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,13 +19,37 @@ SQUARE = {
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Serve static files unhashed in tests: the hashed manifest exists only after collectstatic."""
+    """Serve static files unhashed in tests: the hashed manifest exists only after collectstatic.
+
+    Remove what an earlier run left of the SQLite test database (see ``remove_sqlite_test_files``).
+    """
     from django.conf import settings
 
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    remove_sqlite_test_files()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    remove_sqlite_test_files()
+
+
+def remove_sqlite_test_files() -> None:
+    """Delete the SQLite test database file with its ``-wal`` and ``-shm`` companions.
+
+    Django deletes the file before creating it again but not the companions, which threads still
+    holding a connection at the end of a run leave behind; SQLite would replay a stale write-ahead
+    log into the new file.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3") and database.get("TEST", {}).get("NAME"):
+        test_file = Path(database["TEST"]["NAME"])
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            test_file.with_name(test_file.name + suffix).unlink(missing_ok=True)
 
 
 def service_available(host: str, port: int, timeout_s: float = 1.0) -> bool:
