@@ -108,6 +108,48 @@ def _count() -> None:
     )
 
 
+def _probe() -> None:
+    """A process that only sleeps 1 ms at a time and notes when it woke up more than 20 ms late:
+    it shares nothing with the server or the generator, so a stall it sees too is the machine's
+    (scheduling, a paused virtual machine), not the code's. Prints its stalls on SIGTERM."""
+    import signal
+
+    stalls: list[tuple[float, float]] = []  # (time.monotonic() at the stall's start, late in s)
+    running = [True]
+    signal.signal(signal.SIGTERM, lambda *_: running.__setitem__(0, False))
+    print("ready", flush=True)
+    while running[0]:
+        asked = time.monotonic()
+        time.sleep(0.001)
+        late = time.monotonic() - asked - 0.001
+        if late > 0.02:
+            stalls.append((asked, late))
+    print(json.dumps(stalls), flush=True)
+
+
+class MachineStalls:
+    """Runs :func:`_probe` from now to :meth:`stop`."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--_probe"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.process.stdout.readline()  # "ready"
+
+    def stop(self, start: float) -> list[list[float]]:
+        """The stalls as [second of the run from ``start`` (time.monotonic), ms late], worst first."""
+        self.process.terminate()
+        out, _ = self.process.communicate(timeout=10)
+        stalls = json.loads(out)
+        return [
+            [round(at - start, 1), round(late * 1000, 1)]
+            for at, late in sorted(stalls, key=lambda stall: -stall[1])
+        ]
+
+
 # --- the benchmark ------------------------------------------------------------------------------
 
 
@@ -140,12 +182,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--_setup", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--_count", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--_probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._setup is not None:
         _setup(args._setup)
         return 0
     if args._count:
         _count()
+        return 0
+    if args._probe:
+        _probe()
         return 0
     if not args.baseline:
         result = run_once(args)
@@ -218,10 +264,15 @@ def run_once(args: argparse.Namespace) -> dict:
         warmed = run_load(warm, port, setup["token"], setup["plates"])
         server_cpu, own_cpu = process_cpu_s(server.pid), time.process_time()
         db_sampler = DatabaseCpu(args.db)
+        machine = MachineStalls()
         result = run_load(args, port, setup["token"], setup["plates"])
         server_cpu = process_cpu_s(server.pid) - server_cpu
         own_cpu = time.process_time() - own_cpu
         db_cpu_s = db_sampler.stop()
+        stalls = machine.stop(result.pop("start_monotonic"))
+        # an independent process late by 20 ms or more: how many times, and the worst five
+        result["machine_stalls"] = len(stalls)
+        result["machine_worst_stalls"] = stalls[:5]
         result["warmup_requests"] = warmed["ok"]
         handled = max(1, result["ok"] + result["errors"])
         result["server_cpu_ms_per_read"] = round(server_cpu / handled * 1000, 3)
@@ -256,7 +307,9 @@ def run_once(args: argparse.Namespace) -> dict:
             else ""
         )
         + f"generator CPU "
-        f"{result['generator_cpu_ms_per_read']} ms/read; load average {result['load_avg']}",
+        f"{result['generator_cpu_ms_per_read']} ms/read; load average {result['load_avg']}; "
+        f"worst seconds {result['worst_seconds']}; machine stalls over 20 ms "
+        f"{result['machine_stalls']}, worst {result['machine_worst_stalls']}",
         file=sys.stderr,
     )
     return result
@@ -436,6 +489,7 @@ async def _run_load(args: argparse.Namespace, port: int, token: str, plates: lis
         "service_p99_ms": round(percentile(service, 0.99), 2),
         "service_max_ms": round(service[-1], 2) if service else None,
         "generator_max_stall_ms": round(lag[0] * 1000, 1),
+        "start_monotonic": start,  # asyncio's clock is time.monotonic()
         # where the tail comes from: the 5 seconds of the run with the slowest answer
         "worst_seconds": [
             [second, round(ms, 1)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,3 +62,16 @@ def browser_page() -> Iterator[Any]:
         finally:
             context.close()
             browser.close()
+    wait_for_request_threads()
+
+
+def wait_for_request_threads(timeout_s: float = 10.0) -> None:
+    """Wait until the live server has finished every request of the closed browser.
+
+    A live stream ends at its next keep-alive once the browser has gone; a request thread still
+    running after the test would touch the database after the test's access to it has ended.
+    """
+    deadline = time.monotonic() + timeout_s
+    for thread in threading.enumerate():
+        if thread.name.endswith("(process_request_thread)"):
+            thread.join(max(0.0, deadline - time.monotonic()))

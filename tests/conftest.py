@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +22,12 @@ SQUARE = {
 def pytest_configure(config: pytest.Config) -> None:
     """Serve static files unhashed in tests: the hashed manifest exists only after collectstatic.
 
-    Remove what an earlier run left of the SQLite test database (see ``remove_sqlite_test_files``).
+    On SQLite, the test database is a file in a directory of this session's own, never Django's
+    default shared in-memory database: with that one, the live server's threads (browser tests,
+    live streams) share the test thread's single connection, and two threads using one SQLite
+    connection can deadlock (a CI run hung 90 minutes in a live-stream browser test's teardown).
+    Its own directory keeps two sessions in one checkout apart. Browser tests end by waiting
+    for the live server's request threads (``tests.browser``), so none outlives its test.
     """
     from django.conf import settings
 
@@ -29,27 +35,22 @@ def pytest_configure(config: pytest.Config) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    remove_sqlite_test_files()
+    # a live stream learns that the browser has gone when it next writes: soon, in tests
+    settings.ACCESS_STREAM_KEEPALIVE_S = 0.5
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        directory = tempfile.mkdtemp(prefix="rempart-test-db-")
+        config.stash[SQLITE_TEST_DIRECTORY] = directory
+        database.setdefault("TEST", {})["NAME"] = os.path.join(directory, "test.sqlite3")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    remove_sqlite_test_files()
+    directory = config.stash.get(SQLITE_TEST_DIRECTORY, None)
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
-def remove_sqlite_test_files() -> None:
-    """Delete the SQLite test database file with its ``-wal`` and ``-shm`` companions.
-
-    Django deletes the file before creating it again but not the companions, which threads still
-    holding a connection at the end of a run leave behind; SQLite would replay a stale write-ahead
-    log into the new file.
-    """
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3") and database.get("TEST", {}).get("NAME"):
-        test_file = Path(database["TEST"]["NAME"])
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            test_file.with_name(test_file.name + suffix).unlink(missing_ok=True)
+SQLITE_TEST_DIRECTORY = pytest.StashKey[str]()
 
 
 def service_available(host: str, port: int, timeout_s: float = 1.0) -> bool:

@@ -37,13 +37,6 @@ def project_var_dir() -> Path:
     return path.resolve()
 
 
-#: The test suite's SQLite database is a file beside the real one, never Django's default shared
-#: in-memory database: with that one, the live server's threads (browser tests, live streams)
-#: share the test thread's single connection, and two threads using one SQLite connection can
-#: deadlock (a CI run hung for 90 minutes in the teardown of a live-stream browser test).
-TEST_DATABASE_FILE = "test-rempart.sqlite3"
-
-
 def database_config(var_dir: Path) -> dict[str, Any]:
     """Django DATABASES['default'] from ``REMPART_DATABASE_URL`` (default SQLite under var/)."""
     raw = os.environ.get("REMPART_DATABASE_URL", "").strip()
@@ -51,7 +44,6 @@ def database_config(var_dir: Path) -> dict[str, Any]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(var_dir / "rempart.sqlite3"),
-            "TEST": {"NAME": str(var_dir / TEST_DATABASE_FILE)},
             # Reuse connections (as on PostgreSQL): opening one per request cost as much CPU as
             # deciding a camera read (docs/access-protocols.md, load benchmark).
             "CONN_MAX_AGE": 60,
@@ -75,7 +67,6 @@ def database_config(var_dir: Path) -> dict[str, Any]:
         raise ConfigError(f"REMPART_DATABASE_URL={raw!r}: expected a database name in the path")
     if scheme == "sqlite":
         config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
-        config["TEST"] = {"NAME": str(Path(config["NAME"]).with_name(TEST_DATABASE_FILE))}
         config["CONN_MAX_AGE"] = 60
     return config
 

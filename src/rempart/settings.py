@@ -171,3 +171,6 @@ LOGGING = {
 # Optional base-map tiles (e.g. a city's own tile server). Empty: the map draws streets from the
 # OSM data the platform already holds, so it works offline.
 REMPART_TILE_URL = os.environ.get("REMPART_TILE_URL", "")
+# A control-room live stream with nothing new sends a comment after this many seconds: it keeps
+# proxies from closing an idle stream and is how the server learns that the browser has gone.
+ACCESS_STREAM_KEEPALIVE_S = 15.0

@@ -24,6 +24,7 @@ import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import close_old_connections
@@ -189,7 +190,7 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
                 if payload != last:
                     last, last_sent = payload, time.monotonic()
                     yield f"event: update\ndata: {payload}\n\n"
-                elif time.monotonic() - last_sent > 15:
+                elif time.monotonic() - last_sent > settings.ACCESS_STREAM_KEEPALIVE_S:
                     last_sent = time.monotonic()
                     yield ": keep-alive\n\n"
                 time.sleep(STREAM_INTERVAL_S)
