@@ -577,7 +577,7 @@ class Daemon:
         if not states:  # a lane without barriers: nothing to drive
             move(S.CLOSED, closed_at=now, close_reason="lane has no barrier")
             return
-        if passage.state in (S.REQUESTED, S.GRANTED):
+        if passage.state == S.GRANTED:
             for pk in wanting(BarrierCommand.LOWER):
                 self._new_command(pk, BarrierCommand.LOWER, passage, states[pk], pending, now)
             move(S.LOWERING)

@@ -339,20 +339,53 @@ class Permit(models.Model):
 
     def to_engine(self, zone_idents: list[str] | None = None) -> engine.Permit:
         idents = [z.ident for z in self.zones.all()] if zone_idents is None else list(zone_idents)
-        return engine.Permit(
-            id=self.ident,
+        return permit_to_engine(
+            ident=self.ident,
             plate=self.plate,
-            category=engine.PermitCategory(self.category),
-            zones=frozenset(idents),
+            category=self.category,
+            zones=idents,
             holder=self.holder,
-            windows=windows_to_engine(self.windows),
+            windows=self.windows,
             valid_from=self.valid_from,
             valid_to=self.valid_to,
-            exception_dates=frozenset(dt.date.fromisoformat(d) for d in self.exception_dates),
+            exception_dates=self.exception_dates,
             max_mass_kg=self.max_mass_kg,
-            pin_hash=self.pin_hash or None,
-            status=engine.PermitStatus(self.status),
+            pin_hash=self.pin_hash,
+            status=self.status,
         )
+
+
+def permit_to_engine(
+    *,
+    ident: str,
+    plate: str,
+    category: str,
+    zones: list[str],
+    holder: str,
+    windows: list[dict[str, Any]],
+    valid_from: dt.date | None,
+    valid_to: dt.date | None,
+    exception_dates: list[str],
+    max_mass_kg: int | None,
+    pin_hash: str | None,
+    status: str,
+) -> engine.Permit:
+    """The engine's ``Permit`` from a permit's stored values (a model's fields or a raw row's
+    columns, as the camera path reads them): the one mapping of both."""
+    return engine.Permit(
+        id=ident,
+        plate=plate,
+        category=engine.PermitCategory(category),
+        zones=frozenset(zones),
+        holder=holder,
+        windows=windows_to_engine(windows),
+        valid_from=valid_from,
+        valid_to=valid_to,
+        exception_dates=frozenset(dt.date.fromisoformat(d) for d in exception_dates),
+        max_mass_kg=max_mass_kg,
+        pin_hash=pin_hash or None,
+        status=engine.PermitStatus(status),
+    )
 
 
 class AccessDecision(models.Model):
@@ -430,7 +463,8 @@ class AccessDecision(models.Model):
 class Passage(models.Model):
     """One granted vehicle through one lane, driven by the daemon through its states.
 
-    requested -> granted -> lowering -> open -> vehicle_passing -> closing -> closed, or failed.
+    granted -> lowering -> open -> vehicle_passing -> closing -> closed, or failed. It is
+    created with the granting decision (the request itself is the :class:`AccessDecision`).
     Only the oldest unfinished passage of a lane drives the barriers: one vehicle per cycle,
     which is what stops tailgaters.
     """
@@ -438,7 +472,6 @@ class Passage(models.Model):
     audit_exempt = True
 
     class State(models.TextChoices):
-        REQUESTED = "requested", _("requested")
         GRANTED = "granted", _("granted")
         LOWERING = "lowering", _("lowering")
         OPEN = "open", _("open")
@@ -448,7 +481,6 @@ class Passage(models.Model):
         FAILED = "failed", _("failed")
 
     ACTIVE = (
-        State.REQUESTED,
         State.GRANTED,
         State.LOWERING,
         State.OPEN,

@@ -346,7 +346,6 @@ def close_passages(passages: QuerySet[Passage], why: str, now: dt.datetime) -> i
     """Move unfinished passages to ``closing`` (a passage already closing is left alone)."""
     return passages.filter(
         state__in=[
-            Passage.State.REQUESTED,
             Passage.State.GRANTED,
             Passage.State.LOWERING,
             Passage.State.OPEN,
