@@ -51,7 +51,7 @@ from rempart.access.models import (
     Permit,
     Zone,
     ZoneSchedule,
-    windows_to_engine,
+    permit_to_engine,
 )
 from rempart.access.schedule import ScheduledMode, ZoneMode
 from rempart.core import audit
@@ -450,19 +450,19 @@ def permits_for_plates(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], li
 
 
 def _engine_permit(row: tuple[Any, ...], zones: list[str]) -> engine.Permit:
-    return engine.Permit(
-        id=row[2],
+    return permit_to_engine(
+        ident=row[2],
         plate=row[3],
-        category=engine.PermitCategory(row[4]),
-        zones=frozenset(zones),
+        category=row[4],
+        zones=zones,
         holder=row[5],
-        windows=windows_to_engine(_json(row[6]) or []),
+        windows=_json(row[6]) or [],
         valid_from=_date(row[7]),
         valid_to=_date(row[8]),
-        exception_dates=frozenset(dt.date.fromisoformat(d) for d in _json(row[9]) or []),
+        exception_dates=_json(row[9]) or [],
         max_mass_kg=row[10],
-        pin_hash=row[11] or None,
-        status=engine.PermitStatus(row[12]),
+        pin_hash=row[11],
+        status=row[12],
     )
 
 
