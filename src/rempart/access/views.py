@@ -520,18 +520,7 @@ def permit_new(request: HttpRequest) -> HttpResponse:
     zones = _city_zone_idents(city)
     if request.method != "POST":
         return _permit_form_page(request, PermitForm(zones=zones), None)
-    form = PermitForm(request.POST, zones=zones)
-    if not form.is_valid():  # only the lengths of text boxes and the zones offered
-        return _permit_form_page(request, form, None, status=400)
-    try:
-        permit = services.save_permit_fields(city, _permit_fields(form), request.user)
-    except services.PermitInvalid as exc:
-        _add_permit_errors(form, exc.errors)
-        return _permit_form_page(request, form, None, status=400)
-    except services.ActionDenied as exc:
-        raise deny(request, str(exc)) from exc
-    messages.success(request, _("Permit %(permit)s created.") % {"permit": permit.ident})
-    return redirect("access:permits")
+    return _save_permit(request, PermitForm(request.POST, zones=zones), city, None)
 
 
 @role_required("access", services.PERMIT_ROLE)
@@ -542,11 +531,19 @@ def permit_edit(request: HttpRequest, ident: str) -> HttpResponse:
     if request.method != "POST":
         return _permit_edit_page(request, permit)
     form = PermitForm(request.POST, zones=_city_zone_idents(permit.city), editing=True)
-    if not form.is_valid():
+    return _save_permit(request, form, permit.city, permit)
+
+
+def _save_permit(
+    request: HttpRequest, form: PermitForm, city: City, permit: Permit | None
+) -> HttpResponse:
+    """Save the form as a new permit (``permit`` None) or into ``permit``; the form again with
+    every error (400) when the form or the import's validator refuses it."""
+    if not form.is_valid():  # only the lengths of text boxes and the zones offered
         return _permit_form_page(request, form, permit, status=400)
     try:
-        services.save_permit_fields(
-            permit.city,
+        saved = services.save_permit_fields(
+            city,
             _permit_fields(form),
             request.user,
             permit=permit,
@@ -557,7 +554,8 @@ def permit_edit(request: HttpRequest, ident: str) -> HttpResponse:
         return _permit_form_page(request, form, permit, status=400)
     except services.ActionDenied as exc:
         raise deny(request, str(exc)) from exc
-    messages.success(request, _("Permit %(permit)s saved.") % {"permit": permit.ident})
+    done = _("Permit %(permit)s created.") if permit is None else _("Permit %(permit)s saved.")
+    messages.success(request, done % {"permit": saved.ident})
     return redirect("access:permits")
 
 
