@@ -5,16 +5,18 @@ tailgating; the same over MQTT through Mosquitto."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from rempart.access import services
 from rempart.access.daemon import Daemon, DaemonOptions
-from rempart.access.drivers.base import BarrierCommand, Position
+from rempart.access.drivers.base import BarrierCommand, FailMode, Position
 from rempart.access.drivers.simulator import BollardModel
 from rempart.access.models import (
     AccessDecision,
@@ -77,6 +79,37 @@ def grant(lane: str = "loop-in") -> Any:
     return result.decision.request_id
 
 
+@dataclass
+class ModbusLoop:
+    """One lane with one bollard served over Modbus TCP on loopback, and the daemon driving it."""
+
+    model: BollardModel
+    server: SimulatorServer
+    daemon: Daemon
+    lane: Lane
+
+
+@contextlib.asynccontextmanager
+async def modbus_loop(
+    city: Any, fail_mode: str = "secure", rise_time_s: float = 0.6
+) -> AsyncIterator[ModbusLoop]:
+    """Start the simulated controller and the daemon; stop both (even after a failure)."""
+    model = BollardModel(
+        "loop-b1", fail_mode=FailMode(fail_mode), rise_time_s=rise_time_s, lower_time_s=0.4
+    )
+    server = SimulatorServer([model], port=0)
+    await server.start()
+    daemon = Daemon(options())
+    driver = {"type": "modbus", "host": "127.0.0.1", "port": server.port, "unit": 1}
+    lane = await daemon.db(one_lane_zone, city, {**driver, "timeout_s": 0.5}, fail_mode)
+    task = await start(daemon)
+    try:
+        yield ModbusLoop(model, server, daemon, lane)
+    finally:
+        await stop(daemon, task)
+        await server.stop()
+
+
 async def start(daemon: Daemon) -> asyncio.Task[None]:
     task = asyncio.create_task(daemon.run())
     await until(lambda: asyncio.sleep(0, daemon.ticks > 2), "the daemon's first ticks")
@@ -90,27 +123,12 @@ async def stop(daemon: Daemon, task: asyncio.Task[None]) -> None:
 
 def test_full_loop_over_modbus_tcp(city: Any) -> None:
     async def scenario() -> None:
-        model = BollardModel("loop-b1", rise_time_s=0.6, lower_time_s=0.4)
-        server = SimulatorServer([model], port=0)
-        await server.start()
-        daemon = Daemon(options())
-        lane = await daemon.db(
-            one_lane_zone,
-            city,
-            {
-                "type": "modbus",
-                "host": "127.0.0.1",
-                "port": server.port,
-                "unit": 1,
-                "timeout_s": 0.5,
-            },
-        )
-        task = await start(daemon)
-        try:
+        async with modbus_loop(city) as loop:
+            model, daemon = loop.model, loop.daemon
             await until(
                 lambda: daemon.db(
                     lambda: BarrierStatus.objects.filter(
-                        barrier__lane=lane, position="up", link_ok=True
+                        barrier__lane=loop.lane, position="up", link_ok=True
                     ).exists()
                 ),
                 "the barrier's state stored",
@@ -140,9 +158,6 @@ def test_full_loop_over_modbus_tcp(city: Any) -> None:
             assert (
                 await daemon.db(lambda: Alarm.objects.filter(cleared_at__isnull=True).count()) == 0
             )
-        finally:
-            await stop(daemon, task)
-            await server.stop()
 
     asyncio.run(scenario())
 
@@ -158,24 +173,8 @@ def test_lost_link_raises_an_alarm_within_5_s_naming_the_fail_mode(
     city: Any, fail_mode: str
 ) -> None:
     async def scenario() -> None:
-        model = BollardModel("loop-b1", fail_mode=fail_mode, rise_time_s=0.6, lower_time_s=0.4)
-        server = SimulatorServer([model], port=0)
-        await server.start()
-        daemon = Daemon(options())
-        await daemon.db(
-            one_lane_zone,
-            city,
-            {
-                "type": "modbus",
-                "host": "127.0.0.1",
-                "port": server.port,
-                "unit": 1,
-                "timeout_s": 0.5,
-            },
-            fail_mode,
-        )
-        task = await start(daemon)
-        try:
+        async with modbus_loop(city, fail_mode) as loop:
+            model, server, daemon = loop.model, loop.server, loop.daemon
             await until(
                 lambda: daemon.db(lambda: BarrierStatus.objects.filter(link_ok=True).exists()),
                 "link up",
@@ -212,8 +211,6 @@ def test_lost_link_raises_an_alarm_within_5_s_naming_the_fail_mode(
                 timeout_s=8.0,
             )
             await server2.stop()
-        finally:
-            await stop(daemon, task)
 
     asyncio.run(scenario())
 
@@ -222,23 +219,8 @@ def test_never_raises_over_an_occupied_loop(city: Any, make_user: Any) -> None:
     operator = make_user("operator", modules=("access",))
 
     async def scenario() -> None:
-        model = BollardModel("loop-b1", rise_time_s=0.6, lower_time_s=0.4)
-        server = SimulatorServer([model], port=0)
-        await server.start()
-        daemon = Daemon(options())
-        lane = await daemon.db(
-            one_lane_zone,
-            city,
-            {
-                "type": "modbus",
-                "host": "127.0.0.1",
-                "port": server.port,
-                "unit": 1,
-                "timeout_s": 0.5,
-            },
-        )
-        task = await start(daemon)
-        try:
+        async with modbus_loop(city) as loop:
+            model, daemon, lane = loop.model, loop.daemon, loop.lane
             request_id = await daemon.db(grant)
             await until(lambda: _is(daemon, request_id, "open"), "passage open")
             model.set_loop(True)  # a vehicle stops on the loop
@@ -259,32 +241,14 @@ def test_never_raises_over_an_occupied_loop(city: Any, make_user: Any) -> None:
             model.set_loop(False)
             await until(lambda: _is(daemon, request_id, "closed"), "closed once clear")
             assert model.snapshot().position is Position.UP
-        finally:
-            await stop(daemon, task)
-            await server.stop()
 
     asyncio.run(scenario())
 
 
 def test_tailgating_and_forced_entry_raise_alarms(city: Any) -> None:
     async def scenario() -> None:
-        model = BollardModel("loop-b1", rise_time_s=1.5, lower_time_s=0.4)
-        server = SimulatorServer([model], port=0)
-        await server.start()
-        daemon = Daemon(options())
-        await daemon.db(
-            one_lane_zone,
-            city,
-            {
-                "type": "modbus",
-                "host": "127.0.0.1",
-                "port": server.port,
-                "unit": 1,
-                "timeout_s": 0.5,
-            },
-        )
-        task = await start(daemon)
-        try:
+        async with modbus_loop(city, rise_time_s=1.5) as loop:
+            model, daemon = loop.model, loop.daemon
             request_id = await daemon.db(grant)
             await until(lambda: _is(daemon, request_id, "open"), "passage open")
             model.vehicle_passes(0.4)  # the vehicle granted
@@ -312,9 +276,6 @@ def test_tailgating_and_forced_entry_raise_alarms(city: Any) -> None:
                 "forced-entry alarm",
             )
             model.set_loop(False)
-        finally:
-            await stop(daemon, task)
-            await server.stop()
 
     asyncio.run(scenario())
 
@@ -325,23 +286,8 @@ def test_emergency_open_holds_barriers_down_and_a_stray_lowered_barrier_is_raise
     operator = make_user("operator", modules=("access",))
 
     async def scenario() -> None:
-        model = BollardModel("loop-b1", rise_time_s=0.6, lower_time_s=0.4)
-        server = SimulatorServer([model], port=0)
-        await server.start()
-        daemon = Daemon(options())
-        lane = await daemon.db(
-            one_lane_zone,
-            city,
-            {
-                "type": "modbus",
-                "host": "127.0.0.1",
-                "port": server.port,
-                "unit": 1,
-                "timeout_s": 0.5,
-            },
-        )
-        task = await start(daemon)
-        try:
+        async with modbus_loop(city) as loop:
+            model, daemon, lane = loop.model, loop.daemon, loop.lane
             model.command(BarrierCommand.LOWER, 999)  # lowered by hand at the cabinet
             await until(
                 lambda: asyncio.sleep(0, model.snapshot().position is Position.UP),
@@ -357,9 +303,6 @@ def test_emergency_open_holds_barriers_down_and_a_stray_lowered_barrier_is_raise
             await until(
                 lambda: asyncio.sleep(0, model.snapshot().position is Position.UP), "raised again"
             )
-        finally:
-            await stop(daemon, task)
-            await server.stop()
 
     asyncio.run(scenario())
 
