@@ -406,6 +406,53 @@ def time_queries(queries: list[str], **kwargs: Any) -> dict[str, float]:
     }
 
 
+def time_browse(repeat: int) -> dict[str, Any]:
+    """Browsing without a query (list_published: the first 20 by title with every facet's
+    counts): the landing page and one browse per single filter value, each ``repeat`` times,
+    with the facet counts kept between calls (as served) and, as the baseline in the same
+    process, counted at every call (a cache that keeps nothing)."""
+    from rempart.practices import search
+
+    filters: list[dict[str, list[str]]] = [{}]
+    filters += [{kind: [value]} for kind, values in search.FACET_BITS.items() for value in values]
+    filters += [{"country": [c]} for c in ("FR", "DE", "ES", "IT", "NL", "DK")]
+    filters += [{"evidence": [e]} for e in ("promising", "none")]
+
+    def timings() -> dict[str, dict[str, float]]:
+        landing, filtered = [], []
+        for _ in range(repeat):
+            for given in filters:
+                start = time.perf_counter()
+                search.list_published(filters=given or None)
+                (filtered if given else landing).append((time.perf_counter() - start) * 1000)
+        return {
+            name: {
+                "p50_ms": round(statistics.median(times), 1),
+                "p95_ms": round(percentile(times, 0.95), 1),
+                "calls": len(times),
+            }
+            for name, times in (("landing", landing), ("one_filter", filtered))
+        }
+
+    served = search.BROWSE_COUNTS
+    try:
+        search.BROWSE_COUNTS = search.BrowseCounts(size=0)  # keeps nothing: counts every call
+        baseline = timings()
+    finally:
+        search.BROWSE_COUNTS = served
+    kept = timings()  # the first round counts, the next ones read the stamp only
+    return {
+        "counted_every_call": baseline,
+        "counts_kept": kept,
+        "ratio_p50_landing": round(
+            baseline["landing"]["p50_ms"] / max(kept["landing"]["p50_ms"], 0.01), 1
+        ),
+        "ratio_p50_one_filter": round(
+            baseline["one_filter"]["p50_ms"] / max(kept["one_filter"]["p50_ms"], 0.01), 1
+        ),
+    }
+
+
 def insert_generated(count: int, seed: int, offset: int = 0) -> None:
     from django.db import transaction
 
@@ -452,6 +499,7 @@ def worker(engine: str, args: argparse.Namespace) -> dict[str, Any]:
     result["latency_top10"] = time_queries(queries, limit=10, facets=False)
     result["latency_top10_with_facets"] = time_queries(queries, limit=10, facets=True)
     result["recall10_full_text"] = recall_at(10).__dict__
+    result["browse"] = time_browse(args.browse_repeat)
     if semantic.available() and engine == args.semantic_engine:
         # semantic extra on a smaller corpus: evaluation records + distractors
         Practice.objects.filter(ref__startswith="bench-").delete()
@@ -505,6 +553,9 @@ def main() -> None:
     parser.add_argument("--semantic-distractors", type=int, default=2000)
     parser.add_argument("--semantic-engine", default="sqlite")
     parser.add_argument("--seed", type=int, default=2016)
+    parser.add_argument(
+        "--browse-repeat", type=int, default=5, help="calls of each browse (no query)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -17,7 +17,9 @@ A practice whose title equals the query (case and accents aside) comes first.
 Facets (theme, audience, setting, country, evidence label) are counted exactly over the whole
 result set in one grouped pass over the matching search documents, which carry their facets
 (bits per known value; see :func:`facet_columns` and :func:`_count_facets`); values outside the
-known vocabularies are counted from :class:`~rempart.practices.models.PracticeFacet` rows. The optional semantic extra
+known vocabularies are counted from :class:`~rempart.practices.models.PracticeFacet` rows.
+Browsing without a query keeps its counts per process while the index is unchanged
+(:class:`BrowseCounts`, a stamp changed by database triggers). The optional semantic extra
 (:mod:`rempart.practices.semantic`) fuses a multilingual embedding ranking with the full-text one
 (reciprocal rank fusion). Hand-written here because no maintained library offers one ranked,
 stemmed, faceted search over both databases without a separate search server.
@@ -27,7 +29,9 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -635,9 +639,13 @@ def _filter_sql(filters: dict[str, list[str]] | None) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "1=1"), params
 
 
+#: (number of matching documents, {facet kind: [(value, count)], most frequent first})
+FacetCounts = tuple[int, dict[str, list[tuple[str, int]]]]
+
+
 def _count_facets(
     cursor: Any, from_where: str, params: list[Any], *, all_published: bool = False
-) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+) -> FacetCounts:
     """(number of matching documents, facet counts), exact, in one pass over the matches.
 
     One grouped statement reads each matching document's facet columns once: it groups by the
@@ -719,6 +727,59 @@ def _count_facets(
         kind: sorted(found.items(), key=lambda item: (-item[1], item[0]))
         for kind, found in counts.items()
     }
+
+
+#: The row that database triggers give a new random value on any change to the search
+#: documents (migration practices 0004).
+INDEX_STAMP_SQL = "SELECT stamp FROM practices_index_stamp WHERE id = 1"
+
+
+class BrowseCounts:
+    """Facet counts of browsing without a query, kept per process while the index is unchanged.
+
+    Counting the whole catalogue's facets is a pass over every published document (26-170 ms
+    at 100,000 practices, docs/performance.md), yet the counts change only when the index does.
+    Each call reads the index stamp first (one primary-key read); counts stored under that
+    stamp for the same filters are returned, anything else is counted and stored. A change
+    committed by any writer gives the stamp a new random value, so the next call counts afresh.
+    The most recent ``size`` filter combinations are kept.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._stamp: str | None = None
+        self._counts: OrderedDict[tuple[str, tuple[Any, ...]], FacetCounts] = OrderedDict()
+
+    def get(self, cursor: Any, where: str, params: list[Any]) -> FacetCounts:
+        cursor.execute(INDEX_STAMP_SQL)
+        row = cursor.fetchone()
+        stamp = str(row[0]) if row else None
+        key = (where, tuple(params))
+        with self._lock:
+            if stamp is not None and stamp == self._stamp and key in self._counts:
+                self._counts.move_to_end(key)
+                return _copy_counts(self._counts[key])
+        counted = _count_facets(
+            cursor, f"practices_searchdocument d WHERE {where}", params, all_published=not params
+        )
+        with self._lock:
+            if stamp != self._stamp:
+                self._counts.clear()
+                self._stamp = stamp
+            if stamp is not None:
+                self._counts[key] = counted
+                while len(self._counts) > self.size:
+                    self._counts.popitem(last=False)
+        return _copy_counts(counted)
+
+
+def _copy_counts(counts: FacetCounts) -> FacetCounts:
+    total, by_kind = counts
+    return total, {kind: list(values) for kind, values in by_kind.items()}
+
+
+BROWSE_COUNTS = BrowseCounts()
 
 
 def search(
@@ -805,15 +866,11 @@ def _exact_first(
 def list_published(
     *, filters: dict[str, list[str]] | None = None, limit: int = 20, offset: int = 0
 ) -> SearchResult:
-    """Browse without a query: published practices by title, with facet counts."""
+    """Browse without a query: published practices by title, with facet counts (kept between
+    calls while the index is unchanged: :class:`BrowseCounts`)."""
     where, where_params = _filter_sql(filters)
     with connection.cursor() as cursor:
-        total, counts = _count_facets(
-            cursor,
-            f"practices_searchdocument d WHERE {where}",
-            where_params,
-            all_published=not where_params,
-        )
+        total, counts = BROWSE_COUNTS.get(cursor, where, where_params)
         cursor.execute(
             f"SELECT d.practice_id FROM practices_searchdocument d WHERE {where} "
             "ORDER BY d.title_key, d.practice_id LIMIT %s OFFSET %s",
