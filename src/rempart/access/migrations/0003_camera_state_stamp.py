@@ -12,7 +12,13 @@ cannot repeat after a rolled-back change. The table has no model: Django's test 
 from django.conf import settings
 from django.db import migrations
 
-TABLE = "access_state_stamp"
+from rempart.core import state_stamp
+
+STAMP = {
+    "table": "access_state_stamp",
+    "function": "rempart_access_state_stamp",
+    "suffix": "state_stamp",
+}
 
 
 def _watched(apps):
@@ -39,46 +45,11 @@ def _watched(apps):
 
 
 def forwards(apps, schema_editor):
-    execute = schema_editor.execute
-    quote = schema_editor.quote_name
-    execute(f"CREATE TABLE {TABLE} (id integer PRIMARY KEY, stamp varchar(64) NOT NULL)")
-    execute(f"INSERT INTO {TABLE} (id, stamp) VALUES (1, 'initial')")
-    if schema_editor.connection.vendor == "postgresql":
-        execute(
-            "CREATE OR REPLACE FUNCTION rempart_access_state_stamp() RETURNS trigger AS $$ "
-            f"BEGIN UPDATE {TABLE} SET stamp = gen_random_uuid()::text WHERE id = 1; "
-            "RETURN NULL; END; $$ LANGUAGE plpgsql"
-        )
-        for table, columns in _watched(apps):
-            update = f"UPDATE OF {', '.join(quote(c) for c in columns)}" if columns else "UPDATE"
-            execute(
-                f"CREATE TRIGGER {table}_state_stamp AFTER INSERT OR {update} OR DELETE "
-                f"ON {quote(table)} FOR EACH STATEMENT EXECUTE FUNCTION rempart_access_state_stamp()"
-            )
-    else:  # SQLite: one trigger per event, per row
-        bump = f"UPDATE {TABLE} SET stamp = lower(hex(randomblob(16))) WHERE id = 1;"
-        for table, columns in _watched(apps):
-            update = f"UPDATE OF {', '.join(quote(c) for c in columns)}" if columns else "UPDATE"
-            for event, name in (("INSERT", "insert"), (update, "update"), ("DELETE", "delete")):
-                execute(
-                    f"CREATE TRIGGER {table}_state_stamp_{name} AFTER {event} ON {quote(table)} "
-                    f"BEGIN {bump} END"
-                )
+    state_stamp.create(schema_editor, watched=_watched(apps), **STAMP)
 
 
 def backwards(apps, schema_editor):
-    execute = schema_editor.execute
-    for table, _columns in _watched(apps):
-        if schema_editor.connection.vendor == "postgresql":
-            execute(
-                f"DROP TRIGGER IF EXISTS {table}_state_stamp ON {schema_editor.quote_name(table)}"
-            )
-        else:
-            for name in ("insert", "update", "delete"):
-                execute(f"DROP TRIGGER IF EXISTS {table}_state_stamp_{name}")
-    if schema_editor.connection.vendor == "postgresql":
-        execute("DROP FUNCTION IF EXISTS rempart_access_state_stamp()")
-    execute(f"DROP TABLE {TABLE}")
+    state_stamp.drop(schema_editor, watched=_watched(apps), **STAMP)
 
 
 class Migration(migrations.Migration):

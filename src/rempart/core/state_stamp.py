@@ -1,0 +1,73 @@
+"""State stamps: a one-row table whose value database triggers change on every write to the
+tables a process keeps something of, so that the process can keep it exactly as long as the
+value is unchanged, whoever writes (the ORM, the admin, raw SQL, another process).
+
+The value is random (not a counter): it cannot repeat after a rolled-back change. PostgreSQL
+fires one trigger per statement; SQLite has only row triggers (one per event and row). The
+tables have no model, so Django's test flush leaves them. Used by migrations (access 0003,
+practices 0004): what they create must stay what this module writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: (table watched, columns whose UPDATE counts, or None for every column)
+Watched = list[tuple[str, list[str] | None]]
+
+
+def create(
+    schema_editor: Any,
+    *,
+    table: str,
+    function: str,
+    suffix: str,
+    watched: Watched,
+    on_truncate: bool = False,
+) -> None:
+    """Create the stamp ``table`` (one row, value ``initial``) and the triggers that change it:
+    on PostgreSQL ``function`` and one trigger ``<watched>_<suffix>`` per watched table (also
+    on TRUNCATE when ``on_truncate``); on SQLite ``<watched>_<suffix>_<event>`` per event."""
+    execute = schema_editor.execute
+    quote = schema_editor.quote_name
+    execute(f"CREATE TABLE {table} (id integer PRIMARY KEY, stamp varchar(64) NOT NULL)")
+    execute(f"INSERT INTO {table} (id, stamp) VALUES (1, 'initial')")
+    if schema_editor.connection.vendor == "postgresql":
+        execute(
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$ "
+            f"BEGIN UPDATE {table} SET stamp = gen_random_uuid()::text WHERE id = 1; "
+            "RETURN NULL; END; $$ LANGUAGE plpgsql"
+        )
+        truncate = " OR TRUNCATE" if on_truncate else ""
+        for watched_table, columns in watched:
+            update = f"UPDATE OF {', '.join(quote(c) for c in columns)}" if columns else "UPDATE"
+            execute(
+                f"CREATE TRIGGER {watched_table}_{suffix} AFTER INSERT OR {update} OR DELETE"
+                f"{truncate} ON {quote(watched_table)} FOR EACH STATEMENT "
+                f"EXECUTE FUNCTION {function}()"
+            )
+        return
+    bump = f"UPDATE {table} SET stamp = lower(hex(randomblob(16))) WHERE id = 1;"
+    for watched_table, columns in watched:
+        update = f"UPDATE OF {', '.join(quote(c) for c in columns)}" if columns else "UPDATE"
+        for event, name in (("INSERT", "insert"), (update, "update"), ("DELETE", "delete")):
+            execute(
+                f"CREATE TRIGGER {watched_table}_{suffix}_{name} AFTER {event} "
+                f"ON {quote(watched_table)} BEGIN {bump} END"
+            )
+
+
+def drop(schema_editor: Any, *, table: str, function: str, suffix: str, watched: Watched) -> None:
+    """Undo :func:`create`."""
+    execute = schema_editor.execute
+    postgres = schema_editor.connection.vendor == "postgresql"
+    for watched_table, _columns in watched:
+        if postgres:
+            quoted = schema_editor.quote_name(watched_table)
+            execute(f"DROP TRIGGER IF EXISTS {watched_table}_{suffix} ON {quoted}")
+        else:
+            for name in ("insert", "update", "delete"):
+                execute(f"DROP TRIGGER IF EXISTS {watched_table}_{suffix}_{name}")
+    if postgres:
+        execute(f"DROP FUNCTION IF EXISTS {function}()")
+    execute(f"DROP TABLE {table}")
