@@ -71,3 +71,28 @@ def drop(schema_editor: Any, *, table: str, function: str, suffix: str, watched:
     if postgres:
         execute(f"DROP FUNCTION IF EXISTS {function}()")
     execute(f"DROP TABLE {table}")
+
+
+def watch_truncate(schema_editor: Any, *, function: str, suffix: str, watched: Watched) -> None:
+    """PostgreSQL: also change the stamp on TRUNCATE of the watched tables (a statement that
+    fires no DELETE trigger); a trigger ``<watched>_<suffix>_truncate`` each. Nothing on SQLite,
+    which has no TRUNCATE."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for watched_table, _columns in watched:
+        schema_editor.execute(
+            f"CREATE TRIGGER {watched_table}_{suffix}_truncate AFTER TRUNCATE "
+            f"ON {schema_editor.quote_name(watched_table)} FOR EACH STATEMENT "
+            f"EXECUTE FUNCTION {function}()"
+        )
+
+
+def unwatch_truncate(schema_editor: Any, *, suffix: str, watched: Watched) -> None:
+    """Undo :func:`watch_truncate`."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for watched_table, _columns in watched:
+        schema_editor.execute(
+            f"DROP TRIGGER IF EXISTS {watched_table}_{suffix}_truncate "
+            f"ON {schema_editor.quote_name(watched_table)}"
+        )
