@@ -737,8 +737,8 @@ INDEX_STAMP_SQL = "SELECT stamp FROM practices_index_stamp WHERE id = 1"
 class BrowseCounts:
     """Facet counts of browsing without a query, kept per process while the index is unchanged.
 
-    Counting the whole catalogue's facets is a pass over every published document (26-170 ms
-    at 100,000 practices, docs/performance.md), yet the counts change only when the index does.
+    Counting the whole catalogue's facets is a pass over every published document (25-57 ms at
+    100,000 practices, docs/performance.md), yet the counts change only when the index does.
     Each call reads the index stamp first (one primary-key read); counts stored under that
     stamp for the same filters are returned, anything else is counted and stored. A change
     committed by any writer gives the stamp a new random value, so the next call counts afresh.
