@@ -6,10 +6,13 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rempart.access import services
 from rempart.access.models import AccessDecision, Alarm, Lane, Zone
+from rempart.core.roles import has_role
 
 
 def counts(city: Any) -> list[tuple[str, int]]:
@@ -26,5 +29,26 @@ def counts(city: Any) -> list[tuple[str, int]]:
             Alarm.objects.filter(zone__city=city)
             .filter(Q(acknowledged_at__isnull=True) | Q(cleared_at__isnull=True))
             .count(),
+        ),
+    ]
+
+
+def waiting(user: Any, city: Any) -> list[tuple[str, int, str]]:
+    """For an operator: alarms not yet acknowledged and referred requests (a driver waiting at
+    a lane) not yet answered, in the city's zones."""
+    if not has_role(user, "access", "operator"):
+        return []
+    zones = Zone.objects.filter(city=city)
+    room = reverse("access:control_room")
+    return [
+        (
+            _("drivers waiting for an answer"),
+            services.pending_referrals(zones).count(),
+            room,
+        ),
+        (
+            _("access alarms to acknowledge"),
+            Alarm.objects.filter(zone__city=city, acknowledged_at__isnull=True).count(),
+            room,
         ),
     ]

@@ -54,6 +54,16 @@ def _module_counts(city: City) -> list[tuple[str, str, int]]:
     return counts
 
 
+def _waiting(user: Any, city: City) -> list[tuple[str, int, str]]:
+    """(what, how many, where to act) waiting for ``user``, from module apps whose dashboard
+    plug-in defines ``waiting(user, city)``; only what is there (count above zero)."""
+    items: list[tuple[str, int, str]] = []
+    for _label, module in plugins("dashboard"):
+        if hasattr(module, "waiting"):
+            items.extend(item for item in module.waiting(user, city) if item[1] > 0)
+    return items
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     city = required_city(request)
@@ -64,6 +74,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "sites": sites,
         "sites_geojson": {"type": "FeatureCollection", "features": [s.as_feature() for s in sites]},
         "counts": _module_counts(city),
+        "waiting": _waiting(request.user, city),
         "basemap_url": _basemap_url(city),
     }
     if has_role(request.user, "core", "admin"):
