@@ -53,6 +53,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 SQLITE_TEST_DIRECTORY = pytest.StashKey[str]()
 
 
+def dashboard_waiting(client: Any, user: Any) -> list[tuple[str, int, str]]:
+    """The dashboard's "Waiting for you" items (what, how many, link) as ``user`` sees them."""
+    from django.urls import reverse
+
+    client.force_login(user)
+    response = client.get(reverse("core:dashboard"))
+    assert response.status_code == 200
+    return list(response.context["waiting"])
+
+
 def service_available(host: str, port: int, timeout_s: float = 1.0) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout_s):

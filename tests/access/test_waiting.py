@@ -13,15 +13,9 @@ from rempart.access import services
 from rempart.access.models import Alarm
 from tests.access.test_models_fixtures import zone  # noqa: F401  (fixture)
 from tests.access.test_referrals import refer
+from tests.conftest import dashboard_waiting
 
 pytestmark = pytest.mark.django_db
-
-
-def waiting(client: Any, user: Any) -> list[tuple[str, int, str]]:
-    client.force_login(user)
-    response = client.get(reverse("core:dashboard"))
-    assert response.status_code == 200
-    return list(response.context["waiting"])
 
 
 def test_referrals_and_alarms_until_dealt_with(
@@ -32,15 +26,15 @@ def test_referrals_and_alarms_until_dealt_with(
     operator = make_user("operator", modules=("access",))
     viewer = make_user("viewer", modules=("access",), username="access-viewer")
     room = reverse("access:control_room")
-    assert waiting(client, operator) == []
+    assert dashboard_waiting(client, operator) == []
     decision = refer()
     alarm = Alarm.objects.create(zone=zone, kind="link_lost", message="barrier x: link lost")
-    assert waiting(client, operator) == [
+    assert dashboard_waiting(client, operator) == [
         ("drivers waiting for an answer", 1, room),
         ("access alarms to acknowledge", 1, room),
     ]
-    assert waiting(client, viewer) == []  # viewers watch; operators act
+    assert dashboard_waiting(client, viewer) == []  # viewers watch; operators act
     services.answer_referral(decision, operator, True, "known driver, on the intercom")
     alarm.acknowledged_at = timezone.now()
     alarm.save()
-    assert waiting(client, operator) == []
+    assert dashboard_waiting(client, operator) == []
