@@ -4,8 +4,8 @@ value is unchanged, whoever writes (the ORM, the admin, raw SQL, another process
 
 The value is random (not a counter): it cannot repeat after a rolled-back change. PostgreSQL
 fires one trigger per statement; SQLite has only row triggers (one per event and row). The
-tables have no model, so Django's test flush leaves them. Used by migrations (access 0003,
-practices 0004): what they create must stay what this module writes.
+tables have no model, so Django's test flush leaves them. Used by migrations (access 0003 and
+0005, practices 0004): what they create must stay what this module writes.
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ def create(
     function: str,
     suffix: str,
     watched: Watched,
-    on_truncate: bool = False,
 ) -> None:
     """Create the stamp ``table`` (one row, value ``initial``) and the triggers that change it:
-    on PostgreSQL ``function`` and one trigger ``<watched>_<suffix>`` per watched table (also
-    on TRUNCATE when ``on_truncate``); on SQLite ``<watched>_<suffix>_<event>`` per event."""
+    on PostgreSQL ``function`` and one trigger ``<watched>_<suffix>`` per watched table (TRUNCATE:
+    :func:`watch_truncate`); on SQLite ``<watched>_<suffix>_<event>`` per event."""
     execute = schema_editor.execute
     quote = schema_editor.quote_name
     execute(f"CREATE TABLE {table} (id integer PRIMARY KEY, stamp varchar(64) NOT NULL)")
@@ -38,13 +37,11 @@ def create(
             f"BEGIN UPDATE {table} SET stamp = gen_random_uuid()::text WHERE id = 1; "
             "RETURN NULL; END; $$ LANGUAGE plpgsql"
         )
-        truncate = " OR TRUNCATE" if on_truncate else ""
         for watched_table, columns in watched:
             update = f"UPDATE OF {', '.join(quote(c) for c in columns)}" if columns else "UPDATE"
             execute(
-                f"CREATE TRIGGER {watched_table}_{suffix} AFTER INSERT OR {update} OR DELETE"
-                f"{truncate} ON {quote(watched_table)} FOR EACH STATEMENT "
-                f"EXECUTE FUNCTION {function}()"
+                f"CREATE TRIGGER {watched_table}_{suffix} AFTER INSERT OR {update} OR DELETE "
+                f"ON {quote(watched_table)} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
             )
         return
     bump = f"UPDATE {table} SET stamp = lower(hex(randomblob(16))) WHERE id = 1;"

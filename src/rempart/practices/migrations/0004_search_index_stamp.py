@@ -4,9 +4,10 @@
 INSERT, UPDATE or DELETE of ``practices_searchdocument`` (and on PostgreSQL on TRUNCATE). The
 facet counts of browsing without a query are kept per process while the stamp is unchanged
 (rempart.practices.search.BrowseCounts), so a change committed by any writer -- the indexer, a
-cascade delete, raw SQL, another process -- is counted at the next browse. Facet rows (``practices_practicefacet``) are written only with their practice's search
-document, in the same transaction, so the document's trigger covers them. A random value (not
-a counter) cannot repeat after a rolled-back change (rempart.core.state_stamp).
+cascade delete, raw SQL, another process -- is counted at the next browse. Facet rows
+(``practices_practicefacet``) are written only with their practice's search document, in the
+same transaction, so the document's trigger covers them. A random value (not a counter) cannot
+repeat after a rolled-back change (rempart.core.state_stamp).
 """
 
 from django.db import migrations
@@ -22,10 +23,14 @@ STAMP = {
 
 
 def forwards(apps, schema_editor):
-    state_stamp.create(schema_editor, on_truncate=True, **STAMP)
+    state_stamp.create(schema_editor, **STAMP)
+    state_stamp.watch_truncate(
+        schema_editor, function=STAMP["function"], suffix=STAMP["suffix"], watched=STAMP["watched"]
+    )
 
 
 def backwards(apps, schema_editor):
+    state_stamp.unwatch_truncate(schema_editor, suffix=STAMP["suffix"], watched=STAMP["watched"])
     state_stamp.drop(schema_editor, **STAMP)
 
 
