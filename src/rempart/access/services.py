@@ -344,14 +344,13 @@ def operator_close(lane: Lane, user: Any, reason: str) -> int:
 
 def close_passages(passages: QuerySet[Passage], why: str, now: dt.datetime) -> int:
     """Move unfinished passages to ``closing`` (a passage already closing is left alone)."""
-    return passages.filter(
-        state__in=[
-            Passage.State.GRANTED,
-            Passage.State.LOWERING,
-            Passage.State.OPEN,
-            Passage.State.VEHICLE_PASSING,
-        ]
-    ).update(state=Passage.State.CLOSING, closing_since=now, updated_at=now, close_reason=why[:200])
+    return (
+        passages.filter(state__in=Passage.ACTIVE)
+        .exclude(state=Passage.State.CLOSING)
+        .update(
+            state=Passage.State.CLOSING, closing_since=now, updated_at=now, close_reason=why[:200]
+        )
+    )
 
 
 def _zone_mode(mode: str) -> ZoneMode:
