@@ -3,8 +3,6 @@ no DELETE trigger, changes the stamp too (PostgreSQL; SQLite has no TRUNCATE).""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.db import connection
 
@@ -28,7 +26,7 @@ def stamp(sql: str) -> str:
         (INDEX_STAMP_SQL, "practices_searchdocument"),
     ],
 )
-def test_truncate_changes_the_stamp(stamp_sql: str, table: str, city: Any) -> None:
+def test_truncate_changes_the_stamp(stamp_sql: str, table: str) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("TRUNCATE is PostgreSQL's; on SQLite a DELETE fires the row triggers")
     before = stamp(stamp_sql)
