@@ -129,19 +129,15 @@ def test_any_writer_changes_the_state_stamp_but_last_used_at_does_not(
 
     from rempart.access.camera import STAMP_SQL
     from rempart.core.models import ApiToken
-
-    def stamp() -> str:
-        with connection.cursor() as cursor:
-            cursor.execute(STAMP_SQL)
-            return str(cursor.fetchone()[0])
+    from tests.core.test_state_stamp import stamp
 
     assert post(client, camera, read(plate="RE-456-ZZ")).json()["decision"] == "grant"
-    before = stamp()
+    before = stamp(STAMP_SQL)
     ApiToken.objects.update(last_used_at=timezone.now())  # the camera path's own bookkeeping
-    assert stamp() == before
+    assert stamp(STAMP_SQL) == before
     with connection.cursor() as cursor:  # raw SQL, no signal, no ORM
         cursor.execute("UPDATE access_zone SET mode = 'lockdown'")
-    assert stamp() != before
+    assert stamp(STAMP_SQL) != before
     assert post(client, camera, read(plate="RE-456-ZZ")).json()["decision"] == "deny"
 
 
