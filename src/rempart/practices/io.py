@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from rempart.core.models import Organisation
+from rempart.practices import workflow
 from rempart.practices.models import (
     EMMIE,
     LANGUAGES,
@@ -40,56 +41,15 @@ from rempart.practices.models import (
     Strength,
     Theme,
 )
+from rempart.practices.records import (  # noqa: F401  (FIELDS, export_record: this module's API)
+    FIELDS,
+    JSON_FIELDS,
+    LIST_FIELDS,
+    TEXT_FIELDS,
+    export_record,
+    unique_ref,
+)
 
-LIST_FIELDS = ("themes", "audiences", "settings")
-JSON_FIELDS = ("links", "contacts", "translations")
-TEXT_FIELDS = (
-    "title",
-    "summary",
-    "problem",
-    "approach",
-    "country",
-    "city_name",
-    "organisation_name",
-    "organisation_type",
-    "cost",
-    "funding",
-    *[name for key in EMMIE for name in (key, f"{key}_strength")],
-    "evidence_label",
-    "evaluation_references",
-    "licence",
-    "source_url",
-)
-FIELDS: tuple[str, ...] = (
-    "ref",
-    "language",
-    "title",
-    "summary",
-    "problem",
-    "approach",
-    "themes",
-    "audiences",
-    "settings",
-    "country",
-    "city_name",
-    "organisation_name",
-    "organisation_type",
-    "start_year",
-    "end_year",
-    "cost",
-    "funding",
-    *[name for key in EMMIE for name in (key, f"{key}_strength")],
-    "evidence_label",
-    "evaluation_references",
-    "links",
-    "contacts",
-    "translations",
-    "licence",
-    "source_url",
-    "status",
-    "version",
-    "is_demo",
-)
 CHOICES = {
     "themes": set(Theme.values),
     "audiences": set(Audience.values),
@@ -125,20 +85,6 @@ class ImportReport:
 
 
 # --- export --------------------------------------------------------------------------------
-
-
-def export_record(practice: Practice) -> dict[str, Any]:
-    """A practice as a plain dict of :data:`FIELDS` (lists and dicts kept as such)."""
-    record: dict[str, Any] = {}
-    for name in FIELDS:
-        if name == "translations":
-            record[name] = [
-                {"language": t.language, "title": t.title, "summary": t.summary}
-                for t in sorted(practice.translations.all(), key=lambda t: t.language)
-            ]
-        else:
-            record[name] = getattr(practice, name)
-    return record
 
 
 def export_records(practices: Iterable[Practice]) -> list[dict[str, Any]]:
@@ -415,7 +361,6 @@ def import_rows(
     becomes a draft without evidence label, owned by the editor's organisation, to be submitted
     for review; a row may update only a draft (or returned) practice the editor may edit.
     """
-    from rempart.practices import workflow
     from rempart.practices.search import index_practices
 
     report = ImportReport()
@@ -508,12 +453,3 @@ def import_file(path: Path, *, partial: bool = False, user: Any = None) -> Impor
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from exc
     return import_rows(rows, partial=partial, user=user)
-
-
-def unique_ref(title: str) -> str:
-    base = slugify(title)[:100] or "practice"
-    ref, n = base, 2
-    while Practice.objects.filter(ref=ref).exists():
-        ref = f"{base}-{n}"
-        n += 1
-    return ref

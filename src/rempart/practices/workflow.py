@@ -32,6 +32,7 @@ from rempart.practices.models import (
     ReviewAssignment,
     Status,
 )
+from rempart.practices.records import export_record, unique_ref
 
 MODULE = "practices"
 REVIEWERS_NEEDED = 2
@@ -85,8 +86,6 @@ def can_view(user: Any, practice: Practice) -> bool:
 
 def snapshot(practice: Practice, user: Any = None, note: str = "") -> PracticeVersion:
     """Store the record as it is now as its current version (replacing an unpublished draft)."""
-    from rempart.practices.io import export_record
-
     version, _created = PracticeVersion.objects.update_or_create(
         practice=practice,
         number=practice.version,
@@ -142,8 +141,6 @@ def save_practice(
             if stored.status in (Status.SUBMITTED, Status.IN_REVIEW):
                 raise WorkflowError("a practice under review cannot be edited")
         if not practice.ref:
-            from rempart.practices.io import unique_ref
-
             practice.ref = unique_ref(practice.title)
         practice.full_clean()
         practice.save()
@@ -193,7 +190,6 @@ def save_revision(
     note: str = "",
 ) -> Practice:
     """Store an edit of a published practice in its revision (created on the first edit)."""
-    from rempart.practices.io import unique_ref
     from rempart.practices.search import index_practices
 
     with transaction.atomic():
