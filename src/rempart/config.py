@@ -135,3 +135,62 @@ def flag(name: str, default: bool) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name}={raw!r}: expected true or false")
+
+
+def email_settings() -> dict[str, Any]:
+    """Django's e-mail settings from ``REMPART_EMAIL_*`` and ``REMPART_DEFAULT_FROM_EMAIL``.
+
+    Without ``REMPART_EMAIL_HOST`` messages go to the console (the process's standard output);
+    with it, to that SMTP server: ``REMPART_EMAIL_PORT`` (default 587 with
+    ``REMPART_EMAIL_USE_TLS``, else 25), ``REMPART_EMAIL_HOST_USER`` and
+    ``REMPART_EMAIL_HOST_PASSWORD`` (both empty: no login), ``REMPART_EMAIL_USE_TLS``
+    (STARTTLS, default false). ``REMPART_DEFAULT_FROM_EMAIL`` is the sender
+    (default ``rempart@localhost``).
+    """
+    host = os.environ.get("REMPART_EMAIL_HOST", "").strip()
+    use_tls = flag("REMPART_EMAIL_USE_TLS", False)
+    raw_port = os.environ.get("REMPART_EMAIL_PORT", "").strip()
+    port = 587 if use_tls else 25
+    if raw_port:
+        if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+            raise ConfigError(f"REMPART_EMAIL_PORT={raw_port!r}: expected a port number 1-65535")
+        port = int(raw_port)
+    if host and (" " in host or "/" in host):
+        raise ConfigError(f"REMPART_EMAIL_HOST={host!r}: expected a host name or address")
+    sender = os.environ.get("REMPART_DEFAULT_FROM_EMAIL", "").strip() or "rempart@localhost"
+    address = sender.rsplit("<", 1)[-1].rstrip(">").strip()
+    if "@" not in address or " " in address or address.startswith("@") or address.endswith("@"):
+        raise ConfigError(
+            f"REMPART_DEFAULT_FROM_EMAIL={sender!r}: expected an e-mail address such as "
+            "rempart@city.example or 'Rempart <rempart@city.example>'"
+        )
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"
+        if host
+        else "django.core.mail.backends.console.EmailBackend",
+        "EMAIL_HOST": host or "localhost",
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": os.environ.get("REMPART_EMAIL_HOST_USER", ""),
+        "EMAIL_HOST_PASSWORD": os.environ.get("REMPART_EMAIL_HOST_PASSWORD", ""),
+        "EMAIL_USE_TLS": use_tls,
+        "EMAIL_TIMEOUT": 10,
+        "DEFAULT_FROM_EMAIL": sender,
+        "SERVER_EMAIL": sender,
+    }
+
+
+def site_url() -> str:
+    """``REMPART_SITE_URL``: the address people open, for links in e-mails (no trailing slash).
+
+    Default: ``http://`` and ``REMPART_BIND`` (``http://127.0.0.1:8000``), what ``make run``
+    serves.
+    """
+    raw = os.environ.get("REMPART_SITE_URL", "").strip().rstrip("/")
+    if not raw:
+        return "http://" + os.environ.get("REMPART_BIND", "127.0.0.1:8000").strip()
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(
+            f"REMPART_SITE_URL={raw!r}: expected an address such as https://rempart.city.example"
+        )
+    return raw

@@ -154,6 +154,20 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# E-mail (notifications): the console unless REMPART_EMAIL_HOST names an SMTP server.
+_EMAIL = config.email_settings()
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL["EMAIL_HOST"]
+EMAIL_PORT = _EMAIL["EMAIL_PORT"]
+EMAIL_HOST_USER = _EMAIL["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD = _EMAIL["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS = _EMAIL["EMAIL_USE_TLS"]
+EMAIL_TIMEOUT = _EMAIL["EMAIL_TIMEOUT"]
+DEFAULT_FROM_EMAIL = _EMAIL["DEFAULT_FROM_EMAIL"]
+SERVER_EMAIL = _EMAIL["SERVER_EMAIL"]
+# The address people open, for the links in e-mails.
+REMPART_SITE_URL = config.site_url()
+
 LOG_LEVEL = config.log_level()
 LOGGING = {
     "version": 1,

@@ -10,10 +10,15 @@ looked up by its reference, so loading twice duplicates nothing.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from rempart.core.models import Organisation, Profile
+from rempart.core.roles import grant
+from rempart.practices.exchange import profile_for
 from rempart.practices.models import Practice, PracticeTranslation, Status, WorkingGroup
 from rempart.practices.search import index_practices
 
@@ -234,10 +239,60 @@ DEMO_GROUP = {
 }
 
 
+#: Reviewers from outside the city's administration, so the two-reviewer path runs with demo
+#: accounts: the core demo's accounts all belong to the city, which writes the practices, and a
+#: reviewer may not come from the author's organisation. (username, organisation, kind, name)
+DEMO_REVIEWERS = (
+    (
+        "demo-reviewer-university",
+        "University of Helsinki, criminology (demo)",
+        Organisation.Kind.RESEARCH,
+        "Demo reviewer (university)",
+    ),
+    (
+        "demo-reviewer-police",
+        "Helsinki Police Department (demo)",
+        Organisation.Kind.NATIONAL_POLICE,
+        "Demo reviewer (police)",
+    ),
+)
+
+
+def load_reviewers(city: Any, stdout: Any) -> None:
+    """Create the missing demo reviewers (practices supervisors, core viewers) in their own
+    organisations; print their password the first time only, as the core demo does."""
+    user_model = get_user_model()
+    missing = [r for r in DEMO_REVIEWERS if not user_model.objects.filter(username=r[0]).exists()]
+    if not missing:
+        return
+    password = secrets.token_urlsafe(12)
+    for username, organisation_name, kind, display_name in missing:
+        organisation, _created = Organisation.objects.get_or_create(
+            name=organisation_name, defaults={"kind": kind, "city": city, "is_demo": True}
+        )
+        if not organisation.cities.filter(pk=city.pk).exists():
+            organisation.cities.add(city)
+        user = user_model.objects.create_user(username=username, password=password)
+        Profile.objects.create(user=user, organisation=organisation, is_demo=True)
+        grant(user, "practices", "supervisor")
+        grant(user, "core", "viewer")
+        profile = profile_for(user)
+        profile.display_name, profile.organisation = display_name, organisation_name
+        profile.is_demo = True
+        profile.save()
+    stdout.write(
+        "Demo reviewers of practices (outside the city's organisation): "
+        + ", ".join(r[0] for r in missing)
+        + f"\n  password for these demo accounts: {password}\n"
+    )
+
+
 def load(city: Any, stdout: Any) -> None:
-    """Create the missing demo practices (published, marked demo) and the demo working group."""
+    """Create the missing demo practices (published, marked demo), the demo working group (its
+    coordinator: ``demo-operator`` when present) and the demo reviewers."""
     created: list[Practice] = []
     with transaction.atomic():
+        load_reviewers(city, stdout)
         for item in CATALOGUE:
             if Practice.objects.filter(ref=item["ref"]).exists():
                 continue
@@ -249,7 +304,7 @@ def load(city: Any, stdout: Any) -> None:
             for translation in translations:
                 PracticeTranslation.objects.create(practice=practice, **translation)
             created.append(practice)
-        WorkingGroup.objects.get_or_create(
+        group, group_created = WorkingGroup.objects.get_or_create(
             name=DEMO_GROUP["name"],
             defaults={
                 "description": DEMO_GROUP["description"],
@@ -257,6 +312,10 @@ def load(city: Any, stdout: Any) -> None:
                 "is_demo": True,
             },
         )
+        coordinator = get_user_model().objects.filter(username="demo-operator").first()
+        if group_created and coordinator is not None:
+            group.members.add(coordinator)
+            group.coordinators.add(coordinator)
     if created:
         index_practices(
             Practice.objects.filter(pk__in=[p.pk for p in created]).prefetch_related("translations")

@@ -11,7 +11,15 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from rempart.core.roles import group_name
-from rempart.practices.models import Event, HelpRequest, MemberProfile, Registration
+from rempart.practices import notifications
+from rempart.practices.models import (
+    Event,
+    HelpAnswer,
+    HelpRequest,
+    MemberProfile,
+    Registration,
+    WorkingGroup,
+)
 from rempart.practices.workflow import is_member
 
 State = Registration.State
@@ -105,7 +113,10 @@ def cancel(event: Event, user: Any) -> Registration | None:
 
 
 def promote(event: Event) -> Registration | None:
-    """Fill free places from the waiting list, first come first served (call under a lock)."""
+    """Fill free places from the waiting list, first come first served (call under a lock).
+
+    Each member promoted is told by e-mail (if they chose to be). Returns the first promoted.
+    """
     promoted = None
     confirmed = event.registrations.filter(state=State.CONFIRMED).count()
     for waiting in event.registrations.filter(state=State.WAITING).order_by("registered_at", "pk"):
@@ -113,6 +124,7 @@ def promote(event: Event) -> Registration | None:
             break
         waiting.state = State.CONFIRMED
         waiting.save(update_fields=["state", "updated_at"])
+        notifications.waiting_list_promoted(waiting)
         confirmed += 1
         promoted = promoted or waiting
     return promoted
@@ -130,11 +142,9 @@ def waiting_position(event: Event, user: Any) -> int | None:
 # --- "who has done this?" ---------------------------------------------------------------------
 
 
-def route(request: HelpRequest, *, limit: int = 20) -> list[Any]:
-    """Send the request to members whose shown expertise overlaps its themes (and who accept).
-
-    Best overlap first; the author is never among them. Returns the users routed to.
-    """
+def matching_members(request: HelpRequest, *, limit: int = 20) -> list[Any]:
+    """Members whose shown expertise overlaps the request's themes (and who accept requests),
+    best overlap first, never the author: who :func:`route` sends the request to."""
     wanted = set(request.themes)
     scored: list[tuple[int, str, Any]] = []
     for profile in MemberProfile.objects.filter(
@@ -146,6 +156,41 @@ def route(request: HelpRequest, *, limit: int = 20) -> list[Any]:
         if overlap:
             scored.append((overlap, profile.display_name, profile.user))
     scored.sort(key=lambda item: (-item[0], item[1]))
-    chosen = [user for _, _, user in scored[:limit]]
+    return [user for _, _, user in scored[:limit]]
+
+
+def group_coordinators(themes: list[str], author: Any = None) -> list[tuple[WorkingGroup, Any]]:
+    """(working group, coordinator) for the groups on any of ``themes``: who a request that
+    matches nobody's expertise can go to instead. Members only, never the author."""
+    found: list[tuple[WorkingGroup, Any]] = []
+    for group in WorkingGroup.objects.filter(theme__in=themes).prefetch_related("coordinators"):
+        for person in group.coordinators.all():
+            if person.is_active and is_member(person) and person.pk != getattr(author, "pk", None):
+                found.append((group, person))
+    return found
+
+
+def route(request: HelpRequest, *, limit: int = 20, to_coordinators: bool = False) -> list[Any]:
+    """Send the request to the members :func:`matching_members` finds, or (``to_coordinators``,
+    the asker's choice when nobody matches) to the coordinators of the working groups on its
+    themes. Those routed to are told by e-mail. Returns the users routed to."""
+    if to_coordinators:
+        chosen = list(
+            dict.fromkeys(
+                person for _g, person in group_coordinators(request.themes, request.author)
+            )
+        )
+    else:
+        chosen = matching_members(request, limit=limit)
     request.routed_to.set(chosen)
+    notifications.request_routed(request, chosen)
     return chosen
+
+
+def answer(request: HelpRequest, author: Any, body: str, practice: Any = None) -> HelpAnswer:
+    """Post an answer to a request; its author is told by e-mail (if they chose to be)."""
+    if not is_member(author):
+        raise ExchangeError("only members of the exchange may answer")
+    item = HelpAnswer.objects.create(request=request, author=author, body=body, practice=practice)
+    notifications.request_answered(item)
+    return item

@@ -228,6 +228,16 @@ class AssignForm(forms.Form):
     reviewer: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label=_("Reviewer"),
         queryset=None,  # type: ignore[arg-type]
+        help_text=_(
+            "Only eligible reviewers are offered: practices supervisors outside the authors' "
+            "organisation, not already assigned."
+        ),
+    )
+    due_on = forms.DateField(
+        label=_("Review due"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: two weeks from today."),
     )
 
     def __init__(self, *args: Any, reviewers: Any, **kwargs: Any) -> None:
@@ -305,6 +315,22 @@ class ProfileForm(forms.ModelForm):
         ]
 
 
+class NotificationsForm(forms.ModelForm):
+    """Which e-mails a member receives, and in which language."""
+
+    class Meta:
+        model = MemberProfile
+        fields = [
+            "email_language",
+            "notify_review_assigned",
+            "notify_review_due",
+            "notify_published",
+            "notify_request_routed",
+            "notify_request_answered",
+            "notify_waiting_list",
+        ]
+
+
 class GroupForm(forms.ModelForm):
     class Meta:
         model = WorkingGroup
@@ -341,6 +367,12 @@ class EventForm(forms.ModelForm):
 
 class HelpRequestForm(forms.ModelForm):
     themes = forms.MultipleChoiceField(label=_("Themes"), choices=Theme.choices, widget=CHECKBOXES)
+    #: set by the page once the asker has seen that nobody matches and chose where it goes
+    fallback = forms.ChoiceField(
+        choices=[("", ""), ("coordinators", "coordinators"), ("open", "open")],
+        required=False,
+        widget=forms.HiddenInput,
+    )
 
     class Meta:
         model = HelpRequest

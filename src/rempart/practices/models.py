@@ -288,15 +288,34 @@ class PracticeTranslation(models.Model):
 
 
 class PracticeVersion(models.Model):
-    """A frozen copy of a practice as it was (the record's export form), one per version."""
+    """A frozen copy of a practice as it was (the record's export form), one per version.
+
+    ``created_by`` is the version's author, set when the version is first stored and never
+    changed by later steps (submission, review, publication); ``published_by`` is whoever
+    completed its publication (the reviewer whose verdict concluded the review, or the
+    importer). Its reviewers are the :class:`ReviewAssignment` rows of the same version.
+    """
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
     data = models.JSONField()
     status = models.CharField(max_length=12, choices=Status.choices)
     created_by = models.ForeignKey(
-        conf.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        conf.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
     )
+    published_by = models.ForeignKey(
+        conf.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="practice_versions_published",
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     note = models.CharField(max_length=300, blank=True)
 
@@ -439,6 +458,9 @@ class ReviewAssignment(models.Model):
     comments = models.TextField(_("comments"), blank=True)
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    due_on = models.DateField(_("review due"), null=True, blank=True)
+    #: when the reviewer was last reminded that the review is due (at most one reminder a day)
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["assigned_at"]
@@ -503,6 +525,29 @@ class MemberProfile(models.Model):
     accepts_requests = models.BooleanField(
         _("route “who has done this?” requests to me"), default=True
     )
+    # E-mail notifications the member chose to receive (see rempart.practices.notifications)
+    # and the language they are written in.
+    email_language = models.CharField(
+        _("language of my e-mails"), max_length=8, choices=conf.LANGUAGES, default="en"
+    )
+    notify_review_assigned = models.BooleanField(
+        _("e-mail me when I am assigned a review"), default=True
+    )
+    notify_review_due = models.BooleanField(
+        _("e-mail me when a review of mine is due"), default=True
+    )
+    notify_published = models.BooleanField(
+        _("e-mail me when a practice I wrote is published"), default=True
+    )
+    notify_request_answered = models.BooleanField(
+        _("e-mail me when someone answers my “who has done this?” question"), default=True
+    )
+    notify_request_routed = models.BooleanField(
+        _("e-mail me when a “who has done this?” question is routed to me"), default=True
+    )
+    notify_waiting_list = models.BooleanField(
+        _("e-mail me when a place frees up for me on an event's waiting list"), default=True
+    )
     is_demo = models.BooleanField(default=False)
 
     class Meta:
@@ -526,6 +571,14 @@ class WorkingGroup(models.Model):
     theme = models.CharField(_("theme"), max_length=40, choices=Theme.choices, blank=True)
     members = models.ManyToManyField(
         conf.AUTH_USER_MODEL, related_name="practice_groups", blank=True
+    )
+    #: who answers for the group: "who has done this?" questions on its theme that match no
+    #: member's expertise can be sent to them instead
+    coordinators = models.ManyToManyField(
+        conf.AUTH_USER_MODEL,
+        verbose_name=_("coordinators"),
+        related_name="practice_groups_coordinated",
+        blank=True,
     )
     created_by = models.ForeignKey(
         conf.AUTH_USER_MODEL,

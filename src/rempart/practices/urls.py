@@ -28,6 +28,7 @@ urlpatterns = [
     path("exchange/members/", views.members, name="members"),
     path("exchange/members/<int:pk>/", views.member, name="member"),
     path("exchange/profile/", views.my_profile, name="my_profile"),
+    path("exchange/notifications/", views.notification_settings, name="notifications"),
     path("exchange/groups/", views.groups, name="groups"),
     path("exchange/groups/<int:pk>/", views.group, name="group"),
     path("exchange/groups/<int:pk>/join/", views.group_join, name="group_join"),

@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -34,6 +33,7 @@ from rempart.practices.forms import (
     EventForm,
     GroupForm,
     HelpRequestForm,
+    NotificationsForm,
     PostForm,
     PracticeForm,
     ProfileForm,
@@ -41,20 +41,17 @@ from rempart.practices.forms import (
     SiteLinkForm,
     ThreadForm,
 )
+from rempart.practices.labels import label, labels
 from rempart.practices.models import (
     LANGUAGE_CHOICES,
     Attachment,
-    Audience,
     Event,
-    EvidenceLabel,
-    HelpAnswer,
     HelpRequest,
     MemberProfile,
     Post,
     Practice,
     Registration,
     ReviewAssignment,
-    Setting,
     SiteLink,
     Status,
     Theme,
@@ -64,12 +61,6 @@ from rempart.practices.models import (
 from rempart.practices.search import FACET_KINDS, load_practices, search, similar
 
 PAGE_SIZE = 20
-FACET_LABELS: dict[str, dict[str, Any]] = {
-    "theme": dict(Theme.choices),
-    "audience": dict(Audience.choices),
-    "setting": dict(Setting.choices),
-    "evidence": {**dict(EvidenceLabel.choices), "none": _("Not labelled")},
-}
 
 
 def _me(request: HttpRequest) -> Any:
@@ -96,27 +87,37 @@ def index(request: HttpRequest) -> HttpResponse:
     except ValueError:
         page = 1
     result = search(query, filters=filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    scores = {h.practice_id: h.score for h in result.hits}
-    practices = load_practices(result.ids)
+    reader = get_language() or "en"
     facets = [
         (
             kind,
             [
-                (
-                    value,
-                    FACET_LABELS.get(kind, {}).get(value, value),
-                    count,
-                    value in filters.get(kind, []),
-                )
+                (value, label(kind, value), count, value in filters.get(kind, []))
                 for value, count in result.facets.get(kind, [])
             ],
         )
         for kind in FACET_KINDS
     ]
+    rows = []
+    for practice in load_practices(result.ids):
+        # the reader's language when translated (else the original), marked for screen readers
+        title, summary = practice.translation(reader)
+        shown = (
+            reader if (title, summary) != (practice.title, practice.summary) else practice.language
+        )
+        rows.append(
+            {
+                "practice": practice,
+                "title": title,
+                "summary": summary,
+                "language": shown,
+                "country": label("country", practice.country) if practice.country else "",
+            }
+        )
     context = {
         "q": query,
         "result": result,
-        "rows": [(p, scores.get(p.pk, 0.0)) for p in practices],
+        "rows": rows,
         "facets": facets,
         "filters": filters,
         "page": page,
@@ -162,6 +163,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     shown = shown if shown in languages else practice.language
     title, summary = practice.translation(shown)
     user: Any = _me(request)
+    versions = list(practice.versions.select_related("created_by", "published_by")[:20])
+    reviewers: dict[int, list[Any]] = {}
+    for assignment in practice.reviews.exclude(decision=ReviewAssignment.Decision.RECUSED):
+        reviewers.setdefault(assignment.version, []).append(assignment.reviewer)
     sites = Site.objects.filter(city__in=user_cities(user))
     links = practice.site_links.select_related("site", "site__city").filter(
         site__city__in=user_cities(user)
@@ -175,7 +180,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "summary": summary,
             "shown_language": shown,
             "languages": [(c, n) for c, n in LANGUAGE_CHOICES if c in languages],
-            "versions": practice.versions.select_related("created_by")[:20],
+            "versions": [(v, reviewers.get(v.number, [])) for v in versions],
+            "themes": labels("theme", practice.themes),
+            "audiences": labels("audience", practice.audiences),
+            "settings": labels("setting", practice.settings),
+            "country": label("country", practice.country) if practice.country else "",
             "attachments": practice.attachments.all(),
             "similar": load_practices([h.practice_id for h in similar(practice)])
             if practice.status == Status.PUBLISHED
@@ -282,20 +291,15 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     practice = get_object_or_404(Practice, pk=pk)
-    reviewers = (
-        get_user_model()
-        .objects.filter(
-            Q(groups__name__in=["practices:supervisor", "practices:admin"]) | Q(is_superuser=True),
-            is_active=True,
-        )
-        .exclude(pk=practice.created_by_id or 0)
-        .distinct()
-        .order_by("username")
-    )
-    form = AssignForm(request.POST or None, reviewers=reviewers)
+    form = AssignForm(request.POST or None, reviewers=workflow.eligible_reviewers(practice))
     if request.method == "POST" and form.is_valid():
         try:
-            workflow.assign_reviewer(practice, form.cleaned_data["reviewer"], _me(request))
+            workflow.assign_reviewer(
+                practice,
+                form.cleaned_data["reviewer"],
+                _me(request),
+                due_on=form.cleaned_data["due_on"],
+            )
         except workflow.WorkflowError as exc:
             form.add_error("reviewer", str(exc))
         else:
@@ -580,6 +584,25 @@ def my_profile(request: HttpRequest) -> HttpResponse:
 
 @role_required("practices", "viewer")
 @require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    """Which e-mails the member receives, and in which language."""
+    profile = exchange.profile_for(_me(request))
+    form = NotificationsForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your e-mail choices are saved."))
+        return redirect("practices:notifications")
+    user: Any = _me(request)
+    return render(
+        request,
+        "practices/notifications.html",
+        {"form": form, "address": user.email or profile.email},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@role_required("practices", "viewer")
+@require_http_methods(["GET", "POST"])
 def groups(request: HttpRequest) -> HttpResponse:
     form = GroupForm(request.POST or None)
     if request.method == "POST":
@@ -590,6 +613,7 @@ def groups(request: HttpRequest) -> HttpResponse:
             group.created_by = _me(request)
             group.save()
             group.members.add(_me(request))
+            group.coordinators.add(_me(request))
             return redirect("practices:group", pk=group.pk)
     return render(
         request,
@@ -736,29 +760,54 @@ def event_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("practices", "viewer")
 @require_http_methods(["GET", "POST"])
 def requests_list(request: HttpRequest) -> HttpResponse:
+    """Ask "who has done this?". When nobody's expertise matches, the page says so before
+    anything is sent and offers the coordinators of the working groups on those themes (or
+    to post the question on the open list only)."""
     form = HelpRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            item = form.save(commit=False)
-            item.author = _me(request)
-            item.save()
-            routed = exchange.route(item)
-        messages.success(
-            request, _("Request sent to %(n)d members with that expertise.") % {"n": len(routed)}
-        )
-        return redirect("practices:request", pk=item.pk)
     user: Any = _me(request)
+    no_match: dict[str, Any] | None = None
+    if request.method == "POST" and form.is_valid():
+        item = form.save(commit=False)
+        item.author = user
+        fallback = form.cleaned_data["fallback"]
+        if not fallback and not exchange.matching_members(item):
+            coordinators = exchange.group_coordinators(item.themes, user)
+            no_match = {
+                "coordinators": coordinators,
+                "form": HelpRequestForm(initial={**request.POST.dict(), "themes": item.themes}),
+            }
+        else:
+            with transaction.atomic():
+                item.save()
+                routed = exchange.route(item, to_coordinators=fallback == "coordinators")
+            if routed:
+                messages.success(
+                    request,
+                    ngettext(
+                        "Request sent to %(n)d member.",
+                        "Request sent to %(n)d members.",
+                        len(routed),
+                    )
+                    % {"n": len(routed)},
+                )
+            else:
+                messages.info(
+                    request,
+                    _("Your question is on the list of open questions; nobody was sent it."),
+                )
+            return redirect("practices:request", pk=item.pk)
     return render(
         request,
         "practices/requests.html",
         {
             "form": form,
+            "no_match": no_match,
             "for_me": HelpRequest.objects.filter(routed_to=user, closed=False),
             "mine": HelpRequest.objects.filter(author=user),
             "open": HelpRequest.objects.filter(closed=False)[:50],
             "theme_labels": dict(Theme.choices),
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if request.method == "POST" and no_match is None else 200,
     )
 
 
@@ -775,9 +824,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             item.save(update_fields=["closed"])
             return redirect("practices:request", pk=pk)
         if form.is_valid():
-            HelpAnswer.objects.create(
-                request=item, author=_me(request), body=form.cleaned_data["body"]
-            )
+            exchange.answer(item, _me(request), form.cleaned_data["body"])
             return redirect("practices:request", pk=pk)
     author_profile = MemberProfile.objects.filter(user=item.author).first()
     return render(

@@ -18,12 +18,16 @@ practice's status. Every save is audited by the core's signals.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from rempart.core.roles import has_role
+from rempart.core.roles import group_name, has_role
+from rempart.practices import notifications
 from rempart.practices.models import (
     EvidenceLabel,
     Practice,
@@ -36,6 +40,8 @@ from rempart.practices.records import export_record, unique_ref
 
 MODULE = "practices"
 REVIEWERS_NEEDED = 2
+#: days a reviewer has for a review, from the assignment (the admin may set another date)
+REVIEW_DAYS = 14
 
 
 class WorkflowError(Exception):
@@ -84,18 +90,31 @@ def can_view(user: Any, practice: Practice) -> bool:
     )
 
 
-def snapshot(practice: Practice, user: Any = None, note: str = "") -> PracticeVersion:
-    """Store the record as it is now as its current version (replacing an unpublished draft)."""
-    version, _created = PracticeVersion.objects.update_or_create(
-        practice=practice,
-        number=practice.version,
-        defaults={
-            "data": export_record(practice),
-            "status": practice.status,
-            "created_by": user if getattr(user, "is_authenticated", False) else None,
-            "note": note[:300],
-        },
-    )
+def _person(user: Any) -> Any:
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def snapshot(
+    practice: Practice, user: Any = None, note: str = "", *, published_by: Any = None
+) -> PracticeVersion:
+    """Store the record as it is now as its current version.
+
+    The version's author is whoever first stored it and stays so: later steps (submission,
+    review, publication) update the frozen record, its status and note, never its author.
+    ``published_by`` records who completed the version's publication.
+    """
+    version = PracticeVersion.objects.filter(practice=practice, number=practice.version).first()
+    if version is None:
+        version = PracticeVersion(
+            practice=practice, number=practice.version, created_by=_person(user)
+        )
+    version.data = export_record(practice)
+    version.status = practice.status
+    version.note = note[:300]
+    if published_by is not None:
+        version.published_by = _person(published_by)
+        version.published_at = timezone.now()
+    version.save()
     return version
 
 
@@ -260,7 +279,7 @@ def _publish_revision(revision: Practice, label: str, user: Any) -> Practice:
         revision.versions.exclude(
             number__in=published.versions.values_list("number", flat=True)
         ).update(practice=published)
-        snapshot(published, user, "new version published after review")
+        snapshot(published, user, "new version published after review", published_by=user)
         revision.delete()
     return Practice.objects.prefetch_related("translations").get(pk=published.pk)
 
@@ -301,8 +320,33 @@ def active_reviews(practice: Practice) -> list[ReviewAssignment]:
     ]
 
 
-def assign_reviewer(practice: Practice, reviewer: Any, by: Any) -> ReviewAssignment:
-    """An admin assigns one of the two reviewers (a supervisor, not from the authors' side)."""
+def eligible_reviewers(practice: Practice) -> QuerySet[Any]:
+    """Who may still be assigned to review ``practice`` in its current round.
+
+    Active practices supervisors (or admins, or superusers), neither its author nor members of
+    its owning organisation, and not already assigned in this round (a recused reviewer
+    included).
+    """
+    names = [group_name(MODULE, role) for role in ("supervisor", "admin")]
+    people = get_user_model().objects.filter(
+        Q(groups__name__in=names) | Q(is_superuser=True), is_active=True
+    )
+    if practice.created_by_id is not None:
+        people = people.exclude(pk=practice.created_by_id)
+    if practice.owner_organisation_id is not None:
+        people = people.exclude(profile__organisation_id=practice.owner_organisation_id)
+    assigned = practice.reviews.filter(round=practice.review_round).values("reviewer_id")
+    return people.exclude(pk__in=assigned).distinct().order_by("username")
+
+
+def assign_reviewer(
+    practice: Practice, reviewer: Any, by: Any, *, due_on: datetime.date | None = None
+) -> ReviewAssignment:
+    """An admin assigns one of the two reviewers (a supervisor, not from the authors' side).
+
+    The review is due ``REVIEW_DAYS`` after the assignment unless ``due_on`` says otherwise;
+    the reviewer is told by e-mail (if they chose to be).
+    """
     if not has_role(by, MODULE, "admin"):
         raise WorkflowError("only a practices admin assigns reviewers")
     if practice.status not in (Status.SUBMITTED, Status.IN_REVIEW):
@@ -325,10 +369,12 @@ def assign_reviewer(practice: Practice, reviewer: Any, by: Any) -> ReviewAssignm
             round=practice.review_round,
             reviewer=reviewer,
             assigned_by=by,
+            due_on=due_on or timezone.localdate() + datetime.timedelta(days=REVIEW_DAYS),
         )
         if practice.status == Status.SUBMITTED:
             practice.status = Status.IN_REVIEW
             practice.save(update_fields=["status", "updated_at"])
+        notifications.review_assigned(assignment)
     return assignment
 
 
@@ -398,14 +444,17 @@ def conclude(practice: Practice, user: Any = None) -> str:
     if len(labels) != 1:
         return "disagree"
     if practice.revision_of_id is not None:
-        index_practices([_publish_revision(practice, labels.pop(), user)])
+        published = _publish_revision(practice, labels.pop(), user)
+        index_practices([published])
+        notifications.practice_published(published)
         return "published"
     practice.status = Status.PUBLISHED
     practice.evidence_label = labels.pop()
     practice.published_at = timezone.now()
     practice.save(update_fields=["status", "evidence_label", "published_at", "updated_at"])
-    snapshot(practice, user, "published after review")
+    snapshot(practice, user, "published after review", published_by=user)
     index_practices([practice])
+    notifications.practice_published(practice)
     return "published"
 
 

