@@ -179,10 +179,17 @@ def test_catalogue_search_and_htmx(
 ) -> None:
     client.force_login(users["viewer"])
     page = client.get(reverse("practices:index"), {"q": "bornes", "setting": "street"})
-    assert b"Protection de la promenade" in page.content
+    # an English reader gets the English translation of the French record, marked as English
+    assert b'lang="en">Protecting the promenade' in page.content
     assert b"<html" in page.content
-    partial = client.get(reverse("practices:index"), {"q": "bornes"}, HTTP_HX_REQUEST="true")
-    assert b"<html" not in partial.content and b"Protection de la promenade" in partial.content
+    partial = client.get(
+        reverse("practices:index"),
+        {"q": "bornes"},
+        HTTP_HX_REQUEST="true",
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert b"<html" not in partial.content
+    assert b'lang="fr">Protection de la promenade' in partial.content
 
 
 def test_detail_translation_switch(

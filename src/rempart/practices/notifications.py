@@ -43,9 +43,13 @@ KINDS = (
 
 
 def _profile(user: Any) -> Any:
-    from rempart.practices.exchange import profile_for
+    """The member's profile, or (not stored) the defaults of one: every e-mail on, English."""
+    from rempart.practices.models import MemberProfile
 
-    return profile_for(user)
+    profile = MemberProfile.objects.filter(user=user).first()
+    return profile or MemberProfile(
+        user=user, display_name=user.get_full_name() or user.get_username()
+    )
 
 
 def _tell(
