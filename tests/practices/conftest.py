@@ -70,7 +70,7 @@ def publish(**fields: Any) -> Practice:
     for item in translations:
         PracticeTranslation.objects.create(practice=practice, **item)
     index_practices(
-        [Practice.objects.prefetch_related("translations").get(pk=practice.pk)], embed=False
+        [Practice.objects.prefetch_related("translations").get(pk=practice.pk)]
     )
     return practice
 

@@ -34,7 +34,6 @@ class SearchParams(Schema):
     evidence: list[str] = []
     limit: int = 20
     offset: int = 0
-    semantic: bool = False
 
 
 class PracticeSummary(Schema):
@@ -123,7 +122,6 @@ def search_practices(request: HttpRequest, params: Query[SearchParams]) -> dict[
         filters=filters,
         limit=params.limit,
         offset=max(params.offset, 0),
-        semantic=params.semantic,
     )
     scores = {h.practice_id: h.score for h in result.hits}
     return {

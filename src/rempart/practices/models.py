@@ -398,6 +398,12 @@ class SearchDocument(models.Model):
     country = models.CharField(max_length=2, blank=True)
     evidence = models.CharField(max_length=16, default="none")
     facet_extra = models.BooleanField(default=False)
+    # The index terms (rempart.practices.analysis), space separated, in text order: what the
+    # database's full-text index holds, read back to rank the best candidates the same way on
+    # SQLite and PostgreSQL, and to keep the vocabulary's document counts.
+    title_terms = models.TextField(default="")
+    body_terms = models.TextField(default="")
+    length = models.PositiveIntegerField(default=0)  # number of index terms
 
     class Meta:
         indexes = [
@@ -413,19 +419,22 @@ class SearchDocument(models.Model):
         return f"search document of {self.practice_id}"
 
 
-class Embedding(models.Model):
-    """Derived index row: a practice's multilingual embedding (float32 bytes), when enabled."""
+class SearchTerm(models.Model):
+    """Derived index row: an index term and the number of published practices holding it.
+
+    Kept by the indexer on both databases: the inverse document frequency of the ranking, and
+    the vocabulary a misspelt query word is corrected against. ``rempart practices reindex``
+    rebuilds it.
+    """
 
     audit_exempt = True
 
-    practice = models.OneToOneField(
-        Practice, on_delete=models.CASCADE, primary_key=True, related_name="embedding"
-    )
-    model = models.CharField(max_length=60)
-    vector = models.BinaryField()
+    term = models.CharField(max_length=60, primary_key=True)
+    # a plain integer: the indexer adds negative counts (documents removed) in one upsert
+    documents = models.IntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"embedding of {self.practice_id}"
+        return f"{self.term} ({self.documents})"
 
 
 class ReviewAssignment(models.Model):

@@ -1,17 +1,23 @@
 """Ranked full-text search over published practices, one interface for SQLite and PostgreSQL.
 
-* SQLite: FTS5 only stems English (porter), so rempart stems every word in Python with the
-  Snowball stemmer of the text's language (``snowballstemmer``) and stores the stems in the FTS5
-  table ``practices_fts`` (rowid = practice id, tokenizer ``unicode61 remove_diacritics 2``);
-  ranking is FTS5's ``bm25`` with the title weighted 10 and the body 1.
-* PostgreSQL: the ``vector`` tsvector column of ``practices_searchdocument`` is built with the
-  ``rempart_<language>`` text-search configuration of each part's language (the built-in one with
-  ``unaccent`` before the stemmer; migration 0003), title weight A, body B, with a GIN index;
-  ranking is ``ts_rank``.
+What is indexed and how a query is read is the same on both databases
+(:mod:`rempart.practices.analysis`: stemming per language, accents and American spellings
+folded, compound words split, the bilingual domain glossary); the database stores those index
+terms and finds the candidates:
 
-A query's language is not known, so each query word is stemmed by every supported language and
-a document matches a word when it holds any of those stems. All words must match; when that
-finds nothing, any word may (the results are then ranked by how many and how well they match).
+* SQLite: the FTS5 table ``practices_fts`` (rowid = practice id, title and body columns of
+  index terms), ranked by FTS5's ``bm25`` with the title weighted 10;
+* PostgreSQL: the ``vector`` tsvector column of ``practices_searchdocument``, built from the
+  same index terms with the ``simple`` configuration (no stemming or accent removal of its own:
+  both happened before), title weight A, body B, GIN index, ranked by the sum over the query's
+  groups of their inverse document frequency times ``ts_rank``.
+
+A practice matches when it holds any alternative of any query group (no word is required). The
+best :data:`CANDIDATES` by the database's ranking are then ranked again here, the same way on
+both databases (:func:`rank`): BM25 (k1 = 1.2, b = 0.75, title counted 10 times, inverse
+document frequency from :class:`~rempart.practices.models.SearchTerm`), each group's best
+alternative counted (a glossary translation at 0.5 of the word typed), times a bonus for the
+share of the query's groups matched, for all of them, and for the query's words found in order.
 A practice whose title equals the query (case and accents aside) comes first.
 
 Facets (theme, audience, setting, country, evidence label) are counted exactly over the whole
@@ -19,26 +25,25 @@ result set in one grouped pass over the matching search documents, which carry t
 (bits per known value; see :func:`facet_columns` and :func:`_count_facets`); values outside the
 known vocabularies are counted from :class:`~rempart.practices.models.PracticeFacet` rows.
 Browsing without a query keeps its counts per process while the index is unchanged
-(:class:`BrowseCounts`, a stamp changed by database triggers). The optional semantic extra
-(:mod:`rempart.practices.semantic`) fuses a multilingual embedding ranking with the full-text one
-(reciprocal rank fusion). Hand-written here because no maintained library offers one ranked,
-stemmed, faceted search over both databases without a separate search server.
+(:class:`BrowseCounts`, a stamp changed by database triggers). Hand-written here because no
+maintained library offers one ranked, stemmed, cross-language, faceted search over both
+databases without a separate search server.
 """
 
 from __future__ import annotations
 
-import functools
-import re
+import math
 import threading
-import unicodedata
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import snowballstemmer
 from django.db import connection, transaction
+from django.utils import translation
 
+from rempart.practices import analysis
+from rempart.practices.analysis import Query, fold, words
 from rempart.practices.models import (
     LANGUAGES,
     Audience,
@@ -54,245 +59,15 @@ FACET_KINDS = ("theme", "audience", "setting", "country", "evidence")
 TITLE_WEIGHT = 10.0
 BODY_WEIGHT = 1.0
 EXACT_TITLE_BONUS = 1000.0
-RRF_K = 60
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-# Short function-word lists: a query such as "la prévention de la radicalisation" must not
-# require "la" and "de" in every result. Only the commonest words; the stemmers do the rest.
-STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(
-        [
-            "a",
-            "an",
-            "and",
-            "are",
-            "as",
-            "at",
-            "be",
-            "by",
-            "for",
-            "from",
-            "in",
-            "into",
-            "is",
-            "it",
-            "of",
-            "on",
-            "or",
-            "that",
-            "the",
-            "their",
-            "this",
-            "to",
-            "was",
-            "were",
-            "with",
-        ]
-    ),
-    "fr": frozenset(
-        [
-            "au",
-            "aux",
-            "avec",
-            "ce",
-            "ces",
-            "dans",
-            "de",
-            "des",
-            "du",
-            "elle",
-            "en",
-            "et",
-            "il",
-            "ils",
-            "la",
-            "le",
-            "les",
-            "leur",
-            "l",
-            "d",
-            "qu",
-            "un",
-            "une",
-            "ou",
-            "par",
-            "pour",
-            "sur",
-            "se",
-            "sa",
-            "son",
-            "ses",
-            "qui",
-            "que",
-            "est",
-            "sont",
-            "pas",
-        ]
-    ),
-    "de": frozenset(
-        [
-            "der",
-            "die",
-            "das",
-            "den",
-            "dem",
-            "des",
-            "ein",
-            "eine",
-            "einer",
-            "eines",
-            "einem",
-            "einen",
-            "und",
-            "oder",
-            "in",
-            "im",
-            "mit",
-            "von",
-            "zu",
-            "zur",
-            "zum",
-            "für",
-            "auf",
-            "ist",
-            "sind",
-            "nicht",
-            "als",
-            "bei",
-        ]
-    ),
-    "es": frozenset(
-        [
-            "el",
-            "la",
-            "los",
-            "las",
-            "un",
-            "una",
-            "unos",
-            "unas",
-            "y",
-            "o",
-            "de",
-            "del",
-            "en",
-            "con",
-            "por",
-            "para",
-            "al",
-            "que",
-            "se",
-            "es",
-            "su",
-            "sus",
-        ]
-    ),
-    "it": frozenset(
-        [
-            "il",
-            "lo",
-            "la",
-            "i",
-            "gli",
-            "le",
-            "un",
-            "una",
-            "uno",
-            "e",
-            "o",
-            "di",
-            "del",
-            "della",
-            "dei",
-            "delle",
-            "in",
-            "con",
-            "per",
-            "su",
-            "che",
-            "si",
-            "è",
-            "al",
-            "alla",
-        ]
-    ),
-    "nl": frozenset(
-        [
-            "de",
-            "het",
-            "een",
-            "en",
-            "of",
-            "van",
-            "in",
-            "op",
-            "met",
-            "voor",
-            "aan",
-            "te",
-            "bij",
-            "is",
-            "zijn",
-            "die",
-            "dat",
-            "als",
-            "door",
-        ]
-    ),
-}
-ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
-
-
-@functools.cache
-def _stemmer(language: str) -> Any:
-    return snowballstemmer.stemmer(LANGUAGES[language])
-
-
-@functools.lru_cache(maxsize=200_000)
-def stem(word: str, language: str) -> str:
-    """The Snowball stem of a lower-case ``word`` in ``language`` (en, fr, de, es, it, nl)."""
-    return str(_stemmer(language).stemWord(word))
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: how titles are compared for an exact match."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join(
-        "".join(ch for ch in decomposed if not unicodedata.combining(ch)).split()
-    ).strip()
-
-
-def words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.casefold()) if w != "_"]
-
-
-def stem_text(text: str, language: str) -> str:
-    """The stems of ``text`` in ``language``, space separated, stop words dropped."""
-    stop = STOPWORDS.get(language, frozenset())
-    return " ".join(stem(w, language) for w in words(text) if w not in stop)
-
-
-@dataclass(frozen=True)
-class Term:
-    """A query word and its alternative stems (one per language, plus the word itself)."""
-
-    word: str
-    stems: tuple[str, ...]
-
-
-def query_terms(query: str, languages: Sequence[str] | None = None) -> list[Term]:
-    """The query's words with their stems in every language (unless given), stop words dropped."""
-    languages = list(languages or LANGUAGES)
-    all_words = words(query)
-    terms: list[Term] = []
-    for word in all_words:
-        if word in ALL_STOPWORDS and len(all_words) > 1:
-            continue
-        stems = tuple(sorted({stem(word, lang) for lang in languages} | {word}))
-        if all(t.word != word for t in terms):
-            terms.append(Term(word, stems))
-    return terms
+#: how many of the database's best matches are ranked again here (:func:`rank`)
+CANDIDATES = 300
+BM25_K1 = 1.2
+BM25_B = 0.75
+#: the score is multiplied by 1 + COVERAGE_BONUS x (share of the other groups matched), by
+#: ALL_GROUPS_BONUS when every group matched, by PHRASE_BONUS when the words are found in order
+COVERAGE_BONUS = 1.0
+ALL_GROUPS_BONUS = 1.5
+PHRASE_BONUS = 1.3
 
 
 # --- what is indexed ---------------------------------------------------------------------
@@ -305,6 +80,18 @@ class Part:
     language: str
     title: str
     body: str
+
+
+def _facet_words(practice: Practice, language: str) -> str:
+    """The labels of the practice's themes, audiences and settings in ``language``: "Aggredi",
+    filed under radicalisation prevention, is found by "radicalisation prevention"."""
+    chosen = [
+        *(Theme(v).label for v in practice.themes if v in Theme.values),
+        *(Audience(v).label for v in practice.audiences if v in Audience.values),
+        *(Setting(v).label for v in practice.settings if v in Setting.values),
+    ]
+    with translation.override(language):
+        return " ; ".join(str(label) for label in chosen)
 
 
 def document_parts(practice: Practice) -> list[Part]:
@@ -323,7 +110,18 @@ def document_parts(practice: Practice) -> list[Part]:
     for item in practice.translations.all():
         if item.language in LANGUAGES:
             parts.append(Part(item.language, item.title, item.summary))
+    parts += [Part(lang, "", _facet_words(practice, lang)) for lang in ("en", "fr")]
     return parts
+
+
+def document_terms(parts: Sequence[Part]) -> tuple[list[str], list[str]]:
+    """(title terms, body terms) of a practice's parts, in text order."""
+    title: list[str] = []
+    body: list[str] = []
+    for part in parts:
+        title += analysis.index_terms(part.title, part.language)
+        body += analysis.index_terms(part.body, part.language)
+    return title, body
 
 
 def facet_rows(practice: Any) -> list[tuple[str, str]]:
@@ -369,47 +167,40 @@ def facet_columns(practice: Any) -> dict[str, Any]:
 
 
 class Backend:
-    """How one database stores the index and finds matches; the rest is shared.
+    """How one database stores the index terms and finds candidates; the rest is shared.
 
     ``match`` gives a FROM/WHERE clause in which the alias ``d`` is the matching practice's
-    :class:`SearchDocument` row (facet columns, id), and ``score`` the rank expression over it.
+    :class:`SearchDocument` row (facet columns, id), and ``score`` the database's rank
+    expression over it (used to choose the candidates ranked again by :func:`rank`).
     """
 
     vendor = ""
 
-    def write(self, cursor: Any, rows: list[tuple[int, list[Part]]]) -> None:
+    def write(self, cursor: Any, rows: list[tuple[int, str, str]]) -> None:
         raise NotImplementedError
 
     def delete(self, cursor: Any, ids: list[int]) -> None:
         raise NotImplementedError
 
-    def match(self, terms: list[Term], mode: str) -> tuple[str, list[Any]]:
+    def match(self, query: Query) -> tuple[str, list[Any]]:
         raise NotImplementedError
 
-    def match_ranked(self, terms: list[Term], mode: str) -> tuple[str, str, list[Any]]:
+    def match_ranked(self, query: Query) -> tuple[str, str, list[Any]]:
         """(FROM/WHERE, id expression, params) for ranking when no filter needs ``d``."""
-        sql, params = self.match(terms, mode)
+        sql, params = self.match(query)
         return sql, "d.practice_id", params
 
-    def score(self, match_params: list[Any]) -> tuple[str, list[Any]]:
+    def score(self, query: Query, idf: list[float]) -> tuple[str, list[Any]]:
         raise NotImplementedError
 
 
 class SqliteBackend(Backend):
     vendor = "sqlite"
 
-    def write(self, cursor: Any, rows: list[tuple[int, list[Part]]]) -> None:
-        self.delete(cursor, [pk for pk, _ in rows])
+    def write(self, cursor: Any, rows: list[tuple[int, str, str]]) -> None:
+        self.delete(cursor, [pk for pk, _t, _b in rows])
         cursor.executemany(
-            "INSERT INTO practices_fts(rowid, title, body) VALUES (%s, %s, %s)",
-            [
-                (
-                    pk,
-                    " ".join(stem_text(p.title, p.language) for p in parts),
-                    " ".join(stem_text(p.body, p.language) for p in parts),
-                )
-                for pk, parts in rows
-            ],
+            "INSERT INTO practices_fts(rowid, title, body) VALUES (%s, %s, %s)", rows
         )
 
     def delete(self, cursor: Any, ids: list[int]) -> None:
@@ -417,92 +208,58 @@ class SqliteBackend(Backend):
             cursor.executemany("DELETE FROM practices_fts WHERE rowid = %s", [(i,) for i in ids])
 
     @staticmethod
-    def fts_query(terms: list[Term], mode: str) -> str:
-        def quoted(s: str) -> str:
-            return '"' + s.replace('"', '""') + '"'
+    def fts_query(query: Query) -> str:
+        alternatives = {
+            '"' + " ".join(a.terms).replace('"', '""') + '"'
+            for group in query.groups
+            for a in group.alternatives
+        }
+        return " OR ".join(sorted(alternatives))
 
-        groups = ["(" + " OR ".join(quoted(s) for s in t.stems) + ")" for t in terms]
-        return (" AND " if mode == "all" else " OR ").join(groups)
-
-    def match(self, terms: list[Term], mode: str) -> tuple[str, list[Any]]:
+    def match(self, query: Query) -> tuple[str, list[Any]]:
         sql = (
             "practices_fts CROSS JOIN practices_searchdocument d "
             "ON d.practice_id = practices_fts.rowid WHERE practices_fts MATCH %s"
         )
-        return sql, [self.fts_query(terms, mode)]
+        return sql, [self.fts_query(query)]
 
-    def match_ranked(self, terms: list[Term], mode: str) -> tuple[str, str, list[Any]]:
+    def match_ranked(self, query: Query) -> tuple[str, str, list[Any]]:
         # the FTS table alone: no join to the search documents for every match
         sql = "practices_fts WHERE practices_fts MATCH %s"
-        return sql, "practices_fts.rowid", [self.fts_query(terms, mode)]
+        return sql, "practices_fts.rowid", [self.fts_query(query)]
 
-    def score(self, match_params: list[Any]) -> tuple[str, list[Any]]:
+    def score(self, query: Query, idf: list[float]) -> tuple[str, list[Any]]:
         return "-bm25(practices_fts, %s, %s)", [TITLE_WEIGHT, BODY_WEIGHT]
 
 
-#: PostgreSQL text-search configurations (migration 0003): the built-in one of each language with
-#: the ``unaccent`` dictionary in front of its stemmer, so "ecole" finds "école" as on SQLite.
-PG_SIMPLE = "rempart_simple"
+def _tsquery(alternatives: Iterable[tuple[str, ...]]) -> str:
+    """tsquery text of alternatives (terms quoted as lexemes, a phrase joined by <->)."""
 
+    def lexeme(term: str) -> str:
+        return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
-def pg_config(language: str) -> str:
-    return f"rempart_{LANGUAGES[language]}"
+    return " | ".join(
+        "(" + " <-> ".join(lexeme(t) for t in terms) + ")" for terms in sorted(set(alternatives))
+    )
 
 
 class PostgresBackend(Backend):
     vendor = "postgresql"
 
-    def write(self, cursor: Any, rows: list[tuple[int, list[Part]]]) -> None:
-        for pk, parts in rows:
-            pieces: list[str] = []
-            params: list[Any] = []
-            for part in parts:
-                config = pg_config(part.language)
-                pieces.append("setweight(to_tsvector(%s::regconfig, %s), 'A')")
-                pieces.append("setweight(to_tsvector(%s::regconfig, %s), 'B')")
-                params += [config, part.title, config, part.body]
-            cursor.execute(
-                f"UPDATE practices_searchdocument SET vector = {' || '.join(pieces)} "
-                "WHERE practice_id = %s",
-                [*params, pk],
-            )
+    def write(self, cursor: Any, rows: list[tuple[int, str, str]]) -> None:
+        # the terms are final (stemmed, folded): 'simple' only splits them at the spaces
+        cursor.executemany(
+            "UPDATE practices_searchdocument SET vector = "
+            "setweight(to_tsvector('simple', %s), 'A') || "
+            "setweight(to_tsvector('simple', %s), 'B') WHERE practice_id = %s",
+            [(title, body, pk) for pk, title, body in rows],
+        )
 
     def delete(self, cursor: Any, ids: list[int]) -> None:
         return None  # the search document row carries the vector; deleting it is enough
 
-    def tsquery_text(self, terms: list[Term], mode: str) -> str:
-        """The query as tsquery text, each word's distinct stemmings OR-ed, computed once.
-
-        A constant lets the planner estimate how many documents match (repeated identical
-        stems would inflate the estimate and turn the GIN index scan into a sequential one).
-        """
-        configs = (PG_SIMPLE, *(pg_config(code) for code in LANGUAGES))
-        cell = "plainto_tsquery(%s::regconfig, %s)::text"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT " + ", ".join([cell] * (len(configs) * len(terms))),
-                [x for term in terms for config in configs for x in (config, term.word)],
-            )
-            row = list(cursor.fetchone())
-        groups: list[str] = []
-        for index in range(len(terms)):
-            # a word's stemmings, each possibly several lexemes (a hyphenated word); a word
-            # without any (punctuation) is left out, as || and && do with an empty tsquery
-            forms = [
-                f
-                for f in dict.fromkeys(row[index * len(configs) : (index + 1) * len(configs)])
-                if f
-            ]
-            if forms:
-                groups.append("(" + " | ".join(f"({f})" for f in forms) + ")")
-        return (" & " if mode == "all" else " | ").join(groups)
-
-    def match(self, terms: list[Term], mode: str) -> tuple[str, list[Any]]:
-        key = (tuple(terms), mode)
-        cache: dict[Any, str] = self.__dict__.setdefault("_tsquery_cache", {})
-        if key not in cache:  # one backend per search: computed once per query and mode
-            cache[key] = self.tsquery_text(terms, mode)
-        text = cache[key]
+    def match(self, query: Query) -> tuple[str, list[Any]]:
+        text = _tsquery(a.terms for g in query.groups for a in g.alternatives)
         if not text:
             return "practices_searchdocument d WHERE false", []
         # An initplan rather than a literal: the planner then keeps the GIN index (with the
@@ -510,10 +267,13 @@ class PostgresBackend(Backend):
         # that evaluates @@ on every vector, three to eight times slower here).
         return "practices_searchdocument d WHERE d.vector @@ (SELECT %s::tsquery)", [text]
 
-    def score(self, match_params: list[Any]) -> tuple[str, list[Any]]:
-        if not match_params:
-            return "0.0", []
-        return "ts_rank(d.vector, (SELECT %s::tsquery))", [match_params[0]]
+    def score(self, query: Query, idf: list[float]) -> tuple[str, list[Any]]:
+        pieces: list[str] = []
+        params: list[Any] = []
+        for group, weight in zip(query.groups, idf, strict=True):
+            pieces.append("%s * ts_rank(d.vector, (SELECT %s::tsquery))")
+            params += [weight, _tsquery(a.terms for a in group.alternatives)]
+        return ("(" + " + ".join(pieces) + ")") if pieces else "0.0", params
 
 
 def backend() -> Backend:
@@ -527,16 +287,37 @@ def backend() -> Backend:
 # --- keeping the index up to date ----------------------------------------------------------
 
 
-def index_practices(practices: Iterable[Practice], *, embed: bool = True) -> int:
+def _count_terms(cursor: Any, counts: Counter[str], *, replace: bool = False) -> None:
+    """Add ``counts`` (documents per term, negative to remove) to the vocabulary."""
+    if replace:
+        cursor.execute("DELETE FROM practices_searchterm")
+    changes = [(term, n) for term, n in counts.items() if n]
+    if not changes:
+        return
+    cursor.executemany(
+        "INSERT INTO practices_searchterm (term, documents) VALUES (%s, %s) "
+        "ON CONFLICT (term) DO UPDATE SET documents = "
+        "practices_searchterm.documents + excluded.documents",
+        changes,
+    )
+    cursor.execute("DELETE FROM practices_searchterm WHERE documents <= 0")
+
+
+def index_practices(practices: Iterable[Practice]) -> int:
     """(Re)index practices: published ones become searchable, others are removed. Returns count."""
     items = list(practices)
     if not items:
         return 0
     engine = backend()
     published = [p for p in items if p.status == Status.PUBLISHED]
-    others = [p.pk for p in items if p.status != Status.PUBLISHED]
+    ids = [p.pk for p in items]
     with transaction.atomic(), connection.cursor() as cursor:
-        PracticeFacet.objects.filter(practice_id__in=[p.pk for p in items]).delete()
+        counts: Counter[str] = Counter()
+        for title, body in SearchDocument.objects.filter(practice_id__in=ids).values_list(
+            "title_terms", "body_terms"
+        ):
+            counts.subtract(set(f"{title} {body}".split()))
+        PracticeFacet.objects.filter(practice_id__in=ids).delete()
         PracticeFacet.objects.bulk_create(
             [
                 PracticeFacet(practice_id=p.pk, kind=kind, value=value)
@@ -544,46 +325,53 @@ def index_practices(practices: Iterable[Practice], *, embed: bool = True) -> int
                 for kind, value in facet_rows(p)
             ]
         )
-        if others:
-            engine.delete(cursor, others)
-            SearchDocument.objects.filter(practice_id__in=others).delete()
-        if published:
-            rows = [(p.pk, document_parts(p)) for p in published]
-            SearchDocument.objects.filter(practice_id__in=[p.pk for p in published]).delete()
-            SearchDocument.objects.bulk_create(
-                [
-                    SearchDocument(
-                        practice_id=p.pk,
-                        published=True,
-                        title_key=fold(p.title)[:300],
-                        **facet_columns(p),
-                    )
-                    for p in published
-                ]
+        engine.delete(cursor, ids)
+        SearchDocument.objects.filter(practice_id__in=ids).delete()
+        rows: list[tuple[int, str, str]] = []
+        documents: list[SearchDocument] = []
+        for p in published:
+            title, body = document_terms(document_parts(p))
+            counts.update(set(title) | set(body))
+            rows.append((p.pk, " ".join(title), " ".join(body)))
+            documents.append(
+                SearchDocument(
+                    practice_id=p.pk,
+                    published=True,
+                    title_key=fold(p.title)[:300],
+                    title_terms=rows[-1][1],
+                    body_terms=rows[-1][2],
+                    length=len(title) + len(body),
+                    **facet_columns(p),
+                )
             )
-            engine.write(cursor, rows)
-    if embed:
-        from rempart.practices import semantic
-
-        if semantic.available():
-            semantic.index(items)
+        SearchDocument.objects.bulk_create(documents)
+        engine.write(cursor, rows)
+        _count_terms(cursor, counts)
     return len(items)
 
 
-def reindex_all(*, embed: bool = True, batch: int = 2000) -> int:
+def reindex_all(*, batch: int = 2000) -> int:
+    """Rebuild the whole index and the vocabulary's counts."""
     total = 0
     ids = list(Practice.objects.order_by("pk").values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        _count_terms(cursor, Counter(), replace=True)
+    SearchDocument.objects.all().delete()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM practices_fts")
     for start in range(0, len(ids), batch):
         chunk = Practice.objects.filter(pk__in=ids[start : start + batch]).prefetch_related(
             "translations"
         )
-        total += index_practices(chunk, embed=embed)
+        total += index_practices(chunk)
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         # a rebuild rewrites every row (insert, then the vector): reclaim the dead versions and
         # refresh the planner's statistics (VACUUM cannot run inside a transaction)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE practices_searchdocument")
             cursor.execute("VACUUM ANALYZE practices_practicefacet")
+            cursor.execute("VACUUM ANALYZE practices_searchterm")
     return total
 
 
@@ -601,7 +389,10 @@ class SearchResult:
     hits: list[Hit]
     total: int
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    mode: str = "all"
+    #: "ranked" for a query, "browse" without one
+    mode: str = "ranked"
+    #: what misspelt query words were also searched as (index terms), for the page to say so
+    corrected: list[str] = field(default_factory=list)
 
     @property
     def ids(self) -> list[int]:
@@ -782,6 +573,150 @@ def _copy_counts(counts: FacetCounts) -> FacetCounts:
 BROWSE_COUNTS = BrowseCounts()
 
 
+class _Statistics:
+    """Number of published practices, their mean length and the vocabulary's counts of the
+    query's terms, kept per process while the index stamp is unchanged."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stamp: str | None = None
+        self._totals: tuple[int, float] = (0, 1.0)
+        self._documents: dict[str, int] = {}
+
+    def get(self, cursor: Any, terms: set[str]) -> tuple[int, float, dict[str, int]]:
+        cursor.execute(INDEX_STAMP_SQL)
+        row = cursor.fetchone()
+        stamp = str(row[0]) if row else None
+        with self._lock:
+            if stamp is None or stamp != self._stamp:
+                self._stamp, self._documents = stamp, {}
+                cursor.execute("SELECT count(*), avg(length) FROM practices_searchdocument")
+                count, mean = cursor.fetchone()
+                self._totals = (int(count), float(mean or 1.0))
+            missing = sorted(terms - self._documents.keys())
+        found: dict[str, int] = {}
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            cursor.execute(
+                "SELECT term, documents FROM practices_searchterm WHERE term IN ("
+                + ", ".join(["%s"] * len(chunk))
+                + ")",
+                chunk,
+            )
+            found.update({t: int(n) for t, n in cursor.fetchall()})
+        with self._lock:
+            if stamp == self._stamp:
+                for term in missing:
+                    self._documents[term] = found.get(term, 0)
+                if len(self._documents) > 200_000:
+                    self._documents = {}
+            documents = {t: self._documents.get(t, found.get(t, 0)) for t in terms}
+            return (*self._totals, documents)
+
+
+STATISTICS = _Statistics()
+
+
+def _near_terms(cursor: Any, word: str) -> list[str]:
+    """Index terms within the allowed edits of ``word`` or of its stems (a misspelling):
+    the closest first, at most three. Terms sharing the first two letters only."""
+    folded = analysis.strip_accents(word)
+    targets = {folded, *(analysis.stem(word, lang) for lang in LANGUAGES)}
+    limit = analysis.allowed_typos(folded)
+    if not limit or len(folded) < 4:
+        return []
+    prefix = folded[:2]
+    cursor.execute(
+        "SELECT term, documents FROM practices_searchterm WHERE term LIKE %s "
+        "AND length(term) BETWEEN %s AND %s",
+        [prefix + "%", max(len(folded) - 2 - limit, 1), len(folded) + limit],
+    )
+    scored: list[tuple[int, int, str]] = []
+    for term, documents in cursor.fetchall():
+        distance = min(analysis.edit_distance(t, term, limit) for t in targets)
+        if distance <= limit:
+            scored.append((distance, -int(documents), term))
+    return [term for _d, _n, term in sorted(scored)[:3]]
+
+
+def _idf(query: Query, count: int, documents: dict[str, int]) -> list[float]:
+    """Inverse document frequency of each group (BM25's), in the query's order; a group's
+    documents are those of its alternatives added up (a phrase counted as its rarest word)."""
+    weights: list[float] = []
+    for group in query.groups:
+        holding = sum(min(documents.get(t, 0) for t in a.terms) for a in group.alternatives)
+        holding = min(holding, count)
+        weights.append(math.log(1 + (count - holding + 0.5) / (holding + 0.5)))
+    return weights
+
+
+def _occurrences(
+    terms: Sequence[str], phrase: tuple[str, ...], positions: dict[str, list[int]]
+) -> int:
+    if len(phrase) == 1:
+        return len(positions.get(phrase[0], ()))
+    first = positions.get(phrase[0], ())
+    return sum(1 for i in first if tuple(terms[i : i + len(phrase)]) == phrase)
+
+
+def rank(
+    query: Query,
+    candidates: Sequence[tuple[int, str, str, int]],
+    idf: list[float],
+    mean_length: float,
+) -> list[Hit]:
+    """BM25 of each candidate (id, title terms, body terms, length) with the bonuses (see the
+    module docstring), best first; the same on both databases."""
+    hits: list[Hit] = []
+    groups = len(query.groups)
+    for pk, title_text, body_text, length in candidates:
+        title, body = title_text.split(), body_text.split()
+        where: dict[str, dict[str, list[int]]] = {"title": {}, "body": {}}
+        for name, terms in (("title", title), ("body", body)):
+            for position, term in enumerate(terms):
+                where[name].setdefault(term, []).append(position)
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * max(length, 1) / max(mean_length, 1.0))
+        score = 0.0
+        matched = 0
+        for group, weight in zip(query.groups, idf, strict=True):
+            best = 0.0
+            for alternative in group.alternatives:
+                frequency = TITLE_WEIGHT * _occurrences(
+                    title, alternative.terms, where["title"]
+                ) + BODY_WEIGHT * _occurrences(body, alternative.terms, where["body"])
+                best = max(best, alternative.weight * frequency)
+            if best > 0:
+                matched += 1
+                score += weight * best * (BM25_K1 + 1) / (best + norm)
+        if not matched:
+            continue
+        if groups > 1:
+            score *= 1 + COVERAGE_BONUS * (matched - 1) / (groups - 1)
+            if matched == groups:
+                score *= ALL_GROUPS_BONUS
+        if any(
+            _occurrences(terms, sequence, where[name]) > 0
+            for sequence in query.sequences
+            for name, terms in (("title", title), ("body", body))
+        ):
+            score *= PHRASE_BONUS
+        hits.append(Hit(pk, round(score, 6)))
+    hits.sort(key=lambda h: (-h.score, h.practice_id))
+    return hits
+
+
+def analyse(query: str, cursor: Any) -> Query:
+    """The query's groups, with corrections of words the catalogue does not hold."""
+
+    def known(terms: set[str]) -> set[str]:
+        _count, _mean, documents = STATISTICS.get(cursor, terms)
+        return {t for t, n in documents.items() if n}
+
+    return analysis.analyse_query(
+        query, known=known, corrections=lambda word: _near_terms(cursor, word)
+    )
+
+
 def search(
     query: str,
     *,
@@ -789,59 +724,68 @@ def search(
     limit: int = 20,
     offset: int = 0,
     facets: bool = True,
-    semantic: bool = False,
     exclude: Sequence[int] = (),
-    any_word: bool = False,
 ) -> SearchResult:
-    """Published practices matching ``query`` and ``filters``, best first.
+    """Published practices matching any word of ``query`` (or its glossary translations) and
+    ``filters``, best first.
 
     ``filters`` maps a facet kind (``theme``, ``audience``, ``setting``, ``country``,
     ``evidence``) to accepted values (any of them); kinds combine with AND.
     """
-    terms = query_terms(query)
-    if not terms:
+    limit, offset = max(limit, 0), max(offset, 0)
+    if not words(query):
         return list_published(filters=filters, limit=limit, offset=offset)
     engine = backend()
-    modes = ["any"] if any_word else (["all", "any"] if len(terms) > 1 else ["all"])
     where, where_params = _filter_sql(filters)
     if exclude:
         where += " AND d.practice_id NOT IN (" + ", ".join(["%s"] * len(exclude)) + ")"
         where_params += list(exclude)
-    result = SearchResult(hits=[], total=0, mode=modes[0])
-    fetch = max(limit, 50) if semantic else limit
     with connection.cursor() as cursor:
-        for mode in modes:
-            match_sql, match_params = engine.match(terms, mode)
-            from_where = f"{match_sql} AND {where}"
-            params = [*match_params, *where_params]
-            if where == "1=1":
-                ranked_from, id_sql, ranked_params = engine.match_ranked(terms, mode)
-            else:
-                ranked_from, id_sql, ranked_params = from_where, "d.practice_id", params
-            if facets:
-                total, result.facets = _count_facets(cursor, from_where, params)
-            else:
-                cursor.execute(f"SELECT count(*) FROM {ranked_from}", ranked_params)
-                total = int(cursor.fetchone()[0])
-            if total == 0 and mode != modes[-1]:
-                continue
-            score_sql, score_params = engine.score(match_params)
+        parsed = analyse(query, cursor)
+        if not parsed:
+            return list_published(filters=filters, limit=limit, offset=offset)
+        result = SearchResult(hits=[], total=0)
+        result.corrected = [t for g in parsed.groups for t in g.corrected]
+        match_sql, match_params = engine.match(parsed)
+        from_where = f"{match_sql} AND {where}"
+        params = [*match_params, *where_params]
+        if where == "1=1":
+            ranked_from, id_sql, ranked_params = engine.match_ranked(parsed)
+        else:
+            ranked_from, id_sql, ranked_params = from_where, "d.practice_id", params
+        if facets:
+            result.total, result.facets = _count_facets(cursor, from_where, params)
+        else:
+            cursor.execute(f"SELECT count(*) FROM {ranked_from}", ranked_params)
+            result.total = int(cursor.fetchone()[0])
+        if result.total == 0:
+            return result
+        count, mean_length, documents = STATISTICS.get(
+            cursor, {t for g in parsed.groups for t in g.terms()}
+        )
+        idf = _idf(parsed, count, documents)
+        score_sql, score_params = engine.score(parsed, idf)
+        deep = offset + limit > CANDIDATES
+        cursor.execute(
+            f"SELECT {id_sql}, {score_sql} AS score FROM {ranked_from} "
+            f"ORDER BY score DESC, {id_sql} LIMIT %s OFFSET %s",
+            [*score_params, *ranked_params, limit if deep else CANDIDATES, offset if deep else 0],
+        )
+        native = [(int(pk), float(score)) for pk, score in cursor.fetchall()]
+        if deep:
+            # beyond the candidates ranked again here, pages follow the database's ranking
+            result.hits = [Hit(pk, score) for pk, score in native]
+            return result
+        hits: list[Hit] = []
+        if native:
             cursor.execute(
-                f"SELECT {id_sql}, {score_sql} AS score FROM {ranked_from} "
-                f"ORDER BY score DESC, {id_sql} LIMIT %s OFFSET %s",
-                [*score_params, *ranked_params, max(fetch, 0), max(offset, 0)],
+                "SELECT practice_id, title_terms, body_terms, length FROM practices_searchdocument "
+                f"WHERE practice_id IN ({', '.join(['%s'] * len(native))})",
+                [pk for pk, _score in native],
             )
-            hits = [Hit(int(pk), float(score)) for pk, score in cursor.fetchall()]
-            result.hits, result.total, result.mode = hits, total, mode
-            break
-        if offset == 0:
-            result.hits = _exact_first(cursor, query, result.hits, where, where_params, fetch)
-    if semantic:
-        from rempart.practices import semantic as sem
-
-        if sem.available():
-            result = sem.fuse(query, result, filters=filters, limit=limit, exclude=exclude)
-    result.hits = result.hits[: max(limit, 0)] if not semantic else result.hits
+            hits = rank(parsed, cursor.fetchall(), idf, mean_length)
+        hits = _exact_first(cursor, query, hits, where, where_params, len(hits))
+    result.hits = hits[offset : offset + limit]
     return result
 
 
@@ -881,23 +825,15 @@ def list_published(
 
 
 def similar(practice: Practice, *, limit: int = 5) -> list[Hit]:
-    """Published practices close to ``practice``: by embedding when available, else by words."""
-    from rempart.practices import semantic
-
-    if semantic.available():
-        hits = semantic.similar(practice, limit=limit)
-        if hits:
-            return hits
+    """Published practices close to ``practice``: a search for the words of its title and
+    summary (glossary translations included, so similar practices in other languages count)."""
     seen: list[str] = []
     for w in words(f"{practice.title} {practice.summary}"):
-        if w not in ALL_STOPWORDS and len(w) > 2 and w not in seen:
+        if w not in analysis.ALL_STOPWORDS and len(w) > 2 and w not in seen:
             seen.append(w)
     if not seen:
         return []
-    result = search(
-        " ".join(seen[:20]), limit=limit, facets=False, exclude=[practice.pk], any_word=True
-    )
-    return result.hits
+    return search(" ".join(seen[:20]), limit=limit, facets=False, exclude=[practice.pk]).hits
 
 
 def load_practices(ids: Sequence[int]) -> list[Practice]:

