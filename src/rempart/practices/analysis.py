@@ -543,7 +543,9 @@ def analyse_query(
             continue
         word = kept[index]
         own_terms = sorted(set(stems[index].values()) | {strip_accents(word)})
-        parts = [p for lang in COMPOUNDING for p in compound_parts(word, lang)]
+        # a word whose stem in some language is a glossary term of another ("bolards":
+        # English stem "bolard", the Spanish glossary's "bolardo"), or a compound of them
+        parts = own_terms + [p for lang in COMPOUNDING for p in compound_parts(word, lang)]
         concepts = list(dict.fromkeys(c for c in map(lexicon.concept_of_stem, parts) if c >= 0))
         if concepts:
             # a compound of glossary words: one group per part, the word itself in the first

@@ -633,7 +633,14 @@ def _near_terms(cursor: Any, word: str) -> list[str]:
     )
     scored: list[tuple[int, int, str]] = []
     for term, documents in cursor.fetchall():
-        distance = min(analysis.edit_distance(t, term, limit) for t in targets)
+        # a misspelt word against a stem: compare the word's beginning as long as the stem
+        # (give or take one letter), the rest being the ending the stemmer removed
+        distance = min(
+            analysis.edit_distance(t[:cut], term, limit)
+            for t in targets
+            for cut in {len(t), len(term) - 1, len(term), len(term) + 1}
+            if cut > 0
+        )
         if distance <= limit:
             scored.append((distance, -int(documents), term))
     return [term for _d, _n, term in sorted(scored)[:3]]
