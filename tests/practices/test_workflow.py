@@ -226,3 +226,75 @@ def test_changes_are_audited_contacts_redacted(users: dict[str, Any]) -> None:
         object_type="practices.practice", object_id=str(practice.pk), action="create"
     ).get()
     assert entry.changes["after"]["contacts"] == "[redacted]"
+
+
+def test_each_version_keeps_its_author_reviewers_and_publisher_apart(
+    users: dict[str, Any], make_user: Any
+) -> None:
+    """Issue 12: publishing overwrote version 1's author with the second reviewer."""
+    practice = in_review(users)
+    _review_all(practice, "inspiring")
+    first = practice.versions.get(number=1)
+    assert first.created_by == users["editor"]  # the author, after submit, review, publish
+    assert first.published_by in (users["reviewer1"], users["reviewer2"])
+    assert first.published_at is not None
+    reviewers = set(practice.reviews.filter(version=1).values_list("reviewer", flat=True))
+    assert reviewers == {users["reviewer1"].pk, users["reviewer2"].pk}
+
+    colleague = make_user("colleague", "editor")  # same organisation, writes version 2
+    practice.refresh_from_db()
+    practice.summary = "Mediators and youth workers in the old town at night."
+    revision = workflow.save_practice(practice, colleague)
+    _submit_for_review(revision, users)
+    _review_all(revision, "promising")
+    practice.refresh_from_db()
+    second = practice.versions.get(number=2)
+    assert second.created_by == colleague
+    assert second.published_by in (users["reviewer1"], users["reviewer2"])
+    assert practice.versions.get(number=1).created_by == users["editor"]
+    assert practice.created_by == users["editor"]
+
+
+def test_assignment_list_offers_only_eligible_reviewers(users: dict[str, Any], client: Any) -> None:
+    practice = draft(users["editor"])
+    workflow.submit(practice, users["editor"])
+    eligible = set(workflow.eligible_reviewers(practice).values_list("username", flat=True))
+    # supervisors of the author's organisation (supervisor, admin) are not offered
+    assert eligible == {"reviewer1", "reviewer2"}
+    workflow.assign_reviewer(practice, users["reviewer1"], users["admin"])
+    assert set(workflow.eligible_reviewers(practice).values_list("username", flat=True)) == {
+        "reviewer2"
+    }
+    from django.urls import reverse
+
+    client.force_login(users["admin"])
+    page = client.get(reverse("practices:assign", args=[practice.pk])).content.decode()
+    assert 'value="' + str(users["reviewer2"].pk) + '"' in page
+    assert 'value="' + str(users["reviewer1"].pk) + '"' not in page  # already assigned
+    assert 'value="' + str(users["supervisor"].pk) + '"' not in page  # author's organisation
+
+
+def test_demo_two_reviewer_path_completes(city: Any) -> None:
+    """With the demo accounts only: demo-editor writes, demo-admin assigns the university and
+    police reviewers, both publish."""
+    import io
+
+    from django.contrib.auth import get_user_model
+
+    from rempart.core.demo import load
+
+    load(io.StringIO())
+    people = {u.username: u for u in get_user_model().objects.filter(username__startswith="demo-")}
+    practice = workflow.save_practice(
+        Practice(title="Demo street mediation", summary="Mediators at night.", language="en"),
+        people["demo-editor"],
+    )
+    workflow.submit(practice, people["demo-editor"])
+    offered = set(workflow.eligible_reviewers(practice).values_list("username", flat=True))
+    assert offered == {"demo-reviewer-university", "demo-reviewer-police"}
+    for name in sorted(offered):
+        workflow.assign_reviewer(practice, people[name], people["demo-admin"])
+    practice.refresh_from_db()
+    _review_all(practice, "inspiring")
+    practice.refresh_from_db()
+    assert (practice.status, practice.evidence_label) == (Status.PUBLISHED, "inspiring")

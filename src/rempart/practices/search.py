@@ -313,10 +313,10 @@ def index_practices(practices: Iterable[Practice]) -> int:
     ids = [p.pk for p in items]
     with transaction.atomic(), connection.cursor() as cursor:
         counts: Counter[str] = Counter()
-        for title, body in SearchDocument.objects.filter(practice_id__in=ids).values_list(
+        for old_title, old_body in SearchDocument.objects.filter(practice_id__in=ids).values_list(
             "title_terms", "body_terms"
         ):
-            counts.subtract(set(f"{title} {body}".split()))
+            counts.subtract(set(f"{old_title} {old_body}".split()))
         PracticeFacet.objects.filter(practice_id__in=ids).delete()
         PracticeFacet.objects.bulk_create(
             [

@@ -111,7 +111,15 @@ def index(request: HttpRequest) -> HttpResponse:
                 "title": title,
                 "summary": summary,
                 "language": shown,
-                "country": label("country", practice.country) if practice.country else "",
+                "where": [
+                    x
+                    for x in (
+                        label("country", practice.country) if practice.country else "",
+                        practice.city_name,
+                        practice.organisation_name,
+                    )
+                    if x
+                ],
             }
         )
     context = {
