@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
+from rempart.core.models import City
+from rempart.core.roles import grant
 from rempart.practices import demo
 from rempart.practices.models import Practice
 
@@ -20,17 +25,37 @@ from .conftest import publish
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def catalogue(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+    """The demo catalogue plus a Dutch practice and a member who reads them, loaded once for
+    the module (loading the demo takes seconds; 20 cases read the same catalogue) inside a
+    transaction rolled back at the end of the module. Each test runs in its own savepoint
+    inside it, so a test's writes never reach the next one."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            city = City.objects.create(name="Nice", slug="nice", country="FR")
+            demo.load(city, io.StringIO())
+            publish(
+                ref="nl-jongerenwerk",
+                language="nl",
+                title="Jongerenwerk tegen polarisatie in de wijk",
+                summary="Jongerenwerkers praten met jongeren over extremisme en discriminatie.",
+                themes=["radicalisation_prevention"],
+            )
+            viewer = get_user_model().objects.create_user(username="cross-language-viewer")
+            grant(viewer, "practices", "viewer")
+            yield {"refs": dict(Practice.objects.values_list("ref", "pk")), "viewer": viewer}
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def library(city: Any) -> dict[str, int]:
-    demo.load(city, io.StringIO())
-    publish(
-        ref="nl-jongerenwerk",
-        language="nl",
-        title="Jongerenwerk tegen polarisatie in de wijk",
-        summary="Jongerenwerkers praten met jongeren over extremisme en discriminatie.",
-        themes=["radicalisation_prevention"],
-    )
-    return dict(Practice.objects.values_list("ref", "pk"))
+def library(catalogue: dict[str, Any]) -> dict[str, int]:
+    refs: dict[str, int] = catalogue["refs"]
+    return refs
 
 
 CASES = [
@@ -49,9 +74,9 @@ CASES = [
 
 @pytest.mark.parametrize(("query", "expected"), CASES)
 def test_page_finds(
-    client: Client, users: dict[str, Any], library: dict[str, int], query: str, expected: str
+    client: Client, catalogue: dict[str, Any], library: dict[str, int], query: str, expected: str
 ) -> None:
-    client.force_login(users["viewer"])
+    client.force_login(catalogue["viewer"])
     page = client.get(reverse("practices:index"), {"q": query})
     assert page.status_code == 200
     links = [row["practice"].pk for row in page.context["rows"]][:10]
