@@ -176,3 +176,33 @@ def test_accents_do_not_matter(catalogue: dict[str, Practice]) -> None:
     assert refs(search("eleves"))[0] == "ecoles-radicalisation"
     assert refs(search("prevenir la radicalisation a l'ecole"))[0] == "ecoles-radicalisation"
     assert "jugendliche-ausstieg" in refs(search("fur jugendlichen"))
+
+
+def _documents(term: str) -> int:
+    from rempart.practices.models import SearchTerm
+
+    row = SearchTerm.objects.filter(term=term).first()
+    return row.documents if row else 0
+
+
+def test_vocabulary_follows_any_delete(db: Any) -> None:
+    """A practice deleted (in bulk or one by one: the database cascade removes its search
+    document, not the indexer) leaves the vocabulary's counts and the index at once, without
+    `rempart practices reindex`."""
+    from .conftest import publish
+
+    kept = publish(title="Zwiebelturm watch one", summary="Quokka patrols")
+    gone = publish(title="Zwiebelturm watch two", summary="Quokka patrols")
+    third = publish(title="Zwiebelturm watch three", summary="Numbat patrols")
+    assert _documents("quokka") == 2
+    assert _documents("numbat") == 1
+    Practice.objects.filter(pk=gone.pk).delete()  # cascades to its search document
+    assert _documents("quokka") == 1
+    assert _documents("zwiebelturm") == 2
+    assert set(search("zwiebelturm").ids) == {kept.pk, third.pk}
+    assert search("zwiebelturm", facets=False).total == 2
+    third.delete()
+    assert _documents("numbat") == 0  # the term leaves the vocabulary
+    assert _documents("zwiebelturm") == 1
+    assert search("numbat").total == 0
+    assert search("zwiebelturm", facets=False).total == 1

@@ -326,7 +326,13 @@ def index_practices(practices: Iterable[Practice]) -> int:
             ]
         )
         engine.delete(cursor, ids)
-        SearchDocument.objects.filter(practice_id__in=ids).delete()
+        # not through the ORM's delete: its signal (forget_document) would count them again
+        cursor.execute(
+            "DELETE FROM practices_searchdocument WHERE practice_id IN ("
+            + ", ".join(["%s"] * len(ids))
+            + ")",
+            ids,
+        )
         rows: list[tuple[int, str, str]] = []
         documents: list[SearchDocument] = []
         for p in published:
@@ -350,15 +356,28 @@ def index_practices(practices: Iterable[Practice]) -> int:
     return len(items)
 
 
+def forget_document(sender: Any, instance: SearchDocument, **kwargs: Any) -> None:
+    """A search document deleted through the ORM (a practice, its organisation or its city
+    deleted, whose cascade removes the document): its terms leave the vocabulary's counts and,
+    on SQLite, its row leaves the FTS table, in the same transaction. Connected to
+    ``post_delete`` of :class:`SearchDocument` (apps.py); the indexer deletes without the
+    signal and counts itself."""
+    with connection.cursor() as cursor:
+        terms = set(f"{instance.title_terms} {instance.body_terms}".split())
+        _count_terms(cursor, Counter(dict.fromkeys(terms, -1)))
+        backend().delete(cursor, [instance.practice_id])
+
+
 def reindex_all(*, batch: int = 2000) -> int:
     """Rebuild the whole index and the vocabulary's counts."""
     total = 0
     ids = list(Practice.objects.order_by("pk").values_list("pk", flat=True))
     with connection.cursor() as cursor:
         _count_terms(cursor, Counter(), replace=True)
-    SearchDocument.objects.all().delete()
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        # not through the ORM's delete (forget_document): the counts were reset above
+        cursor.execute("DELETE FROM practices_searchdocument")
+        if connection.vendor == "sqlite":
             cursor.execute("DELETE FROM practices_fts")
     for start in range(0, len(ids), batch):
         chunk = Practice.objects.filter(pk__in=ids[start : start + batch]).prefetch_related(
