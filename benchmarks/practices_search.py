@@ -494,9 +494,17 @@ def worker(engine: str, args: argparse.Namespace) -> dict[str, Any]:
     result["practices"] = Practice.objects.count()
     load_eval_catalogue()  # imported and indexed like any catalogue file (embedding off below)
     queries = benchmark_queries(random.Random(args.seed + 1), args.queries)
-    result["latency_top10"] = time_queries(queries, limit=10, facets=False)
-    result["latency_top10_with_facets"] = time_queries(queries, limit=10, facets=True)
-    result["relevance10"] = relevance(10).as_dict()
+    from rempart.practices import search
+
+    # baseline (every match ranked by the database) and as served (narrower matches first),
+    # in the same process on the same index
+    for name, narrow in (("every_match_ranked", False), ("narrowed", True)):
+        search.NARROW = narrow
+        result[name] = {
+            "latency_top10": time_queries(queries, limit=10, facets=False),
+            "latency_top10_with_facets": time_queries(queries, limit=10, facets=True),
+            "relevance10": relevance(10).as_dict(),
+        }
     result["browse"] = time_browse(args.browse_repeat)
     return result
 

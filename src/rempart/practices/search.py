@@ -61,6 +61,11 @@ BODY_WEIGHT = 1.0
 EXACT_TITLE_BONUS = 1000.0
 #: how many of the database's best matches are ranked again here (:func:`rank`)
 CANDIDATES = 300
+#: above this many matches, candidates are chosen among narrower matches first (:func:`tiers`)
+NARROW_ABOVE = 2000
+#: choose candidates among narrower matches (False: rank every match in the database, the
+#: first version of issue 12; kept to measure both in the same benchmark run)
+NARROW = True
 BM25_K1 = 1.2
 BM25_B = 0.75
 #: the score is multiplied by 1 + COVERAGE_BONUS x (share of the other groups matched), by
@@ -166,6 +171,36 @@ def facet_columns(practice: Any) -> dict[str, Any]:
 # --- backends ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Tier:
+    """A narrower match used to choose candidates cheaply: documents holding an alternative of
+    every group of ``groups`` and, unless ``title`` is None, one of ``title`` in their title."""
+
+    groups: tuple[tuple[tuple[str, ...], ...], ...]
+    title: tuple[tuple[str, ...], ...] | None
+
+
+def tiers(query: Query) -> list[Tier]:
+    """The narrower matches tried before the whole query, best first (see :func:`search`):
+    every group by the words typed (not translations), one in the title; every group, a typed
+    word in the title; every group, any alternative in the title; every group anywhere
+    (queries of two groups or more)."""
+    every = tuple(tuple(a.terms for a in g.alternatives) for g in query.groups)
+    own = tuple(tuple(a.terms for a in g.alternatives if a.weight >= 1.0) for g in query.groups)
+    typed = tuple(terms for alternatives in own for terms in alternatives)
+    anything = tuple(a.terms for g in query.groups for a in g.alternatives)
+    result = []
+    if all(own):
+        # the cheapest: few phrases for the database to rank (no translations)
+        result.append(Tier(own, typed))
+    if typed:
+        result.append(Tier(every, typed))
+    result.append(Tier(every, anything))
+    if len(query.groups) > 1:
+        result.append(Tier(every, None))
+    return result
+
+
 class Backend:
     """How one database stores the index terms and finds candidates; the rest is shared.
 
@@ -188,6 +223,17 @@ class Backend:
     def match_ranked(self, query: Query) -> tuple[str, str, list[Any]]:
         """(FROM/WHERE, id expression, params) for ranking when no filter needs ``d``."""
         sql, params = self.match(query)
+        return sql, "d.practice_id", params
+
+    def narrowed(self, tier: Tier) -> str:
+        """The database's query text for the matches of ``tier``."""
+        raise NotImplementedError
+
+    def match_text(self, text: str) -> tuple[str, list[Any]]:
+        raise NotImplementedError
+
+    def match_ranked_text(self, text: str) -> tuple[str, str, list[Any]]:
+        sql, params = self.match_text(text)
         return sql, "d.practice_id", params
 
     def score(self, query: Query, idf: list[float]) -> tuple[str, list[Any]]:
@@ -216,27 +262,49 @@ class SqliteBackend(Backend):
         }
         return " OR ".join(sorted(alternatives))
 
+    @staticmethod
+    def _any(alternatives: Iterable[tuple[str, ...]]) -> str:
+        phrases = {'"' + " ".join(terms).replace('"', '""') + '"' for terms in alternatives}
+        return "(" + " OR ".join(sorted(phrases)) + ")"
+
+    def narrowed(self, tier: Tier) -> str:
+        clauses = [self._any(alternatives) for alternatives in tier.groups]
+        if tier.title is not None:
+            clauses.append("title : " + self._any(tier.title))
+        return " AND ".join(clauses)
+
     def match(self, query: Query) -> tuple[str, list[Any]]:
+        return self.match_text(self.fts_query(query))
+
+    def match_text(self, text: str) -> tuple[str, list[Any]]:
         sql = (
             "practices_fts CROSS JOIN practices_searchdocument d "
             "ON d.practice_id = practices_fts.rowid WHERE practices_fts MATCH %s"
         )
-        return sql, [self.fts_query(query)]
+        return sql, [text]
 
     def match_ranked(self, query: Query) -> tuple[str, str, list[Any]]:
+        return self.match_ranked_text(self.fts_query(query))
+
+    def match_ranked_text(self, text: str) -> tuple[str, str, list[Any]]:
         # the FTS table alone: no join to the search documents for every match
-        sql = "practices_fts WHERE practices_fts MATCH %s"
-        return sql, "practices_fts.rowid", [self.fts_query(query)]
+        return "practices_fts WHERE practices_fts MATCH %s", "practices_fts.rowid", [text]
 
     def score(self, query: Query, idf: list[float]) -> tuple[str, list[Any]]:
         return "-bm25(practices_fts, %s, %s)", [TITLE_WEIGHT, BODY_WEIGHT]
 
 
-def _tsquery(alternatives: Iterable[tuple[str, ...]]) -> str:
-    """tsquery text of alternatives (terms quoted as lexemes, a phrase joined by <->)."""
+def _tsquery(alternatives: Iterable[tuple[str, ...]], weight: str = "") -> str:
+    """tsquery text of alternatives (terms quoted as lexemes, a phrase joined by <->; with
+    ``weight``, only positions of that weight match: A is the title)."""
 
     def lexeme(term: str) -> str:
-        return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+        return (
+            "'"
+            + term.replace("\\", "\\\\").replace("'", "''")
+            + "'"
+            + (f":{weight}" if weight else "")
+        )
 
     return " | ".join(
         "(" + " <-> ".join(lexeme(t) for t in terms) + ")" for terms in sorted(set(alternatives))
@@ -258,8 +326,16 @@ class PostgresBackend(Backend):
     def delete(self, cursor: Any, ids: list[int]) -> None:
         return None  # the search document row carries the vector; deleting it is enough
 
+    def narrowed(self, tier: Tier) -> str:
+        clauses = ["(" + _tsquery(alternatives) + ")" for alternatives in tier.groups]
+        if tier.title is not None:
+            clauses.append("(" + _tsquery(tier.title, weight="A") + ")")
+        return " & ".join(clauses)
+
     def match(self, query: Query) -> tuple[str, list[Any]]:
-        text = _tsquery(a.terms for g in query.groups for a in g.alternatives)
+        return self.match_text(_tsquery(a.terms for g in query.groups for a in g.alternatives))
+
+    def match_text(self, text: str) -> tuple[str, list[Any]]:
         if not text:
             return "practices_searchdocument d WHERE false", []
         # An initplan rather than a literal: the planner then keeps the GIN index (with the
@@ -707,6 +783,9 @@ def rank(
         for group, weight in zip(query.groups, idf, strict=True):
             best = 0.0
             for alternative in group.alternatives:
+                first = alternative.terms[0]
+                if first not in where["title"] and first not in where["body"]:
+                    continue  # most alternatives (translations) are absent: skip the counting
                 frequency = TITLE_WEIGHT * _occurrences(
                     title, alternative.terms, where["title"]
                 ) + BODY_WEIGHT * _occurrences(body, alternative.terms, where["body"])
@@ -723,6 +802,7 @@ def rank(
         if any(
             _occurrences(terms, sequence, where[name]) > 0
             for sequence in query.sequences
+            if sequence and (sequence[0] in where["title"] or sequence[0] in where["body"])
             for name, terms in (("title", title), ("body", body))
         ):
             score *= PHRASE_BONUS
@@ -791,17 +871,44 @@ def search(
         )
         idf = _idf(parsed, count, documents)
         score_sql, score_params = engine.score(parsed, idf)
-        deep = offset + limit > CANDIDATES
-        cursor.execute(
-            f"SELECT {id_sql}, {score_sql} AS score FROM {ranked_from} "
-            f"ORDER BY score DESC, {id_sql} LIMIT %s OFFSET %s",
-            [*score_params, *ranked_params, limit if deep else CANDIDATES, offset if deep else 0],
-        )
-        native = [(int(pk), float(score)) for pk, score in cursor.fetchall()]
-        if deep:
+
+        def best(
+            from_sql: str, id_expr: str, from_params: list[Any], count: int, skip: int = 0
+        ) -> list[tuple[int, float]]:
+            cursor.execute(
+                f"SELECT {id_expr}, {score_sql} AS score FROM {from_sql} "
+                f"ORDER BY score DESC, {id_expr} LIMIT %s OFFSET %s",
+                [*score_params, *from_params, count, skip],
+            )
+            return [(int(pk), float(score)) for pk, score in cursor.fetchall()]
+
+        if offset + limit > CANDIDATES:
             # beyond the candidates ranked again here, pages follow the database's ranking
+            native = best(ranked_from, id_sql, ranked_params, limit, offset)
             result.hits = [Hit(pk, score) for pk, score in native]
             return result
+        native = []
+        if NARROW and result.total > NARROW_ABOVE:
+            # Many matches (a common word and its translations in six languages): ranking
+            # them all in the database costs in proportion to their number. The best ones
+            # are among narrower matches (every group, words in the title), cheaper to rank:
+            # take those first and widen only while fewer than CANDIDATES were found.
+            chosen: dict[int, float] = {}
+            for tier in tiers(parsed):
+                text = engine.narrowed(tier)
+                if where == "1=1":
+                    tier_from, tier_id, tier_params = engine.match_ranked_text(text)
+                else:
+                    tier_sql, tier_params = engine.match_text(text)
+                    tier_from, tier_id = f"{tier_sql} AND {where}", "d.practice_id"
+                    tier_params = [*tier_params, *where_params]
+                for pk, score in best(tier_from, tier_id, tier_params, CANDIDATES + len(chosen)):
+                    chosen.setdefault(pk, score)
+                if len(chosen) >= CANDIDATES:
+                    native = list(chosen.items())[:CANDIDATES]
+                    break
+        if not native:
+            native = best(ranked_from, id_sql, ranked_params, CANDIDATES)
         hits: list[Hit] = []
         if native:
             cursor.execute(
