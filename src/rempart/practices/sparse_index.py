@@ -221,6 +221,10 @@ class _Cache:
                 self._index = index
             return index
 
+    def get_cached(self) -> SparseIndex | None:
+        """The index last built (whatever the stamp now), None before the first search."""
+        return self._index
+
     def clear(self) -> None:
         with self._lock:
             self._index = None
