@@ -494,13 +494,11 @@ def worker(engine: str, args: argparse.Namespace) -> dict[str, Any]:
     result["practices"] = Practice.objects.count()
     load_eval_catalogue()  # imported and indexed like any catalogue file (embedding off below)
     queries = benchmark_queries(random.Random(args.seed + 1), args.queries)
-    from rempart.practices import search
-
     # baseline (the database's full-text index, narrower matches first) and as served (the
     # index held in memory), in the same process on the same index
     from django.db import connection as db
 
-    from rempart.practices import sparse_index
+    from rempart.practices import search, sparse_index
 
     with db.cursor() as cursor:
         start = time.perf_counter()

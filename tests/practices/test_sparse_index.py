@@ -107,9 +107,7 @@ def test_facet_values_outside_the_vocabularies_count_and_filter(
             database.facets,
             database.ids,
         )
-    assert search.search("mentoring", filters={"theme": ["harbour_security"]}).ids == [
-        practice.pk
-    ]
+    assert search.search("mentoring", filters={"theme": ["harbour_security"]}).ids == [practice.pk]
 
 
 def test_phrases_use_adjacent_pairs(db: Any) -> None:

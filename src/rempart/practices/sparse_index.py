@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db import connection
 from scipy import sparse
 
 from rempart.practices.analysis import Query
@@ -145,10 +144,7 @@ def build(cursor: Any, stamp: str | None) -> SparseIndex:
         counts.append(len(entry_columns) - before)
     n = len(fetched)
     rows = np.repeat(np.arange(n, dtype=np.int32), counts)
-    if entry_weights:
-        data = np.concatenate(entry_weights)
-    else:
-        data = np.zeros(0, dtype=np.float32)
+    data = np.concatenate(entry_weights) if entry_weights else np.zeros(0, dtype=np.float32)
     matrix = sparse.coo_array(
         (data, (rows, np.asarray(entry_columns, dtype=np.int32))),
         shape=(n, len(columns)),
