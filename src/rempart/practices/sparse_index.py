@@ -280,7 +280,7 @@ def scores(index: SparseIndex, query: Query, idf: Sequence[float]) -> np.ndarray
             touched.append(rows)
         if not touched:
             continue
-        rows = np.unique(np.concatenate(touched))
+        rows = np.flatnonzero(best)  # one pass over the documents, no sort of the rows
         value = best[rows]
         matched[rows] += 1
         total[rows] += weight * value * (rules.BM25_K1 + 1) / (value + norm[rows])
