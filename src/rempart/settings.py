@@ -154,6 +154,27 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# The audit trail: the key of its HMAC chain, kept outside the database, and the signed
+# checkpoints of its head written outside the database (rempart.core.audit_checkpoints).
+AUDIT_KEY = config.audit_key(VAR_DIR)
+AUDIT_CHECKPOINT_FILE = config.audit_checkpoint_file(VAR_DIR)
+AUDIT_CHECKPOINT_SYSLOG = config.audit_checkpoint_syslog()
+AUDIT_CHECKPOINT_EVERY = config.positive_int("REMPART_AUDIT_CHECKPOINT_EVERY", 100)
+AUDIT_CHECKPOINT_SECONDS = config.positive_int("REMPART_AUDIT_CHECKPOINT_SECONDS", 60)
+
+# E-mail (password reset): the console unless REMPART_EMAIL_HOST names an SMTP server.
+_EMAIL = config.email_settings()
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+DEFAULT_FROM_EMAIL = _EMAIL["DEFAULT_FROM_EMAIL"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _EMAIL.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _EMAIL.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _EMAIL.get("EMAIL_TIMEOUT")
+PASSWORD_RESET_TIMEOUT = 3600  # a reset link works for one hour
+
 LOG_LEVEL = config.log_level()
 LOGGING = {
     "version": 1,

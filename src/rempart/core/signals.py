@@ -98,6 +98,7 @@ def record_login_failed(
         object_repr=username,
         actor=audit.Actor(name="anonymous", ip=_ip(request)),
         detail={"username": username},
+        organisation_id=audit.organisation_of_username(username),
     )
 
 
