@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from rempart.core.audit_models import AuditEntry
+from rempart.core.audit_visibility import visible_entries
 from rempart.core.models import ApiToken, City, Organisation, Profile, Site, SiteEvent
 
 
@@ -76,6 +77,9 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_filter = ("action", "object_type", "city")
     search_fields = ("actor", "object_repr", "object_id")
     actions = None
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return visible_entries(request.user, super().get_queryset(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
