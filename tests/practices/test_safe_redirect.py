@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize("target", ["https://evil.example/login", "//evil.example/"])
 def test_removing_a_site_link_does_not_redirect_off_site(
     users: dict[str, Any],
-    world: dict[str, Any],
-    target: str,  # noqa: F811
+    world: dict[str, Any],  # noqa: F811
+    target: str,
 ) -> None:
     client = Client()
     client.force_login(users["editor"])
