@@ -35,6 +35,7 @@ def current_city(request: HttpRequest) -> City | None:
         city = cities.first()
     if city is not None:
         request.session[SESSION_CITY] = city.slug
+        timezone.activate(city.timezone)  # this request's dates too (the middleware's are next)
     return city
 
 
@@ -257,6 +258,7 @@ def site_geojson(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required("core", "admin")
 def audit_list(request: HttpRequest) -> HttpResponse:
+    current_city(request)  # its time zone labels the time column
     entries = visible_entries(request.user)
     filters = {key: request.GET.get(key, "").strip() for key in ("action", "actor", "object_type")}
     for key, value in filters.items():
