@@ -280,6 +280,9 @@ def syslog_handler(target: tuple[str, Any]) -> logging.handlers.SysLogHandler:
     else:
         kind = socket.SOCK_STREAM if transport == "tcp" else socket.SOCK_DGRAM
         handler = _RaisingSysLogHandler(address=tuple(address), facility="authpriv", socktype=kind)
+    if transport == "tcp":  # one message per line (RFC 6587 non-transparent framing), not NUL
+        handler.append_nul = False
+        handler.setFormatter(logging.Formatter("%(message)s\n"))
     handler.ident = "rempart: "
     return handler
 
