@@ -37,11 +37,53 @@ def pytest_configure(config: pytest.Config) -> None:
     }
     # a live stream learns that the browser has gone when it next writes: soon, in tests
     settings.ACCESS_STREAM_KEEPALIVE_S = 0.5
+    directory = tempfile.mkdtemp(prefix="rempart-test-db-")
+    config.stash[SQLITE_TEST_DIRECTORY] = directory
+    # never the checkout's var/audit-checkpoints.jsonl, which belongs to its own database
+    settings.AUDIT_CHECKPOINT_FILE = os.path.join(directory, "audit-checkpoints.jsonl")
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
-        directory = tempfile.mkdtemp(prefix="rempart-test-db-")
-        config.stash[SQLITE_TEST_DIRECTORY] = directory
         database.setdefault("TEST", {})["NAME"] = os.path.join(directory, "test.sqlite3")
+    else:
+        _flush_past_the_audit_truncate_triggers()
+
+
+def _flush_past_the_audit_truncate_triggers() -> None:
+    """PostgreSQL: Django empties the tables between transactional tests with one TRUNCATE,
+    which the audit trail's triggers refuse (core migration 0003); the test database's owner
+    disables them around that statement, as only an owner could."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    guarded = {
+        "core_auditentry": "core_auditentry_no_truncate",
+        "core_audithead": "core_audithead_no_truncate",
+    }
+    plain_sql_flush = DatabaseOperations.sql_flush
+
+    def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
+        statements = plain_sql_flush(self, style, tables, **kwargs)
+        present = [(table, trigger) for table, trigger in guarded.items() if table in tables]
+        if not statements or not present:
+            return statements
+        disable = [f"ALTER TABLE {t} DISABLE TRIGGER {trigger};" for t, trigger in present]
+        enable = [f"ALTER TABLE {t} ENABLE TRIGGER {trigger};" for t, trigger in present]
+        return [*disable, *statements, *enable]
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def audit_checkpoint_file(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Each test writes the audit trail's checkpoints into a file of its own (the test database
+    is emptied between tests, so another test's checkpoints would not match it), and starts
+    with a fresh checkpoint writer."""
+    from rempart.core.audit_checkpoints import writer
+
+    path = tmp_path_factory.mktemp("audit") / "audit-checkpoints.jsonl"
+    settings.AUDIT_CHECKPOINT_FILE = str(path)
+    writer.reset()
+    yield path
+    writer.reset()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -73,19 +73,45 @@ def database_config(var_dir: Path) -> dict[str, Any]:
 
 def secret_key(var_dir: Path) -> str:
     """``REMPART_SECRET_KEY``, else a key generated once into ``var/secret_key`` (mode 0600)."""
-    raw = os.environ.get("REMPART_SECRET_KEY", "").strip()
+    return _key_from_env_or_file("REMPART_SECRET_KEY", var_dir / "secret_key")
+
+
+def audit_key(var_dir: Path) -> str:
+    """``REMPART_AUDIT_KEY``, else a key generated once into ``var/audit_key`` (mode 0600).
+
+    The key of the audit trail's HMAC chain and of its checkpoints (rempart.core.audit): it is
+    kept outside the database, so that someone who can write the database cannot recompute the
+    chain. Separate from the secret key, which may be rotated without touching the trail.
+    """
+    return _key_from_env_or_file("REMPART_AUDIT_KEY", var_dir / "audit_key")
+
+
+def _key_from_env_or_file(variable: str, key_file: Path) -> str:
+    """A key from ``variable`` (32 characters or more), else from ``key_file``, created once.
+
+    The file is written complete under a temporary name and linked into place, so that two
+    processes starting together never read a half-written key: the second one's link fails and
+    it reads the first one's key.
+    """
+    raw = os.environ.get(variable, "").strip()
     if raw:
         if len(raw) < 32:
-            raise ConfigError("REMPART_SECRET_KEY: expected at least 32 characters")
+            raise ConfigError(f"{variable}: expected at least 32 characters")
         return raw
-    key_file = var_dir / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    temporary = key_file.with_name(f".{key_file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        os.link(temporary, key_file)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    finally:
+        temporary.unlink(missing_ok=True)
     return key
 
 
@@ -137,45 +163,93 @@ def flag(name: str, default: bool) -> bool:
     raise ConfigError(f"{name}={raw!r}: expected true or false")
 
 
-def email_settings() -> dict[str, Any]:
-    """Django's e-mail settings from ``REMPART_EMAIL_*`` and ``REMPART_DEFAULT_FROM_EMAIL``.
+def positive_int(name: str, default: int) -> int:
+    """A whole number of 1 or more (e.g. ``REMPART_AUDIT_CHECKPOINT_EVERY``)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number of 1 or more")
+    return int(raw)
 
-    Without ``REMPART_EMAIL_HOST`` messages go to the console (the process's standard output);
-    with it, to that SMTP server: ``REMPART_EMAIL_PORT`` (default 587 with
-    ``REMPART_EMAIL_USE_TLS``, else 25), ``REMPART_EMAIL_HOST_USER`` and
-    ``REMPART_EMAIL_HOST_PASSWORD`` (both empty: no login), ``REMPART_EMAIL_USE_TLS``
-    (STARTTLS, default false). ``REMPART_DEFAULT_FROM_EMAIL`` is the sender
-    (default ``rempart@localhost``).
-    """
-    host = os.environ.get("REMPART_EMAIL_HOST", "").strip()
-    use_tls = flag("REMPART_EMAIL_USE_TLS", False)
-    raw_port = os.environ.get("REMPART_EMAIL_PORT", "").strip()
-    port = 587 if use_tls else 25
-    if raw_port:
-        if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
-            raise ConfigError(f"REMPART_EMAIL_PORT={raw_port!r}: expected a port number 1-65535")
-        port = int(raw_port)
-    if host and (" " in host or "/" in host):
-        raise ConfigError(f"REMPART_EMAIL_HOST={host!r}: expected a host name or address")
-    sender = os.environ.get("REMPART_DEFAULT_FROM_EMAIL", "").strip() or "rempart@localhost"
-    address = sender.rsplit("<", 1)[-1].rstrip(">").strip()
-    if "@" not in address or " " in address or address.startswith("@") or address.endswith("@"):
+
+def audit_checkpoint_file(var_dir: Path) -> Path:
+    """``REMPART_AUDIT_CHECKPOINT_FILE``: where signed checkpoints of the audit trail's head are
+    appended (default ``var/audit-checkpoints.jsonl``); keep it off the database's disk."""
+    raw = os.environ.get("REMPART_AUDIT_CHECKPOINT_FILE", "").strip()
+    path = Path(raw) if raw else var_dir / "audit-checkpoints.jsonl"
+    if path.exists() and path.is_dir():
         raise ConfigError(
-            f"REMPART_DEFAULT_FROM_EMAIL={sender!r}: expected an e-mail address such as "
-            "rempart@city.example or 'Rempart <rempart@city.example>'"
+            f"REMPART_AUDIT_CHECKPOINT_FILE={raw!r}: expected a file path, got a directory"
+        )
+    return path.resolve()
+
+
+SYSLOG_TRANSPORTS = ("udp", "tcp", "unix")
+
+
+def audit_checkpoint_syslog() -> tuple[str, str | tuple[str, int]] | None:
+    """``REMPART_AUDIT_CHECKPOINT_SYSLOG``: also send each checkpoint to syslog, as
+    ``udp://host:port``, ``tcp://host:port`` or ``unix:///dev/log``; empty (default): no syslog.
+
+    Returns (transport, address): address is (host, port) for udp/tcp, a socket path for unix.
+    """
+    raw = os.environ.get("REMPART_AUDIT_CHECKPOINT_SYSLOG", "").strip()
+    if not raw:
+        return None
+    expected = "expected udp://host:port, tcp://host:port or unix:///path/to/socket"
+    parsed = urlparse(raw)
+    if parsed.scheme not in SYSLOG_TRANSPORTS:
+        raise ConfigError(f"REMPART_AUDIT_CHECKPOINT_SYSLOG={raw!r}: {expected}")
+    if parsed.scheme == "unix":
+        if not parsed.path:
+            raise ConfigError(f"REMPART_AUDIT_CHECKPOINT_SYSLOG={raw!r}: {expected}")
+        return "unix", parsed.path
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    if not parsed.hostname or port is None:
+        raise ConfigError(f"REMPART_AUDIT_CHECKPOINT_SYSLOG={raw!r}: {expected}")
+    return parsed.scheme, (parsed.hostname, port)
+
+
+EMAIL_SECURITY = ("starttls", "tls", "none")
+
+
+def email_settings() -> dict[str, Any]:
+    """Django's e-mail settings from ``REMPART_EMAIL_*`` (password reset, notifications).
+
+    Without ``REMPART_EMAIL_HOST`` mails are printed on the server's console (Django's console
+    backend), which suits a trial; with it they go out over SMTP.
+    """
+    sender = os.environ.get("REMPART_EMAIL_FROM", "").strip() or "rempart@localhost"
+    if "@" not in sender:
+        raise ConfigError(f"REMPART_EMAIL_FROM={sender!r}: expected an e-mail address")
+    host = os.environ.get("REMPART_EMAIL_HOST", "").strip()
+    if not host:
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+            "DEFAULT_FROM_EMAIL": sender,
+        }
+    raw_port = os.environ.get("REMPART_EMAIL_PORT", "").strip() or "587"
+    if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
+        raise ConfigError(f"REMPART_EMAIL_PORT={raw_port!r}: expected a port number (1-65535)")
+    security = os.environ.get("REMPART_EMAIL_SECURITY", "").strip().lower() or "starttls"
+    if security not in EMAIL_SECURITY:
+        raise ConfigError(
+            f"REMPART_EMAIL_SECURITY={security!r}: expected one of {', '.join(EMAIL_SECURITY)}"
         )
     return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"
-        if host
-        else "django.core.mail.backends.console.EmailBackend",
-        "EMAIL_HOST": host or "localhost",
-        "EMAIL_PORT": port,
-        "EMAIL_HOST_USER": os.environ.get("REMPART_EMAIL_HOST_USER", ""),
-        "EMAIL_HOST_PASSWORD": os.environ.get("REMPART_EMAIL_HOST_PASSWORD", ""),
-        "EMAIL_USE_TLS": use_tls,
-        "EMAIL_TIMEOUT": 10,
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": host,
+        "EMAIL_PORT": int(raw_port),
+        "EMAIL_HOST_USER": os.environ.get("REMPART_EMAIL_USER", ""),
+        "EMAIL_HOST_PASSWORD": os.environ.get("REMPART_EMAIL_PASSWORD", ""),
+        "EMAIL_USE_TLS": security == "starttls",
+        "EMAIL_USE_SSL": security == "tls",
+        "EMAIL_TIMEOUT": 20,
         "DEFAULT_FROM_EMAIL": sender,
-        "SERVER_EMAIL": sender,
     }
 
 

@@ -41,13 +41,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "rempart.core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "rempart.core.accounts.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -102,6 +105,7 @@ AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "rempart.core.accounts.lockout_response"  # our page, duration in words
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
@@ -138,6 +142,35 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 
+# Permissions-Policy: the platform uses none of these browser features; no page (nor anything
+# injected into one) may ask for them.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
 # Content security policy: everything is served by the platform itself (no CDN, works offline).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -154,17 +187,27 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# E-mail (notifications): the console unless REMPART_EMAIL_HOST names an SMTP server.
+# The audit trail: the key of its HMAC chain, kept outside the database, and the signed
+# checkpoints of its head written outside the database (rempart.core.audit_checkpoints).
+AUDIT_KEY = config.audit_key(VAR_DIR)
+AUDIT_CHECKPOINT_FILE = config.audit_checkpoint_file(VAR_DIR)
+AUDIT_CHECKPOINT_SYSLOG = config.audit_checkpoint_syslog()
+AUDIT_CHECKPOINT_EVERY = config.positive_int("REMPART_AUDIT_CHECKPOINT_EVERY", 100)
+AUDIT_CHECKPOINT_SECONDS = config.positive_int("REMPART_AUDIT_CHECKPOINT_SECONDS", 60)
+
+# E-mail (password reset, notifications): the console unless REMPART_EMAIL_HOST names an SMTP server.
 _EMAIL = config.email_settings()
 EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
-EMAIL_HOST = _EMAIL["EMAIL_HOST"]
-EMAIL_PORT = _EMAIL["EMAIL_PORT"]
-EMAIL_HOST_USER = _EMAIL["EMAIL_HOST_USER"]
-EMAIL_HOST_PASSWORD = _EMAIL["EMAIL_HOST_PASSWORD"]
-EMAIL_USE_TLS = _EMAIL["EMAIL_USE_TLS"]
-EMAIL_TIMEOUT = _EMAIL["EMAIL_TIMEOUT"]
 DEFAULT_FROM_EMAIL = _EMAIL["DEFAULT_FROM_EMAIL"]
-SERVER_EMAIL = _EMAIL["SERVER_EMAIL"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _EMAIL.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _EMAIL.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _EMAIL.get("EMAIL_TIMEOUT")
+PASSWORD_RESET_TIMEOUT = 3600  # a reset link works for one hour
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address people open, for the links in e-mails.
 REMPART_SITE_URL = config.site_url()
 

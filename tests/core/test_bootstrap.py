@@ -28,9 +28,25 @@ def test_bootstrap_twice_is_idempotent() -> None:
     assert "password:" in first.getvalue()
     admin = get_user_model().objects.get(username="admin")
     password_hash = admin.password
+    assert admin.profile.must_change_password  # a one-time password: changed at first login
+    demo_admin = get_user_model().objects.get(username="demo-admin")
+    assert not getattr(getattr(demo_admin, "profile", None), "must_change_password", False)
     after_first = counts()
     assert Site.objects.filter(city__slug="helsinki-demo", is_demo=True).count() >= 4
-    assert get_user_model().objects.filter(username__startswith="demo-").count() == 5
+    # one account per role, and a reviewer in each of two other organisations (practices)
+    assert set(
+        get_user_model()
+        .objects.filter(username__startswith="demo-")
+        .values_list("username", flat=True)
+    ) == {
+        "demo-viewer",
+        "demo-editor",
+        "demo-operator",
+        "demo-supervisor",
+        "demo-admin",
+        "demo-reviewer-university",
+        "demo-reviewer-police",
+    }
 
     second = StringIO()
     call_command("bootstrap", stdout=second)

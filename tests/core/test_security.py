@@ -14,7 +14,17 @@ from rempart.core.audit_models import AuditEntry
 pytestmark = pytest.mark.django_db
 
 #: Reachable without logging in, on purpose.
-PUBLIC = {"login", "set_language", "javascript-catalog", "admin:login", "logout"}
+PUBLIC = {
+    "login",
+    "set_language",
+    "javascript-catalog",
+    "admin:login",
+    "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
 
 
 def _patterns(

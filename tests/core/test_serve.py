@@ -10,6 +10,7 @@ import http.cookiejar
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -89,7 +90,13 @@ def server(tmp_path_factory: Any) -> Iterator[dict[str, Any]]:
             assert time.monotonic() < deadline, "rempart serve did not listen within 30 s"
             time.sleep(0.2)
     try:
-        yield {"url": f"http://127.0.0.1:{port}", **json.loads(setup.stdout)}
+        yield {
+            "url": f"http://127.0.0.1:{port}",
+            "port": port,
+            "env": env,
+            "var": var,
+            **json.loads(setup.stdout),
+        }
     finally:
         process.terminate()
         process.wait(20)
@@ -154,3 +161,56 @@ def test_the_control_room_stream_reaches_a_logged_in_operator(server: dict[str, 
     assert "event: update" in lines
     data = json.loads(next(line for line in lines if line.startswith("data: "))[6:])
     assert "old-town-in" in json.dumps(data)
+
+
+def _second_serve(env: dict[str, str], var: Any, port: int) -> subprocess.CompletedProcess[str]:
+    """Start another `rempart serve` on ``port``; expected to refuse at once. If it starts
+    instead (the bug), stop its whole process group (granian and its workers) and fail."""
+    command = [sys.executable, "-m", "rempart.cli", "serve", "--bind", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(
+        [*command, "--quiet"],
+        env=env,
+        cwd=var,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.communicate(timeout=30)
+        pytest.fail(f"a second rempart serve started on port {port} instead of refusing")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def test_a_second_server_on_the_same_port_refuses_with_one_sentence(
+    server: dict[str, Any],
+) -> None:
+    """granian binds with SO_REUSEPORT: without the check, the second one would share the port
+    (and the first one's users would lose their sessions at random)."""
+    second = _second_serve(server["env"], server["var"], server["port"])
+    assert second.returncode == 1
+    lines = [line for line in second.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, second.stderr
+    assert f"--bind 127.0.0.1:{server['port']}" in lines[0]
+    assert "already" in lines[0]
+    with urllib.request.urlopen(f"{server['url']}/accounts/login/", timeout=10) as response:
+        assert response.status == 200  # the first one still serves
+
+
+def test_a_port_held_by_another_program_is_refused(tmp_path: Any) -> None:
+    env = {
+        **os.environ,
+        "REMPART_VAR_DIR": str(tmp_path),
+        "REMPART_SECRET_KEY": "serve-test-" + "k" * 40,
+    }
+    env.pop("REMPART_DATABASE_URL", None)
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        result = _second_serve(env, tmp_path, other.getsockname()[1])
+    assert result.returncode == 1
+    assert "the port is already in use" in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1

@@ -199,7 +199,7 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
                 close_old_connections()
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
+    response["Cache-Control"] = "no-store"  # decisions name plates: no cache keeps them
     response["X-Accel-Buffering"] = "no"  # a reverse proxy must not buffer the stream
     return response
 

@@ -1,13 +1,17 @@
-"""Django admin: organisations, cities, sites, tokens; the audit trail read-only."""
+"""Django admin: organisations, cities, sites, tokens, users; the audit trail read-only."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest, HttpResponse
 
+from rempart.core.accounts import require_change
 from rempart.core.audit_models import AuditEntry
+from rempart.core.audit_visibility import visible_entries
 from rempart.core.models import ApiToken, City, Organisation, Profile, Site, SiteEvent
 
 
@@ -77,6 +81,9 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ("actor", "object_repr", "object_id")
     actions = None
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return visible_entries(request.user, super().get_queryset(request))
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -85,3 +92,29 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class UserAdmin(DjangoUserAdmin):
+    """Django's, except that a password an admin sets (a new account's, or a reset one) is a
+    one-time password: its owner must choose their own at next login (rempart.core.accounts)."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change and obj.has_usable_password():
+            require_change(obj)
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        response = super().user_change_password(request, id, form_url)
+        if (
+            request.method == "POST"
+            and response.status_code == 302
+            and str(id) != str(request.user.pk)
+        ):
+            require_change(self.get_object(request, id))
+        return response

@@ -1,9 +1,13 @@
-"""Append to and verify the hash-chained audit trail.
+"""Append to the hash-chained audit trail.
 
-Each entry's hash is SHA-256 over the canonical JSON form (sorted keys, no whitespace, UTF-8)
-of its content plus the previous entry's hash; the first entry chains to 64 zeros. The chain's
-head row records the last sequence number and hash. :func:`verify_chain` recomputes everything
-and names the first entry that was altered, inserted or deleted.
+Each entry's hash is HMAC-SHA256, under the audit key (``REMPART_AUDIT_KEY`` or
+``var/audit_key``, never in the database), of the canonical JSON form (sorted keys, no
+whitespace, UTF-8) of its content plus the previous entry's hash; the first entry chains to 64
+zeros. Entries written before the key existed (``chain_version`` 1) keep their plain SHA-256
+hashes; the first keyed entry chains to the last of them. The chain's head row records the last
+sequence number and hash. Once an entry is committed, its sequence number and hash are handed to
+the checkpoint writer (:mod:`rempart.core.audit_checkpoints`), which signs and writes them
+outside the database; :mod:`rempart.core.audit_verify` checks the chain against them.
 
 Who acts comes from a context variable set by the web middleware (the logged-in user and
 address), by the API authentication (the token's user) or by command-line tools (``cli:<login>``).
@@ -16,12 +20,14 @@ import contextvars
 import datetime as dt
 import getpass
 import hashlib
+import hmac
 import json
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
@@ -30,6 +36,9 @@ from django.utils import timezone
 from rempart.core.audit_models import AuditEntry, AuditHead
 
 GENESIS_HASH = "0" * 64
+#: ``AuditEntry.chain_version``: plain SHA-256 (entries written before the key), HMAC-SHA256.
+CHAIN_UNKEYED = 1
+CHAIN_KEYED = 2
 REDACTED = "[redacted]"
 ALWAYS_REDACTED = ("password", "pin_hash", "key_digest")
 
@@ -88,7 +97,7 @@ def canonical_json(value: Any) -> str:
 
 
 def _hashed_content(entry: AuditEntry) -> dict[str, Any]:
-    return {
+    content = {
         "seq": entry.seq,
         "at_utc": entry.at_utc.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         "at_local": entry.at_local,
@@ -103,11 +112,29 @@ def _hashed_content(entry: AuditEntry) -> dict[str, Any]:
         "detail": entry.detail,
         "ip": entry.ip,
     }
+    if entry.chain_version != CHAIN_UNKEYED:
+        content["chain"] = entry.chain_version
+        content["organisation_id"] = entry.organisation_id
+    return content
+
+
+def audit_key() -> bytes:
+    """The key of the chain and of its checkpoints (settings.AUDIT_KEY, from rempart.config)."""
+    return str(settings.AUDIT_KEY).encode("utf-8")
+
+
+def key_fingerprint() -> str:
+    """A short public name of the audit key, written in checkpoints: it tells a wrong key from
+    a tampered trail without revealing the key."""
+    return hmac.new(audit_key(), b"rempart audit key fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
 def compute_hash(entry: AuditEntry, prev_hash: str) -> str:
-    payload = canonical_json(_hashed_content(entry)) + prev_hash
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    """The entry's hash as its ``chain_version`` defines it (keyed: HMAC-SHA256 under the key)."""
+    payload = (canonical_json(_hashed_content(entry)) + prev_hash).encode("utf-8")
+    if entry.chain_version == CHAIN_UNKEYED:
+        return hashlib.sha256(payload).hexdigest()
+    return hmac.new(audit_key(), payload, hashlib.sha256).hexdigest()
 
 
 def snapshot(instance: models.Model) -> dict[str, Any]:
@@ -136,15 +163,20 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[st
     return {"changed": changed}
 
 
+#: Attributes leading from an object to the one that belongs to a city, nearest first.
+PARENT_PATHS = ("city", "site", "zone", "lane", "barrier", "practice")
+
+
 def city_of(instance: Any) -> Any:
-    """The City an object belongs to (itself, ``.city``, or ``.site.city``), if any."""
+    """The City an object belongs to: itself, or through ``.city``, ``.site``, ``.zone``,
+    ``.lane``, ``.barrier`` or ``.practice`` (e.g. a barrier's city is its lane's zone's)."""
     from rempart.core.models import City
 
     if isinstance(instance, City):
         return instance
-    for path in ("city", "site", "zone"):
+    for path in PARENT_PATHS:
         related = getattr(instance, path, None)
-        if related is None:
+        if related is None or not isinstance(related, models.Model):
             continue
         if isinstance(related, City):
             return related
@@ -154,11 +186,56 @@ def city_of(instance: Any) -> Any:
     return None
 
 
+def organisation_of(instance: Any) -> int | None:
+    """The organisation an object without a city concerns, as an id: an organisation itself, a
+    profile's, a practice's owner, a person's (or a token's, through its user) own."""
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from rempart.core.models import Organisation
+
+    if isinstance(instance, Organisation):
+        return int(instance.pk)
+    for attribute in ("organisation_id", "owner_organisation_id"):
+        value = getattr(instance, attribute, None)
+        if value:
+            return int(value)
+    user = instance if isinstance(instance, AbstractBaseUser) else getattr(instance, "user", None)
+    if isinstance(user, AbstractBaseUser):
+        return organisation_of_user(user.pk)
+    for path in PARENT_PATHS:
+        related = getattr(instance, path, None)
+        if isinstance(related, models.Model):
+            return organisation_of(related)
+    return None
+
+
+def organisation_of_user(user_id: Any) -> int | None:
+    """The organisation of the account ``user_id`` (None without one, or for no account)."""
+    from rempart.core.models import Profile
+
+    if user_id is None:
+        return None
+    value = Profile.objects.filter(user_id=user_id).values_list("organisation_id", flat=True)
+    found = value.first()
+    return int(found) if found else None
+
+
+def organisation_of_username(username: str) -> int | None:
+    """The organisation of the account named ``username`` (e.g. a failed login's target)."""
+    from django.contrib.auth import get_user_model
+
+    user_id = (
+        get_user_model()
+        .objects.filter(**{get_user_model().USERNAME_FIELD: username})
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return organisation_of_user(user_id)
+
+
 def _local_time(at_utc: dt.datetime, city: Any) -> str:
     zone_name = getattr(city, "timezone", None)
     if not zone_name:
-        from django.conf import settings
-
         zone_name = settings.TIME_ZONE
     local = at_utc.astimezone(zoneinfo.ZoneInfo(zone_name))
     return f"{local.isoformat(timespec='seconds')} {zone_name}"
@@ -174,6 +251,7 @@ def record(
     changes: dict[str, Any] | None = None,
     detail: dict[str, Any] | None = None,
     city: Any = None,
+    organisation_id: int | None = None,
     actor: Actor | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain (in its own atomic block, joining an outer transaction).
@@ -185,7 +263,13 @@ def record(
         ``permission_denied``, ``export``, ``sensitive_read``, ``device_command``, ...
     obj
         The object concerned; its type, id, text and city fill the fields left empty.
+    organisation_id
+        For an entry without a city: the organisation it concerns. Left empty, it is the
+        object's (:func:`organisation_of`), else the actor's. Who sees which entries:
+        :mod:`rempart.core.audit_visibility`.
     """
+    from rempart.core import audit_checkpoints
+
     actor = actor or current_actor()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -197,6 +281,11 @@ def record(
         from rempart.core.models import City
 
         city = City.objects.filter(slug=city).first()
+    if not city_slug and organisation_id is None:
+        if obj is not None:
+            organisation_id = organisation_of(obj)
+        if organisation_id is None:
+            organisation_id = organisation_of_user(actor.user_id)
     at_utc = timezone.now()
     with transaction.atomic():
         head, _created = AuditHead.objects.select_for_update().get_or_create(pk=1)
@@ -214,72 +303,13 @@ def record(
             changes=json.loads(canonical_json(changes or {})),
             detail=json.loads(canonical_json(detail or {})),
             ip=actor.ip,
+            organisation_id=organisation_id,
+            chain_version=CHAIN_KEYED,
             prev_hash=head.last_hash,
         )
         entry.entry_hash = compute_hash(entry, head.last_hash)
         entry.save()
         AuditHead.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.entry_hash)
+        seq, entry_hash = entry.seq, entry.entry_hash
+        transaction.on_commit(lambda: audit_checkpoints.writer.note(seq, entry_hash))
     return entry
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    ok: bool
-    checked: int
-    message: str
-
-
-def verify_chain() -> VerifyResult:
-    """Recompute the whole chain; the message names the first entry found altered, inserted or deleted."""
-    prev_hash = GENESIS_HASH
-    expected_seq = 1
-    checked = 0
-    for entry in AuditEntry.objects.order_by("seq", "pk").iterator(chunk_size=2000):
-        checked += 1
-        if entry.seq < expected_seq:
-            return VerifyResult(
-                False,
-                checked,
-                f"entry #{entry.seq} (id {entry.pk}) was inserted: its sequence number repeats",
-            )
-        if entry.seq > expected_seq:
-            missing = (
-                f"#{expected_seq}"
-                if entry.seq == expected_seq + 1
-                else f"#{expected_seq}-#{entry.seq - 1}"
-            )
-            return VerifyResult(
-                False, checked, f"entry {missing} was deleted: the chain jumps to #{entry.seq}"
-            )
-        if entry.prev_hash != prev_hash:
-            return VerifyResult(
-                False,
-                checked,
-                f"entry #{entry.seq} (id {entry.pk}) was inserted or its predecessor replaced: "
-                "it does not chain to the previous entry",
-            )
-        if compute_hash(entry, prev_hash) != entry.entry_hash:
-            return VerifyResult(
-                False,
-                checked,
-                f"entry #{entry.seq} (id {entry.pk}) was altered: its hash does not match its content",
-            )
-        prev_hash = entry.entry_hash
-        expected_seq += 1
-    head = AuditHead.objects.filter(pk=1).first()
-    last_seq = expected_seq - 1
-    if head is not None and (head.last_seq != last_seq or head.last_hash != prev_hash):
-        if head.last_seq > last_seq:
-            return VerifyResult(
-                False,
-                checked,
-                f"entry #{last_seq + 1}-#{head.last_seq} was deleted: the chain head records #{head.last_seq}",
-            )
-        return VerifyResult(
-            False, checked, f"entry #{head.last_seq + 1} was inserted after the chain head"
-        )
-    if head is None and checked:
-        return VerifyResult(
-            False, checked, "the chain head is missing: entries were inserted outside rempart"
-        )
-    return VerifyResult(True, checked, f"audit trail intact: {checked} entries verified")

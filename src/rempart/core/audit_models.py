@@ -1,9 +1,11 @@
 """The append-only, hash-chained audit trail (tables only; the logic is in rempart.core.audit).
 
 Entries cannot be changed or deleted through Django: ``save`` on an existing entry, ``delete``
-and queryset ``update``/``delete`` raise. On PostgreSQL a trigger (migration 0002) also refuses
-UPDATE and DELETE at the database. ``rempart audit verify`` detects what a database owner could
-still do behind the application's back (alter, insert, delete rows).
+and queryset ``update``/``delete`` raise. On PostgreSQL triggers (migrations 0002 and 0003) also
+refuse UPDATE, DELETE and TRUNCATE of entries, and a chain head that moves back, at the database.
+``rempart audit verify`` detects what a database owner could still do behind the application's
+back (alter, insert, delete rows, move the head), with the key and the checkpoints kept outside
+the database.
 """
 
 from __future__ import annotations
@@ -42,6 +44,13 @@ class AuditEntry(models.Model):
     changes = models.JSONField(_("changes"), default=dict, editable=False)
     detail = models.JSONField(_("detail"), default=dict, editable=False)
     ip = models.CharField(_("address"), max_length=45, blank=True, editable=False)
+    # The organisation an entry without a city concerns (the person's, the token owner's, else
+    # the actor's), so that its admins see it and other cities' admins do not. Not a foreign
+    # key: entries outlive organisations.
+    organisation_id = models.BigIntegerField(null=True, db_index=True, editable=False)
+    # 1: SHA-256 chain of entries written before the key existed; 2: HMAC-SHA256 with the audit
+    # key (rempart.core.audit). Once keyed, the chain stays keyed.
+    chain_version = models.PositiveSmallIntegerField(default=2, editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     entry_hash = models.CharField(max_length=64, unique=True, editable=False)
 

@@ -1,10 +1,12 @@
-"""Request middleware: attribute audit entries to the logged-in user and their address."""
+"""Request middleware: attribute audit entries to the logged-in user and their address; show dates
+in the city's time zone; keep responses out of caches."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 
 from rempart.core import audit
 
@@ -42,3 +44,22 @@ class CityTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every response Django makes: pages behind the login, API
+    answers and exports (CSV, GeoJSON, reports) carry personal or security data that a shared
+    computer's browser cache or a proxy must not keep. A view that sets ``max-age`` itself keeps
+    its caching (a city's base map: OpenStreetMap streets). Static files are answered before
+    this, by WhiteNoise, with their own caching; camera reads by the camera gateway, no-store."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        chosen = response.get("Cache-Control", "")
+        if "max-age" in chosen and "no-store" not in chosen and "max-age=0" not in chosen:
+            return response
+        patch_cache_control(response, no_store=True)
+        return response

@@ -90,6 +90,9 @@ class Profile(models.Model):
         blank=True,
     )
     is_demo = models.BooleanField(_("demo account"), default=False)
+    # Set when someone else chose the password (a new account's one-time password): until the
+    # owner chooses their own, every page sends them to the password change (API tokens work).
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     class Meta:
         verbose_name = _("profile")

@@ -1,7 +1,8 @@
 """People of an organisation and their roles, managed by the organisation's core admins.
 
 A core admin sees and manages only the accounts of their own organisation (superusers: all).
-New accounts get a one-time password shown once; role changes and deactivations go through
+New accounts get a one-time password shown once, which its owner must change at first login
+(rempart.core.accounts); role changes and deactivations go through
 Django's models, so the audit trail records them like any other change.
 """
 
@@ -119,7 +120,9 @@ def person_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 person = get_user_model().objects.create_user(
                     data["username"], data["email"], new_password
                 )
-                Profile.objects.create(user=person, organisation=data["organisation"])
+                Profile.objects.create(
+                    user=person, organisation=data["organisation"], must_change_password=True
+                )
             else:
                 person.username, person.email, person.is_active = (
                     data["username"],

@@ -78,7 +78,10 @@ def _ip(request: Any) -> str:
 
 @receiver(user_logged_in)
 def record_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    from rempart.core.accounts import remember_at_login
+
     audit.record("login", obj=user, actor=audit.actor_for_user(user, _ip(request)))
+    remember_at_login(request, user)
 
 
 @receiver(user_logged_out)
@@ -98,6 +101,7 @@ def record_login_failed(
         object_repr=username,
         actor=audit.Actor(name="anonymous", ip=_ip(request)),
         detail={"username": username},
+        organisation_id=audit.organisation_of_username(username),
     )
 
 

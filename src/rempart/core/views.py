@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rempart.core import audit
-from rempart.core.audit_models import AuditEntry
+from rempart.core.audit_visibility import visible_entries
 from rempart.core.forms import SiteEventForm, SiteForm, SiteImportForm, TokenForm
 from rempart.core.models import ApiToken, City, CityBasemap, Site, SiteEvent
 from rempart.core.permissions import check_city, deny, role_required
@@ -35,6 +35,7 @@ def current_city(request: HttpRequest) -> City | None:
         city = cities.first()
     if city is not None:
         request.session[SESSION_CITY] = city.slug
+        timezone.activate(city.timezone)  # this request's dates too (the middleware's are next)
     return city
 
 
@@ -78,7 +79,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "basemap_url": _basemap_url(city),
     }
     if has_role(request.user, "core", "admin"):
-        context["recent_audit"] = AuditEntry.objects.filter(city__in=["", city.slug])[:10]
+        visible = visible_entries(request.user)
+        context["recent_audit"] = visible.filter(city__in=["", city.slug])[:10]
     return render(request, "core/dashboard.html", context)
 
 
@@ -256,11 +258,8 @@ def site_geojson(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required("core", "admin")
 def audit_list(request: HttpRequest) -> HttpResponse:
-    entries = AuditEntry.objects.all()
-    if not request.user.is_superuser:
-        entries = entries.filter(
-            city__in=["", *user_cities(request.user).values_list("slug", flat=True)]
-        )
+    current_city(request)  # its time zone labels the time column
+    entries = visible_entries(request.user)
     filters = {key: request.GET.get(key, "").strip() for key in ("action", "actor", "object_type")}
     for key, value in filters.items():
         if value:

@@ -23,6 +23,7 @@ from rempart.core import audit
 from rempart.core.models import Site
 from rempart.core.permissions import check_city, deny, role_required
 from rempart.core.roles import has_role, user_cities
+from rempart.core.safe_redirect import next_url
 from rempart.practices import exchange, workflow
 from rempart.practices import io as catalogue_io
 from rempart.practices.forms import (
@@ -445,7 +446,7 @@ def site_link_delete(request: HttpRequest, pk: int) -> HttpResponse:
     check_city(request, link.site.city)
     link.delete()
     messages.success(request, _("Link removed."))
-    return redirect(request.POST.get("next") or link.practice.get_absolute_url())
+    return redirect(next_url(request, link.practice.get_absolute_url()))
 
 
 # --- import and export -----------------------------------------------------------------------

@@ -33,9 +33,13 @@ class Command(BaseCommand):
             )
             return
         password = secrets.token_urlsafe(12)
-        user_model.objects.create_superuser(username=username, email="", password=password)
+        from rempart.core.accounts import require_change
+
+        admin = user_model.objects.create_superuser(username=username, email="", password=password)
+        require_change(admin)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Administrator account created (shown once):\n  username: {username}\n  password: {password}"
+                f"Administrator account created (shown once):\n  username: {username}\n"
+                f"  password: {password}\n  (a one-time password: choose your own at first login)"
             )
         )

@@ -1,7 +1,19 @@
+"""``rempart serve``: granian in front of the WSGI application, refusing a port already in use.
+
+granian binds one listening socket per worker with SO_REUSEPORT (on Linux), so a second server
+on the same port would start without a word and share the connections with the first: sessions
+and the live streams would break at random. Before starting granian, ``rempart serve`` takes a
+lock named for the address (an abstract Unix socket, released by the kernel when the server's
+last process ends: two servers started at once cannot both pass) and binds the port once without
+SO_REUSEPORT (which fails while anything listens there, granian or another program).
+"""
+
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -44,6 +56,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = _bind(options["bind"])
+        _claim(host, port, options["bind"])  # held until the server's last process ends
         # granian (a Rust HTTP server) runs the WSGI application: a third of gunicorn's CPU per
         # request (docs/performance.md, access control load), which matters for camera reads.
         server = [
@@ -109,3 +122,40 @@ def _bind(raw: str) -> tuple[str, int]:
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise CommandError(f"--bind {raw!r}: expected address:port, e.g. 127.0.0.1:8000")
     return host.strip("[]"), int(port)
+
+
+#: Each server's claim on its address, kept open (and inherited by granian) while it runs.
+_claims: list[socket.socket] = []
+
+
+def _claim(host: str, port: int, shown: str) -> None:
+    """Refuse (CommandError, exit 1) an address another server is using or starting on."""
+    if sys.platform.startswith("linux"):
+        lock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            lock.bind(f"\0rempart-serve:{host}:{port}")
+        except OSError as exc:
+            lock.close()
+            raise CommandError(
+                f"--bind {shown}: another rempart serve is already using this address; stop it "
+                "or choose another port",
+                returncode=1,
+            ) from exc
+        lock.set_inheritable(True)  # os.execv hands it to granian, whose workers inherit it
+        _claims.append(lock)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # SO_REUSEADDR only: a stopped server's connections in TIME_WAIT do not count, a
+        # listening socket does (with or without SO_REUSEPORT)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reasons = {
+                errno.EADDRINUSE: "the port is already in use (another rempart serve or another "
+                "program listens there); stop it or choose another port",
+                errno.EADDRNOTAVAIL: "this machine has no such address",
+                errno.EACCES: "permission denied (ports below 1024 need privileges)",
+            }
+            reason = reasons.get(exc.errno or 0, exc.strerror or str(exc))
+            raise CommandError(f"--bind {shown}: {reason}", returncode=1) from exc
