@@ -36,6 +36,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from rempart.access import decide as engine
+from rempart.access import grants
 from rempart.access.config import AccessConfig, _Checker
 from rempart.access.drivers.base import BarrierKind, FailMode
 from rempart.access.models import (
@@ -221,7 +222,10 @@ def submit_request(
 
     The decision row and, for a grant, its passage (state ``granted``) are written in one
     transaction and committed before this returns; the daemon lowers a barrier only for a
-    stored passage, so no command can leave before its decision is durable.
+    stored passage, so no command can leave before its decision is durable. A grant for a plate
+    whose passage on the lane is unfinished joins that passage (``Submitted.passage`` is then
+    the earlier one); a passage has an age limit after which it is never executed
+    (:mod:`rempart.access.grants`).
 
     Raises
     ------
@@ -277,13 +281,7 @@ def submit_request(
     with transaction.atomic():
         row.save()
         if decision.granted:
-            passage = Passage.objects.create(
-                decision=row,
-                lane=lane,
-                state=Passage.State.GRANTED,
-                created_at=now,
-                updated_at=now,
-            )
+            passage = grants.open_passage(row, now)
     return Submitted(row, passage, stored=True)
 
 
