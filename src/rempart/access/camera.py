@@ -569,7 +569,9 @@ def _check(
             422, "confidence is required with a plate (0-1, as the ANPR engine reports)"
         )
     at = services.parse_read_at(read.read_at)
-    return at, services.check_read_fields(read.plate, read.confidence, read.pin, at, now)
+    return at, services.check_read_fields(
+        read.plate, read.confidence, read.pin, at, now, mass_kg=read.mass_kg
+    )
 
 
 def decide_batch(reads: Sequence[CameraRead]) -> list[Answer]:

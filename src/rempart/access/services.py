@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from rempart.access import decide as engine
 from rempart.access import grants
-from rempart.access.config import AccessConfig, _Checker
+from rempart.access.config import MAX_MASS_KG, AccessConfig, _Checker
 from rempart.access.drivers.base import BarrierKind, FailMode
 from rempart.access.models import (
     AccessDecision,
@@ -137,14 +137,24 @@ def check_read_fields(
     now: dt.datetime,
     *,
     operator: bool = False,
+    mass_kg: int | None = None,
 ) -> str | None:
     """The normalised plate of a request whose fields are well formed; ``RequestError`` (422)
-    naming the first that is not: the plate, the confidence (0-1), the PIN (4-8 digits), the
-    read time ``at`` (skipped when None) against ``now``, and at least a plate, a PIN or an
-    ``operator`` decision. Shared by :func:`submit_request` and the camera path."""
+    naming the first that is not: the plate, the confidence (0-1), the vehicle class mass
+    (1-100,000 kg, the range of a permit's maximum mass), the PIN (4-8 digits), the read time
+    ``at`` (skipped when None) against ``now``, and at least a plate, a PIN or an ``operator``
+    decision. Shared by :func:`submit_request` and the camera path."""
     normalised = check_plate(plate)
-    if confidence is not None and not 0.0 <= confidence <= 1.0:
+    if confidence is not None and not 0.0 <= confidence <= 1.0:  # also refuses NaN
         raise RequestError(422, f"confidence {confidence!r} is not between 0 and 1")
+    if mass_kg is not None and (
+        isinstance(mass_kg, bool) or not isinstance(mass_kg, int) or not 1 <= mass_kg <= MAX_MASS_KG
+    ):
+        raise RequestError(
+            422,
+            f"mass_kg {str(mass_kg)[:30]} is not a whole number of kilograms from 1 to "
+            f"{MAX_MASS_KG:,} (the vehicle class's maximum authorised mass)",
+        )
     if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
         raise RequestError(422, "pin: expected 4 to 8 digits")
     if at is not None:
@@ -236,7 +246,13 @@ def submit_request(
     lane = lane or find_lane(lane_ident)
     at = read_at or now
     normalised = check_read_fields(
-        plate, confidence, pin, at if check_time else None, now, operator=operator is not None
+        plate,
+        confidence,
+        pin,
+        at if check_time else None,
+        now,
+        operator=operator is not None,
+        mass_kg=mass_kg,
     )
     zone = lane.zone
     read = (
