@@ -401,10 +401,16 @@ class Daemon:
                 CommandOutcome.REFUSED_LOOP_OCCUPIED,
                 CommandOutcome.REFUSED_FAULT,
                 CommandOutcome.REFUSED_NO_POWER,
+                CommandOutcome.HELD_LOOP_OCCUPIED,
             ):
                 command.done = True
             command.save(update_fields=["outcome", "detail", "done"])
-            if not result.ok and result.outcome is not CommandOutcome.NO_RESPONSE:
+            # a raise held by the driver was never sent: the lane's own rules (tailgating,
+            # forced entry) say why the loop is occupied, and a new raise follows once it clears
+            if not result.ok and result.outcome not in (
+                CommandOutcome.NO_RESPONSE,
+                CommandOutcome.HELD_LOOP_OCCUPIED,
+            ):
                 barrier = self._topology.barriers.get(send.barrier_pk)
                 if barrier is None:
                     continue
