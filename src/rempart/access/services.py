@@ -390,21 +390,36 @@ def set_zone_mode(zone: Zone, mode: str, user: Any, reason: str) -> None:
     what = "entering or leaving lockdown" if lockdown else "changing the zone mode"
     _require(user, "supervisor" if lockdown else "operator", zone.city, what)
     note = _reason(reason, what)
-    now = timezone.now()
     with transaction.atomic():
-        zone.mode = new.value
-        zone.mode_reason = note
-        zone.mode_changed_at = now
-        zone.mode_changed_by = user.get_username()[:150]
-        zone.save()
-        closed = 0
-        if new is ZoneMode.LOCKDOWN:
-            closed = close_passages(Passage.objects.filter(lane__zone=zone), "lockdown", now)
-        audit.record(
-            "access_mode",
-            obj=zone,
-            detail={"from": old.value, "to": new.value, "reason": note, "passages_closed": closed},
-        )
+        _apply_mode(zone, new, user.get_username(), note, timezone.now())
+
+
+def _apply_mode(
+    zone: Zone, new: ZoneMode, by: str, note: str, now: dt.datetime, **context: Any
+) -> None:
+    """Write ``zone``'s new base mode with who and why (the reason replaces the previous one,
+    so a lifted lockdown leaves no stale reason), close its passages when it enters lockdown,
+    and audit it (``context`` adds to the entry, e.g. the load file)."""
+    old = ZoneMode(zone.mode)
+    zone.mode = new.value
+    zone.mode_reason = note
+    zone.mode_changed_at = now
+    zone.mode_changed_by = by[:150]
+    zone.save()
+    closed = 0
+    if new is ZoneMode.LOCKDOWN:
+        closed = close_passages(Passage.objects.filter(lane__zone=zone), "lockdown", now)
+    audit.record(
+        "access_mode",
+        obj=zone,
+        detail={
+            "from": old.value,
+            "to": new.value,
+            "reason": note,
+            "passages_closed": closed,
+            **context,
+        },
+    )
 
 
 def acknowledge_alarm(alarm: Alarm, user: Any, note: str = "") -> None:
@@ -841,31 +856,106 @@ class LoadSummary:
     permits: int
 
 
-def load_config(config: AccessConfig, city: Any, *, is_demo: bool = False) -> LoadSummary:
+class ModeChangeRefused(ValueError):
+    """The load file would change live zone modes without ``set_modes_reason``; ``errors``
+    holds one line per zone."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def _live_mode_conflicts(config: AccessConfig, stored: dict[str, Zone]) -> list[str]:
+    """One line per stored zone whose live mode the file would change."""
+    lines = []
+    for index, z in enumerate(config.zones):
+        zone = stored.get(z.id)
+        if zone is None or not config.declares(z.id, "mode") or z.mode.value == zone.mode:
+            continue
+        since = (
+            f" (set by {zone.mode_changed_by or 'unknown'} at "
+            f"{zone.mode_changed_at:%Y-%m-%d %H:%M} UTC"
+            + (f": {zone.mode_reason[:80]!r}" if zone.mode_reason else "")
+            + ")"
+            if zone.mode_changed_at
+            else ""
+        )
+        lines.append(
+            f"zones[{index}].mode: zone {z.id!r} is live in {zone.mode}{since}; the file says "
+            f"{z.mode.value}. Leave mode out of the file to keep the live mode, or pass "
+            "--set-modes with --reason to change it"
+        )
+    return lines
+
+
+def load_config(
+    config: AccessConfig,
+    city: Any,
+    *,
+    is_demo: bool = False,
+    set_modes_reason: str | None = None,
+) -> LoadSummary:
     """Write a validated load file for ``city`` in one transaction (upsert by ids).
 
     A zone's schedules are replaced by the file's; lanes, barriers and permits are created or
-    updated, none deleted (removing equipment is a deliberate act in the admin). Raises
-    ``ValueError`` when an id already belongs to another city or zone.
+    updated, none deleted (removing equipment is a deliberate act in the admin).
+
+    **Live modes.** A stored zone's mode is live state, set in the control room with a role
+    and a reason. The file changes it only when it writes ``mode`` and the caller gives
+    ``set_modes_reason`` (``--set-modes --reason``); a file without ``mode`` (or
+    ``lockdown_exit``) keeps the stored value. Each change is written like a change by hand:
+    who (the current audit actor) and why (the reason replaces the old one), passages closed on
+    entering lockdown, one ``access_mode`` audit entry naming the load file.
+
+    Raises
+    ------
+    ModeChangeRefused
+        The file would change live modes and no reason was given; nothing is written.
+    ValueError
+        An id already belongs to another city or zone; an empty ``set_modes_reason``.
     """
+    if set_modes_reason is not None and not set_modes_reason.strip():
+        raise ValueError("--set-modes needs a --reason (who asked for the change and why)")
     counts = {"lanes": 0, "barriers": 0, "schedules": 0}
+    now = timezone.now()
+    actor = audit.current_actor().name
     with transaction.atomic():
+        idents = [z.id for z in config.zones]
+        stored = {
+            zone.ident: zone
+            for zone in Zone.objects.filter(ident__in=idents).select_related("city")
+        }
+        for ident, zone in stored.items():
+            if zone.city_id != city.pk:
+                raise ValueError(f"zone {ident!r} already belongs to city {zone.city.slug}")
+        conflicts = _live_mode_conflicts(config, stored)
+        if conflicts and set_modes_reason is None:
+            raise ModeChangeRefused(conflicts)
         zones: dict[str, Zone] = {}
         for z in config.zones:
-            existing = Zone.objects.filter(ident=z.id).first()
-            if existing is not None and existing.city_id != city.pk:
-                raise ValueError(f"zone {z.id!r} already belongs to city {existing.city.slug}")
-            zone, _ = Zone.objects.update_or_create(
-                ident=z.id,
-                defaults={
-                    "city": city,
-                    "name": z.name,
-                    "timezone": z.timezone,
-                    "mode": z.mode.value,
-                    "lockdown_exit": z.lockdown_exit.value,
-                    "is_demo": is_demo,
-                },
-            )
+            defaults: dict[str, Any] = {
+                "city": city,
+                "name": z.name,
+                "timezone": z.timezone,
+                "is_demo": is_demo,
+            }
+            existing = stored.get(z.id)
+            if existing is None or config.declares(z.id, "lockdown_exit"):
+                defaults["lockdown_exit"] = z.lockdown_exit.value
+            if existing is None:
+                defaults["mode"] = z.mode.value
+                if z.mode is not ZoneMode.NORMAL:
+                    defaults.update(
+                        mode_reason=(set_modes_reason or "set by the load file").strip()[:500],
+                        mode_changed_at=now,
+                        mode_changed_by=actor[:150],
+                    )
+            zone, _ = Zone.objects.update_or_create(ident=z.id, defaults=defaults)
+            if existing is not None and config.declares(z.id, "mode") and z.mode.value != zone.mode:
+                assert set_modes_reason is not None  # refused above otherwise
+                _apply_mode(
+                    zone, z.mode, actor, set_modes_reason.strip()[:500], now, source="load file"
+                )
             zones[z.id] = zone
             for ln in z.lanes:
                 other = Lane.objects.filter(ident=ln.id).exclude(zone=zone).first()
