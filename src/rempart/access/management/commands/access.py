@@ -155,7 +155,7 @@ class Command(BaseCommand):
     def _load(self, args: argparse.Namespace) -> int:
         import os
 
-        from rempart.access import config, services
+        from rempart.access import config, load_file
 
         if not os.path.isfile(args.file):
             _fail("load", f"{args.file}: no such file")
@@ -178,10 +178,10 @@ class Command(BaseCommand):
             _fail("load", "--reason is for --set-modes (the reason of a live mode change)")
         city = _city("load", args.city)
         try:
-            summary = services.load_config(
+            summary = load_file.load_config(
                 parsed, city, set_modes_reason=args.reason if args.set_modes else None
             )
-        except services.ModeChangeRefused as exc:
+        except load_file.ModeChangeRefused as exc:
             print(
                 f"{PROG} load: {args.file}: would change {len(exc.errors)} live zone mode(s); "
                 "nothing written",
