@@ -130,15 +130,23 @@ def expire_due(now: dt.datetime, zone_idents: Sequence[str] | None = None) -> in
     )
     if not rows:
         return 0
+    # the same conditions again: a repeated read may have extended a limit since the select
     expired = Passage.objects.filter(
-        pk__in=[row[0] for row in rows], state=Passage.State.GRANTED
+        pk__in=[row[0] for row in rows], state=Passage.State.GRANTED, expires_at__lte=now
     ).update(
         state=Passage.State.EXPIRED,
         updated_at=now,
         closed_at=now,
         close_reason=EXPIRED_REASON,
     )
-    _audit_expired(rows, now)
+    if expired != len(rows):  # rare: audit only those this sweep closed
+        closed = set(
+            Passage.objects.filter(
+                pk__in=[row[0] for row in rows], state=Passage.State.EXPIRED, closed_at=now
+            ).values_list("pk", flat=True)
+        )
+        rows = [row for row in rows if row[0] in closed]
+    _audit_expired(rows)
     return expired
 
 
@@ -169,13 +177,14 @@ def expire_passage(passage: Any, now: dt.datetime) -> bool:
                     passage.created_at,
                     passage.expires_at,
                 )
-            ],
-            now,
+            ]
         )
     return moved
 
 
-def _audit_expired(rows: Iterable[tuple[Any, ...]], now: dt.datetime) -> None:
+def _audit_expired(rows: Iterable[tuple[Any, ...]]) -> None:
+    """One ``access_grant_expired`` entry per city for ``rows`` (pk, lane, city pk, request
+    id, granted at, limit)."""
     from rempart.core.models import City
 
     by_city: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
