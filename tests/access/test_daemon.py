@@ -72,9 +72,20 @@ def wait(predicate: Any, what: str, timeout_s: float) -> None:
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
-def test_daemon_killed_mid_traffic_resumes_from_the_database(tmp_path: Path) -> None:
-    if connection.vendor != "sqlite":
-        pytest.skip("runs on a SQLite file of its own; nothing database-specific to check twice")
+def end(processes: list[subprocess.Popen[bytes] | None]) -> None:
+    """Stop the processes this test started (SIGTERM, then SIGKILL after 10 s)."""
+    for process in processes:
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def installation(tmp_path: Path, zone_file: str) -> tuple[Path, dict[str, str], int]:
+    """A fresh SQLite installation (WAL) with the city of Nice and ``zone_file`` loaded, its
+    Modbus port a free one: the database file, the processes' environment and the port."""
     db = tmp_path / "access.sqlite3"
     env = {
         **os.environ,
@@ -82,6 +93,7 @@ def test_daemon_killed_mid_traffic_resumes_from_the_database(tmp_path: Path) -> 
         "REMPART_VAR_DIR": str(tmp_path),
         "REMPART_SECRET_KEY": "k" * 40,
         "REMPART_LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "rempart.settings",
     }
     subprocess.run([*RUN, "migrate", "-v0"], env=env, check=True, timeout=120)
     query(db, "PRAGMA journal_mode=WAL")
@@ -91,13 +103,20 @@ def test_daemon_killed_mid_traffic_resumes_from_the_database(tmp_path: Path) -> 
         "VALUES ('Nice', 'nice', 'FR', 'Europe/Paris', 0)",
     )
     port = free_port()
-    (tmp_path / "zone.yaml").write_text(ZONE.format(port=port))
+    (tmp_path / "zone.yaml").write_text(zone_file.format(port=port))
     subprocess.run(
         [*RUN, "access", "load", str(tmp_path / "zone.yaml"), "--city", "nice"],
         env=env,
         check=True,
         timeout=60,
     )
+    return db, env, port
+
+
+def test_daemon_killed_mid_traffic_resumes_from_the_database(tmp_path: Path) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("runs on a SQLite file of its own; nothing database-specific to check twice")
+    db, env, port = installation(tmp_path, ZONE)
     log = tmp_path / "reads.log"
     out = open(tmp_path / "processes.log", "w")  # noqa: SIM115  (closed in finally)
     simulate = subprocess.Popen(
@@ -167,13 +186,7 @@ def test_daemon_killed_mid_traffic_resumes_from_the_database(tmp_path: Path) -> 
                          "WHERE outcome != 'superseded' GROUP BY barrier_id, seq HAVING count(*) > 1")  # fmt: skip
         assert seqs == []
     finally:
-        for process in (simulate, daemon, restarted):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        end([simulate, daemon, restarted])
         out.close()
 
 
@@ -273,28 +286,7 @@ def test_daemon_killed_and_restarted_after_the_grant_limit_moves_no_barrier(
 
     if connection.vendor != "sqlite":
         pytest.skip("runs on a SQLite file of its own; nothing database-specific to check twice")
-    db = tmp_path / "access.sqlite3"
-    env = {
-        **os.environ,
-        "REMPART_DATABASE_URL": f"sqlite:///{db}",
-        "REMPART_VAR_DIR": str(tmp_path),
-        "REMPART_SECRET_KEY": "k" * 40,
-        "REMPART_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "rempart.settings",
-    }
-    subprocess.run([*RUN, "migrate", "-v0"], env=env, check=True, timeout=120)
-    query(db, "PRAGMA journal_mode=WAL")
-    query(
-        db,
-        "INSERT INTO core_city (name, slug, country, timezone, is_demo) "
-        "VALUES ('Nice', 'nice', 'FR', 'Europe/Paris', 0)",
-    )
-    port = free_port()
-    (tmp_path / "zone.yaml").write_text(GRANT_ZONE.format(port=port))
-    subprocess.run(
-        [*RUN, "access", "load", str(tmp_path / "zone.yaml"), "--city", "nice"],
-        env=env, check=True, timeout=60,
-    )  # fmt: skip
+    db, env, port = installation(tmp_path, GRANT_ZONE)
     out = open(tmp_path / "processes.log", "w")  # noqa: SIM115  (closed in finally)
     simulate = subprocess.Popen(
         [*RUN, "access", "simulate", "--devices", "1", "--port", str(port),
@@ -302,7 +294,7 @@ def test_daemon_killed_and_restarted_after_the_grant_limit_moves_no_barrier(
         env=env, stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip
     daemon_cmd = [*RUN, "access", "run", "--poll", "0.1", "--open-timeout", "1"]
-    processes = [simulate]
+    processes: list[subprocess.Popen[bytes] | None] = [simulate]
 
     def start_daemon() -> subprocess.Popen[bytes]:
         process = subprocess.Popen(daemon_cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -371,11 +363,5 @@ def test_daemon_killed_and_restarted_after_the_grant_limit_moves_no_barrier(
         assert commands == [("lower", "accepted"), ("raise", "accepted")]
         assert query(db, "SELECT count(*) FROM access_passage") == [(2,)]
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        end(processes)
         out.close()

@@ -9,10 +9,12 @@ process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import subprocess
 import sys
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import pytest
 from django.utils import timezone
@@ -32,6 +34,8 @@ from tests.access.test_models_fixtures import (  # noqa: F401
     token_for,
     zone,
 )
+
+T = TypeVar("T")
 
 
 @pytest.mark.parametrize("bad", ["0", "-5", "nan", "inf", "soon", "601"])
@@ -264,36 +268,47 @@ def modbus_driver(port: int) -> dict[str, Any]:
     return {"type": "modbus", "host": "127.0.0.1", "port": port, "unit": 1, "timeout_s": 0.5}
 
 
+@contextlib.asynccontextmanager
+async def daemon_after(
+    city: Any, prepare: Callable[[Lane, BollardModel], T], **daemon_options: Any
+) -> AsyncIterator[tuple[BollardModel, Daemon, T]]:
+    """A bollard served over Modbus TCP on loopback and its lane; ``prepare(lane, model)`` runs
+    while no daemon runs (what a dead daemon left behind), then the daemon starts. Yields the
+    bollard, the daemon and what ``prepare`` returned; stops both."""
+    model, server = await serve_one_bollard()
+    try:
+        daemon = Daemon(options(**daemon_options))
+        lane = await daemon.db(one_lane_zone, city, modbus_driver(server.port))
+        prepared = await daemon.db(prepare, lane, model)
+        task = await start(daemon)
+        try:
+            yield model, daemon, prepared
+        finally:
+            await stop(daemon, task)
+    finally:
+        await server.stop()
+
+
+def in_state(daemon: Daemon, state: str, **where: Any) -> Callable[[], Awaitable[bool]]:
+    return lambda: daemon.db(lambda: Passage.objects.filter(state=state, **where).exists())
+
+
+def barrier_at(model: BollardModel, position: Position) -> Callable[[], Awaitable[bool]]:
+    return lambda: asyncio.sleep(0, model.snapshot().position is position)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_grant_past_its_limit_never_moves_the_barrier(city: Any) -> None:
+    def stale_then_fresh(lane: Lane, model: BollardModel) -> tuple[Passage, Passage]:
+        return past_grant(31), past_grant(1)  # the fresh one queued behind the stale one
+
     async def scenario() -> None:
-        model, server = await serve_one_bollard()
-        try:
-            daemon = Daemon(options())
-            await daemon.db(one_lane_zone, city, modbus_driver(server.port))
-            stale = await daemon.db(past_grant, 31)
-            fresh = await daemon.db(past_grant, 1)  # queued behind the stale one
-            task = await start(daemon)
-            try:
-                await until(
-                    lambda: daemon.db(
-                        lambda: Passage.objects.filter(pk=stale.pk, state="expired").exists()
-                    ),
-                    "the stale grant closed as expired",
-                )
-                # the valid one behind it is executed
-                await until(
-                    lambda: asyncio.sleep(0, model.snapshot().position is Position.DOWN),
-                    "the fresh grant lowers the barrier",
-                )
-                lowers = await daemon.db(
-                    lambda: list(DeviceCommand.objects.filter(command="lower"))
-                )
-                assert [c.passage_id for c in lowers] == [fresh.pk]
-            finally:
-                await stop(daemon, task)
-        finally:
-            await server.stop()
+        async with daemon_after(city, stale_then_fresh) as (model, daemon, (stale, fresh)):
+            await until(in_state(daemon, "expired", pk=stale.pk), "the stale grant expired")
+            # the valid one behind it is executed
+            await until(barrier_at(model, Position.DOWN), "the fresh grant lowers the barrier")
+            lowers = await daemon.db(lambda: list(DeviceCommand.objects.filter(command="lower")))
+            assert [c.passage_id for c in lowers] == [fresh.pk]
 
     asyncio.run(scenario())
     row = Passage.objects.get(close_reason=grants.EXPIRED_REASON)
@@ -308,35 +323,19 @@ def test_a_grant_past_its_limit_never_moves_the_barrier(city: Any) -> None:
 def test_a_lower_written_before_a_kill_is_not_sent_after_the_limit(city: Any) -> None:
     """The daemon was killed between writing a lower command and sending it."""
 
+    def killed_mid_lowering(lane: Lane, model: BollardModel) -> Passage:
+        passage = past_grant(40)
+        Passage.objects.filter(pk=passage.pk).update(state="lowering")
+        DeviceCommand.objects.create(
+            barrier=lane.barriers.get(), passage=passage, command="lower", seq=1
+        )
+        return passage
+
     async def scenario() -> None:
-        model, server = await serve_one_bollard()
-        try:
-            daemon = Daemon(options())
-            lane = await daemon.db(one_lane_zone, city, modbus_driver(server.port))
-
-            def killed_mid_lowering() -> Passage:
-                passage = past_grant(40)
-                Passage.objects.filter(pk=passage.pk).update(state="lowering")
-                DeviceCommand.objects.create(
-                    barrier=lane.barriers.get(), passage=passage, command="lower", seq=1
-                )
-                return passage
-
-            passage = await daemon.db(killed_mid_lowering)
-            task = await start(daemon)
-            try:
-                await until(
-                    lambda: daemon.db(
-                        lambda: Passage.objects.filter(pk=passage.pk, state="expired").exists()
-                    ),
-                    "the passage closed as expired",
-                )
-                await watch_up(model, 1.0)
-            finally:
-                await stop(daemon, task)
+        async with daemon_after(city, killed_mid_lowering) as (model, daemon, passage):
+            await until(in_state(daemon, "expired", pk=passage.pk), "the passage expired")
+            await watch_up(model, 1.0)
             assert model.snapshot().last_seq == 0, "the controller received a command"
-        finally:
-            await server.stop()
 
     asyncio.run(scenario())
     command = DeviceCommand.objects.get(command="lower")
@@ -349,43 +348,28 @@ def test_a_lower_executed_before_the_limit_finishes_its_cycle(city: Any) -> None
     """Killed after the controller executed the lower, restarted after the limit: the lane is
     open for the vehicle, so the passage goes on (open, then closes) instead of expiring."""
 
+    def lowered_then_killed(lane: Lane, model: BollardModel) -> Passage:
+        model.command(BarrierCommand.LOWER, 7)
+        passage = past_grant(40)
+        Passage.objects.filter(pk=passage.pk).update(state="lowering")
+        DeviceCommand.objects.create(
+            barrier=lane.barriers.get(),
+            passage=passage,
+            command="lower",
+            seq=7,
+            outcome="accepted",
+            done=True,
+        )
+        return passage
+
     async def scenario() -> None:
-        model, server = await serve_one_bollard()
-        try:
-            daemon = Daemon(options(open_timeout_s=1.0))
-            lane = await daemon.db(one_lane_zone, city, modbus_driver(server.port))
-            model.command(BarrierCommand.LOWER, 7)
-
-            def lowered_then_killed() -> Passage:
-                passage = past_grant(40)
-                Passage.objects.filter(pk=passage.pk).update(state="lowering")
-                DeviceCommand.objects.create(
-                    barrier=lane.barriers.get(),
-                    passage=passage,
-                    command="lower",
-                    seq=7,
-                    outcome="accepted",
-                    done=True,
-                )
-                return passage
-
-            passage = await daemon.db(lowered_then_killed)
-            task = await start(daemon)
-            try:
-                await until(
-                    lambda: daemon.db(
-                        lambda: Passage.objects.filter(pk=passage.pk, state="closed").exists()
-                    ),
-                    "the passage opened and closed",
-                )
-                await until(
-                    lambda: asyncio.sleep(0, model.snapshot().position is Position.UP),
-                    "the barrier up again",
-                )
-            finally:
-                await stop(daemon, task)
-        finally:
-            await server.stop()
+        async with daemon_after(city, lowered_then_killed, open_timeout_s=1.0) as (
+            model,
+            daemon,
+            passage,
+        ):
+            await until(in_state(daemon, "closed", pk=passage.pk), "the passage open then closed")
+            await until(barrier_at(model, Position.UP), "the barrier up again")
 
     asyncio.run(scenario())
     row = Passage.objects.get()
@@ -394,49 +378,31 @@ def test_a_lower_executed_before_the_limit_finishes_its_cycle(city: Any) -> None
 
 @pytest.mark.django_db(transaction=True)
 def test_three_reads_in_2_s_make_one_barrier_cycle(city: Any) -> None:
-    async def scenario() -> None:
-        model, server = await serve_one_bollard()
-        try:
-            daemon = Daemon(options(open_timeout_s=1.0))
+    def permit(lane: Lane, model: BollardModel) -> None:
+        held = Permit.objects.create(
+            city=city, ident="p1", plate="AB123CD", holder="H", category="delivery"
+        )
+        held.zones.add(lane.zone)
 
-            def zone_with_permit() -> Lane:
-                lane = one_lane_zone(city, modbus_driver(server.port))
-                permit = Permit.objects.create(
-                    city=city, ident="p1", plate="AB123CD", holder="H", category="delivery"
+    async def scenario() -> list[str]:
+        async with daemon_after(city, permit, open_timeout_s=1.0) as (model, daemon, _):
+            for _ in range(3):
+                await daemon.db(
+                    services.submit_request, "loop-in", plate="AB-123-CD", confidence=0.97
                 )
-                permit.zones.add(lane.zone)
-                return lane
-
-            await daemon.db(zone_with_permit)
-            task = await start(daemon)
-            try:
-                for _ in range(3):
-                    await daemon.db(
-                        services.submit_request, "loop-in", plate="AB-123-CD", confidence=0.97
-                    )
-                    await asyncio.sleep(0.6)
-                await until(
-                    lambda: daemon.db(lambda: Passage.objects.filter(state="closed").exists()),
-                    "the passage opened and closed",
-                )
-                await until(
-                    lambda: asyncio.sleep(0, model.snapshot().position is Position.UP),
-                    "the barrier up again",
-                )
-                await asyncio.sleep(1.0)  # nothing more comes
-                commands = await daemon.db(
-                    lambda: list(
-                        DeviceCommand.objects.exclude(outcome="superseded").values_list(
-                            "command", flat=True
-                        )
+                await asyncio.sleep(0.6)
+            await until(in_state(daemon, "closed"), "the passage opened and closed")
+            await until(barrier_at(model, Position.UP), "the barrier up again")
+            await asyncio.sleep(1.0)  # nothing more comes
+            return await daemon.db(
+                lambda: list(
+                    DeviceCommand.objects.exclude(outcome="superseded").values_list(
+                        "command", flat=True
                     )
                 )
-            finally:
-                await stop(daemon, task)
-            assert sorted(commands) == ["lower", "raise"]
-        finally:
-            await server.stop()
+            )
 
-    asyncio.run(scenario())
+    commands = asyncio.run(scenario())
+    assert sorted(commands) == ["lower", "raise"]
     assert Passage.objects.count() == 1
     assert AccessDecision.objects.filter(outcome="grant").count() == 3
