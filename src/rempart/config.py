@@ -9,6 +9,7 @@ exits with status 2 instead of a traceback.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 import zoneinfo
@@ -268,3 +269,19 @@ def site_url() -> str:
             f"REMPART_SITE_URL={raw!r}: expected an address such as https://rempart.city.example"
         )
     return raw
+
+
+def seconds(name: str, default: float, high: float) -> float:
+    """A duration variable in seconds, above 0 and up to ``high``."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= high:  # also refuses nan
+        raise ConfigError(
+            f"{name}={raw!r}: expected a number of seconds above 0 and up to {high:g}"
+        )
+    return value

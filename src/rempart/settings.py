@@ -231,3 +231,6 @@ REMPART_TILE_URL = os.environ.get("REMPART_TILE_URL", "")
 # A control-room live stream with nothing new sends a comment after this many seconds: it keeps
 # proxies from closing an idle stream and is how the server learns that the browser has gone.
 ACCESS_STREAM_KEEPALIVE_S = 15.0
+# A grant not executed within this many seconds of its read is never executed (it expires): the
+# vehicle it was for has gone (rempart.access.grants).
+ACCESS_GRANT_MAX_AGE_S = config.seconds("REMPART_ACCESS_GRANT_MAX_AGE_S", 30.0, 600.0)

@@ -181,7 +181,10 @@ def test_concurrent_reads_share_transactions_and_all_are_stored(
     assert [status for status, _ in answers] == [200] * 40
     stored = set(AccessDecision.objects.values_list("request_id", flat=True))
     assert {answer["request_id"] for _, answer in answers} == {r.hex for r in stored}
-    assert Passage.objects.count() == 20  # the 20 emergency reads
+    # the 20 reads of the emergency vehicle are 20 grants of one vehicle at one lane within its
+    # passage time: one passage, however the batches fell
+    assert AccessDecision.objects.filter(outcome="grant").count() == 20
+    assert Passage.objects.count() == 1
     assert app.committer.items == 40
     assert app.committer.batches < 40  # some reads shared a transaction
 
@@ -243,7 +246,7 @@ def test_without_insert_returning_decisions_are_inserted_one_by_one(
     answers = [camera.decide_batch([camera.CameraRead(
         token=camera_token, ip="", lane="old-town-in", plate=plate, confidence=0.97,
         read_at=timezone.now().isoformat(), pin=None, mass_kg=None, received_at=timezone.now(),
-    ) for plate in ("EM-112-AA", "ZZ-999-ZZ", "EM-112-AA")])]  # fmt: skip
+    ) for plate in ("EM-112-AA", "ZZ-999-ZZ", "RE-456-ZZ")])]  # fmt: skip
     decisions = [answer.body["decision"] for answer in answers[0]]
     assert decisions == ["grant", "deny", "grant"]
     granted = Passage.objects.values_list("decision__request_id", flat=True)

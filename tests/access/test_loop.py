@@ -49,7 +49,7 @@ def one_lane_zone(city: Any, driver: dict[str, Any], fail_mode: str = "secure") 
 
 
 def options(**extra: Any) -> DaemonOptions:
-    return DaemonOptions(poll_s=0.1, open_timeout_s=30.0, **extra)
+    return DaemonOptions(**{"poll_s": 0.1, "open_timeout_s": 30.0, **extra})
 
 
 async def until(check: Callable[[], Awaitable[Any]], what: str, timeout_s: float = 10.0) -> Any:

@@ -130,9 +130,14 @@ def test_occupied_loop_refuses_and_reverses_rise() -> None:
         await wait_for_state(b1, lambda s: s.position is Position.DOWN, 2.0)
         # a vehicle on the loop, injected through the simulator-only register
         assert await write_raw(server.port, 1, reg.SIM_LOOP, [1])
-        refused = await b1.command(BarrierCommand.RAISE)
-        assert refused.outcome is CommandOutcome.REFUSED_LOOP_OCCUPIED and not refused.ok
+        # the controller's own interlock refuses a raise written over it (here by hand: the
+        # driver holds its raises, tests/access/test_interlock_race.py)
+        assert await write_raw(
+            server.port, 1, reg.COMMAND, [reg.COMMAND_CODES[BarrierCommand.RAISE], 77]
+        )
         state = await b1.read_state()
+        assert state.last_seq == 77
+        assert state.last_outcome is CommandOutcome.REFUSED_LOOP_OCCUPIED
         assert state.loop_occupied and state.position is Position.DOWN
         assert Fault.LOOP_INTERLOCK in state.faults
         # loop clear: rise; a vehicle arriving mid-rise reverses the bollard

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from rempart.access import services
+from rempart.access import load_file, services
 from rempart.access.config import parse_config
 from rempart.access.models import AccessDecision, Barrier, Lane, Passage, Permit, Zone, ZoneSchedule
 from rempart.core.audit_models import AuditEntry
@@ -257,8 +257,8 @@ permits:
 
 def test_load_config_writes_everything_and_is_idempotent(city: Any) -> None:
     config = parse_config(LOAD_FILE)
-    first = services.load_config(config, city)
-    second = services.load_config(config, city)
+    first = load_file.load_config(config, city)
+    second = load_file.load_config(config, city)
     assert first == second
     assert (Zone.objects.count(), Lane.objects.count(), Barrier.objects.count()) == (1, 2, 2)
     assert ZoneSchedule.objects.count() == 1 and Permit.objects.count() == 2

@@ -18,6 +18,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
+from pydantic import StrictInt
 
 from rempart.access import camera, services
 from rempart.access.models import AccessDecision, Lane, Zone
@@ -35,7 +36,8 @@ class RequestIn(Schema):
     confidence: float | None = None
     read_at: str
     pin: str | None = None
-    mass_kg: int | None = None
+    # strict: true is not a mass of 1 kg (the range is checked with the read, in one sentence)
+    mass_kg: StrictInt | None = None
 
 
 class DecisionOut(Schema):

@@ -15,7 +15,9 @@ batch is being stored) and each batch costs the same few statements whatever its
 3. every permit of the batch's plates in those cities, with their zones (one query, every
    batch: permits are never kept; a PIN-only read, rare, uses the ORM);
 4. in one transaction, committed before any answer leaves: the decisions and, for grants,
-   their passages (one multi-row INSERT each; the token's ``last_used_at`` once a minute).
+   their passages (one multi-row INSERT each; the token's ``last_used_at`` once a minute). A
+   grant for a plate whose passage on the lane is unfinished joins it (the INSERT's conflict
+   clause, :data:`rempart.access.grants.UPSERT_CONFLICT`); every passage has its age limit.
 
 A change committed before a read arrives is therefore seen by that read: a revoked token, a new
 permit, a mode change, a new schedule. The rules and their order are those of the general path
@@ -43,7 +45,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from rempart.access import decide as engine
-from rempart.access import services
+from rempart.access import grants, services
 from rempart.access.models import (
     AccessDecision,
     Lane,
@@ -567,7 +569,9 @@ def _check(
             422, "confidence is required with a plate (0-1, as the ANPR engine reports)"
         )
     at = services.parse_read_at(read.read_at)
-    return at, services.check_read_fields(read.plate, read.confidence, read.pin, at, now)
+    return at, services.check_read_fields(
+        read.plate, read.confidence, read.pin, at, now, mass_kg=read.mass_kg
+    )
 
 
 def decide_batch(reads: Sequence[CameraRead]) -> list[Answer]:
@@ -672,7 +676,16 @@ _DECISION_FIELDS = (
     "local_time",
     "permit_ident",
 )
-_PASSAGE_FIELDS = ("lane", "state", "created_at", "updated_at", "close_reason", "vehicle_cleared")
+_PASSAGE_FIELDS = (
+    "lane",
+    "plate",
+    "state",
+    "created_at",
+    "updated_at",
+    "expires_at",
+    "close_reason",
+    "vehicle_cleared",
+)
 
 
 def _column(model: Any, field: str) -> str:
@@ -681,13 +694,20 @@ def _column(model: Any, field: str) -> str:
 
 @functools.cache
 def _insert_sql_for(
-    vendor: str, model: Any, fields: tuple[str, ...], rows: int, returning: bool = False
+    vendor: str,
+    model: Any,
+    fields: tuple[str, ...],
+    rows: int,
+    returning: bool = False,
+    on_conflict: str = "",
 ) -> str:
-    """``INSERT INTO <model> (<fields>) VALUES (...), (...)`` for ``rows`` rows; with
-    ``returning``, the new rows' ids and request ids come back."""
+    """``INSERT INTO <model> (<fields>) VALUES (...), (...)`` for ``rows`` rows, then the
+    ``on_conflict`` clause; with ``returning``, the new rows' ids and request ids come back."""
     values = ", ".join([f"({_placeholders(len(fields))})"] * rows)
     columns = ", ".join(_column(model, f) for f in fields)
     sql = f"INSERT INTO {_q(model._meta.db_table)} ({columns}) VALUES {values}"
+    if on_conflict:
+        sql += f" {on_conflict}"
     if returning:
         sql += f" RETURNING {_q('id')}, {_q('request_id')}"
     return sql
@@ -698,10 +718,16 @@ def _insert_sql_for(
 ROWS_PER_INSERT = 500
 
 
-def _insert(cursor: Any, model: Any, fields: tuple[str, ...], rows: list[list[Any]]) -> None:
+def _insert(
+    cursor: Any,
+    model: Any,
+    fields: tuple[str, ...],
+    rows: list[list[Any]],
+    on_conflict: str = "",
+) -> None:
     for start in range(0, len(rows), ROWS_PER_INSERT):
         chunk = rows[start : start + ROWS_PER_INSERT]
-        sql = _insert_sql_for(connection.vendor, model, fields, len(chunk))
+        sql = _insert_sql_for(connection.vendor, model, fields, len(chunk), on_conflict=on_conflict)
         cursor.execute(sql, [value for row in chunk for value in row])
 
 
@@ -756,6 +782,11 @@ def _values(model: Any, fields: tuple[str, ...], values: dict[str, Any]) -> list
     return [convert(values[name]) for convert, name in zip(converters, fields, strict=True)]
 
 
+@functools.cache
+def _passage_conflict() -> str:
+    return grants.UPSERT_CONFLICT.replace("{table}", _q(Passage._meta.db_table))
+
+
 def _store(
     decisions: list[tuple[_Checked, engine.Decision, list[engine.Permit], uuid.UUID]],
     refusals: list[tuple[CameraRead, Caller, _Refused]],
@@ -765,7 +796,9 @@ def _store(
     """In one transaction: the decisions and the grants' passages (one multi-row INSERT each),
     the refusals' audit entries, the tokens' ``last_used_at`` (once a minute)."""
     decision_rows: list[list[Any]] = []
-    passage_rows: list[list[Any]] = []
+    # one new passage per lane and plate (a repeated read in the batch only extends its limit),
+    # with the request id of its decision
+    passages: dict[tuple[int, str | uuid.UUID], tuple[dict[str, Any], Any]] = {}
     for item, decision, found, request_id in decisions:
         decision_rows.append(
             _values(
@@ -794,29 +827,37 @@ def _store(
             )
         )
         if decision.granted:
-            passage_rows.append(
-                [
-                    *_values(
-                        Passage,
-                        _PASSAGE_FIELDS,
-                        {
-                            "lane": item.lane.pk,
-                            "state": Passage.State.GRANTED.value,
-                            "created_at": now,
-                            "updated_at": now,
-                            "close_reason": "",
-                            "vehicle_cleared": False,
-                        },
-                    ),
-                    decision_rows[-1][0],  # the request id, replaced by the decision's id
-                ]
-            )
+            limit = grants.expires_at(item.at, item.read.received_at)
+            key = (item.lane.pk, item.plate or request_id)
+            if key in passages:
+                values = passages[key][0]
+                values["expires_at"] = max(values["expires_at"], limit)
+                continue
+            values = {
+                "lane": item.lane.pk,
+                "plate": item.plate,
+                "state": Passage.State.GRANTED.value,
+                "created_at": now,
+                "updated_at": now,
+                "expires_at": limit,
+                "close_reason": "",
+                "vehicle_cleared": False,
+            }
+            passages[key] = (values, decision_rows[-1][0])  # the database form of the request id
     with transaction.atomic(), connection.cursor() as cursor:
         decision_ids = _insert_decisions(cursor, decision_rows) if decision_rows else {}
-        if passage_rows:
-            for row in passage_rows:
-                row[-1] = decision_ids[row[-1]]
-            _insert(cursor, Passage, (*_PASSAGE_FIELDS, "decision"), passage_rows)
+        if passages:
+            rows = [
+                [*_values(Passage, _PASSAGE_FIELDS, values), decision_ids[request_id]]
+                for values, request_id in passages.values()
+            ]
+            _insert(
+                cursor,
+                Passage,
+                (*_PASSAGE_FIELDS, "decision"),
+                rows,
+                on_conflict=_passage_conflict(),
+            )
         if stale_tokens:  # not audited: not a change of meaning (nor of the state stamp)
             cursor.executemany(
                 f"UPDATE {_q(ApiToken._meta.db_table)} SET {_q('last_used_at')} = %s "

@@ -24,7 +24,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from pathlib import Path
@@ -76,14 +76,26 @@ ID_RULE = "1-64 characters: letters, digits, '-', '_', '.', ':' (starting with a
 MQTT_TOPIC_PATTERN = re.compile(r"[^#+\s/][^#+\s]*[^#+\s/]|[^#+\s/]")
 MAX_MASS_KG = 100_000
 MAX_TRAVEL_S = 60.0
+#: Longest error line, characters.
+MAX_LINE = 300
 
 
 @dataclass(frozen=True)
 class AccessConfig:
-    """A validated load file: zones (with lanes, barriers, schedules) and permits."""
+    """A validated load file: zones (with lanes, barriers, schedules) and permits.
+
+    ``declared`` names, per zone id, the optional zone keys the file wrote (``mode``,
+    ``lockdown_exit``): a key left out keeps the stored zone's value when the file is loaded
+    again (``Zone.mode`` then holds the default only for a new zone).
+    """
 
     zones: tuple[Zone, ...]
     permits: tuple[Permit, ...]
+    declared: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def declares(self, zone_id: str, key: str) -> bool:
+        """Whether the file wrote ``key`` for zone ``zone_id``."""
+        return key in self.declared.get(zone_id, frozenset())
 
     def zone(self, zone_id: str) -> Zone:
         """The zone ``zone_id`` (``KeyError`` if absent)."""
@@ -106,8 +118,102 @@ class ConfigError(ValueError):
 # --- YAML ----------------------------------------------------------------------------------
 
 
+#: Largest load file read, bytes. A city's zones, lanes and barriers take kilobytes; tens of
+#: thousands of permits a few megabytes (more belong in ``rempart access import-permits``).
+MAX_FILE_BYTES = 16 * 1024 * 1024
+#: Deepest nesting of mappings and lists accepted; the deepest real path,
+#: ``zones[].lanes[].barriers[].driver``, is 8 levels.
+MAX_DEPTH = 32
+#: Most values a file may stand for once its aliases are expanded: a few hundred thousand in
+#: the largest real file, billions in a "billion laughs" file of a few hundred bytes.
+MAX_EXPANDED_VALUES = 2_000_000
+
+
+class _Refused(yaml.YAMLError):
+    """A file refused while reading it: one line, with its line number where one applies."""
+
+    def __init__(self, message: str, mark: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2-like scalars: no base-60, no yes/no, no timestamps."""
+    """SafeLoader with YAML 1.2-like scalars (no base-60, no yes/no, no timestamps) that also
+    refuses what YAML allows but a load file must not have: a key twice in one mapping (the
+    later value would silently win), nesting deeper than :data:`MAX_DEPTH`, and aliases that
+    expand to more than :data:`MAX_EXPANDED_VALUES` values."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(
+                    f"nesting deeper than {MAX_DEPTH} levels; a load file needs at most 8",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            first_line: dict[Any, int] = {}
+            for key_node, _value in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    seen = first_line.get(key)
+                except TypeError:  # unhashable key: PyYAML's own error follows
+                    continue
+                if seen is not None:
+                    raise _Refused(
+                        f"key {str(key)[:60]!r} appears twice in the same mapping (first at "
+                        f"line {seen}); remove one: only one value can apply",
+                        key_node.start_mark,
+                    )
+                first_line[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return self.construct_document(node)
+
+
+def _check_expansion(root: Any) -> None:
+    """Refuse a document whose aliases stand for more than :data:`MAX_EXPANDED_VALUES` values
+    (counted once per node: an alias is the same node object as its anchor)."""
+    sizes: dict[int, int] = {}
+    # iterative post-order walk: the file's own nesting is bounded, but keep off the stack
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        children = (
+            [item for pair in node.value for item in pair]
+            if isinstance(node, yaml.MappingNode)
+            else list(node.value)
+        )
+        if children_done:
+            total = 1 + sum(sizes.get(id(child), 0) for child in children)
+            if total > MAX_EXPANDED_VALUES:
+                raise _Refused(
+                    f"anchors and aliases expand to more than {MAX_EXPANDED_VALUES:,} values "
+                    "(a 'billion laughs' file); write the values out or use fewer aliases",
+                    node.start_mark,
+                )
+            sizes[id(node)] = total
+        else:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
 
 
 _DROPPED_TAGS = {
@@ -133,10 +239,20 @@ _StrictLoader.add_implicit_resolver(
 )
 
 
+def _too_big(size: int) -> str:
+    return (
+        f"the file has {size:,} bytes; a load file is at most {MAX_FILE_BYTES:,} "
+        "(import large permit lists with 'rempart access import-permits')"
+    )
+
+
 def load_config(path: str | Path) -> AccessConfig:
     """Read and validate the load file at ``path``; raise ``ConfigError`` listing all problems."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ConfigError([_too_big(size)], str(path))
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"cannot read {path}: {exc}"], str(path)) from exc
@@ -145,8 +261,14 @@ def load_config(path: str | Path) -> AccessConfig:
 
 def parse_config(text: str, source: str = "load file") -> AccessConfig:
     """Validate YAML ``text``; raise ``ConfigError`` listing all problems."""
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > MAX_FILE_BYTES:
+        raise ConfigError([_too_big(size)], source)
     try:
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except _Refused as exc:
+        where = f"line {exc.mark.line + 1}: " if exc.mark is not None else ""
+        raise ConfigError([f"{where}{exc.message}"], source) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -175,6 +297,7 @@ def _type_name(value: object) -> str:
         int: "a number",
         float: "a number",
         bool: "true/false",
+        type(None): "nothing",
     }.get(type(value), type(value).__name__)
 
 
@@ -187,9 +310,12 @@ class _Checker:
         self._lane_ids: dict[str, str] = {}
         self._barrier_ids: dict[str, str] = {}
         self._endpoints: dict[str, str] = {}
+        self._declared: dict[str, frozenset[str]] = {}
 
     def error(self, path: str, message: str) -> None:
-        self.errors.append(f"{path}: {message}" if path else message)
+        line = f"{path}: {message}" if path else message
+        # a value quoted in the message may be huge (a 1 MB string where an id belongs)
+        self.errors.append(line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…")
 
     # primitives -------------------------------------------------------------------------
 
@@ -353,7 +479,7 @@ class _Checker:
                 permits.append(permit)
         if self.errors:
             return None
-        return AccessConfig(zones=tuple(zones), permits=tuple(permits))
+        return AccessConfig(zones=tuple(zones), permits=tuple(permits), declared=self._declared)
 
     def zone(self, node: object, path: str, zone_ids: dict[str, str]) -> Zone | None:
         z = self.mapping(
@@ -386,6 +512,9 @@ class _Checker:
                 schedules.append(schedule)
         if zone_id is None or tz is None:
             return None
+        self._declared[zone_id] = frozenset(
+            key for key in ("mode", "lockdown_exit") if z.get(key) is not None
+        )
         return Zone(
             id=zone_id,
             timezone=tz.key,

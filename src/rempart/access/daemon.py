@@ -23,7 +23,11 @@ Safety rules enforced here, whatever the caller asked:
   refuse it too: two locks, not one);
 * a barrier that is down with no passage in progress (and no ``emergency_open``) is raised;
 * a link lost for ``link_alarm_after_s`` (default 2 s, well within 5 s) raises an alarm that
-  names the barrier's fail mode (what it does now: stays up, or lowers).
+  names the barrier's fail mode (what it does now: stays up, or lowers);
+* a grant past its age limit is never executed: closed as ``expired``, its unsent or
+  unanswered ``lower`` commands abandoned (:mod:`rempart.access.grants`), so a daemon started
+  again after a kill, or reconnected after a lost database or link, executes only what is
+  still valid.
 
 Django's ORM is synchronous: every database call runs in one dedicated thread
 (:meth:`Daemon.db`), so the event loop never blocks on the database and the daemon uses one
@@ -47,7 +51,7 @@ from typing import Any, TypeVar
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
-from rempart.access import services
+from rempart.access import grants, services
 from rempart.access.drivers import create_driver
 from rempart.access.drivers.base import (
     BarrierCommand,
@@ -339,12 +343,15 @@ class Daemon:
             self._store_states(states, now, now_s)
             alarms = _AlarmBook(topo, now)
             self._device_alarms(states, alarms, now_s)
+            # grants past their age limit: never executed, their lowers never (re)sent
+            grants.expire_due(now, self.options.zones)
             pending = {
                 c.barrier_id: c
                 for c in DeviceCommand.objects.filter(
                     done=False, barrier_id__in=list(topo.barriers)
-                )
+                ).select_related("passage")
             }
+            grants.abandon_late_lowers(pending, now)
             passages: dict[int, Passage] = {}
             for row in Passage.objects.filter(
                 lane_id__in=list(topo.lanes), state__in=Passage.ACTIVE
@@ -394,10 +401,16 @@ class Daemon:
                 CommandOutcome.REFUSED_LOOP_OCCUPIED,
                 CommandOutcome.REFUSED_FAULT,
                 CommandOutcome.REFUSED_NO_POWER,
+                CommandOutcome.HELD_LOOP_OCCUPIED,
             ):
                 command.done = True
             command.save(update_fields=["outcome", "detail", "done"])
-            if not result.ok and result.outcome is not CommandOutcome.NO_RESPONSE:
+            # a raise held by the driver was never sent: the lane's own rules (tailgating,
+            # forced entry) say why the loop is occupied, and a new raise follows once it clears
+            if not result.ok and result.outcome not in (
+                CommandOutcome.NO_RESPONSE,
+                CommandOutcome.HELD_LOOP_OCCUPIED,
+            ):
                 barrier = self._topology.barriers.get(send.barrier_pk)
                 if barrier is None:
                     continue
@@ -586,6 +599,13 @@ class Daemon:
             if all_down:
                 move(S.OPEN, opened_at=now)
                 return
+            late = now >= passage.expires_at
+            if late and not (
+                grants.lowered_for(passage)
+                or any(s.position in (Position.LOWERING, Position.DOWN) for s in states.values())
+            ):
+                grants.expire_passage(passage, now)  # no barrier moved for it: never will
+                return
             refused = [
                 c
                 for c in DeviceCommand.objects.filter(passage=passage, command="lower", done=True)
@@ -609,8 +629,9 @@ class Daemon:
                             )
                             pending.pop(pk)
                 return
-            for pk in wanting(BarrierCommand.LOWER):
-                self._new_command(pk, BarrierCommand.LOWER, passage, states[pk], pending, now)
+            if not late:  # past the limit, what has begun ends; nothing more is lowered
+                for pk in wanting(BarrierCommand.LOWER):
+                    self._new_command(pk, BarrierCommand.LOWER, passage, states[pk], pending, now)
             return
         if passage.state == S.OPEN:
             if loop:

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +39,7 @@ from rempart.access.drivers.base import (
     MqttDriverConfig,
     SimulatorDriverConfig,
 )
+from rempart.access.grants import JOINABLE_STATES
 from rempart.access.schedule import DAY_NAMES, ScheduledMode, TimeWindow, ZoneMode
 from rempart.core.models import City, Site
 
@@ -463,10 +465,12 @@ class AccessDecision(models.Model):
 class Passage(models.Model):
     """One granted vehicle through one lane, driven by the daemon through its states.
 
-    granted -> lowering -> open -> vehicle_passing -> closing -> closed, or failed. It is
-    created with the granting decision (the request itself is the :class:`AccessDecision`).
-    Only the oldest unfinished passage of a lane drives the barriers: one vehicle per cycle,
-    which is what stops tailgaters.
+    granted -> lowering -> open -> vehicle_passing -> closing -> closed, or failed, or expired
+    (not executed before ``expires_at``). It is created with the granting decision (the
+    request itself is the :class:`AccessDecision`); a repeated read of the same plate on the
+    lane while the passage is unfinished joins it instead of making another
+    (:mod:`rempart.access.grants`). Only the oldest unfinished passage of a lane drives the
+    barriers: one vehicle per cycle, which is what stops tailgaters.
     """
 
     audit_exempt = True
@@ -479,6 +483,7 @@ class Passage(models.Model):
         CLOSING = "closing", _("closing")
         CLOSED = "closed", _("closed")
         FAILED = "failed", _("failed")
+        EXPIRED = "expired", _("expired (not executed in time)")
 
     ACTIVE = (
         State.GRANTED,
@@ -493,7 +498,13 @@ class Passage(models.Model):
     )
     lane = models.ForeignKey(Lane, on_delete=models.CASCADE, related_name="passages")
     state = models.CharField(max_length=16, choices=State.choices, default=State.GRANTED)
+    # The normalised plate of a plate grant (None otherwise), for the one-unfinished-passage-
+    # per-plate-and-lane constraint; cleared by the privacy purge.
+    # NULL, not "": NULLs never collide in a unique index, so plateless grants never join.
+    plate = models.CharField(max_length=40, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now)
+    # Not executed after this instant (rempart.access.grants.expires_at).
+    expires_at = models.DateTimeField()
     updated_at = models.DateTimeField(default=timezone.now)
     opened_at = models.DateTimeField(null=True, blank=True)
     vehicle_at = models.DateTimeField(null=True, blank=True)
@@ -505,6 +516,13 @@ class Passage(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["state"], name="access_passage_state")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lane", "plate"],
+                condition=Q(state__in=JOINABLE_STATES),
+                name="access_passage_one_per_plate",
+            )
+        ]
         verbose_name = _("passage")
         verbose_name_plural = _("passages")
 

@@ -10,6 +10,10 @@ Reads of vehicles **without a permit** are personal data the city needs only bri
   plate back without the key (and a 10^10-plate space is too large to search without it);
 * after ``REMPART_ACCESS_READ_RETENTION_DAYS`` days (default 30) the decision is deleted.
 
+A passage's copy of the plate (``Passage.plate``, kept so that a repeated read of the vehicle
+joins its passage) is cleared at the first of these steps, whatever the permit, once the
+passage is over.
+
 Reads of permit holders are the record of the permit's use and are kept with the permit.
 
 ``rempart access purge`` runs :func:`run` (one audit entry per run); the daemon runs it once an
@@ -50,6 +54,7 @@ def purge(now: dt.datetime | None = None) -> dict[str, Any]:
 
     Writes no audit entry itself (callers write one summary entry per run).
     """
+    from rempart.access.grants import JOINABLE_STATES
     from rempart.access.models import AccessDecision, Passage
 
     now = now or timezone.now()
@@ -79,6 +84,10 @@ def purge(now: dt.datetime | None = None) -> dict[str, Any]:
         AccessDecision.objects.filter(
             has_permit=False, plate="", received_at__lt=pseudo_before, pseudonymised_at__isnull=True
         ).update(pseudonymised_at=now)
+        # a passage keeps its plate only while a repeated read may join it (grants.py)
+        Passage.objects.filter(created_at__lt=pseudo_before, plate__isnull=False).exclude(
+            state__in=JOINABLE_STATES
+        ).update(plate=None)
     return {
         "plate_reads_pseudonymised": pseudonymised,
         "plate_reads_deleted": deleted,

@@ -12,8 +12,9 @@ traffic) goes through these functions, so they all decide and store alike.
   once, within :data:`REFERRAL_WINDOW`); :func:`pending_referrals` lists those waiting.
 * :func:`edit_schedule` and :func:`cancel_schedule` change or cancel a scheduled mode not yet
   ended (a lockdown needs a supervisor, as :func:`add_schedule`).
-* :func:`load_config` writes a validated load file; :func:`import_permits_csv` and
-  :func:`export_permits_csv` move permits in and out as CSV; :func:`save_permit_fields` and
+* :func:`import_permits_csv` and
+  :func:`export_permits_csv` move permits in and out as CSV (the load file is written by
+  :mod:`rempart.access.load_file`); :func:`save_permit_fields` and
   :func:`set_permit_status` create, edit, suspend or revoke one permit from the web pages, with
   the same validator as the CSV import (:func:`check_permit_fields`);
   :func:`create_access_point` turns an assessment plan's active barrier position into a lane
@@ -36,7 +37,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from rempart.access import decide as engine
-from rempart.access.config import AccessConfig, _Checker
+from rempart.access import grants
+from rempart.access.config import MAX_MASS_KG, _Checker
 from rempart.access.drivers.base import BarrierKind, FailMode
 from rempart.access.models import (
     AccessDecision,
@@ -48,7 +50,6 @@ from rempart.access.models import (
     Permit,
     Zone,
     ZoneSchedule,
-    driver_to_json,
     windows_to_json,
 )
 from rempart.access.plates import InvalidPlateError, normalise_plate
@@ -136,14 +137,24 @@ def check_read_fields(
     now: dt.datetime,
     *,
     operator: bool = False,
+    mass_kg: int | None = None,
 ) -> str | None:
     """The normalised plate of a request whose fields are well formed; ``RequestError`` (422)
-    naming the first that is not: the plate, the confidence (0-1), the PIN (4-8 digits), the
-    read time ``at`` (skipped when None) against ``now``, and at least a plate, a PIN or an
-    ``operator`` decision. Shared by :func:`submit_request` and the camera path."""
+    naming the first that is not: the plate, the confidence (0-1), the vehicle class mass
+    (1-100,000 kg, the range of a permit's maximum mass), the PIN (4-8 digits), the read time
+    ``at`` (skipped when None) against ``now``, and at least a plate, a PIN or an ``operator``
+    decision. Shared by :func:`submit_request` and the camera path."""
     normalised = check_plate(plate)
-    if confidence is not None and not 0.0 <= confidence <= 1.0:
+    if confidence is not None and not 0.0 <= confidence <= 1.0:  # also refuses NaN
         raise RequestError(422, f"confidence {confidence!r} is not between 0 and 1")
+    if mass_kg is not None and (
+        isinstance(mass_kg, bool) or not isinstance(mass_kg, int) or not 1 <= mass_kg <= MAX_MASS_KG
+    ):
+        raise RequestError(
+            422,
+            f"mass_kg {str(mass_kg)[:30]} is not a whole number of kilograms from 1 to "
+            f"{MAX_MASS_KG:,} (the vehicle class's maximum authorised mass)",
+        )
     if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
         raise RequestError(422, "pin: expected 4 to 8 digits")
     if at is not None:
@@ -221,7 +232,10 @@ def submit_request(
 
     The decision row and, for a grant, its passage (state ``granted``) are written in one
     transaction and committed before this returns; the daemon lowers a barrier only for a
-    stored passage, so no command can leave before its decision is durable.
+    stored passage, so no command can leave before its decision is durable. A grant for a plate
+    whose passage on the lane is unfinished joins that passage (``Submitted.passage`` is then
+    the earlier one); a passage has an age limit after which it is never executed
+    (:mod:`rempart.access.grants`).
 
     Raises
     ------
@@ -232,7 +246,13 @@ def submit_request(
     lane = lane or find_lane(lane_ident)
     at = read_at or now
     normalised = check_read_fields(
-        plate, confidence, pin, at if check_time else None, now, operator=operator is not None
+        plate,
+        confidence,
+        pin,
+        at if check_time else None,
+        now,
+        operator=operator is not None,
+        mass_kg=mass_kg,
     )
     zone = lane.zone
     read = (
@@ -277,13 +297,7 @@ def submit_request(
     with transaction.atomic():
         row.save()
         if decision.granted:
-            passage = Passage.objects.create(
-                decision=row,
-                lane=lane,
-                state=Passage.State.GRANTED,
-                created_at=now,
-                updated_at=now,
-            )
+            passage = grants.open_passage(row, now)
     return Submitted(row, passage, stored=True)
 
 
@@ -376,21 +390,36 @@ def set_zone_mode(zone: Zone, mode: str, user: Any, reason: str) -> None:
     what = "entering or leaving lockdown" if lockdown else "changing the zone mode"
     _require(user, "supervisor" if lockdown else "operator", zone.city, what)
     note = _reason(reason, what)
-    now = timezone.now()
     with transaction.atomic():
-        zone.mode = new.value
-        zone.mode_reason = note
-        zone.mode_changed_at = now
-        zone.mode_changed_by = user.get_username()[:150]
-        zone.save()
-        closed = 0
-        if new is ZoneMode.LOCKDOWN:
-            closed = close_passages(Passage.objects.filter(lane__zone=zone), "lockdown", now)
-        audit.record(
-            "access_mode",
-            obj=zone,
-            detail={"from": old.value, "to": new.value, "reason": note, "passages_closed": closed},
-        )
+        _apply_mode(zone, new, user.get_username(), note, timezone.now())
+
+
+def _apply_mode(
+    zone: Zone, new: ZoneMode, by: str, note: str, now: dt.datetime, **context: Any
+) -> None:
+    """Write ``zone``'s new base mode with who and why (the reason replaces the previous one,
+    so a lifted lockdown leaves no stale reason), close its passages when it enters lockdown,
+    and audit it (``context`` adds to the entry, e.g. the load file)."""
+    old = ZoneMode(zone.mode)
+    zone.mode = new.value
+    zone.mode_reason = note
+    zone.mode_changed_at = now
+    zone.mode_changed_by = by[:150]
+    zone.save()
+    closed = 0
+    if new is ZoneMode.LOCKDOWN:
+        closed = close_passages(Passage.objects.filter(lane__zone=zone), "lockdown", now)
+    audit.record(
+        "access_mode",
+        obj=zone,
+        detail={
+            "from": old.value,
+            "to": new.value,
+            "reason": note,
+            "passages_closed": closed,
+            **context,
+        },
+    )
 
 
 def acknowledge_alarm(alarm: Alarm, user: Any, note: str = "") -> None:
@@ -813,97 +842,6 @@ def create_access_point(
             },
         )
     return lane
-
-
-# --- load file ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LoadSummary:
-    zones: int
-    lanes: int
-    barriers: int
-    schedules: int
-    permits: int
-
-
-def load_config(config: AccessConfig, city: Any, *, is_demo: bool = False) -> LoadSummary:
-    """Write a validated load file for ``city`` in one transaction (upsert by ids).
-
-    A zone's schedules are replaced by the file's; lanes, barriers and permits are created or
-    updated, none deleted (removing equipment is a deliberate act in the admin). Raises
-    ``ValueError`` when an id already belongs to another city or zone.
-    """
-    counts = {"lanes": 0, "barriers": 0, "schedules": 0}
-    with transaction.atomic():
-        zones: dict[str, Zone] = {}
-        for z in config.zones:
-            existing = Zone.objects.filter(ident=z.id).first()
-            if existing is not None and existing.city_id != city.pk:
-                raise ValueError(f"zone {z.id!r} already belongs to city {existing.city.slug}")
-            zone, _ = Zone.objects.update_or_create(
-                ident=z.id,
-                defaults={
-                    "city": city,
-                    "name": z.name,
-                    "timezone": z.timezone,
-                    "mode": z.mode.value,
-                    "lockdown_exit": z.lockdown_exit.value,
-                    "is_demo": is_demo,
-                },
-            )
-            zones[z.id] = zone
-            for ln in z.lanes:
-                other = Lane.objects.filter(ident=ln.id).exclude(zone=zone).first()
-                if other is not None and other.zone.city_id != city.pk:
-                    raise ValueError(f"lane {ln.id!r} already belongs to another city")
-                lane, _ = Lane.objects.update_or_create(
-                    ident=ln.id,
-                    defaults={
-                        "zone": zone,
-                        "direction": ln.direction.value,
-                        "identification": sorted(m.value for m in ln.identification),
-                        "two_factor": ln.two_factor,
-                    },
-                )
-                counts["lanes"] += 1
-                for b in ln.barriers:
-                    Barrier.objects.update_or_create(
-                        ident=b.id,
-                        defaults={
-                            "lane": lane,
-                            "kind": b.kind.value,
-                            "crash_rating": b.crash_rating or "",
-                            "fail_mode": b.fail_mode.value,
-                            "rise_time_s": b.rise_time_s,
-                            "lower_time_s": b.lower_time_s,
-                            "loop_detector": b.loop_detector,
-                            "driver": driver_to_json(b.driver),
-                        },
-                    )
-                    counts["barriers"] += 1
-            zone.schedules.all().delete()
-            for s in z.schedules:
-                ZoneSchedule.objects.create(
-                    zone=zone, mode=s.mode.value, start=s.start, end=s.end, label=s.label
-                )
-                counts["schedules"] += 1
-        for p in config.permits:
-            _save_permit(p, city, [zones[z] for z in sorted(p.zones)], is_demo=is_demo)
-        audit.record(
-            "access_load",
-            object_type="access.config",
-            object_repr=f"{len(config.zones)} zones, {len(config.permits)} permits",
-            city=city,
-            detail={**counts, "zones": len(config.zones), "permits": len(config.permits)},
-        )
-    return LoadSummary(
-        zones=len(config.zones),
-        lanes=counts["lanes"],
-        barriers=counts["barriers"],
-        schedules=counts["schedules"],
-        permits=len(config.permits),
-    )
 
 
 def _save_permit(

@@ -289,7 +289,7 @@ def alarm_ack(request: HttpRequest, pk: int) -> HttpResponse:
 def decisions(request: HttpRequest) -> HttpResponse:
     city = required_city(request)
     form = DecisionFilterForm(request.GET or None)
-    rows = AccessDecision.objects.filter(zone__city=city).select_related("lane", "zone")
+    rows = AccessDecision.objects.filter(zone__city=city).select_related("lane", "zone", "passage")
     if form.is_valid():
         data = form.cleaned_data
         if data["lane"]:

@@ -13,6 +13,10 @@ sees the loss. ``command`` returns a ``CommandResult`` and raises only for progr
 Commands carry a sequence id (``seq``, 1-65535, wrapping). A device remembers the last ``seq`` it
 executed and ignores a repeat, so a command resent after a timeout is executed at most once;
 the commands themselves are idempotent too (``raise`` on a raised bollard does nothing).
+
+A ``raise`` is checked against the loop by the driver just before it is sent (see
+``BarrierDriver.command``), not only against the supervisor's last poll; the controller's own
+interlock remains the second lock for a vehicle arriving while the command is on the wire.
 """
 
 from __future__ import annotations
@@ -122,6 +126,8 @@ class CommandOutcome(StrEnum):
     REFUSED_NO_POWER = "refused_no_power"
     #: No answer (link down, timeout); the command may or may not have arrived.
     NO_RESPONSE = "no_response"
+    #: Not sent: the driver read the loop occupied just before sending a raise.
+    HELD_LOOP_OCCUPIED = "held_loop_occupied"
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,13 @@ class CommandResult:
     def ok(self) -> bool:
         """True when the device executed (or had already executed) the command."""
         return self.outcome in (CommandOutcome.ACCEPTED, CommandOutcome.DUPLICATE)
+
+    @classmethod
+    def held_over_loop(cls, command: BarrierCommand, seq: int) -> CommandResult:
+        """The answer to a raise not sent because the loop was occupied when re-read."""
+        return cls(
+            command, seq, CommandOutcome.HELD_LOOP_OCCUPIED, "not sent: a vehicle is on the loop"
+        )
 
 
 @dataclass(frozen=True)
@@ -332,7 +345,13 @@ class BarrierDriver(abc.ABC):
 
     @abc.abstractmethod
     async def command(self, command: BarrierCommand, seq: int | None = None) -> CommandResult:
-        """Ask for ``command`` under ``seq`` (allocated if None); idempotent per ``seq``."""
+        """Ask for ``command`` under ``seq`` (allocated if None); idempotent per ``seq``.
+
+        A ``raise`` is never sent over an occupied loop: the driver reads the loop as late as
+        its protocol allows, immediately before sending, and answers
+        ``HELD_LOOP_OCCUPIED`` without sending when a vehicle is on it. The supervisor's last
+        poll may be a poll interval old; this check closes that window.
+        """
 
     async def __aenter__(self) -> BarrierDriver:
         await self.connect()

@@ -3,7 +3,8 @@
 Speaks the register map of ``rempart.access.drivers.registers`` through pymodbus's asyncio
 client. Reading: one request of 10 holding registers (FC 3). Commanding: one write of the
 command and its sequence id (FC 16), then a read-back of ``LAST_SEQ``/``LAST_OUTCOME`` to learn
-whether the controller executed, refused or ignored it.
+whether the controller executed, refused or ignored it. A raise is preceded by a read of
+``LOOP_OCCUPIED`` in the same locked exchange and is not written when a vehicle is on the loop.
 
 Link handling: pymodbus's own reconnection is disabled; each call reconnects if needed within
 ``timeout_s``, so a dead controller is reported as ``link_ok=False`` after at most about
@@ -138,6 +139,10 @@ class ModbusBarrierDriver(BarrierDriver):
             raise ValueError(f"command seq {seq} is outside 1-65535")
         async with self._lock:
             try:
+                # the loop read just before the write, on the same connection under the same
+                # lock: the last poll may be a poll interval old (poll-to-send race)
+                if command is BarrierCommand.RAISE and (await self._read(reg.LOOP_OCCUPIED, 1))[0]:
+                    return CommandResult.held_over_loop(command, seq)
                 await self._write(reg.COMMAND, [reg.COMMAND_CODES[command], seq])
                 last_seq, last_outcome = await self._read(reg.LAST_SEQ, 2)
             except (TimeoutError, OSError, ModbusException, ModbusLinkError) as exc:

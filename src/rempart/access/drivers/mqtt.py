@@ -216,6 +216,14 @@ class MqttBarrierDriver(BarrierDriver):
             raise ValueError(f"command seq {seq} is outside 1-65535")
         if not (self._broker_up and self._available):
             return CommandResult(command, seq, CommandOutcome.NO_RESPONSE, "device offline")
+        # the device publishes its state on every change: the latest one is the freshest view
+        # of the loop there is, newer than the supervisor's last poll
+        if (
+            command is BarrierCommand.RAISE
+            and self._state is not None
+            and self._state.loop_occupied
+        ):
+            return CommandResult.held_over_loop(command, seq)
         request_id = uuid.uuid4().hex
         payload = json.dumps(
             {

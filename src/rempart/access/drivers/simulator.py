@@ -321,4 +321,7 @@ class SimulatorDriver(BarrierDriver):
         seq = self.next_seq() if seq is None else seq
         if not (self._connected and self.model.link_up):
             return CommandResult(command, seq, CommandOutcome.NO_RESPONSE, "simulated link down")
+        # no await between this check and the command: nothing can arrive in between
+        if command is BarrierCommand.RAISE and self.model.loop_occupied():
+            return CommandResult.held_over_loop(command, seq)
         return CommandResult(command, seq, self.model.command(command, seq))

@@ -2,7 +2,8 @@
 
 Subcommands::
 
-    rempart access load FILE.yaml --city SLUG      validate all, then write in one transaction
+    rempart access load FILE.yaml --city SLUG [--set-modes --reason TEXT]
+                                                   validate all, then write in one transaction
     rempart access request --lane ID --plate P [--confidence C] [--pin N] [--at ISO] [--json] [--dry-run]
     rempart access simulate --devices N --port 5020 [--traffic-rate R --count N --log FILE]
     rempart access run [--zone ID ...] [--with-simulated-traffic [--traffic-rate R]]
@@ -64,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--city", help="city identifier (slug); optional when there is one city")
     p.add_argument("--check", action="store_true", help="validate only, write nothing")
+    p.add_argument(
+        "--set-modes",
+        action="store_true",
+        help="apply the file's zone modes to zones that exist (their live modes otherwise stay; "
+        "a file mode that differs is refused)",
+    )
+    p.add_argument("--reason", help="why the modes change (required with --set-modes; audited)")
 
     p = subs.add_parser("request", help="decide a request as the camera API does")
     p.add_argument("--lane", required=True, help="lane identifier")
@@ -147,7 +155,7 @@ class Command(BaseCommand):
     def _load(self, args: argparse.Namespace) -> int:
         import os
 
-        from rempart.access import config, services
+        from rempart.access import config, load_file
 
         if not os.path.isfile(args.file):
             _fail("load", f"{args.file}: no such file")
@@ -164,9 +172,24 @@ class Command(BaseCommand):
         if args.check:
             print(f"{args.file}: valid ({len(parsed.zones)} zones, {len(parsed.permits)} permits)")
             return 0
+        if args.set_modes and not (args.reason or "").strip():
+            _fail("load", "--set-modes needs --reason (who asked for the change and why)")
+        if args.reason and not args.set_modes:
+            _fail("load", "--reason is for --set-modes (the reason of a live mode change)")
         city = _city("load", args.city)
         try:
-            summary = services.load_config(parsed, city)
+            summary = load_file.load_config(
+                parsed, city, set_modes_reason=args.reason if args.set_modes else None
+            )
+        except load_file.ModeChangeRefused as exc:
+            print(
+                f"{PROG} load: {args.file}: would change {len(exc.errors)} live zone mode(s); "
+                "nothing written",
+                file=sys.stderr,
+            )
+            for line in exc.errors:
+                print(f"  {line}", file=sys.stderr)
+            return 1
         except ValueError as exc:
             _fail("load", f"{exc}; nothing written")
         print(
