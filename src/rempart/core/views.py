@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rempart.core import audit
+from rempart.core.access_rules import check_city, fetch
 from rempart.core.audit_models import AuditEntry
 from rempart.core.forms import SiteEventForm, SiteForm, SiteImportForm, TokenForm
 from rempart.core.models import ApiToken, City, CityBasemap, Site, SiteEvent
-from rempart.core.permissions import check_city, deny, role_required
+from rempart.core.permissions import deny, role_required
 from rempart.core.plugins import plugins
 from rempart.core.roles import has_role, user_cities
 from rempart.core.sites_io import SiteImportError, export_sites, import_sites
@@ -92,8 +93,7 @@ def _basemap_url(city: City) -> str:
 
 @role_required("core", "viewer")
 def basemap(request: HttpRequest, slug: str) -> HttpResponse:
-    city = get_object_or_404(City, slug=slug)
-    check_city(request, city)
+    city = fetch(request, City.objects, f"city {slug!r}", slug=slug)
     layer = get_object_or_404(CityBasemap, city=city)
     response = HttpResponse(layer.geojson, content_type="application/geo+json")
     response["Cache-Control"] = "private, max-age=3600"
@@ -118,9 +118,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 
 
 def _site_for(request: HttpRequest, pk: int) -> Site:
-    site = get_object_or_404(Site.objects.select_related("city"), pk=pk)
-    check_city(request, site.city)
-    return site
+    return fetch(request, Site.objects, f"site {pk}", pk=pk)
 
 
 @role_required("core", "viewer")
@@ -154,7 +152,7 @@ def site_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     city = site.city if site else current_city(request)
     form = SiteForm(request.POST or None, instance=site, cities=cities, initial={"city": city})
     if request.method == "POST" and form.is_valid():
-        check_city(request, form.cleaned_data["city"])
+        check_city(request, form.cleaned_data["city"], "city")
         saved = form.save()
         messages.success(request, _("Site “%(name)s” saved.") % {"name": saved.name})
         return redirect(saved)

@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
 from ninja.errors import HttpError
 
 from rempart.core import audit
-from rempart.core.api_auth import require_scope
+from rempart.core.access_rules import fetch, require_scope
 from rempart.practices import workflow
 from rempart.practices.io import clean_row, export_record
 from rempart.practices.models import Practice, Status
@@ -106,10 +105,13 @@ def _summary(practice: Practice, score: float = 0.0) -> dict[str, Any]:
 
 
 def _visible(request: HttpRequest, pk: int) -> Practice:
-    practice = get_object_or_404(Practice.objects.prefetch_related("translations"), pk=pk)
-    if not workflow.can_view(request.user, practice):
-        raise HttpError(404, f"practice {pk} not found")
-    return practice
+    return fetch(
+        request,
+        Practice.objects.prefetch_related("translations"),
+        f"practice {pk}",
+        visible=workflow.can_view,
+        pk=pk,
+    )
 
 
 @router.get("/", response=SearchOut, summary="Ranked search of published practices, with facets")

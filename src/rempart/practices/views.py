@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rempart.core import audit
+from rempart.core.access_rules import check_city, fetch
 from rempart.core.models import Site
-from rempart.core.permissions import check_city, deny, role_required
+from rempart.core.permissions import deny, role_required
 from rempart.core.roles import has_role, user_cities
 from rempart.practices import exchange, workflow
 from rempart.practices import io as catalogue_io
@@ -78,10 +79,15 @@ def _me(request: HttpRequest) -> Any:
 
 
 def _practice_for(request: HttpRequest, pk: int) -> Practice:
-    practice = get_object_or_404(Practice.objects.prefetch_related("translations"), pk=pk)
-    if not workflow.can_view(_me(request), practice):
-        raise deny(request, "this practice is not published", practice=pk)
-    return practice
+    """The practice if the user may see it (a draft is its organisation's); 404 otherwise, as
+    for one that does not exist (audited)."""
+    return fetch(
+        request,
+        Practice.objects.prefetch_related("translations"),
+        f"practice {pk}",
+        visible=workflow.can_view,
+        pk=pk,
+    )
 
 
 # --- catalogue --------------------------------------------------------------------------------
@@ -223,11 +229,7 @@ def version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 @role_required("practices", "editor")
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    practice = (
-        get_object_or_404(Practice.objects.prefetch_related("translations"), pk=pk)
-        if pk is not None
-        else Practice()
-    )
+    practice = _practice_for(request, pk) if pk is not None else Practice()
     if pk is not None and not workflow.can_edit(_me(request), practice):
         raise deny(request, "you may not edit this practice", practice=pk)
     if practice.status in (Status.SUBMITTED, Status.IN_REVIEW):
@@ -266,7 +268,7 @@ def edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @role_required("practices", "editor")
 @require_POST
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
-    practice = get_object_or_404(Practice, pk=pk)
+    practice = _practice_for(request, pk)
     try:
         workflow.submit(practice, _me(request))
     except workflow.WorkflowError as exc:
@@ -281,7 +283,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("practices", "admin")
 @require_http_methods(["GET", "POST"])
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
-    practice = get_object_or_404(Practice, pk=pk)
+    practice = _practice_for(request, pk)
     reviewers = (
         get_user_model()
         .objects.filter(
@@ -318,7 +320,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("practices", "supervisor")
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, pk: int) -> HttpResponse:
-    practice = get_object_or_404(Practice.objects.prefetch_related("translations"), pk=pk)
+    practice = _practice_for(request, pk)
     assignment = practice.reviews.filter(
         round=practice.review_round, reviewer_id=_me(request).pk
     ).first()
@@ -362,7 +364,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("practices", "editor")
 @require_POST
 def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    practice = get_object_or_404(Practice, pk=pk)
+    practice = _practice_for(request, pk)
     if not workflow.can_edit(_me(request), practice):
         raise deny(request, "you may not edit this practice", practice=pk)
     form = AttachmentForm(request.POST, request.FILES)
@@ -412,7 +414,7 @@ def site_link_add(request: HttpRequest, pk: int) -> HttpResponse:
     sites = Site.objects.filter(city__in=user_cities(_me(request)))
     form = SiteLinkForm(request.POST, sites=sites)
     if form.is_valid():
-        check_city(request, form.cleaned_data["site"].city)
+        check_city(request, form.cleaned_data["site"].city, "site")
         link = form.save(commit=False)
         link.practice = practice
         link.created_by = _me(request)
@@ -429,8 +431,7 @@ def site_link_add(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("practices", "editor")
 @require_POST
 def site_link_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    link = get_object_or_404(SiteLink.objects.select_related("site__city", "practice"), pk=pk)
-    check_city(request, link.site.city)
+    link = fetch(request, SiteLink.objects.select_related("practice"), f"site link {pk}", pk=pk)
     link.delete()
     messages.success(request, _("Link removed."))
     return redirect(request.POST.get("next") or link.practice.get_absolute_url())
