@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from rempart.core.models import Organisation, Profile
 from rempart.core.permissions import deny, role_required
-from rempart.core.roles import MODULES, ROLES, group_name
+from rempart.core.roles import MODULES, ROLES, group_name, has_role
 
 ROLE_CHOICES = [("", gettext_lazy("none"))] + [(role, role) for role in ROLES]
 
@@ -64,11 +64,20 @@ def _own_organisation_id(request: HttpRequest) -> int:
     return int(getattr(getattr(request.user, "profile", None), "organisation_id", None) or 0)
 
 
-def _managed_users(request: HttpRequest) -> Any:
+def managed_users(user: Any) -> Any:
+    """The accounts ``user`` manages as a core admin: those of their own organisation, never a
+    superuser (superusers: every account); none for anyone else. Their API tokens too."""
     users = get_user_model().objects.select_related("profile__organisation").order_by("username")
-    if request.user.is_superuser:
+    if user.is_superuser:
         return users
-    return users.filter(profile__organisation_id=_own_organisation_id(request), is_superuser=False)
+    if not has_role(user, "core", "admin"):
+        return users.none()
+    organisation_id = getattr(getattr(user, "profile", None), "organisation_id", None) or 0
+    return users.filter(profile__organisation_id=organisation_id, is_superuser=False)
+
+
+def _managed_users(request: HttpRequest) -> Any:
+    return managed_users(request.user)
 
 
 def _organisations(request: HttpRequest) -> Any:

@@ -19,6 +19,7 @@ from rempart.core.access_rules import check_city, fetch
 from rempart.core.audit_models import AuditEntry
 from rempart.core.forms import SiteEventForm, SiteForm, SiteImportForm, TokenForm
 from rempart.core.models import ApiToken, City, CityBasemap, Site, SiteEvent
+from rempart.core.people import managed_users
 from rempart.core.permissions import deny, role_required
 from rempart.core.plugins import plugins
 from rempart.core.roles import has_role, user_cities
@@ -276,6 +277,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
+    """The user's own tokens and a form for a new one; for core admins, also the tokens of the
+    people of their organisation (to revoke a lost camera's, for instance)."""
     form = TokenForm(request.POST or None, user=request.user)
     new_secret = ""
     if request.method == "POST" and form.is_valid():
@@ -288,20 +291,31 @@ def token_list(request: HttpRequest) -> HttpResponse:
             )
         form = TokenForm(user=request.user)
     tokens = request.user.api_tokens.all()  # type: ignore[union-attr]
+    managed = (
+        ApiToken.objects.filter(user__in=managed_users(request.user))
+        .exclude(pk__in=tokens.values_list("pk", flat=True))
+        .select_related("user")
+    )
     return render(
         request,
         "core/token_list.html",
-        {"form": form, "tokens": tokens, "new_secret": new_secret},
+        {"form": form, "tokens": tokens, "managed": managed, "new_secret": new_secret},
         status=400 if request.method == "POST" and form.errors else 200,
     )
+
+
+def _may_revoke(user: Any, token: ApiToken) -> bool:
+    """A token is revoked by its owner, or by a core admin of the owner's organisation (never
+    by another organisation's admin: its cameras are another city's), or by a superuser."""
+    return token.user_id == user.pk or managed_users(user).filter(pk=token.user_id).exists()
 
 
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken, pk=pk)
-    if token.user_id != request.user.pk and not has_role(request.user, "core", "admin"):
-        raise deny(request, "not your token")
+    token = fetch(
+        request, ApiToken.objects.select_related("user"), f"token {pk}", visible=_may_revoke, pk=pk
+    )
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
