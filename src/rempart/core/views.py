@@ -287,6 +287,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
                 request.user,
                 form.cleaned_data["name"],
                 list(form.cleaned_data["scopes"]),
+                constraints=form.constraints(),
                 expires_at=form.cleaned_data.get("expires_at"),
             )
         form = TokenForm(user=request.user)
