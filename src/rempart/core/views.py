@@ -48,20 +48,25 @@ def required_city(request: HttpRequest) -> City:
     return city
 
 
-def _module_counts(city: City) -> list[tuple[str, str, int]]:
-    """(module, label, count) for the dashboard, for whichever module apps define counters."""
-    counts: list[tuple[str, str, int]] = [("core", _("Sites"), city.sites.count())]
+def _module_counts(user: Any, city: City) -> list[tuple[str, str, int]]:
+    """(module, label, count) for the dashboard, for whichever module apps define counters,
+    only of the modules where ``user`` holds a role (a figure is a module's data too)."""
+    counts: list[tuple[str, str, int]] = []
+    if has_role(user, "core", "viewer"):
+        counts.append(("core", _("Sites"), city.sites.count()))
     for label, module in plugins("dashboard"):
-        counts.extend((label, text, value) for text, value in module.counts(city))
+        if has_role(user, label, "viewer"):
+            counts.extend((label, text, value) for text, value in module.counts(city))
     return counts
 
 
 def _waiting(user: Any, city: City) -> list[tuple[str, int, str]]:
     """(what, how many, where to act) waiting for ``user``, from module apps whose dashboard
-    plug-in defines ``waiting(user, city)``; only what is there (count above zero)."""
+    plug-in defines ``waiting(user, city)`` and where the user holds a role; only what is there
+    (count above zero)."""
     items: list[tuple[str, int, str]] = []
-    for _label, module in plugins("dashboard"):
-        if hasattr(module, "waiting"):
+    for label, module in plugins("dashboard"):
+        if hasattr(module, "waiting") and has_role(user, label, "viewer"):
             items.extend(item for item in module.waiting(user, city) if item[1] > 0)
     return items
 
@@ -69,13 +74,15 @@ def _waiting(user: Any, city: City) -> list[tuple[str, int, str]]:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     city = required_city(request)
-    sites = city.sites.all()
+    # the sites and their map are the core module's: for its viewers only
+    sites = city.sites.all() if has_role(request.user, "core", "viewer") else Site.objects.none()
     context: dict[str, Any] = {
         "city": city,
         "cities": user_cities(request.user),
         "sites": sites,
+        "show_sites": has_role(request.user, "core", "viewer"),
         "sites_geojson": {"type": "FeatureCollection", "features": [s.as_feature() for s in sites]},
-        "counts": _module_counts(city),
+        "counts": _module_counts(request.user, city),
         "waiting": _waiting(request.user, city),
         "basemap_url": _basemap_url(city),
     }
