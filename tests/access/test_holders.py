@@ -14,8 +14,8 @@ import pytest
 
 from rempart.access import services
 from rempart.access.models import AccessDecision
-from tests.access.test_models_fixtures import permits, token_for, zone  # noqa: F401
 from tests.access.test_models_fixtures import camera_read as read
+from tests.access.test_models_fixtures import permits, token_for, zone  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,9 @@ def _dashboard(client: Client, user: Any) -> tuple[set[str], str]:
     client.force_login(user)
     response = client.get(reverse("core:dashboard"))
     assert response.status_code == 200
-    return {module for module, _label, _value in response.context["counts"]}, response.content.decode()
+    return {
+        module for module, _label, _value in response.context["counts"]
+    }, response.content.decode()
 
 
 def test_figures_of_a_module_need_a_role_in_it(
@@ -36,4 +38,3 @@ def test_figures_of_a_module_need_a_role_in_it(
     modules, page = _dashboard(client, nobody)
     assert modules == set()
     assert "Promenade test" not in page and 'id="dashboard-map"' not in page
-

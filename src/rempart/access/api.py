@@ -1,11 +1,13 @@
 """Access API: cameras post plate reads; control systems read lane states and decisions.
 
 ``POST /api/v1/access/requests`` is for ANPR cameras and keypads: a token with the scope
-``access:request`` (owner: access operator), normally constrained to the camera's lanes
-(``constraints: {"lanes": ["old-town-north-in"]}``). The answer comes after the decision (and,
-for a grant, its passage) is committed; the daemon lowers the barrier from that record.
-A refused request (unknown lane, another lane's token, malformed plate or time) answers 4xx
-with ``{"detail": "<one line>"}`` and stores nothing.
+``access:request`` (owner: access operator), normally limited to the camera's lanes or zones
+(``constraints: {"lanes": ["old-town-north-in"]}``, set on the Tokens page). The answer comes
+after the decision (and, for a grant, its passage) is committed; the daemon lowers the barrier
+from that record. A refused request answers 4xx with ``{"detail": "<one line>"}`` and stores
+nothing: an unknown lane or another city's (404, the same answer), a lane outside the token's
+limits (403), a malformed plate or time (422). A limited token reads only its lanes' states and
+decisions and never commands (:mod:`rempart.core.access_rules`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Practices API: search with facets, read, write drafts, submit, contacts (audited), similar.
 
 Scopes: ``practices:read`` (viewer) and ``practices:write`` (editor); object rules (drafts,
-organisation) come from :mod:`rempart.practices.workflow`. No credentials → 401, a missing scope
-or role → 403 (audited).
+organisation) come from :mod:`rempart.practices.workflow` through
+:mod:`rempart.core.access_rules`. No credentials → 401, a missing scope or role → 403, a draft
+the caller may not see → 404 as for no practice (both audited).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ninja import Status as Reply
 from ninja.errors import HttpError
 
 from rempart.core import audit
-from rempart.core.access_rules import fetch, require_scope
+from rempart.core.access_rules import fetch, forbid, require_scope
 from rempart.practices import workflow
 from rempart.practices.io import clean_row, export_record
 from rempart.practices.models import Practice, Status
@@ -181,7 +182,7 @@ def create_practice(request: HttpRequest, payload: PracticeIn) -> Any:
     try:
         workflow.save_practice(practice, request.user, translations=translations)
     except workflow.WorkflowError as exc:
-        raise HttpError(403, str(exc)) from exc
+        raise forbid(request, str(exc)) from exc
     return Reply(201, {"id": practice.pk, "ref": practice.ref, "status": practice.status})
 
 
@@ -192,7 +193,7 @@ def update_practice(request: HttpRequest, pk: int, payload: PracticeIn) -> dict[
     require_scope(request, "practices:write")
     practice = _visible(request, pk)
     if not workflow.can_edit(request.user, practice):
-        raise HttpError(403, "you may not edit this practice")
+        raise forbid(request, "you may not edit this practice", practice=pk)
     translations = _apply(practice, payload)
     try:
         saved = workflow.save_practice(practice, request.user, translations=translations)
@@ -212,7 +213,9 @@ def submit_practice(request: HttpRequest, pk: int) -> dict[str, Any]:
     require_scope(request, "practices:write")
     practice = _visible(request, pk)
     if not workflow.can_edit(request.user, practice):
-        raise HttpError(403, "only an editor of the practice's organisation may submit it")
+        raise forbid(
+            request, "only an editor of the practice's organisation may submit it", practice=pk
+        )
     try:
         workflow.submit(practice, request.user)
     except workflow.WorkflowError as exc:
