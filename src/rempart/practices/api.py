@@ -16,7 +16,7 @@ from ninja import Status as Reply
 from ninja.errors import HttpError
 
 from rempart.core import audit
-from rempart.core.access_rules import fetch, forbid, require_scope
+from rempart.core.access_rules import forbid, require_scope
 from rempart.practices import workflow
 from rempart.practices.io import clean_row, export_record
 from rempart.practices.models import Practice, Status
@@ -105,14 +105,7 @@ def _summary(practice: Practice, score: float = 0.0) -> dict[str, Any]:
     }
 
 
-def _visible(request: HttpRequest, pk: int) -> Practice:
-    return fetch(
-        request,
-        Practice.objects.prefetch_related("translations"),
-        f"practice {pk}",
-        visible=workflow.can_view,
-        pk=pk,
-    )
+_visible = workflow.practice_for
 
 
 @router.get("/", response=SearchOut, summary="Ranked search of published practices, with facets")

@@ -78,16 +78,7 @@ def _me(request: HttpRequest) -> Any:
     return request.user
 
 
-def _practice_for(request: HttpRequest, pk: int) -> Practice:
-    """The practice if the user may see it (a draft is its organisation's); 404 otherwise, as
-    for one that does not exist (audited)."""
-    return fetch(
-        request,
-        Practice.objects.prefetch_related("translations"),
-        f"practice {pk}",
-        visible=workflow.can_view,
-        pk=pk,
-    )
+_practice_for = workflow.practice_for
 
 
 # --- catalogue --------------------------------------------------------------------------------

@@ -83,6 +83,20 @@ def can_view(user: Any, practice: Practice) -> bool:
     )
 
 
+def practice_for(request: Any, pk: int) -> Practice:
+    """Practice ``pk`` if the requesting user may see it (:func:`can_view`): 404 otherwise, as
+    for one that does not exist, and the refusal audited (pages and API alike)."""
+    from rempart.core.access_rules import fetch
+
+    return fetch(
+        request,
+        Practice.objects.prefetch_related("translations"),
+        f"practice {pk}",
+        visible=can_view,
+        pk=pk,
+    )
+
+
 def snapshot(practice: Practice, user: Any = None, note: str = "") -> PracticeVersion:
     """Store the record as it is now as its current version (replacing an unpublished draft)."""
     from rempart.practices.io import export_record
