@@ -83,8 +83,13 @@ class TokenLimits:
 
     @classmethod
     def of(cls, constraints: Any) -> TokenLimits:
-        data = constraints if isinstance(constraints, dict) else {}
-        return cls(lanes=_idents(data.get("lanes")), zones=_idents(data.get("zones")))
+        """The limits in ``constraints``; anything else in it (a typo such as ``"lane"``, a value
+        that is not a list of ids) limits the token to nothing rather than to nothing less."""
+        if not constraints:
+            return cls()
+        if not isinstance(constraints, dict) or set(constraints) - {"lanes", "zones"}:
+            return cls(lanes=frozenset())
+        return cls(lanes=_idents(constraints.get("lanes")), zones=_idents(constraints.get("zones")))
 
     @property
     def limited(self) -> bool:
