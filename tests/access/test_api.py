@@ -123,10 +123,13 @@ def test_permission_matrix(
     operator = make_user("operator", modules=("access",))
     reader_only = token_for(operator, ["access:read"])
     assert post(client, reader_only, body).status_code == 403
-    # another city's lane: 403
+    # another city's lane: 404, as a lane that does not exist (audited)
     lyon_operator = make_user("operator", modules=("access",), org=lyon_org, username="lyon-op")
     lyon_token = token_for(lyon_operator, ["access:request"])
-    assert post(client, lyon_token, body).status_code == 403
+    foreign = post(client, lyon_token, body)
+    assert foreign.status_code == 404
+    assert foreign.json()["detail"] == "lane 'old-town-in' does not exist"
+    assert AuditEntry.objects.filter(action="permission_denied", city="nice").count() == 1
     assert post(client, lyon_token, read(lyon_zone.lanes.first().ident)).status_code == 200
     # the right role, scope and lane: 200
     assert post(client, token_for(operator, ["access:request"]), body).status_code == 200

@@ -160,6 +160,28 @@ def test_bad_tokens_and_refusals(gateway: Any, camera_token: str, make_user: Any
     assert refusals[0].ip == "10.1.2.3" and refusals[0].detail["lane"] == "old-town-2f"
 
 
+def test_a_zone_limited_token_and_another_citys_lane_on_the_gateway(
+    gateway: Any, camera_token: str, make_user: Any, city: Any, other_city: Any
+) -> None:
+    from rempart.core.models import ApiToken
+
+    app, _ = gateway
+    make_zone(city, "port")
+    make_zone(other_city, "lyon")
+    operator = make_user("operator", modules=("access",), username="port-op")
+    port_camera = token_for(operator, ["access:request"])
+    ApiToken.objects.filter(user=operator).update(constraints={"zones": ["port"]})
+    assert call(app, read(lane="port-in"), token=port_camera)[0] == 200
+    status, _, payload = call(app, read(lane="old-town-in"), token=port_camera)
+    assert status == 403
+    assert json.loads(payload)["detail"].endswith("it is limited to zones port")
+    status, _, payload = call(app, read(lane="lyon-in"), token=port_camera)
+    assert (status, json.loads(payload)["detail"]) == (404, "lane 'lyon-in' does not exist")
+    refusals = AuditEntry.objects.filter(action="permission_denied").order_by("seq")
+    assert [(r.city, r.detail["answered"]) for r in refusals] == [("nice", 403), ("lyon", 404)]
+    assert AccessDecision.objects.count() == 1
+
+
 def test_concurrent_reads_share_transactions_and_all_are_stored(
     gateway: Any, camera_token: str
 ) -> None:

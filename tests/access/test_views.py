@@ -60,13 +60,13 @@ def test_action_permission_matrix(
     assert "/accounts/login/" in client.post(url, ACTION)["Location"]
     client.force_login(make_user("viewer", modules=("access",)))
     assert client.post(url, ACTION).status_code == 403
-    # another city's zone: 403 even for a supervisor of Lyon
+    # another city's zone: 404 (as a zone that does not exist) even for a supervisor of Lyon
     from rempart.core.models import Organisation
 
     lyon = Organisation.objects.create(name="Lyon", kind="municipality", city=other_city)
     lyon.cities.add(other_city)
     client.force_login(make_user("supervisor", modules=("access",), org=lyon, username="lyon-sup"))
-    assert client.post(url, ACTION).status_code == 403
+    assert client.post(url, ACTION).status_code == 404
     client.force_login(make_user(role, modules=("access",)))
     response = client.post(url, ACTION)
     assert response.status_code == 302 and response["Location"] == "/access/"

@@ -74,10 +74,17 @@ def test_right_role_gets_200(
 @pytest.mark.parametrize(
     "name", ["core:site_detail", "core:site_edit", "core:site_geojson", "core:site_delete"]
 )
-def test_other_city_gets_403(client: Client, other_city: Any, make_user: Any, name: str) -> None:
+def test_other_city_gets_404_like_a_missing_id_and_is_audited(
+    client: Client, other_city: Any, make_user: Any, name: str
+) -> None:
     foreign = Site.objects.create(city=other_city, name="Place Bellecour", boundary=SQUARE)
     client.force_login(make_user("admin", modules=("core",)))
-    assert client.get(reverse(name, args=[foreign.pk])).status_code == 403
+    # 403 would tell which ids other cities have: the same answer as for an id nobody has
+    assert client.get(reverse(name, args=[foreign.pk])).status_code == 404
+    assert client.get(reverse(name, args=[foreign.pk + 1000])).status_code == 404
+    refusal = AuditEntry.objects.get(action="permission_denied")
+    assert refusal.object_id == str(foreign.pk) and refusal.city == "lyon"
+    assert refusal.detail["answered"] == 404
 
 
 def test_site_list_shows_only_the_users_cities(
@@ -150,11 +157,17 @@ def test_token_scope_is_useless_without_the_role(
     assert Site.objects.filter(pk=site.pk).exists()
 
 
-def test_api_other_city_is_403(client: Client, other_city: Any, make_user: Any) -> None:
+def test_api_other_city_is_404_like_a_missing_id(
+    client: Client, other_city: Any, make_user: Any
+) -> None:
     foreign = Site.objects.create(city=other_city, name="Place Bellecour", boundary=SQUARE)
     _, secret = ApiToken.issue(make_user("admin"), "t", ["core:read"])
-    assert client.get(f"/api/v1/sites/{foreign.pk}", **_bearer(secret)).status_code == 403
-    assert client.get("/api/v1/sites?city=lyon", **_bearer(secret)).status_code == 403
+    response = client.get(f"/api/v1/sites/{foreign.pk}", **_bearer(secret))
+    missing = client.get(f"/api/v1/sites/{foreign.pk + 1000}", **_bearer(secret))
+    assert (response.status_code, missing.status_code) == (404, 404)
+    assert response.json()["detail"] == f"site {foreign.pk} does not exist"
+    assert client.get("/api/v1/sites?city=lyon", **_bearer(secret)).status_code == 404
+    assert AuditEntry.objects.filter(action="permission_denied", city="lyon").count() == 2
 
 
 def test_api_rejects_bad_polygon_with_clear_message(

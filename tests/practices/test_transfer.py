@@ -131,7 +131,7 @@ def test_editing_published_from_its_page_prepares_a_new_version(
     response = client.get(reverse("practices:edit", args=[practice.pk]))
     assert response["Location"] == reverse("practices:edit", args=[revision.pk])
     client.force_login(users["viewer"])
-    assert client.get(revision.get_absolute_url()).status_code == 403
+    assert client.get(revision.get_absolute_url()).status_code == 404
 
 
 def test_editor_upload_cannot_overwrite_a_published_practice(

@@ -1,11 +1,13 @@
 """Access API: cameras post plate reads; control systems read lane states and decisions.
 
 ``POST /api/v1/access/requests`` is for ANPR cameras and keypads: a token with the scope
-``access:request`` (owner: access operator), normally constrained to the camera's lanes
-(``constraints: {"lanes": ["old-town-north-in"]}``). The answer comes after the decision (and,
-for a grant, its passage) is committed; the daemon lowers the barrier from that record.
-A refused request (unknown lane, another lane's token, malformed plate or time) answers 4xx
-with ``{"detail": "<one line>"}`` and stores nothing.
+``access:request`` (owner: access operator), normally limited to the camera's lanes or zones
+(``constraints: {"lanes": ["old-town-north-in"]}``, set on the Tokens page). The answer comes
+after the decision (and, for a grant, its passage) is committed; the daemon lowers the barrier
+from that record. A refused request answers 4xx with ``{"detail": "<one line>"}`` and stores
+nothing: an unknown lane or another city's (404, the same answer), a lane outside the token's
+limits (403), a malformed plate or time (422). A limited token reads only its lanes' states and
+decisions and never commands (:mod:`rempart.core.access_rules`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router, Schema
 from ninja.errors import HttpError
@@ -22,10 +23,9 @@ from pydantic import StrictInt
 
 from rempart.access import camera, services
 from rempart.access.models import AccessDecision, Lane, Zone
-from rempart.core import audit
-from rempart.core.api_auth import SessionAuth, require_scope
+from rempart.core.access_rules import fetch, reachable, require_scope
+from rempart.core.api_auth import SessionAuth
 from rempart.core.models import TOKEN_PREFIX
-from rempart.core.roles import can_see_city
 
 router = Router(tags=["access"])
 
@@ -57,37 +57,20 @@ class ModeIn(Schema):
 
 
 def _lane_for(request: HttpRequest, lane_ident: str) -> Lane:
-    try:
-        lane = services.find_lane(lane_ident)
-    except services.RequestError as exc:
-        raise HttpError(exc.status, exc.message) from None
-    token = getattr(request, "api_token", None)
-    allowed = (token.constraints or {}).get("lanes") if token is not None else None
-    if allowed is not None and lane.ident not in allowed:
-        raise _refuse(
-            request,
-            f"this token may not act on lane {lane.ident!r}; its lanes: {', '.join(allowed)}",
-            lane.ident,
-        )
-    if not can_see_city(request.user, lane.zone.city):
-        raise _refuse(
-            request,
-            f"lane {lane.ident!r} belongs to a city your organisation does not serve",
-            lane.ident,
-        )
-    return lane
-
-
-def _refuse(request: HttpRequest, message: str, lane: str) -> HttpError:
-    """Audit a refusal and return the 403 to raise."""
-    token = getattr(request, "api_token", None)
-    audit.record(
-        "permission_denied",
-        object_type="api",
-        object_repr=request.path[:200],
-        detail={"reason": message, "lane": lane, "token": token.key_id if token else None},
+    """The lane, if the caller's cities and token limits reach it: 404 for another city's
+    (as for none), 403 for a lane outside the token's lanes or zones (both audited)."""
+    return fetch(
+        request, Lane.objects.select_related("zone"), f"lane {lane_ident!r}", ident=lane_ident
     )
-    return HttpError(403, message)
+
+
+def _decision(request: HttpRequest, request_id: str) -> AccessDecision:
+    return fetch(
+        request,
+        AccessDecision.objects.select_related("lane"),
+        f"request {request_id!r}",
+        request_id=_uuid(request_id),
+    )
 
 
 class CameraTokenAuth(HttpBearer):
@@ -151,19 +134,13 @@ def lanes(request: HttpRequest, zone: str | None = None) -> list[dict[str, Any]]
     zones = services.visible_zones(request.user)
     if zone:
         zones = zones.filter(ident=zone)
-    return services.lane_states(zones)
+    return reachable(request, services.lane_states(zones))  # a limited token: its lanes only
 
 
 @router.get("/requests/{request_id}", summary="A stored decision")
 def get_request(request: HttpRequest, request_id: str) -> dict[str, Any]:
     require_scope(request, "access:read")
-    decision = (
-        AccessDecision.objects.select_related("zone__city", "lane")
-        .filter(request_id=_uuid(request_id))
-        .first()
-    )
-    if decision is None or not can_see_city(request.user, decision.zone.city):
-        raise HttpError(404, f"request {request_id!r} does not exist")
+    decision = _decision(request, request_id)
     passage = getattr(decision, "passage", None)
     return {
         **decision.as_answer(),
@@ -206,9 +183,7 @@ def close_lane(request: HttpRequest, lane_id: str, body: ActionIn) -> dict[str, 
 @router.post("/zones/{zone_id}/mode", summary="Set a zone's mode (lockdown needs a supervisor)")
 def zone_mode(request: HttpRequest, zone_id: str, body: ModeIn) -> dict[str, Any]:
     require_scope(request, "access:command")
-    zone = get_object_or_404(Zone.objects.select_related("city"), ident=zone_id)
-    if not can_see_city(request.user, zone.city):
-        raise HttpError(403, f"zone {zone_id!r} belongs to a city your organisation does not serve")
+    zone = fetch(request, Zone.objects, f"zone {zone_id!r}", ident=zone_id)
     try:
         services.set_zone_mode(zone, body.mode, request.user, body.reason)
     except services.ActionDenied as exc:
@@ -234,14 +209,7 @@ def answer_request(request: HttpRequest, request_id: str, body: AnswerIn) -> dic
     token not for this lane, 409 not referred or already answered, 410 older than
     ``services.REFERRAL_WINDOW``, 422 no reason."""
     require_scope(request, "access:command")
-    decision = (
-        AccessDecision.objects.select_related("zone__city", "lane")
-        .filter(request_id=_uuid(request_id))
-        .first()
-    )
-    if decision is None:
-        raise HttpError(404, f"request {request_id!r} does not exist")
-    _lane_for(request, decision.lane.ident)
+    decision = _decision(request, request_id)
     try:
         result = services.answer_referral(decision, request.user, body.grant, body.reason)
     except services.ActionDenied as exc:

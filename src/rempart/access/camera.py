@@ -57,7 +57,8 @@ from rempart.access.models import (
 )
 from rempart.access.schedule import ScheduledMode, ZoneMode
 from rempart.core import audit
-from rempart.core.models import TOKEN_PREFIX, ApiToken, Organisation, Profile
+from rempart.core.access_rules import TokenLimits
+from rempart.core.models import TOKEN_PREFIX, ApiToken, City, Organisation, Profile
 from rempart.core.roles import ROLE_RANK, ROLES, TOKEN_SCOPES, group_name
 
 log = logging.getLogger(__name__)
@@ -229,7 +230,7 @@ class Caller:
     digest: str
     token_pk: int
     scopes: tuple[str, ...]
-    lanes: tuple[str, ...] | None
+    limits: TokenLimits
     expires_at: dt.datetime | None
     revoked: bool
     last_used_at: dt.datetime | None
@@ -276,12 +277,11 @@ def load_token_records(key_ids: set[str]) -> dict[str, Caller]:
             cities.setdefault(row[0], set()).add(int(row[13]))
     records = {}
     for key_id, row in by_key.items():
-        lanes = (_json(row[3]) or {}).get("lanes")
         records[key_id] = Caller(
             key_id=key_id,
             digest=row[1],
             scopes=tuple(_json(row[2]) or ()),
-            lanes=tuple(lanes) if lanes is not None else None,
+            limits=TokenLimits.of(_json(row[3])),
             expires_at=_datetime(row[4]),
             revoked=row[5] is not None,
             last_used_at=_datetime(row[6]),
@@ -536,12 +536,18 @@ class _Checked:
 
 
 class _Refused(Exception):
-    """A 403 to audit: the token's scope or role, its lanes, or the lane's city."""
+    """A refusal to audit: 403 for the token's scope or role or its lane and zone limits, 404
+    for a lane of a city the owner's organisation does not serve (answered as for no lane, as
+    rempart.core.access_rules answers another city's objects)."""
 
-    def __init__(self, message: str, detail: dict[str, Any]) -> None:
+    def __init__(
+        self, message: str, detail: dict[str, Any], status: int = 403, city_pk: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
-        self.detail = detail
+        self.detail = {"reason": message, "answered": status, "method": "POST", **detail}
+        self.status = status
+        self.city_pk = city_pk
 
 
 def _check(
@@ -550,20 +556,23 @@ def _check(
     """The read's time and normalised plate; ``RequestError`` or ``_Refused`` if it may not be
     decided. The same checks, in the same order, as the API's general path."""
     if not (caller.has_role and SCOPE in caller.scopes):
-        raise _Refused(
-            f"this credential lacks the {SCOPE!r} permission",
-            {"scope": SCOPE, "method": "POST"},
-        )
+        raise _Refused(f"this credential lacks the {SCOPE!r} permission", {"scope": SCOPE})
+    missing = f"lane {read.lane!r} does not exist"
     if lane is None:
-        raise services.RequestError(404, f"lane {read.lane!r} does not exist")
-    if caller.lanes is not None and lane.ident not in caller.lanes:
-        message = (
-            f"this token may not act on lane {lane.ident!r}; its lanes: {', '.join(caller.lanes)}"
-        )
-        raise _Refused(message, {"reason": message, "lane": lane.ident})
+        raise services.RequestError(404, missing)
     if not caller.is_superuser and lane.city_pk not in caller.city_pks:
-        message = f"lane {lane.ident!r} belongs to a city your organisation does not serve"
-        raise _Refused(message, {"reason": message, "lane": lane.ident})
+        raise _Refused(
+            missing,
+            {"lane": lane.ident, "why": "lane of a city the owner's organisation does not serve"},
+            status=404,
+            city_pk=lane.city_pk,
+        )
+    if not caller.limits.allows(lane.ident, lane.zone_ident):
+        raise _Refused(
+            caller.limits.refusal(f"lane {lane.ident!r}"),
+            {"lane": lane.ident, "zone": lane.zone_ident},
+            city_pk=lane.city_pk,
+        )
     if read.plate is not None and read.confidence is None:
         raise services.RequestError(
             422, "confidence is required with a plate (0-1, as the ANPR engine reports)"
@@ -600,7 +609,7 @@ def decide_batch(reads: Sequence[CameraRead]) -> list[Answer]:
             answers[index] = Answer(exc.status, {"detail": exc.message})
             continue
         except _Refused as exc:
-            answers[index] = Answer(403, {"detail": exc.message})
+            answers[index] = Answer(exc.status, {"detail": exc.message})
             refusals.append((read, caller, exc))
             continue
         checked.append(_Checked(index, read, caller, lanes[read.lane], at, plate))
@@ -870,5 +879,13 @@ def _store(
                     "permission_denied",
                     object_type="api",
                     object_repr="/api/v1/access/requests",
-                    detail={**refusal.detail, "token": caller.key_id},
+                    # under the lane's city: its admins see who tried their lanes
+                    city=City.objects.filter(pk=refusal.city_pk).first()
+                    if refusal.city_pk is not None
+                    else None,
+                    detail={
+                        **refusal.detail,
+                        "path": "/api/v1/access/requests",
+                        "token": caller.key_id,
+                    },
                 )

@@ -266,6 +266,9 @@ class Permit:
         Maximum authorised vehicle mass, kg; None means no limit.
     pin_hash:
         ``plates.hash_pin`` output, or None when no PIN is enrolled.
+    holder:
+        Who holds it (personal data): carried for the load file, never written into a
+        decision's message.
     """
 
     id: str
@@ -285,9 +288,9 @@ class Permit:
         object.__setattr__(self, "plate", normalise_plate(self.plate))
 
     def describe(self) -> str:
-        """``"delivery permit p-17 (Boulangerie du Port)"``."""
-        holder = f" ({self.holder})" if self.holder else ""
-        return f"{self.category.replace('_', ' ')} permit {self.id}{holder}"
+        """``"delivery permit p-17"``: never the holder, who is personal data that only access
+        editors may read (the message is shown to viewers and returned to cameras)."""
+        return f"{self.category.replace('_', ' ')} permit {self.id}"
 
     def describe_windows(self) -> str:
         """``"Mon-Sat 05:00-10:30"``, ``"at any time"``."""

@@ -80,6 +80,10 @@ def driver_to_json(config: DriverConfig) -> dict[str, Any]:
 class Zone(models.Model):
     """A protected area with barrier-controlled lanes; its base mode is set live by operators."""
 
+    # where its city (and lane, zone) are, for rempart.core.access_rules
+    city_path = "city"
+    zone_path = "ident"
+
     city = models.ForeignKey(
         City, verbose_name=_("city"), on_delete=models.PROTECT, related_name="access_zones"
     )
@@ -142,6 +146,11 @@ class Zone(models.Model):
 class Lane(models.Model):
     """One traffic lane through the zone's perimeter: an access point with its barriers."""
 
+    # where its city (and lane, zone) are, for rempart.core.access_rules
+    city_path = "zone__city"
+    lane_path = "ident"
+    zone_path = "zone__ident"
+
     zone = models.ForeignKey(
         Zone, verbose_name=_("zone"), on_delete=models.CASCADE, related_name="lanes"
     )
@@ -182,6 +191,11 @@ class Lane(models.Model):
 
 class Barrier(models.Model):
     """A barrier device on a lane (bollard group, road blocker, gate) and how to reach it."""
+
+    # where its city (and lane, zone) are, for rempart.core.access_rules
+    city_path = "lane__zone__city"
+    lane_path = "lane__ident"
+    zone_path = "lane__zone__ident"
 
     lane = models.ForeignKey(
         Lane, verbose_name=_("lane"), on_delete=models.CASCADE, related_name="barriers"
@@ -254,6 +268,10 @@ class BarrierStatus(models.Model):
 class ZoneSchedule(models.Model):
     """A mode that overrides the zone's base mode over ``[start, end)`` (e.g. New Year's Eve)."""
 
+    # where its city (and lane, zone) are, for rempart.core.access_rules
+    city_path = "zone__city"
+    zone_path = "zone__ident"
+
     zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="schedules")
     mode = models.CharField(_("mode"), max_length=20, choices=_choices(ZoneMode))
     start = models.DateTimeField(_("start"))
@@ -296,6 +314,9 @@ class Permit(models.Model):
 
     ``holder`` and ``holder_contact`` are personal data: shown to access editors and above only.
     """
+
+    # where its city (and lane, zone) are, for rempart.core.access_rules
+    city_path = "city"
 
     city = models.ForeignKey(
         City, verbose_name=_("city"), on_delete=models.PROTECT, related_name="access_permits"
@@ -401,6 +422,11 @@ class AccessDecision(models.Model):
     ``operator``, reason ``operator_grant`` / ``operator_deny``) whose ``answers`` points at it
     (:func:`rempart.access.services.answer_referral`).
     """
+
+    # where its city (and lane, zone) are, for rempart.core.access_rules
+    city_path = "zone__city"
+    lane_path = "lane__ident"
+    zone_path = "zone__ident"
 
     audit_exempt = True
 
@@ -559,6 +585,11 @@ class DeviceCommand(models.Model):
 
 class Alarm(models.Model):
     """Something the control room must see and acknowledge."""
+
+    # where its city (and lane, zone) are, for rempart.core.access_rules
+    city_path = "zone__city"
+    lane_path = "lane__ident"
+    zone_path = "zone__ident"
 
     class Kind(models.TextChoices):
         LINK_LOST = "link_lost", _("link lost")

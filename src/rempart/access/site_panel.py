@@ -15,5 +15,9 @@ from rempart.core.roles import has_role
 def panel(request: HttpRequest, site: Any) -> str:
     if not has_role(request.user, "access", "viewer"):
         return ""
-    zones = Zone.objects.filter(site=site).annotate(lane_count=Count("lanes")).order_by("ident")
+    zones = (
+        Zone.objects.filter(site=site, city=site.city)
+        .annotate(lane_count=Count("lanes"))
+        .order_by("ident")
+    )
     return render_to_string("access/_site_panel.html", {"zones": zones}, request=request)

@@ -29,7 +29,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -59,8 +59,9 @@ from rempart.access.models import (
 )
 from rempart.access.schedule import ZoneMode, effective_mode
 from rempart.core import audit
+from rempart.core.access_rules import fetch
 from rempart.core.models import City
-from rempart.core.permissions import check_city, deny, role_required
+from rempart.core.permissions import deny, role_required
 from rempart.core.roles import has_role
 from rempart.core.views import required_city
 
@@ -205,9 +206,11 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
 
 
 def _lane(request: HttpRequest, ident: str) -> Lane:
-    lane = get_object_or_404(Lane.objects.select_related("zone", "zone__city"), ident=ident)
-    check_city(request, lane.zone.city)
-    return lane
+    return fetch(request, Lane.objects.select_related("zone"), f"lane {ident!r}", ident=ident)
+
+
+def _zone(request: HttpRequest, ident: str) -> Zone:
+    return fetch(request, Zone.objects.select_related("site"), f"zone {ident!r}", ident=ident)
 
 
 def _act(request: HttpRequest, action: Any, ok: str) -> HttpResponse:
@@ -255,8 +258,7 @@ def lane_close(request: HttpRequest, ident: str) -> HttpResponse:
 @role_required("access", "operator")
 @require_POST
 def zone_mode(request: HttpRequest, ident: str) -> HttpResponse:
-    zone = get_object_or_404(Zone.objects.select_related("city"), ident=ident)
-    check_city(request, zone.city)
+    zone = _zone(request, ident)
     form = ModeForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -274,8 +276,7 @@ def zone_mode(request: HttpRequest, ident: str) -> HttpResponse:
 @role_required("access", "operator")
 @require_POST
 def alarm_ack(request: HttpRequest, pk: int) -> HttpResponse:
-    alarm = get_object_or_404(Alarm.objects.select_related("zone__city"), pk=pk)
-    check_city(request, alarm.zone.city)
+    alarm = fetch(request, Alarm.objects, f"alarm {pk}", pk=pk)
     form = AckForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     return _act(
@@ -389,8 +390,7 @@ def permits_import(request: HttpRequest) -> HttpResponse:
 
 @role_required("access", "viewer")
 def zone_detail(request: HttpRequest, ident: str, status: int = 200) -> HttpResponse:
-    zone = get_object_or_404(Zone.objects.select_related("city", "site"), ident=ident)
-    check_city(request, zone.city)
+    zone = _zone(request, ident)
     lanes = zone.lanes.prefetch_related("barriers")
     return render(
         request,
@@ -410,8 +410,7 @@ def zone_detail(request: HttpRequest, ident: str, status: int = 200) -> HttpResp
 @role_required("access", "operator")
 @require_POST
 def schedule_add(request: HttpRequest, ident: str) -> HttpResponse:
-    zone = get_object_or_404(Zone.objects.select_related("city"), ident=ident)
-    check_city(request, zone.city)
+    zone = _zone(request, ident)
     form = ScheduleForm(request.POST)
     with timezone.override(zoneinfo.ZoneInfo(zone.timezone)):  # times typed in zone time
         valid = form.is_valid()
@@ -438,11 +437,12 @@ def schedule_add(request: HttpRequest, ident: str) -> HttpResponse:
 @require_POST
 def referral_answer(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
     """Grant or deny a referred request (the control room's "Referred requests" list)."""
-    decision = get_object_or_404(
-        AccessDecision.objects.select_related("lane", "zone", "zone__city"),
+    decision = fetch(
+        request,
+        AccessDecision.objects.select_related("lane"),
+        f"request {request_id}",
         request_id=request_id,
     )
-    check_city(request, decision.zone.city)
     form = AnswerForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -472,8 +472,12 @@ def referral_answer(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse
 def _permit(request: HttpRequest, ident: str) -> Permit:
     """``ident`` among the current city's permits (404 otherwise: ids are unique per city)."""
     city = required_city(request)
-    return get_object_or_404(
-        Permit.objects.select_related("city").prefetch_related("zones"), city=city, ident=ident
+    return fetch(
+        request,
+        Permit.objects.prefetch_related("zones"),
+        f"permit {ident!r}",
+        city=city,
+        ident=ident,
     )
 
 
@@ -619,9 +623,8 @@ def _permit_edit_page(request: HttpRequest, permit: Permit, status: int = 200) -
 
 
 def _schedule(request: HttpRequest, ident: str, pk: int) -> ZoneSchedule:
-    zone = get_object_or_404(Zone.objects.select_related("city"), ident=ident)
-    check_city(request, zone.city)
-    return get_object_or_404(ZoneSchedule.objects.select_related("zone__city"), zone=zone, pk=pk)
+    zone = _zone(request, ident)
+    return fetch(request, ZoneSchedule.objects, f"scheduled mode {pk}", zone=zone, pk=pk)
 
 
 def _zone_page(request: HttpRequest, zone: Zone, status: int = 200) -> HttpResponse:

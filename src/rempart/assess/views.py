@@ -7,14 +7,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rempart.assess import access_link, services
 from rempart.assess.models import Assessment, CityOsmData
 from rempart.core import audit
-from rempart.core.permissions import check_city, deny, role_required
+from rempart.core.access_rules import fetch
+from rempart.core.permissions import deny, role_required
 from rempart.core.views import required_city
 
 
@@ -39,9 +40,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _run_for(request: HttpRequest, pk: int) -> Assessment:
-    run = get_object_or_404(Assessment.objects.select_related("site", "site__city"), pk=pk)
-    check_city(request, run.site.city)
-    return run
+    return fetch(request, Assessment.objects, f"assessment {pk}", pk=pk)
 
 
 @role_required("assess", "editor")
@@ -49,8 +48,7 @@ def _run_for(request: HttpRequest, pk: int) -> Assessment:
 def run_site(request: HttpRequest, site_pk: int) -> HttpResponse:
     from rempart.core.models import Site
 
-    site = get_object_or_404(Site.objects.select_related("city"), pk=site_pk)
-    check_city(request, site.city)
+    site = fetch(request, Site.objects, f"site {site_pk}", pk=site_pk)
     options: dict[str, Any] = services.parse_access_routes(request.POST.get("access_ways", ""))
     try:
         run = services.request_run(site, request.user, options)

@@ -15,6 +15,16 @@ from rempart.core.audit_visibility import visible_entries
 from rempart.core.models import ApiToken, City, Organisation, Profile, Site, SiteEvent
 
 
+def _superusers_only(request: HttpRequest) -> bool:
+    """The admin site is the installation's, for superusers only: it knows no city, so a staff
+    account's role permissions would reach every city's objects there (people use the pages,
+    which check each object's city: rempart.core.access_rules)."""
+    return bool(request.user.is_active and request.user.is_superuser)
+
+
+admin.site.has_permission = _superusers_only  # type: ignore[method-assign]
+
+
 @admin.register(City)
 class CityAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "country", "timezone", "is_demo")

@@ -6,12 +6,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from rempart.core import audit
-from rempart.core.api_auth import require_scope
+from rempart.core.access_rules import fetch, require_scope
 from rempart.core.geo import BoundaryError, parse_boundary
 from rempart.core.models import City, Site
 from rempart.core.roles import ROLES, user_cities, user_roles
@@ -87,22 +85,11 @@ def cities(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 def _visible_city(request: HttpRequest, slug: str) -> City:
-    city = user_cities(request.user).filter(slug=slug).first()
-    if city is None:
-        audit.record(
-            "permission_denied",
-            object_type="core.city",
-            object_repr=slug,
-            detail={"reason": "city not visible to the caller", "path": request.path},
-        )
-        raise HttpError(403, f"city {slug!r} is not one your organisation works for")
-    return city
+    return fetch(request, City.objects, f"city {slug!r}", slug=slug)
 
 
 def _visible_site(request: HttpRequest, site_id: int) -> Site:
-    site = get_object_or_404(Site.objects.select_related("city"), pk=site_id)
-    _visible_city(request, site.city.slug)
-    return site
+    return fetch(request, Site.objects, f"site {site_id}", pk=site_id)
 
 
 @router.get("/sites", summary="Sites of a city as a GeoJSON FeatureCollection")

@@ -1,8 +1,7 @@
-"""API authentication (bearer tokens, sessions) and scope checks.
+"""API authentication (bearer tokens, sessions); no credentials is HTTP 401.
 
-``require_scope(request, "core:write")`` passes when the caller is a token carrying that scope
-whose owner still holds the matching role, or a logged-in user holding the role. A refusal is
-HTTP 403 and is written to the audit trail; no credentials is HTTP 401.
+What an authenticated caller may do is decided by :mod:`rempart.core.access_rules`
+(``require_scope`` is re-exported here for the modules' API files).
 """
 
 from __future__ import annotations
@@ -12,12 +11,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from rempart.core import audit
+from rempart.core.access_rules import require_scope as require_scope
 from rempart.core.models import TOKEN_PREFIX, ApiToken
-from rempart.core.roles import TOKEN_SCOPES, has_role
 
 
 class TokenAuth(HttpBearer):
@@ -58,22 +56,3 @@ class SessionAuth(APIKeyCookie):
         if request.user.is_authenticated:
             return request.user
         return None
-
-
-def require_scope(request: HttpRequest, scope: str) -> None:
-    """Raise HTTP 403 (audited) unless the caller may use ``scope``."""
-    module, role = TOKEN_SCOPES[scope]
-    token: ApiToken | None = getattr(request, "api_token", None)
-    allowed = has_role(request.user, module, role) and (token is None or scope in token.scopes)
-    if not allowed:
-        audit.record(
-            "permission_denied",
-            object_type="api",
-            object_repr=request.path[:200],
-            detail={
-                "scope": scope,
-                "method": request.method,
-                "token": token.key_id if token else None,
-            },
-        )
-        raise HttpError(403, f"this credential lacks the {scope!r} permission")

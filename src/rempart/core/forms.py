@@ -8,8 +8,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from rempart.core.access_rules import LIMITED_SCOPES
 from rempart.core.geo import BoundaryError, parse_boundary
 from rempart.core.models import City, Site, SiteEvent
+from rempart.core.plugins import plugins
 from rempart.core.roles import TOKEN_SCOPES, has_role
 
 
@@ -109,6 +111,24 @@ class TokenForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
+    lanes = forms.MultipleChoiceField(
+        label=_("Limited to lanes"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=(),
+        help_text=_(
+            "For a camera: the token then acts only on these lanes, may only post reads and "
+            "read its lanes' decisions (access:request, access:read), and never commands."
+        ),
+    )
+    zones = forms.MultipleChoiceField(
+        label=_("Limited to zones"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=(),
+        help_text=_("The token then acts only on the lanes of these zones, with the same rules."),
+    )
+
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["scopes"].choices = [  # type: ignore[attr-defined]
@@ -116,3 +136,47 @@ class TokenForm(forms.Form):
             for scope, (module, role) in TOKEN_SCOPES.items()
             if has_role(user, module, role)
         ]
+        # what a token can be limited to comes from the module that has lanes and zones
+        self.lane_zones: dict[str, str] = {}
+        lane_choices: list[tuple[str, str]] = []
+        zone_choices: list[tuple[str, str]] = []
+        for _label, module in plugins("token_limits"):
+            for lane, zone, text in module.lanes(user):
+                self.lane_zones[lane] = zone
+                lane_choices.append((lane, text))
+            zone_choices.extend(module.zones(user))
+        self.fields["lanes"].choices = lane_choices  # type: ignore[attr-defined]
+        self.fields["zones"].choices = zone_choices  # type: ignore[attr-defined]
+        if not lane_choices:
+            del self.fields["lanes"]
+        if not zone_choices:
+            del self.fields["zones"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        lanes, zones = cleaned.get("lanes") or [], cleaned.get("zones") or []
+        if not (lanes or zones):
+            return cleaned
+        extra = sorted(set(cleaned.get("scopes") or []) - LIMITED_SCOPES)
+        if extra:
+            self.add_error(
+                "scopes",
+                _("A token limited to lanes or zones may only carry %(allowed)s; remove %(extra)s.")
+                % {"allowed": ", ".join(sorted(LIMITED_SCOPES)), "extra": ", ".join(extra)},
+            )
+        outside = [lane for lane in lanes if zones and self.lane_zones.get(lane) not in zones]
+        if outside:
+            self.add_error(
+                "lanes",
+                _("Lanes %(lanes)s are not in the zones chosen.") % {"lanes": ", ".join(outside)},
+            )
+        return cleaned
+
+    def constraints(self) -> dict[str, list[str]]:
+        """The limits chosen, as ``ApiToken.constraints`` (see ``TokenLimits``)."""
+        limits = {}
+        for key in ("lanes", "zones"):
+            chosen = self.cleaned_data.get(key) or []
+            if chosen:
+                limits[key] = sorted(chosen)
+        return limits

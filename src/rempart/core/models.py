@@ -104,6 +104,9 @@ class Profile(models.Model):
 class Site(models.Model):
     """A public space to protect: its boundary (GeoJSON Polygon/MultiPolygon, WGS84) and crowds."""
 
+    # where its city (and lane, zone) are, for rempart.core.access_rules
+    city_path = "city"
+
     class Kind(models.TextChoices):
         SQUARE = "square", _("Square")
         STREET = "street", _("Street")
@@ -165,6 +168,9 @@ class Site(models.Model):
 
 class SiteEvent(models.Model):
     """A crowd event on a site, e.g. 14 July fireworks: when and how many people are expected."""
+
+    # where its city (and lane, zone) are, for rempart.core.access_rules
+    city_path = "site__city"
 
     site = models.ForeignKey(
         Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="events"

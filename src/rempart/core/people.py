@@ -17,14 +17,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from rempart.core.access_rules import fetch
 from rempart.core.models import Organisation, Profile
 from rempart.core.permissions import deny, role_required
-from rempart.core.roles import MODULES, ROLES, group_name
+from rempart.core.roles import MODULES, ROLES, group_name, has_role
 
 ROLE_CHOICES = [("", gettext_lazy("none"))] + [(role, role) for role in ROLES]
 
@@ -65,11 +66,20 @@ def _own_organisation_id(request: HttpRequest) -> int:
     return int(getattr(getattr(request.user, "profile", None), "organisation_id", None) or 0)
 
 
-def _managed_users(request: HttpRequest) -> Any:
+def managed_users(user: Any) -> Any:
+    """The accounts ``user`` manages as a core admin: those of their own organisation, never a
+    superuser (superusers: every account); none for anyone else. Their API tokens too."""
     users = get_user_model().objects.select_related("profile__organisation").order_by("username")
-    if request.user.is_superuser:
+    if user.is_superuser:
         return users
-    return users.filter(profile__organisation_id=_own_organisation_id(request), is_superuser=False)
+    if not has_role(user, "core", "admin"):
+        return users.none()
+    organisation_id = getattr(getattr(user, "profile", None), "organisation_id", None) or 0
+    return users.filter(profile__organisation_id=organisation_id, is_superuser=False)
+
+
+def _managed_users(request: HttpRequest) -> Any:
+    return managed_users(request.user)
 
 
 def _organisations(request: HttpRequest) -> Any:
@@ -96,7 +106,17 @@ def people_list(request: HttpRequest) -> HttpResponse:
 @role_required("core", "admin")
 @require_http_methods(["GET", "POST"])
 def person_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    person = get_object_or_404(_managed_users(request), pk=pk) if pk is not None else None
+    person = (
+        fetch(
+            request,
+            get_user_model().objects.select_related("profile__organisation"),
+            f"account {pk}",
+            visible=lambda user, account: managed_users(user).filter(pk=account.pk).exists(),
+            pk=pk,
+        )
+        if pk is not None
+        else None
+    )
     if person is not None and person.pk == request.user.pk:
         raise deny(request, "change your own roles through another admin")
     initial: dict[str, Any] = {"is_active": True}

@@ -1,7 +1,7 @@
-"""Permission checks for pages: a role in a module, and the city an object belongs to.
+"""The gate of pages: a role in a module (the object rules are :mod:`rempart.core.access_rules`).
 
-Anonymous users are sent to the login page; an authenticated user without the role, or
-asking for another city's object, gets 403 and the refusal is written to the audit trail.
+Anonymous users are sent to the login page; an authenticated user without the role gets 403
+and the refusal is written to the audit trail.
 """
 
 from __future__ import annotations
@@ -11,22 +11,15 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from rempart.core import audit
-from rempart.core.roles import can_see_city, has_role
+from rempart.core.access_rules import Forbidden, forbid
+from rempart.core.roles import has_role
 
 
-def deny(request: HttpRequest, reason: str, **detail: Any) -> PermissionDenied:
-    """Record a refusal and return the exception to raise."""
-    audit.record(
-        "permission_denied",
-        object_type="page",
-        object_repr=request.path[:200],
-        detail={"reason": reason, "method": request.method, **detail},
-    )
-    return PermissionDenied(reason)
+def deny(request: HttpRequest, reason: str, **detail: Any) -> Forbidden:
+    """Record a refusal (403) and return the exception to raise."""
+    return forbid(request, reason, **detail)
 
 
 def role_required(
@@ -47,11 +40,3 @@ def role_required(
         return wrapped
 
     return decorator
-
-
-def check_city(request: HttpRequest, city: Any) -> None:
-    """403 (audited) when the user's organisation does not work for ``city``."""
-    if not can_see_city(request.user, city):
-        raise deny(
-            request, "object belongs to a city your organisation does not work for", city=city.slug
-        )

@@ -38,7 +38,8 @@ def group_name(module: str, role: str) -> str:
     return f"{module}:{role}"
 
 
-#: Django model permissions each role gets on its module's models (the admin site uses them).
+#: Django model permissions each role gets on its module's models (Django's own permission
+#: checks; the admin site itself is for superusers only, see rempart.core.admin).
 ROLE_ACTIONS = {
     "viewer": ("view",),
     "editor": ("view", "add", "change", "delete"),

@@ -15,10 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rempart.core import audit
+from rempart.core.access_rules import check_city, fetch
 from rempart.core.audit_visibility import visible_entries
 from rempart.core.forms import SiteEventForm, SiteForm, SiteImportForm, TokenForm
 from rempart.core.models import ApiToken, City, CityBasemap, Site, SiteEvent
-from rempart.core.permissions import check_city, deny, role_required
+from rempart.core.people import managed_users
+from rempart.core.permissions import deny, role_required
 from rempart.core.plugins import plugins
 from rempart.core.roles import has_role, user_cities
 from rempart.core.sites_io import SiteImportError, export_sites, import_sites
@@ -47,20 +49,25 @@ def required_city(request: HttpRequest) -> City:
     return city
 
 
-def _module_counts(city: City) -> list[tuple[str, str, int]]:
-    """(module, label, count) for the dashboard, for whichever module apps define counters."""
-    counts: list[tuple[str, str, int]] = [("core", _("Sites"), city.sites.count())]
+def _module_counts(user: Any, city: City) -> list[tuple[str, str, int]]:
+    """(module, label, count) for the dashboard, for whichever module apps define counters,
+    only of the modules where ``user`` holds a role (a figure is a module's data too)."""
+    counts: list[tuple[str, str, int]] = []
+    if has_role(user, "core", "viewer"):
+        counts.append(("core", _("Sites"), city.sites.count()))
     for label, module in plugins("dashboard"):
-        counts.extend((label, text, value) for text, value in module.counts(city))
+        if has_role(user, label, "viewer"):
+            counts.extend((label, text, value) for text, value in module.counts(city))
     return counts
 
 
 def _waiting(user: Any, city: City) -> list[tuple[str, int, str]]:
     """(what, how many, where to act) waiting for ``user``, from module apps whose dashboard
-    plug-in defines ``waiting(user, city)``; only what is there (count above zero)."""
+    plug-in defines ``waiting(user, city)`` and where the user holds a role; only what is there
+    (count above zero)."""
     items: list[tuple[str, int, str]] = []
-    for _label, module in plugins("dashboard"):
-        if hasattr(module, "waiting"):
+    for label, module in plugins("dashboard"):
+        if hasattr(module, "waiting") and has_role(user, label, "viewer"):
             items.extend(item for item in module.waiting(user, city) if item[1] > 0)
     return items
 
@@ -68,13 +75,15 @@ def _waiting(user: Any, city: City) -> list[tuple[str, int, str]]:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     city = required_city(request)
-    sites = city.sites.all()
+    # the sites and their map are the core module's: for its viewers only
+    sites = city.sites.all() if has_role(request.user, "core", "viewer") else Site.objects.none()
     context: dict[str, Any] = {
         "city": city,
         "cities": user_cities(request.user),
         "sites": sites,
+        "show_sites": has_role(request.user, "core", "viewer"),
         "sites_geojson": {"type": "FeatureCollection", "features": [s.as_feature() for s in sites]},
-        "counts": _module_counts(city),
+        "counts": _module_counts(request.user, city),
         "waiting": _waiting(request.user, city),
         "basemap_url": _basemap_url(city),
     }
@@ -94,8 +103,7 @@ def _basemap_url(city: City) -> str:
 
 @role_required("core", "viewer")
 def basemap(request: HttpRequest, slug: str) -> HttpResponse:
-    city = get_object_or_404(City, slug=slug)
-    check_city(request, city)
+    city = fetch(request, City.objects, f"city {slug!r}", slug=slug)
     layer = get_object_or_404(CityBasemap, city=city)
     response = HttpResponse(layer.geojson, content_type="application/geo+json")
     response["Cache-Control"] = "private, max-age=3600"
@@ -120,9 +128,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 
 
 def _site_for(request: HttpRequest, pk: int) -> Site:
-    site = get_object_or_404(Site.objects.select_related("city"), pk=pk)
-    check_city(request, site.city)
-    return site
+    return fetch(request, Site.objects, f"site {pk}", pk=pk)
 
 
 @role_required("core", "viewer")
@@ -156,7 +162,7 @@ def site_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     city = site.city if site else current_city(request)
     form = SiteForm(request.POST or None, instance=site, cities=cities, initial={"city": city})
     if request.method == "POST" and form.is_valid():
-        check_city(request, form.cleaned_data["city"])
+        check_city(request, form.cleaned_data["city"], "city")
         saved = form.save()
         messages.success(request, _("Site “%(name)s” saved.") % {"name": saved.name})
         return redirect(saved)
@@ -277,6 +283,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
+    """The user's own tokens and a form for a new one; for core admins, also the tokens of the
+    people of their organisation (to revoke a lost camera's, for instance)."""
     form = TokenForm(request.POST or None, user=request.user)
     new_secret = ""
     if request.method == "POST" and form.is_valid():
@@ -285,24 +293,36 @@ def token_list(request: HttpRequest) -> HttpResponse:
                 request.user,
                 form.cleaned_data["name"],
                 list(form.cleaned_data["scopes"]),
+                constraints=form.constraints(),
                 expires_at=form.cleaned_data.get("expires_at"),
             )
         form = TokenForm(user=request.user)
     tokens = request.user.api_tokens.all()  # type: ignore[union-attr]
+    managed = (
+        ApiToken.objects.filter(user__in=managed_users(request.user))
+        .exclude(pk__in=tokens.values_list("pk", flat=True))
+        .select_related("user")
+    )
     return render(
         request,
         "core/token_list.html",
-        {"form": form, "tokens": tokens, "new_secret": new_secret},
+        {"form": form, "tokens": tokens, "managed": managed, "new_secret": new_secret},
         status=400 if request.method == "POST" and form.errors else 200,
     )
+
+
+def _may_revoke(user: Any, token: ApiToken) -> bool:
+    """A token is revoked by its owner, or by a core admin of the owner's organisation (never
+    by another organisation's admin: its cameras are another city's), or by a superuser."""
+    return token.user_id == user.pk or managed_users(user).filter(pk=token.user_id).exists()
 
 
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken, pk=pk)
-    if token.user_id != request.user.pk and not has_role(request.user, "core", "admin"):
-        raise deny(request, "not your token")
+    token = fetch(
+        request, ApiToken.objects.select_related("user"), f"token {pk}", visible=_may_revoke, pk=pk
+    )
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

@@ -1,8 +1,9 @@
 """Practices API: search with facets, read, write drafts, submit, contacts (audited), similar.
 
 Scopes: ``practices:read`` (viewer) and ``practices:write`` (editor); object rules (drafts,
-organisation) come from :mod:`rempart.practices.workflow`. No credentials → 401, a missing scope
-or role → 403 (audited).
+organisation) come from :mod:`rempart.practices.workflow` through
+:mod:`rempart.core.access_rules`. No credentials → 401, a missing scope or role → 403, a draft
+the caller may not see → 404 as for no practice (both audited).
 """
 
 from __future__ import annotations
@@ -10,13 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
 from ninja.errors import HttpError
 
 from rempart.core import audit
-from rempart.core.api_auth import require_scope
+from rempart.core.access_rules import forbid, require_scope
 from rempart.practices import workflow
 from rempart.practices.io import clean_row, export_record
 from rempart.practices.models import Practice, Status
@@ -104,11 +104,7 @@ def _summary(practice: Practice, score: float = 0.0) -> dict[str, Any]:
     }
 
 
-def _visible(request: HttpRequest, pk: int) -> Practice:
-    practice = get_object_or_404(Practice.objects.prefetch_related("translations"), pk=pk)
-    if not workflow.can_view(request.user, practice):
-        raise HttpError(404, f"practice {pk} not found")
-    return practice
+_visible = workflow.practice_for
 
 
 @router.get("/", response=SearchOut, summary="Ranked search of published practices, with facets")
@@ -177,7 +173,7 @@ def create_practice(request: HttpRequest, payload: PracticeIn) -> Any:
     try:
         workflow.save_practice(practice, request.user, translations=translations)
     except workflow.WorkflowError as exc:
-        raise HttpError(403, str(exc)) from exc
+        raise forbid(request, str(exc)) from exc
     return Reply(201, {"id": practice.pk, "ref": practice.ref, "status": practice.status})
 
 
@@ -188,7 +184,7 @@ def update_practice(request: HttpRequest, pk: int, payload: PracticeIn) -> dict[
     require_scope(request, "practices:write")
     practice = _visible(request, pk)
     if not workflow.can_edit(request.user, practice):
-        raise HttpError(403, "you may not edit this practice")
+        raise forbid(request, "you may not edit this practice", practice=pk)
     translations = _apply(practice, payload)
     try:
         saved = workflow.save_practice(practice, request.user, translations=translations)
@@ -208,7 +204,9 @@ def submit_practice(request: HttpRequest, pk: int) -> dict[str, Any]:
     require_scope(request, "practices:write")
     practice = _visible(request, pk)
     if not workflow.can_edit(request.user, practice):
-        raise HttpError(403, "only an editor of the practice's organisation may submit it")
+        raise forbid(
+            request, "only an editor of the practice's organisation may submit it", practice=pk
+        )
     try:
         workflow.submit(practice, request.user)
     except workflow.WorkflowError as exc:

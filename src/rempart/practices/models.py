@@ -490,6 +490,9 @@ class SiteLink(models.Model):
     can join it (one of the two set), rather than a generic relation the database cannot check.
     """
 
+    # where its city (and lane, zone) are, for rempart.core.access_rules
+    city_path = "site__city"
+
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="site_links")
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="practice_links")
     note = models.TextField(_("what was applied"), blank=True)

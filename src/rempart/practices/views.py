@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rempart.core import audit
+from rempart.core.access_rules import check_city, fetch
 from rempart.core.models import Site
-from rempart.core.permissions import check_city, deny, role_required
+from rempart.core.permissions import deny, role_required
 from rempart.core.roles import has_role, user_cities
 from rempart.core.safe_redirect import next_url
 from rempart.practices import exchange, workflow
@@ -69,11 +70,7 @@ def _me(request: HttpRequest) -> Any:
     return request.user
 
 
-def _practice_for(request: HttpRequest, pk: int) -> Practice:
-    practice = get_object_or_404(Practice.objects.prefetch_related("translations"), pk=pk)
-    if not workflow.can_view(_me(request), practice):
-        raise deny(request, "this practice is not published", practice=pk)
-    return practice
+_practice_for = workflow.practice_for
 
 
 # --- catalogue --------------------------------------------------------------------------------
@@ -241,11 +238,7 @@ def version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 @role_required("practices", "editor")
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    practice = (
-        get_object_or_404(Practice.objects.prefetch_related("translations"), pk=pk)
-        if pk is not None
-        else Practice()
-    )
+    practice = _practice_for(request, pk) if pk is not None else Practice()
     if pk is not None and not workflow.can_edit(_me(request), practice):
         raise deny(request, "you may not edit this practice", practice=pk)
     if practice.status in (Status.SUBMITTED, Status.IN_REVIEW):
@@ -284,7 +277,7 @@ def edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @role_required("practices", "editor")
 @require_POST
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
-    practice = get_object_or_404(Practice, pk=pk)
+    practice = _practice_for(request, pk)
     try:
         workflow.submit(practice, _me(request))
     except workflow.WorkflowError as exc:
@@ -299,7 +292,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("practices", "admin")
 @require_http_methods(["GET", "POST"])
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
-    practice = get_object_or_404(Practice, pk=pk)
+    practice = _practice_for(request, pk)
     form = AssignForm(request.POST or None, reviewers=workflow.eligible_reviewers(practice))
     if request.method == "POST" and form.is_valid():
         try:
@@ -331,7 +324,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("practices", "supervisor")
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, pk: int) -> HttpResponse:
-    practice = get_object_or_404(Practice.objects.prefetch_related("translations"), pk=pk)
+    practice = _practice_for(request, pk)
     assignment = practice.reviews.filter(
         round=practice.review_round, reviewer_id=_me(request).pk
     ).first()
@@ -375,7 +368,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("practices", "editor")
 @require_POST
 def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    practice = get_object_or_404(Practice, pk=pk)
+    practice = _practice_for(request, pk)
     if not workflow.can_edit(_me(request), practice):
         raise deny(request, "you may not edit this practice", practice=pk)
     form = AttachmentForm(request.POST, request.FILES)
@@ -425,7 +418,7 @@ def site_link_add(request: HttpRequest, pk: int) -> HttpResponse:
     sites = Site.objects.filter(city__in=user_cities(_me(request)))
     form = SiteLinkForm(request.POST, sites=sites)
     if form.is_valid():
-        check_city(request, form.cleaned_data["site"].city)
+        check_city(request, form.cleaned_data["site"].city, "site")
         link = form.save(commit=False)
         link.practice = practice
         link.created_by = _me(request)
@@ -442,8 +435,7 @@ def site_link_add(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("practices", "editor")
 @require_POST
 def site_link_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    link = get_object_or_404(SiteLink.objects.select_related("site__city", "practice"), pk=pk)
-    check_city(request, link.site.city)
+    link = fetch(request, SiteLink.objects.select_related("practice"), f"site link {pk}", pk=pk)
     link.delete()
     messages.success(request, _("Link removed."))
     return redirect(next_url(request, link.practice.get_absolute_url()))

@@ -94,6 +94,20 @@ def _person(user: Any) -> Any:
     return user if getattr(user, "is_authenticated", False) else None
 
 
+def practice_for(request: Any, pk: int) -> Practice:
+    """Practice ``pk`` if the requesting user may see it (:func:`can_view`): 404 otherwise, as
+    for one that does not exist, and the refusal audited (pages and API alike)."""
+    from rempart.core.access_rules import fetch
+
+    return fetch(
+        request,
+        Practice.objects.prefetch_related("translations"),
+        f"practice {pk}",
+        visible=can_view,
+        pk=pk,
+    )
+
+
 def snapshot(
     practice: Practice, user: Any = None, note: str = "", *, published_by: Any = None
 ) -> PracticeVersion:
