@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from rempart.funding import countries, partners
@@ -12,11 +13,14 @@ from rempart.funding.cordis import CordisError
 from rempart.funding.eligibility import LEGAL_TYPES, Member, check
 from rempart.funding.importer import import_cordis
 from rempart.funding.models import Call
+from rempart.funding.portal import DEFAULT_QUERIES, Portal, PortalError
+from rempart.funding.sync import sync
 
 
 class Command(BaseCommand):
     help = (
         "Funding: calls, consortium eligibility, partner search from CORDIS.\n\n"
+        "  rempart funding sync [--query TEXT ...] [--max-age-h H]\n"
         "  rempart funding import-cordis project.csv organization.csv\n"
         "  rempart funding calls-import FILE.json | calls-export FILE.json\n"
         "  rempart funding check CONSORTIUM.json [--call TOPIC_ID]\n"
@@ -25,6 +29,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
+        syn = sub.add_parser("sync", help="read current calls from the EU Funding & Tenders portal")
+        syn.add_argument(
+            "--query",
+            action="append",
+            default=[],
+            help="search text (repeatable; default: HORIZON-CL3 and ISF)",
+        )
+        syn.add_argument(
+            "--max-age-h", type=float, default=24.0, help="reuse cached answers this young"
+        )
         cordis = sub.add_parser(
             "import-cordis", help="load CORDIS project.csv and organization.csv"
         )
@@ -49,7 +63,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         try:
-            if action == "import-cordis":
+            if action == "sync":
+                self._sync(options["query"], options["max_age_h"])
+            elif action == "import-cordis":
                 summary = import_cordis(options["projects"], options["organisations"])
                 self.stdout.write(
                     f"Loaded {summary.projects} projects ({summary.security_related} in security "
@@ -78,8 +94,27 @@ class Command(BaseCommand):
                         f"{c.projects} projects, {c.coordinated} coordinated — "
                         + ", ".join(c.acronyms)
                     )
-        except (CordisError, CallFileError) as error:
+        except (CordisError, CallFileError, PortalError) as error:
             raise CommandError(str(error)) from None
+
+    def _sync(self, queries: list[str], max_age_h: float) -> None:
+        if not 0 <= max_age_h <= 24 * 30:
+            raise CommandError(f"--max-age-h {max_age_h}: expected 0 to 720 hours")
+        for text in queries:
+            if not text.strip() or len(text) > 200:
+                raise CommandError(f"--query {text!r}: expected 1 to 200 characters")
+        portal = Portal(
+            settings.FUNDING_SEARCH_URL,
+            settings.FUNDING_TOPIC_URL,
+            cache_dir=Path(settings.VAR_DIR) / "cache" / "funding",
+            max_age_s=max_age_h * 3600,
+        )
+        summary = sync(portal, queries or list(DEFAULT_QUERIES))
+        self.stdout.write(
+            f"Portal: {summary.found} topics found, {summary.skipped_closed} past their "
+            f"deadline skipped, {summary.created} new calls, {summary.updated} updated "
+            f"({summary.requests} requests)."
+        )
 
     def _check(self, path: Path, topic: str) -> None:
         try:
