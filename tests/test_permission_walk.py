@@ -410,6 +410,10 @@ API: dict[tuple[str, str], ApiRule] = {
         body=lambda w: {"grant": False, "reason": "permission walk"},
     ),
     ("GET", "/api/v1/practices/"): ApiRule("practices:read"),
+    ("GET", "/api/v1/funding/calls"): ApiRule("funding:read"),
+    ("GET", "/api/v1/funding/consortia/{pk}/eligibility"): ApiRule(
+        "funding:read", "city", lambda w: {"pk": w.consortium.pk}
+    ),
     ("POST", "/api/v1/practices/"): ApiRule("practices:write", body=practice_body),
     ("GET", "/api/v1/practices/{pk}"): ApiRule("practices:read", "draft", practice_pk),
     ("PUT", "/api/v1/practices/{pk}"): ApiRule(
