@@ -310,6 +310,21 @@ PAGES: dict[str, Rule] = {
     "practices:request": role(
         "practices", "viewer", "-", "GET", "POST", args=lambda w: {"pk": w.help.pk}
     ),
+    # funding: calls are public and shared; consortia are a city's
+    "funding:index": role("funding", "viewer"),
+    "funding:call": role("funding", "viewer", args=lambda w: {"pk": w.call.pk}),
+    "funding:consortium_create": role("funding", "editor", "-", "POST"),
+    "funding:consortium": role("funding", "viewer", "city", args=lambda w: {"pk": w.consortium.pk}),
+    "funding:member_add": role(
+        "funding", "editor", "city", "POST", args=lambda w: {"pk": w.consortium.pk}
+    ),
+    "funding:candidate_add": role(
+        "funding", "editor", "city", "POST", args=lambda w: {"pk": w.consortium.pk}
+    ),
+    "funding:member_delete": role(
+        "funding", "editor", "city", "POST", args=lambda w: {"pk": w.consortium_member.pk}
+    ),
+    "funding:partners": role("funding", "viewer"),
 }
 
 
@@ -395,6 +410,10 @@ API: dict[tuple[str, str], ApiRule] = {
         body=lambda w: {"grant": False, "reason": "permission walk"},
     ),
     ("GET", "/api/v1/practices/"): ApiRule("practices:read"),
+    ("GET", "/api/v1/funding/calls"): ApiRule("funding:read"),
+    ("GET", "/api/v1/funding/consortia/{pk}/eligibility"): ApiRule(
+        "funding:read", "city", lambda w: {"pk": w.consortium.pk}
+    ),
     ("POST", "/api/v1/practices/"): ApiRule("practices:write", body=practice_body),
     ("GET", "/api/v1/practices/{pk}"): ApiRule("practices:read", "draft", practice_pk),
     ("PUT", "/api/v1/practices/{pk}"): ApiRule(
@@ -506,6 +525,9 @@ class World:
     thread: Any
     meeting: Any
     help: Any
+    call: Any = None
+    consortium: Any = None
+    consortium_member: Any = None
 
 
 def _user(username: str, org: Any, role: str | None, **flags: Any) -> Any:
@@ -656,7 +678,19 @@ def build_world(settings: Any, tmp_path: Any) -> World:
         thread=thread,
         meeting=meeting,
         help=question,
+        **_funding_objects(here, orgs["here"]),
     )
+
+
+def _funding_objects(city: Any, organisation: Any) -> dict[str, Any]:
+    from rempart.funding.models import Call, Consortium, ConsortiumMember
+
+    call = Call.objects.create(programme="horizon", call_id="C", topic_id="T-1", title="A call")
+    consortium = Consortium.objects.create(city=city, organisation=organisation, name=MARK)
+    member = ConsortiumMember.objects.create(
+        consortium=consortium, name=f"Member {MARK}", country="FI", legal_type="municipality"
+    )
+    return {"call": call, "consortium": consortium, "consortium_member": member}
 
 
 @pytest.fixture
