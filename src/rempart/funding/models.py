@@ -6,6 +6,8 @@ Amounts are exact decimals in euros (``*_eur``), never floats. Calls are shared 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -179,3 +181,169 @@ class CordisParticipation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} in {self.project_id}"
+
+
+class CostCategory(models.TextChoices):
+    PERSONNEL = "personnel", _("A. Personnel")
+    SUBCONTRACTING = "subcontracting", _("B. Subcontracting")
+    TRAVEL = "travel", _("C.1 Travel and subsistence")
+    EQUIPMENT = "equipment", _("C.2 Equipment")
+    OTHER_GOODS = "other_goods", _("C.3 Other goods, works and services")
+    OTHER_COSTS = "other_costs", _("D. Other cost categories")
+
+
+class FundedProject(models.Model):
+    """A grant the city takes part in: its agreement, partners, budget and deadlines."""
+
+    city_path = "city"
+
+    city = models.ForeignKey("core.City", on_delete=models.CASCADE, related_name="funded_projects")
+    organisation = models.ForeignKey(
+        "core.Organisation", on_delete=models.CASCADE, related_name="funded_projects"
+    )
+    programme = models.CharField(_("programme"), max_length=20, choices=Programme.choices)
+    call = models.ForeignKey(Call, on_delete=models.SET_NULL, null=True, blank=True)
+    grant_agreement = models.CharField(_("grant agreement"), max_length=40)
+    acronym = models.CharField(_("acronym"), max_length=40)
+    title = models.CharField(_("title"), max_length=300)
+    starts_on = models.DateField(_("start"))
+    ends_on = models.DateField(_("end"))
+    eu_contribution_eur = models.DecimalField(
+        _("EU contribution (EUR)"), max_digits=15, decimal_places=2, null=True, blank=True
+    )
+    funding_rate = models.DecimalField(
+        _("funding rate"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("1.000"),
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+    indirect_rate = models.DecimalField(
+        _("indirect cost rate"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.250"),
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+    lump_sum_eur = models.DecimalField(
+        _("lump sum (EUR)"), max_digits=15, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-starts_on", "acronym"]
+        verbose_name = _("funded project")
+        verbose_name_plural = _("funded projects")
+
+    def __str__(self) -> str:
+        return f"{self.acronym} ({self.grant_agreement})"
+
+
+class ProjectPartner(models.Model):
+    city_path = "project__city"
+
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="partners")
+    name = models.CharField(_("organisation"), max_length=300)
+    country = models.CharField(_("country"), max_length=2)
+    role = models.CharField(
+        _("role"), max_length=20, choices=list(MEMBER_ROLES.items()), default="beneficiary"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        unique_together = [("project", "name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkPackage(models.Model):
+    city_path = "project__city"
+
+    project = models.ForeignKey(
+        FundedProject, on_delete=models.CASCADE, related_name="work_packages"
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=200)
+    lump_sum_share_eur = models.DecimalField(
+        _("lump sum share (EUR)"), max_digits=15, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["number"]
+        unique_together = [("project", "number")]
+
+    def __str__(self) -> str:
+        return f"WP{self.number} {self.title}"
+
+
+class BudgetLine(models.Model):
+    city_path = "project__city"
+
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="budget")
+    partner = models.ForeignKey(ProjectPartner, on_delete=models.CASCADE, related_name="budget")
+    work_package = models.ForeignKey(
+        WorkPackage, on_delete=models.SET_NULL, null=True, blank=True, related_name="budget"
+    )
+    category = models.CharField(_("category"), max_length=20, choices=CostCategory.choices)
+    amount_eur = models.DecimalField(_("amount (EUR)"), max_digits=15, decimal_places=2)
+    person_months = models.DecimalField(
+        _("person-months"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["partner_id", "category"]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.amount_eur} EUR"
+
+
+class Spending(models.Model):
+    """Money spent, and what it bought: a lane, a barrier, an assessment, a practice..."""
+
+    city_path = "project__city"
+
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="spending")
+    partner = models.ForeignKey(ProjectPartner, on_delete=models.CASCADE, related_name="spending")
+    category = models.CharField(_("category"), max_length=20, choices=CostCategory.choices)
+    amount_eur = models.DecimalField(_("amount (EUR)"), max_digits=15, decimal_places=2)
+    spent_on = models.DateField(_("date"))
+    description = models.CharField(_("description"), max_length=300)
+    link_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    link_id = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-spent_on", "pk"]
+        verbose_name = _("spending line")
+        verbose_name_plural = _("spending lines")
+
+    def __str__(self) -> str:
+        return f"{self.spent_on} {self.description}: {self.amount_eur} EUR"
+
+
+class Deadline(models.Model):
+    """A deliverable, milestone or report due at a moment (stored in UTC)."""
+
+    city_path = "project__city"
+
+    class Kind(models.TextChoices):
+        DELIVERABLE = "deliverable", _("deliverable")
+        MILESTONE = "milestone", _("milestone")
+        REPORT = "report", _("periodic report")
+
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="deadlines")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    code = models.CharField(_("number"), max_length=20, blank=True)
+    title = models.CharField(_("title"), max_length=300)
+    due_at = models.DateTimeField(_("due"))
+    done = models.BooleanField(_("done"), default=False)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}".strip()
