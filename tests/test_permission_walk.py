@@ -325,6 +325,16 @@ PAGES: dict[str, Rule] = {
         "funding", "editor", "city", "POST", args=lambda w: {"pk": w.consortium_member.pk}
     ),
     "funding:partners": role("funding", "viewer"),
+    "funding:project": role("funding", "viewer", "city", args=lambda w: {"pk": w.project.pk}),
+    "funding:spending_add": role(
+        "funding", "editor", "city", "POST", args=lambda w: {"pk": w.project.pk}
+    ),
+    "funding:project_calendar": role(
+        "funding", "viewer", "city", args=lambda w: {"pk": w.project.pk}
+    ),
+    "funding:deadline_done": role(
+        "funding", "editor", "city", "POST", args=lambda w: {"pk": w.deadline.pk}
+    ),
 }
 
 
@@ -528,6 +538,8 @@ class World:
     call: Any = None
     consortium: Any = None
     consortium_member: Any = None
+    project: Any = None
+    deadline: Any = None
 
 
 def _user(username: str, org: Any, role: str | None, **flags: Any) -> Any:
@@ -683,14 +695,33 @@ def build_world(settings: Any, tmp_path: Any) -> World:
 
 
 def _funding_objects(city: Any, organisation: Any) -> dict[str, Any]:
-    from rempart.funding.models import Call, Consortium, ConsortiumMember
+    from rempart.funding.models import Call, Consortium, ConsortiumMember, Deadline, FundedProject
 
     call = Call.objects.create(programme="horizon", call_id="C", topic_id="T-1", title="A call")
     consortium = Consortium.objects.create(city=city, organisation=organisation, name=MARK)
     member = ConsortiumMember.objects.create(
         consortium=consortium, name=f"Member {MARK}", country="FI", legal_type="municipality"
     )
-    return {"call": call, "consortium": consortium, "consortium_member": member}
+    project = FundedProject.objects.create(
+        city=city,
+        organisation=organisation,
+        programme="isf",
+        grant_agreement="101000000",
+        acronym="WALK",
+        title=MARK,
+        starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2027, 12, 31),
+    )
+    deadline = Deadline.objects.create(
+        project=project, kind="report", title=MARK, due_at=timezone.now() + dt.timedelta(days=3)
+    )
+    return {
+        "call": call,
+        "consortium": consortium,
+        "consortium_member": member,
+        "project": project,
+        "deadline": deadline,
+    }
 
 
 @pytest.fixture

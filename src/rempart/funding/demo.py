@@ -17,7 +17,10 @@ from rempart.funding.models import (
     ConsortiumMember,
     CordisParticipation,
     CordisProject,
+    FundedProject,
+    Spending,
 )
+from rempart.funding.project_io import import_project
 from rempart.funding.sync import DEFAULT_RULES
 
 CALLS = [
@@ -84,6 +87,106 @@ PROJECTS = [
 ]
 
 
+def _demo_project(city: Any, organisation: Any) -> None:
+    """An example ISF project of the demo city, shaped on Nice's (EUR 3.2 M from the ISF for
+    barriers and joint exercises, domain reference section 1): budget, deadlines, and spending
+    lines linked to the demo zone's barriers and the demo sites."""
+    if FundedProject.objects.filter(city=city).exists():
+        return
+    project = import_project(
+        {
+            "programme": "isf",
+            "grant_agreement": "EXAMPLE-ISF-0001",
+            "acronym": "SAFE-SQUARES",
+            "title": "Example: protecting the demo city's squares (barriers, joint exercises)",
+            "starts_on": "2026-01-01",
+            "ends_on": "2027-12-31",
+            "eu_contribution_eur": "2773440.00",
+            "funding_rate": "0.9",
+            "indirect_rate": "0.07",
+            "partners": [
+                {"name": f"City of {city.name}", "country": city.country, "role": "coordinator"},
+                {"name": f"{city.name} Police Department", "country": city.country},
+            ],
+            "work_packages": [
+                {"number": 1, "title": "Barriers and access control"},
+                {"number": 2, "title": "Joint exercises and training"},
+            ],
+            "budget": [
+                {
+                    "partner": f"City of {city.name}",
+                    "category": "equipment",
+                    "amount_eur": "2400000.00",
+                    "work_package": 1,
+                },
+                {
+                    "partner": f"City of {city.name}",
+                    "category": "personnel",
+                    "amount_eur": "180000.00",
+                    "person_months": "36",
+                    "work_package": 1,
+                },
+                {
+                    "partner": f"{city.name} Police Department",
+                    "category": "personnel",
+                    "amount_eur": "240000.00",
+                    "person_months": "48",
+                    "work_package": 2,
+                },
+                {
+                    "partner": f"{city.name} Police Department",
+                    "category": "travel",
+                    "amount_eur": "60000.00",
+                    "work_package": 2,
+                },
+            ],
+            "deadlines": [
+                {
+                    "kind": "report",
+                    "code": "R1",
+                    "title": "First interim report",
+                    "due_at": "2026-12-31T17:00:00",
+                },
+                {
+                    "kind": "deliverable",
+                    "code": "D2.1",
+                    "title": "Joint exercise after-action report",
+                    "due_at": "2027-03-31T17:00:00",
+                },
+                {
+                    "kind": "report",
+                    "code": "R2",
+                    "title": "Final report",
+                    "due_at": "2028-02-29T17:00:00",
+                },
+            ],
+        },
+        city,
+        organisation,
+    )
+    city_partner = project.partners.get(role="coordinator")
+    bought = [
+        (f"core.site:{site.pk}", f"Assessment of {site.name}") for site in city.sites.all()[:2]
+    ]
+    from rempart.funding import links
+
+    choices = dict(links.choices(city))
+    lanes = [key for key in choices if key.startswith("access.barrier:")][:2]
+    bought += [(key, "Retractable bollards, supply and installation") for key in lanes]
+    for index, (key, text) in enumerate(bought):
+        resolved = links.resolve(key, city)
+        Spending.objects.create(
+            project=project,
+            partner=city_partner,
+            category="equipment" if key.startswith("access.") else "other_goods",
+            amount_eur=Decimal("450000.00") if key.startswith("access.") else Decimal("25000.00"),
+            spent_on=dt.date(2026, 3 + index, 15),
+            description=text,
+            link_type=resolved[0] if resolved else None,
+            link_id=resolved[1] if resolved else None,
+        )
+
+
 def load(city: Any, stdout: Any) -> None:
     with transaction.atomic():
         for values in CALLS:
@@ -114,7 +217,10 @@ def load(city: Any, stdout: Any) -> None:
                         role=role,
                     )
         organisation = Organisation.objects.filter(cities=city, is_demo=True).order_by("pk").first()
-        if organisation is None or Consortium.objects.filter(city=city).exists():
+        if organisation is None:
+            return
+        _demo_project(city, organisation)
+        if Consortium.objects.filter(city=city).exists():
             return
         consortium = Consortium.objects.create(
             city=city, organisation=organisation, name=f"Safer squares of {city.name} (demo)"

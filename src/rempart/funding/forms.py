@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from rempart.funding import countries
-from rempart.funding.models import Consortium, ConsortiumMember
+from rempart.funding import countries, links
+from rempart.funding.models import Consortium, ConsortiumMember, FundedProject, Spending
 
 
 class ConsortiumForm(forms.ModelForm):
@@ -35,3 +36,42 @@ class MemberForm(forms.ModelForm):
             if "\x00" in str(data.get(field, "")):
                 self.add_error(field, _("This text contains a NUL character."))
         return data
+
+
+class SpendingForm(forms.ModelForm):
+    """A spending line of a project; ``link`` names what it bought, among the city's objects."""
+
+    link = forms.ChoiceField(label=_("What it bought"), required=False)
+
+    class Meta:
+        model = Spending
+        fields = ["partner", "category", "amount_eur", "spent_on", "description"]
+        widgets = {"spent_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: Any, project: FundedProject, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.fields["partner"].queryset = project.partners.all()  # type: ignore[attr-defined]
+        self.fields["link"].choices = [("", "—"), *links.choices(project.city)]  # type: ignore[attr-defined]
+
+    def clean_amount_eur(self) -> Decimal:
+        amount: Decimal = self.cleaned_data["amount_eur"]
+        if amount <= 0:
+            raise forms.ValidationError(_("An amount spent is more than 0 EUR."))
+        return amount
+
+    def clean_link(self) -> str:
+        value: str = self.cleaned_data.get("link", "")
+        if value and links.resolve(value, self.project.city) is None:
+            raise forms.ValidationError(_("Choose one of the city's objects."))
+        return value
+
+    def save(self, commit: bool = True) -> Spending:
+        line: Spending = super().save(commit=False)
+        line.project = self.project
+        resolved = links.resolve(self.cleaned_data.get("link", ""), self.project.city)
+        if resolved is not None:
+            line.link_type, line.link_id = resolved
+        if commit:
+            line.save()
+        return line

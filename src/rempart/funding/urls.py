@@ -17,4 +17,8 @@ urlpatterns = [
     path("consortia/<int:pk>/candidates/", views.candidate_add, name="candidate_add"),
     path("members/<int:pk>/delete/", views.member_delete, name="member_delete"),
     path("partners/", views.partner_search, name="partners"),
+    path("projects/<int:pk>/", views.project, name="project"),
+    path("projects/<int:pk>/spending/", views.spending_add, name="spending_add"),
+    path("projects/<int:pk>/calendar.ics", views.project_calendar, name="project_calendar"),
+    path("deadlines/<int:pk>/done/", views.deadline_done, name="deadline_done"),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -16,10 +17,17 @@ from django.views.decorators.http import require_POST
 from rempart.core.access_rules import Hidden, fetch
 from rempart.core.permissions import role_required
 from rempart.core.views import required_city
-from rempart.funding import countries, partners
+from rempart.funding import calendar_feed, countries, links, partners, projects
 from rempart.funding.eligibility import LEGAL_TYPES, check
-from rempart.funding.forms import ConsortiumForm, MemberForm
-from rempart.funding.models import Call, Consortium, ConsortiumMember, CordisParticipation
+from rempart.funding.forms import ConsortiumForm, MemberForm, SpendingForm
+from rempart.funding.models import (
+    Call,
+    Consortium,
+    ConsortiumMember,
+    CordisParticipation,
+    Deadline,
+    FundedProject,
+)
 from rempart.funding.rules_text import describe_rules
 
 
@@ -60,6 +68,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "city": city,
             "calls": calls,
             "consortia": _own_consortia(request, city),
+            "projects": FundedProject.objects.filter(city=city),
             "form": ConsortiumForm(),
         },
     )
@@ -229,3 +238,75 @@ def partner_search(request: HttpRequest) -> HttpResponse:
             "legal_types": LEGAL_TYPES,
         },
     )
+
+
+# --- funded projects -------------------------------------------------------------------------
+
+
+@role_required("funding", "viewer")
+def project(request: HttpRequest, pk: int) -> HttpResponse:
+    item = fetch(request, FundedProject.objects.select_related("city", "call"), "project", pk=pk)
+    rows = projects.budget_against_spent(item)
+    spending = [
+        (line, links.describe(line.link_type, line.link_id))
+        for line in item.spending.select_related("partner", "link_type")
+    ]
+    return render(
+        request,
+        "funding/project.html",
+        {
+            "project": item,
+            "rows": rows,
+            "totals": projects.totals(rows),
+            "problems": projects.problems_in_words(item),
+            "spending": spending,
+            "deadlines": item.deadlines.all(),
+            "form": SpendingForm(project=item),
+            "now": timezone.now(),
+        },
+    )
+
+
+@role_required("funding", "editor")
+@require_POST
+def spending_add(request: HttpRequest, pk: int) -> HttpResponse:
+    item = fetch(request, FundedProject.objects.select_related("city"), "project", pk=pk)
+    form = SpendingForm(request.POST, project=item)
+    if not form.is_valid():
+        rows = projects.budget_against_spent(item)
+        return render(
+            request,
+            "funding/project.html",
+            {
+                "project": item,
+                "rows": rows,
+                "totals": projects.totals(rows),
+                "problems": projects.problems_in_words(item),
+                "spending": [],
+                "deadlines": item.deadlines.all(),
+                "form": form,
+                "now": timezone.now(),
+            },
+            status=400,
+        )
+    form.save()
+    return redirect("funding:project", pk=item.pk)
+
+
+@role_required("funding", "editor")
+@require_POST
+def deadline_done(request: HttpRequest, pk: int) -> HttpResponse:
+    deadline = fetch(request, Deadline.objects.select_related("project"), "deadline", pk=pk)
+    deadline.done = request.POST.get("done") == "1"
+    deadline.save(update_fields=["done"])
+    return redirect("funding:project", pk=deadline.project_id)
+
+
+@role_required("funding", "viewer")
+def project_calendar(request: HttpRequest, pk: int) -> HttpResponse:
+    item = fetch(request, FundedProject.objects.all(), "project", pk=pk)
+    response = HttpResponse(
+        calendar_feed.feed(item, settings.REMPART_SITE_URL), content_type="text/calendar"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{item.acronym}-deadlines.ics"'
+    return response

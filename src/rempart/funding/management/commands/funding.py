@@ -14,6 +14,8 @@ from rempart.funding.eligibility import LEGAL_TYPES, Member, check
 from rempart.funding.importer import import_cordis
 from rempart.funding.models import Call
 from rempart.funding.portal import DEFAULT_QUERIES, Portal, PortalError
+from rempart.funding.project_io import ProjectFileError, import_project
+from rempart.funding.reminders import remind
 from rempart.funding.sync import sync
 
 
@@ -24,7 +26,9 @@ class Command(BaseCommand):
         "  rempart funding import-cordis project.csv organization.csv\n"
         "  rempart funding calls-import FILE.json | calls-export FILE.json\n"
         "  rempart funding check CONSORTIUM.json [--call TOPIC_ID]\n"
-        "  rempart funding partners [--country FR] [--type police] [--topic WORDS]"
+        "  rempart funding partners [--country FR] [--type police] [--topic WORDS]\n"
+        "  rempart funding project-import FILE.json --city SLUG --organisation NAME\n"
+        "  rempart funding remind              (e-mail deadlines due within 7 days; run daily)"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -54,6 +58,11 @@ class Command(BaseCommand):
         )
         chk.add_argument("file", type=Path)
         chk.add_argument("--call", default="", help="only this topic id")
+        proj = sub.add_parser("project-import", help="create a funded project from a JSON file")
+        proj.add_argument("file", type=Path)
+        proj.add_argument("--city", required=True, help="the city's identifier (slug)")
+        proj.add_argument("--organisation", required=True, help="the organisation's name")
+        sub.add_parser("remind", help="e-mail the deadlines due within 7 days (run daily)")
         find = sub.add_parser("partners", help="past participants of security research projects")
         find.add_argument("--country", default="")
         find.add_argument("--type", default="", choices=["", *LEGAL_TYPES])
@@ -78,6 +87,10 @@ class Command(BaseCommand):
                     json.dumps(export_calls(), indent=2, ensure_ascii=False), encoding="utf-8"
                 )
                 self.stdout.write(f"Wrote {Call.objects.count()} calls to {options['file']}.")
+            elif action == "project-import":
+                self._project_import(options["file"], options["city"], options["organisation"])
+            elif action == "remind":
+                self.stdout.write(f"Reminded {remind()} deadlines.")
             elif action == "check":
                 self._check(options["file"], options["call"])
             else:
@@ -94,8 +107,27 @@ class Command(BaseCommand):
                         f"{c.projects} projects, {c.coordinated} coordinated — "
                         + ", ".join(c.acronyms)
                     )
-        except (CordisError, CallFileError, PortalError) as error:
+        except (CordisError, CallFileError, PortalError, ProjectFileError) as error:
             raise CommandError(str(error)) from None
+
+    def _project_import(self, path: Path, city_slug: str, organisation_name: str) -> None:
+        from rempart.core.models import City, Organisation
+
+        city = City.objects.filter(slug=city_slug).first()
+        if city is None:
+            raise CommandError(f"--city {city_slug!r}: no city with that identifier")
+        organisation = Organisation.objects.filter(name=organisation_name, cities=city).first()
+        if organisation is None:
+            raise CommandError(
+                f"--organisation {organisation_name!r}: no organisation of that name works for "
+                f"{city.name}"
+            )
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+            raise CommandError(f"{path}: not a readable UTF-8 JSON file ({error})") from None
+        project = import_project(raw, city, organisation)
+        self.stdout.write(f"Created {project} for {city.name}.")
 
     def _sync(self, queries: list[str], max_age_h: float) -> None:
         if not 0 <= max_age_h <= 24 * 30:
