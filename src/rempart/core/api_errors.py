@@ -21,8 +21,13 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import Schema
 from ninja.errors import ValidationError
 
@@ -153,6 +158,10 @@ def _detail(response: HttpResponse, request: HttpRequest) -> str:
     return f"the request was refused ({status})"
 
 
+#: Exceptions Django turns into a 4xx answer itself (404, 403, 400).
+_ANSWERED_BY_DJANGO = (Http404, PermissionDenied, SuspiciousOperation, BadRequest)
+
+
 class ApiErrorMiddleware:
     """JSON errors on every ``/api/`` path, and NUL characters refused (see the module)."""
 
@@ -172,8 +181,8 @@ class ApiErrorMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if not request.path_info.startswith(API_PREFIX):
-            return None
+        if not request.path_info.startswith(API_PREFIX) or isinstance(exc, _ANSWERED_BY_DJANGO):
+            return None  # Django answers these with their 4xx, made JSON in __call__
         logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
         return error(500, _detail(HttpResponse(status=500), request))
 
@@ -224,8 +233,6 @@ def install(api: NinjaAPI) -> None:
         return api.create_response(request, body, status=422)
 
     def on_exception(request: HttpRequest, exc: Any) -> HttpResponse:
-        from django.http import Http404
-
         if isinstance(exc, Http404):
             return api.create_response(request, {"detail": str(exc) or "not found"}, status=404)
         logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
