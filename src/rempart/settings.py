@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "ninja",  # its static files: Swagger UI at /api/docs served by the platform, no CDN
     "rempart.core",
     "rempart.assess",
     "rempart.access",
@@ -45,6 +46,7 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "rempart.core.middleware.NoStoreMiddleware",
+    "rempart.core.api_errors.ApiErrorMiddleware",  # JSON errors and no NUL on /api/
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

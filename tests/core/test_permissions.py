@@ -110,7 +110,8 @@ def test_api_without_credentials_is_401(client: Client, site: Site) -> None:
 
 
 def test_api_schema_and_docs_need_login(client: Client, make_user: Any) -> None:
-    assert client.get("/api/schema").status_code == 302
+    assert client.get("/api/schema").status_code == 401  # JSON, as every /api/ path
+    assert client.get("/api/docs").status_code == 302
     client.force_login(make_user("viewer"))
     schema = client.get("/api/schema").json()
     assert "/api/v1/sites" in schema["paths"]

@@ -12,32 +12,43 @@ decisions and never commands (:mod:`rempart.core.access_rules`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 from pydantic import StrictInt
 
 from rempart.access import camera, services
+from rempart.access.config import MAX_MASS_KG
 from rempart.access.models import AccessDecision, Lane, Zone
+from rempart.access.schedule import ZoneMode
 from rempart.core.access_rules import fetch, reachable, require_scope
 from rempart.core.api_auth import SessionAuth
+from rempart.core.api_errors import Input
 from rempart.core.models import TOKEN_PREFIX
 
 router = Router(tags=["access"])
 
 
-class RequestIn(Schema):
-    lane: str
-    plate: str | None = None
-    confidence: float | None = None
-    read_at: str
-    pin: str | None = None
-    # strict: true is not a mass of 1 kg (the range is checked with the read, in one sentence)
-    mass_kg: StrictInt | None = None
+#: An identifier of a lane or zone (as in the zone file).
+Ident = Field(..., min_length=1, max_length=64)
+#: An operator's reason, stored with the action (and in the audit trail).
+#: Not blank: at least one character that is neither a space nor a control character; no NUL.
+NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000-\\u001f][^\\u0000]*$"
+Reason = Field(..., min_length=1, max_length=500, pattern=NOT_BLANK)
+
+
+class RequestIn(Input):
+    lane: str = Field(..., min_length=1, max_length=64)
+    plate: str | None = Field(None, max_length=40)
+    confidence: float | None = Field(None, ge=0, le=1)
+    read_at: str = Field(..., min_length=1, max_length=64, description="ISO 8601, with its offset")
+    pin: str | None = Field(None, max_length=32)
+    # strict: true is not a mass of 1 kg
+    mass_kg: StrictInt | None = Field(None, ge=1, le=MAX_MASS_KG)
 
 
 class DecisionOut(Schema):
@@ -47,13 +58,18 @@ class DecisionOut(Schema):
     reason: str
 
 
-class ActionIn(Schema):
-    reason: str
+class ActionIn(Input):
+    reason: str = Reason
 
 
-class ModeIn(Schema):
-    mode: str
-    reason: str
+class ModeIn(Input):
+    mode: Literal[tuple(m.value for m in ZoneMode)]  # type: ignore[valid-type]
+    reason: str = Reason
+
+
+LaneId = Path(..., min_length=1, max_length=64, description="the lane's identifier")
+ZoneId = Path(..., min_length=1, max_length=64, description="the zone's identifier")
+RequestId = Path(..., min_length=1, max_length=64, description="the request's id (a UUID)")
 
 
 def _lane_for(request: HttpRequest, lane_ident: str) -> Lane:
@@ -129,7 +145,9 @@ def create_request(request: HttpRequest, body: RequestIn) -> dict[str, Any]:
 
 
 @router.get("/lanes", summary="Every visible lane with its barriers' reported state")
-def lanes(request: HttpRequest, zone: str | None = None) -> list[dict[str, Any]]:
+def lanes(
+    request: HttpRequest, zone: str | None = Query(None, min_length=1, max_length=64)
+) -> list[dict[str, Any]]:
     require_scope(request, "access:read")
     zones = services.visible_zones(request.user)
     if zone:
@@ -138,7 +156,7 @@ def lanes(request: HttpRequest, zone: str | None = None) -> list[dict[str, Any]]
 
 
 @router.get("/requests/{request_id}", summary="A stored decision")
-def get_request(request: HttpRequest, request_id: str) -> dict[str, Any]:
+def get_request(request: HttpRequest, request_id: str = RequestId) -> dict[str, Any]:
     require_scope(request, "access:read")
     decision = _decision(request, request_id)
     passage = getattr(decision, "passage", None)
@@ -161,7 +179,7 @@ def _uuid(text: str) -> str:
 
 
 @router.post("/lanes/{lane_id}/open", summary="Let one vehicle through (operator grant)")
-def open_lane(request: HttpRequest, lane_id: str, body: ActionIn) -> dict[str, Any]:
+def open_lane(request: HttpRequest, body: ActionIn, lane_id: str = LaneId) -> dict[str, Any]:
     require_scope(request, "access:command")
     lane = _lane_for(request, lane_id)
     try:
@@ -171,7 +189,7 @@ def open_lane(request: HttpRequest, lane_id: str, body: ActionIn) -> dict[str, A
 
 
 @router.post("/lanes/{lane_id}/close", summary="Close a lane now")
-def close_lane(request: HttpRequest, lane_id: str, body: ActionIn) -> dict[str, Any]:
+def close_lane(request: HttpRequest, body: ActionIn, lane_id: str = LaneId) -> dict[str, Any]:
     require_scope(request, "access:command")
     lane = _lane_for(request, lane_id)
     try:
@@ -181,7 +199,7 @@ def close_lane(request: HttpRequest, lane_id: str, body: ActionIn) -> dict[str, 
 
 
 @router.post("/zones/{zone_id}/mode", summary="Set a zone's mode (lockdown needs a supervisor)")
-def zone_mode(request: HttpRequest, zone_id: str, body: ModeIn) -> dict[str, Any]:
+def zone_mode(request: HttpRequest, body: ModeIn, zone_id: str = ZoneId) -> dict[str, Any]:
     require_scope(request, "access:command")
     zone = fetch(request, Zone.objects, f"zone {zone_id!r}", ident=zone_id)
     try:
@@ -194,16 +212,18 @@ def zone_mode(request: HttpRequest, zone_id: str, body: ModeIn) -> dict[str, Any
 # --- referred requests: an operator's answer --------------------------------------------------
 
 
-class AnswerIn(Schema):
+class AnswerIn(Input):
     grant: bool
-    reason: str
+    reason: str = Reason
 
 
 @router.post(
     "/requests/{request_id}/answer",
     summary="Answer a referred request: grant (one vehicle through) or deny, with a reason",
 )
-def answer_request(request: HttpRequest, request_id: str, body: AnswerIn) -> dict[str, Any]:
+def answer_request(
+    request: HttpRequest, body: AnswerIn, request_id: str = RequestId
+) -> dict[str, Any]:
     """The operator's answer is a new decision (source ``operator``) linked to the referral; a
     grant gets its passage as ``open_lane``'s does. 404 unknown request, 403 another city or a
     token not for this lane, 409 not referred or already answered, 410 older than

@@ -12,6 +12,7 @@ from rempart.assess import services
 from rempart.assess.models import Assessment
 from rempart.core.access_rules import fetch, require_scope
 from rempart.core.api import _visible_site
+from rempart.core.api_errors import id_path
 
 router = Router(tags=["assess"])
 
@@ -32,7 +33,7 @@ def _summary(run: Assessment) -> dict[str, Any]:
 
 
 @router.post("/sites/{site_id}/runs", response={202: dict}, summary="Start an assessment of a site")
-def start_run(request: HttpRequest, site_id: int) -> Status:
+def start_run(request: HttpRequest, site_id: int = id_path("site")) -> Status:
     require_scope(request, "assess:run")
     site = _visible_site(request, site_id)
     try:
@@ -46,7 +47,7 @@ def start_run(request: HttpRequest, site_id: int) -> Status:
 @router.get(
     "/runs/{run_id}", summary="Status of a run, and its result (the engine's JSON) once done"
 )
-def get_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
+def get_run(request: HttpRequest, run_id: int = id_path("assessment")) -> dict[str, Any]:
     require_scope(request, "assess:read")
     run = fetch(request, Assessment.objects, f"assessment {run_id}", pk=run_id)
     body = _summary(run)
@@ -56,7 +57,7 @@ def get_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
 
 
 @router.get("/sites/{site_id}/latest", summary="The latest completed assessment of a site")
-def latest(request: HttpRequest, site_id: int) -> dict[str, Any]:
+def latest(request: HttpRequest, site_id: int = id_path("site")) -> dict[str, Any]:
     require_scope(request, "assess:read")
     site = _visible_site(request, site_id)
     run = services.latest_done(site)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from rempart.core.access_rules import fetch, require_scope
+from rempart.core.api_errors import Input, id_path
 from rempart.core.geo import BoundaryError, parse_boundary
 from rempart.core.models import City, Site
 from rempart.core.roles import MODULES, ROLES, user_cities, user_roles
@@ -33,23 +34,58 @@ class CityOut(Schema):
     demo: bool
 
 
-class SiteIn(Schema):
-    city: str
-    name: str
-    kind: str = "other"
-    description: str = ""
-    typical_crowd: int = 0
-    peak_crowd: int = 0
-    boundary: dict[str, Any]
+#: The largest crowd a site can hold (PositiveIntegerField: 32-bit on every database).
+MAX_CROWD = 2_147_483_647
+#: A site's kind: one of the site kinds (``Site.Kind``).
+SiteKind = Literal[tuple(sorted(SITE_KINDS))]  # type: ignore[valid-type]
 
 
-class SitePatch(Schema):
-    name: str | None = None
-    kind: str | None = None
-    description: str | None = None
-    typical_crowd: int | None = None
-    peak_crowd: int | None = None
-    boundary: dict[str, Any] | None = None
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+#: A position: [longitude, latitude] in degrees, WGS84 (EPSG:4326).
+Position = tuple[Longitude, Latitude]
+#: A linear ring: closed (first position = last), at least 4 positions.
+Ring = Annotated[list[Position], Field(max_length=100_000)]
+
+
+class PolygonIn(Input):
+    type: Literal["Polygon"]
+    coordinates: list[Ring] = Field(..., max_length=1_000)
+
+
+class MultiPolygonIn(Input):
+    type: Literal["MultiPolygon"]
+    coordinates: list[Annotated[list[Ring], Field(max_length=1_000)]] = Field(..., max_length=1_000)
+
+
+class FeatureIn(Input):
+    type: Literal["Feature"]
+    geometry: PolygonIn | MultiPolygonIn
+    properties: dict[str, str | float | bool | None] | None = None
+
+
+#: A site's boundary: a GeoJSON Polygon or MultiPolygon (or a Feature of one) in WGS84. Rings
+#: must be closed and valid, and the site lie in its city's map data (checked on save, 422).
+Geometry = PolygonIn | MultiPolygonIn | FeatureIn
+
+
+class SiteIn(Input):
+    city: str = Field(..., min_length=1, max_length=64)
+    name: str = Field(..., min_length=1, max_length=200)
+    kind: SiteKind = "other"  # type: ignore[valid-type]
+    description: str = Field("", max_length=10_000)
+    typical_crowd: int = Field(0, ge=0, le=MAX_CROWD)
+    peak_crowd: int = Field(0, ge=0, le=MAX_CROWD)
+    boundary: Geometry
+
+
+class SitePatch(Input):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    kind: SiteKind | None = None  # type: ignore[valid-type]
+    description: str | None = Field(None, max_length=10_000)
+    typical_crowd: int | None = Field(None, ge=0, le=MAX_CROWD)
+    peak_crowd: int | None = Field(None, ge=0, le=MAX_CROWD)
+    boundary: Geometry | None = None
 
 
 @router.get("/me", response=MeOut, summary="Who is calling, with roles and visible cities")
@@ -93,16 +129,22 @@ def _visible_site(request: HttpRequest, site_id: int) -> Site:
 
 
 @router.get("/sites", summary="Sites of a city as a GeoJSON FeatureCollection")
-def list_sites(request: HttpRequest, city: str) -> dict[str, Any]:
+def list_sites(
+    request: HttpRequest, city: str = Query(..., min_length=1, max_length=64)
+) -> dict[str, Any]:
     require_scope(request, "core:read")
     visible = _visible_city(request, city)
     return export_sites(visible.sites.all(), city=visible)
 
 
 @router.get("/sites/{site_id}", summary="One site as a GeoJSON Feature")
-def get_site(request: HttpRequest, site_id: int) -> dict[str, Any]:
+def get_site(request: HttpRequest, site_id: int = id_path("site")) -> dict[str, Any]:
     require_scope(request, "core:read")
     return _visible_site(request, site_id).as_feature()
+
+
+def _geometry(boundary: Geometry | None) -> dict[str, Any] | None:
+    return None if boundary is None else boundary.model_dump()
 
 
 def _validated(
@@ -125,7 +167,9 @@ def _validated(
 def create_site(request: HttpRequest, payload: SiteIn) -> Status:
     require_scope(request, "core:write")
     city = _visible_city(request, payload.city)
-    boundary = _validated(payload.kind, payload.boundary, payload.typical_crowd, payload.peak_crowd)
+    boundary = _validated(
+        payload.kind, _geometry(payload.boundary), payload.typical_crowd, payload.peak_crowd
+    )
     try:
         with transaction.atomic():
             site = Site.objects.create(
@@ -145,10 +189,14 @@ def create_site(request: HttpRequest, payload: SiteIn) -> Status:
 
 
 @router.patch("/sites/{site_id}", summary="Change a site")
-def update_site(request: HttpRequest, site_id: int, payload: SitePatch) -> dict[str, Any]:
+def update_site(
+    request: HttpRequest, payload: SitePatch, site_id: int = id_path("site")
+) -> dict[str, Any]:
     require_scope(request, "core:write")
     site = _visible_site(request, site_id)
-    boundary = _validated(payload.kind, payload.boundary, payload.typical_crowd, payload.peak_crowd)
+    boundary = _validated(
+        payload.kind, _geometry(payload.boundary), payload.typical_crowd, payload.peak_crowd
+    )
     for field in ("name", "kind", "description", "typical_crowd", "peak_crowd"):
         value = getattr(payload, field)
         if value is not None:
@@ -166,7 +214,7 @@ def update_site(request: HttpRequest, site_id: int, payload: SitePatch) -> dict[
 
 
 @router.delete("/sites/{site_id}", response={204: None}, summary="Delete a site")
-def delete_site(request: HttpRequest, site_id: int) -> Status:
+def delete_site(request: HttpRequest, site_id: int = id_path("site")) -> Status:
     require_scope(request, "core:write")
     site = _visible_site(request, site_id)
     site.delete()

@@ -1,0 +1,137 @@
+"""Schemathesis over every API operation against the live test server (issue 9, "Fuzzing in CI").
+
+The schema is read from the running server (``/api/schema`` with the token, as a client
+would), and every operation gets a bounded number of generated requests that follow the schema
+(positive) and that break it (negative), derandomised so a failure is reproduced by rerunning.
+It runs twice: with a token holding every scope (its owner an admin of every module) and with a
+token holding none. Every built-in check of schemathesis applies: no 5xx, only declared status
+codes, answers matching their schema and content type, invalid requests refused and valid ones
+accepted, except that a valid request may get a 422 on the operations listed in
+:data:`SEMANTIC_422` (rules no JSON Schema can state: a closed polygon ring, a plate read's time
+window, a practice's evidence levels...). All failures are collected and reported together.
+
+The test uses whatever database the suite uses (SQLite, or PostgreSQL when
+``REMPART_DATABASE_URL`` is set, as ``.ci/run``'s second pass does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+#: Generated requests per operation and mode (positive, negative), per token.
+EXAMPLES = 12
+
+#: Operations where a request valid by the schema may still be refused with 422 by a rule the
+#: schema cannot state (the sentence names it): a site's boundary must be a valid closed polygon
+#: in the city; a read's time must be near now and its plate a plate; a zone's mode must be a
+#: move its current mode allows; a practice's fields are checked together (evidence, years).
+SEMANTIC_422 = {
+    "POST /api/v1/sites",
+    "PATCH /api/v1/sites/{site_id}",
+    "POST /api/v1/access/requests",
+    "POST /api/v1/access/zones/{zone_id}/mode",
+    "POST /api/v1/practices/",
+    "PUT /api/v1/practices/{pk}",
+}
+
+
+def _token(user: Any, scopes: list[str]) -> str:
+    from rempart.core.models import ApiToken
+
+    _record, secret = ApiToken.issue(user, "fuzz", scopes)
+    return secret
+
+
+@pytest.fixture
+def tokens(make_user: Any, site: Any) -> dict[str, str]:
+    from rempart.core.roles import TOKEN_SCOPES
+
+    owner = make_user("admin")
+    return {"all scopes": _token(owner, list(TOKEN_SCOPES)), "no scope": _token(owner, [])}
+
+
+def _allowed(label: str, exc: BaseException) -> bool:
+    """A valid request refused with 422 by a rule the schema cannot state (:data:`SEMANTIC_422`)."""
+    from schemathesis.openapi.checks import RejectedPositiveData
+
+    return (
+        isinstance(exc, RejectedPositiveData) and exc.status_code == 422 and label in SEMANTIC_422
+    )
+
+
+def _describe(label: str, mode: str, exc: BaseException, case: Any) -> str:
+    """One line per failure: what schemathesis found, the answer's status and the request."""
+    title = getattr(exc, "title", type(exc).__name__)
+    status = getattr(exc, "status_code", "")
+    request = case.as_curl_command()
+    request = request if len(request) <= 400 else request[:400] + "…"
+    return f"{label} ({mode}): {title} {status}: {request}"
+
+
+def _run(
+    operation: Any, mode: Any, base_url: str, headers: dict[str, str]
+) -> tuple[int, list[str]]:
+    """Bounded, derandomised examples of one operation in one mode; (requests, failures)."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from schemathesis.core.failures import FailureGroup
+
+    label = operation.label
+    failures: list[str] = []
+    made = 0
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: every failure is kept as found
+        suppress_health_check=list(HealthCheck),
+    )
+    def one(case: Any) -> None:
+        nonlocal made
+        made += 1
+        try:
+            case.call_and_validate(base_url=base_url, headers=headers, timeout=30)
+        except FailureGroup as group:
+            failures.extend(
+                _describe(label, mode.value, exc, case)
+                for exc in group.exceptions
+                if not _allowed(label, exc)
+            )
+        except AssertionError as exc:
+            failures.append(_describe(label, mode.value, exc, case))
+
+    one()
+    return made, failures
+
+
+def _fuzz(base_url: str, secret: str) -> tuple[int, list[str]]:
+    """Run schemathesis over every operation; (requests made, failures)."""
+    import schemathesis
+
+    headers = {"Authorization": f"Bearer {secret}"}
+    schema = schemathesis.openapi.from_url(f"{base_url}/api/schema", headers=headers, timeout=30)
+    failures: list[str] = []
+    made = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+            count, found = _run(operation, mode, base_url, headers)
+            made += count
+            failures += found
+    return made, failures
+
+
+@pytest.mark.parametrize("which", ["all scopes", "no scope"])
+def test_schemathesis_finds_no_server_error_nor_undeclared_answer(
+    live_server: Any, tokens: dict[str, str], which: str
+) -> None:
+    made, failures = _fuzz(live_server.url, tokens[which])
+    assert made > 0
+    unique = sorted(set(failures))
+    assert not unique, f"{len(unique)} failures in {made} requests:\n" + "\n".join(unique)
