@@ -10,6 +10,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from rempart.core.access_rules import fetch, require_scope
+from rempart.core.city_area import check_site_area
 from rempart.core.geo import BoundaryError, parse_boundary
 from rempart.core.models import City, Site
 from rempart.core.roles import ROLES, user_cities, user_roles
@@ -106,7 +107,11 @@ def get_site(request: HttpRequest, site_id: int) -> dict[str, Any]:
 
 
 def _validated(
-    kind: str | None, boundary: dict[str, Any] | None, typical: int | None, peak: int | None
+    kind: str | None,
+    boundary: dict[str, Any] | None,
+    typical: int | None,
+    peak: int | None,
+    city: Any = None,
 ) -> dict[str, Any] | None:
     if kind is not None and kind not in SITE_KINDS:
         raise HttpError(422, f"kind {kind!r} is not one of {', '.join(sorted(SITE_KINDS))}")
@@ -116,16 +121,21 @@ def _validated(
     if boundary is None:
         return None
     try:
-        return parse_boundary(boundary)
+        geometry = parse_boundary(boundary)
+        if city is not None:
+            check_site_area(city, geometry)
     except BoundaryError as exc:
         raise HttpError(422, str(exc)) from exc
+    return geometry
 
 
 @router.post("/sites", response={201: dict}, summary="Create a site")
 def create_site(request: HttpRequest, payload: SiteIn) -> Status:
     require_scope(request, "core:write")
     city = _visible_city(request, payload.city)
-    boundary = _validated(payload.kind, payload.boundary, payload.typical_crowd, payload.peak_crowd)
+    boundary = _validated(
+        payload.kind, payload.boundary, payload.typical_crowd, payload.peak_crowd, city
+    )
     try:
         with transaction.atomic():
             site = Site.objects.create(
@@ -148,7 +158,9 @@ def create_site(request: HttpRequest, payload: SiteIn) -> Status:
 def update_site(request: HttpRequest, site_id: int, payload: SitePatch) -> dict[str, Any]:
     require_scope(request, "core:write")
     site = _visible_site(request, site_id)
-    boundary = _validated(payload.kind, payload.boundary, payload.typical_crowd, payload.peak_crowd)
+    boundary = _validated(
+        payload.kind, payload.boundary, payload.typical_crowd, payload.peak_crowd, site.city
+    )
     for field in ("name", "kind", "description", "typical_crowd", "peak_crowd"):
         value = getattr(payload, field)
         if value is not None:
