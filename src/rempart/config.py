@@ -186,6 +186,16 @@ def audit_checkpoint_file(var_dir: Path) -> Path:
     return path.resolve()
 
 
+def map_dir(var_dir: Path) -> Path:
+    """``REMPART_MAP_DIR``: the only directory OpenStreetMap files may be registered from
+    (default ``var/maps``); an assessment admin cannot point rempart at any other file."""
+    raw = os.environ.get("REMPART_MAP_DIR", "").strip()
+    path = Path(raw) if raw else var_dir / "maps"
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"REMPART_MAP_DIR={raw!r}: expected a directory, got a file")
+    return path.resolve()
+
+
 SYSLOG_TRANSPORTS = ("udp", "tcp", "unix")
 
 

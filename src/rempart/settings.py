@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "rempart.core.body_limit.BodyLimitMiddleware",
     "rempart.core.accounts.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -127,6 +128,8 @@ STORAGES = {
 # app is not installed: its admin widgets need GDAL, which rempart does not use.
 STATICFILES_DIRS = [Path(importlib.util.find_spec("leaflet").origin).parent / "static"]  # type: ignore[arg-type,union-attr]
 MEDIA_ROOT = VAR_DIR / "media"
+#: OpenStreetMap files are registered only from here (REMPART_MAP_DIR, default var/maps).
+MAP_DIR = config.map_dir(VAR_DIR)
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Security headers. HTTPS-only flags follow REMPART_HTTPS (a reverse proxy terminating TLS).

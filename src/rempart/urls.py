@@ -55,3 +55,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
 
 for _label, _module in plugins("urls"):
     urlpatterns.append(path(f"{_label}/", include(_module)))
+
+#: 413 (a styled page) for bodies Django finds too large, else Django's 400.
+handler400 = "rempart.core.body_limit.bad_request"

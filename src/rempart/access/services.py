@@ -23,9 +23,7 @@ traffic) goes through these functions, so they all decide and store alike.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 import os
 from collections.abc import Iterable, Mapping
@@ -986,17 +984,29 @@ class CsvImport:
     updated: int = 0
 
 
-def import_permits_csv(text: str, city: Any, *, dry_run: bool = False) -> CsvImport:
+def import_permits_csv(
+    data: str | bytes, city: Any, *, dry_run: bool = False, what: str = "file"
+) -> CsvImport:
     """Read permits from CSV (columns :data:`CSV_COLUMNS`; header required) for ``city``.
 
-    Every row is checked first with the load file's rules; errors are reported one per line as
-    ``row N, column: problem`` and then nothing is written. Otherwise all rows are upserted by
-    ``id`` in one transaction. ``zones`` is space-separated zone ids of the city, ``windows``
-    ``mon-sat 05:00-10:30; sun 07:00-09:00``, ``exception_dates`` space-separated ISO dates,
-    ``pin`` a clear PIN to enrol (blank keeps the enrolled one; PINs are never exported).
+    ``data`` is the file's bytes (UTF-8, a byte-order mark allowed; anything else is one
+    sentence) or its text. The file is read within :mod:`rempart.inputs`' limits (rows, field
+    length, NUL bytes). Every row is checked first, outside any transaction, with the load
+    file's rules; errors are reported one per line as ``row N, column: problem`` and then
+    nothing is written. Otherwise the rows are upserted by ``id`` through
+    :func:`rempart.core.bulk.write_batches` (short transactions of 500 rows, so camera reads are
+    not held up; all undone if one fails) and the import is one audit entry. ``zones`` is
+    space-separated zone ids of the city, ``windows`` ``mon-sat 05:00-10:30; sun 07:00-09:00``,
+    ``exception_dates`` space-separated ISO dates, ``pin`` a clear PIN to enrol (blank keeps the
+    enrolled one; PINs are never exported).
     """
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = reader.fieldnames or []
+    from rempart.inputs import InputError, csv_rows, decode_text
+
+    try:
+        text = decode_text(data, what) if isinstance(data, bytes) else data.lstrip("\ufeff")
+        header, rows = csv_rows(text, what)
+    except InputError as exc:
+        return CsvImport([str(exc)])
     missing = [c for c in ("plate", "holder", "category", "zones") if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if missing or unknown:
@@ -1012,61 +1022,154 @@ def import_permits_csv(text: str, city: Any, *, dry_run: bool = False) -> CsvImp
     checker = _Checker()
     permit_ids: dict[str, str] = {}
     parsed: list[tuple[engine.Permit, str]] = []
-    for number, row in enumerate(reader, start=2):  # row 1 is the header
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
         path = f"row {number}"
+        contact = (row.get("holder_contact") or "").strip()
+        if len(contact) > 300:
+            checker.errors.append(
+                f"{path}.holder_contact: {len(contact)} characters; expected at most 300"
+            )
         permit = check_permit_fields(
             row, path, set(city_zones), checker, index=number - 2, permit_ids=permit_ids
         )
         if permit is not None:
-            parsed.append((permit, (row.get("holder_contact") or "").strip()))
+            parsed.append((permit, contact))
+        if len(checker.errors) > 100:
+            checker.errors.append("… (more errors not shown)")
+            break
     if checker.errors:
         return CsvImport(checker.errors)
-    existing = set(
-        Permit.objects.filter(city=city, ident__in=[p.id for p, _ in parsed]).values_list(
-            "ident", flat=True
-        )
-    )
+    stored = {p.ident: p for p in Permit.objects.filter(city=city)}
+    existing = {p.id for p, _ in parsed if p.id in stored}
     if dry_run:
         return CsvImport([], len(parsed) - len(existing), len(existing))
-    with transaction.atomic():
-        for permit, contact in parsed:
-            _save_permit(
-                permit, city, [city_zones[z] for z in sorted(permit.zones)], holder_contact=contact
-            )
-        audit.record(
-            "access_permits_import",
-            object_type="access.permit",
-            object_repr=f"{len(parsed)} permits from CSV",
-            city=city,
-            detail={"created": len(parsed) - len(existing), "updated": len(existing)},
-        )
+    _bulk_save_permits(city, parsed, stored, city_zones)
+    audit.record(
+        "import",
+        object_type="access.permit",
+        object_repr=f"{len(parsed)} permits from CSV",
+        city=city,
+        detail={"format": "csv", "created": len(parsed) - len(existing), "updated": len(existing)},
+    )
     return CsvImport([], len(parsed) - len(existing), len(existing))
 
 
-def export_permits_csv(permits: Iterable[Permit], *, with_holders: bool) -> str:
-    """CSV of ``permits`` (PINs never exported; holders only ``with_holders``)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for p in permits:
-        writer.writerow(
-            {
-                "id": p.ident,
-                "plate": p.plate,
-                "holder": p.holder if with_holders else "",
-                "holder_contact": p.holder_contact if with_holders else "",
-                "category": p.category,
-                "max_mass_kg": p.max_mass_kg or "",
-                "zones": " ".join(sorted(z.ident for z in p.zones.all())),
-                "windows": format_windows(p.windows),
-                "valid_from": p.valid_from.isoformat() if p.valid_from else "",
-                "valid_to": p.valid_to.isoformat() if p.valid_to else "",
-                "exception_dates": " ".join(p.exception_dates),
-                "pin": "",
-                "status": p.status,
-            }
+_PERMIT_FIELDS = (
+    "plate",
+    "holder",
+    "holder_contact",
+    "category",
+    "max_mass_kg",
+    "windows",
+    "valid_from",
+    "valid_to",
+    "exception_dates",
+    "pin_hash",
+    "status",
+    "is_demo",
+)
+
+
+def _bulk_save_permits(
+    city: Any,
+    parsed: list[tuple[engine.Permit, str]],
+    stored: dict[str, Permit],
+    city_zones: dict[str, Zone],
+) -> None:
+    """Create or update ``parsed`` permits and their zones in short batches, all or nothing."""
+    from rempart.core.bulk import snapshot, write_batches
+
+    through = Permit.zones.through
+    zones_by_pk = {z.pk: z.ident for z in city_zones.values()}
+    old_zones: dict[int, set[str]] = {}
+    for permit_id, zone_id in through.objects.filter(permit__city=city).values_list(
+        "permit_id", "zone_id"
+    ):
+        old_zones.setdefault(permit_id, set()).add(zones_by_pk.get(zone_id, ""))
+    touched = [stored[p.id] for p, _ in parsed if p.id in stored]
+    before = snapshot(touched, [*_PERMIT_FIELDS, "updated_at"])
+    now = timezone.now()
+    created: list[Permit] = []
+    updated: list[Permit] = []
+    wanted: dict[int, set[str]] = {}  # id(permit object) -> zone idents
+    for p, contact in parsed:
+        row = stored.get(p.id) or Permit(city=city, ident=p.id, is_demo=False)
+        row.plate = p.plate
+        row.holder = p.holder
+        row.holder_contact = contact
+        row.category = p.category.value
+        row.max_mass_kg = p.max_mass_kg
+        row.windows = windows_to_json(p.windows)
+        row.valid_from = p.valid_from
+        row.valid_to = p.valid_to
+        row.exception_dates = sorted(d.isoformat() for d in p.exception_dates)
+        row.status = p.status.value
+        if p.pin_hash:
+            row.pin_hash = p.pin_hash  # a blank PIN in an import keeps the enrolled one
+        row.updated_at = now
+        wanted[id(row)] = set(p.zones)
+        (updated if row.pk else created).append(row)
+
+    def zones_of(created_part: list[Permit], updated_part: list[Permit]) -> None:
+        changed = [r for r in updated_part if old_zones.get(r.pk, set()) != wanted[id(r)]]
+        if changed:
+            through.objects.filter(permit_id__in=[r.pk for r in changed]).delete()
+        through.objects.bulk_create(
+            through(permit_id=r.pk, zone_id=city_zones[ident].pk)
+            for r in [*created_part, *changed]
+            for ident in sorted(wanted[id(r)])
         )
-    return out.getvalue()
+
+    def restore_zones() -> None:
+        ids = [r.pk for r in updated]
+        for start in range(0, len(ids), 500):
+            through.objects.filter(permit_id__in=ids[start : start + 500]).delete()
+        pk_of = {ident: pk for pk, ident in zones_by_pk.items()}
+        through.objects.bulk_create(
+            through(permit_id=r.pk, zone_id=pk_of[ident])
+            for r in updated
+            for ident in sorted(old_zones.get(r.pk, set()))
+            if ident in pk_of
+        )
+
+    write_batches(
+        Permit,
+        created,
+        updated,
+        [*_PERMIT_FIELDS, "updated_at"],
+        before,
+        after_batch=zones_of,
+        undo_extra=restore_zones,
+    )
+
+
+def export_permits_csv(permits: Iterable[Permit], *, with_holders: bool) -> str:
+    """CSV of ``permits`` (PINs never exported; holders only ``with_holders``).
+
+    Written by :func:`rempart.inputs.csv_text`: text cells that a spreadsheet would run as a
+    formula get a leading apostrophe (read back without it by the import).
+    """
+    from rempart.inputs import csv_text
+
+    return csv_text(CSV_COLUMNS, (_permit_row(p, with_holders) for p in permits))
+
+
+def _permit_row(p: Permit, with_holders: bool) -> dict[str, Any]:
+    return {
+        "id": p.ident,
+        "plate": p.plate,
+        "holder": p.holder if with_holders else "",
+        "holder_contact": p.holder_contact if with_holders else "",
+        "category": p.category,
+        "max_mass_kg": p.max_mass_kg or "",
+        "zones": " ".join(sorted(z.ident for z in p.zones.all())),
+        "windows": format_windows(p.windows),
+        "valid_from": p.valid_from.isoformat() if p.valid_from else "",
+        "valid_to": p.valid_to.isoformat() if p.valid_to else "",
+        "exception_dates": " ".join(p.exception_dates),
+        "pin": "",
+        "status": p.status,
+    }
 
 
 # --- what the control room shows -------------------------------------------------------------

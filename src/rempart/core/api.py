@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 
 from rempart.core.access_rules import fetch, require_scope
 from rempart.core.api_errors import Input, id_path
+from rempart.core.city_area import check_site_area
 from rempart.core.geo import BoundaryError, parse_boundary
 from rempart.core.models import City, Site
 from rempart.core.roles import MODULES, ROLES, user_cities, user_roles
@@ -148,7 +149,11 @@ def _geometry(boundary: Geometry | None) -> dict[str, Any] | None:
 
 
 def _validated(
-    kind: str | None, boundary: dict[str, Any] | None, typical: int | None, peak: int | None
+    kind: str | None,
+    boundary: dict[str, Any] | None,
+    typical: int | None,
+    peak: int | None,
+    city: Any = None,
 ) -> dict[str, Any] | None:
     if kind is not None and kind not in SITE_KINDS:
         raise HttpError(422, f"kind {kind!r} is not one of {', '.join(sorted(SITE_KINDS))}")
@@ -158,9 +163,12 @@ def _validated(
     if boundary is None:
         return None
     try:
-        return parse_boundary(boundary)
+        geometry = parse_boundary(boundary)
+        if city is not None:
+            check_site_area(city, geometry)
     except BoundaryError as exc:
         raise HttpError(422, str(exc)) from exc
+    return geometry
 
 
 @router.post("/sites", response={201: dict}, summary="Create a site")
@@ -168,7 +176,7 @@ def create_site(request: HttpRequest, payload: SiteIn) -> Status:
     require_scope(request, "core:write")
     city = _visible_city(request, payload.city)
     boundary = _validated(
-        payload.kind, _geometry(payload.boundary), payload.typical_crowd, payload.peak_crowd
+        payload.kind, _geometry(payload.boundary), payload.typical_crowd, payload.peak_crowd, city
     )
     try:
         with transaction.atomic():
@@ -195,7 +203,11 @@ def update_site(
     require_scope(request, "core:write")
     site = _visible_site(request, site_id)
     boundary = _validated(
-        payload.kind, _geometry(payload.boundary), payload.typical_crowd, payload.peak_crowd
+        payload.kind,
+        _geometry(payload.boundary),
+        payload.typical_crowd,
+        payload.peak_crowd,
+        site.city,
     )
     for field in ("name", "kind", "description", "typical_crowd", "peak_crowd"):
         value = getattr(payload, field)

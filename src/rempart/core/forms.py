@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from rempart.core.access_rules import LIMITED_SCOPES
+from rempart.core.city_area import check_site_area
 from rempart.core.geo import BoundaryError, parse_boundary
 from rempart.core.models import City, Site, SiteEvent
 from rempart.core.plugins import plugins
@@ -54,6 +55,12 @@ class SiteForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        city, boundary = cleaned.get("city"), cleaned.get("boundary")
+        if city is not None and isinstance(boundary, dict):
+            try:
+                check_site_area(city, boundary)
+            except BoundaryError as exc:
+                self.add_error("boundary", str(exc))
         typical, peak = cleaned.get("typical_crowd"), cleaned.get("peak_crowd")
         if typical is not None and peak is not None and peak and peak < typical:
             self.add_error(

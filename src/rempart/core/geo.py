@@ -3,7 +3,11 @@
 A boundary must be a Polygon or MultiPolygon whose rings are closed, that is valid in the
 OGC sense (no self-intersection), lies within longitude/latitude bounds (coordinates in a
 projected CRS such as Lambert-93 or Web Mercator are caught here) and has a plausible area
-for a public space: from 10 m² to 25 km² by default.
+for a public space: from 10 m² to 25 km² by default. A boundary has at most
+``REMPART_MAX_VERTICES`` positions (:func:`rempart.inputs.max_vertices`, default 10,000): a
+public space needs hundreds at most, and a 400,000-vertex site made the dashboard 16 MB.
+:func:`check_in_area` refuses a boundary outside a city's map data, suggesting the swap when
+longitude and latitude were given the other way round.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from typing import Any
 from pyproj import Geod
 from shapely.geometry import shape
 from shapely.validation import explain_validity
+
+from rempart.inputs import InputError, load_json, max_vertices
 
 MIN_AREA_M2 = 10.0
 MAX_AREA_M2 = 25_000_000.0
@@ -38,11 +44,9 @@ def parse_boundary(value: Any) -> dict[str, Any]:
     """
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise BoundaryError(
-                f"boundary is not valid JSON ({exc.msg} at character {exc.pos})"
-            ) from exc
+            value = load_json(value, "boundary")
+        except InputError as exc:
+            raise BoundaryError(str(exc)) from None
     if not isinstance(value, dict):
         raise BoundaryError("boundary: expected a GeoJSON Polygon or MultiPolygon object")
     if value.get("type") == "Feature":
@@ -59,6 +63,12 @@ def parse_boundary(value: Any) -> dict[str, Any]:
         raise BoundaryError(
             "boundary coordinates are malformed: expected nested lists of [lon, lat]"
         ) from exc
+    vertices = sum(len(ring) for ring in rings if isinstance(ring, list))
+    if vertices > max_vertices():
+        raise BoundaryError(
+            f"boundary has {vertices} positions: expected at most {max_vertices()} "
+            "(REMPART_MAX_VERTICES; simplify the outline)"
+        )
     for index, ring in enumerate(rings):
         if not isinstance(ring, list) or len(ring) < 4:
             raise BoundaryError(
@@ -75,6 +85,12 @@ def parse_boundary(value: Any) -> dict[str, Any]:
                 )
             lon, lat = position[0], position[1]
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                if -180 <= lat <= 180 and -90 <= lon <= 90:
+                    raise BoundaryError(
+                        f"boundary position [{lon}, {lat}] has a latitude outside -90..90: "
+                        "longitude and latitude look swapped; expected [longitude, latitude] "
+                        f"(here [{lat}, {lon}])"
+                    )
                 raise BoundaryError(
                     f"boundary position [{lon}, {lat}] is outside WGS84 longitude/latitude: "
                     "expected degrees (projected coordinates such as metres must be converted to WGS84)"
@@ -106,3 +122,43 @@ def parse_boundary(value: Any) -> dict[str, Any]:
 def area_m2(geometry: dict[str, Any]) -> float:
     """Geodesic area (m²) of a GeoJSON polygon on the WGS84 ellipsoid."""
     return abs(_GEOD.geometry_area_perimeter(shape(geometry))[0])
+
+
+def bounds(geometry: dict[str, Any]) -> tuple[float, float, float, float]:
+    """(west, south, east, north) in degrees of a GeoJSON geometry (WGS84)."""
+    west, south, east, north = shape(geometry).bounds
+    return west, south, east, north
+
+
+def _swapped(geometry: dict[str, Any]) -> dict[str, Any]:
+    def swap(node: Any) -> Any:
+        if node and isinstance(node[0], (int, float)):
+            return [node[1], node[0], *node[2:]]
+        return [swap(child) for child in node]
+
+    return {"type": geometry["type"], "coordinates": swap(geometry["coordinates"])}
+
+
+def check_in_area(
+    geometry: dict[str, Any], area: tuple[float, float, float, float], what: str
+) -> None:
+    """Refuse a boundary that is not wholly inside ``area`` (west, south, east, north, degrees).
+
+    ``what`` names the area in the sentence (e.g. "Helsinki's map data"). When the boundary with
+    longitude and latitude exchanged would lie inside, the sentence says so.
+    """
+    west, south, east, north = area
+    w, s, e, n = bounds(geometry)
+    if west <= w and e <= east and south <= s and n <= north:
+        return
+    where = (
+        f"boundary ({w:.4f}..{e:.4f} E, {s:.4f}..{n:.4f} N) lies outside {what} "
+        f"({west:.4f}..{east:.4f} E, {south:.4f}..{north:.4f} N)"
+    )
+    sw, ss, se, sn = bounds(_swapped(geometry))
+    if west <= sw and se <= east and south <= ss and sn <= north:
+        raise BoundaryError(
+            f"{where}: longitude and latitude look swapped; expected [longitude, latitude] "
+            "positions (GeoJSON order)"
+        )
+    raise BoundaryError(f"{where}: expected a site inside it")

@@ -1,20 +1,34 @@
 """Import and export sites as GeoJSON FeatureCollections (WGS84).
 
-Import validates every feature first and writes nothing when any is rejected; each rejection is
-one line naming the feature and the reason. Existing sites (same city and name) are updated.
+Import validates every feature first, outside any transaction, and writes nothing when any is
+rejected; each rejection is one line naming the feature and the reason. The file is read within
+the limits of :mod:`rempart.inputs` (size, nesting depth, finite numbers, NUL bytes, features per
+file) and every boundary must lie in the city's map data (:mod:`rempart.core.city_area`).
+
+Existing sites (same city and name) are updated. Writes go through
+:func:`rempart.core.bulk.write_batches`: short transactions of 500 rows, undone if one fails. The import is
+written to the audit trail as one entry (counts and ids), not one per site.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.utils import timezone
 
 from rempart.core import audit
-from rempart.core.geo import BoundaryError, parse_boundary
+from rempart.core.bulk import BATCH, snapshot, write_batches
+from rempart.core.city_area import city_area
+from rempart.core.geo import BoundaryError, check_in_area, parse_boundary
 from rempart.core.models import City, Site
+from rempart.inputs import InputError, check_text, load_json, max_features
+
+#: Longest name and description accepted, characters (the model's name column is 200).
+MAX_NAME_CHARS = 200
+MAX_DESCRIPTION_CHARS = 10_000
+#: Largest crowd accepted (people).
+MAX_CROWD = 10_000_000
 
 SITE_KINDS = {choice for choice, _label in Site.Kind.choices}
 
@@ -40,19 +54,37 @@ class ImportedSite:
 def _non_negative_int(value: Any, what: str, errors: list[str], where: str) -> int:
     if value in (None, ""):
         return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        errors.append(f"{where}: {what} {value!r} is not a whole number ≥ 0")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CROWD:
+        errors.append(f"{where}: {what} {value!r} is not a whole number from 0 to {MAX_CROWD}")
         return 0
     return value
 
 
-def parse_feature_collection(raw: bytes | str | dict[str, Any]) -> list[ImportedSite]:
-    """Validate a GeoJSON FeatureCollection (or one Feature) of sites; raise SiteImportError."""
+def _text(value: Any, what: str, limit: int, errors: list[str], where: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        errors.append(f"{where}: {what} is a {type(value).__name__}: expected text")
+        return ""
+    try:
+        return check_text(str(value).strip(), what, limit)
+    except InputError as exc:
+        errors.append(f"{where}: {exc}")
+        return ""
+
+
+def parse_feature_collection(
+    raw: bytes | str | dict[str, Any], *, city: City | None = None, what: str = "file"
+) -> list[ImportedSite]:
+    """Validate a GeoJSON FeatureCollection (or one Feature) of sites; raise SiteImportError.
+
+    With ``city``, every boundary must lie inside the city's map data.
+    """
     if isinstance(raw, (bytes, str)):
         try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise SiteImportError([f"file is not valid JSON: {exc}"]) from exc
+            data = load_json(raw, what)
+        except InputError as exc:
+            raise SiteImportError([str(exc)]) from None
     else:
         data = raw
     if isinstance(data, dict) and data.get("type") == "Feature":
@@ -60,15 +92,34 @@ def parse_feature_collection(raw: bytes | str | dict[str, Any]) -> list[Imported
     elif isinstance(data, dict) and data.get("type") == "FeatureCollection":
         features = data.get("features") or []
     else:
-        raise SiteImportError(["file: expected a GeoJSON FeatureCollection or Feature"])
+        found = data.get("type") if isinstance(data, dict) else type(data).__name__
+        raise SiteImportError(
+            [f"{what} is a {found!r}: expected a GeoJSON FeatureCollection or Feature"]
+        )
+    if not isinstance(features, list):
+        raise SiteImportError([f"{what}: 'features' is not a list: expected a list of Features"])
     if not features:
-        raise SiteImportError(["file has no features: expected at least one site"])
+        raise SiteImportError([f"{what} has no features: expected at least one site"])
+    if len(features) > max_features():
+        raise SiteImportError(
+            [
+                f"{what} has {len(features)} features: expected at most {max_features()} "
+                "(REMPART_MAX_FEATURES)"
+            ]
+        )
+    area = city_area(city) if city is not None else None
     errors: list[str] = []
     sites: list[ImportedSite] = []
     seen: set[str] = set()
     for index, feature in enumerate(features):
-        props = (feature or {}).get("properties") or {}
-        name = str(props.get("name") or "").strip()
+        if not isinstance(feature, dict):
+            errors.append(f"feature {index}: a {type(feature).__name__}: expected a Feature object")
+            continue
+        props = feature.get("properties") or {}
+        if not isinstance(props, dict):
+            errors.append(f"feature {index}: 'properties' is not an object")
+            continue
+        name = _text(props.get("name"), "name", MAX_NAME_CHARS, errors, f"feature {index}")
         where = f"feature {index} ({name or 'no name'})"
         if not name:
             errors.append(f"{where}: property 'name' is missing: expected the site's name")
@@ -76,43 +127,79 @@ def parse_feature_collection(raw: bytes | str | dict[str, Any]) -> list[Imported
             errors.append(f"{where}: name {name!r} appears twice in the file")
         seen.add(name)
         kind = props.get("kind") or "other"
-        if kind not in SITE_KINDS:
+        if not isinstance(kind, str) or kind not in SITE_KINDS:
             errors.append(f"{where}: kind {kind!r} is not one of {', '.join(sorted(SITE_KINDS))}")
         typical = _non_negative_int(props.get("typical_crowd"), "typical_crowd", errors, where)
         peak = _non_negative_int(props.get("peak_crowd"), "peak_crowd", errors, where)
+        if isinstance(typical, int) and isinstance(peak, int) and peak and peak < typical:
+            errors.append(f"{where}: peak_crowd {peak} is smaller than typical_crowd {typical}")
+        description = _text(
+            props.get("description"), "description", MAX_DESCRIPTION_CHARS, errors, where
+        )
+        geometry = feature.get("geometry")
+        if geometry is None:
+            errors.append(f"{where}: no geometry: expected a Polygon or MultiPolygon")
+            continue
         try:
-            boundary = parse_boundary((feature or {}).get("geometry"))
+            boundary = parse_boundary(geometry)
+            if area is not None:
+                check_in_area(boundary, area[0], area[1])
         except BoundaryError as exc:
             errors.append(f"{where}: {exc}")
             continue
-        sites.append(
-            ImportedSite(name, kind, boundary, typical, peak, str(props.get("description") or ""))
-        )
+        if len(errors) > 100:
+            errors.append("… (more errors not shown)")
+            break
+        sites.append(ImportedSite(name, kind, boundary, typical, peak, description))
     if errors:
         raise SiteImportError(errors)
     return sites
 
 
+_FIELDS = ("kind", "boundary", "typical_crowd", "peak_crowd", "description", "is_demo")
+
+
 def import_sites(
-    city: City, raw: bytes | str | dict[str, Any], *, is_demo: bool = False
+    city: City, raw: bytes | str | dict[str, Any], *, is_demo: bool = False, what: str = "file"
 ) -> list[Site]:
-    """Create or update the sites of ``city`` from GeoJSON, all or nothing."""
-    parsed = parse_feature_collection(raw)
-    saved: list[Site] = []
-    with transaction.atomic():
-        for item in parsed:
-            site = Site.objects.filter(city=city, name=item.name).first() or Site(
-                city=city, name=item.name
-            )
-            site.kind = item.kind
-            site.boundary = item.boundary
-            site.typical_crowd = item.typical_crowd
-            site.peak_crowd = item.peak_crowd
-            site.description = item.description or site.description
-            site.is_demo = is_demo or site.is_demo
-            site.save()
-            saved.append(site)
-    return saved
+    """Create or update the sites of ``city`` from GeoJSON, all or nothing.
+
+    Validation runs before any write; writes go in short transactions of :data:`BATCH` rows,
+    undone if a later one fails (see the module's docstring).
+    """
+    parsed = parse_feature_collection(raw, city=city, what=what)
+    names = {p.name for p in parsed}
+    existing = {s.name: s for s in Site.objects.filter(city=city) if s.name in names}
+    before = snapshot(list(existing.values()), _FIELDS)
+    now = timezone.now()
+    created: list[Site] = []
+    updated: list[Site] = []
+    for item in parsed:
+        site = existing.get(item.name) or Site(city=city, name=item.name, created_at=now)
+        site.kind = item.kind
+        site.boundary = item.boundary
+        site.typical_crowd = item.typical_crowd
+        site.peak_crowd = item.peak_crowd
+        site.description = item.description or site.description
+        site.is_demo = is_demo or site.is_demo
+        site.updated_at = now
+        (updated if site.pk else created).append(site)
+    write_batches(Site, created, updated, [*_FIELDS, "updated_at"], before, batch=BATCH)
+    if created and not any(s.pk for s in created):  # backends that return no ids (none of ours)
+        created = list(Site.objects.filter(city=city, name__in=[s.name for s in created]))
+    audit.record(
+        "import",
+        object_type="core.site",
+        object_repr=f"{len(parsed)} sites from GeoJSON",
+        city=city,
+        detail={
+            "format": "geojson",
+            "created": len(created),
+            "updated": len(updated),
+            "ids": sorted(s.pk for s in [*created, *updated]),
+        },
+    )
+    return [*created, *updated]
 
 
 def export_sites(sites: Any, *, city: City | None = None) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from rempart.core.permissions import deny, role_required
 from rempart.core.plugins import plugins
 from rempart.core.roles import has_role, user_cities
 from rempart.core.sites_io import SiteImportError, export_sites, import_sites
+from rempart.inputs import InputError, check_size
 
 SESSION_CITY = "rempart_city"
 
@@ -229,16 +230,17 @@ def site_import(request: HttpRequest) -> HttpResponse:
     errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > 20 * 1024 * 1024:
-            errors = [_("file is larger than 20 MB")]
+        what = _("file %(name)s") % {"name": upload.name}
+        try:
+            check_size(upload.size, what)
+            saved = import_sites(form.cleaned_data["city"], upload.read(), what=what)
+        except InputError as exc:
+            errors = [str(exc)]
+        except SiteImportError as exc:
+            errors = exc.errors
         else:
-            try:
-                saved = import_sites(form.cleaned_data["city"], upload.read())
-            except SiteImportError as exc:
-                errors = exc.errors
-            else:
-                messages.success(request, _("%(count)d sites imported.") % {"count": len(saved)})
-                return redirect("core:site_list")
+            messages.success(request, _("%(count)d sites imported.") % {"count": len(saved)})
+            return redirect("core:site_list")
     status = 400 if request.method == "POST" else 200
     return render(request, "core/site_import.html", {"form": form, "errors": errors}, status=status)
 

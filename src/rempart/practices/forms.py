@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 
+from rempart.inputs import InputError, check_size, decode_text
 from rempart.practices.models import (
     LANGUAGE_CHOICES,
     Attachment,
@@ -387,8 +388,6 @@ class AnswerForm(forms.Form):
 class CatalogueUploadForm(forms.Form):
     """A catalogue file (.json or .csv, UTF-8) uploaded by an editor."""
 
-    MAX_BYTES = 20 * 1024 * 1024
-
     file = forms.FileField(label=_("Catalogue file (.json or .csv)"))
 
     def clean_file(self) -> Any:
@@ -396,14 +395,10 @@ class CatalogueUploadForm(forms.Form):
         name = (upload.name or "").lower()
         if not name.endswith((".json", ".csv")):
             raise ValidationError(_("Expected a .json or .csv file."))
-        if upload.size > self.MAX_BYTES:
-            raise ValidationError(
-                _("The file is %(size)d bytes; at most %(max)d are accepted.")
-                % {"size": upload.size, "max": self.MAX_BYTES}
-            )
         try:
-            self.cleaned_data["text"] = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ValidationError(_("The file is not UTF-8 text.")) from exc
+            check_size(upload.size, upload.name)
+            self.cleaned_data["text"] = decode_text(upload.read(), upload.name)
+        except InputError as exc:
+            raise ValidationError(str(exc)) from None
         self.cleaned_data["format"] = name.rsplit(".", 1)[1]
         return upload

@@ -13,8 +13,6 @@ version history are not part of the catalogue files.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Iterable
@@ -28,6 +26,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from rempart.core.models import Organisation
+from rempart.inputs import InputError, csv_rows, csv_text, load_json, max_rows, read_file
 from rempart.practices import workflow
 from rempart.practices.models import (
     EMMIE,
@@ -55,6 +54,8 @@ CHOICES = {
     "audiences": set(Audience.values),
     "settings": set(Setting.values),
 }
+#: Highest version number accepted in an import.
+MAX_VERSION = 1_000_000
 MAX_LENGTHS = {
     f.name: f.max_length
     for f in Practice._meta.concrete_fields
@@ -102,25 +103,25 @@ def to_json(records: list[dict[str, Any]]) -> str:
 
 
 def to_csv(records: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(FIELDS), lineterminator="\n")
-    writer.writeheader()
-    for record in records:
-        row: dict[str, Any] = {}
-        for name in FIELDS:
-            value = record.get(name)
-            if name in LIST_FIELDS:
-                row[name] = ";".join(value or [])
-            elif name in JSON_FIELDS:
-                row[name] = json.dumps(value or [], ensure_ascii=False)
-            elif isinstance(value, bool):
-                row[name] = "true" if value else "false"
-            elif value is None:
-                row[name] = ""
-            else:
-                row[name] = value
-        writer.writerow(row)
-    return out.getvalue()
+    """CSV of the catalogue, written by :func:`rempart.inputs.csv_text` (formula-safe)."""
+    return csv_text(FIELDS, (_csv_row(record) for record in records))
+
+
+def _csv_row(record: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name in FIELDS:
+        value = record.get(name)
+        if name in LIST_FIELDS:
+            row[name] = ";".join(value or [])
+        elif name in JSON_FIELDS:
+            row[name] = json.dumps(value or [], ensure_ascii=False)
+        elif isinstance(value, bool):
+            row[name] = "true" if value else "false"
+        elif value is None:
+            row[name] = ""
+        else:
+            row[name] = value
+    return row
 
 
 def export_file(path: Path, queryset: Any = None) -> int:
@@ -144,33 +145,35 @@ def read_rows(text: str, fmt: str) -> list[dict[str, Any]]:
     """Raw rows of a JSON or CSV file; raises ValueError (one line) when it cannot be read."""
     if fmt == "json":
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+            data = load_json(text, "file")
+        except InputError as exc:
+            raise ValueError(str(exc).removeprefix("file ").removeprefix("file: ")) from None
         if isinstance(data, dict) and isinstance(data.get("practices"), list):
             data = data["practices"]
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise ValueError("expected a JSON list of practice objects")
+        if len(data) > max_rows():
+            raise ValueError(
+                f"{len(data)} practices: expected at most {max_rows()} (REMPART_MAX_ROWS)"
+            )
         return data
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None:
-        raise ValueError("empty CSV file: expected a header row")
-    missing = [name for name in ("title", "summary") if name not in reader.fieldnames]
+    try:
+        fieldnames, records = csv_rows(text, "CSV file")
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+    missing = [name for name in ("title", "summary") if name not in fieldnames]
     if missing:
         raise ValueError(f"CSV header lacks {', '.join(missing)}")
     rows: list[dict[str, Any]] = []
-    for raw in reader:
+    for raw in records:
         row: dict[str, Any] = {}
         for key, value in raw.items():
-            if key is None:
-                row["__extra__"] = value
-                continue
             if key in LIST_FIELDS:
                 row[key] = [v.strip() for v in (value or "").split(";") if v.strip()]
             elif key in JSON_FIELDS:
                 try:
-                    row[key] = json.loads(value) if (value or "").strip() else []
-                except json.JSONDecodeError:
+                    row[key] = load_json(value, key) if (value or "").strip() else []
+                except InputError:
                     row[key] = _Invalid(value)
             else:
                 row[key] = value
@@ -184,9 +187,11 @@ class _Invalid:
 
 
 def _as_int(value: Any) -> int | None:
-    if value in (None, ""):
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError
+    if isinstance(value, str) and len(value.strip().lstrip("+-")) > 12:
         raise ValueError
     return int(value)
 
@@ -222,7 +227,8 @@ def clean_row(row: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     for name in ("title", "summary"):
         if not clean.get(name):
             problems.append(f"{name}: required")
-    language = str(row.get("language") or "en").strip()
+    language = row.get("language") or "en"
+    language = language.strip() if isinstance(language, str) else repr(language)[:20]
     if language not in LANGUAGES:
         problems.append(f"language: {language!r}, expected one of {', '.join(LANGUAGES)}")
     clean["language"] = language
@@ -259,6 +265,9 @@ def clean_row(row: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         if not isinstance(values, list):
             problems.append(f"{name}: expected a list, got {values!r}")
             continue
+        if not all(isinstance(v, str) for v in values):
+            problems.append(f"{name}: expected a list of text values, got {str(values)[:60]}")
+            continue
         bad = [v for v in values if v not in CHOICES[name]]
         if bad:
             problems.append(
@@ -286,9 +295,13 @@ def clean_row(row: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         problems.append(f"status: {status!r}, expected one of {', '.join(Status.values)}")
     clean["status"] = status
     try:
-        clean["version"] = _as_int(row.get("version")) or 1
+        version = _as_int(row.get("version"))
     except (TypeError, ValueError):
-        problems.append(f"version: {row.get('version')!r}, expected a whole number")
+        problems.append(f"version: {str(row.get('version'))[:40]!r}, expected a whole number")
+    else:
+        if version is not None and not 1 <= version <= MAX_VERSION:
+            problems.append(f"version: {version}, expected a whole number from 1 to {MAX_VERSION}")
+        clean["version"] = version or 1
     try:
         clean["is_demo"] = _as_bool(row.get("is_demo"))
     except ValueError:
@@ -445,9 +458,9 @@ def import_rows(
 def import_file(path: Path, *, partial: bool = False, user: Any = None) -> ImportReport:
     fmt = file_format(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot be read as UTF-8 text ({exc})") from exc
+        text = read_file(str(path), "file")
+    except InputError as exc:
+        raise ValueError(str(exc).removeprefix("file ")) from None
     try:
         rows = read_rows(text, fmt)
     except ValueError as exc:

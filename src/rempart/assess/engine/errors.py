@@ -31,3 +31,11 @@ class VehicleFileError(AssessError):
 
 class InputFileError(AssessError):
     """Another input file (barrier register, cost table, access routes) is malformed."""
+
+
+class InputLimitError(AssessError):
+    """An input file breaks a limit of :mod:`rempart.inputs`; the sentence says which."""
+
+    def __init__(self, sentence: str) -> None:
+        self.thing, self.value, self.expected = sentence, None, ""
+        Exception.__init__(self, sentence)

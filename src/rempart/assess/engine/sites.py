@@ -6,7 +6,7 @@ features to sites, register barriers to links and access routes to links.
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,15 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from .errors import InputFileError, SiteError
+from rempart.inputs import (
+    InputError,
+    check_positions,
+    check_size,
+    load_json,
+    max_features,
+)
+
+from .errors import InputFileError, InputLimitError, SiteError
 from .field import BarrierOnLink
 from .graph import Network
 from .ratings import parse_rating
@@ -27,15 +35,16 @@ ACCESS_SNAP_M = 4.0
 
 
 def _read_geojson(path: str | Path, what: str) -> Any:
+    """Read GeoJSON within :mod:`rempart.inputs`' limits (size, depth, finite numbers)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+        size = os.path.getsize(path)
+        with open(path, "rb") as handle:
+            check_size(size, f"{what} {path}")
+            return load_json(handle.read(), f"{what} {path}")
     except OSError as err:
         raise InputFileError(what, str(path), f"a readable GeoJSON file ({err.strerror})") from None
-    except json.JSONDecodeError as err:
-        raise InputFileError(
-            what, str(path), f"valid JSON ({err.msg} at line {err.lineno})"
-        ) from None
+    except InputError as err:
+        raise InputLimitError(str(err)) from None
 
 
 def _features(data: Any, path: str, what: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -62,8 +71,14 @@ def load_sites(path: str | Path) -> list[SiteInput]:
     sites: list[SiteInput] = []
     stem = Path(path).stem
     feats = _features(data, str(path), "site file")
+    if len(feats) > max_features():
+        raise SiteError("site file", f"{len(feats)} features", f"at most {max_features()}")
     for i, (geom, props) in enumerate(feats):
         name = str(props.get("name") or (stem if len(feats) == 1 else f"{stem} #{i + 1}"))
+        try:
+            check_positions(geom.get("coordinates"), f"site {name!r}")
+        except InputError as err:
+            raise InputLimitError(f"site file {path}: {err}") from None
         sites.append((name, geom))
     if not sites:
         raise SiteError("site file", str(path), "at least one Polygon or MultiPolygon feature")

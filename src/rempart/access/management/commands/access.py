@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from typing import Any, NoReturn
@@ -326,14 +327,18 @@ class Command(BaseCommand):
 
     def _import_permits(self, args: argparse.Namespace) -> int:
         from rempart.access import services
+        from rempart.inputs import InputError, check_size
 
         city = _city("import-permits", args.city)
         try:
-            with open(args.file, newline="", encoding="utf-8") as handle:
-                text = handle.read()
+            check_size(os.path.getsize(args.file), args.file)
+            with open(args.file, "rb") as handle:
+                raw = handle.read()
         except OSError as exc:
             _fail("import-permits", f"{args.file}: {exc.strerror}")
-        result = services.import_permits_csv(text, city, dry_run=args.dry_run)
+        except InputError as exc:
+            _fail("import-permits", str(exc))
+        result = services.import_permits_csv(raw, city, dry_run=args.dry_run, what=args.file)
         if result.errors:
             print(
                 f"{PROG} import-permits: {args.file}: {len(result.errors)} error(s); nothing written",

@@ -1,0 +1,76 @@
+"""Bulk writes of imports in short transactions, all or nothing by undoing what was written.
+
+SQLite (the default database) lets one connection write at a time: an import that writes
+50,000 rows in one transaction keeps every camera read waiting until it commits (issue 9: 503
+"database is locked" after 20 s). Imports therefore validate everything first, outside any
+transaction, then write :data:`BATCH` rows per transaction with ``bulk_create`` /
+``bulk_update`` (a few statements per batch, each commit short), so another writer waits at
+most one batch. If a batch fails, the batches already committed are undone (rows created by the
+import deleted, rows it changed restored from the snapshot taken before), so a refused or failed
+import leaves the data as it was. While an import runs, the rows of committed batches are
+visible; an import of 50,000 permits takes seconds (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+
+#: Rows per transaction.
+BATCH = 500
+
+M = TypeVar("M", bound=models.Model)
+
+
+def snapshot(rows: Sequence[models.Model], fields: Sequence[str]) -> dict[Any, dict[str, Any]]:
+    """The current values of ``fields`` of existing ``rows``, keyed by primary key."""
+    return {row.pk: {f: getattr(row, f) for f in fields} for row in rows}
+
+
+def write_batches(
+    model: type[M],
+    created: list[M],
+    updated: list[M],
+    fields: Sequence[str],
+    before: dict[Any, dict[str, Any]],
+    *,
+    after_batch: Callable[[list[M], list[M]], None] | None = None,
+    undo_extra: Callable[[], None] | None = None,
+    batch: int = BATCH,
+) -> list[M]:
+    """Insert ``created`` and update ``fields`` of ``updated``, ``batch`` rows per transaction.
+
+    ``after_batch(created_part, updated_part)`` runs inside each batch's transaction (e.g. to
+    write many-to-many rows). ``before`` is :func:`snapshot` of ``updated`` taken before the
+    changes; on any error everything written is undone (``undo_extra`` restores what
+    ``after_batch`` changed on updated rows), then the error is raised again.
+    """
+    written: list[M] = []
+    done_updates = False
+    try:
+        for start in range(0, max(len(created), len(updated)), batch):
+            new_part = created[start : start + batch]
+            old_part = updated[start : start + batch]
+            with transaction.atomic():
+                if new_part:
+                    written.extend(model._default_manager.bulk_create(new_part))
+                if old_part:
+                    done_updates = True
+                    model._default_manager.bulk_update(old_part, list(fields))
+                if after_batch is not None:
+                    after_batch(new_part, old_part)
+    except Exception:
+        ids = [row.pk for row in written if row.pk is not None]
+        for start in range(0, len(ids), batch):
+            with transaction.atomic():
+                model._default_manager.filter(pk__in=ids[start : start + batch]).delete()
+        if done_updates:
+            with transaction.atomic():
+                for pk, values in before.items():
+                    model._default_manager.filter(pk=pk).update(**values)
+                if undo_extra is not None:
+                    undo_extra()
+        raise
+    return written
