@@ -16,7 +16,7 @@ from typing import Any
 
 from ..run import SiteResult
 from .formats import site_data
-from .maps import heat_map, legend, site_map
+from .maps import FieldArrays, heat_map, legend, site_map
 from .meta import ReportMeta
 from .words import Words, words_for
 
@@ -165,7 +165,8 @@ def _site_section(d: dict[str, Any], features: list[dict[str, Any]], w: Words) -
     ngettext = w.ngettext
     count = ngettext("%(n)d entry", "%(n)d entries", n) % {"n": n}
     out.append(f"<p>{_esc(count)}</p>")
-    out.append(site_map(d, features, w))
+    field = FieldArrays.of(features)
+    out.append(site_map(d, field, w))
     out.append(legend(w))
     key = _(
         "Numbered circles: entries, coloured by impact speed (as the edge stretches). Dashed: worst path to each entry, from its start (black dot). Squares and lines: barrier positions (black fixed, green active, red exceeds tested speeds). Yellow triangles: data gaps."
@@ -229,7 +230,7 @@ def _site_section(d: dict[str, Any], features: list[dict[str, Any]], w: Words) -
     heat_title = _("Speeds per vehicle")
     out.append(f"<h3>{_esc(heat_title)}</h3>")
     for name in d["vehicles"]:
-        out.append(f"<div class='heat'><p>{_esc(name)}</p>{heat_map(d, features, name, w)}</div>")
+        out.append(f"<div class='heat'><p>{_esc(name)}</p>{heat_map(d, field, name, w)}</div>")
     out.append(_plan(d, w))
     return "".join(out)
 

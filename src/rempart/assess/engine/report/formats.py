@@ -49,7 +49,8 @@ def data_gaps(d: dict[str, Any]) -> list[dict[str, Any]]:
     """Where the data is thin, from a site's JSON object: warnings already in it (other
     engine modules may add them), approach ways without a name, positions no tested barrier
     covers. Each is ``{"kind", "entry" (number) or None, "lon", "lat", "detail"}``."""
-    out: list[dict[str, Any]] = [dict(w) for w in d.get("warnings", [])]
+    own = ("unnamed_way", "exceeds")  # recomputed below, so a stored object is not doubled
+    out: list[dict[str, Any]] = [dict(w) for w in d.get("warnings", []) if w.get("kind") not in own]
     for i, e in enumerate(d["entries"]):
         if not e.get("street"):
             out.append(

@@ -11,12 +11,17 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from .formats import _SPEED_COLOURS, speed_colour
 from .words import Words
 
 _M_PER_DEG = 111_320.0
+FloatArray = NDArray[np.float64]
 
 
 class Frame:
@@ -45,6 +50,11 @@ class Frame:
 
     def points(self, coords: Iterable[Sequence[float]]) -> str:
         return " ".join("{:.1f},{:.1f}".format(*self.px(c[0], c[1])) for c in coords)
+
+    def px_array(self, lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+        x = ((lon - self.lon0) * self.kx - self.minx) * self.scale
+        y = (self.maxy - (lat - self.lat0) * _M_PER_DEG) * self.scale
+        return x, y
 
     def inside(self, lon: float, lat: float) -> bool:
         x, y = self.px(lon, lat)
@@ -77,26 +87,84 @@ def _open(size_px: int, label: str) -> list[str]:
     ]
 
 
-def _field(
-    frame: Frame, features: list[dict[str, Any]], vehicle: str | None, w: Words
-) -> list[str]:
+@dataclass(frozen=True)
+class FieldArrays:
+    """Speed-field segments as arrays (WGS84 ends, km/h; NaN where a vehicle cannot reach),
+    built once per site and drawn on every map of it."""
+
+    lon0: FloatArray
+    lat0: FloatArray
+    lon1: FloatArray
+    lat1: FloatArray
+    top_kmh: FloatArray
+    per_vehicle_kmh: dict[str, FloatArray]
+
+    @classmethod
+    def of(cls, features: list[dict[str, Any]]) -> FieldArrays:
+        ends: list[tuple[float, float, float, float]] = []
+        tops: list[float] = []
+        per: dict[str, list[float]] = {}
+        names: list[str] = []
+        for f in features:
+            for name in f["properties"].get("speeds_kmh", {}):
+                if name not in per:
+                    per[name] = []
+                    names.append(name)
+        for f in features:
+            coords = f["geometry"]["coordinates"]
+            props = f["properties"]
+            speeds = props.get("speeds_kmh", {})
+            for a, b in zip(coords[:-1], coords[1:], strict=True):
+                ends.append((a[0], a[1], b[0], b[1]))
+                top = props.get("speed_kmh")
+                tops.append(math.nan if top is None else float(top))
+                for name in names:
+                    value = speeds.get(name)
+                    per[name].append(math.nan if value is None else float(value))
+        arr = np.asarray(ends, dtype=float).reshape(-1, 4)
+        return cls(
+            arr[:, 0],
+            arr[:, 1],
+            arr[:, 2],
+            arr[:, 3],
+            np.asarray(tops, dtype=float),
+            {n: np.asarray(v, dtype=float) for n, v in per.items()},
+        )
+
+
+_THRESHOLDS = np.array([t for t, _c in _SPEED_COLOURS], dtype=float)
+_COLOURS = [c for _t, c in _SPEED_COLOURS]
+
+
+def _field(frame: Frame, field: FieldArrays, vehicle: str | None, w: Words) -> list[str]:
     """The speed field as one SVG path per colour (few elements: a light document and PDF)."""
     _ = w.gettext
-    by_colour: dict[str, list[str]] = {}
-    for f in features:
-        coords = f["geometry"]["coordinates"]
-        if not any(frame.inside(c[0], c[1]) for c in coords):
-            continue
-        props = f["properties"]
-        v = props.get("speed_kmh") if vehicle is None else props.get("speeds_kmh", {}).get(vehicle)
-        colour = "#bbbbbb" if v is None else speed_colour(float(v))
-        pts = [frame.px(c[0], c[1]) for c in coords]
-        by_colour.setdefault(colour, []).append("M" + " L".join(f"{x:.1f} {y:.1f}" for x, y in pts))
+    x0, y0 = frame.px_array(field.lon0, field.lat0)
+    x1, y1 = frame.px_array(field.lon1, field.lat1)
+    lo, hi = -20.0, frame.size_px + 20.0
+    keep = ((x0 >= lo) & (x0 <= hi) & (y0 >= lo) & (y0 <= hi)) | (
+        (x1 >= lo) & (x1 <= hi) & (y1 >= lo) & (y1 <= hi)
+    )
+    speeds = field.top_kmh if vehicle is None else field.per_vehicle_kmh.get(vehicle)
+    if speeds is None:
+        speeds = np.full(field.top_kmh.shape, np.nan)
+    # colour index: the last threshold at or below the speed; -1 for unreachable (grey)
+    index = np.where(
+        np.isfinite(speeds),
+        np.maximum(np.searchsorted(_THRESHOLDS, np.nan_to_num(speeds), side="right") - 1, 0),
+        -1,
+    )
     parts = []
-    for colour, pieces in by_colour.items():
-        label = _("not reachable") if colour == "#bbbbbb" else colour
+    for k in np.unique(index[keep]).tolist():
+        rows = np.flatnonzero(keep & (index == k))
+        colour = "#bbbbbb" if k < 0 else _COLOURS[k]
+        label = _("not reachable") if k < 0 else f"≥ {int(_THRESHOLDS[k])} km/h"
+        d = " ".join(
+            f"M{a:.1f} {b:.1f} L{c:.1f} {e:.1f}"
+            for a, b, c, e in zip(x0[rows], y0[rows], x1[rows], y1[rows], strict=True)
+        )
         parts.append(
-            f'<path d="{" ".join(pieces)}" stroke="{colour}" stroke-width="3" fill="none" '
+            f'<path d="{d}" stroke="{colour}" stroke-width="3" fill="none" '
             f'stroke-linecap="round"><title>{html.escape(label)}</title></path>'
         )
     return parts
@@ -122,9 +190,7 @@ def _scale_bar(frame: Frame) -> str:
     )
 
 
-def site_map(
-    d: dict[str, Any], features: list[dict[str, Any]], w: Words, size_px: int = 720
-) -> str:
+def site_map(d: dict[str, Any], field: FieldArrays, w: Words, size_px: int = 720) -> str:
     """The main map of a site: the speed field (highest over vehicles), the site edge coloured
     by impact speed, the worst path to each entry drawn from its start, entries numbered as
     in the table, barrier positions, and data-gap warnings (triangles)."""
@@ -132,7 +198,7 @@ def site_map(
     margin = max(float(d.get("options", {}).get("plan_radius_m", 200.0)) * 0.6, 120.0)
     frame = Frame(d["geometry"], margin, size_px)
     parts = _open(size_px, _("Map of %(site)s") % {"site": d["site"]})
-    parts += _field(frame, features, None, w)
+    parts += _field(frame, field, None, w)
     parts += _site(frame, d["geometry"])
     for i, e in enumerate(d["entries"]):
         gov = governing_vehicle(e)
@@ -190,14 +256,14 @@ def site_map(
 
 
 def heat_map(
-    d: dict[str, Any], features: list[dict[str, Any]], vehicle: str, w: Words, size_px: int = 340
+    d: dict[str, Any], field: FieldArrays, vehicle: str, w: Words, size_px: int = 340
 ) -> str:
     """The speed field of one vehicle around a site (km/h colour scale of the main map)."""
     _ = w.gettext
     margin = max(float(d.get("options", {}).get("plan_radius_m", 200.0)) * 0.6, 120.0)
     frame = Frame(d["geometry"], margin, size_px)
     parts = _open(size_px, _("Speeds of %(vehicle)s") % {"vehicle": vehicle})
-    parts += _field(frame, features, vehicle, w)
+    parts += _field(frame, field, vehicle, w)
     parts += _site(frame, d["geometry"])
     parts.append(_scale_bar(frame))
     parts.append("</svg>")
