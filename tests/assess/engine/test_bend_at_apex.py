@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from rempart.assess.engine.run import AssessOptions
 
-from ._netbuild import road, square, vehicle
+from ._netbuild import lonlat, road, square, vehicle
 from .test_speed import run
 
 NO_PLAN = AssessOptions(plan=False)
@@ -59,3 +60,68 @@ def test_the_bend_still_caps_beyond_it():
     )
     speeds = [e.vehicles[0].speed_kmh for e in res.entries if e.kind == "crossing"]
     assert speeds and max(s or 0.0 for s in speeds) < 75.0
+
+
+def _speed_after(curve, top_ms: float, v0_ms: float, distance_m: float) -> float:
+    """Speed (m/s) after ``distance_m`` at full throttle from ``v0_ms``: dv/dx = a(v) / v,
+    integrated with RK4 in 1 cm steps (a(v) linear between the curve's points)."""
+    pts = np.array(curve, dtype=float)
+
+    def slope(v: float) -> float:
+        if v >= top_ms:
+            return 0.0
+        return float(np.interp(v * 3.6, pts[:, 0], pts[:, 1])) / v
+
+    v, step = v0_ms, 0.01
+    for _ in range(int(round(distance_m / step))):
+        k1 = slope(v)
+        k2 = slope(v + step * k1 / 2)
+        k3 = slope(v + step * k2 / 2)
+        k4 = slope(v + step * k3)
+        v = min(top_ms, v + step * (k1 + 2 * k2 + 2 * k3 + k4) / 6)
+    return v
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not done (issue 10 item 7): the cap restarts acceleration at the apex; a bend merged "
+    "through a junction is a transition cap, so the arc's end needs a hold on the winning "
+    "transition in speed.propagate, else drawing a junction changes the answer",
+)
+def test_acceleration_resumes_where_the_widest_line_arc_ends():
+    # one 60-degree corner vertex on a 6 m street: widest line R = w / (1 - cos 30 deg)
+    # = 44.78 m, cap c = sqrt(a_lat R); the arc R theta is 46.9 m, its second half ends
+    # 23.4 m past the apex; the site edge 60 m past the apex is reached after accelerating
+    # from c over 60 - 23.4 m, not over 60 m
+    w, theta, a_lat, past_apex = 6.0, math.radians(60.0), 4.0, 60.0
+    radius = w / (1 - math.cos(theta / 2))
+    cap = math.sqrt(a_lat * radius)
+    truck = vehicle("truck", top_kmh=90.0, lat=a_lat, width=2.5)
+    apex = (0.0, 0.0)
+    out = (math.cos(theta), math.sin(theta))
+    far = (400 * out[0], 400 * out[1])
+    ways = [road([(-600.0, 0.0), apex, far], "secondary", width="6")]
+    edge = (past_apex * out[0], past_apex * out[1])
+    # a square site whose edge crosses the street 60 m past the apex, at right angles
+    half = 40.0
+    n = (-out[1], out[0])
+    corners = [
+        (edge[0] + n[0] * s + out[0] * t, edge[1] + n[1] * s + out[1] * t)
+        for s, t in ((-half, 0), (half, 0), (half, 2 * half), (-half, 2 * half))
+    ]
+    site = {
+        "type": "Polygon",
+        "coordinates": [[list(lonlat(*c)) for c in [*corners, corners[0]]]],
+    }
+    res, _ = run(ways, site, [truck], options=NO_PLAN)
+    # the crossing at the edge 60 m past the apex, entered heading 30 degrees (clockwise from
+    # north); the street's far end crosses the opposite edge too, heading 210 degrees
+    (crossing,) = [
+        e
+        for e in res.entries
+        if e.kind == "crossing" and e.bearing_deg is not None and abs(e.bearing_deg - 30) < 1
+    ]
+    expected = _speed_after(truck.acceleration, 25.0, cap, past_apex - radius * theta / 2)
+    assert crossing.vehicles[0].speed_kmh == pytest.approx(expected * 3.6, abs=0.15)
+    # the old rule (accelerating from the apex) would give a clearly higher speed
+    assert _speed_after(truck.acceleration, 25.0, cap, past_apex) * 3.6 > expected * 3.6 + 2
