@@ -95,3 +95,17 @@ def test_report_of_another_city_is_404_and_unfinished_is_refused(
     queued = services.request_run(run.site)
     client.force_login(make_user("viewer", username="nice-viewer"))
     assert client.get(reverse("assess:run_report_pdf", args=[queued.pk])).status_code in (403, 404)
+
+
+def test_run_page_says_a_position_above_tested_speeds_is_not_costed(
+    client: Client, runs: tuple[Assessment, Any], make_user: Any
+) -> None:
+    # 300 m from rest takes the built-in car past 112 km/h (it needs about 200 m): the plan
+    # position on the street exceeds tested speeds and is not costed
+    run, _ = runs
+    plan = run.result["plan"]
+    assert plan["not_costed"] >= 1
+    client.force_login(make_user("viewer", modules=("core", "assess")))
+    body = client.get(run.get_absolute_url()).content.decode()
+    assert "not costed: exceeds tested speeds" in body
+    assert reverse("assess:run_report_pdf", args=[run.pk]) in body
