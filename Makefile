@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest test-postgres browsers clean
+.PHONY: pdf-libs run test lint typecheck pytest test-postgres browsers clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "rempart needs Python 3.11 or newer")'
@@ -13,6 +13,11 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Debian's pango and a font for WeasyPrint's PDF reports (also done by .ci/run).
+pdf-libs:
+	ldconfig -p | grep -q libpango-1.0.so.0 || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 
 run: $(STAMP)
 	$(BIN)/rempart bootstrap

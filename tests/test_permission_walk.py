@@ -199,6 +199,7 @@ PAGES: dict[str, Rule] = {
     "assess:run_detail": role("assess", "viewer", "city", args=run),
     "assess:run_speed_field": role("assess", "viewer", "city", args=run),
     "assess:run_report": role("assess", "viewer", "city", args=run),
+    "assess:run_report_pdf": role("assess", "viewer", "city", args=run),
     "assess:run_json": role("assess", "viewer", "city", args=run),
     "assess:run_geojson": role("assess", "viewer", "city", args=run),
     "assess:create_access_points": role("assess", "editor", "city", "POST", args=run),

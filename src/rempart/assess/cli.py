@@ -8,16 +8,28 @@ input prints one line on stderr and returns exit code 2.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import getpass
 import json
 import os
 import sys
 import tempfile
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .engine.errors import AssessError, InputFileError
 from .engine.osm import find_named_areas
 from .engine.plan import default_costs, load_costs
-from .engine.report import to_geojson, to_html, to_json, to_text
+from .engine.report import (
+    ReportMeta,
+    html_to_pdf,
+    map_data_date,
+    to_geojson,
+    to_html,
+    to_json,
+    to_text,
+    words_for,
+)
 from .engine.run import AssessOptions, assess_sites, load_network
 from .engine.sites import SiteInput, load_access_lines, load_barriers, load_sites
 from .engine.vehicles import builtin_vehicles, load_vehicles
@@ -85,23 +97,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     out.add_argument("--geojson", metavar="PATH", help="write a GeoJSON FeatureCollection")
     out.add_argument("--html", metavar="PATH", help="write a self-contained offline HTML report")
+    out.add_argument("--pdf", metavar="PATH", help="write the report as PDF (WeasyPrint)")
+    p.add_argument("--lang", default="en", help="language of the report: en (default) or fr")
+    p.add_argument("--author", help="author named on the report's cover (default: the login name)")
+    p.add_argument(
+        "--run-number", type=int, metavar="N", help="run number on the report's cover (per site)"
+    )
+    p.add_argument("--city", default="", help="city named on the report's cover")
+    p.add_argument(
+        "--time-zone",
+        metavar="ZONE",
+        help="time zone of the report's dates, e.g. Europe/Paris (default UTC; Helsinki demo: "
+        "Europe/Helsinki)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     return p
 
 
-def _write_atomic(path: str, text: str) -> None:
+def _write_atomic(path: str, text: str | bytes) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise InputFileError("output directory", directory, "an existing directory")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".rempart-", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
 
 
 def _demo_inputs() -> tuple[str, list[SiteInput]]:
@@ -126,7 +159,18 @@ def main(argv: list[str] | None = None) -> int:
                 raise InputFileError(
                     f"--{name.replace('_', '-')}", value, "a non-negative number of metres"
                 )
-        if args.osm is None and args.site is None and args.site_name is None:
+        words = words_for(args.lang)
+        if args.run_number is not None and args.run_number < 1:
+            raise InputFileError("--run-number", args.run_number, "a positive whole number")
+        demo = args.osm is None and args.site is None and args.site_name is None
+        time_zone = args.time_zone or ("Europe/Helsinki" if demo else "UTC")
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InputFileError(
+                "--time-zone", time_zone, "an IANA zone such as Europe/Paris"
+            ) from None
+        if demo:
             osm_path, sites = _demo_inputs()
         else:
             osm_path = args.osm
@@ -165,17 +209,30 @@ def main(argv: list[str] | None = None) -> int:
         results = assess_sites(
             network, sites, vehicles, barriers, costs, options, progress=progress
         )
+        meta = ReportMeta(
+            created=dt.datetime.now(dt.UTC),
+            time_zone=time_zone,
+            city=args.city or ("Helsinki" if demo else ""),
+            author=args.author if args.author is not None else _login_name(),
+            run_number=args.run_number,
+            map_data_date=map_data_date(str(osm_path)),
+            map_file=os.path.basename(str(osm_path)),
+        )
+        text: str | bytes
         if args.json:
-            text = to_json(results)
+            text = to_json(results, meta)
         elif args.geojson:
-            text = json.dumps(to_geojson(results), ensure_ascii=False)
-        elif args.html:
-            text = to_html(results)
+            text = json.dumps(to_geojson(results, meta), ensure_ascii=False)
+        elif args.html or args.pdf:
+            text = to_html(results, meta=meta, words=words)
+            if args.pdf:
+                text = html_to_pdf(text)
         else:
             text = to_text(results)
-        if args.geojson or args.html:
-            _write_atomic(args.geojson or args.html, text)
+        if args.geojson or args.html or args.pdf:
+            _write_atomic(args.geojson or args.html or args.pdf, text)
         else:
+            assert isinstance(text, str)
             sys.stdout.write(text + "\n")
     except AssessError as err:
         print(f"rempart assess: error: {err}", file=sys.stderr)

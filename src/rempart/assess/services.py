@@ -20,6 +20,7 @@ from typing import Any
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+import rempart
 from rempart.assess.engine import (
     AssessError,
     AssessOptions,
@@ -28,6 +29,7 @@ from rempart.assess.engine import (
     load_network,
     to_html,
 )
+from rempart.assess.engine.report import ReportMeta, map_data_date, site_data
 from rempart.assess.models import Assessment, CityOsmData
 from rempart.core import audit
 from rempart.core.models import Site
@@ -40,6 +42,21 @@ _network_lock = threading.Lock()
 
 class NoOsmData(Exception):
     """The site's city has no OpenStreetMap file registered; the message is one line."""
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_map_date(path: str, size: int, mtime: float) -> str | None:
+    return map_data_date(path)
+
+
+def report_facts(path: str) -> dict[str, Any]:
+    """What a run's report states about its data and software, recorded when it runs."""
+    stat = os.stat(path)
+    return {
+        "software_version": rempart.__version__,
+        "map_data_date": _cached_map_date(path, stat.st_size, stat.st_mtime),
+        "map_file": os.path.basename(path),
+    }
 
 
 @functools.lru_cache(maxsize=4)
@@ -180,9 +197,18 @@ def execute(run_pk: int) -> Assessment:
             network, [(run.site.name, run.site.boundary)], options=options, progress=progress
         )
         result = results[0]
-        data = result.to_dict()
+        data = site_data(result)
+        data["report"] = report_facts(run.osm_path)
         speed = {"type": "FeatureCollection", "features": result.speed_field_features()}
-        report = to_html(results, title=f"Vehicle-approach assessment: {run.site.name}")
+        report = to_html(
+            results,
+            meta=ReportMeta(
+                created=timezone.now(),
+                time_zone=run.site.city.timezone,
+                city=run.site.city.name,
+                **data["report"],
+            ),
+        )
     except SiteDeleted:
         return _gone(run)
     except AssessError as exc:

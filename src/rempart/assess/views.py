@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rempart.assess import access_link, services
+from rempart.assess import access_link, reports, services
 from rempart.assess.models import Assessment, CityOsmData
 from rempart.core import audit
 from rempart.core.access_rules import fetch
@@ -150,7 +150,7 @@ def run_speed_field(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _download(
-    request: HttpRequest, run: Assessment, body: str, content_type: str, suffix: str
+    request: HttpRequest, run: Assessment, body: str | bytes, content_type: str, suffix: str
 ) -> HttpResponse:
     audit.record("export", obj=run, detail={"format": suffix})
     response = HttpResponse(body, content_type=content_type)
@@ -160,12 +160,25 @@ def _download(
     return response
 
 
-@role_required("assess", "viewer")
-def run_report(request: HttpRequest, pk: int) -> HttpResponse:
+def _finished(request: HttpRequest, pk: int) -> Assessment:
     run = _run_for(request, pk)
     if run.status != Assessment.Status.DONE:
         raise deny(request, "the assessment has no report yet")
-    return _download(request, run, run.report_html, "text/html; charset=utf-8", "html")
+    return run
+
+
+@role_required("assess", "viewer")
+def run_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report as a self-contained HTML document, in the reader's language."""
+    run = _finished(request, pk)
+    return _download(request, run, reports.run_html(run), "text/html; charset=utf-8", "html")
+
+
+@role_required("assess", "viewer")
+def run_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same report as PDF."""
+    run = _finished(request, pk)
+    return _download(request, run, reports.run_pdf(run), "application/pdf", "pdf")
 
 
 @role_required("assess", "viewer")

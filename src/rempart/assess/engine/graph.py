@@ -621,7 +621,9 @@ def _through_bends(
     link (same direction of deflection, consecutive significant vertices within
     :data:`BEND_WINDOW_M`). Where the group spans the junction, its total deflection and
     drawn radius give one widest-line radius (two widths: in and out), applied at the
-    junction. Returns (merged mask, radius m) per transition.
+    junction when the bend's apex (middle vertex) is at or before the junction; a bend whose
+    apex lies on the outgoing link is capped there by that link's own bend group. Returns
+    (merged mask, radius m) per transition.
     """
     eg = _end_groups(groups, link_length, link_width.size)
     a, b = t_from, t_to
@@ -643,6 +645,14 @@ def _through_bends(
         use_a,
     )
     merged = (use_a | use_b) & (j_sig | (use_a & use_b))
+    # The merged bend's apex is its middle vertex (as within a link). When it lies on the
+    # outgoing link the bend is still ahead at the junction: its cap belongs at the apex, which
+    # the outgoing link's own bend group already caps, not at the junction (a site edge between
+    # the junction and the bend was rated at the bend's speed, issue 10). Such a transition
+    # keeps the plain corner of the junction vertex.
+    n_before = np.where(use_a, eg["head_n"][a], 0) + j_sig.astype(np.int64)
+    n_all = n_before + np.where(use_b, eg["tail_n"][b], 0)
+    merged &= ~(use_b & ((n_all - 1) // 2 >= n_before))
     zero = np.zeros(a.size)
     theta = (
         np.where(use_a, np.abs(eg["head_theta"][a]), zero)

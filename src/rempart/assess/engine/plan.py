@@ -38,7 +38,10 @@ from .entries import Entry, cut_points
 from .errors import InputFileError
 from .field import VehicleField
 from .graph import FloatArray, IntArray, Network
-from .ratings import TEST_SPEEDS_KMH, Rating, required_rating
+from .ratings import EXCEEDS, EXCEEDS_ADVICE, TEST_SPEEDS_KMH, Rating, required_rating
+
+#: Test speeds every cost table must price (km/h); the others are optional.
+PRICED_SPEEDS_KMH: tuple[int, ...] = (16, 32, 48, 64, 80, 96, 112)
 
 DEFAULT_STANDOFF_M = 0.0
 DEFAULT_PLAN_RADIUS_M = 300.0
@@ -67,8 +70,13 @@ class CostTable:
         return self.mass_factor[-1][1]
 
     def price(self, table: dict[int, float], rating: Rating) -> float:
+        """Price of ``rating`` from ``table``: the priced test speed at or above the rating's
+        (a table may list only the 16 km/h series; a 30 km/h rating is priced as 32)."""
         speed = rating.speed_kmh
-        base = table[112] * self.exceeds_factor if speed is None else table[speed]
+        if speed is None:
+            base = table[max(table)] * self.exceeds_factor
+        else:
+            base = table[min((s for s in table if s >= speed), default=max(table))]
         return base * self.factor(rating.mass_kg)
 
     def bollards(self, width_m: float) -> int:
@@ -84,9 +92,16 @@ def _table(data: dict[str, Any], key: str, source: str) -> dict[int, float]:
     out: dict[int, float] = {}
     for speed in TEST_SPEEDS_KMH:
         value = raw.get(str(speed))
+        if value is None and speed not in PRICED_SPEEDS_KMH:
+            continue  # optional: priced as the next listed speed
         if not isinstance(value, int | float) or value < 0:
             raise InputFileError(f"{source}: [{key}] {speed}", value, "a non-negative price")
         out[speed] = float(value)
+    unknown = sorted(set(raw) - {str(s) for s in TEST_SPEEDS_KMH})
+    if unknown:
+        raise InputFileError(
+            f"{source}: [{key}] speed", unknown[0], f"one of {', '.join(map(str, TEST_SPEEDS_KMH))}"
+        )
     return out
 
 
@@ -152,6 +167,10 @@ class Position:
     way_id: int | None = None
     geometry_xy: list[tuple[float, float]] = field(default_factory=list)
     street: str = ""
+    # False when the required rating exceeds every tested speed: no product is tested for it,
+    # so the position is not priced; ``advice`` says what to do instead (ratings.EXCEEDS_ADVICE)
+    costed: bool = True
+    advice: str = ""
 
 
 @dataclass
@@ -636,7 +655,11 @@ def _plan_one(
         if reach[f]:
             positions.append(pos)
             cut_frontage.append(idx)
-    total_cost = float(sum(p.cost_eur for p in positions))
+    for p in positions:
+        if p.rating.endswith(EXCEEDS):
+            # no tested product stops this: never price it as if one did
+            p.costed, p.cost_eur, p.advice = False, 0, EXCEEDS_ADVICE
+    total_cost = float(sum(p.cost_eur for p in positions if p.costed))
     return Plan(
         positions,
         total_cost,
@@ -819,7 +842,10 @@ def plan_to_dict(plan: Plan, net: Network) -> dict[str, Any]:
             "barrier": "active" if p.active else "fixed",
             "cost_eur": p.cost_eur,
             "street": p.street,
+            "costed": p.costed,
         }
+        if p.advice:
+            d["advice"] = p.advice
         if p.way_id is not None:
             d["way_id"] = p.way_id
         if p.geometry_xy:
@@ -839,4 +865,5 @@ def plan_to_dict(plan: Plan, net: Network) -> dict[str, Any]:
         "currency": plan.currency,
         "standoff_m": plan.standoff_m,
         "note": plan.note,
+        "not_costed": sum(1 for p in plan.positions if not p.costed),
     }

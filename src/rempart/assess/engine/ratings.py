@@ -7,11 +7,30 @@ docs/method.md ("Ratings").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .vehicles import Vehicle
+if TYPE_CHECKING:  # vehicles imports the class names from here
+    from .vehicles import Vehicle
 
-#: Standard impact test speeds, km/h (IWA 14-1, ISO 22343-1, PAS 68).
-TEST_SPEEDS_KMH: tuple[int, ...] = (16, 32, 48, 64, 80, 96, 112)
+#: Every nominal impact test speed the standards list, km/h: the 16 km/h (10 mph) series
+#: 16/32/48/64/80/96/112 of ISO 22343-1:2023, IWA 14-1:2013 and PAS 68:2013, and the round
+#: 30/40/50 km/h speeds (docs/method.md, "Ratings", says which source lists which). A required
+#: rating is the lowest of these at or above the assessed speed.
+TEST_SPEEDS_KMH: tuple[int, ...] = (16, 30, 32, 40, 48, 50, 64, 80, 96, 112)
+
+#: PAS 68:2013 vehicle classifications accepted as ``test_class`` in a vehicles file, mapped to
+#: the ISO 22343-1 / IWA 14-1 test vehicle of the same kind (PAS 68 tests N2 and N3 at 7,500 kg,
+#: ISO's N2A and N3C at 7,200 kg; the file's own ``mass_kg`` is kept).
+PAS68_CLASSES: dict[str, str] = {
+    "M1": "M1",
+    "N1G": "N1G",
+    "N1": "N1",
+    "N2": "N2A",
+    "N3": "N3C",
+}
+
+#: The ISO 22343-1 / IWA 14-1 test vehicle classes.
+ISO_CLASSES: tuple[str, ...] = ("M1", "N1G", "N1", "N2A", "N2B", "N3C", "N3D", "N3E", "N3F")
 
 #: PAS 68 class and test mass for each IWA / ISO class (PAS 68 has M1 1500, N1 3500, N2 7500,
 #: N3 7500 kg); ``None`` where PAS 68 has no test vehicle as heavy.
@@ -28,6 +47,18 @@ PAS68_EQUIVALENT: dict[str, tuple[str, int] | None] = {
 }
 
 EXCEEDS = "exceeds tested speeds"
+
+#: What a plan says instead of pricing a position whose speed exceeds every tested speed.
+EXCEEDS_ADVICE = "exceeds tested speeds — move the line closer to the site or reduce speed"
+
+
+def iso_class(test_class: str) -> str | None:
+    """The ISO 22343-1 class of an ISO or PAS 68:2013 class name (case-insensitive), or
+    ``None`` when it is neither."""
+    name = test_class.strip().upper()
+    if name in ISO_CLASSES:
+        return name
+    return PAS68_CLASSES.get(name)
 
 
 @dataclass(frozen=True)

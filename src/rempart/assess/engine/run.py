@@ -85,6 +85,17 @@ class SiteResult:
     net: Network
     fields: list[VehicleField]
     options: AssessOptions
+    # segment speeds (km/h, vehicles x segments) of ``fields``, shared by the sites of one run
+    _segment_kmh: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def segment_speeds_kmh(self) -> np.ndarray:
+        """Highest speed (km/h) of every vehicle on every segment of the network (NaN where
+        unreachable), computed once for all the sites assessed together."""
+        if "kmh" not in self._segment_kmh:
+            self._segment_kmh["kmh"] = (
+                np.vstack([segment_speeds_ms(self.net, vf) for vf in self.fields]) * 3.6
+            )
+        return np.asarray(self._segment_kmh["kmh"])
 
     def to_dict(self) -> dict[str, Any]:
         geom = shapely.transform(
@@ -112,39 +123,39 @@ class SiteResult:
         links = np.unique(net.link_tree.query(region, predicate="intersects"))
         if links.size == 0:
             return []
-        speeds = np.vstack([segment_speeds_ms(net, vf) for vf in self.fields]) * 3.6
-        feats = []
+        speeds = self.segment_speeds_kmh()
         names = [vf.vehicle.name for vf in self.fields]
-        for link in links:
-            a, b = int(net.link_offsets[link]), int(net.link_offsets[link + 1])
-            lon, lat = net.unproject(net.pt_x[a:b], net.pt_y[a:b])
-            for j in range(a, b - 1):
-                col = speeds[:, j]
-                if not np.any(np.isfinite(col)):
-                    continue
-                k = j - a
-                feats.append(
-                    {
-                        "type": "Feature",
-                        "geometry": {
-                            "type": "LineString",
-                            "coordinates": [
-                                [round(float(lon[k]), 7), round(float(lat[k]), 7)],
-                                [round(float(lon[k + 1]), 7), round(float(lat[k + 1]), 7)],
-                            ],
-                        },
-                        "properties": {
-                            "layer": "speed_field",
-                            "site": self.site,
-                            "way_id": int(net.link_way_id[link]),
-                            "speed_kmh": round(float(np.nanmax(col)), 1),
-                            "speeds_kmh": {
-                                n: (round(float(s), 1) if np.isfinite(s) else None)
-                                for n, s in zip(names, col, strict=True)
-                            },
-                        },
-                    }
-                )
+        # every segment j (points j, j+1 of one link) of the links near the site, as arrays
+        starts = net.link_offsets[links]
+        counts = net.link_offsets[links + 1] - starts - 1
+        seg = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        seg_link = np.repeat(links, counts)
+        col = speeds[:, seg]
+        reached = np.any(np.isfinite(col), axis=0)
+        seg, seg_link, col = seg[reached], seg_link[reached], col[:, reached]
+        lon0, lat0 = net.unproject(net.pt_x[seg], net.pt_y[seg])
+        lon1, lat1 = net.unproject(net.pt_x[seg + 1], net.pt_y[seg + 1])
+        ends = np.round(np.column_stack([lon0, lat0, lon1, lat1]), 7).tolist()
+        with np.errstate(all="ignore"):
+            top = np.round(np.nanmax(col, axis=0), 1).tolist()
+        per = np.round(col, 1)
+        per_lists = [[None if v != v else v for v in row] for row in per.tolist()]
+        ways = net.link_way_id[seg_link].tolist()
+        feats = []
+        for k, (a, b, c, d) in enumerate(ends):
+            feats.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": [[a, b], [c, d]]},
+                    "properties": {
+                        "layer": "speed_field",
+                        "site": self.site,
+                        "way_id": int(ways[k]),
+                        "speed_kmh": top[k],
+                        "speeds_kmh": {n: per_lists[i][k] for i, n in enumerate(names)},
+                    },
+                }
+            )
         return feats
 
 
@@ -213,8 +224,11 @@ def assess_sites(
                 options.verge_m,
             )
         )
+    shared: dict[str, Any] = {}
     for (name, geom), (crossings, frontage), plan in zip(geoms, entries, plans, strict=True):
-        results.append(SiteResult(name, geom, crossings + frontage, plan, net, fields, options))
+        results.append(
+            SiteResult(name, geom, crossings + frontage, plan, net, fields, options, shared)
+        )
     if progress:
         progress(1.0, "done")
     return results

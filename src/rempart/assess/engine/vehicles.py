@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import VehicleFileError
+from .ratings import ISO_CLASSES, PAS68_CLASSES, iso_class
 
 REQUIRED_FIELDS: dict[str, type | tuple[type, ...]] = {
     "name": str,
@@ -35,7 +36,8 @@ class Vehicle:
     name : str
         Label used in reports, e.g. ``"N2A-7t"``.
     test_class : str
-        IWA 14-1 / ISO 22343-1 test vehicle class, e.g. ``"N2A"``.
+        IWA 14-1 / ISO 22343-1 test vehicle class, e.g. ``"N2A"``; a vehicles file may give a
+        PAS 68:2013 class (``"N3"``), stored as its ISO class (``ratings.PAS68_CLASSES``).
     mass_kg : float
         Test mass in kg.
     top_speed_kmh : float
@@ -124,10 +126,18 @@ def vehicles_from_dicts(entries: list[Any], source: str) -> list[Vehicle]:
             curve.append((speed_kmh, accel_ms2))
         if not curve:
             raise VehicleFileError(f"{label} field 'acceleration'", [], "at least one point")
+        test_class = iso_class(entry["test_class"])
+        if test_class is None:
+            raise VehicleFileError(
+                f"{label} field 'test_class'",
+                entry["test_class"],
+                f"an ISO 22343-1 class ({', '.join(ISO_CLASSES)}) "
+                f"or a PAS 68:2013 class ({', '.join(PAS68_CLASSES)})",
+            )
         vehicles.append(
             Vehicle(
                 name=entry["name"],
-                test_class=entry["test_class"],
+                test_class=test_class,
                 mass_kg=float(entry["mass_kg"]),
                 top_speed_kmh=float(entry["top_speed_kmh"]),
                 lateral_accel_ms2=float(entry["lateral_accel_ms2"]),

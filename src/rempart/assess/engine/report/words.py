@@ -1,0 +1,69 @@
+"""The reader's language for reports made by the engine (no Django).
+
+The words are the project's own French catalogue (``rempart/locale/fr/LC_MESSAGES/django.mo``),
+read with the standard library's :mod:`gettext`; dates and numbers are formatted by Babel in the
+same language. The web app and the command line both pass a :class:`Words` in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext as stdlib_gettext
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
+
+from ..errors import InputFileError
+
+#: Languages the report is written in.
+LANGUAGES = ("en", "fr")
+
+
+@dataclass(frozen=True)
+class Words:
+    """Translations and formats of one language.
+
+    ``gettext(msgid)`` and ``ngettext(singular, plural, n)`` translate; ``language`` is a
+    Babel locale name (``"en"``, ``"fr"``).
+    """
+
+    gettext: Callable[[str], str]
+    ngettext: Callable[[str, str, int], str]
+    language: str
+
+    def number(self, value: float, digits: int = 0) -> str:
+        """``value`` with ``digits`` decimals and the language's separators."""
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.language)
+
+    def moment(self, when: dt.datetime, time_zone: str) -> str:
+        """Date and time of ``when`` (aware) in ``time_zone``, with the zone's name."""
+        local = when.astimezone(ZoneInfo(time_zone))
+        day = format_date(local, format="long", locale=self.language)
+        clock = format_time(local, format="short", locale=self.language)
+        return f"{day} {clock} ({time_zone})"
+
+    def day(self, when: dt.date) -> str:
+        return format_date(when, format="long", locale=self.language)
+
+
+def words_for(language: str) -> Words:
+    """The :class:`Words` of ``language`` (``en`` or ``fr``, region ignored: ``fr-FR``).
+
+    Raises
+    ------
+    InputFileError
+        If the language is not one the report is written in.
+    """
+    base = language.strip().lower().replace("_", "-").split("-")[0]
+    if base not in LANGUAGES:
+        raise InputFileError("report language", language, f"one of {', '.join(LANGUAGES)}")
+    if base == "en":
+        return Words(lambda s: s, lambda s, p, n: s if n == 1 else p, "en")
+    localedir = str(resources.files("rempart").joinpath("locale"))
+    catalogue = stdlib_gettext.translation("django", localedir=localedir, languages=[base])
+    return Words(catalogue.gettext, catalogue.ngettext, base)
