@@ -466,8 +466,12 @@ def edge_threats(
             th.kind[es] = np.where(road, ROAD, REST)
             th.start_x[es] = samples.x[es] - ufx[rbg] * kdist
             th.start_y[es] = samples.y[es] - ufy[rbg] * kdist
-            th.start_speed_kmh[es] = np.where(road, seeds.v_ms[vi, np.maximum(qk, 0)] * 3.6, 0.0)
-            th.link[es] = np.where(road, seeds.link[np.maximum(qk, 0)], -1)
+            if seeds.cell.size:
+                qs = np.maximum(qk, 0)
+                th.start_speed_kmh[es] = np.where(road, seeds.v_ms[vi, qs] * 3.6, 0.0)
+                th.link[es] = np.where(road, seeds.link[qs], -1)
+            else:
+                th.start_speed_kmh[es] = 0.0
             th.kerb[es] = use_far[rbg]
     return out
 

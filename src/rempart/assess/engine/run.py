@@ -330,13 +330,20 @@ def assess(
     )
 
 
+def _excluded(e: Entry, excluded: np.ndarray) -> bool:
+    """A road-graph entry on excluded links only (a frontage stretch: all its attack links)."""
+    if e.link is not None:
+        return bool(excluded[int(e.link)])
+    return bool(e.attack_links) and all(excluded[int(k)] for k in e.attack_links)
+
+
 def _offroad(network: LoadedNetwork, result: SiteResult, shapes: Sequence[RatedShape]) -> None:
     """Add the off-road model to ``result``: edge entries, the worst approach, the edge
     profile and the data warnings; drop road-graph entries on grade-separated ways and on the
     site's own outline (docs/method.md, "Off-road model")."""
     net, site, fields = network.net, result.geometry_xy, result.fields
     excluded = network.grade_separated | network.outline_links(site)
-    result.entries = [e for e in result.entries if e.link is None or not excluded[int(e.link)]]
+    result.entries = [e for e in result.entries if not _excluded(e, excluded)]
     drv = drivable_space(
         site, network.features, network.feature_trees, radius_m=result.options.offroad_radius_m
     )
