@@ -29,7 +29,8 @@ def _accel(v_ms: float) -> float:
     acc = [p[1] for p in CURVE]
     if v_ms <= kmh[0]:
         return acc[0]
-    for (v0, a0), (v1, a1) in zip(zip(kmh, acc), zip(kmh[1:], acc[1:]), strict=False):
+    pts = list(zip(kmh, acc, strict=True))
+    for (v0, a0), (v1, a1) in zip(pts[:-1], pts[1:], strict=True):
         if v_ms <= v1:
             return a0 + (a1 - a0) * (v_ms - v0) / (v1 - v0)
     return acc[-1]
@@ -59,7 +60,7 @@ def v_num(x_m: float) -> float:
 def block(x0: float, y0: float, x1: float, y1: float, **tags: str) -> Way:
     """A closed building (or other area) way."""
     return (
-        {"building": "yes", **tags} if not tags else tags,
+        tags or {"building": "yes"},
         [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)],
     )
 
@@ -113,9 +114,12 @@ def edge_best(res: SiteResult, name: str = "T") -> Any:
         if e.kind != "edge":
             continue
         for ve in e.vehicles:
-            if ve.name == name and ve.speed_kmh is not None:
-                if best is None or ve.speed_kmh > best.speed_kmh:
-                    best = ve
+            if (
+                ve.name == name
+                and ve.speed_kmh is not None
+                and (best is None or ve.speed_kmh > best.speed_kmh)
+            ):
+                best = ve
     return best
 
 
