@@ -308,3 +308,45 @@ def test_kerb_costs_its_speed(tmp_path):
         else:
             assert best.speed_kmh <= bound + 0.3
     assert best.speed_kmh < v_num(197.0) - 2.0
+
+
+def test_vectorised_search_equals_the_pure_python_reference(tmp_path):
+    # the T-junction case with a kerb and a rated barrier, two vehicles, every 8th sample
+    from rempart.assess.engine._offroad_reference import compare, edge_speeds_reference
+    from rempart.assess.engine.drivable import drivable_space
+    from rempart.assess.engine.offroad import (
+        edge_samples,
+        edge_threats,
+        load_rated_shapes,
+        road_seeds,
+    )
+    from rempart.assess.engine.run import load_network
+    from rempart.assess.engine.sites import site_geometry
+
+    a, b = lonlat(-6.0, -30.0), lonlat(6.0, -30.0)
+    reg = tmp_path / "reg.geojson"
+    reg.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
+        f'{{"type": "LineString", "coordinates": [{list(a)}, {list(b)}]}}, '
+        '"properties": {"rating": "V/7200[N2A]/96/90"}}]}'
+    )
+    ways = [
+        road([(-600.0, -12.0), (600.0, -12.0)]),
+        road([(0.0, -600.0), (0.0, -12.0)]),
+        ({"barrier": "kerb"}, [(-50.0, -5.0), (50.0, -5.0)]),
+        *canyon(6.0, -20.0),
+        *ENCLOSE,
+    ]
+    network = load_network(write_osm(tmp_path / "ref.osm", ways))
+    net = network.net
+    fields = network.fields([TRUCK, vehicle("H", mass=12000, test_class="N3D")])
+    site = site_geometry("site", SITE, net)
+    drv = drivable_space(site, network.features, network.feature_trees)
+    seeds = road_seeds(net, fields, drv, network.grade_separated)
+    samples = edge_samples(site)
+    shapes = load_rated_shapes(reg, net)
+    fast = edge_threats(samples, drv, seeds, fields, shapes)
+    idx = list(range(0, samples.x.size, 8))
+    ref = edge_speeds_reference(samples, idx, drv, seeds, fields, shapes)
+    assert any(r is not None for r in ref[0])
+    assert compare([th.normal_kmh for th in fast], ref, idx) < 0.05

@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from .drivable import Drivable, burn_lines
+from .drivable import RADIUS_M, Drivable, burn_lines
 from .errors import InputFileError
 from .field import BarrierOnLink, VehicleField
 from .graph import Network
@@ -310,7 +310,7 @@ def edge_threats(
     """Worst straight-run approach at every edge sample, per vehicle (see module docstring)."""
     grid = drv.grid
     c = max(RAY_STEP_M, grid.cell_m)
-    radius = radius_m if radius_m is not None else 0.5 * min(grid.nx, grid.ny) * grid.cell_m
+    radius = radius_m if radius_m is not None else RADIUS_M
     n_steps = int(math.ceil(radius / c))
     dist = (np.arange(n_steps) + 0.25) * c  # distance of step k from the edge
     fan = _fan()
