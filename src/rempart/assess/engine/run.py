@@ -269,6 +269,15 @@ def assess_sites(
         progress(0.3, f"entries of {len(geoms)} sites")
     # all sites at once: bulk spatial queries and one run-up walk per vehicle
     entries = site_entries(net, [g for _, g in geoms], fields, options.frontage_m)
+    # grade-separated ways and each site's own pedestrian outline are never roads into it
+    excluded = [network.grade_separated | network.outline_links(g) for _, g in geoms]
+    entries = [
+        (
+            [e for e in crossings if not _excluded(e, ex)],
+            [e for e in frontage if not _excluded(e, ex)],
+        )
+        for (crossings, frontage), ex in zip(entries, excluded, strict=True)
+    ]
     plans: list[Plan | None] = [None] * len(geoms)
     if options.plan:
         if progress:
@@ -291,10 +300,12 @@ def assess_sites(
     shapes = (
         list(rated_shapes) if rated_shapes is not None else rated_shapes_from_links(net, barriers)
     )
-    for (name, geom), (crossings, frontage), plan in zip(geoms, entries, plans, strict=True):
+    for (name, geom), (crossings, frontage), plan, ex in zip(
+        geoms, entries, plans, excluded, strict=True
+    ):
         result = SiteResult(name, geom, crossings + frontage, plan, net, fields, options)
         if options.offroad:
-            _offroad(network, result, shapes)
+            _offroad(network, result, shapes, ex)
         results.append(result)
     if progress:
         progress(1.0, "done")
@@ -337,13 +348,16 @@ def _excluded(e: Entry, excluded: np.ndarray) -> bool:
     return bool(e.attack_links) and all(excluded[int(k)] for k in e.attack_links)
 
 
-def _offroad(network: LoadedNetwork, result: SiteResult, shapes: Sequence[RatedShape]) -> None:
+def _offroad(
+    network: LoadedNetwork,
+    result: SiteResult,
+    shapes: Sequence[RatedShape],
+    excluded: np.ndarray,
+) -> None:
     """Add the off-road model to ``result``: edge entries, the worst approach, the edge
-    profile and the data warnings; drop road-graph entries on grade-separated ways and on the
-    site's own outline (docs/method.md, "Off-road model")."""
+    profile and the data warnings; ``excluded`` links (grade-separated, the site's own
+    outline) seed nothing (docs/method.md, "Off-road model")."""
     net, site, fields = network.net, result.geometry_xy, result.fields
-    excluded = network.grade_separated | network.outline_links(site)
-    result.entries = [e for e in result.entries if not _excluded(e, excluded)]
     drv = drivable_space(
         site, network.features, network.feature_trees, radius_m=result.options.offroad_radius_m
     )
