@@ -29,6 +29,7 @@ Speeds in m/s internally, km/h in outputs; distances in metres in the network's 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from .field import BarrierOnLink, VehicleField
 from .graph import Network
 from .ratings import parse_rating
 from .speed import Kinematics
+from .vehicles import Vehicle
 
 #: Spacing of the edge samples (m) (issue 10: "sampled at 2 m or finer").
 EDGE_STEP_M = 2.0
@@ -101,6 +103,12 @@ class _Tables:
     def x(self, v_ms: FloatArray) -> FloatArray:
         """X(v) in m (v in m/s, clamped to [0, top])."""
         return _lerp(self.x_of_v2, TABLE_V2_STEP, np.square(v_ms))
+
+
+@functools.lru_cache(maxsize=64)
+def _tables(vehicle: Vehicle) -> _Tables:
+    """Tables of a vehicle (cached: vehicles are frozen and hashable)."""
+    return _Tables.of(Kinematics.of(vehicle))
 
 
 def _lerp(table: FloatArray, step: float, q: FloatArray) -> FloatArray:
@@ -205,7 +213,7 @@ def road_seeds(
     pick = order[starts]
     vms = np.vstack(
         [
-            np.where(np.isfinite(xmax[i]), _Tables.of(vf.kin).v(np.maximum(xmax[i], 0.0)), 0.0)
+            np.where(np.isfinite(xmax[i]), _tables(vf.vehicle).v(np.maximum(xmax[i], 0.0)), 0.0)
             for i, vf in enumerate(fields)
         ]
     )
@@ -326,7 +334,7 @@ def edge_threats(
     b_mass = np.array([b.mass_kg for b in barriers] + [0.0])
     b_x = [np.array([vf.kin.x_of_v(b.speed_kmh / 3.6) for b in barriers] + [0.0]) for vf in fields]
     loss_ms = KERB_SPEED_LOSS_KMH / 3.6
-    tables = [_Tables.of(vf.kin) for vf in fields]
+    tables = [_tables(vf.vehicle) for vf in fields]
     # seeds in CSR by cell
     seed_count = np.bincount(seeds.cell, minlength=grid.nx * grid.ny)
     seed_start = np.concatenate([[0], np.cumsum(seed_count)])
@@ -456,7 +464,7 @@ def edge_threats(
             wi = wi[got]
             rbg = r_best[got]
             th.x_m[es] = x_best[got]
-            th.speed_kmh[es] = kin.v_of_x(np.maximum(x_best[got], 0.0)) * 3.6
+            th.speed_kmh[es] = tab.v(x_best[got]) * 3.6
             th.angle_deg[es] = 90.0 - np.degrees(np.abs(fan[h_best[got]]))
             th.normal_kmh[es] = th.speed_kmh[es] * sin_edge[h_best[got]]
             th.ux[es], th.uy[es] = ufx[rbg], ufy[rbg]
