@@ -215,6 +215,13 @@ def test_helsinki_demo_end_to_end(capsys):
             for v in e["vehicles"]:
                 assert v["speed_kmh"] is None or v["speed_kmh"] <= tops[v["name"]] + 1e-6
         assert site["plan"]["positions"]
+        # issue 10: every site's worst straight run over the drivable space, with its path
+        worst = site["worst_approach"]
+        assert worst is not None and 0 < worst["impact_speed_kmh"] <= tops[worst["vehicle"]]
+        assert 0 < worst["impact_angle_deg"] <= 90
+        assert len(worst["path"]["coordinates"]) == 2
+        assert any(e["kind"] == "edge" for e in site["entries"])
+        assert set(site["edge"]["speeds_kmh"]) == set(tops)
 
 
 def test_helsinki_site_name(capsys):
