@@ -15,12 +15,16 @@ import tempfile
 from pathlib import Path
 
 from .engine.errors import AssessError, InputFileError
+from .engine.offroad import load_rated_shapes
 from .engine.osm import find_named_areas
 from .engine.plan import default_costs, load_costs
 from .engine.report import to_geojson, to_html, to_json, to_text
 from .engine.run import AssessOptions, assess_sites, load_network
 from .engine.sites import SiteInput, load_access_lines, load_barriers, load_sites
 from .engine.vehicles import builtin_vehicles, load_vehicles
+
+#: Largest drivable space accepted (m): a 1 m raster of (2 x 2000 m)^2 is 16 M cells per site.
+MAX_OFFROAD_RADIUS_M = 2000.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=300.0,
         help="planning area around the site, m (default 300)",
     )
+    p.add_argument(
+        "--offroad-radius-m",
+        type=float,
+        default=400.0,
+        help="drivable space modelled around the site for off-road runs, m (default 400; 0: "
+        "road graph only)",
+    )
     out = p.add_mutually_exclusive_group()
     out.add_argument(
         "--json",
@@ -120,12 +131,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{fraction * 100:5.1f} %] {message}", file=sys.stderr)
 
     try:
-        for name in ("frontage_m", "standoff_m", "plan_radius_m"):
+        for name in ("frontage_m", "standoff_m", "plan_radius_m", "offroad_radius_m"):
             value = getattr(args, name)
             if not value >= 0:
                 raise InputFileError(
                     f"--{name.replace('_', '-')}", value, "a non-negative number of metres"
                 )
+        if args.offroad_radius_m > MAX_OFFROAD_RADIUS_M:
+            raise InputFileError(
+                "--offroad-radius-m",
+                args.offroad_radius_m,
+                f"at most {MAX_OFFROAD_RADIUS_M:g} m (a raster of 1 m cells around each site)",
+            )
         if args.osm is None and args.site is None and args.site_name is None:
             osm_path, sites = _demo_inputs()
         else:
@@ -155,7 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         access_lines = tuple(load_access_lines(args.access_routes)) if args.access_routes else ()
         network = load_network(osm_path, progress=progress)
         barriers = load_barriers(args.barriers, network.net) if args.barriers else []
+        shapes = load_rated_shapes(args.barriers, network.net) if args.barriers else []
         options = AssessOptions(
+            offroad=args.offroad_radius_m > 0,
+            offroad_radius_m=args.offroad_radius_m,
             frontage_m=args.frontage_m,
             standoff_m=args.standoff_m,
             plan_radius_m=args.plan_radius_m,
@@ -163,7 +183,14 @@ def main(argv: list[str] | None = None) -> int:
             access_lines=access_lines,
         )
         results = assess_sites(
-            network, sites, vehicles, barriers, costs, options, progress=progress
+            network,
+            sites,
+            vehicles,
+            barriers,
+            costs,
+            options,
+            progress=progress,
+            rated_shapes=shapes,
         )
         if args.json:
             text = to_json(results)

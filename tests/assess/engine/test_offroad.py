@@ -350,3 +350,35 @@ def test_vectorised_search_equals_the_pure_python_reference(tmp_path):
     ref = edge_speeds_reference(samples, idx, drv, seeds, fields, shapes)
     assert any(r is not None for r in ref[0])
     assert compare([th.normal_kmh for th in fast], ref, idx) < 0.05
+
+
+def test_cli_offroad_radius(tmp_path, capsys):
+    import json
+
+    from rempart.assess.cli import main
+
+    osm = write_osm(
+        tmp_path / "cli.osm", [road([(0.0, -600.0), (0.0, -10.0)]), *canyon(6.0, -20.0)]
+    )
+    site = tmp_path / "site.geojson"
+    site.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "geometry": SITE, "properties": {"name": "s"}}],
+            }
+        )
+    )
+    base = ["--osm", str(osm), "--site", str(site), "--json"]
+    assert main([*base, "--offroad-radius-m", "5000"]) == 2
+    assert "--offroad-radius-m: got 5000.0; expected at most 2000 m" in capsys.readouterr().err
+    assert main([*base, "--offroad-radius-m", "0"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert not any(e["kind"] == "edge" for e in data["entries"]) and data["edge"] is None
+    assert main([*base, "--offroad-radius-m", "150"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["options"]["offroad_radius_m"] == 150.0
+    # the straight street (590 m) brings its speed in through the road field whatever the
+    # radius: the worst run is head-on from the road
+    assert data["worst_approach"]["start"] == "road"
+    assert data["worst_approach"]["impact_angle_deg"] >= 84.0
