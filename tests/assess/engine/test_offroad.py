@@ -382,3 +382,66 @@ def test_cli_offroad_radius(tmp_path, capsys):
     # radius: the worst run is head-on from the road
     assert data["worst_approach"]["start"] == "road"
     assert data["worst_approach"]["impact_angle_deg"] >= 84.0
+
+
+def test_scanline_fill_matches_point_in_polygon():
+    # cells whose centre is inside: the scan-line fill against shapely's point-in-polygon
+    import numpy as np
+    import shapely
+
+    from rempart.assess.engine.drivable import Grid, fill_polygons
+
+    grid = Grid(-10.3, -7.1, 1.0, 60, 50)
+    ring = [(0, 0), (30, 2), (25, 25), (12, 30), (-5, 18), (0, 0)]
+    hole = [(8, 8), (16, 8), (16, 16), (8, 16), (8, 8)]
+    polys = [shapely.Polygon(ring, [hole]), shapely.box(30.5, 20.2, 44.7, 38.9)]
+    mask = fill_polygons(grid, polys)
+    i, j = np.divmod(np.arange(grid.nx * grid.ny), grid.nx)
+    x = grid.x0 + (j + 0.5) * grid.cell_m
+    y = grid.y0 + (i + 0.5) * grid.cell_m
+    want = shapely.contains_xy(shapely.MultiPolygon(polys), x, y).reshape(grid.ny, grid.nx)
+    assert mask.sum() > 500
+    assert np.array_equal(mask, want)
+
+
+@pytest.mark.parametrize(
+    ("tags", "separated"),
+    [
+        ({"highway": "primary"}, False),
+        ({"highway": "primary", "layer": "0"}, False),
+        ({"highway": "primary", "bridge": "no"}, False),
+        ({"highway": "primary", "layer": "-1"}, True),
+        ({"highway": "primary", "layer": "1"}, True),
+        ({"highway": "primary", "bridge": "yes"}, True),
+        ({"highway": "primary", "tunnel": "building_passage"}, True),
+        ({"highway": "primary", "layer": "x"}, False),
+    ],
+)
+def test_grade_separated_tags(tags, separated):
+    from rempart.assess.engine.drivable import grade_separated
+
+    assert grade_separated(tags) is separated
+
+
+def test_clearance_closes_gaps_by_vehicle_width():
+    # two buildings 3 m apart: the largest clearance across the gap is its half width, 1.5 m,
+    # to within half a cell (the raster's precision): a 2.5 m truck (1.25) fits, a 4.5 m wide
+    # load (2.25) does not
+    import numpy as np
+    import shapely
+
+    from rempart.assess.engine.drivable import Features, drivable_space
+
+    site = shapely.box(-50.0, 100.0, 50.0, 140.0)
+    feats = Features(
+        areas=[shapely.box(-100.0, 0.0, -1.5, 50.0), shapely.box(1.5, 0.0, 100.0, 50.0)]
+    )
+    drv = drivable_space(site, feats, radius_m=150.0)
+    g = drv.grid
+    row = drv.clearance_m.reshape(g.ny, g.nx)[int((25.0 - g.y0) // g.cell_m)]
+    xs = g.x0 + (np.arange(g.nx) + 0.5) * g.cell_m
+    gap = row[np.abs(xs) <= 1.5]
+    assert 1.0 <= gap.max() <= 2.0
+    assert gap.max() >= 1.25 and gap.max() < 2.25
+    # far from both buildings the clearance is the distance to the nearer one
+    assert row[np.argmin(np.abs(xs - 0.0))] <= 2.0
