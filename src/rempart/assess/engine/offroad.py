@@ -183,6 +183,10 @@ def road_seeds(
     py = y[ai] - off * tx[ai]
     cell = grid.cell_of(px, py)
     keep = cell >= 0
+    # only cells some vehicle fits in, outside the site: no ray reaches the others
+    narrowest = min(vf.vehicle.width_m for vf in fields) / 2.0
+    flat_ok = (drv.clearance_m.ravel() >= narrowest) & ~drv.inside.ravel()
+    keep[keep] = flat_ok[cell[keep]]
     ai, px, py, cell = ai[keep], px[keep], py[keep], cell[keep]
     # the field on the centre-line samples, then spread across the width
     link_c = links[li]
