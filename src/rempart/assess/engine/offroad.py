@@ -61,8 +61,8 @@ ROAD_STEP_M = 1.0
 #: in cells too close for any vehicle (clearance < half its width, >= 0.9 m each side), so a
 #: blocked band is at least 2.8 m deep along any ray.
 RAY_STEP_M = 2.0
-#: Heading bins per raster cell for road seeds (22.5 degrees each).
-HEADING_BINS = 16
+#: Heading bins per raster cell for road seeds (5.6 degrees each; see docs/method.md).
+HEADING_BINS = 64
 #: Speed lost mounting a mapped kerb (km/h). ASSUMPTION, no published source: a 100-150 mm
 #: upstand kerb does not stop a truck (CPNI/NPSA: kerbs are not hostile-vehicle mitigation);
 #: 5 km/h is a small, explicit allowance for the jolt, to be replaced by crash-test data.
