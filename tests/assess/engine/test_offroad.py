@@ -445,3 +445,16 @@ def test_clearance_closes_gaps_by_vehicle_width():
     assert gap.max() >= 1.25 and gap.max() < 2.25
     # far from both buildings the clearance is the distance to the nearer one
     assert row[np.argmin(np.abs(xs - 0.0))] <= 2.0
+
+
+def test_standoff_gives_the_allowed_penetration_in_the_rating(tmp_path):
+    # issue 10 item 4: with a 10 m stand-off the barrier may be penetrated by up to 10 m:
+    # IWA 14-1 writes it after the angle, V/7200[N2A]/96/90:10 (90 km/h head-on needs /96/)
+    osm = write_osm(
+        tmp_path / "pen.osm", [road([(0.0, -600.0), (0.0, -10.0)]), *canyon(6.0, -20.0), *ENCLOSE]
+    )
+    res = assess(osm, [("site", SITE)], [TRUCK], options=AssessOptions(plan=False, standoff_m=10))
+    best = edge_best(res[0])
+    assert best.rating == "V/7200[N2A]/96/90:10"
+    plain = edge_best(run(tmp_path, [road([(0.0, -600.0), (0.0, -10.0)]), *canyon(6.0, -20.0)]))
+    assert plain.rating == "V/7200[N2A]/96/90"
