@@ -18,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .engine.errors import AssessError, InputFileError
+from .engine.offroad import load_rated_shapes
 from .engine.osm import find_named_areas
 from .engine.plan import default_costs, load_costs
 from .engine.report import (
@@ -33,6 +34,9 @@ from .engine.report import (
 from .engine.run import AssessOptions, assess_sites, load_network
 from .engine.sites import SiteInput, load_access_lines, load_barriers, load_sites
 from .engine.vehicles import builtin_vehicles, load_vehicles
+
+#: Largest drivable space accepted (m): a 1 m raster of (2 x 2000 m)^2 is 16 M cells per site.
+MAX_OFFROAD_RADIUS_M = 2000.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=300.0,
         help="planning area around the site, m (default 300)",
+    )
+    p.add_argument(
+        "--offroad-radius-m",
+        type=float,
+        default=400.0,
+        help="drivable space modelled around the site for off-road runs, m (default 400; 0: "
+        "road graph only)",
     )
     out = p.add_mutually_exclusive_group()
     out.add_argument(
@@ -153,12 +164,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{fraction * 100:5.1f} %] {message}", file=sys.stderr)
 
     try:
-        for name in ("frontage_m", "standoff_m", "plan_radius_m"):
+        for name in ("frontage_m", "standoff_m", "plan_radius_m", "offroad_radius_m"):
             value = getattr(args, name)
             if not value >= 0:
                 raise InputFileError(
                     f"--{name.replace('_', '-')}", value, "a non-negative number of metres"
                 )
+        if args.offroad_radius_m > MAX_OFFROAD_RADIUS_M:
+            raise InputFileError(
+                "--offroad-radius-m",
+                args.offroad_radius_m,
+                f"at most {MAX_OFFROAD_RADIUS_M:g} m (a raster of 1 m cells around each site)",
+            )
         words = words_for(args.lang)
         if args.run_number is not None and args.run_number < 1:
             raise InputFileError("--run-number", args.run_number, "a positive whole number")
@@ -199,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
         access_lines = tuple(load_access_lines(args.access_routes)) if args.access_routes else ()
         network = load_network(osm_path, progress=progress)
         barriers = load_barriers(args.barriers, network.net) if args.barriers else []
+        shapes = load_rated_shapes(args.barriers, network.net) if args.barriers else []
         options = AssessOptions(
+            offroad=args.offroad_radius_m > 0,
+            offroad_radius_m=args.offroad_radius_m,
             frontage_m=args.frontage_m,
             standoff_m=args.standoff_m,
             plan_radius_m=args.plan_radius_m,
@@ -207,7 +227,14 @@ def main(argv: list[str] | None = None) -> int:
             access_lines=access_lines,
         )
         results = assess_sites(
-            network, sites, vehicles, barriers, costs, options, progress=progress
+            network,
+            sites,
+            vehicles,
+            barriers,
+            costs,
+            options,
+            progress=progress,
+            rated_shapes=shapes,
         )
         meta = ReportMeta(
             created=dt.datetime.now(dt.UTC),

@@ -215,6 +215,13 @@ def test_helsinki_demo_end_to_end(capsys):
             for v in e["vehicles"]:
                 assert v["speed_kmh"] is None or v["speed_kmh"] <= tops[v["name"]] + 1e-6
         assert site["plan"]["positions"]
+        # issue 10: every site's worst straight run over the drivable space, with its path
+        worst = site["worst_approach"]
+        assert worst is not None and 0 < worst["impact_speed_kmh"] <= tops[worst["vehicle"]]
+        assert 0 < worst["impact_angle_deg"] <= 90
+        assert len(worst["path"]["coordinates"]) == 2
+        assert any(e["kind"] == "edge" for e in site["entries"])
+        assert set(site["edge"]["speeds_kmh"]) == set(tops)
 
 
 def test_helsinki_site_name(capsys):
@@ -224,4 +231,8 @@ def test_helsinki_site_name(capsys):
     assert main(["--osm", path, "--site-name", "Senaatintori", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["site"] == "Senaatintori"
-    assert any(e["kind"] == "crossing" for e in data["entries"])
+    # its only road "crossings" were a service tunnel at layer -4 (way 609208672): grade
+    # separated, so no crossing (issue 10); the square is reached over its whole edge instead
+    assert not any(e["kind"] == "crossing" for e in data["entries"])
+    assert any(e["kind"] == "edge" for e in data["entries"])
+    assert data["worst_approach"]["impact_speed_kmh"] > 48

@@ -75,7 +75,8 @@ def snapshot() -> dict[str, Any]:
             loaded,
             [(f"s{i}", s) for i, s in enumerate(sites)],
             vehicles,
-            options=AssessOptions(plan=False),
+            # road-graph entries only: the off-road edge entries (issue 10) are new, not a change
+            options=AssessOptions(plan=False, offroad=False),
         )
         rows = []
         for res in results:

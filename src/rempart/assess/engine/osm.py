@@ -32,6 +32,9 @@ KEPT_TAGS = (
     "name",
     "service",
     "footway",
+    "layer",
+    "bridge",
+    "tunnel",
 )
 
 Progress = Callable[[float, str], None]

@@ -22,9 +22,19 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from .drivable import RADIUS_M, Features, drivable_space, grade_separated, read_features
+from .edges import edge_entries, edge_profile, warnings_to_dicts, worst_approach
 from .entries import DEFAULT_FRONTAGE_M, Entry, entries_to_dicts, site_entries
 from .field import BarrierOnLink, VehicleField, segment_speeds_ms, vehicle_field
 from .graph import Network, build_network
+from .offroad import (
+    RatedShape,
+    edge_samples,
+    edge_threats,
+    load_rated_shapes,
+    rated_shapes_from_links,
+    road_seeds,
+)
 from .osm import OsmData, read_osm
 from .plan import (
     DEFAULT_PLAN_RADIUS_M,
@@ -54,6 +64,10 @@ class AssessOptions:
     access_way_ids: tuple[int, ...] = ()
     access_lines: tuple[dict[str, Any], ...] = ()
     plan: bool = True
+    #: the off-road model (docs/method.md, "Off-road model"): edge entries over the drivable
+    #: space within ``offroad_radius_m`` (m) of each site.
+    offroad: bool = True
+    offroad_radius_m: float = RADIUS_M
 
 
 @dataclass
@@ -63,6 +77,55 @@ class LoadedNetwork:
     osm: OsmData
     net: Network
     _fields: dict[tuple[Any, ...], list[VehicleField]] = field(default_factory=dict, repr=False)
+    _extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def features(self) -> Features:
+        """Obstacles of the OSM file (read once; none for in-memory data)."""
+        if "features" not in self._extra:
+            import os
+
+            if os.path.isfile(self.osm.path):
+                self._extra["features"] = read_features(self.osm.path, self.net.project)
+            else:
+                self._extra["features"] = Features()
+            self._extra["trees"] = self._extra["features"].trees()
+        return self._extra["features"]  # type: ignore[no-any-return]
+
+    @property
+    def feature_trees(self) -> Any:
+        self.features  # noqa: B018 - reads them
+        return self._extra["trees"]
+
+    @property
+    def grade_separated(self) -> np.ndarray:
+        """(L,) bool, links of bridges, tunnels and ways with a layer other than 0."""
+        if "grade" not in self._extra:
+            index = {int(w): i for i, w in enumerate(self.osm.way_ids)}
+            flags = np.array([grade_separated(t) for t in self.osm.way_tags], dtype=bool)
+            ways = np.array([index[int(w)] for w in self.net.link_way_id], dtype=np.int64)
+            self._extra["grade"] = flags[ways] if ways.size else np.zeros(0, dtype=bool)
+        return self._extra["grade"]  # type: ignore[no-any-return]
+
+    def outline_links(self, site: BaseGeometry) -> np.ndarray:
+        """(L,) bool, links of pedestrian areas or footways that are the site's own outline
+        (every vertex within 1.5 m of its boundary): never a road (issue 10)."""
+        net = self.net
+        mask = np.zeros(net.n_links, dtype=bool)
+        cand = np.unique(net.link_tree.query(site.boundary, predicate="dwithin", distance=1.5))
+        if cand.size == 0:
+            return mask
+        index = {int(w): i for i, w in enumerate(self.osm.way_ids)}
+        boundary = site.boundary
+        for link in cand:
+            tags = self.osm.way_tags[index[int(net.link_way_id[link])]]
+            if tags.get("highway") not in ("pedestrian", "footway") and tags.get("area") != "yes":
+                continue
+            x, y, _ = net.link_points(int(link))
+            d = shapely.distance(shapely.points(np.column_stack([x, y])), boundary)
+            if np.all(d <= 1.5):
+                mask[link] = True
+        return mask
 
     def fields(
         self, vehicles: Sequence[Vehicle], barriers: Sequence[BarrierOnLink] = ()
@@ -87,6 +150,9 @@ class SiteResult:
     options: AssessOptions
     # segment speeds (km/h, vehicles x segments) of ``fields``, shared by the sites of one run
     _segment_kmh: dict[str, Any] = field(default_factory=dict, repr=False)
+    edge: dict[str, Any] | None = None
+    worst_approach: dict[str, Any] | None = None
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
     def segment_speeds_kmh(self) -> np.ndarray:
         """Highest speed (km/h) of every vehicle on every segment of the network (NaN where
@@ -112,7 +178,11 @@ class SiteResult:
                 "standoff_m": self.options.standoff_m,
                 "plan_radius_m": self.options.plan_radius_m,
                 "verge_m": self.options.verge_m,
+                "offroad_radius_m": self.options.offroad_radius_m if self.options.offroad else None,
             },
+            "worst_approach": self.worst_approach,
+            "edge": self.edge,
+            "warnings": self.warnings,
         }
 
     def speed_field_features(self) -> list[dict[str, Any]]:
@@ -178,6 +248,7 @@ def assess_sites(
     costs: CostTable | None = None,
     options: AssessOptions | None = None,
     progress: Progress | None = None,
+    rated_shapes: Sequence[RatedShape] | None = None,
 ) -> list[SiteResult]:
     """Assess sites on a loaded network.
 
@@ -187,6 +258,8 @@ def assess_sites(
     vehicles : defaults to the built-in IWA 14-1 / ISO 22343-1 vehicles.
     barriers : existing rated barriers snapped to links (:func:`sites.load_barriers`).
     costs : defaults to the built-in indicative cost table.
+    rated_shapes : the barrier register as geometry for the off-road model (default: a line
+        across the way at each of ``barriers``).
 
     Raises
     ------
@@ -207,6 +280,15 @@ def assess_sites(
         progress(0.3, f"entries of {len(geoms)} sites")
     # all sites at once: bulk spatial queries and one run-up walk per vehicle
     entries = site_entries(net, [g for _, g in geoms], fields, options.frontage_m)
+    # grade-separated ways and each site's own pedestrian outline are never roads into it
+    excluded = [network.grade_separated | network.outline_links(g) for _, g in geoms]
+    entries = [
+        (
+            [e for e in crossings if not _excluded(e, ex)],
+            [e for e in frontage if not _excluded(e, ex)],
+        )
+        for (crossings, frontage), ex in zip(entries, excluded, strict=True)
+    ]
     plans: list[Plan | None] = [None] * len(geoms)
     if options.plan:
         if progress:
@@ -224,11 +306,21 @@ def assess_sites(
                 options.verge_m,
             )
         )
+    if progress and options.offroad:
+        progress(0.8, f"off-road approaches of {len(geoms)} sites")
+    shapes = (
+        list(rated_shapes) if rated_shapes is not None else rated_shapes_from_links(net, barriers)
+    )
     shared: dict[str, Any] = {}
-    for (name, geom), (crossings, frontage), plan in zip(geoms, entries, plans, strict=True):
-        results.append(
-            SiteResult(name, geom, crossings + frontage, plan, net, fields, options, shared)
+    for (name, geom), (crossings, frontage), plan, ex in zip(
+        geoms, entries, plans, excluded, strict=True
+    ):
+        result = SiteResult(
+            name, geom, crossings + frontage, plan, net, fields, options, _segment_kmh=shared
         )
+        if options.offroad:
+            _offroad(network, result, shapes, ex)
+        results.append(result)
     if progress:
         progress(1.0, "done")
     return results
@@ -250,6 +342,7 @@ def assess(
         osm_path, progress=(lambda f, m: progress(0.2 * f, m)) if progress else None
     )
     barriers = load_barriers(barriers_path, network.net) if barriers_path else []
+    shapes = load_rated_shapes(barriers_path, network.net) if barriers_path else []
     return assess_sites(
         network,
         sites,
@@ -258,4 +351,38 @@ def assess(
         costs,
         options,
         progress=(lambda f, m: progress(0.2 + 0.8 * f, m)) if progress else None,
+        rated_shapes=shapes,
     )
+
+
+def _excluded(e: Entry, excluded: np.ndarray) -> bool:
+    """A road-graph entry on excluded links only (a frontage stretch: all its attack links)."""
+    if e.link is not None:
+        return bool(excluded[int(e.link)])
+    return bool(e.attack_links) and all(excluded[int(k)] for k in e.attack_links)
+
+
+def _offroad(
+    network: LoadedNetwork,
+    result: SiteResult,
+    shapes: Sequence[RatedShape],
+    excluded: np.ndarray,
+) -> None:
+    """Add the off-road model to ``result``: edge entries, the worst approach, the edge
+    profile and the data warnings; ``excluded`` links (grade-separated, the site's own
+    outline) seed nothing (docs/method.md, "Off-road model")."""
+    net, site, fields = network.net, result.geometry_xy, result.fields
+    drv = drivable_space(
+        site, network.features, network.feature_trees, radius_m=result.options.offroad_radius_m
+    )
+    seeds = road_seeds(net, fields, drv, excluded)
+    samples = edge_samples(site)
+    threats = edge_threats(
+        samples, drv, seeds, fields, shapes, radius_m=result.options.offroad_radius_m
+    )
+    result.entries = result.entries + edge_entries(
+        net, samples, threats, fields, result.options.standoff_m
+    )
+    result.worst_approach = worst_approach(net, samples, threats, fields)
+    result.edge = edge_profile(net, samples, threats, fields)
+    result.warnings = warnings_to_dicts(drv.warnings)

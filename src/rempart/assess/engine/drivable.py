@@ -1,0 +1,403 @@
+"""Drivable space around a site: an obstacle raster read from OpenStreetMap (docs/method.md,
+"Off-road model").
+
+pyosmium reads the obstacles (areas assembled by osmium), numpy rasterises them (a scan-line
+polygon fill over all polygons at once) and scipy's Euclidean distance transform gives every
+free cell its clearance, the distance (m) to the nearest obstacle: a vehicle of width ``w``
+fits where the clearance is at least ``w / 2``, so one transform closes the gaps narrower than
+every vehicle. Everything else is drivable: roads, pavements, squares, parks, unmapped ground.
+
+Coordinates are the network's local CRS (azimuthal equidistant, metres); the grid has square
+cells of :data:`CELL_M` metres, row ``i`` at ``y0 + (i + 0.5) * cell``, column ``j`` at
+``x0 + (j + 0.5) * cell``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import osmium
+import shapely
+from numpy.typing import NDArray
+from scipy import ndimage
+from shapely.geometry.base import BaseGeometry
+
+from .errors import OsmReadError
+
+#: Grid cell (m). 1 m resolves a 2.5 m truck against a 2 m gap (tests/.../test_offroad.py).
+CELL_M = 1.0
+#: Radius (m) of the drivable space around a site: the run-up in which a 7.2 t N2A truck
+#: reaches 96 % of its 90 km/h top speed from rest (X(v) of data/vehicles.toml gives 469 m for
+#: the full 90 km/h, 300 m for 80 km/h). Longer approaches arrive through the road network's
+#: speed field, which is computed over the whole file.
+RADIUS_M = 400.0
+#: Area tags that are obstacles (key -> values; ``None``: any value but "no").
+AREA_OBSTACLES: dict[str, frozenset[str] | None] = {
+    "building": None,
+    "natural": frozenset({"water", "bare_rock", "cliff"}),
+    "water": None,
+    "waterway": frozenset({"riverbank", "dock", "canal"}),
+    "landuse": frozenset({"reservoir", "basin"}),
+    "railway": frozenset({"platform"}),
+    "public_transport": frozenset({"platform"}),
+    "highway": frozenset({"steps"}),
+}
+#: Building values that are not walls at ground level (a vehicle passes under a roof).
+BUILDING_NOT_OBSTACLE = frozenset({"no", "roof", "carport", "canopy"})
+#: Line tags that are obstacles.
+LINE_OBSTACLES: dict[str, frozenset[str]] = {
+    "barrier": frozenset({"wall", "retaining_wall", "city_wall"}),
+    "natural": frozenset({"cliff"}),
+    "highway": frozenset({"steps"}),
+    "railway": frozenset({"platform", "platform_edge"}),
+    "public_transport": frozenset({"platform"}),
+}
+#: Footway-like classes whose width the data usually lacks (thin-data warning).
+FOOTWAY_CLASSES = frozenset({"footway", "path", "pedestrian", "cycleway", "bridleway"})
+#: Free ground farther than this (m) from any mapped feature counts as unmapped.
+UNMAPPED_DISTANCE_M = 40.0
+#: Cell (m) of the coarse grid on which unmapped ground is measured.
+UNMAPPED_CELL_M = 4.0
+#: Share of the ground within the radius above which a site gets the unmapped warning.
+UNMAPPED_SHARE = 0.10
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+Project = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
+
+
+def grade_separated(tags: dict[str, str]) -> bool:
+    """Whether a way is off the ground level: ``bridge``/``tunnel`` (not "no") or ``layer``
+    other than 0 (OSM wiki, Key:layer)."""
+    for key in ("bridge", "tunnel"):
+        value = tags.get(key, "")
+        if value and value != "no":
+            return True
+    layer = tags.get("layer", "").strip()
+    if layer:
+        try:
+            return float(layer) != 0.0
+        except ValueError:
+            return False
+    return False
+
+
+@dataclass
+class Features:
+    """Obstacles and data-quality features of an OSM file, in the local CRS (m).
+
+    ``areas`` / ``lines``: obstacle polygons and lines; ``kerbs``: ``barrier=kerb`` lines;
+    ``footways``: footway-like lines without a width tag; ``mapped``: every other feature line
+    or outline read (roads, landuse, ...) used to find unmapped ground.
+    """
+
+    areas: list[BaseGeometry] = field(default_factory=list)
+    lines: list[BaseGeometry] = field(default_factory=list)
+    kerbs: list[BaseGeometry] = field(default_factory=list)
+    footways: list[BaseGeometry] = field(default_factory=list)
+    mapped: list[BaseGeometry] = field(default_factory=list)
+
+    def trees(self) -> dict[str, tuple[NDArray[np.object_], shapely.STRtree]]:
+        out = {}
+        for name in ("areas", "lines", "kerbs", "footways", "mapped"):
+            arr = np.asarray(getattr(self, name), dtype=object)
+            out[name] = (arr, shapely.STRtree(arr))
+        return out
+
+
+def _matches(tags: Any, table: dict[str, Any]) -> bool:
+    for key, values in table.items():
+        value = tags.get(key)
+        if value is None:
+            continue
+        if values is None:
+            if value != "no" and not (key == "building" and value in BUILDING_NOT_OBSTACLE):
+                return True
+        elif value in values:
+            return True
+    return False
+
+
+def _underground(tags: Any) -> bool:
+    layer = tags.get("layer")
+    if layer:
+        try:
+            if float(layer) < 0:
+                return True
+        except ValueError:
+            pass
+    return tags.get("location") in ("underground", "indoor") or tags.get("tunnel") not in (
+        None,
+        "no",
+    )
+
+
+def read_features(path: str | Path, project: Project) -> Features:
+    """Read obstacle areas and lines, kerbs, untagged footways and mapped outlines.
+
+    Raises
+    ------
+    OsmReadError
+        If the file cannot be read.
+    """
+    text = str(path)
+    out = Features()
+    wkb = osmium.geom.WKBFactory()
+
+    def local(geom: BaseGeometry) -> BaseGeometry:
+        return shapely.transform(geom, lambda c: np.column_stack(project(c[:, 0], c[:, 1])))
+
+    try:
+        processor = osmium.FileProcessor(text).with_locations().with_areas()
+        for item in processor:
+            obj: Any = item
+            tags = obj.tags
+            if obj.is_area():
+                area: Any = obj
+                is_obstacle = _matches(tags, AREA_OBSTACLES) and not _underground(tags)
+                if not is_obstacle and not len(tags):
+                    continue
+                try:
+                    geom = shapely.from_wkb(wkb.create_multipolygon(area))
+                except RuntimeError:
+                    continue
+                (out.areas if is_obstacle else out.mapped).append(local(geom))
+            elif obj.is_way():
+                way: Any = obj
+                if not len(tags):
+                    continue
+                is_line = _matches(tags, LINE_OBSTACLES) and not _underground(tags)
+                is_kerb = tags.get("barrier") == "kerb"
+                hw = tags.get("highway")
+                untagged = (
+                    hw in FOOTWAY_CLASSES
+                    and "width" not in tags
+                    and "est_width" not in tags
+                    and tags.get("area") != "yes"
+                )
+                try:
+                    coords = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
+                except osmium.InvalidLocationError:
+                    continue
+                if len(coords) < 2:
+                    continue
+                line = local(shapely.linestrings(coords))
+                if is_line:
+                    out.lines.append(line)
+                elif is_kerb:
+                    out.kerbs.append(line)
+                elif untagged:
+                    out.footways.append(line)
+                else:
+                    out.mapped.append(line)
+    except (RuntimeError, ValueError, OSError) as err:
+        raise OsmReadError("OSM file", text, f"readable .osm.pbf or .osm XML ({err})") from None
+    return out
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A square grid in the local CRS."""
+
+    x0: float
+    y0: float
+    cell_m: float
+    nx: int
+    ny: int
+
+    @classmethod
+    def around(cls, geom: BaseGeometry, radius_m: float, cell_m: float = CELL_M) -> Grid:
+        minx, miny, maxx, maxy = geom.bounds
+        x0 = math.floor((minx - radius_m) / cell_m) * cell_m
+        y0 = math.floor((miny - radius_m) / cell_m) * cell_m
+        nx = int(math.ceil((maxx + radius_m - x0) / cell_m))
+        ny = int(math.ceil((maxy + radius_m - y0) / cell_m))
+        return cls(x0, y0, cell_m, nx, ny)
+
+    @property
+    def box(self) -> BaseGeometry:
+        return shapely.box(
+            self.x0, self.y0, self.x0 + self.nx * self.cell_m, self.y0 + self.ny * self.cell_m
+        )
+
+    def cell_of(self, x: FloatArray, y: FloatArray) -> NDArray[np.int64]:
+        """Flat cell index of points; -1 outside the grid."""
+        j = np.floor((x - self.x0) / self.cell_m).astype(np.int64)
+        i = np.floor((y - self.y0) / self.cell_m).astype(np.int64)
+        ok = (i >= 0) & (i < self.ny) & (j >= 0) & (j < self.nx)
+        return np.where(ok, i * self.nx + j, -1)
+
+    def centre(self, flat: NDArray[np.int64]) -> tuple[FloatArray, FloatArray]:
+        i, j = np.divmod(flat, self.nx)
+        return self.x0 + (j + 0.5) * self.cell_m, self.y0 + (i + 0.5) * self.cell_m
+
+
+def fill_polygons(grid: Grid, polygons: Sequence[BaseGeometry]) -> BoolArray:
+    """Cells whose centre lies inside any of the polygons (even-odd rule per polygon),
+    by a vectorised scan-line fill: every ring edge crossing a row centre line gives a
+    crossing; crossings of one polygon on one row are paired in x order."""
+    mask = np.zeros((grid.ny, grid.nx + 1), dtype=np.int32)
+    polys = [p for p in polygons if not p.is_empty]
+    if not polys:
+        return np.zeros((grid.ny, grid.nx), dtype=bool)
+    parts, part_of = shapely.get_parts(np.asarray(polys, dtype=object), return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    poly_of_ring = part_of[ring_part]
+    same = ring_of[1:] == ring_of[:-1]
+    ax, ay = coords[:-1][same, 0], coords[:-1][same, 1]
+    bx, by = coords[1:][same, 0], coords[1:][same, 1]
+    owner = poly_of_ring[ring_of[:-1][same]]
+    # rows whose centre y is in [min(ay, by), max(ay, by))
+    c = grid.cell_m
+    lo = np.ceil((np.minimum(ay, by) - grid.y0) / c - 0.5).astype(np.int64)
+    hi = np.ceil((np.maximum(ay, by) - grid.y0) / c - 0.5).astype(np.int64)  # exclusive
+    lo = np.clip(lo, 0, grid.ny)
+    hi = np.clip(hi, 0, grid.ny)
+    n = np.maximum(hi - lo, 0)
+    if n.sum() == 0:
+        return np.zeros((grid.ny, grid.nx), dtype=bool)
+    edge = np.repeat(np.arange(n.size), n)
+    row = lo[edge] + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
+    yc = grid.y0 + (row + 0.5) * c
+    t = (yc - ay[edge]) / (by[edge] - ay[edge])
+    xc = ax[edge] + t * (bx[edge] - ax[edge])
+    order = np.lexsort((xc, row, owner[edge]))
+    xc, row = xc[order], row[order]
+    # pairs (0,1), (2,3), ... within each (polygon, row) group: groups have even counts
+    xs, xe, r = xc[0::2], xc[1::2], row[0::2]
+    j0 = np.clip(np.ceil((xs - grid.x0) / c - 0.5).astype(np.int64), 0, grid.nx)
+    j1 = np.clip(np.ceil((xe - grid.x0) / c - 0.5).astype(np.int64), 0, grid.nx)
+    keep = j1 > j0
+    np.add.at(mask, (r[keep], j0[keep]), 1)
+    np.add.at(mask, (r[keep], j1[keep]), -1)
+    return np.cumsum(mask, axis=1)[:, : grid.nx] > 0
+
+
+def burn_lines(grid: Grid, lines: Sequence[BaseGeometry]) -> BoolArray:
+    """Cells touched by the lines (vertices every half cell, shapely.segmentize), thickened to 4-connected
+    strokes so that a ray stepping one cell cannot slip through a diagonal."""
+    mask = np.zeros(grid.ny * grid.nx, dtype=bool)
+    lines = [
+        g.boundary if g.geom_type in ("Polygon", "MultiPolygon") else g
+        for g in lines
+        if not g.is_empty
+    ]
+    if not lines:
+        return mask.reshape(grid.ny, grid.nx)
+    parts = shapely.get_parts(np.asarray(lines, dtype=object))
+    parts = parts[shapely.length(parts) > 0]
+    dense = shapely.segmentize(parts, 0.5 * grid.cell_m)
+    xy = shapely.get_coordinates(dense)
+    flat = grid.cell_of(xy[:, 0], xy[:, 1])
+    mask[flat[flat >= 0]] = True
+    out = mask.reshape(grid.ny, grid.nx)
+    return np.asarray(
+        ndimage.binary_dilation(out, structure=ndimage.generate_binary_structure(2, 1))
+    )
+
+
+@dataclass(frozen=True)
+class Drivable:
+    """Drivable space of one site.
+
+    Attributes
+    ----------
+    grid : the raster.
+    clearance_m : (ny, nx) float32, distance (m) from a cell centre to the nearest obstacle
+        (0 on obstacles); a vehicle of width ``w`` fits where it is at least ``w / 2``.
+    inside : (ny, nx) bool, the site's interior shrunk by one cell (rays do not cross it).
+    kerb : (ny, nx) bool, mapped kerbs (``barrier=kerb``).
+    warnings : data-quality codes (see :data:`WARNINGS`).
+    """
+
+    grid: Grid
+    clearance_m: NDArray[np.float32]
+    inside: BoolArray
+    kerb: BoolArray
+    warnings: tuple[str, ...]
+
+
+#: Data-quality warnings: code -> (English, French). The web layer translates the codes.
+WARNINGS: dict[str, tuple[str, str]] = {
+    "untagged_footways": (
+        "Footways or paths without a width near the site: if they are wide, vehicles can use them.",
+        "Trottoirs ou chemins sans largeur près du site : s'ils sont larges, des véhicules peuvent les emprunter.",
+    ),
+    "outline_only_square": (
+        "The site is mapped only by its outline: nothing inside it (furniture, trees, levels) is known.",
+        "Le site n'est cartographié que par son contour : rien n'est connu à l'intérieur (mobilier, arbres, niveaux).",
+    ),
+    "large_unmapped_area": (
+        "Large unmapped areas around the site are assumed drivable.",
+        "De grandes zones non cartographiées autour du site sont supposées praticables.",
+    ),
+}
+
+
+def drivable_space(
+    site: BaseGeometry,
+    features: Features,
+    trees: dict[str, tuple[NDArray[np.object_], shapely.STRtree]] | None = None,
+    barrier_lines: Sequence[BaseGeometry] = (),
+    radius_m: float = RADIUS_M,
+    cell_m: float = CELL_M,
+) -> Drivable:
+    """Rasterise the drivable space within ``radius_m`` of ``site`` (local CRS).
+
+    Obstacles overlapping the site by more than half their area (the site's own building)
+    are left out; ``barrier_lines`` are extra obstacle lines (none by default: rated barriers
+    are handled per vehicle by the search).
+    """
+    grid = Grid.around(site, radius_m, cell_m)
+    trees = trees if trees is not None else features.trees()
+    region = grid.box
+
+    def near(name: str) -> list[BaseGeometry]:
+        arr, tree = trees[name]
+        if arr.size == 0:
+            return []
+        return list(arr[tree.query(region, predicate="intersects")])
+
+    areas = near("areas")
+    if areas:
+        arr = np.asarray(areas, dtype=object)
+        own = shapely.area(shapely.intersection(arr, site)) > 0.5 * shapely.area(arr)
+        areas = list(arr[~own])
+    obstacle = fill_polygons(grid, areas) | burn_lines(grid, near("lines") + list(barrier_lines))
+    clearance = ndimage.distance_transform_edt(~obstacle).astype(np.float32) * cell_m
+    clearance = np.maximum(clearance - 0.5 * cell_m, 0.0).astype(np.float32)
+    clearance[obstacle] = 0.0
+    inner = site.buffer(-cell_m)
+    inside = fill_polygons(grid, [inner]) if not inner.is_empty else np.zeros_like(obstacle)
+    kerb = burn_lines(grid, near("kerbs"))
+    warnings: list[str] = []
+    footways = near("footways")
+    if footways:
+        warnings.append("untagged_footways")
+    mapped = near("mapped")
+    inner_feats = np.asarray(mapped + near("lines") + areas, dtype=object)
+    if inner_feats.size:
+        touching = inner_feats[shapely.intersects(inner_feats, site)]
+        outline = site.boundary.buffer(cell_m)
+        only_outline = bool(np.all(shapely.contains(outline, touching)))
+    else:
+        only_outline = True
+    if only_outline:
+        warnings.append("outline_only_square")
+    # unmapped ground on a coarser grid (UNMAPPED_CELL_M): distance to any mapped feature
+    coarse = Grid.around(site, radius_m, UNMAPPED_CELL_M)
+    known = (
+        fill_polygons(coarse, areas)
+        | burn_lines(coarse, mapped + footways + near("lines") + areas)
+        | fill_polygons(coarse, [site])
+    )
+    dist = ndimage.distance_transform_edt(~known) * UNMAPPED_CELL_M
+    if (dist > UNMAPPED_DISTANCE_M).mean() > UNMAPPED_SHARE:
+        warnings.append("large_unmapped_area")
+    return Drivable(grid, clearance, inside, kerb, tuple(warnings))

@@ -1,0 +1,530 @@
+"""Off-road approaches: the highest impact speed at every point of a site's edge, per vehicle,
+over straight runs through the drivable space (docs/method.md, "Off-road model").
+
+Hand-written because no library computes hostile-vehicle approaches over open ground. The
+search is a vectorised ray fan (numpy):
+
+- the edge is sampled every :data:`EDGE_STEP_M` m; at each sample a fan of approach headings
+  every :data:`FAN_STEP_DEG` degrees (up to :data:`FAN_MAX_DEG` from the edge's normal) is
+  marched back from the edge in steps of one raster cell, through cells where the vehicle fits
+  (clearance >= half its width) and outside the site;
+- a start on a ray is either rest at the farthest free point (equivalent run-up ``x`` = the
+  distance to the edge) or a point of the road network carrying the road speed field's
+  equivalent run-up ``x_q`` in a heading ``h``. Turning from ``h`` onto the ray by ``delta``
+  at the speed ``v_q = V(x_q)`` needs the radius ``R = v_q^2 / a_lat`` and a tangent length
+  ``T = R tan(delta / 2)``; if ``T <= d`` (``d`` the distance from the start to the edge) the
+  vehicle keeps ``x_q`` through the turn and accelerates over ``d - T``: ``x = x_q + d - T``;
+  otherwise it turns at the tightest radius the ray leaves, ``R = d / tan(delta / 2)``, at
+  ``v = sqrt(a_lat R)``, arriving with ``x = X(sqrt(a_lat d / tan(delta / 2)))``. The speed at
+  the edge is ``V(x)`` (the engine's exact kinematics, :mod:`speed`). Acceleration during the
+  arc is not counted and the road speed at the arc's start is taken as the one at its apex,
+  both in the threat's favour;
+- a rated barrier of the register across a ray stops the starts beyond it that reach it at no
+  more than its rated speed, for vehicles no heavier than its rated mass;
+- a mapped kerb (``barrier=kerb``) costs :data:`KERB_SPEED_LOSS_KMH`; only the kerb nearest the
+  edge is charged (fewer losses: in the threat's favour).
+
+Speeds in m/s internally, km/h in outputs; distances in metres in the network's local CRS.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from .drivable import RADIUS_M, Drivable, burn_lines
+from .errors import InputFileError
+from .field import BarrierOnLink, VehicleField
+from .graph import Network
+from .ratings import parse_rating
+from .speed import Kinematics
+from .vehicles import Vehicle
+
+#: Spacing of the edge samples (m) (issue 10: "sampled at 2 m or finer").
+EDGE_STEP_M = 2.0
+#: Angular step of the approach fan (degrees).
+FAN_STEP_DEG = 3.0
+#: Widest approach angle from the edge's normal (degrees); 90 - 84 = 6 degrees to the edge.
+FAN_MAX_DEG = 84.0
+#: Spacing of the road-field samples along each link and across its width (m).
+ROAD_STEP_M = 1.0
+#: Step (m) of the march along a ray. Twice the 1 m cell is safe: every obstacle is wrapped
+#: in cells too close for any vehicle (clearance < half its width, >= 0.9 m each side), so a
+#: blocked band is at least 2.8 m deep along any ray.
+RAY_STEP_M = 2.0
+#: Heading bins per raster cell for road seeds (5.6 degrees each; see docs/method.md).
+HEADING_BINS = 64
+#: Speed lost mounting a mapped kerb (km/h). ASSUMPTION, no published source: a 100-150 mm
+#: upstand kerb does not stop a truck (CPNI/NPSA: kerbs are not hostile-vehicle mitigation);
+#: 5 km/h is a small, explicit allowance for the jolt, to be replaced by crash-test data.
+KERB_SPEED_LOSS_KMH = 5.0
+#: Edge samples per vectorised batch (memory: batch x headings x steps cells).
+BATCH_SAMPLES = 24
+
+#: Spacing (m) of the tabulated V(x) and (m/s)^2 of the tabulated X(v^2) used inside the
+#: search (linear interpolation of v^2 in x and of x in v^2: both nearly linear, error below
+#: 0.01 km/h); reported speeds are recomputed exactly with :class:`speed.Kinematics`.
+TABLE_X_STEP_M = 0.5
+TABLE_V2_STEP = 0.5
+
+REST, ROAD = 1, 2
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """Tabulated kinematics of one vehicle (see :data:`TABLE_X_STEP_M`)."""
+
+    xs: FloatArray
+    v2_of_x: FloatArray
+    v2s: FloatArray
+    x_of_v2: FloatArray
+
+    @classmethod
+    def of(cls, kin: Kinematics) -> _Tables:
+        xs = np.arange(0.0, kin.x_top_m + TABLE_X_STEP_M, TABLE_X_STEP_M)
+        v2s = np.arange(0.0, kin.top_speed_ms**2 + TABLE_V2_STEP, TABLE_V2_STEP)
+        return cls(xs, kin.v_of_x(xs) ** 2, v2s, kin.x_of_v(np.sqrt(v2s)))
+
+    def v(self, x_m: FloatArray) -> FloatArray:
+        """V(x) in m/s (x in m, clamped to [0, X(top)])."""
+        return np.sqrt(_lerp(self.v2_of_x, TABLE_X_STEP_M, x_m))
+
+    def x(self, v_ms: FloatArray) -> FloatArray:
+        """X(v) in m (v in m/s, clamped to [0, top])."""
+        return _lerp(self.x_of_v2, TABLE_V2_STEP, np.square(v_ms))
+
+
+@functools.lru_cache(maxsize=64)
+def _tables(vehicle: Vehicle) -> _Tables:
+    """Tables of a vehicle (cached: vehicles are frozen and hashable)."""
+    return _Tables.of(Kinematics.of(vehicle))
+
+
+def _lerp(table: FloatArray, step: float, q: FloatArray) -> FloatArray:
+    """Linear interpolation in a table sampled every ``step`` from 0 (clamped at its ends)."""
+    f = np.clip(np.asarray(q, dtype=float) / step, 0.0, table.size - 1.000001)
+    i = f.astype(np.int64)
+    t = f - i
+    return table[i] * (1.0 - t) + table[i + 1] * t
+
+
+@dataclass(frozen=True)
+class RatedShape:
+    """A rated barrier of the register as geometry (local CRS) with its rating."""
+
+    geometry: BaseGeometry
+    mass_kg: float
+    speed_kmh: float
+    label: str
+
+
+@dataclass(frozen=True)
+class RoadSeeds:
+    """Road speed-field starts of one site's raster, one row per (cell, heading bin).
+
+    ``cell`` sorted; ``ux, uy`` travel direction (unit); ``x_m[v]`` equivalent run-up of
+    vehicle ``v`` (m, ``-inf`` unreachable); ``v_ms[v]`` the matching speed; ``link`` and
+    ``px, py`` the link and position of the sample kept.
+    """
+
+    cell: IntArray
+    ux: FloatArray
+    uy: FloatArray
+    x_m: FloatArray
+    v_ms: FloatArray
+    link: IntArray
+    px: FloatArray
+    py: FloatArray
+
+
+def road_seeds(
+    net: Network, fields: Sequence[VehicleField], drv: Drivable, excluded: NDArray[np.bool_]
+) -> RoadSeeds:
+    """Sample the road speed field on the raster: every :data:`ROAD_STEP_M` along each link and
+    across its width, both directions; links marked in ``excluded`` (grade-separated, the
+    site's own outline) seed nothing."""
+    grid = drv.grid
+    nv = len(fields)
+    links = np.unique(net.link_tree.query(grid.box, predicate="intersects"))
+    links = links[~excluded[links]] if links.size else links
+    empty = np.zeros(0)
+    if links.size == 0:
+        ei = np.zeros(0, dtype=np.int64)
+        return RoadSeeds(ei, empty, empty, np.zeros((nv, 0)), np.zeros((nv, 0)), ei, empty, empty)
+    length = net.link_length_m[links]
+    n_s = np.floor(length / ROAD_STEP_M).astype(np.int64) + 1
+    width = np.maximum(net.link_width_m[links], ROAD_STEP_M)
+    n_o = np.maximum(np.floor(width / ROAD_STEP_M).astype(np.int64), 1)
+    # along: sample index per link
+    li = np.repeat(np.arange(links.size), n_s)
+    s = (np.arange(int(n_s.sum())) - np.repeat(np.cumsum(n_s) - n_s, n_s)) * ROAD_STEP_M
+    s = np.minimum(s, length[li])
+    x, y, dx, dy = net.segments_at(links[li], s)
+    norm = np.hypot(dx, dy)
+    norm = np.where(norm > 0, norm, 1.0)
+    tx, ty = dx / norm, dy / norm
+    # across: offsets centred on the centre line
+    no = n_o[li]
+    ai = np.repeat(np.arange(li.size), no)
+    k = np.arange(int(no.sum())) - np.repeat(np.cumsum(no) - no, no)
+    off = (k - 0.5 * (no[ai] - 1)) * ROAD_STEP_M
+    px = x[ai] + off * ty[ai]
+    py = y[ai] - off * tx[ai]
+    cell = grid.cell_of(px, py)
+    keep = cell >= 0
+    # only cells some vehicle fits in, outside the site: no ray reaches the others
+    narrowest = min(vf.vehicle.width_m for vf in fields) / 2.0
+    flat_ok = (drv.clearance_m.ravel() >= narrowest) & ~drv.inside.ravel()
+    keep[keep] = flat_ok[cell[keep]]
+    ai, px, py, cell = ai[keep], px[keep], py[keep], cell[keep]
+    # the field on the centre-line samples, then spread across the width
+    link_c = links[li]
+    d_c = np.concatenate([2 * link_c, 2 * link_c + 1])
+    s_c = np.concatenate([s, net.link_length_m[link_c] - s])
+    xv_c = np.vstack([vf.x_at(d_c, s_c) for vf in fields])
+    n_c = li.size
+    both = np.concatenate([ai, ai + n_c])
+    rows_cell = np.concatenate([cell, cell])
+    ux = np.concatenate([tx[ai], -tx[ai]])
+    uy = np.concatenate([ty[ai], -ty[ai]])
+    d = d_c[both]
+    xv = xv_c[:, both]
+    best = xv.max(axis=0)
+    ok = np.isfinite(best)
+    rows_cell, ux, uy, d, xv, best = rows_cell[ok], ux[ok], uy[ok], d[ok], xv[:, ok], best[ok]
+    pxx = np.concatenate([px, px])[ok]
+    pyy = np.concatenate([py, py])[ok]
+    ang = np.mod(np.arctan2(ux, uy), 2 * math.pi)
+    hbin = np.minimum((ang / (2 * math.pi) * HEADING_BINS).astype(np.int64), HEADING_BINS - 1)
+    key = rows_cell * HEADING_BINS + hbin
+    order = np.lexsort((-best, key))
+    key_s = key[order]
+    first = np.ones(key_s.size, dtype=bool)
+    first[1:] = key_s[1:] != key_s[:-1]
+    starts = np.flatnonzero(first)
+    xmax = np.maximum.reduceat(xv[:, order], starts, axis=1) if starts.size else xv[:, :0]
+    pick = order[starts]
+    vms = np.vstack(
+        [
+            np.where(np.isfinite(xmax[i]), _tables(vf.vehicle).v(np.maximum(xmax[i], 0.0)), 0.0)
+            for i, vf in enumerate(fields)
+        ]
+    )
+    return RoadSeeds(
+        rows_cell[pick], ux[pick], uy[pick], xmax, vms, d[pick] // 2, pxx[pick], pyy[pick]
+    )
+
+
+@dataclass
+class EdgeSamples:
+    """Points of a site's edge: ``x, y`` (m), inward normal ``nx, ny``, tangent ``tx, ty``,
+    ring index and distance along the ring (m)."""
+
+    x: FloatArray
+    y: FloatArray
+    nx: FloatArray
+    ny: FloatArray
+    tx: FloatArray
+    ty: FloatArray
+    ring: IntArray
+    s_m: FloatArray
+
+
+def edge_samples(site: BaseGeometry, step_m: float = EDGE_STEP_M) -> EdgeSamples:
+    """Sample every ring of ``site`` at about ``step_m`` (centred intervals)."""
+    rings = shapely.get_rings(shapely.get_parts(np.asarray([site], dtype=object)))
+    xs, ys, txs, tys, ri, ss = [], [], [], [], [], []
+    for r, ring in enumerate(rings):
+        length = float(ring.length)
+        n = max(int(math.ceil(length / step_m)), 1)
+        s = (np.arange(n) + 0.5) * length / n
+        a = shapely.get_coordinates(shapely.line_interpolate_point(ring, np.maximum(s - 0.5, 0)))
+        b = shapely.get_coordinates(
+            shapely.line_interpolate_point(ring, np.minimum(s + 0.5, length))
+        )
+        p = shapely.get_coordinates(shapely.line_interpolate_point(ring, s))
+        t = b - a
+        t /= np.maximum(np.hypot(t[:, 0], t[:, 1]), 1e-9)[:, None]
+        xs.append(p[:, 0])
+        ys.append(p[:, 1])
+        txs.append(t[:, 0])
+        tys.append(t[:, 1])
+        ri.append(np.full(n, r))
+        ss.append(s)
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    tx, ty = np.concatenate(txs), np.concatenate(tys)
+    nx, ny = -ty, tx  # left normal; flipped where it points out of the site
+    inside = shapely.contains_xy(site, x + 0.25 * nx, y + 0.25 * ny)
+    sign = np.where(inside, 1.0, -1.0)
+    return EdgeSamples(
+        x, y, nx * sign, ny * sign, tx, ty, np.concatenate(ri).astype(np.int64), np.concatenate(ss)
+    )
+
+
+@dataclass
+class EdgeThreat:
+    """Worst approach of one vehicle at every edge sample (arrays over samples).
+
+    ``x_m``: equivalent run-up at impact (``-inf``: no approach); ``speed_kmh``; ``angle_deg``
+    to the edge (90 = head-on); ``ux, uy`` travel direction; ``start_x, start_y`` where the
+    straight run starts; ``kind``: 0 none, 1 from rest, 2 from the road field;
+    ``start_speed_kmh``; ``link``: the road link of a road start (-1 otherwise);
+    ``kerb``: a kerb was charged; ``normal_kmh``: the impact speed's component normal to
+    the edge (the heading kept at each sample is the one maximising it).
+    """
+
+    x_m: FloatArray
+    speed_kmh: FloatArray
+    angle_deg: FloatArray
+    ux: FloatArray
+    uy: FloatArray
+    start_x: FloatArray
+    start_y: FloatArray
+    kind: IntArray
+    start_speed_kmh: FloatArray
+    link: IntArray
+    kerb: NDArray[np.bool_]
+    normal_kmh: FloatArray
+
+
+def _fan() -> FloatArray:
+    n = int(round(FAN_MAX_DEG / FAN_STEP_DEG))
+    return np.radians(np.arange(-n, n + 1) * FAN_STEP_DEG)
+
+
+def barrier_labels(drv: Drivable, barriers: Sequence[RatedShape]) -> NDArray[np.int32]:
+    """(ny, nx) raster: 0 free, ``i + 1`` cells of rated barrier ``i``."""
+    lab = np.zeros((drv.grid.ny, drv.grid.nx), dtype=np.int32)
+    for i, b in enumerate(barriers):
+        lab[burn_lines(drv.grid, [b.geometry]) & (lab == 0)] = i + 1
+    return lab
+
+
+def edge_threats(
+    samples: EdgeSamples,
+    drv: Drivable,
+    seeds: RoadSeeds,
+    fields: Sequence[VehicleField],
+    barriers: Sequence[RatedShape] = (),
+    radius_m: float | None = None,
+) -> list[EdgeThreat]:
+    """Worst straight-run approach at every edge sample, per vehicle (see module docstring)."""
+    grid = drv.grid
+    c = max(RAY_STEP_M, grid.cell_m)
+    radius = radius_m if radius_m is not None else RADIUS_M
+    n_steps = int(math.ceil(radius / c))
+    dist = (np.arange(n_steps) + 0.25) * c  # distance of step k from the edge
+    fan = _fan()
+    nh = fan.size
+    ne = samples.x.size
+    nv = len(fields)
+    clear = drv.clearance_m.ravel().copy()
+    clear[drv.inside.ravel()] = -1.0
+    kerb_flat = drv.kerb.ravel()
+    lab = barrier_labels(drv, barriers).ravel() if barriers else None
+    half_w = np.array([vf.vehicle.width_m / 2.0 for vf in fields])
+    mass = np.array([vf.vehicle.mass_kg for vf in fields])
+    b_mass = np.array([b.mass_kg for b in barriers] + [0.0])
+    b_x = [np.array([vf.kin.x_of_v(b.speed_kmh / 3.6) for b in barriers] + [0.0]) for vf in fields]
+    loss_ms = KERB_SPEED_LOSS_KMH / 3.6
+    tables = [_tables(vf.vehicle) for vf in fields]
+    # seeds in CSR by cell
+    seed_count = np.bincount(seeds.cell, minlength=grid.nx * grid.ny)
+    seed_start = np.concatenate([[0], np.cumsum(seed_count)])
+
+    out = [
+        EdgeThreat(
+            np.full(ne, -np.inf),
+            np.full(ne, np.nan),
+            np.full(ne, np.nan),
+            np.zeros(ne),
+            np.zeros(ne),
+            np.full(ne, np.nan),
+            np.full(ne, np.nan),
+            np.zeros(ne, dtype=np.int64),
+            np.full(ne, np.nan),
+            np.full(ne, -1, dtype=np.int64),
+            np.zeros(ne, dtype=bool),
+            np.full(ne, np.nan),
+        )
+        for _ in fields
+    ]
+    cos_f, sin_f = np.cos(fan), np.sin(fan)
+    sin_edge = np.cos(fan)  # sine of the angle to the edge
+    for e0 in range(0, ne, BATCH_SAMPLES):
+        e1 = min(ne, e0 + BATCH_SAMPLES)
+        sl = slice(e0, e1)
+        # travel directions (E, H): rotate the inward normal by the fan angle
+        ux = cos_f[None, :] * samples.nx[sl, None] + sin_f[None, :] * samples.tx[sl, None]
+        uy = cos_f[None, :] * samples.ny[sl, None] + sin_f[None, :] * samples.ty[sl, None]
+        # ray points (E, H, S) marched back from the edge
+        rx = samples.x[sl, None, None] - ux[:, :, None] * dist[None, None, :]
+        ry = samples.y[sl, None, None] - uy[:, :, None] * dist[None, None, :]
+        cells = grid.cell_of(rx, ry).reshape(-1, n_steps)  # (R, S)
+        nr = cells.shape[0]
+        valid = cells >= 0
+        cl = np.where(valid, clear[np.maximum(cells, 0)], -1.0)
+        ufx, ufy = ux.ravel(), uy.ravel()
+        # free length per vehicle (first blocked step), per distinct width
+        free_len = np.empty((nv, nr), dtype=np.int64)
+        for w in np.unique(half_w):
+            blocked = cl < w
+            first = np.where(blocked.any(axis=1), blocked.argmax(axis=1), n_steps)
+            free_len[half_w == w] = first
+        lmax = int(free_len.max()) if nr else 0
+        if lmax == 0:
+            continue
+        cells_c = cells[:, :lmax]
+        kerb_here = valid[:, :lmax] & kerb_flat[np.maximum(cells_c, 0)]
+        kk = np.where(kerb_here.any(axis=1), kerb_here.argmax(axis=1), n_steps)
+        # sparse road candidates (ray, step, seed row)
+        reach = np.arange(lmax)[None, :] < free_len.max(axis=0)[:, None]
+        cnt = np.where(reach, seed_count[np.maximum(cells_c, 0)], 0).ravel()
+        flat_rs = np.repeat(np.arange(cnt.size), cnt)
+        q = seed_start[np.maximum(cells_c, 0).ravel()[flat_rs]] + (
+            np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        )
+        cr, ck = np.divmod(flat_rs, lmax)
+        cosd = np.clip(seeds.ux[q] * ufx[cr] + seeds.uy[q] * ufy[cr], -1.0, 1.0)
+        tan_half = np.sqrt(np.maximum((1.0 - cosd) / (1.0 + cosd + 1e-12), 0.0))
+        dq = dist[ck]
+        if lab is not None:
+            blab = np.where(valid[:, :lmax], lab[np.maximum(cells_c, 0)], 0)
+        for vi, vf in enumerate(fields):
+            kin = vf.kin
+            tab = tables[vi]
+            a_lat = vf.vehicle.lateral_accel_ms2
+            lv = free_len[vi]
+            # barrier stopping this vehicle nearest the edge on each ray
+            kb = np.full(nr, n_steps, dtype=np.int64)
+            bx = np.full(nr, np.inf)
+            if lab is not None:
+                applies = (blab > 0) & (mass[vi] <= b_mass[np.maximum(blab - 1, 0)] + 1e-9)
+                has = applies.any(axis=1)
+                kb = np.where(has, applies.argmax(axis=1), n_steps)
+                bid = blab[np.arange(nr), np.minimum(kb, lmax - 1)] - 1
+                bx = np.where(has, b_x[vi][bid], np.inf)
+            # road candidates
+            xq = seeds.x_m[vi, q]
+            vq = seeds.v_ms[vi, q]
+            tq = tan_half * vq * vq / a_lat
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cap_v = np.sqrt(a_lat * dq / np.maximum(tan_half, 1e-12))
+            xc = np.where(tq <= dq, xq + dq - tq, tab.x(np.minimum(cap_v, kin.top_speed_ms)))
+            xc = np.minimum(xc, kin.x_top_m)
+            ok = np.isfinite(xq) & (ck < lv[cr])
+            ok &= (ck <= kb[cr]) | (xc - dist[np.minimum(kb[cr], n_steps - 1)] > bx[cr])
+            # rest candidates: the farthest free step, and the step before a barrier
+            rest_k = np.stack([lv - 1, np.minimum(lv, kb) - 1])  # (2, R)
+            rest_ok = rest_k >= 0
+            rest_ok[0] &= (rest_k[0] <= kb) | (
+                dist[np.maximum(rest_k[0], 0)] - dist[np.minimum(kb, n_steps - 1)] > bx
+            )
+            cand_r = np.concatenate([cr[ok], np.tile(np.arange(nr), 2)[rest_ok.ravel()]])
+            cand_k = np.concatenate([ck[ok], rest_k.ravel()[rest_ok.ravel()]])
+            cand_x = np.concatenate([xc[ok], dist[rest_k.ravel()[rest_ok.ravel()]]])
+            cand_q = np.concatenate([q[ok], np.full(int(rest_ok.sum()), -1)])
+            far = cand_k > kk[cand_r]
+            best_near = np.full(nr, -np.inf)
+            best_far = np.full(nr, -np.inf)
+            np.maximum.at(best_near, cand_r[~far], cand_x[~far])
+            np.maximum.at(best_far, cand_r[far], cand_x[far])
+            # kerb nearest the edge: charge the loss to the starts beyond it
+            has_far = np.isfinite(best_far)
+            adj = np.full(nr, -np.inf)
+            if np.any(has_far):
+                dk = dist[np.minimum(kk[has_far], n_steps - 1)]
+                v_k = tab.v(np.maximum(best_far[has_far] - dk, 0.0))
+                adj[has_far] = tab.x(np.maximum(v_k - loss_ms, 0.0)) + dk
+            ray_best = np.maximum(best_near, adj)
+            use_far = adj > best_near
+            rb = ray_best.reshape(e1 - e0, nh)
+            # per sample, the heading with the highest speed normal to the edge
+            score = np.where(np.isfinite(rb), tab.v(rb) * sin_edge[None, :], -1.0)
+            h_best = np.argmax(score, axis=1)
+            r_best = np.arange(e1 - e0) * nh + h_best
+            x_best = rb[np.arange(e1 - e0), h_best]
+            # the candidate that produced each winning ray
+            target = np.where(use_far, best_far, best_near)
+            is_win = (cand_x == target[cand_r]) & (far == use_far[cand_r])
+            win_idx = np.full(nr, -1, dtype=np.int64)
+            idx = np.flatnonzero(is_win)
+            win_idx[cand_r[idx[::-1]]] = idx[::-1]
+            wi = win_idx[r_best]
+            th = out[vi]
+            got = np.isfinite(x_best) & (wi >= 0)
+            es = np.arange(e0, e1)[got]
+            wi = wi[got]
+            rbg = r_best[got]
+            th.x_m[es] = x_best[got]
+            th.speed_kmh[es] = tab.v(x_best[got]) * 3.6
+            th.angle_deg[es] = 90.0 - np.degrees(np.abs(fan[h_best[got]]))
+            th.normal_kmh[es] = th.speed_kmh[es] * sin_edge[h_best[got]]
+            th.ux[es], th.uy[es] = ufx[rbg], ufy[rbg]
+            qk = cand_q[wi]
+            kdist = dist[cand_k[wi]]
+            road = qk >= 0
+            th.kind[es] = np.where(road, ROAD, REST)
+            th.start_x[es] = samples.x[es] - ufx[rbg] * kdist
+            th.start_y[es] = samples.y[es] - ufy[rbg] * kdist
+            if seeds.cell.size:
+                qs = np.maximum(qk, 0)
+                th.start_speed_kmh[es] = np.where(road, seeds.v_ms[vi, qs] * 3.6, 0.0)
+                th.link[es] = np.where(road, seeds.link[qs], -1)
+            else:
+                th.start_speed_kmh[es] = 0.0
+            th.kerb[es] = use_far[rbg]
+    return out
+
+
+def rated_shapes_from_links(net: Network, barriers: Sequence[BarrierOnLink]) -> list[RatedShape]:
+    """Rated barriers known only by their link and position: a line across the link, as wide
+    as the way plus 1 m each side (m, local CRS)."""
+    out = []
+    for b in barriers:
+        x, y, bearing = net.point_at(b.link, b.s_m)
+        half = 0.5 * float(net.link_width_m[b.link]) + 1.0
+        nx, ny = math.cos(bearing), -math.sin(bearing)  # perpendicular to the way
+        line = shapely.linestrings([[x - half * nx, y - half * ny], [x + half * nx, y + half * ny]])
+        out.append(RatedShape(line, b.mass_kg, b.speed_kmh, b.label))
+    return out
+
+
+def load_rated_shapes(path: str | Path, net: Network) -> list[RatedShape]:
+    """Rated barriers of a register file (GeoJSON points or lines, ``properties.rating``) as
+    geometry in the local CRS; points become 2 m wide lines across nothing in particular
+    (a point barrier is a bollard: 0.3 m, buffered to one cell)."""
+    from .sites import _features, _read_geojson
+
+    data = _read_geojson(path, "barrier register")
+    out = []
+    for i, (geom_d, props) in enumerate(_features(data, str(path), "barrier register")):
+        text = props.get("rating")
+        rating = parse_rating(str(text)) if text is not None else None
+        if rating is None or rating.speed_kmh is None:
+            raise InputFileError(
+                f"barrier register {path}: feature #{i + 1} rating",
+                text,
+                "e.g. 'V/7200[N2A]/48/90'",
+            )
+        geom = shape(geom_d)
+        local = shapely.transform(geom, lambda c: np.column_stack(net.project(c[:, 0], c[:, 1])))
+        if local.geom_type in ("Point", "MultiPoint"):
+            local = local.buffer(0.5).boundary
+        out.append(
+            RatedShape(
+                local, float(rating.mass_kg), float(rating.speed_kmh), str(props.get("name", text))
+            )
+        )
+    return out
