@@ -49,6 +49,8 @@ class DecisionOut(Schema):
 
 class ActionIn(Schema):
     reason: str
+    # a supervisor's recorded exception to a lockdown (rempart.access.precedence)
+    lockdown_exception: bool = False
 
 
 class ModeIn(Schema):
@@ -160,12 +162,17 @@ def _uuid(text: str) -> str:
         raise HttpError(404, f"request {text!r} does not exist") from None
 
 
-@router.post("/lanes/{lane_id}/open", summary="Let one vehicle through (operator grant)")
+@router.post(
+    "/lanes/{lane_id}/open",
+    summary="Let one vehicle through (operator grant); 409 during a lockdown",
+)
 def open_lane(request: HttpRequest, lane_id: str, body: ActionIn) -> dict[str, Any]:
     require_scope(request, "access:command")
     lane = _lane_for(request, lane_id)
     try:
-        return services.operator_open(lane, request.user, body.reason).answer()
+        return services.operator_open(
+            lane, request.user, body.reason, lockdown_exception=body.lockdown_exception
+        ).answer()
     except services.ActionDenied as exc:
         raise HttpError(exc.status, str(exc)) from None
 
@@ -197,6 +204,7 @@ def zone_mode(request: HttpRequest, zone_id: str, body: ModeIn) -> dict[str, Any
 class AnswerIn(Schema):
     grant: bool
     reason: str
+    lockdown_exception: bool = False
 
 
 @router.post(
@@ -206,12 +214,19 @@ class AnswerIn(Schema):
 def answer_request(request: HttpRequest, request_id: str, body: AnswerIn) -> dict[str, Any]:
     """The operator's answer is a new decision (source ``operator``) linked to the referral; a
     grant gets its passage as ``open_lane``'s does. 404 unknown request, 403 another city or a
-    token not for this lane, 409 not referred or already answered, 410 older than
-    ``services.REFERRAL_WINDOW``, 422 no reason."""
+    token not for this lane, 409 not referred or already answered or a grant during a
+    lockdown (the sentence names who set it and when; ``lockdown_exception`` for a supervisor's
+    recorded exception), 410 older than ``services.REFERRAL_WINDOW``, 422 no reason."""
     require_scope(request, "access:command")
     decision = _decision(request, request_id)
     try:
-        result = services.answer_referral(decision, request.user, body.grant, body.reason)
+        result = services.answer_referral(
+            decision,
+            request.user,
+            body.grant,
+            body.reason,
+            lockdown_exception=body.lockdown_exception,
+        )
     except services.ActionDenied as exc:
         raise HttpError(exc.status, str(exc)) from None
     return {**result.answer(), "answers": decision.request_id.hex}

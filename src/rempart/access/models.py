@@ -277,6 +277,9 @@ class ZoneSchedule(models.Model):
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     label = models.CharField(_("label"), max_length=200, blank=True)
+    # Who scheduled it (user name; blank from the load file): named when a scheduled lockdown
+    # refuses an operator's action (rempart.access.precedence).
+    created_by = models.CharField(_("scheduled by"), max_length=150, blank=True)
 
     class Meta:
         ordering = ["zone", "start"]

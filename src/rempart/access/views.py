@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rempart.access import services
+from rempart.access import precedence, services
 from rempart.access.forms import (
     AckForm,
     ActionForm,
@@ -88,6 +88,7 @@ def _zone_rows(zones: list[Zone]) -> list[dict[str, Any]]:
                 "base_mode": zone.mode,
                 "scheduled": schedule.label if schedule else "",
                 "reason": zone.mode_reason,
+                "banner": precedence.zone_banner(zone, now),
             }
         )
     return rows
@@ -235,7 +236,12 @@ def lane_open(request: HttpRequest, ident: str) -> HttpResponse:
         return redirect("access:control_room")
     return _act(
         request,
-        lambda: services.operator_open(lane, request.user, form.cleaned_data["reason"]),
+        lambda: services.operator_open(
+            lane,
+            request.user,
+            form.cleaned_data["reason"],
+            lockdown_exception=form.cleaned_data["lockdown_exception"],
+        ),
         _("Lane %(lane)s: one vehicle let through.") % {"lane": lane.ident},
     )
 
@@ -400,6 +406,7 @@ def zone_detail(request: HttpRequest, ident: str, status: int = 200) -> HttpResp
             "city": zone.city,
             "lanes": lanes,
             "schedules": zone.schedules.all(),
+            "banner": precedence.zone_banner(zone),
             "schedule_form": ScheduleForm(),
             "now": timezone.now(),
         },
@@ -452,7 +459,13 @@ def referral_answer(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse
         return control_room(request, status=422)
     grant = form.cleaned_data["answer"] == "grant"
     try:
-        services.answer_referral(decision, request.user, grant, form.cleaned_data["reason"])
+        services.answer_referral(
+            decision,
+            request.user,
+            grant,
+            form.cleaned_data["reason"],
+            lockdown_exception=form.cleaned_data["lockdown_exception"],
+        )
     except services.ActionDenied as exc:
         if exc.status == 403:
             raise deny(request, str(exc)) from exc

@@ -52,11 +52,23 @@
     row.dataset.position = lane.barriers.map(function (b) { return b.position; }).join(",");
   }
 
+  // The zone's mode banner (_mode_banner.html), live: mode, who set it, reason, next schedule.
+  function renderBanner(b) {
+    var node = b && root.querySelector('[data-mode-banner="' + CSS.escape(b.zone) + '"]');
+    if (!node || node.dataset.mode === b.mode && node.dataset.set === b.set_text) { return; }
+    node.dataset.mode = b.mode; node.dataset.set = b.set_text;
+    node.className = "mode-banner mode-banner-" + b.mode + (b.lockdown ? " lockdown" : "");
+    var mode = node.querySelector(".mb-mode"); if (mode) { mode.textContent = b.zone_name + ": " + b.mode_label; }
+    var set = node.querySelector(".mb-set"); if (set) { set.textContent = b.set_text + (b.reason ? " — " + b.reason : ""); }
+    var rule = node.querySelector(".mb-rule"); if (rule) { rule.hidden = !b.lockdown; }
+  }
+
   function renderZone(zone) {
     var card = root.querySelector('[data-zone="' + CSS.escape(zone.id) + '"]');
     if (!card) { return; }
     var mode = card.querySelector(".zone-mode");
     if (mode) { mode.className = "badge zone-mode mode-" + zone.mode; mode.textContent = zone.mode; }
+    renderBanner(zone.banner);
     var note = card.querySelector(".zone-note");
     if (note) {
       note.textContent = zone.scheduled
