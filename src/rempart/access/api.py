@@ -21,7 +21,7 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 from pydantic import StrictInt
 
-from rempart.access import camera, services
+from rempart.access import camera, evidence, services
 from rempart.access.models import AccessDecision, Lane, Zone
 from rempart.core.access_rules import fetch, reachable, require_scope
 from rempart.core.api_auth import SessionAuth
@@ -38,6 +38,8 @@ class RequestIn(Schema):
     pin: str | None = None
     # strict: true is not a mass of 1 kg (the range is checked with the read, in one sentence)
     mass_kg: StrictInt | None = None
+    # the camera's plate crop or context image: base64 JPEG/PNG (rempart.access.evidence)
+    image: str | None = None
 
 
 class DecisionOut(Schema):
@@ -91,6 +93,7 @@ class CameraTokenAuth(HttpBearer):
 )
 def create_request(request: HttpRequest, body: RequestIn) -> dict[str, Any]:
     token = getattr(request, "auth", None)  # set by django-ninja from the auth that accepted
+    image = _image(body.image)
     if isinstance(token, str):  # a camera's token: the batch path, with a batch of one
         read = camera.CameraRead(
             token=token,
@@ -106,6 +109,8 @@ def create_request(request: HttpRequest, body: RequestIn) -> dict[str, Any]:
         (answer,) = camera.decide_batch([read])
         if answer.status != 200:
             raise HttpError(answer.status, answer.body["detail"])
+        if image is not None:
+            evidence.store(answer.body["request_id"], *image)
         return answer.body
     require_scope(request, "access:request")
     lane = _lane_for(request, body.lane)
@@ -127,7 +132,19 @@ def create_request(request: HttpRequest, body: RequestIn) -> dict[str, Any]:
         )
     except services.RequestError as exc:
         raise HttpError(exc.status, exc.message) from None
+    if image is not None:
+        evidence.store(result.decision.request_id.hex, *image)
     return result.answer()
+
+
+def _image(text: str | None) -> tuple[bytes, str] | None:
+    """The request's image checked before anything is decided (422 with one line)."""
+    if text is None:
+        return None
+    try:
+        return evidence.decode_image(text)
+    except evidence.ImageInvalid as exc:
+        raise HttpError(422, str(exc)) from None
 
 
 @router.get("/lanes", summary="Every visible lane with its barriers' reported state")

@@ -453,6 +453,9 @@ def _apply_mode(
 
 
 def acknowledge_alarm(alarm: Alarm, user: Any, note: str = "") -> None:
+    """Acknowledge ``alarm`` with an optional comment (who, when and the comment are kept and
+    audited); an acknowledged alarm no longer sounds nor escalates, and leaves the list once its
+    cause has cleared."""
     _require(user, "operator", alarm.zone.city, "acknowledging an alarm")
     if alarm.acknowledged_at is not None:
         return
@@ -630,6 +633,27 @@ def pending_referrals(
         )
         .select_related("lane", "zone")
         .order_by("received_at", "pk")
+    )
+
+
+def expired_referrals(
+    zones: Iterable[Zone], now: dt.datetime | None = None, *, within: dt.timedelta | None = None
+) -> QuerySet[AccessDecision]:
+    """Referred requests of ``zones`` that expired unanswered in the last ``within`` (default one
+    hour) before their :data:`REFERRAL_WINDOW` ended, newest first: kept visible in the control
+    room as "expired unanswered" instead of silently disappearing."""
+    now = now or timezone.now()
+    within = within or dt.timedelta(hours=1)
+    return (
+        AccessDecision.objects.filter(
+            zone__in=list(zones),
+            outcome=engine.Outcome.REFER.value,
+            received_at__lte=now - REFERRAL_WINDOW,
+            received_at__gt=now - REFERRAL_WINDOW - within,
+            answer__isnull=True,
+        )
+        .select_related("lane", "zone")
+        .order_by("-received_at", "-pk")
     )
 
 

@@ -143,11 +143,37 @@
         row.querySelector(".ref-reason .badge").textContent = r.reason_code;
         row.querySelector(".ref-message").textContent = r.reason;
         var form = row.querySelector("form");
-        if (form) { form.action = r.answer_url; }
+        if (form) { form.action = r.answer_url; form.dataset.plate = r.plate_text; form.dataset.lane = r.lane_name; }
+        row.querySelector(".ref-waiting").dataset.countup = r.received_at;
+        row.querySelector(".ref-waiting").textContent = r.waiting;
+        row.querySelector(".ref-expires").dataset.countdown = r.expires_at;
+        row.querySelector(".ref-expires").textContent = r.expires_in;
+        if (r.image_url) {
+          var img = document.createElement("img");
+          img.src = r.image_url; img.className = "ref-thumb"; img.alt = label("labelCameraImage", "camera image");
+          row.querySelector(".ref-image").replaceChildren(document.createElement("br"), img);
+        }
       }
       list.insertBefore(row, next);  // the server's order: oldest first
     });
     if (none) { none.hidden = referrals.length > 0; }
+  }
+
+  // Referrals that expired unanswered stay listed (an hour), never silently gone.
+  function renderExpired(rows) {
+    var list = document.getElementById("expired-referrals");
+    var count = document.getElementById("expired-count");
+    if (count) { count.textContent = rows.length; count.className = "badge " + (rows.length ? "alarm" : "ok"); }
+    if (!list) { return; }
+    var items = rows.map(function (r) {
+      var li = document.createElement("li");
+      li.dataset.expired = r.id;
+      li.textContent = label("labelExpired", "{at} · lane {lane} · plate {plate}: expired unanswered")
+        .replace("{at}", r.at).replace("{lane}", r.lane_name).replace("{plate}", r.plate);
+      return li;
+    });
+    if (!items.length) { var none = document.createElement("li"); none.className = "none"; none.textContent = "–"; items = [none]; }
+    list.replaceChildren.apply(list, items);
   }
 
   function connect() {
@@ -161,6 +187,7 @@
       data.zones.forEach(renderZone);
       renderAlarms(data.alarms);
       if (data.referrals) { renderReferrals(data.referrals); }
+      if (data.expired_referrals) { renderExpired(data.expired_referrals); }
       if (daemon) {
         daemon.className = "badge " + (data.daemon_ok ? "ok" : "alarm");
         daemon.textContent = data.daemon_ok ? "device daemon running" : "device daemon not running";

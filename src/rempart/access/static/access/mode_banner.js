@@ -1,4 +1,5 @@
-// Count down to the next scheduled mode on the zone's mode banner (_mode_banner.html): every
+// Count down to the next scheduled mode on the zone's mode banner (_mode_banner.html) and to a
+// referral's expiry, and count up a referral's waiting time: every
 // element with data-countdown="<ISO instant>" shows the time left, refreshed every second.
 // The server renders the first value; the day unit comes translated from data-unit-day.
 (function () {
@@ -14,9 +15,18 @@
     return s + " s";
   }
   function tick() {
+    // time waited since data-countup (a referral's waiting time)
+    Array.prototype.forEach.call(document.querySelectorAll("[data-countup]"), function (node) {
+      var since = Date.parse(node.dataset.countup);
+      if (!isNaN(since)) { node.textContent = text((Date.now() - since) / 1000, "d"); }
+    });
     Array.prototype.forEach.call(document.querySelectorAll("[data-countdown]"), function (node) {
       var at = Date.parse(node.dataset.countdown);
-      if (!isNaN(at)) { node.textContent = text((at - Date.now()) / 1000, node.dataset.unitDay || "d"); }
+      if (isNaN(at)) { return; }
+      node.textContent = text((at - Date.now()) / 1000, node.dataset.unitDay || "d");
+      // data-warn-s: mark the row when the expiry is that close (a referral about to expire)
+      var warn = Number(node.dataset.warnS || 0), row = node.closest("tr");
+      if (warn && row) { row.classList.toggle("expiring", at - Date.now() <= warn * 1000); }
     });
   }
   tick();
