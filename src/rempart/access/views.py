@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rempart.access import precedence, services
+from rempart.access import alarms, precedence, services
 from rempart.access.forms import (
     AckForm,
     ActionForm,
@@ -107,6 +107,10 @@ def _alarm_rows(zones: list[Zone]) -> list[dict[str, Any]]:
                 "raised_at": timezone.localtime(alarm.raised_at, tz).strftime("%d %b %H:%M:%S"),
                 "active": alarm.cleared_at is None,
                 "acknowledged": alarm.acknowledged_at is not None,
+                "priority": alarms.priority(alarm.kind),
+                "priority_label": alarms.priority_label(alarms.priority(alarm.kind)),
+                "procedure": alarms.procedure(alarm.kind),
+                "escalated": alarm.escalated_at is not None,
                 "ack_url": reverse("access:alarm_ack", args=[alarm.pk]),
             }
         )

@@ -85,12 +85,23 @@
     var items = alarms.map(function (a) {
       var li = document.createElement("li");
       li.dataset.alarm = a.id;
-      if (a.active) { li.className = "active"; }
-      li.append(badge(a.kind, a.active ? "alarm" : "warn"), " " + a.raised_at + " — " + a.message + " ");
+      li.dataset.priority = a.priority;
+      if (!a.acknowledged) { li.dataset.unacknowledged = "1"; }
+      li.className = (a.active ? "active " : "") + "priority-" + a.priority;
+      li.append(badge(a.kind, a.active ? "alarm" : "warn"), " ", badge(a.priority_label, "priority"));
+      if (a.escalated) { li.append(" ", badge(label("labelEscalated", "escalated to supervisors"), "alarm escalated")); }
+      li.append(" " + a.raised_at + " — " + a.message + " ");
+      var details = document.createElement("details"); details.className = "procedure";
+      var summary = document.createElement("summary"); summary.textContent = label("labelProcedure", "Procedure");
+      var text = document.createElement("p"); text.textContent = a.procedure;
+      details.append(summary, text); li.append(details);
       if (csrf && !a.acknowledged && root.querySelector(".lane-actions, .confirm-form")) {
         var form = document.createElement("form");
         form.method = "post"; form.action = a.ack_url; form.className = "inline";
         var token = csrf.cloneNode(); form.append(token);
+        var note = document.createElement("input"); note.name = "note"; note.maxLength = 500;
+        note.placeholder = label("labelComment", "Comment (optional)"); note.setAttribute("aria-label", note.placeholder);
+        form.append(note, " ");
         var button = document.createElement("button"); button.type = "submit"; button.textContent = label("labelAcknowledge", "Acknowledge");
         form.append(button); li.append(form);
       }
