@@ -160,3 +160,30 @@ def test_waiting_time_expiry_warning_and_expired_unanswered(
     assert (
         f'data-expired="{decision.request_id.hex}"' not in client.get("/access/").content.decode()
     )
+
+
+def test_the_camera_gateway_sends_reads_with_an_image_on_to_django(
+    client: Client,
+    camera: str,
+) -> None:
+    """The gateway in front of Django (rempart.access.wsgi) handles plain reads itself; a read
+    with an image goes on to Django's route, which checks and stores it."""
+    from rempart.access.wsgi import MAX_BODY_BYTES, CameraGateway
+    from tests.access.test_gateway import Inner, call
+
+    inner = Inner()
+    gateway = CameraGateway(inner)
+    try:
+        big = JPEG + bytes(50 * 1024)  # far above a plain read's body limit
+        status, _, _ = call(gateway, read(confidence=0.5, image=b64(big)), token=camera)
+        assert status == 204 and inner.paths == ["/api/v1/access/requests"]  # to Django
+        status, _, payload = call(gateway, b"x" * (MAX_BODY_BYTES + 1), token=camera)
+        assert status == 413 and b"more only with a camera image" in payload
+        call(gateway, read(confidence=0.5), token=camera)  # a plain read: the gateway's own
+        assert inner.paths == ["/api/v1/access/requests"]  # (decided in test_gateway.py)
+    finally:
+        gateway.committer.stop()
+    # and Django's route stores it
+    response = post(client, camera, read(confidence=0.5, image=b64(big)))
+    assert response.status_code == 200
+    assert DecisionImage.objects.get().size_bytes == len(big)
