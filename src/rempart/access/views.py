@@ -764,7 +764,13 @@ def _schedule_form_page(
     return render(
         request,
         "access/schedule_form.html",
-        {"zone": schedule.zone, "city": schedule.zone.city, "schedule": schedule, "form": form},
+        {
+            "zone": schedule.zone,
+            "city": schedule.zone.city,
+            "schedule": schedule,
+            "form": form,
+            "banner": precedence.zone_banner(schedule.zone),
+        },
         status=status,
     )
 
