@@ -258,3 +258,30 @@ def test_countdown_words() -> None:
     assert precedence.countdown_text(3 * 60 + 7) == "3 min 07 s"
     assert precedence.countdown_text(2 * 3600 + 5 * 60) == "2 h 05 min"
     assert precedence.countdown_text(2 * 86400 + 3 * 3600) == "2 d 3 h"
+
+
+def test_a_scheduled_lockdown_closes_passages_granted_before_it_started(
+    make_user: Any,
+    zone: Any,  # noqa: F811
+    permits: Any,  # noqa: F811
+) -> None:
+    supervisor = make_user("supervisor", modules=("access",), username="chief-dupont")
+    operator = make_user("operator", modules=("access",))
+    before = services.operator_open(zone.lanes.get(ident="old-town-in"), operator, "delivery")
+    start = timezone.now() + dt.timedelta(seconds=1)
+    services.add_schedule(
+        zone, "lockdown", start, start + dt.timedelta(hours=1), "fireworks", supervisor
+    )
+    assert precedence.enforce_scheduled_lockdowns(start - dt.timedelta(seconds=1)) == {}
+    # the schedule starts: an emergency vehicle enters under the engine's rule, later
+    samu = services.submit_request(
+        "old-town-in", plate="EM-112-AA", confidence=0.97, now=start + dt.timedelta(seconds=2)
+    )
+    Passage.objects.filter(pk=samu.passage.pk).update(created_at=start + dt.timedelta(seconds=2))
+    closed = precedence.enforce_scheduled_lockdowns(start + dt.timedelta(seconds=3))
+    assert closed == {"old-town": 1}
+    assert Passage.objects.get(pk=before.passage.pk).state == "closing"
+    assert Passage.objects.get(pk=samu.passage.pk).state == "granted"  # granted in lockdown
+    entry = AuditEntry.objects.filter(action="access_mode").latest("pk")
+    assert entry.detail["source"] == "schedule" and entry.detail["passages_closed"] == 1
+    assert precedence.enforce_scheduled_lockdowns(start + dt.timedelta(seconds=4)) == {}

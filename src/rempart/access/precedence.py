@@ -273,3 +273,46 @@ def zone_banner(zone: Any, now: dt.datetime | None = None) -> dict[str, Any]:
         if upcoming
         else "",
     }
+
+
+def enforce_scheduled_lockdowns(
+    now: dt.datetime | None = None, zone_idents: Any = None
+) -> dict[str, int]:
+    """Close the unfinished passages granted before a scheduled lockdown started, as entering a
+    lockdown by hand does (:func:`rempart.access.services.set_zone_mode`): a grant made at
+    17:59:59 must not lower a barrier at 18:00:01 of a lockdown. Passages granted during the
+    lockdown passed :func:`check_lowering` (or the engine's emergency rule) and are left alone.
+    Run by the device daemon every tick; one ``access_mode`` audit entry per schedule that
+    closed something. Returns passages closed per zone identifier."""
+    from rempart.access.models import Passage, ZoneSchedule
+    from rempart.access.services import close_passages
+
+    now = now or timezone.now()
+    schedules = ZoneSchedule.objects.filter(
+        mode=ZoneMode.LOCKDOWN.value, start__lte=now, end__gt=now
+    ).select_related("zone", "zone__city")
+    if zone_idents:
+        schedules = schedules.filter(zone__ident__in=list(zone_idents))
+    closed: dict[str, int] = {}
+    for schedule in schedules:
+        if mode_in_force(schedule.zone, now).mode is not ZoneMode.LOCKDOWN:
+            continue  # emergency_open set by hand wins over a schedule
+        count = close_passages(
+            Passage.objects.filter(lane__zone=schedule.zone, created_at__lt=schedule.start),
+            "scheduled lockdown",
+            now,
+        )
+        if count:
+            closed[schedule.zone.ident] = closed.get(schedule.zone.ident, 0) + count
+            audit.record(
+                "access_mode",
+                obj=schedule.zone,
+                detail={
+                    "from": schedule.zone.mode,
+                    "to": ZoneMode.LOCKDOWN.value,
+                    "reason": f"scheduled lockdown {schedule.label!r} started",
+                    "passages_closed": count,
+                    "source": "schedule",
+                },
+            )
+    return closed
