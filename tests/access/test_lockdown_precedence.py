@@ -165,6 +165,25 @@ def test_emergency_vehicles_still_enter_under_the_existing_rules(
     assert not AuditEntry.objects.filter(action="access_lockdown_refused").exists()
 
 
+def test_an_operator_lets_an_emergency_vehicle_through_by_its_plate(
+    client: Client,
+    make_user: Any,
+    zone: Any,  # noqa: F811
+    permits: Any,  # noqa: F811
+) -> None:
+    lock(zone, make_user)
+    client.force_login(make_user("operator", modules=("access",)))
+    response = client.post("/access/lanes/old-town-in/open/", {**REASON, "plate": "RE-456-ZZ"})
+    assert response.status_code == 302 and lowered() == 0  # a resident: refused
+    assert AuditEntry.objects.filter(action="access_lockdown_refused").count() == 1
+    response = client.post("/access/lanes/old-town-in/open/", {**REASON, "plate": "em-112-aa"})
+    assert response.status_code == 302 and lowered() == 1  # the SAMU's emergency permit
+    decision = AccessDecision.objects.get(source="operator")
+    assert decision.plate == "EM112AA" and decision.outcome == "grant"
+    response = client.post("/access/lanes/old-town-in/open/", {**REASON, "plate": "??"})
+    assert lowered() == 1  # a malformed plate: 422, one line, nothing written
+
+
 def test_exit_lanes_follow_the_zones_lockdown_exit_policy(
     make_user: Any,
     zone: Any,  # noqa: F811

@@ -13,7 +13,8 @@ user's language and the zone's time zone -- except:
 
 * **emergency vehicles under the existing rules**: granting a referral whose plate holds a
   valid ``emergency`` permit for the zone now (the read was referred only because the camera
-  was unsure) -- the engine's rule 7 would have granted it with a clear read;
+  was unsure), or letting through a vehicle whose plate the operator gives and which holds
+  one -- the engine's rule 7 would have granted it with a clear read;
 * **exit lanes** follow the zone's ``lockdown_exit`` policy, as the engine does: ``free`` and
   ``refer`` leave the operator's hand free (``refer`` exists so that the operator checks each
   exit), ``closed`` refuses;
@@ -196,7 +197,7 @@ def check_lowering(
         return False
     if lane.direction == engine.Direction.OUT.value and zone.lockdown_exit != "closed":
         return False
-    if action == "grant_referral" and _emergency_plate(zone, lane, plate, now):
+    if _emergency_plate(zone, lane, plate, now):  # the referral's read, or the operator's
         return False
     detail = {
         "action": action,
