@@ -75,7 +75,8 @@ def test_lockdown_refuses_an_operators_open_until_the_supervisor_lifts_it(
     page.wait_for_url(f"{base}/access/")
     message = page.locator(".messages")
     expect(message).to_contain_text("Refused, letting a vehicle through")
-    expect(message).to_contain_text("is in lockdown, set by chief at")
+    expect(message).to_contain_text("has been in lockdown since")
+    expect(message).to_contain_text("set by chief.")
     expect(message).to_contain_text("Only a supervisor can lift it")
     assert questions == ["Lower the barrier of lane old-town-in for one vehicle?"]
     assert not Passage.objects.exists()

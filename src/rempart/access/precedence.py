@@ -125,11 +125,14 @@ def refusal_sentence(zone: Any, state: ModeInForce, action: str) -> str:
     }
     if state.scheduled:
         head = _(
-            "Refused, %(action)s: zone %(zone)s is in %(mode)s by the schedule “%(label)s” "
-            "set by %(who)s, since %(when)s until %(until)s."
+            "Refused, %(action)s: zone %(zone)s has been in %(mode)s since %(when)s, by the "
+            "schedule “%(label)s” set by %(who)s (until %(until)s)."
         )
     else:
-        head = _("Refused, %(action)s: zone %(zone)s is in %(mode)s, set by %(who)s at %(when)s.")
+        head = _(
+            "Refused, %(action)s: zone %(zone)s has been in %(mode)s since %(when)s, set by "
+            "%(who)s."
+        )
     tail = _("Only a supervisor can lift it or make a recorded exception.")
     return f"{head % values} {tail}"
 
@@ -252,7 +255,7 @@ def zone_banner(zone: Any, now: dt.datetime | None = None) -> dict[str, Any]:
             "until": when_text(state.until, zone),
         }
     elif state.set_by:
-        set_text = _("set by %(who)s at %(when)s") % {
+        set_text = _("set by %(who)s, since %(when)s") % {
             "who": state.set_by,
             "when": when_text(state.since, zone),
         }
