@@ -141,7 +141,7 @@
       if (!row) {
         row = template.content.querySelector("tr").cloneNode(true);
         row.dataset.referral = r.id;
-        row.querySelector(".ref-at").textContent = r.at;
+        row.querySelector(".ref-time").textContent = r.at;
         row.querySelector(".ref-lane").textContent = r.lane_name;
         row.querySelector(".ref-zone").textContent = r.zone;
         var plate = row.querySelector(".ref-plate");
