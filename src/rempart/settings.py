@@ -249,3 +249,11 @@ FUNDING_TOPIC_URL = os.environ.get(
     "REMPART_FUNDING_TOPIC_URL",
     "https://ec.europa.eu/info/funding-tenders/opportunities/data/topicDetails",
 )
+# Alarms (rempart.access.alarms): a high-priority alarm unacknowledged this long is escalated to
+# the city's access supervisors; priorities per alarm type override the defaults
+# ("fault=high,interlock=low"); procedures per type may be replaced here (a dict type -> text).
+ACCESS_ALARM_ESCALATE_AFTER_S = config.seconds(
+    "REMPART_ACCESS_ALARM_ESCALATE_AFTER_S", 120.0, 86400.0
+)
+ACCESS_ALARM_PRIORITIES = os.environ.get("REMPART_ACCESS_ALARM_PRIORITIES", "")
+ACCESS_ALARM_PROCEDURES: dict[str, str] = {}

@@ -14,6 +14,12 @@ class ActionForm(forms.Form):
 
     reason = forms.CharField(label=_("Reason"), max_length=500)
     confirm = forms.BooleanField(label=_("I confirm"), required=True)
+    # a supervisor's recorded exception to a lockdown (rempart.access.precedence)
+    lockdown_exception = forms.BooleanField(
+        label=_("Lockdown exception (supervisor, recorded with the reason)"), required=False
+    )
+    # open: the vehicle's plate, if known (an emergency permit's plate enters in lockdown)
+    plate = forms.CharField(label=_("Plate (if known)"), max_length=20, required=False)
 
 
 class ModeForm(ActionForm):
