@@ -109,3 +109,28 @@ def test_run_page_says_a_position_above_tested_speeds_is_not_costed(
     body = client.get(run.get_absolute_url()).content.decode()
     assert "not costed: exceeds tested speeds" in body
     assert reverse("assess:run_report_pdf", args=[run.pk]) in body
+
+
+def test_json_and_geojson_downloads_carry_the_same(
+    client: Client, runs: tuple[Assessment, Any], make_user: Any
+) -> None:
+    import json
+
+    run, _ = runs
+    client.force_login(make_user("viewer", modules=("core", "assess")))
+    data = json.loads(client.get(reverse("assess:run_json", args=[run.pk])).content)
+    gj = json.loads(client.get(reverse("assess:run_geojson", args=[run.pk])).content)
+    assert data["report"]["run_number"] == 2 and data["report"]["author"] == "Claire Évaluatrice"
+    assert gj["report"] == data["report"]
+    layers: dict[str, list[dict[str, Any]]] = {}
+    for f in gj["features"]:
+        layers.setdefault(f["properties"]["layer"], []).append(f["properties"])
+    (site,) = layers["site"]
+    for key in ("vehicles", "options", "warnings", "report"):
+        assert site[key] == data[key], key
+    assert [e["number"] for e in layers["entry"]] == [e["number"] for e in data["entries"]]
+    assert [p["cost_eur"] for p in layers["plan"]] == [
+        p["cost_eur"] for p in data["plan"]["positions"]
+    ]
+    assert len(layers.get("warning", [])) == len(data["warnings"])
+    assert layers["speed_field"], "the speed-field layer"

@@ -16,6 +16,7 @@ import rempart
 from rempart.assess.engine.report import (
     ReportMeta,
     data_gaps,
+    geojson_features,
     html_to_pdf,
     render_html,
     words_for,
@@ -40,6 +41,23 @@ def run_meta(run: Assessment) -> ReportMeta:
         map_data_date=stored.get("map_data_date"),
         map_file=stored.get("map_file", ""),
     )
+
+
+def run_json(run: Assessment) -> dict[str, Any]:
+    """The run's JSON object (issue-1 shape plus entry numbers, warnings and the report's
+    cover as ``report``)."""
+    data = _site_data(run)
+    data["report"] = run_meta(run).to_dict()
+    return data
+
+
+def run_geojson(run: Assessment) -> dict[str, Any]:
+    """The run as one GeoJSON FeatureCollection carrying what its JSON carries (site-level
+    fields on the site feature, entries, run-ups, positions, warnings) plus the speed field;
+    the report's cover as the collection's ``report`` member."""
+    data = run_json(run)
+    features = geojson_features(data, (run.speed_field or {}).get("features", []))
+    return {"type": "FeatureCollection", "features": features, "report": data["report"]}
 
 
 def _site_data(run: Assessment) -> dict[str, Any]:

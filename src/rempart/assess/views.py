@@ -187,7 +187,7 @@ def run_json(request: HttpRequest, pk: int) -> HttpResponse:
     return _download(
         request,
         run,
-        json.dumps(run.result, ensure_ascii=False, indent=1),
+        json.dumps(reports.run_json(run), ensure_ascii=False, indent=1),
         "application/json",
         "json",
     )
@@ -196,8 +196,7 @@ def run_json(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("assess", "viewer")
 def run_geojson(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_for(request, pk)
-    collection = _map_features(run)
-    collection["features"] += (run.speed_field or {}).get("features", [])
+    collection = reports.run_geojson(run)
     return _download(
         request, run, json.dumps(collection, ensure_ascii=False), "application/geo+json", "geojson"
     )

@@ -7,7 +7,15 @@ document), :mod:`.pdf` (WeasyPrint).
 """
 
 from .document import render_html, to_html
-from .formats import data_gaps, site_data, speed_colour, to_geojson, to_json, to_text
+from .formats import (
+    data_gaps,
+    geojson_features,
+    site_data,
+    speed_colour,
+    to_geojson,
+    to_json,
+    to_text,
+)
 from .meta import ReportMeta, map_data_date
 from .pdf import html_to_pdf
 from .words import Words, words_for
@@ -16,6 +24,7 @@ __all__ = [
     "ReportMeta",
     "Words",
     "data_gaps",
+    "geojson_features",
     "html_to_pdf",
     "map_data_date",
     "render_html",

@@ -14,6 +14,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from ..ratings import EXCEEDS
 from ..run import SiteResult
 from .formats import site_data
 from .maps import FieldArrays, heat_map, legend, site_map
@@ -55,6 +56,16 @@ def _esc(value: Any) -> str:
 def _kind(kind: str, w: Words) -> str:
     _ = w.gettext
     return {"crossing": _("crossing"), "frontage": _("frontage")}.get(kind, kind)
+
+
+def _rating(text: str | None, w: Words) -> str:
+    """A rating's notation with its "exceeds tested speeds" part in the reader's language."""
+    _ = w.gettext
+    if not text:
+        return "-"
+    if text.startswith("no PAS 68 test vehicle"):
+        return _("no PAS 68 test vehicle this heavy")
+    return text.replace(EXCEEDS, _("exceeds tested speeds"))
 
 
 def _street(e: dict[str, Any], w: Words) -> str:
@@ -138,7 +149,7 @@ def _summary(sites: Sequence[SiteData], w: Words) -> str:
             speed, number, e, ve = best
             out.append(
                 f"<tr><td>{_esc(d['site'])}</td><td>{_esc(name)}</td><td>{w.number(speed, 1)}</td>"
-                f"<td>{number}: {_esc(_street(e, w))}</td><td>{_esc(ve.get('rating') or '-')}</td></tr>"
+                f"<td>{number}: {_esc(_street(e, w))}</td><td>{_esc(_rating(ve.get('rating'), w))}</td></tr>"
             )
     out.append("</table>")
     return "".join(out)
@@ -204,8 +215,9 @@ def _site_section(d: dict[str, Any], features: list[dict[str, Any]], w: Words) -
                     f"<td rowspan='{len(rows)}'>{_esc(_street(e, w))}</td>",
                     f"<td rowspan='{len(rows)}'>{_esc(_kind(e['kind'], w))}</td>",
                 ]
-            rating = ve.get("rating") or ve.get("blocked") or "-"
-            cls = " class='exceeds'" if "exceeds" in str(rating) else ""
+            raw = ve.get("rating") or ""
+            rating = _rating(raw, w) if raw else (ve.get("blocked") or "-")
+            cls = " class='exceeds'" if raw.endswith(EXCEEDS) else ""
             cells += [
                 f"<td>{_esc(ve['name'])}</td>",
                 f"<td>{'-' if speed is None else w.number(speed, 1)}</td>",
@@ -213,7 +225,7 @@ def _site_section(d: dict[str, Any], features: list[dict[str, Any]], w: Words) -
                 f"<td>{'-' if ve.get('energy_kj') is None else w.number(ve['energy_kj'])}</td>",
                 f"<td>{'-' if ve.get('runup_m') is None else w.number(ve['runup_m'])}</td>",
                 f"<td{cls}>{_esc(rating)}</td>",
-                f"<td>{_esc(ve.get('pas68') or '-')}</td>",
+                f"<td>{_esc(_rating(ve.get('pas68'), w))}</td>",
             ]
             out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
@@ -293,7 +305,8 @@ def _plan(d: dict[str, Any], w: Words) -> str:
                     p["n_bollards"],
                 )
             )
-            + f"<td{cls}>{_esc(p['rating'])}</td><td>{_esc(p['pas68'])}</td><td{cls}>{_esc(cost)}</td></tr>"
+            + f"<td{cls}>{_esc(_rating(p['rating'], w))}</td><td>{_esc(_rating(p['pas68'], w))}</td>"
+            + f"<td{cls}>{_esc(cost)}</td></tr>"
         )
     out.append("</table>")
     return "".join(out)

@@ -81,68 +81,76 @@ def to_json(results: Sequence[SiteResult], meta: ReportMeta | None = None) -> st
 
 def to_geojson(results: Sequence[SiteResult], meta: ReportMeta | None = None) -> dict[str, Any]:
     """One FeatureCollection (WGS84) with layers: site, entry, runup, plan, warning,
-    speed_field. It carries what the JSON carries: the site feature holds the site-level
-    fields (vehicles, options, plan totals, report cover), entries and positions their own."""
+    speed_field (:func:`geojson_features` of each site)."""
     features: list[dict[str, Any]] = []
     for r in results:
-        d = site_data(r, meta)
-        site_props = {k: v for k, v in d.items() if k not in ("geometry", "entries", "plan")}
-        site_props["site"] = r.site
-        if d["plan"] is not None:
-            site_props["plan"] = {k: v for k, v in d["plan"].items() if k != "positions"}
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": d["geometry"],
-                "properties": {"layer": "site", **site_props},
-            }
-        )
-        for i, e in enumerate(d["entries"]):
-            geom = e.get("geometry") or {"type": "Point", "coordinates": [e["lon"], e["lat"]]}
-            props = {k: v for k, v in e.items() if k not in ("geometry", "vehicles")}
-            props.update({"layer": "entry", "site": r.site, "entry": i})
-            props["vehicles"] = [
-                {k: v for k, v in ve.items() if k != "runup_geometry"} for ve in e["vehicles"]
-            ]
-            features.append({"type": "Feature", "geometry": geom, "properties": props})
-            for ve in e["vehicles"]:
-                if ve.get("runup_geometry") and ve["runup_geometry"]["coordinates"]:
-                    features.append(
-                        {
-                            "type": "Feature",
-                            "geometry": ve["runup_geometry"],
-                            "properties": {
-                                "layer": "runup",
-                                "site": r.site,
-                                "entry": i,
-                                "number": i + 1,
-                                "vehicle": ve["name"],
-                                "speed_kmh": ve["speed_kmh"],
-                                "runup_m": ve["runup_m"],
-                            },
-                        }
-                    )
-        if d["plan"]:
-            for p in d["plan"]["positions"]:
-                geom = p.get("geometry") or {"type": "Point", "coordinates": [p["lon"], p["lat"]]}
-                props = {k: v for k, v in p.items() if k != "geometry"}
-                props.update({"layer": "plan", "site": r.site})
-                features.append({"type": "Feature", "geometry": geom, "properties": props})
-        for w in d["warnings"]:
-            if w.get("lon") is None:
-                continue
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [w["lon"], w["lat"]]},
-                    "properties": {"layer": "warning", "site": r.site, **w},
-                }
-            )
-        features.extend(r.speed_field_features())
+        features += geojson_features(site_data(r, meta), r.speed_field_features())
     out: dict[str, Any] = {"type": "FeatureCollection", "features": features}
     if meta is not None:
         out["report"] = meta.to_dict()
     return out
+
+
+def geojson_features(d: dict[str, Any], speed_field: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The GeoJSON features of one site's JSON object (:func:`site_data`): it carries what the
+    JSON carries. The site feature holds the site-level fields (vehicles, options, warnings,
+    plan totals, report cover); entries, run-ups, positions and warnings are features of their
+    own; ``speed_field`` (the speed-field layer) is appended as it is."""
+    site = d["site"]
+    features: list[dict[str, Any]] = []
+    site_props = {k: v for k, v in d.items() if k not in ("geometry", "entries", "plan")}
+    if d.get("plan") is not None:
+        site_props["plan"] = {k: v for k, v in d["plan"].items() if k != "positions"}
+    features.append(
+        {
+            "type": "Feature",
+            "geometry": d["geometry"],
+            "properties": {"layer": "site", **site_props},
+        }
+    )
+    for i, e in enumerate(d["entries"]):
+        geom = e.get("geometry") or {"type": "Point", "coordinates": [e["lon"], e["lat"]]}
+        props = {k: v for k, v in e.items() if k not in ("geometry", "vehicles")}
+        props.update({"layer": "entry", "site": site, "entry": i})
+        props["vehicles"] = [
+            {k: v for k, v in ve.items() if k != "runup_geometry"} for ve in e["vehicles"]
+        ]
+        features.append({"type": "Feature", "geometry": geom, "properties": props})
+        for ve in e["vehicles"]:
+            if ve.get("runup_geometry") and ve["runup_geometry"]["coordinates"]:
+                features.append(
+                    {
+                        "type": "Feature",
+                        "geometry": ve["runup_geometry"],
+                        "properties": {
+                            "layer": "runup",
+                            "site": site,
+                            "entry": i,
+                            "number": i + 1,
+                            "vehicle": ve["name"],
+                            "speed_kmh": ve["speed_kmh"],
+                            "runup_m": ve["runup_m"],
+                        },
+                    }
+                )
+    if d.get("plan"):
+        for p in d["plan"]["positions"]:
+            geom = p.get("geometry") or {"type": "Point", "coordinates": [p["lon"], p["lat"]]}
+            props = {k: v for k, v in p.items() if k != "geometry"}
+            props.update({"layer": "plan", "site": site})
+            features.append({"type": "Feature", "geometry": geom, "properties": props})
+    for w in d.get("warnings", []):
+        if w.get("lon") is None:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [w["lon"], w["lat"]]},
+                "properties": {"layer": "warning", "site": site, **w},
+            }
+        )
+    features.extend(speed_field)
+    return features
 
 
 def to_text(results: Sequence[SiteResult]) -> str:
