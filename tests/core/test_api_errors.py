@@ -268,3 +268,14 @@ def test_the_docs_page_is_served_from_the_platform_itself(
     assert directives["script-src"] == "'self'"
     assert "<script>" not in html.replace(" ", "")
     assert Client().get("/api/docs", **bearer).status_code == 200  # with a token too
+
+
+def test_a_body_over_the_upload_limit_answers_json_413(
+    client: Client, bearer: dict[str, str], settings: Any
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {**PRACTICE, "summary": "x" * 2000}
+    response = post(client, "/api/v1/practices/", body, bearer)
+    assert response.status_code == 413
+    assert "1,000 bytes" in one_line(response)
+    assert Practice.objects.count() == 0

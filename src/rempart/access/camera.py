@@ -114,6 +114,8 @@ def _expect(body: dict[str, Any], field: str, kind: type | tuple[type, ...], wha
         return None
     if isinstance(value, bool) or not isinstance(value, kind):
         raise BadBody(f"{field}: expected {what}, got {json.dumps(value)[:60]}")
+    if isinstance(value, str) and "\x00" in value:  # PostgreSQL refuses NUL in text
+        raise BadBody(f"{field}: contains a NUL character (\\x00); expected {what}")
     return value
 
 

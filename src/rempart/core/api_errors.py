@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import (
     BadRequest,
     PermissionDenied,
@@ -148,7 +149,8 @@ def _detail(response: HttpResponse, request: HttpRequest) -> str:
         allowed = response.get("Allow", "")
         return f"{request.method} is not allowed on {request.path}: expected one of {allowed}"
     if status == 413:
-        return "the body is larger than the platform accepts"
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return f"the body is larger than the platform accepts ({limit:,} bytes at most)"
     if status == 401:
         return "credentials required: a bearer token (Authorization: Bearer rmp_…) or a session"
     if status == 403:
@@ -235,6 +237,15 @@ def install(api: NinjaAPI) -> None:
     def on_exception(request: HttpRequest, exc: Any) -> HttpResponse:
         if isinstance(exc, Http404):
             return api.create_response(request, {"detail": str(exc) or "not found"}, status=404)
+        if isinstance(exc, RequestDataTooBig):
+            body = {"detail": _detail(HttpResponse(status=413), request)}
+            return api.create_response(request, body, status=413)
+        if isinstance(exc, SuspiciousOperation | BadRequest):
+            body = {"detail": f"the request is malformed: {str(exc)[:200]}"}
+            return api.create_response(request, body, status=400)
+        if isinstance(exc, PermissionDenied):
+            body = {"detail": _detail(HttpResponse(status=403), request)}
+            return api.create_response(request, body, status=403)
         logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
         body = {"detail": _detail(HttpResponse(status=500), request)}
         return api.create_response(request, body, status=500)
