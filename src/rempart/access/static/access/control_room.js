@@ -33,21 +33,20 @@
     if (!row) { return; }
     var barriers = [], loops = [];
     lane.barriers.forEach(function (b) {
-      var kind = !b.link_ok ? "alarm" : (b.position === "up" ? "ok" : "warn");
-      var node = badge(b.link_ok ? b.position : label("labelLinkLost", "link lost"), kind);
-      node.title = b.id + " · fail-" + b.fail_mode + (b.faults.length ? " · " + b.faults.join(", ") : "");
+      var node = badge(b.link_ok ? b.position_label : label("labelLinkLost", "link lost"), "state-" + b.state);
+      node.title = b.id + " · " + b.fail_mode_label + (b.fault_labels.length ? " · " + b.fault_labels.join(", ") : "");
       barriers.push(node, document.createTextNode(" "));
       loops.push(b.loop_occupied ? badge(label("labelVehicle", "vehicle"), "warn") : document.createTextNode("–"));
     });
     fill(row.querySelector(".barrier"), barriers);
     fill(row.querySelector(".loop"), loops);
-    fill(row.querySelector(".passage"), [document.createTextNode(lane.passage || "–")]);
+    fill(row.querySelector(".passage"), [document.createTextNode(lane.passage_label || "–")]);
     var d = lane.last_decision;
     fill(row.querySelector(".last-decision"), d ? [
-      badge(root.dataset["label" + d.outcome.charAt(0).toUpperCase() + d.outcome.slice(1)] || d.outcome,
-            "outcome-" + d.outcome),
-      document.createTextNode(" " + d.reason + " " + (d.plate || "") + " " + d.at)
+      badge(d.outcome_label, "outcome-" + d.outcome),
+      document.createTextNode(" " + d.reason_label + " " + (d.plate || "") + " " + d.at)
     ] : [document.createTextNode("–")]);
+    row.dataset.state = lane.state;
     row.dataset.passage = lane.passage || "";
     row.dataset.position = lane.barriers.map(function (b) { return b.position; }).join(",");
   }
@@ -56,7 +55,7 @@
     var card = root.querySelector('[data-zone="' + CSS.escape(zone.id) + '"]');
     if (!card) { return; }
     var mode = card.querySelector(".zone-mode");
-    if (mode) { mode.className = "badge zone-mode mode-" + zone.mode; mode.textContent = zone.mode; }
+    if (mode) { mode.className = "badge zone-mode mode-" + zone.mode; mode.textContent = zone.mode_label; }
     var note = card.querySelector(".zone-note");
     if (note) {
       note.textContent = zone.scheduled
@@ -74,7 +73,11 @@
       var li = document.createElement("li");
       li.dataset.alarm = a.id;
       if (a.active) { li.className = "active"; }
-      li.append(badge(a.kind, a.active ? "alarm" : "warn"), " " + a.raised_at + " — " + a.message + " ");
+      var detail = document.createElement("span");
+      detail.className = "alarm-detail";
+      detail.textContent = a.message;
+      li.append(badge(a.kind_label, a.active ? "alarm" : "warn"),
+                " " + a.raised_at + (a.lane ? " · " + a.lane : "") + " — ", detail, " ");
       if (csrf && !a.acknowledged && root.querySelector(".lane-actions, .confirm-form")) {
         var form = document.createElement("form");
         form.method = "post"; form.action = a.ack_url; form.className = "inline";
@@ -128,8 +131,9 @@
           small.textContent = r.confidence.toFixed(2);
           plate.append(" ", small);
         }
-        row.querySelector(".ref-reason .badge").textContent = r.reason_code;
-        row.querySelector(".ref-message").textContent = r.reason;
+        row.querySelector(".ref-reason .badge").textContent = r.reason_label;
+        row.querySelector(".ref-message").textContent = r.reason_sentence;
+        row.querySelector(".ref-detail").textContent = r.reason;
         var form = row.querySelector("form");
         if (form) { form.action = r.answer_url; }
       }
@@ -151,9 +155,12 @@
       if (data.referrals) { renderReferrals(data.referrals); }
       if (daemon) {
         daemon.className = "badge " + (data.daemon_ok ? "ok" : "alarm");
-        daemon.textContent = data.daemon_ok ? "device daemon running" : "device daemon not running";
+        daemon.textContent = data.daemon_ok ? label("labelDaemonOk", "device daemon running")
+                                            : label("labelDaemonDown", "device daemon not running");
       }
       root.dataset.updates = String(Number(root.dataset.updates || 0) + 1);
+      // the map (live_map.js) and anything else that follows the feed
+      root.dispatchEvent(new CustomEvent("rempart:update", { detail: data }));
     });
   }
 
