@@ -218,12 +218,12 @@ def _city_query(request: HttpRequest) -> str:
 @role_required("access", "viewer")
 def basemap(request: HttpRequest) -> HttpResponse:
     """The city's offline street lines (GeoJSON, WGS84) for the control room's map: the same
-    layer as the site maps', for access roles that have no role in the core module."""
+    layer as the site maps', for access roles that have no role in the core module (an empty
+    collection when the city has none)."""
     city = required_city(request)
     layer = CityBasemap.objects.filter(city=city).first()
-    if layer is None:
-        return HttpResponse(status=404)
-    response = HttpResponse(layer.geojson, content_type="application/geo+json")
+    text = layer.geojson if layer is not None else '{"type":"FeatureCollection","features":[]}'
+    response = HttpResponse(text, content_type="application/geo+json")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
