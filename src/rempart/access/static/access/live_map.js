@@ -112,7 +112,8 @@
     data.lanes.forEach(function (lane) { lanes[lane.id] = lane; });
     alarms = {};
     data.alarms.forEach(function (a) {
-      if (a.lane) {  // open: not yet acknowledged or not yet cleared (alarms[a.lane] = alarms[a.lane] || []).push(a); }
+      // open alarms: not yet acknowledged or cause not yet ended
+      if (a.lane) { (alarms[a.lane] = alarms[a.lane] || []).push(a); }
     });
     Object.keys(markers).forEach(paint);
   });
