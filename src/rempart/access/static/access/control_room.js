@@ -73,11 +73,9 @@
       var li = document.createElement("li");
       li.dataset.alarm = a.id;
       if (a.active) { li.className = "active"; }
-      var detail = document.createElement("span");
-      detail.className = "alarm-detail";
-      detail.textContent = a.message;
+      li.title = a.message;  // the daemon's own words (English), for the record
       li.append(badge(a.kind_label, a.active ? "alarm" : "warn"),
-                " " + a.raised_at + (a.lane ? " · " + a.lane : "") + " — ", detail, " ");
+                " " + a.raised_at + (a.lane ? " · " + a.lane : "") + " ");
       if (csrf && !a.acknowledged && root.querySelector(".lane-actions, .confirm-form")) {
         var form = document.createElement("form");
         form.method = "post"; form.action = a.ack_url; form.className = "inline";
@@ -132,8 +130,9 @@
           plate.append(" ", small);
         }
         row.querySelector(".ref-reason .badge").textContent = r.reason_label;
-        row.querySelector(".ref-message").textContent = r.reason_sentence;
-        row.querySelector(".ref-detail").textContent = r.reason;
+        var message = row.querySelector(".ref-message");
+        message.textContent = r.reason_sentence;
+        message.title = r.reason;  // the engine's own message (English), for the record
         var form = row.querySelector("form");
         if (form) { form.action = r.answer_url; }
       }
