@@ -33,7 +33,7 @@ from rempart.access.models import (
     Permit,
     Zone,
 )
-from rempart.access.schedule import ZoneMode
+from rempart.access.schedule import DAY_NAMES, ZoneMode
 
 PO_FILE = Path(__file__).resolve().parents[2] / "src/rempart/locale/fr/LC_MESSAGES/django.po"
 
@@ -55,6 +55,7 @@ ENUMS: list[tuple[str, list[str]]] = [
     ("passage", [s.value for s in Passage.State]),
     ("source", [s.value for s in AccessDecision.Source]),
     ("alarm", [k.value for k in Alarm.Kind]),
+    ("day", list(DAY_NAMES.values())),
 ]
 #: Words spelled the same in both languages.
 SAME_IN_FRENCH = {"Normal", "Maintenance", "Taxi", "Badge"}
@@ -216,6 +217,7 @@ def everything(city: Any) -> dict[str, Any]:
         permit = Permit.objects.create(
             city=city,
             ident=f"p{i}",
+            windows=[{"days": list(DAY_NAMES.values()), "from": "05:00", "to": "10:30"}],
             plate=f"PP{i:03d}AA",
             holder="Holder",
             category=category.value,

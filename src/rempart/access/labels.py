@@ -12,7 +12,7 @@ for the record and shown as the decision's detail.
 
 Kinds of labels (the ``kind`` argument): ``mode``, ``outcome``, ``reason``, ``direction``,
 ``position``, ``barrier_kind``, ``fail_mode``, ``category``, ``permit_status``, ``exit_policy``,
-``passage``, ``source``, ``alarm``, ``fault``, ``identification``. An unknown code answers the
+``passage``, ``source``, ``alarm``, ``fault``, ``identification``, ``day``. An unknown code answers the
 code with its underscores replaced by spaces (never an error: a new code must not break the
 control room; the translation test lists every code of every enum and fails on a missing one).
 """
@@ -171,6 +171,18 @@ IDENTIFICATION: dict[str, Promise] = {
 }
 
 
+#: Days of a permit's weekly windows (``mon``...``sun`` in the load file and the form).
+DAYS: dict[str, Promise] = {
+    "mon": _("Mon"),
+    "tue": _("Tue"),
+    "wed": _("Wed"),
+    "thu": _("Thu"),
+    "fri": _("Fri"),
+    "sat": _("Sat"),
+    "sun": _("Sun"),
+}
+
+
 def _model_choices(model_choices: Any) -> dict[str, Any]:
     """A model's ``TextChoices`` labels (already lazy translations), first letter capital."""
     from django.utils.text import capfirst
@@ -210,6 +222,7 @@ _STATIC: dict[str, Mapping[str, Any]] = {
     "exit_policy": EXIT_POLICIES,
     "fault": FAULTS,
     "identification": IDENTIFICATION,
+    "day": DAYS,
 }
 _FROM_MODELS = {"passage": _passages, "source": _sources, "alarm": _alarms}
 
