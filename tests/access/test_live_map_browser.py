@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -142,3 +143,29 @@ def test_the_control_room_fits_a_phone_and_a_wall_screen(
     map_height = page.evaluate("document.getElementById('live-map').getBoundingClientRect().height")
     assert map_height >= 500, map_height
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 2560
+
+
+def test_the_live_feed_speaks_french(
+    live_server: Any,
+    browser_page: Any,  # noqa: F811
+    city: Any,
+    make_user: Any,
+) -> None:
+    _zone_on_the_map(city)
+    _report("old-town-in-b1", "up")
+    make_user("viewer", modules=("access",), username="veilleur")
+    page = browser_page
+    _open(page, live_server, "veilleur")
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "fr", "url": live_server.url}]
+    )
+    page.reload()  # as after choosing FR in the language selector
+    expect(page.locator("#live-status")).to_have_text("en direct", timeout=10_000)
+    row = page.locator('tr[data-lane="old-town-in"]')
+    expect(row.locator(".barrier")).to_have_text("Levée (bloque)")
+    _report("old-town-in-b1", "lowering")
+    expect(row.locator(".barrier")).to_have_text("En descente", timeout=10_000)
+    services.submit_request("old-town-in", plate="ZZ-999-ZZ", confidence=0.97)
+    expect(row.locator(".last-decision")).to_contain_text("Refusé", timeout=10_000)
+    expect(row.locator(".last-decision")).to_contain_text("Pas d'autorisation")
+    expect(row).to_contain_text("Entrée")

@@ -32,7 +32,7 @@ from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -233,6 +233,7 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
     """``text/event-stream``: an ``update`` event with the whole snapshot when it changes."""
     city = required_city(request)
     zone_pks = [z.pk for z in _zones(city)]
+    language = translation.get_language()  # the words of the feed: the request's language
 
     def events() -> Iterator[str]:
         started = time.monotonic()
@@ -243,7 +244,8 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
             while time.monotonic() - started < STREAM_MAX_S:
                 try:
                     zones = list(Zone.objects.filter(pk__in=zone_pks).prefetch_related("schedules"))
-                    payload = json.dumps(_snapshot(zones), separators=(",", ":"))
+                    with translation.override(language):
+                        payload = json.dumps(_snapshot(zones), separators=(",", ":"))
                 except Exception:  # the database went away (shutdown): end the stream
                     return
                 if payload != last:
