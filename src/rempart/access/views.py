@@ -223,9 +223,7 @@ def basemap(request: HttpRequest) -> HttpResponse:
     city = required_city(request)
     layer = CityBasemap.objects.filter(city=city).first()
     text = layer.geojson if layer is not None else '{"type":"FeatureCollection","features":[]}'
-    response = HttpResponse(text, content_type="application/geo+json")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return HttpResponse(text, content_type="application/geo+json")  # no-store, as every page
 
 
 @role_required("access", "viewer")  # type: ignore[arg-type]
