@@ -180,3 +180,25 @@ def test_viewers_read_the_logs_with_plates_as_before(client: Any, make_user: Any
     assert "Forced entry / tailgating" in page and "export.csv" not in page
     when = timezone.localtime(log["alarm"].raised_at, PARIS)
     assert f"{when.day} Jul 22:30:00" in page
+
+
+def test_the_import_message_counts_with_plurals(client: Any, make_user: Any, city: Any) -> None:
+    """ngettext: "1 permit created, 2 permits updated." and its French plural rules."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.access.test_models import CSV_GOOD
+
+    make_zone(city)
+    client.force_login(make_user("editor", modules=("access",)))
+
+    def send(text: str, language: str = "en") -> str:
+        upload = SimpleUploadedFile("p.csv", text.encode(), content_type="text/csv")
+        response = client.post(
+            "/access/permits/import/", {"file": upload}, follow=True, HTTP_ACCEPT_LANGUAGE=language
+        )
+        return response.content.decode()
+
+    one = CSV_GOOD.split("\n")[0] + "\n" + CSV_GOOD.split("\n")[1] + "\n"
+    assert "1 permit created, 0 permits updated." in send(one)
+    assert "1 permit created, 1 permit updated." in send(CSV_GOOD)
+    assert "0 autorisation créée, 2 autorisations mises à jour." in send(CSV_GOOD, "fr")

@@ -34,6 +34,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from rempart.access import exports, labels, live_map, services
@@ -509,11 +510,13 @@ def permits_import(request: HttpRequest) -> HttpResponse:
             {"city": city, "errors": result.errors},
             status=400,
         )
-    messages.success(
-        request,
-        _("%(created)d permits created, %(updated)d updated.")
-        % {"created": result.created, "updated": result.updated},
-    )
+    created = ngettext("%(count)d permit created", "%(count)d permits created", result.created) % {
+        "count": result.created
+    }
+    updated = ngettext(
+        "%(count)d permit updated.", "%(count)d permits updated.", result.updated
+    ) % {"count": result.updated}
+    messages.success(request, f"{created}, {updated}")
     return redirect("access:permits")
 
 
