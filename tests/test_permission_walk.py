@@ -233,6 +233,9 @@ PAGES: dict[str, Rule] = {
     "access:referral_answer": role(
         "access", "operator", "city", "POST", args=lambda w: {"request_id": w.referral.request_id}
     ),
+    "access:referral_image": role(
+        "access", "viewer", "city", args=lambda w: {"request_id": w.referral.request_id}
+    ),
     "access:alarm_ack": role(
         "access", "operator", "city", "POST", args=lambda w: {"pk": w.alarm.pk}
     ),
@@ -597,6 +600,9 @@ def build_world(settings: Any, tmp_path: Any) -> World:
     permit.zones.add(zone)
     referral = services.submit_request("hel-in", plate=PLATE, confidence=0.5).decision
     assert referral.outcome == "refer"
+    from rempart.access import evidence
+
+    evidence.store(referral.request_id.hex, b"\xff\xd8\xff\xe0" + bytes(16), "image/jpeg")
     alarm = Alarm.objects.create(
         zone=zone, lane=zone.lanes.get(ident="hel-in"), kind="fault", message=f"Fault {MARK}"
     )

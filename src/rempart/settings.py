@@ -234,3 +234,11 @@ ACCESS_STREAM_KEEPALIVE_S = 15.0
 # A grant not executed within this many seconds of its read is never executed (it expires): the
 # vehicle it was for has gone (rempart.access.grants).
 ACCESS_GRANT_MAX_AGE_S = config.seconds("REMPART_ACCESS_GRANT_MAX_AGE_S", 30.0, 600.0)
+# Alarms (rempart.access.alarms): a high-priority alarm unacknowledged this long is escalated to
+# the city's access supervisors; priorities per alarm type override the defaults
+# ("fault=high,interlock=low"); procedures per type may be replaced here (a dict type -> text).
+ACCESS_ALARM_ESCALATE_AFTER_S = config.seconds(
+    "REMPART_ACCESS_ALARM_ESCALATE_AFTER_S", 120.0, 86400.0
+)
+ACCESS_ALARM_PRIORITIES = os.environ.get("REMPART_ACCESS_ALARM_PRIORITIES", "")
+ACCESS_ALARM_PROCEDURES: dict[str, str] = {}

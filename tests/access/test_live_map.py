@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rempart.access import live_map, services
 from rempart.access.models import Barrier, BarrierStatus, Lane
@@ -16,6 +16,13 @@ from rempart.core.models import CityBasemap
 from tests.access.test_models_fixtures import make_zone
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english() -> Any:
+    """Words in English whatever the thread's last language (a French page test may run before)."""
+    with translation.override("en"):
+        yield
 
 STREETS = {
     "type": "FeatureCollection",

@@ -8,6 +8,7 @@ from rempart.access.models import (
     AccessDecision,
     Alarm,
     Barrier,
+    DetectionInput,
     Lane,
     Passage,
     Permit,
@@ -81,3 +82,12 @@ class PassageAdmin(admin.ModelAdmin):
 class AlarmAdmin(admin.ModelAdmin):
     list_display = ("raised_at", "kind", "zone", "lane", "barrier", "cleared_at", "acknowledged_at")
     list_filter = ("kind",)
+
+
+@admin.register(DetectionInput)
+class DetectionInputAdmin(admin.ModelAdmin):
+    """Intrusion cables, loops, door contacts and panic buttons (rempart.access.intrusion)."""
+
+    list_display = ("ident", "name", "zone", "lane", "kind", "active_high")
+    list_filter = ("zone", "kind")
+    search_fields = ("ident", "name")

@@ -21,7 +21,7 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 from pydantic import StrictInt
 
-from rempart.access import camera, services
+from rempart.access import camera, evidence, services
 from rempart.access.models import AccessDecision, Lane, Zone
 from rempart.core.access_rules import fetch, reachable, require_scope
 from rempart.core.api_auth import SessionAuth
@@ -38,6 +38,8 @@ class RequestIn(Schema):
     pin: str | None = None
     # strict: true is not a mass of 1 kg (the range is checked with the read, in one sentence)
     mass_kg: StrictInt | None = None
+    # the camera's plate crop or context image: base64 JPEG/PNG (rempart.access.evidence)
+    image: str | None = None
 
 
 class DecisionOut(Schema):
@@ -49,6 +51,8 @@ class DecisionOut(Schema):
 
 class ActionIn(Schema):
     reason: str
+    # a supervisor's recorded exception to a lockdown (rempart.access.precedence)
+    lockdown_exception: bool = False
 
 
 class ModeIn(Schema):
@@ -89,6 +93,7 @@ class CameraTokenAuth(HttpBearer):
 )
 def create_request(request: HttpRequest, body: RequestIn) -> dict[str, Any]:
     token = getattr(request, "auth", None)  # set by django-ninja from the auth that accepted
+    image = _image(body.image)
     if isinstance(token, str):  # a camera's token: the batch path, with a batch of one
         read = camera.CameraRead(
             token=token,
@@ -104,6 +109,8 @@ def create_request(request: HttpRequest, body: RequestIn) -> dict[str, Any]:
         (answer,) = camera.decide_batch([read])
         if answer.status != 200:
             raise HttpError(answer.status, answer.body["detail"])
+        if image is not None:
+            evidence.store(answer.body["request_id"], *image)
         return answer.body
     require_scope(request, "access:request")
     lane = _lane_for(request, body.lane)
@@ -125,7 +132,19 @@ def create_request(request: HttpRequest, body: RequestIn) -> dict[str, Any]:
         )
     except services.RequestError as exc:
         raise HttpError(exc.status, exc.message) from None
+    if image is not None:
+        evidence.store(result.decision.request_id.hex, *image)
     return result.answer()
+
+
+def _image(text: str | None) -> tuple[bytes, str] | None:
+    """The request's image checked before anything is decided (422 with one line)."""
+    if text is None:
+        return None
+    try:
+        return evidence.decode_image(text)
+    except evidence.ImageInvalid as exc:
+        raise HttpError(422, str(exc)) from None
 
 
 @router.get("/lanes", summary="Every visible lane with its barriers' reported state")
@@ -160,12 +179,17 @@ def _uuid(text: str) -> str:
         raise HttpError(404, f"request {text!r} does not exist") from None
 
 
-@router.post("/lanes/{lane_id}/open", summary="Let one vehicle through (operator grant)")
+@router.post(
+    "/lanes/{lane_id}/open",
+    summary="Let one vehicle through (operator grant); 409 during a lockdown",
+)
 def open_lane(request: HttpRequest, lane_id: str, body: ActionIn) -> dict[str, Any]:
     require_scope(request, "access:command")
     lane = _lane_for(request, lane_id)
     try:
-        return services.operator_open(lane, request.user, body.reason).answer()
+        return services.operator_open(
+            lane, request.user, body.reason, lockdown_exception=body.lockdown_exception
+        ).answer()
     except services.ActionDenied as exc:
         raise HttpError(exc.status, str(exc)) from None
 
@@ -197,6 +221,7 @@ def zone_mode(request: HttpRequest, zone_id: str, body: ModeIn) -> dict[str, Any
 class AnswerIn(Schema):
     grant: bool
     reason: str
+    lockdown_exception: bool = False
 
 
 @router.post(
@@ -206,12 +231,19 @@ class AnswerIn(Schema):
 def answer_request(request: HttpRequest, request_id: str, body: AnswerIn) -> dict[str, Any]:
     """The operator's answer is a new decision (source ``operator``) linked to the referral; a
     grant gets its passage as ``open_lane``'s does. 404 unknown request, 403 another city or a
-    token not for this lane, 409 not referred or already answered, 410 older than
-    ``services.REFERRAL_WINDOW``, 422 no reason."""
+    token not for this lane, 409 not referred or already answered or a grant during a
+    lockdown (the sentence names who set it and when; ``lockdown_exception`` for a supervisor's
+    recorded exception), 410 older than ``services.REFERRAL_WINDOW``, 422 no reason."""
     require_scope(request, "access:command")
     decision = _decision(request, request_id)
     try:
-        result = services.answer_referral(decision, request.user, body.grant, body.reason)
+        result = services.answer_referral(
+            decision,
+            request.user,
+            body.grant,
+            body.reason,
+            lockdown_exception=body.lockdown_exception,
+        )
     except services.ActionDenied as exc:
         raise HttpError(exc.status, str(exc)) from None
     return {**result.answer(), "answers": decision.request_id.hex}

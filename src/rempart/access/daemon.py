@@ -51,7 +51,7 @@ from typing import Any, TypeVar
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
-from rempart.access import grants, services
+from rempart.access import alarms, grants, intrusion, services
 from rempart.access.drivers import create_driver
 from rempart.access.drivers.base import (
     BarrierCommand,
@@ -167,6 +167,10 @@ class Daemon:
         self._housekeeping_at = time.monotonic()
         self.traffic: SimulatedTraffic | None = None
         self.ticks = 0
+        # detection inputs and alarm escalation (rempart.access.intrusion, .alarms)
+        self.inputs = intrusion.InputWatcher()
+        self._input_specs: list[intrusion.InputSpec] = []
+        self._inputs_at = float("-inf")
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -219,6 +223,8 @@ class Daemon:
             for driver in self.drivers.values():
                 with contextlib.suppress(Exception):
                     await driver.close()
+            with contextlib.suppress(Exception):
+                await self.inputs.close()
             await self.db(lambda: connection.close())
             self._executor.shutdown(wait=True)
             log.info("access daemon stopped")
@@ -234,12 +240,23 @@ class Daemon:
         for send in sends:
             if send.command_pk not in self._in_flight:
                 self._in_flight[send.command_pk] = asyncio.create_task(self._send(send))
+        await self._watch_inputs(now_s)
         if now_s - self._beat_at > 2.0:
             self._beat_at = now_s
             await self.db(self._beat, False)
+            await self.db(alarms.escalate)
         if now_s - self._housekeeping_at > self.options.housekeeping_every_s:
             self._housekeeping_at = now_s
             await self.db(housekeeping)
+
+    async def _watch_inputs(self, now_s: float) -> None:
+        """Read the zones' detection inputs; raise or clear their alarms."""
+        if now_s - self._inputs_at > 10.0:
+            self._inputs_at = now_s
+            self._input_specs = await self.db(intrusion.load_inputs, self.options.zones)
+        if self._input_specs:
+            states = await self.inputs.poll(self._input_specs)
+            await self.db(intrusion.apply_states, states, timezone.now())
 
     def _current(self, pk: int, now_s: float) -> BarrierState:
         seen = self._seen.get(pk)

@@ -16,6 +16,10 @@ class ActionForm(forms.Form):
 
     reason = forms.CharField(label=_("Reason"), max_length=500)
     confirm = forms.BooleanField(label=_("I confirm"), required=True)
+    # a supervisor's recorded exception to a lockdown (rempart.access.precedence)
+    lockdown_exception = forms.BooleanField(
+        label=_("Lockdown exception (supervisor, recorded with the reason)"), required=False
+    )
 
 
 class ModeForm(ActionForm):

@@ -277,6 +277,9 @@ class ZoneSchedule(models.Model):
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     label = models.CharField(_("label"), max_length=200, blank=True)
+    # Who scheduled it (user name; blank from the load file): named when a scheduled lockdown
+    # refuses an operator's action (rempart.access.precedence).
+    created_by = models.CharField(_("scheduled by"), max_length=150, blank=True)
 
     class Meta:
         ordering = ["zone", "start"]
@@ -599,6 +602,8 @@ class Alarm(models.Model):
         TAILGATING = "tailgating", _("tailgating")
         INTERLOCK = "interlock", _("raise refused over occupied loop")
         COMMAND_FAILED = "command_failed", _("command failed")
+        INTRUSION = "intrusion", _("intrusion detected")
+        PANIC = "panic", _("panic button")
 
     zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="alarms")
     lane = models.ForeignKey(
@@ -621,6 +626,9 @@ class Alarm(models.Model):
         related_name="+",
     )
     acknowledgement = models.CharField(max_length=500, blank=True)
+    # when supervisors were told that this high-priority alarm stayed unacknowledged
+    # (rempart.access.alarms.escalate)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-raised_at", "-pk"]
@@ -645,3 +653,63 @@ class DaemonHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} pid {self.pid}"
+
+
+class DecisionImage(models.Model):
+    """The camera's plate crop or context image sent with a request (:mod:`rempart.access.evidence`):
+    JPEG or PNG checked by its magic bytes, size-limited, deleted with the plate in clear."""
+
+    audit_exempt = True
+
+    decision = models.OneToOneField(AccessDecision, on_delete=models.CASCADE, related_name="image")
+    content_type = models.CharField(max_length=20)
+    data = models.BinaryField()
+    size_bytes = models.IntegerField()
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("camera image")
+
+    def __str__(self) -> str:
+        return f"{self.content_type} {self.size_bytes} B"
+
+
+class DetectionInput(models.Model):
+    """A detection device of a zone (intrusion cable, loop, door contact, panic button) wired
+    through the barrier drivers' transports; :mod:`rempart.access.intrusion` reads it and
+    raises an alarm in the zone's queue while it is active.
+
+    ``driver``: ``{"type": "modbus", "host", "port", "unit", "address", "table":
+    "discrete_input"|"coil"}`` or ``{"type": "mqtt", "host", "port", "topic"}`` (payload ``1``,
+    ``true``, ``on``, ``active`` or JSON ``{"active": true}`` means active).
+    """
+
+    # where its city (and lane, zone) are, for rempart.core.access_rules
+    city_path = "zone__city"
+    zone_path = "zone__ident"
+
+    class Kind(models.TextChoices):
+        INTRUSION_CABLE = "intrusion_cable", _("intrusion-protection cable")
+        LOOP = "loop", _("detection loop")
+        DOOR_CONTACT = "door_contact", _("door contact")
+        PANIC_BUTTON = "panic_button", _("panic button")
+
+    zone = models.ForeignKey(
+        Zone, verbose_name=_("zone"), on_delete=models.CASCADE, related_name="inputs"
+    )
+    lane = models.ForeignKey(
+        Lane, on_delete=models.SET_NULL, null=True, blank=True, related_name="inputs"
+    )
+    ident = models.CharField(_("identifier"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    driver = models.JSONField(_("driver"), default=dict)
+    active_high = models.BooleanField(_("active when the input is 1"), default=True)
+
+    class Meta:
+        ordering = ["zone", "ident"]
+        verbose_name = _("detection input")
+        verbose_name_plural = _("detection inputs")
+
+    def __str__(self) -> str:
+        return self.name or self.ident

@@ -14,6 +14,9 @@ A passage's copy of the plate (``Passage.plate``, kept so that a repeated read o
 joins its passage) is cleared at the first of these steps, whatever the permit, once the
 passage is over.
 
+The camera's images (plate crops, context: :mod:`rempart.access.evidence`) are deleted at the
+first step too, whatever the permit: an image shows more than the plate.
+
 Reads of permit holders are the record of the permit's use and are kept with the permit.
 
 ``rempart access purge`` runs :func:`run` (one audit entry per run); the daemon runs it once an
@@ -54,6 +57,7 @@ def purge(now: dt.datetime | None = None) -> dict[str, Any]:
 
     Writes no audit entry itself (callers write one summary entry per run).
     """
+    from rempart.access import evidence
     from rempart.access.grants import JOINABLE_STATES
     from rempart.access.models import AccessDecision, Passage
 
@@ -84,6 +88,8 @@ def purge(now: dt.datetime | None = None) -> dict[str, Any]:
         AccessDecision.objects.filter(
             has_permit=False, plate="", received_at__lt=pseudo_before, pseudonymised_at__isnull=True
         ).update(pseudonymised_at=now)
+        # the camera's images: no longer than the plate in clear, permit or not (evidence.py)
+        images = evidence.purge(pseudo_before)
         # a passage keeps its plate only while a repeated read may join it (grants.py)
         Passage.objects.filter(created_at__lt=pseudo_before, plate__isnull=False).exclude(
             state__in=JOINABLE_STATES
@@ -91,6 +97,7 @@ def purge(now: dt.datetime | None = None) -> dict[str, Any]:
     return {
         "plate_reads_pseudonymised": pseudonymised,
         "plate_reads_deleted": deleted,
+        "camera_images_deleted": images,
         "pseudonymise_after_hours": pseudonymise_after().total_seconds() / 3600,
         "retention_days": retention().days,
     }

@@ -37,7 +37,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from rempart.access import decide as engine
-from rempart.access import grants
+from rempart.access import grants, precedence
 from rempart.access.config import MAX_MASS_KG, _Checker
 from rempart.access.drivers.base import BarrierKind, FailMode
 from rempart.access.models import (
@@ -331,17 +331,47 @@ def _operator_decision(lane: Lane, user: Any, grant: bool, note: str) -> Submitt
     )
 
 
-def operator_open(lane: Lane, user: Any, reason: str) -> Submitted:
+def _lock_zone(lane: Lane) -> None:
+    """Lock ``lane``'s zone row (PostgreSQL; SQLite's write lock does the same) and reread its
+    mode, so that a lockdown committed meanwhile is seen by :mod:`rempart.access.precedence`."""
+    zone = Zone.objects.select_for_update().get(pk=lane.zone_id)
+    lane.zone.mode = zone.mode
+    lane.zone.mode_changed_by = zone.mode_changed_by
+    lane.zone.mode_changed_at = zone.mode_changed_at
+    lane.zone.mode_reason = zone.mode_reason
+    lane.zone.lockdown_exit = zone.lockdown_exit
+
+
+def operator_open(
+    lane: Lane, user: Any, reason: str, *, lockdown_exception: bool = False
+) -> Submitted:
     """Let one vehicle through ``lane`` (after an intercom call): an operator grant, decided and
-    stored like a camera read, then driven by the daemon."""
+    stored like a camera read, then driven by the daemon.
+
+    Refused during a lockdown (:func:`rempart.access.precedence.check_lowering`: 409 with the
+    sentence naming the mode, who set it and when; audited) unless a supervisor asks for a
+    recorded ``lockdown_exception``."""
     _require(user, "operator", lane.zone.city, "opening a lane")
     note = _reason(reason, "opening a lane")
-    result = _operator_decision(lane, user, True, note)
-    audit.record(
-        "access_open",
-        obj=lane,
-        detail={"reason": note, "request_id": result.decision.request_id.hex},
-    )
+    try:
+        with transaction.atomic():
+            _lock_zone(lane)
+            excepted = precedence.check_lowering(
+                lane, user, "open", lockdown_exception=lockdown_exception, reason=note
+            )
+            result = _operator_decision(lane, user, True, note)
+            audit.record(
+                "access_open",
+                obj=lane,
+                detail={
+                    "reason": note,
+                    "request_id": result.decision.request_id.hex,
+                    "lockdown_exception": excepted,
+                },
+            )
+    except precedence.LockdownRefused as refused:
+        precedence.record_refusal(lane, refused)
+        raise ActionDenied(str(refused), refused.status) from None
     return result
 
 
@@ -423,6 +453,9 @@ def _apply_mode(
 
 
 def acknowledge_alarm(alarm: Alarm, user: Any, note: str = "") -> None:
+    """Acknowledge ``alarm`` with an optional comment (who, when and the comment are kept and
+    audited); an acknowledged alarm no longer sounds nor escalates, and leaves the list once its
+    cause has cleared."""
     _require(user, "operator", alarm.zone.city, "acknowledging an alarm")
     if alarm.acknowledged_at is not None:
         return
@@ -445,7 +478,14 @@ def add_schedule(
     )
     if end <= start:
         raise ActionDenied("the end of a scheduled mode must be after its start", 422)
-    return ZoneSchedule.objects.create(zone=zone, mode=new.value, start=start, end=end, label=label)
+    return ZoneSchedule.objects.create(
+        zone=zone,
+        mode=new.value,
+        start=start,
+        end=end,
+        label=label,
+        created_by=user.get_username()[:150],
+    )
 
 
 def _schedule_text(schedule: ZoneSchedule) -> dict[str, Any]:
@@ -596,6 +636,27 @@ def pending_referrals(
     )
 
 
+def expired_referrals(
+    zones: Iterable[Zone], now: dt.datetime | None = None, *, within: dt.timedelta | None = None
+) -> QuerySet[AccessDecision]:
+    """Referred requests of ``zones`` that expired unanswered in the last ``within`` (default one
+    hour) before their :data:`REFERRAL_WINDOW` ended, newest first: kept visible in the control
+    room as "expired unanswered" instead of silently disappearing."""
+    now = now or timezone.now()
+    within = within or dt.timedelta(hours=1)
+    return (
+        AccessDecision.objects.filter(
+            zone__in=list(zones),
+            outcome=engine.Outcome.REFER.value,
+            received_at__lte=now - REFERRAL_WINDOW,
+            received_at__gt=now - REFERRAL_WINDOW - within,
+            answer__isnull=True,
+        )
+        .select_related("lane", "zone")
+        .order_by("-received_at", "-pk")
+    )
+
+
 def answer_referral(
     decision: AccessDecision,
     user: Any,
@@ -603,6 +664,7 @@ def answer_referral(
     reason: str,
     *,
     now: dt.datetime | None = None,
+    lockdown_exception: bool = False,
 ) -> Submitted:
     """Answer a referred request: an operator grant or deny, stored as a new decision (source
     ``operator``) whose ``answers`` is the referred one.
@@ -611,7 +673,9 @@ def answer_referral(
     barrier from it). Needs the operator role in the zone's city and a reason; audited
     (``access_referral_answer``). Refused with :class:`ActionDenied`: a decision that was not
     referred or was already answered (409), one older than :data:`REFERRAL_WINDOW` (410).
-    Nothing is written when refused.
+    Nothing is written when refused. A grant during a lockdown is refused (409, audited) unless
+    the plate holds a valid emergency permit or a supervisor asks for a recorded
+    ``lockdown_exception`` (:mod:`rempart.access.precedence`).
     """
     from django.db import IntegrityError
 
@@ -646,6 +710,18 @@ def answer_referral(
             earlier = AccessDecision.objects.filter(answers=decision).first()
             if earlier is not None:
                 raise _already_answered(decision, earlier)
+            excepted = False
+            if grant:
+                _lock_zone(lane)
+                excepted = precedence.check_lowering(
+                    lane,
+                    user,
+                    "grant_referral",
+                    lockdown_exception=lockdown_exception,
+                    reason=note,
+                    plate=decision.plate,
+                    now=now,
+                )
             result = _operator_decision(lane, user, grant, note)
             AccessDecision.objects.filter(pk=result.decision.pk).update(answers=decision)
             result.decision.answers = decision
@@ -658,8 +734,12 @@ def answer_referral(
                     "answer": "grant" if grant else "deny",
                     "reason": note,
                     "request_id": result.decision.request_id.hex,
+                    "lockdown_exception": excepted,
                 },
             )
+    except precedence.LockdownRefused as refused:
+        precedence.record_refusal(lane, refused)
+        raise ActionDenied(str(refused), refused.status) from None
     except IntegrityError:  # another operator's answer committed in between
         earlier = AccessDecision.objects.filter(answers=decision).first()
         if earlier is None:

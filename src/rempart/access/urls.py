@@ -20,6 +20,7 @@ urlpatterns = [
         name="schedule_cancel",
     ),
     path("requests/<uuid:request_id>/answer/", views.referral_answer, name="referral_answer"),
+    path("requests/<uuid:request_id>/image/", views.referral_image, name="referral_image"),
     path("alarms/<int:pk>/ack/", views.alarm_ack, name="alarm_ack"),
     path("decisions/", views.decisions, name="decisions"),
     path("decisions/export.csv", views.decisions_export, name="decisions_export"),

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import close_old_connections
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from rempart.access import exports, labels, live_map, services
+from rempart.access import alarms, exports, labels, live_map, precedence, services
 from rempart.access.forms import (
     AckForm,
     ActionForm,
@@ -55,6 +55,7 @@ from rempart.access.models import (
     AccessDecision,
     Alarm,
     DaemonHeartbeat,
+    DecisionImage,
     Lane,
     Permit,
     Zone,
@@ -102,6 +103,7 @@ def _zone_rows(zones: list[Zone]) -> list[dict[str, Any]]:
                 "base_mode": zone.mode,
                 "scheduled": schedule.label if schedule else "",
                 "reason": zone.mode_reason,
+                "banner": precedence.zone_banner(zone, now),
             }
         )
     return rows
@@ -124,6 +126,10 @@ def _alarm_rows(zones: list[Zone]) -> list[dict[str, Any]]:
                 "raised_at": local_datetime(alarm.raised_at, tz),
                 "active": alarm.cleared_at is None,
                 "acknowledged": alarm.acknowledged_at is not None,
+                "priority": alarms.priority(alarm.kind),
+                "priority_label": alarms.priority_label(alarms.priority(alarm.kind)),
+                "procedure": alarms.procedure(alarm.kind),
+                "escalated": alarm.escalated_at is not None,
                 "ack_url": reverse("access:alarm_ack", args=[alarm.pk]),
             }
         )
@@ -136,10 +142,12 @@ def _referral_rows(zones: list[Zone]) -> list[dict[str, Any]]:
     Plates as on the lanes (every control-room viewer sees plates; holders are never shown
     here: they are for access editors on the permit pages)."""
     rows = []
-    for decision in services.pending_referrals(zones)[:50]:
+    now = timezone.now()
+    for decision in services.pending_referrals(zones).select_related("image")[:50]:
         tz = zoneinfo.ZoneInfo(decision.zone.timezone)
         rows.append(
             {
+                **referral_timing(decision, now),
                 "id": decision.request_id.hex,
                 "lane": decision.lane.ident,
                 "lane_name": decision.lane.name or decision.lane.ident,
@@ -159,6 +167,46 @@ def _referral_rows(zones: list[Zone]) -> list[dict[str, Any]]:
     return rows
 
 
+#: A referral this close to expiry is flagged (the operator must answer now or open by hand).
+REFERRAL_WARN_S = 120
+
+
+def referral_timing(decision: AccessDecision, now: Any) -> dict[str, Any]:
+    """Waiting time, expiry and evidence of a referral (the page counts down from the ISO
+    instants; the texts are the first values)."""
+    waited_s = max(0, int((now - decision.received_at).total_seconds()))
+    expires = decision.received_at + services.REFERRAL_WINDOW
+    left_s = int((expires - now).total_seconds())
+    image = getattr(decision, "image", None) if hasattr(decision, "image") else None
+    return {
+        "received_at": decision.received_at.isoformat(),
+        "waiting": precedence.countdown_text(waited_s),
+        "expires_at": expires.isoformat(),
+        "expires_in": precedence.countdown_text(left_s),
+        "expiring": left_s <= REFERRAL_WARN_S,
+        "image_url": (
+            reverse("access:referral_image", args=[decision.request_id]) if image else ""
+        ),
+        "plate_text": decision.plate or _("no plate read"),
+    }
+
+
+def _expired_referral_rows(zones: list[Zone]) -> list[dict[str, Any]]:
+    """Referrals of the last hour that expired unanswered (kept visible, never silently gone)."""
+    rows = []
+    for decision in services.expired_referrals(zones)[:20]:
+        tz = zoneinfo.ZoneInfo(decision.zone.timezone)
+        rows.append(
+            {
+                "id": decision.request_id.hex,
+                "lane_name": decision.lane.name or decision.lane.ident,
+                "plate": decision.plate or _("no plate read"),
+                "at": timezone.localtime(decision.received_at, tz).strftime("%H:%M:%S"),
+            }
+        )
+    return rows
+
+
 def _snapshot(zones: list[Zone]) -> dict[str, Any]:
     beat = DaemonHeartbeat.objects.filter(name="access").first()
     daemon_ok = beat is not None and (timezone.now() - beat.seen_at).total_seconds() < 10
@@ -167,6 +215,7 @@ def _snapshot(zones: list[Zone]) -> dict[str, Any]:
         "lanes": live_map.worded_lanes(services.lane_states(zones)),
         "alarms": _alarm_rows(zones),
         "referrals": _referral_rows(zones),
+        "expired_referrals": _expired_referral_rows(zones),
         "daemon_ok": daemon_ok,
     }
 
@@ -294,7 +343,12 @@ def lane_open(request: HttpRequest, ident: str) -> HttpResponse:
         return redirect("access:control_room")
     return _act(
         request,
-        lambda: services.operator_open(lane, request.user, form.cleaned_data["reason"]),
+        lambda: services.operator_open(
+            lane,
+            request.user,
+            form.cleaned_data["reason"],
+            lockdown_exception=form.cleaned_data["lockdown_exception"],
+        ),
         _("Lane %(lane)s: one vehicle let through.") % {"lane": lane.ident},
     )
 
@@ -532,6 +586,7 @@ def zone_detail(request: HttpRequest, ident: str, status: int = 200) -> HttpResp
             "city": zone.city,
             "lanes": lanes,
             "schedules": zone.schedules.all(),
+            "banner": precedence.zone_banner(zone),
             "schedule_form": ScheduleForm(),
             "now": timezone.now(),
         },
@@ -584,7 +639,13 @@ def referral_answer(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse
         return control_room(request, status=422)
     grant = form.cleaned_data["answer"] == "grant"
     try:
-        services.answer_referral(decision, request.user, grant, form.cleaned_data["reason"])
+        services.answer_referral(
+            decision,
+            request.user,
+            grant,
+            form.cleaned_data["reason"],
+            lockdown_exception=form.cleaned_data["lockdown_exception"],
+        )
     except services.ActionDenied as exc:
         if exc.status == 403:
             raise deny(request, str(exc)) from exc
@@ -596,6 +657,31 @@ def referral_answer(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse
         ok = _("Lane %(lane)s: referred request denied.")
     messages.success(request, ok % {"lane": decision.lane.ident})
     return redirect("access:control_room")
+
+
+@role_required("access", "viewer")
+def referral_image(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+    """The camera's image of a request (plate crop or context), to control-room viewers of the
+    zone's city; a sensitive read (audited). 404 once the retention purge deleted it."""
+    decision = fetch(
+        request,
+        AccessDecision.objects.select_related("lane", "zone"),
+        f"request {request_id}",
+        request_id=request_id,
+    )
+    image = DecisionImage.objects.filter(decision=decision).first()
+    if image is None:
+        raise Http404(_("This request has no camera image (none sent, or already deleted)."))
+    audit.record(
+        "sensitive_read",
+        obj=decision.lane,
+        object_repr=f"camera image of request {decision.request_id.hex[:8]}",
+        detail={"request_id": decision.request_id.hex, "bytes": image.size_bytes},
+    )
+    response = HttpResponse(bytes(image.data), content_type=image.content_type)
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- permits, one by one ----------------------------------------------------------------------
@@ -811,7 +897,13 @@ def _schedule_form_page(
     return render(
         request,
         "access/schedule_form.html",
-        {"zone": schedule.zone, "city": schedule.zone.city, "schedule": schedule, "form": form},
+        {
+            "zone": schedule.zone,
+            "city": schedule.zone.city,
+            "schedule": schedule,
+            "form": form,
+            "banner": precedence.zone_banner(schedule.zone),
+        },
         status=status,
     )
 

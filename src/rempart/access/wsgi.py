@@ -8,7 +8,8 @@ request threads in shared transactions (:mod:`rempart.access.camera`).
 
 What the middleware would have done for this one URL is done here: the ``Host`` header is
 checked against ``ALLOWED_HOSTS``; a plain-HTTP request when HTTPS is required goes on to
-Django (which redirects it); the answer carries ``X-Content-Type-Options: nosniff`` and
+Django (which redirects it); a read carrying a camera ``image`` goes on to Django's route,
+which checks and stores the image (:mod:`rempart.access.evidence`); the answer carries ``X-Content-Type-Options: nosniff`` and
 ``Cache-Control: no-store``; the body is limited to :data:`MAX_BODY_BYTES`. Refusals of
 permission are written to the audit trail with the token and the client address. Every other
 request (and a camera read without a bearer token, e.g. an operator's session) goes to Django
@@ -17,6 +18,7 @@ unchanged, where the same route serves it through the same :func:`~rempart.acces
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
@@ -26,7 +28,7 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 
-from rempart.access import camera
+from rempart.access import camera, evidence
 from rempart.access.group_commit import GroupCommitter
 
 PATH = "/api/v1/access/requests"
@@ -60,6 +62,10 @@ class CameraGateway:
         ):
             return self.app(environ, start_response)
         answer = self.handle(environ, authorization[len("Bearer ") :].strip())
+        if isinstance(answer, bytes):  # a read with a camera image: Django's route stores it
+            environ["wsgi.input"] = io.BytesIO(answer)
+            environ["CONTENT_LENGTH"] = str(len(answer))
+            return self.app(environ, start_response)
         payload = json.dumps(answer.body).encode()
         start_response(
             f"{answer.status} {HTTPStatus(answer.status).phrase}",
@@ -72,7 +78,11 @@ class CameraGateway:
         )
         return [payload]
 
-    def handle(self, environ: dict[str, Any], token: str) -> camera.Answer:
+    def handle(self, environ: dict[str, Any], token: str) -> camera.Answer | bytes:
+        """The answer to a camera read, or its body (bytes) when it carries an ``image``: such a
+        read goes on to Django's route, which checks and stores the image
+        (:mod:`rempart.access.evidence`); a body of more than :data:`MAX_BODY_BYTES` is
+        accepted only for that, up to the image limit."""
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
         domain, _port = split_domain_port(host)
         if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
@@ -81,11 +91,22 @@ class CameraGateway:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return camera.Answer(400, {"detail": "Content-Length is not a number"})
-        if length > MAX_BODY_BYTES:
+        with_image = MAX_BODY_BYTES + evidence.max_image_bytes() * 4 // 3 + 64
+        if length > with_image:
             return camera.Answer(
                 413, {"detail": f"the body has {length} bytes; a read is at most {MAX_BODY_BYTES}"}
             )
         raw = environ["wsgi.input"].read(length) if length else b""
+        if b'"image"' in raw:
+            return raw
+        if length > MAX_BODY_BYTES:
+            return camera.Answer(
+                413,
+                {
+                    "detail": f"the body has {length} bytes; a read is at most {MAX_BODY_BYTES} "
+                    "(more only with a camera image)"
+                },
+            )
         try:
             read = camera.parse_body(
                 raw, token=token, ip=environ.get("REMOTE_ADDR", ""), received_at=timezone.now()

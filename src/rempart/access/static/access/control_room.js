@@ -51,11 +51,23 @@
     row.dataset.position = lane.barriers.map(function (b) { return b.position; }).join(",");
   }
 
+  // The zone's mode banner (_mode_banner.html), live: mode, who set it, reason, next schedule.
+  function renderBanner(b) {
+    var node = b && root.querySelector('[data-mode-banner="' + CSS.escape(b.zone) + '"]');
+    if (!node || node.dataset.mode === b.mode && node.dataset.set === b.set_text) { return; }
+    node.dataset.mode = b.mode; node.dataset.set = b.set_text;
+    node.className = "mode-banner mode-banner-" + b.mode + (b.lockdown ? " lockdown" : "");
+    var mode = node.querySelector(".mb-mode"); if (mode) { mode.textContent = b.zone_name + ": " + b.mode_label; }
+    var set = node.querySelector(".mb-set"); if (set) { set.textContent = b.set_text + (b.reason ? " — " + b.reason : ""); }
+    var rule = node.querySelector(".mb-rule"); if (rule) { rule.hidden = !b.lockdown; }
+  }
+
   function renderZone(zone) {
     var card = root.querySelector('[data-zone="' + CSS.escape(zone.id) + '"]');
     if (!card) { return; }
     var mode = card.querySelector(".zone-mode");
     if (mode) { mode.className = "badge zone-mode mode-" + zone.mode; mode.textContent = zone.mode_label; }
+    renderBanner(zone.banner);
     var note = card.querySelector(".zone-note");
     if (note) {
       note.textContent = zone.scheduled
@@ -72,14 +84,24 @@
     var items = alarms.map(function (a) {
       var li = document.createElement("li");
       li.dataset.alarm = a.id;
-      if (a.active) { li.className = "active"; }
+      li.dataset.priority = a.priority;
+      if (!a.acknowledged) { li.dataset.unacknowledged = "1"; }
+      li.className = (a.active ? "active " : "") + "priority-" + a.priority;
       li.title = a.message;  // the daemon's own words (English), for the record
-      li.append(badge(a.kind_label, a.active ? "alarm" : "warn"),
-                " " + a.raised_at + (a.lane ? " · " + a.lane : "") + " ");
+      li.append(badge(a.kind_label, a.active ? "alarm" : "warn"), " ", badge(a.priority_label, "priority"));
+      if (a.escalated) { li.append(" ", badge(label("labelEscalated", "escalated to supervisors"), "alarm escalated")); }
+      li.append(" " + a.raised_at + (a.lane ? " · " + a.lane : "") + " ");
+      var details = document.createElement("details"); details.className = "procedure";
+      var summary = document.createElement("summary"); summary.textContent = label("labelProcedure", "Procedure");
+      var text = document.createElement("p"); text.textContent = a.procedure;
+      details.append(summary, text); li.append(details);
       if (csrf && !a.acknowledged && root.querySelector(".lane-actions, .confirm-form")) {
         var form = document.createElement("form");
         form.method = "post"; form.action = a.ack_url; form.className = "inline";
         var token = csrf.cloneNode(); form.append(token);
+        var note = document.createElement("input"); note.name = "note"; note.maxLength = 500;
+        note.placeholder = label("labelComment", "Comment (optional)"); note.setAttribute("aria-label", note.placeholder);
+        form.append(note, " ");
         var button = document.createElement("button"); button.type = "submit"; button.textContent = label("labelAcknowledge", "Acknowledge");
         form.append(button); li.append(form);
       }
@@ -119,7 +141,7 @@
       if (!row) {
         row = template.content.querySelector("tr").cloneNode(true);
         row.dataset.referral = r.id;
-        row.querySelector(".ref-at").textContent = r.at;
+        row.querySelector(".ref-time").textContent = r.at;  // the cell also holds the waiting time
         row.querySelector(".ref-lane").textContent = r.lane_name;
         row.querySelector(".ref-zone").textContent = r.zone;
         var plate = row.querySelector(".ref-plate");
@@ -134,11 +156,37 @@
         message.textContent = r.reason_sentence;
         message.title = r.reason;  // the engine's own message (English), for the record
         var form = row.querySelector("form");
-        if (form) { form.action = r.answer_url; }
+        if (form) { form.action = r.answer_url; form.dataset.plate = r.plate_text; form.dataset.lane = r.lane_name; }
+        row.querySelector(".ref-waiting").dataset.countup = r.received_at;
+        row.querySelector(".ref-waiting").textContent = r.waiting;
+        row.querySelector(".ref-expires").dataset.countdown = r.expires_at;
+        row.querySelector(".ref-expires").textContent = r.expires_in;
+        if (r.image_url) {
+          var img = document.createElement("img");
+          img.src = r.image_url; img.className = "ref-thumb"; img.alt = label("labelCameraImage", "camera image");
+          row.querySelector(".ref-image").replaceChildren(document.createElement("br"), img);
+        }
       }
       list.insertBefore(row, next);  // the server's order: oldest first
     });
     if (none) { none.hidden = referrals.length > 0; }
+  }
+
+  // Referrals that expired unanswered stay listed (an hour), never silently gone.
+  function renderExpired(rows) {
+    var list = document.getElementById("expired-referrals");
+    var count = document.getElementById("expired-count");
+    if (count) { count.textContent = rows.length; count.className = "badge " + (rows.length ? "alarm" : "ok"); }
+    if (!list) { return; }
+    var items = rows.map(function (r) {
+      var li = document.createElement("li");
+      li.dataset.expired = r.id;
+      li.textContent = label("labelExpired", "{at} · lane {lane} · plate {plate}: expired unanswered")
+        .replace("{at}", r.at).replace("{lane}", r.lane_name).replace("{plate}", r.plate);
+      return li;
+    });
+    if (!items.length) { var none = document.createElement("li"); none.className = "none"; none.textContent = "–"; items = [none]; }
+    list.replaceChildren.apply(list, items);
   }
 
   function connect() {
@@ -152,6 +200,7 @@
       data.zones.forEach(renderZone);
       renderAlarms(data.alarms);
       if (data.referrals) { renderReferrals(data.referrals); }
+      if (data.expired_referrals) { renderExpired(data.expired_referrals); }
       if (daemon) {
         daemon.className = "badge " + (data.daemon_ok ? "ok" : "alarm");
         daemon.textContent = data.daemon_ok ? label("labelDaemonOk", "device daemon running")
