@@ -24,6 +24,7 @@ def english() -> Any:
     with translation.override("en"):
         yield
 
+
 STREETS = {
     "type": "FeatureCollection",
     "features": [
