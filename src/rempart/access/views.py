@@ -249,6 +249,7 @@ def control_room(request: HttpRequest, status: int = 200) -> HttpResponse:
                     "unknown": _("Position unknown"),
                 },
                 "alarms": _("Alarms"),
+                "zone_alarms": _("Alarms of no lane"),
                 "actions": _("Open the lane's actions"),
                 "show": _("Show the lane"),
             },

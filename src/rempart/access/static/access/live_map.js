@@ -106,10 +106,28 @@
     });
   }
 
+  // Alarms of no lane (an intrusion cable, a panic button of the zone): listed on the map.
+  var zoneAlarms = L.control({ position: "bottomleft" });
+  zoneAlarms.onAdd = function () {
+    var box = L.DomUtil.create("div", "zone-alarms");
+    box.hidden = true;
+    return box;
+  };
+  zoneAlarms.addTo(map);
+  function renderZoneAlarms(list) {
+    var box = zoneAlarms.getContainer();
+    var items = list.map(function (a) { return text("li", a.kind_label + " · " + a.zone + " · " + a.raised_at, "badge alarm"); });
+    var ul = document.createElement("ul");
+    ul.replaceChildren.apply(ul, items);
+    box.replaceChildren(text("strong", words.zone_alarms || "Alarms of the zone"), ul);
+    box.hidden = !list.length;
+  }
+
   root.addEventListener("rempart:update", function (event) {
     var data = event.detail;
     lanes = {};
     data.lanes.forEach(function (lane) { lanes[lane.id] = lane; });
+    renderZoneAlarms(data.alarms.filter(function (a) { return !a.lane; }));
     alarms = {};
     data.alarms.forEach(function (a) {
       // open alarms: not yet acknowledged or cause not yet ended
