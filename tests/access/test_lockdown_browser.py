@@ -4,6 +4,7 @@ who set it and when; the supervisor lifts the lockdown and the banner says so.""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -75,7 +76,8 @@ def test_lockdown_refuses_an_operators_open_until_the_supervisor_lifts_it(
     page.wait_for_url(f"{base}/access/")
     message = page.locator(".messages")
     expect(message).to_contain_text("Refused, letting a vehicle through")
-    expect(message).to_contain_text("is in lockdown, set by chief at")
+    expect(message).to_contain_text("has been in lockdown since")
+    expect(message).to_contain_text("set by chief.")
     expect(message).to_contain_text("Only a supervisor can lift it")
     assert questions == ["Lower the barrier of lane old-town-in for one vehicle?"]
     assert not Passage.objects.exists()
@@ -86,4 +88,44 @@ def test_lockdown_refuses_an_operators_open_until_the_supervisor_lifts_it(
     page.wait_for_url(f"{base}/access/")
     expect(banner).to_have_attribute("data-mode", "normal")
     expect(page.locator(".messages")).to_contain_text("Normal")
+    assert not errors, errors
+
+
+def test_a_live_referral_counts_its_waiting_time_and_the_dialog_names_plate_and_lane(
+    live_server: Any,
+    browser_page: Any,  # noqa: F811
+    city: Any,
+    make_user: Any,
+) -> None:
+    from rempart.access import services
+    from tests.access.test_models_fixtures import make_permits
+
+    zone = make_zone(city)
+    make_permits(city, zone)
+    make_user("operator", modules=("access",), username="controller")
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _sign_in(page, live_server.url, "controller")
+    expect(page.locator("#live-status")).to_have_text("live", timeout=10_000)
+    decision = services.submit_request("old-town-in", plate="RE-456-ZZ", confidence=0.5).decision
+    row = page.locator(f'tr[data-referral="{decision.request_id.hex}"]')
+    expect(row).to_contain_text("RE456ZZ", timeout=10_000)
+    waiting = row.locator(".ref-waiting")
+    expect(waiting).to_have_text(re.compile(r"^\d+ s$"))
+    first = waiting.inner_text()
+    expect(waiting).not_to_have_text(first, timeout=5_000)  # counts up, second by second
+    expect(row.locator(".ref-expires")).to_contain_text("9 min")
+    row.locator("input[name=reason]").fill("resident, known voice")
+    row.locator("input[name=confirm]").check()
+    questions: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.dismiss()  # the operator thinks again: nothing is sent
+
+    page.once("dialog", dismiss)
+    row.get_by_role("button", name="Grant").click()
+    page.wait_for_timeout(300)
+    assert questions == ["Grant plate RE456ZZ at lane old-town-in: let one vehicle through?"]
     assert not errors, errors

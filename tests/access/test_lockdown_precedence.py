@@ -165,6 +165,25 @@ def test_emergency_vehicles_still_enter_under_the_existing_rules(
     assert not AuditEntry.objects.filter(action="access_lockdown_refused").exists()
 
 
+def test_an_operator_lets_an_emergency_vehicle_through_by_its_plate(
+    client: Client,
+    make_user: Any,
+    zone: Any,  # noqa: F811
+    permits: Any,  # noqa: F811
+) -> None:
+    lock(zone, make_user)
+    client.force_login(make_user("operator", modules=("access",)))
+    response = client.post("/access/lanes/old-town-in/open/", {**REASON, "plate": "RE-456-ZZ"})
+    assert response.status_code == 302 and lowered() == 0  # a resident: refused
+    assert AuditEntry.objects.filter(action="access_lockdown_refused").count() == 1
+    response = client.post("/access/lanes/old-town-in/open/", {**REASON, "plate": "em-112-aa"})
+    assert response.status_code == 302 and lowered() == 1  # the SAMU's emergency permit
+    decision = AccessDecision.objects.get(source="operator")
+    assert decision.plate == "EM112AA" and decision.outcome == "grant"
+    response = client.post("/access/lanes/old-town-in/open/", {**REASON, "plate": "??"})
+    assert lowered() == 1  # a malformed plate: 422, one line, nothing written
+
+
 def test_exit_lanes_follow_the_zones_lockdown_exit_policy(
     make_user: Any,
     zone: Any,  # noqa: F811
@@ -258,3 +277,30 @@ def test_countdown_words() -> None:
     assert precedence.countdown_text(3 * 60 + 7) == "3 min 07 s"
     assert precedence.countdown_text(2 * 3600 + 5 * 60) == "2 h 05 min"
     assert precedence.countdown_text(2 * 86400 + 3 * 3600) == "2 d 3 h"
+
+
+def test_a_scheduled_lockdown_closes_passages_granted_before_it_started(
+    make_user: Any,
+    zone: Any,  # noqa: F811
+    permits: Any,  # noqa: F811
+) -> None:
+    supervisor = make_user("supervisor", modules=("access",), username="chief-dupont")
+    operator = make_user("operator", modules=("access",))
+    before = services.operator_open(zone.lanes.get(ident="old-town-in"), operator, "delivery")
+    start = timezone.now() + dt.timedelta(seconds=1)
+    services.add_schedule(
+        zone, "lockdown", start, start + dt.timedelta(hours=1), "fireworks", supervisor
+    )
+    assert precedence.enforce_scheduled_lockdowns(start - dt.timedelta(seconds=1)) == {}
+    # the schedule starts: an emergency vehicle enters under the engine's rule, later
+    samu = services.submit_request(
+        "old-town-in", plate="EM-112-AA", confidence=0.97, now=start + dt.timedelta(seconds=2)
+    )
+    Passage.objects.filter(pk=samu.passage.pk).update(created_at=start + dt.timedelta(seconds=2))
+    closed = precedence.enforce_scheduled_lockdowns(start + dt.timedelta(seconds=3))
+    assert closed == {"old-town": 1}
+    assert Passage.objects.get(pk=before.passage.pk).state == "closing"
+    assert Passage.objects.get(pk=samu.passage.pk).state == "granted"  # granted in lockdown
+    entry = AuditEntry.objects.filter(action="access_mode").latest("pk")
+    assert entry.detail["source"] == "schedule" and entry.detail["passages_closed"] == 1
+    assert precedence.enforce_scheduled_lockdowns(start + dt.timedelta(seconds=4)) == {}

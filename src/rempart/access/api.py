@@ -53,6 +53,8 @@ class ActionIn(Schema):
     reason: str
     # a supervisor's recorded exception to a lockdown (rempart.access.precedence)
     lockdown_exception: bool = False
+    # open: the vehicle's plate, if known (an emergency permit's plate enters in lockdown)
+    plate: str | None = None
 
 
 class ModeIn(Schema):
@@ -188,7 +190,11 @@ def open_lane(request: HttpRequest, lane_id: str, body: ActionIn) -> dict[str, A
     lane = _lane_for(request, lane_id)
     try:
         return services.operator_open(
-            lane, request.user, body.reason, lockdown_exception=body.lockdown_exception
+            lane,
+            request.user,
+            body.reason,
+            lockdown_exception=body.lockdown_exception,
+            plate=body.plate,
         ).answer()
     except services.ActionDenied as exc:
         raise HttpError(exc.status, str(exc)) from None

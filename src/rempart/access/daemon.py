@@ -51,7 +51,7 @@ from typing import Any, TypeVar
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
-from rempart.access import alarms, grants, intrusion, services
+from rempart.access import alarms, grants, intrusion, precedence, services
 from rempart.access.drivers import create_driver
 from rempart.access.drivers.base import (
     BarrierCommand,
@@ -241,6 +241,7 @@ class Daemon:
             if send.command_pk not in self._in_flight:
                 self._in_flight[send.command_pk] = asyncio.create_task(self._send(send))
         await self._watch_inputs(now_s)
+        await self.db(precedence.enforce_scheduled_lockdowns, None, self.options.zones)
         if now_s - self._beat_at > 2.0:
             self._beat_at = now_s
             await self.db(self._beat, False)

@@ -20,6 +20,8 @@ class ActionForm(forms.Form):
     lockdown_exception = forms.BooleanField(
         label=_("Lockdown exception (supervisor, recorded with the reason)"), required=False
     )
+    # open: the vehicle's plate, if known (an emergency permit's plate enters in lockdown)
+    plate = forms.CharField(label=_("Plate (if known)"), max_length=20, required=False)
 
 
 class ModeForm(ActionForm):

@@ -13,7 +13,8 @@ user's language and the zone's time zone -- except:
 
 * **emergency vehicles under the existing rules**: granting a referral whose plate holds a
   valid ``emergency`` permit for the zone now (the read was referred only because the camera
-  was unsure) -- the engine's rule 7 would have granted it with a clear read;
+  was unsure), or letting through a vehicle whose plate the operator gives and which holds
+  one -- the engine's rule 7 would have granted it with a clear read;
 * **exit lanes** follow the zone's ``lockdown_exit`` policy, as the engine does: ``free`` and
   ``refer`` leave the operator's hand free (``refer`` exists so that the operator checks each
   exit), ``closed`` refuses;
@@ -125,11 +126,14 @@ def refusal_sentence(zone: Any, state: ModeInForce, action: str) -> str:
     }
     if state.scheduled:
         head = _(
-            "Refused, %(action)s: zone %(zone)s is in %(mode)s by the schedule “%(label)s” "
-            "set by %(who)s, since %(when)s until %(until)s."
+            "Refused, %(action)s: zone %(zone)s has been in %(mode)s since %(when)s, by the "
+            "schedule “%(label)s” set by %(who)s (until %(until)s)."
         )
     else:
-        head = _("Refused, %(action)s: zone %(zone)s is in %(mode)s, set by %(who)s at %(when)s.")
+        head = _(
+            "Refused, %(action)s: zone %(zone)s has been in %(mode)s since %(when)s, set by "
+            "%(who)s."
+        )
     tail = _("Only a supervisor can lift it or make a recorded exception.")
     return f"{head % values} {tail}"
 
@@ -197,7 +201,7 @@ def check_lowering(
         return False
     if lane.direction == engine.Direction.OUT.value and zone.lockdown_exit != "closed":
         return False
-    if action == "grant_referral" and _emergency_plate(zone, lane, plate, now):
+    if _emergency_plate(zone, lane, plate, now):  # the referral's read, or the operator's
         return False
     detail = {
         "action": action,
@@ -252,7 +256,7 @@ def zone_banner(zone: Any, now: dt.datetime | None = None) -> dict[str, Any]:
             "until": when_text(state.until, zone),
         }
     elif state.set_by:
-        set_text = _("set by %(who)s at %(when)s") % {
+        set_text = _("set by %(who)s, since %(when)s") % {
             "who": state.set_by,
             "when": when_text(state.since, zone),
         }
@@ -274,3 +278,46 @@ def zone_banner(zone: Any, now: dt.datetime | None = None) -> dict[str, Any]:
         if upcoming
         else "",
     }
+
+
+def enforce_scheduled_lockdowns(
+    now: dt.datetime | None = None, zone_idents: Any = None
+) -> dict[str, int]:
+    """Close the unfinished passages granted before a scheduled lockdown started, as entering a
+    lockdown by hand does (:func:`rempart.access.services.set_zone_mode`): a grant made at
+    17:59:59 must not lower a barrier at 18:00:01 of a lockdown. Passages granted during the
+    lockdown passed :func:`check_lowering` (or the engine's emergency rule) and are left alone.
+    Run by the device daemon every tick; one ``access_mode`` audit entry per schedule that
+    closed something. Returns passages closed per zone identifier."""
+    from rempart.access.models import Passage, ZoneSchedule
+    from rempart.access.services import close_passages
+
+    now = now or timezone.now()
+    schedules = ZoneSchedule.objects.filter(
+        mode=ZoneMode.LOCKDOWN.value, start__lte=now, end__gt=now
+    ).select_related("zone", "zone__city")
+    if zone_idents:
+        schedules = schedules.filter(zone__ident__in=list(zone_idents))
+    closed: dict[str, int] = {}
+    for schedule in schedules:
+        if mode_in_force(schedule.zone, now).mode is not ZoneMode.LOCKDOWN:
+            continue  # emergency_open set by hand wins over a schedule
+        count = close_passages(
+            Passage.objects.filter(lane__zone=schedule.zone, created_at__lt=schedule.start),
+            "scheduled lockdown",
+            now,
+        )
+        if count:
+            closed[schedule.zone.ident] = closed.get(schedule.zone.ident, 0) + count
+            audit.record(
+                "access_mode",
+                obj=schedule.zone,
+                detail={
+                    "from": schedule.zone.mode,
+                    "to": ZoneMode.LOCKDOWN.value,
+                    "reason": f"scheduled lockdown {schedule.label!r} started",
+                    "passages_closed": count,
+                    "source": "schedule",
+                },
+            )
+    return closed

@@ -318,11 +318,15 @@ def _reason(reason: str, what: str) -> str:
     return reason[:500]
 
 
-def _operator_decision(lane: Lane, user: Any, grant: bool, note: str) -> Submitted:
+def _operator_decision(
+    lane: Lane, user: Any, grant: bool, note: str, plate: str | None = None
+) -> Submitted:
     """An operator's grant or deny at ``lane``, decided and stored like a camera read (a grant
-    gets its passage in state ``granted``, which the daemon then drives)."""
+    gets its passage in state ``granted``, which the daemon then drives); ``plate`` is the
+    vehicle's plate when the operator gave one."""
     return submit_request(
         lane.ident,
+        plate=plate,
         operator=engine.OperatorAction(operator_id=user.get_username(), grant=grant, note=note),
         source=AccessDecision.Source.OPERATOR,
         actor=user.get_username(),
@@ -343,23 +347,39 @@ def _lock_zone(lane: Lane) -> None:
 
 
 def operator_open(
-    lane: Lane, user: Any, reason: str, *, lockdown_exception: bool = False
+    lane: Lane,
+    user: Any,
+    reason: str,
+    *,
+    lockdown_exception: bool = False,
+    plate: str | None = None,
 ) -> Submitted:
     """Let one vehicle through ``lane`` (after an intercom call): an operator grant, decided and
-    stored like a camera read, then driven by the daemon.
+    stored like a camera read, then driven by the daemon. ``plate`` (optional) is the plate the
+    operator read on the camera or heard at the intercom; it is stored with the decision.
 
     Refused during a lockdown (:func:`rempart.access.precedence.check_lowering`: 409 with the
-    sentence naming the mode, who set it and when; audited) unless a supervisor asks for a
-    recorded ``lockdown_exception``."""
+    sentence naming the mode, who set it and when; audited) unless ``plate`` holds a valid
+    emergency permit for the zone (the engine's rule) or a supervisor asks for a recorded
+    ``lockdown_exception``."""
     _require(user, "operator", lane.zone.city, "opening a lane")
     note = _reason(reason, "opening a lane")
+    try:
+        normalised = check_plate(plate.strip() or None if plate else None)
+    except RequestError as exc:
+        raise ActionDenied(exc.message, 422) from None
     try:
         with transaction.atomic():
             _lock_zone(lane)
             excepted = precedence.check_lowering(
-                lane, user, "open", lockdown_exception=lockdown_exception, reason=note
+                lane,
+                user,
+                "open",
+                lockdown_exception=lockdown_exception,
+                reason=note,
+                plate=normalised or "",
             )
-            result = _operator_decision(lane, user, True, note)
+            result = _operator_decision(lane, user, True, note, normalised)
             audit.record(
                 "access_open",
                 obj=lane,

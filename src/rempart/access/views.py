@@ -349,6 +349,7 @@ def lane_open(request: HttpRequest, ident: str) -> HttpResponse:
             request.user,
             form.cleaned_data["reason"],
             lockdown_exception=form.cleaned_data["lockdown_exception"],
+            plate=form.cleaned_data["plate"],
         ),
         _("Lane %(lane)s: one vehicle let through.") % {"lane": lane.ident},
     )

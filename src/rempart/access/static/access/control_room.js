@@ -185,7 +185,7 @@
         .replace("{at}", r.at).replace("{lane}", r.lane_name).replace("{plate}", r.plate);
       return li;
     });
-    if (!items.length) { var none = document.createElement("li"); none.className = "none"; none.textContent = "–"; items = [none]; }
+    if (!items.length) { var none = document.createElement("li"); none.className = "none"; none.textContent = label("labelNoneExpired", "–"); items = [none]; }
     list.replaceChildren.apply(list, items);
   }
 
