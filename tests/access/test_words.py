@@ -302,7 +302,7 @@ def test_french_pages_leave_no_english_label(
         assert not left, (url, left)
         # and the French words are there: the mode, a reason, a barrier position
         if url == "/access/":
-            assert "Verrouillage" in text and "Levée (bloque)" in text
+            assert "Bouclage" in text and "Levée (bloque)" in text
             assert "Lecture de plaque incertaine" in text or "Aucune autorisation" in text
 
 
