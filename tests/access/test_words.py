@@ -32,6 +32,7 @@ from rempart.access.models import (
     Passage,
     Permit,
     Zone,
+    ZoneSchedule,
 )
 from rempart.access.schedule import DAY_NAMES, ZoneMode
 
@@ -224,7 +225,17 @@ def everything(city: Any) -> dict[str, Any]:
             status=list(engine.PermitStatus)[i % 3].value,
         )
         permit.zones.add(zone)
-    return {"zones": zones, "lanes": lanes}
+    schedules = [
+        ZoneSchedule.objects.create(
+            zone=zone,
+            mode=mode.value,
+            start=now + dt.timedelta(days=i + 1),
+            end=now + dt.timedelta(days=i + 1, hours=2),
+            label=f"event {i}",
+        )
+        for i, mode in enumerate(ZoneMode)
+    ]
+    return {"zones": zones, "lanes": lanes, "schedules": schedules}
 
 
 class _Text(HTMLParser):
@@ -256,7 +267,17 @@ def _text_nodes(html: str) -> list[str]:
 
 def _pages(everything: dict[str, Any]) -> list[str]:
     zone_urls = [f"/access/zones/{z.ident}/" for z in everything["zones"]]
-    return ["/access/", "/access/decisions/", "/access/alarms/", "/access/permits/", *zone_urls]
+    schedule = everything["schedules"][0]
+    return [
+        "/access/",
+        "/access/decisions/",
+        "/access/alarms/",
+        "/access/permits/",
+        "/access/permits/new/",
+        "/access/permits/p0/edit/",
+        f"/access/zones/{schedule.zone.ident}/schedules/{schedule.pk}/edit/",
+        *zone_urls,
+    ]
 
 
 def _raw_codes_in(nodes: list[str]) -> list[str]:
