@@ -124,6 +124,8 @@ def test_the_control_room_shows_priority_procedure_sound_switch_and_escalation(
     page = client.get("/access/").content.decode()
     assert f'data-alarm="{high.pk}" data-priority="high"' in page
     assert 'data-priority="medium"' in page
+    # raised at the same time, the later (medium) one would come first: high priority leads
+    assert page.index('data-priority="high"') < page.index('data-priority="medium"')
     assert "call them back on the intercom" in page  # the panic procedure
     assert 'id="alarm-sound"' in page and "access/alarm_sound.js" in page
     assert 'class="badge alarm escalated"' in page

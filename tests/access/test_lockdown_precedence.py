@@ -304,3 +304,25 @@ def test_a_scheduled_lockdown_closes_passages_granted_before_it_started(
     entry = AuditEntry.objects.filter(action="access_mode").latest("pk")
     assert entry.detail["source"] == "schedule" and entry.detail["passages_closed"] == 1
     assert precedence.enforce_scheduled_lockdowns(start + dt.timedelta(seconds=4)) == {}
+
+
+def test_the_schedules_table_keeps_the_camera_state_stamp_triggers() -> None:
+    """Migration 0008 rebuilds the table on SQLite; the triggers that tell the camera path a
+    schedule changed must survive it (else a cancelled lockdown would go on denying)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+                ["access_zoneschedule"],
+            )
+            names = {row[0] for row in cursor.fetchall()}
+            assert {
+                f"access_zoneschedule_state_stamp_{e}" for e in ("insert", "update", "delete")
+            } <= names
+        else:
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'access_zoneschedule'::regclass"
+            )
+            assert "access_zoneschedule_state_stamp" in {row[0] for row in cursor.fetchall()}

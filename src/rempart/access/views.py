@@ -133,6 +133,9 @@ def _alarm_rows(zones: list[Zone]) -> list[dict[str, Any]]:
                 "ack_url": reverse("access:alarm_ack", args=[alarm.pk]),
             }
         )
+    # unacknowledged high-priority alarms first, then newest first (stable sort)
+    rank = {"high": 0, "medium": 1, "low": 2}
+    rows.sort(key=lambda row: (bool(row["acknowledged"]), rank.get(str(row["priority"]), 1)))
     return rows
 
 
