@@ -206,6 +206,7 @@ PAGES: dict[str, Rule] = {
     # access
     "access:control_room": role("access", "viewer"),
     "access:stream": role("access", "viewer"),
+    "access:basemap": role("access", "viewer"),
     "access:lane_open": role(
         "access", "operator", "city", "POST", args=lambda w: {"ident": "hel-in"}
     ),
@@ -240,6 +241,9 @@ PAGES: dict[str, Rule] = {
         "access", "operator", "city", "POST", args=lambda w: {"pk": w.alarm.pk}
     ),
     "access:decisions": role("access", "viewer"),
+    "access:decisions_export": role("access", "operator"),
+    "access:alarm_log": role("access", "viewer"),
+    "access:alarms_export": role("access", "operator"),
     "access:permits": role("access", "viewer"),
     "access:permits_export": role("access", "editor"),
     "access:permits_import": role("access", "editor", "-", "POST"),

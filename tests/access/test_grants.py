@@ -216,10 +216,10 @@ def test_the_decision_log_says_which_grant_expired_and_which_joined(
     Passage.objects.update(state="expired")
     client.force_login(make_user("viewer", modules=("access",)))
     page = client.get("/access/decisions/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert page.count("expiré (non exécuté à temps)") == 1
+    assert page.count("Expiré (non exécuté à temps)") == 1
     assert page.count("lecture répétée : rejoint le passage de sa première lecture") == 1
     page = client.get("/access/decisions/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert page.count("expired (not executed in time)") == 1
+    assert page.count("Expired (not executed in time)") == 1
     assert page.count("repeated read: joined the passage of its first read") == 1
 
 

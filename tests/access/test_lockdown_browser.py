@@ -87,7 +87,7 @@ def test_lockdown_refuses_an_operators_open_until_the_supervisor_lifts_it(
     _set_mode(page, "normal", "threat over")
     page.wait_for_url(f"{base}/access/")
     expect(banner).to_have_attribute("data-mode", "normal")
-    expect(page.locator(".messages")).to_contain_text("normal")
+    expect(page.locator(".messages")).to_contain_text("Normal")
     assert not errors, errors
 
 

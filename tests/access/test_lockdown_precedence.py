@@ -116,7 +116,7 @@ def test_the_sentence_names_mode_who_and_when_in_french_and_zone_time(
         services.operator_open(lane, operator, "livraison")
     text = str(refused.value)
     assert refused.value.status == 409
-    assert "confinement" in text and "chief-dupont" in text and "18:05" in text
+    assert "bouclage" in text and "chief-dupont" in text and "18:05" in text
     assert "14 juillet 2027" in text
     with translation.override("en"), pytest.raises(services.ActionDenied) as refused:
         services.operator_open(lane, operator, "delivery")

@@ -51,7 +51,7 @@ def test_pending_referrals_are_listed_in_the_page_and_the_stream(
     client.force_login(make_user("viewer", modules=("access",)))
     page = client.get("/access/").content.decode()
     assert f'data-referral="{waiting.request_id.hex}"' in page
-    assert "EM112AA" in page and "low_confidence" in page
+    assert "EM112AA" in page and "Plate read uncertain" in page and "low_confidence" not in page
     for other in (answered, old):
         assert f'data-referral="{other.request_id.hex}"' not in page
     assert 'name="answer"' not in page.split('id="referral-template"')[0]  # viewers: no buttons

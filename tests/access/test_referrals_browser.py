@@ -39,7 +39,7 @@ def test_referrals_arrive_live_and_are_answered(
     first = services.submit_request("old-town-in", plate="EM-112-AA", confidence=0.5).decision
     row = page.locator(f'tr[data-referral="{first.request_id.hex}"]')
     expect(row).to_contain_text("EM112AA", timeout=10_000)
-    expect(row).to_contain_text("low_confidence")
+    expect(row).to_contain_text("Plate read uncertain")
     expect(page.locator("#referral-count")).to_have_text("1")
     expect(page.locator("#referral-list tr.none")).to_be_hidden()
     reason = row.locator("input[name=reason]")

@@ -75,7 +75,7 @@ def test_action_permission_matrix(
 def test_holders_hidden_from_viewers(client: Any, make_user: Any, permits: Any) -> None:  # noqa: F811
     client.force_login(make_user("viewer", modules=("access",)))
     page = client.get("/access/permits/").content.decode()
-    assert "AB123CD" in page and "delivery" in page
+    assert "AB123CD" in page and "Delivery" in page
     assert "Boulangerie du Port" not in page and "+33 4 93" not in page
     client.force_login(make_user("editor", modules=("access",)))
     page = client.get("/access/permits/").content.decode()

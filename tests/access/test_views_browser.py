@@ -40,16 +40,16 @@ def test_control_room_updates_a_lane_live(
 
     # a camera read is decided: the lane shows the grant and the passage, no reload
     services.submit_request("old-town-in", plate="EM-112-AA", confidence=0.98)
-    expect(row.locator(".last-decision")).to_contain_text("grant", timeout=10_000)
+    expect(row.locator(".last-decision")).to_contain_text("Granted", timeout=10_000)
     expect(row.locator(".last-decision")).to_contain_text("EM112AA")
-    expect(row.locator(".passage")).to_have_text("granted")
+    expect(row.locator(".passage")).to_have_text("Granted")
     # the daemon reports the barrier lowering: the lane follows
     barrier = Barrier.objects.get(ident="old-town-in-b1")
     BarrierStatus.objects.update_or_create(
         barrier=barrier,
         defaults={"position": "lowering", "link_ok": True, "reported_at": timezone.now()},
     )
-    expect(row.locator(".barrier")).to_have_text("lowering", timeout=10_000)
+    expect(row.locator(".barrier")).to_have_text("Lowering", timeout=10_000)
     assert page.evaluate("window.__marker") == "same page"  # never reloaded
     page.screenshot(path=str(artifact_path("access-control-room.png")), full_page=True)
     assert not errors, errors

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from rempart.access import decide as engine
-from rempart.access.schedule import ZoneMode
+from rempart.access import labels
+
+#: A blank choice in filters: any value.
+ANY = _("any")
 
 
 class ActionForm(forms.Form):
@@ -23,7 +25,7 @@ class ActionForm(forms.Form):
 
 
 class ModeForm(ActionForm):
-    mode = forms.ChoiceField(label=_("Mode"), choices=[(m.value, m.value) for m in ZoneMode])
+    mode = forms.ChoiceField(label=_("Mode"), choices=list(labels.MODES.items()))
 
 
 class AckForm(forms.Form):
@@ -31,27 +33,63 @@ class AckForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    mode = forms.ChoiceField(label=_("Mode"), choices=[(m.value, m.value) for m in ZoneMode])
+    mode = forms.ChoiceField(label=_("Mode"), choices=list(labels.MODES.items()))
     start = forms.DateTimeField(label=_("Start (zone time)"))
     end = forms.DateTimeField(label=_("End (zone time)"))
     label = forms.CharField(label=_("Label"), max_length=200, required=False)
 
 
 class DecisionFilterForm(forms.Form):
+    """Filters of the decision log; dates and times typed in the city's time zone."""
+
     lane = forms.CharField(label=_("Lane"), required=False)
+    plate = forms.CharField(label=_("Plate"), required=False)
     outcome = forms.ChoiceField(
         label=_("Decision"),
         required=False,
-        choices=[("", "—")] + [(o.value, o.value) for o in engine.Outcome],
+        choices=[("", ANY), *labels.OUTCOMES.items()],
     )
     reason = forms.ChoiceField(
         label=_("Reason"),
         required=False,
-        choices=[("", "—")] + [(r.value, r.value) for r in engine.Reason],
+        choices=[("", ANY), *labels.REASONS.items()],
     )
-    plate = forms.CharField(label=_("Plate"), required=False)
-    since = forms.DateTimeField(label=_("From"), required=False)
-    until = forms.DateTimeField(label=_("To"), required=False)
+    since = forms.DateTimeField(
+        label=_("From"), required=False, help_text=_("YYYY-MM-DD HH:MM, city time")
+    )
+    until = forms.DateTimeField(
+        label=_("To (excluded)"), required=False, help_text=_("YYYY-MM-DD HH:MM, city time")
+    )
+
+
+class AlarmFilterForm(forms.Form):
+    """Filters of the alarm log; dates and times typed in the city's time zone."""
+
+    lane = forms.CharField(label=_("Lane"), required=False)
+    kind = forms.ChoiceField(label=_("Alarm"), required=False, choices=[])
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[
+            ("", ANY),
+            ("open", _("cause not ended")),
+            ("unacknowledged", _("not acknowledged")),
+            ("cleared", _("cause ended")),
+        ],
+    )
+    since = forms.DateTimeField(
+        label=_("From"), required=False, help_text=_("YYYY-MM-DD HH:MM, city time")
+    )
+    until = forms.DateTimeField(
+        label=_("To (excluded)"), required=False, help_text=_("YYYY-MM-DD HH:MM, city time")
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["kind"].choices = [  # type: ignore[attr-defined]
+            ("", ANY),
+            *labels.table("alarm").items(),
+        ]
 
 
 class PermitImportForm(forms.Form):
@@ -90,7 +128,7 @@ class PermitForm(forms.Form):
     category = forms.ChoiceField(
         label=_("Category"),
         required=False,
-        choices=[("", "—")] + [(c.value, c.value.replace("_", " ")) for c in engine.PermitCategory],
+        choices=[("", "—"), *labels.CATEGORIES.items()],
     )
     max_mass_kg = forms.CharField(
         label=_("Maximum mass, kg"), required=False, max_length=12, help_text=_("blank: any")
@@ -135,6 +173,4 @@ class PermitForm(forms.Form):
 
 
 class PermitStatusForm(ActionForm):
-    status = forms.ChoiceField(
-        label=_("New status"), choices=[(s.value, s.value) for s in engine.PermitStatus]
-    )
+    status = forms.ChoiceField(label=_("New status"), choices=list(labels.PERMIT_STATUSES.items()))

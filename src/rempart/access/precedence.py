@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from rempart.access import decide as engine
+from rempart.access import labels
 from rempart.access.schedule import ZoneMode, effective_mode
 from rempart.core import audit
 from rempart.core.roles import has_role
@@ -265,11 +266,11 @@ def zone_banner(zone: Any, now: dt.datetime | None = None) -> dict[str, Any]:
         "zone": zone.ident,
         "zone_name": zone.name or zone.ident,
         "mode": state.mode.value,
-        "mode_label": mode_label(state.mode.value),
+        "mode_label": labels.label("mode", state.mode.value),  # a badge: the label's word
         "lockdown": state.mode is ZoneMode.LOCKDOWN,
         "set_text": set_text,
         "reason": state.reason,
-        "next_mode": mode_label(upcoming.mode) if upcoming else "",
+        "next_mode": labels.label("mode", upcoming.mode) if upcoming else "",
         "next_label": upcoming.label if upcoming else "",
         "next_starts_at": upcoming.start.astimezone(dt.UTC).isoformat() if upcoming else "",
         "next_starts_text": when_text(upcoming.start, zone) if upcoming else "",

@@ -23,6 +23,7 @@ import uuid
 import zoneinfo
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -31,14 +32,16 @@ from django.db import close_old_connections
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from rempart.access import alarms, precedence, services
+from rempart.access import alarms, exports, labels, live_map, precedence, services
 from rempart.access.forms import (
     AckForm,
     ActionForm,
+    AlarmFilterForm,
     AnswerForm,
     DecisionFilterForm,
     ModeForm,
@@ -61,14 +64,24 @@ from rempart.access.models import (
 from rempart.access.schedule import ZoneMode, effective_mode
 from rempart.core import audit
 from rempart.core.access_rules import fetch
-from rempart.core.models import City
+from rempart.core.models import City, CityBasemap
 from rempart.core.permissions import deny, role_required
 from rempart.core.roles import has_role
 from rempart.core.views import required_city
 from rempart.inputs import InputError, check_size
 
+#: Exports take plates out of the platform: operators and above (viewers read the logs on screen).
+EXPORT_ROLE = "operator"
+#: The most rows one CSV export holds (narrow the dates for more).
+EXPORT_MAX_ROWS = 100_000
+
 STREAM_INTERVAL_S = 0.5
 STREAM_MAX_S = 300.0
+
+
+def local_datetime(value: Any, tz: Any, fmt: str = "j M H:i:s") -> str:
+    """``value`` in the zone's time zone ``tz``, month names in the request's language."""
+    return formats.date_format(timezone.localtime(value, tz), fmt)
 
 
 def _zones(city: City) -> list[Zone]:
@@ -87,6 +100,7 @@ def _zone_rows(zones: list[Zone]) -> list[dict[str, Any]]:
                 "id": zone.ident,
                 "name": zone.name or zone.ident,
                 "mode": mode.value,
+                "mode_label": labels.label("mode", mode.value),
                 "base_mode": zone.mode,
                 "scheduled": schedule.label if schedule else "",
                 "reason": zone.mode_reason,
@@ -98,14 +112,19 @@ def _zone_rows(zones: list[Zone]) -> list[dict[str, Any]]:
 
 def _alarm_rows(zones: list[Zone]) -> list[dict[str, Any]]:
     rows = []
+    by_pk = {zone.pk: zone for zone in zones}
     for alarm in services.open_alarms(zones)[:50]:
-        tz = zoneinfo.ZoneInfo(alarm.zone.timezone) if hasattr(alarm, "zone") else None
+        zone = by_pk.get(alarm.zone_id) or alarm.zone
+        tz = zoneinfo.ZoneInfo(zone.timezone)
         rows.append(
             {
                 "id": alarm.pk,
                 "kind": alarm.kind,
+                "kind_label": labels.label("alarm", alarm.kind),
+                "lane": alarm.lane.ident if alarm.lane else "",
+                "zone": zone.ident,
                 "message": alarm.message,
-                "raised_at": timezone.localtime(alarm.raised_at, tz).strftime("%d %b %H:%M:%S"),
+                "raised_at": local_datetime(alarm.raised_at, tz),
                 "active": alarm.cleared_at is None,
                 "acknowledged": alarm.acknowledged_at is not None,
                 "priority": alarms.priority(alarm.kind),
@@ -143,6 +162,8 @@ def _referral_rows(zones: list[Zone]) -> list[dict[str, Any]]:
                 ),
                 "at": timezone.localtime(decision.received_at, tz).strftime("%H:%M:%S"),
                 "reason_code": decision.reason,
+                "reason_label": labels.label("reason", decision.reason),
+                "reason_sentence": labels.label("reason_sentence", decision.reason),
                 "reason": decision.message,
                 "answer_url": reverse("access:referral_answer", args=[decision.request_id]),
             }
@@ -195,7 +216,7 @@ def _snapshot(zones: list[Zone]) -> dict[str, Any]:
     daemon_ok = beat is not None and (timezone.now() - beat.seen_at).total_seconds() < 10
     return {
         "zones": _zone_rows(zones),
-        "lanes": services.lane_states(zones),
+        "lanes": live_map.worded_lanes(services.lane_states(zones)),
         "alarms": _alarm_rows(zones),
         "referrals": _referral_rows(zones),
         "expired_referrals": _expired_referral_rows(zones),
@@ -208,6 +229,7 @@ def control_room(request: HttpRequest, status: int = 200) -> HttpResponse:
     city = required_city(request)
     zones = _zones(city)
     snapshot = _snapshot(zones)
+    features, unplaced = live_map.lane_features(zones)
     return render(
         request,
         "access/control_room.html",
@@ -215,6 +237,26 @@ def control_room(request: HttpRequest, status: int = 200) -> HttpResponse:
             "city": city,
             "zones": zones,
             "snapshot": snapshot,
+            "lane_features": features,
+            "unplaced_lanes": unplaced,
+            "basemap_url": (
+                reverse("access:basemap") + _city_query(request)
+                if CityBasemap.objects.filter(city=city).exists()
+                else ""
+            ),
+            "map_words": {
+                "state": {
+                    "up": _("Raised (blocking)"),
+                    "down": _("Lowered (open)"),
+                    "moving": _("Moving"),
+                    "fault": _("Fault or link lost"),
+                    "unknown": _("Position unknown"),
+                },
+                "alarms": _("Alarms"),
+                "zone_alarms": _("Alarms of no lane"),
+                "actions": _("Open the lane's actions"),
+                "show": _("Show the lane"),
+            },
             "action_form": ActionForm(),
             "mode_form": ModeForm(),
             "referral_window_min": int(services.REFERRAL_WINDOW.total_seconds() // 60),
@@ -223,11 +265,28 @@ def control_room(request: HttpRequest, status: int = 200) -> HttpResponse:
     )
 
 
+def _city_query(request: HttpRequest) -> str:
+    city = request.GET.get("city")
+    return f"?{urlencode({'city': city})}" if city else ""
+
+
+@role_required("access", "viewer")
+def basemap(request: HttpRequest) -> HttpResponse:
+    """The city's offline street lines (GeoJSON, WGS84) for the control room's map: the same
+    layer as the site maps', for access roles that have no role in the core module (an empty
+    collection when the city has none)."""
+    city = required_city(request)
+    layer = CityBasemap.objects.filter(city=city).first()
+    text = layer.geojson if layer is not None else '{"type":"FeatureCollection","features":[]}'
+    return HttpResponse(text, content_type="application/geo+json")  # no-store, as every page
+
+
 @role_required("access", "viewer")  # type: ignore[arg-type]
 def stream(request: HttpRequest) -> StreamingHttpResponse:
     """``text/event-stream``: an ``update`` event with the whole snapshot when it changes."""
     city = required_city(request)
     zone_pks = [z.pk for z in _zones(city)]
+    language = translation.get_language()  # the words of the feed: the request's language
 
     def events() -> Iterator[str]:
         started = time.monotonic()
@@ -238,7 +297,8 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
             while time.monotonic() - started < STREAM_MAX_S:
                 try:
                     zones = list(Zone.objects.filter(pk__in=zone_pks).prefetch_related("schedules"))
-                    payload = json.dumps(_snapshot(zones), separators=(",", ":"))
+                    with translation.override(language):
+                        payload = json.dumps(_snapshot(zones), separators=(",", ":"))
                 except Exception:  # the database went away (shutdown): end the stream
                     return
                 if payload != last:
@@ -328,7 +388,8 @@ def zone_mode(request: HttpRequest, ident: str) -> HttpResponse:
     return _act(
         request,
         lambda: services.set_zone_mode(zone, mode, request.user, form.cleaned_data["reason"]),
-        _("Zone %(zone)s is now in %(mode)s.") % {"zone": zone.ident, "mode": mode},
+        _("Zone %(zone)s is now in %(mode)s.")
+        % {"zone": zone.ident, "mode": labels.label("mode", mode)},
     )
 
 
@@ -345,34 +406,104 @@ def alarm_ack(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _log_filters(request: HttpRequest, form_class: Any, city: City) -> tuple[Any, dict[str, Any]]:
+    """The log's filter form, validated with times typed in the city's time zone."""
+    form = form_class(request.GET or None)
+    with timezone.override(zoneinfo.ZoneInfo(_city_tz(city))):
+        valid = form.is_valid()
+    return form, (form.cleaned_data if valid else {})
+
+
+def _city_tz(city: City) -> str:
+    zone = Zone.objects.filter(city=city).order_by("ident").first()
+    return zone.timezone if zone is not None else settings.TIME_ZONE
+
+
+def _decision_rows(request: HttpRequest, city: City) -> tuple[Any, Any]:
+    form, data = _log_filters(request, DecisionFilterForm, city)
+    rows = AccessDecision.objects.filter(zone__city=city).select_related("lane", "zone", "passage")
+    return form, exports.filter_decisions(rows, data).order_by("-received_at", "-pk")
+
+
+def _alarm_rows_log(request: HttpRequest, city: City) -> tuple[Any, Any]:
+    form, data = _log_filters(request, AlarmFilterForm, city)
+    rows = Alarm.objects.filter(zone__city=city).select_related(
+        "zone", "lane", "barrier", "acknowledged_by"
+    )
+    return form, exports.filter_alarms(rows, data).order_by("-raised_at", "-pk")
+
+
+def _log_page(request: HttpRequest, rows: Any) -> tuple[Any, str]:
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
 @role_required("access", "viewer")
 def decisions(request: HttpRequest) -> HttpResponse:
     city = required_city(request)
-    form = DecisionFilterForm(request.GET or None)
-    rows = AccessDecision.objects.filter(zone__city=city).select_related("lane", "zone", "passage")
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["lane"]:
-            rows = rows.filter(lane__ident=data["lane"])
-        if data["outcome"]:
-            rows = rows.filter(outcome=data["outcome"])
-        if data["reason"]:
-            rows = rows.filter(reason=data["reason"])
-        if data["plate"]:
-            plate = data["plate"].upper().replace("-", "").replace(" ", "")
-            rows = rows.filter(plate__contains=plate)
-        if data["since"]:
-            rows = rows.filter(received_at__gte=data["since"])
-        if data["until"]:
-            rows = rows.filter(received_at__lt=data["until"])
-    page = Paginator(rows.order_by("-received_at", "-pk"), 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    form, rows = _decision_rows(request, city)
+    page, query = _log_page(request, rows)
+    for d in page:
+        d.received_local = local_datetime(d.received_at, zoneinfo.ZoneInfo(d.zone.timezone))
     return render(
         request,
         "access/decisions.html",
-        {"city": city, "form": form, "page": page, "query": query.urlencode()},
+        {"city": city, "form": form, "page": page, "query": query},
     )
+
+
+@role_required("access", "viewer")
+def alarm_log(request: HttpRequest) -> HttpResponse:
+    """Every alarm of the city, newest first, filterable by lane, kind, state and dates."""
+    city = required_city(request)
+    form, rows = _alarm_rows_log(request, city)
+    page, query = _log_page(request, rows)
+    for a in page:
+        tz = zoneinfo.ZoneInfo(a.zone.timezone)
+        a.raised_local = local_datetime(a.raised_at, tz)
+        a.cleared_local = local_datetime(a.cleared_at, tz) if a.cleared_at else ""
+        a.acknowledged_local = local_datetime(a.acknowledged_at, tz) if a.acknowledged_at else ""
+    return render(
+        request,
+        "access/alarm_log.html",
+        {"city": city, "form": form, "page": page, "query": query},
+    )
+
+
+def _csv_response(request: HttpRequest, city: City, text: str, what: str, count: int) -> Any:
+    """A CSV download, never cached (plates), its export audited with the filters used."""
+    audit.record(
+        "export",
+        object_type=f"access.{what}",
+        object_repr=f"{count} {what} rows as CSV",
+        city=city,
+        detail={"format": "csv", "filters": {k: v for k, v in request.GET.items() if v}},
+    )
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{what}-{city.slug}-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@role_required("access", EXPORT_ROLE)
+def decisions_export(request: HttpRequest) -> HttpResponse:
+    """The decision log as CSV, with the page's filters (at most :data:`EXPORT_MAX_ROWS`)."""
+    city = required_city(request)
+    _form, rows = _decision_rows(request, city)
+    rows = list(rows[:EXPORT_MAX_ROWS])
+    return _csv_response(request, city, exports.decisions_csv(rows), "decisions", len(rows))
+
+
+@role_required("access", EXPORT_ROLE)
+def alarms_export(request: HttpRequest) -> HttpResponse:
+    """The alarm log as CSV, with the page's filters (at most :data:`EXPORT_MAX_ROWS`)."""
+    city = required_city(request)
+    _form, rows = _alarm_rows_log(request, city)
+    rows = list(rows[:EXPORT_MAX_ROWS])
+    return _csv_response(request, city, exports.alarms_csv(rows), "alarms", len(rows))
 
 
 @role_required("access", "viewer")
@@ -442,11 +573,13 @@ def permits_import(request: HttpRequest) -> HttpResponse:
             {"city": city, "errors": result.errors},
             status=400,
         )
-    messages.success(
-        request,
-        _("%(created)d permits created, %(updated)d updated.")
-        % {"created": result.created, "updated": result.updated},
-    )
+    created = ngettext("%(count)d permit created", "%(count)d permits created", result.created) % {
+        "count": result.created
+    }
+    updated = ngettext(
+        "%(count)d permit updated.", "%(count)d permits updated.", result.updated
+    ) % {"count": result.updated}
+    messages.success(request, f"{created}, {updated}")
     return redirect("access:permits")
 
 
@@ -678,7 +811,8 @@ def permit_status(request: HttpRequest, ident: str) -> HttpResponse:
         return _permit_status_refused(request, permit, exc.status)
     messages.success(
         request,
-        _("Permit %(permit)s is now %(status)s.") % {"permit": permit.ident, "status": status},
+        _("Permit %(permit)s is now %(status)s.")
+        % {"permit": permit.ident, "status": labels.label("permit_status", status)},
     )
     return redirect("access:permits")
 

@@ -33,21 +33,20 @@
     if (!row) { return; }
     var barriers = [], loops = [];
     lane.barriers.forEach(function (b) {
-      var kind = !b.link_ok ? "alarm" : (b.position === "up" ? "ok" : "warn");
-      var node = badge(b.link_ok ? b.position : label("labelLinkLost", "link lost"), kind);
-      node.title = b.id + " · fail-" + b.fail_mode + (b.faults.length ? " · " + b.faults.join(", ") : "");
+      var node = badge(b.link_ok ? b.position_label : label("labelLinkLost", "link lost"), "state-" + b.state);
+      node.title = b.id + " · " + b.fail_mode_label + (b.fault_labels.length ? " · " + b.fault_labels.join(", ") : "");
       barriers.push(node, document.createTextNode(" "));
       loops.push(b.loop_occupied ? badge(label("labelVehicle", "vehicle"), "warn") : document.createTextNode("–"));
     });
     fill(row.querySelector(".barrier"), barriers);
     fill(row.querySelector(".loop"), loops);
-    fill(row.querySelector(".passage"), [document.createTextNode(lane.passage || "–")]);
+    fill(row.querySelector(".passage"), [document.createTextNode(lane.passage_label || "–")]);
     var d = lane.last_decision;
     fill(row.querySelector(".last-decision"), d ? [
-      badge(root.dataset["label" + d.outcome.charAt(0).toUpperCase() + d.outcome.slice(1)] || d.outcome,
-            "outcome-" + d.outcome),
-      document.createTextNode(" " + d.reason + " " + (d.plate || "") + " " + d.at)
+      badge(d.outcome_label, "outcome-" + d.outcome),
+      document.createTextNode(" " + d.reason_label + " " + (d.plate || "") + " " + d.at)
     ] : [document.createTextNode("–")]);
+    row.dataset.state = lane.state;
     row.dataset.passage = lane.passage || "";
     row.dataset.position = lane.barriers.map(function (b) { return b.position; }).join(",");
   }
@@ -67,7 +66,7 @@
     var card = root.querySelector('[data-zone="' + CSS.escape(zone.id) + '"]');
     if (!card) { return; }
     var mode = card.querySelector(".zone-mode");
-    if (mode) { mode.className = "badge zone-mode mode-" + zone.mode; mode.textContent = zone.mode; }
+    if (mode) { mode.className = "badge zone-mode mode-" + zone.mode; mode.textContent = zone.mode_label; }
     renderBanner(zone.banner);
     var note = card.querySelector(".zone-note");
     if (note) {
@@ -88,9 +87,10 @@
       li.dataset.priority = a.priority;
       if (!a.acknowledged) { li.dataset.unacknowledged = "1"; }
       li.className = (a.active ? "active " : "") + "priority-" + a.priority;
-      li.append(badge(a.kind, a.active ? "alarm" : "warn"), " ", badge(a.priority_label, "priority"));
+      li.title = a.message;  // the daemon's own words (English), for the record
+      li.append(badge(a.kind_label, a.active ? "alarm" : "warn"), " ", badge(a.priority_label, "priority"));
       if (a.escalated) { li.append(" ", badge(label("labelEscalated", "escalated to supervisors"), "alarm escalated")); }
-      li.append(" " + a.raised_at + " — " + a.message + " ");
+      li.append(" " + a.raised_at + (a.lane ? " · " + a.lane : "") + " ");
       var details = document.createElement("details"); details.className = "procedure";
       var summary = document.createElement("summary"); summary.textContent = label("labelProcedure", "Procedure");
       var text = document.createElement("p"); text.textContent = a.procedure;
@@ -141,7 +141,7 @@
       if (!row) {
         row = template.content.querySelector("tr").cloneNode(true);
         row.dataset.referral = r.id;
-        row.querySelector(".ref-time").textContent = r.at;
+        row.querySelector(".ref-time").textContent = r.at;  // the cell also holds the waiting time
         row.querySelector(".ref-lane").textContent = r.lane_name;
         row.querySelector(".ref-zone").textContent = r.zone;
         var plate = row.querySelector(".ref-plate");
@@ -151,8 +151,10 @@
           small.textContent = r.confidence.toFixed(2);
           plate.append(" ", small);
         }
-        row.querySelector(".ref-reason .badge").textContent = r.reason_code;
-        row.querySelector(".ref-message").textContent = r.reason;
+        row.querySelector(".ref-reason .badge").textContent = r.reason_label;
+        var message = row.querySelector(".ref-message");
+        message.textContent = r.reason_sentence;
+        message.title = r.reason;  // the engine's own message (English), for the record
         var form = row.querySelector("form");
         if (form) { form.action = r.answer_url; form.dataset.plate = r.plate_text; form.dataset.lane = r.lane_name; }
         row.querySelector(".ref-waiting").dataset.countup = r.received_at;
@@ -201,9 +203,12 @@
       if (data.expired_referrals) { renderExpired(data.expired_referrals); }
       if (daemon) {
         daemon.className = "badge " + (data.daemon_ok ? "ok" : "alarm");
-        daemon.textContent = data.daemon_ok ? "device daemon running" : "device daemon not running";
+        daemon.textContent = data.daemon_ok ? label("labelDaemonOk", "device daemon running")
+                                            : label("labelDaemonDown", "device daemon not running");
       }
       root.dataset.updates = String(Number(root.dataset.updates || 0) + 1);
+      // the map (live_map.js) and anything else that follows the feed
+      root.dispatchEvent(new CustomEvent("rempart:update", { detail: data }));
     });
   }
 
