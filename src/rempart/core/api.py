@@ -12,7 +12,7 @@ from ninja.errors import HttpError
 from rempart.core.access_rules import fetch, require_scope
 from rempart.core.geo import BoundaryError, parse_boundary
 from rempart.core.models import City, Site
-from rempart.core.roles import ROLES, user_cities, user_roles
+from rempart.core.roles import MODULES, ROLES, user_cities, user_roles
 from rempart.core.sites_io import SITE_KINDS, export_sites
 
 router = Router(tags=["core"])
@@ -57,7 +57,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
     user: Any = request.user
     profile = getattr(user, "profile", None)
     ranks = (
-        {module: "admin" for module in ("core", "assess", "access", "practices")}
+        {module: "admin" for module in MODULES}
         if user.is_superuser
         else {module: ROLES[rank] for module, rank in user_roles(user).items()}
     )
