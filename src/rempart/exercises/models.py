@@ -254,6 +254,14 @@ class Inject(models.Model):
         return f"#{self.number} {self.subject or self.message[:60]}"
 
     @property
+    def scenario_clock(self) -> str:
+        """``H:MM:SS`` of the scenario time ("" when released on demand only)."""
+        if self.scenario_time_s is None:
+            return ""
+        total = int(self.scenario_time_s)
+        return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+    @property
     def on_timeline(self) -> bool:
         return not self.contingency and self.scenario_time_s is not None
 
