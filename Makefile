@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/rempart bootstrap
+	REMPART_DEMO_ASSESS=1 $(BIN)/rempart bootstrap
 	$(BIN)/rempart serve --with-daemon --demo-traffic
 
 lint: $(STAMP)
