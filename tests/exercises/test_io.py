@@ -119,3 +119,20 @@ def test_files_that_are_not_spreadsheets_are_refused(exercise: Exercise, make_us
         io.import_msel(exercise, "msel.csv", "Numéro".encode("latin-1"), editor)
     with pytest.raises(io.ImportRefused, match="empty"):
         io.import_msel(exercise, "msel.csv", b"", editor)
+
+
+def test_the_command_line_exports_and_imports(exercise: Exercise, tmp_path: Any) -> None:
+    from django.core.management import CommandError, call_command
+
+    make_inject(exercise, 1, message="From the shell")
+    path = tmp_path / "msel.xlsx"
+    call_command("exercises", "export", str(exercise.pk), str(path), stdout=stdio.StringIO())
+    Inject.objects.all().delete()
+    out = stdio.StringIO()
+    call_command("exercises", "import", str(exercise.pk), str(path), stdout=out)
+    assert "1 injects imported" in out.getvalue()
+    assert exercise.injects.get().message == "From the shell"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Number,From,To,Method,Message\n1,A,B,carrier pigeon,hi\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="line 2: method 'carrier pigeon' is unknown"):
+        call_command("exercises", "import", str(exercise.pk), str(bad), stdout=stdio.StringIO())
