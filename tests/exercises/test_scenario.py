@@ -92,3 +92,72 @@ def test_the_scenario_of_a_real_assessment(make_user: Any) -> None:
     assert approach.vehicle in Exercise.objects.get(pk=exercise.pk).scenario
     with pytest.raises(assess_link.ScenarioError, match="no approach of vehicle 'Tank'"):
         assess_link.generate(exercise, "Tank", user)
+
+
+@pytest.mark.django_db
+def test_the_barriers_on_the_path_and_which_stop_it(site: Any) -> None:
+    """A straight 200 m run-up due north (1° of latitude = 111.2 km, so 200 m = 0.0017986°):
+    a barrier rated for 7.2 t at 112 km/h half-way stops the 7.2 t lorry; one rated for a
+    1.5 t car at the end does not; one 100 m to the side is not on its path."""
+    from rempart.assess.models import Assessment
+
+    lat0, lon0 = 60.17, 24.95
+    dlat = 200.0 / 111_195.0
+    lon_100m_east = lon0 + 100.0 / (111_195.0 * math.cos(math.radians(lat0)))
+    vehicle = {
+        "name": "N2A-7t",
+        "mass_kg": 7200,
+        "speed_kmh": 60.0,
+        "energy_kj": 1000.0,
+        "impact_speed_kmh": 60.0,
+        "runup_m": 200.0,
+        "runup_start_speed_kmh": 0.0,
+        "runup_geometry": {
+            "type": "LineString",
+            "coordinates": [[lon0, lat0], [lon0, lat0 + dlat]],
+        },
+    }
+    result = {
+        "entries": [
+            {"lon": lon0, "lat": lat0 + dlat, "street": "Unioninkatu", "vehicles": [vehicle]}
+        ],
+        "plan": {
+            "positions": [
+                {
+                    "lon": lon0,
+                    "lat": lat0 + dlat / 2,
+                    "rating": "V/7200[N2A]/112/90",
+                    "barrier": "active",
+                    "street": "Unioninkatu",
+                },
+                {
+                    "lon": lon0,
+                    "lat": lat0 + dlat,
+                    "rating": "V/1500[M1]/112/90",
+                    "barrier": "fixed",
+                    "street": "Unioninkatu",
+                },
+                {
+                    "lon": lon_100m_east,
+                    "lat": lat0 + dlat / 2,
+                    "rating": "V/7200[N2A]/112/90",
+                    "barrier": "fixed",
+                    "street": "Aleksanterinkatu",
+                },
+            ]
+        },
+    }
+    run = Assessment.objects.create(site=site, status="done", osm_path="x", result=result)
+    approach = assess_link.worst_approach(run, "N2A-7t")
+    assert approach.runup_m == 200.0 and approach.street == "Unioninkatu"
+    assert [round(o.distance_m) for o in approach.obstacles] == [100, 200]
+    assert [o.stops for o in approach.obstacles] == [True, False]
+    assert approach.stopped_by is approach.obstacles[0]
+    assert approach.obstacles[0].time_s < approach.obstacles[1].time_s == approach.arrival_s
+    rows = assess_link.draft_rows(approach)
+    alarms = [r for r in rows if str(r["subject"]).startswith("Barrier alarm")]
+    assert "vehicle stopped" in alarms[0]["message"] and "went through" in alarms[1]["message"]
+    first_call = next(r for r in rows if r["subject"] == "First call")
+    stop_time = assess_link.RUNUP_STARTS_S + round(approach.obstacles[0].time_s)
+    assert first_call["scenario_time_s"] == stop_time + 20
+    assert "crashed into the barriers" in first_call["message"]
