@@ -71,13 +71,17 @@ def test_evaluators_rate_only_their_objectives(
     url = reverse("exercises:evaluate", args=[exercise.pk])
     page = client.get(url).content.decode()
     assert objectives[0].text in page and objectives[1].text not in page
-    ok = client.post(url, {"objective": objectives[0].pk, "rating": "S", "strengths": "Fast"})
+    first, second = (f"o{o.pk}-" for o in objectives)
+    ok = client.post(
+        url, {"objective": objectives[0].pk, f"{first}rating": "S", f"{first}strengths": "Fast"}
+    )
     assert ok.status_code == 302
-    refused = client.post(url, {"objective": objectives[1].pk, "rating": "P"})
+    refused = client.post(url, {"objective": objectives[1].pk, f"{second}rating": "P"})
     assert refused.status_code == 403
-    assert Evaluation.objects.get().rating == "S"
+    assert (Evaluation.objects.get().rating, Evaluation.objects.get().strengths) == ("S", "Fast")
     supervisor = _client(make_user("supervisor"))
-    assert supervisor.post(url, {"objective": objectives[1].pk, "rating": "U"}).status_code == 302
+    rated = supervisor.post(url, {"objective": objectives[1].pk, f"{second}rating": "U"})
+    assert rated.status_code == 302
     coverage = client.get(reverse("exercises:coverage", args=[exercise.pk])).content.decode()
     assert "Performed with some challenges" in coverage and "Unable to be performed" in coverage
 

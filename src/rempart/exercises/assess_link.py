@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from rempart.assess.engine.ratings import parse_rating, rating_stops
 from rempart.assess.engine.vehicles import Vehicle, builtin_vehicles
 from rempart.exercises import msel
-from rempart.exercises.models import Exercise, Inject
+from rempart.exercises.models import Capability, Exercise, Inject
 from rempart.exercises.timing import Passage, passages
 
 #: a barrier or lane closer than this to the approach path is on it (m)
@@ -281,7 +281,9 @@ def _lanes(city: Any) -> list[dict[str, Any]]:
 
 
 def draft_rows(approach: Approach) -> list[dict[str, Any]]:
-    """The draft MSEL keyed to the approach's times (scenario seconds after STARTEX)."""
+    """The draft MSEL keyed to the approach's times (scenario seconds after STARTEX); each row's
+    ``capabilities`` name the objectives it tests (the exercise's objectives of those
+    capabilities)."""
     t0 = RUNUP_STARTS_S
     arrival = t0 + round(approach.arrival_s)
     speed = round(approach.impact_speed_kmh)
@@ -300,6 +302,7 @@ def draft_rows(approach: Approach) -> list[dict[str, Any]]:
             "recipient": _("All players"),
             "method": Inject.Method.IN_PERSON,
             "subject": _("STARTEX: situation briefing"),
+            "capabilities": (Capability.COMMUNICATIONS,),
             "message": _("Crowded event at %(site)s; normal operations in the control room.")
             % values,
             "expected_action": _("Players take their posts and confirm communications."),
@@ -311,6 +314,11 @@ def draft_rows(approach: Approach) -> list[dict[str, Any]]:
             "recipient": _("Control room"),
             "method": Inject.Method.SYSTEM,
             "subject": _("CCTV sighting"),
+            "capabilities": (
+                Capability.WARNING,
+                Capability.INTELLIGENCE,
+                Capability.ACCESS_CONTROL,
+            ),
             "message": _(
                 "A %(vehicle)s is accelerating along %(street)s towards %(site)s; "
                 "%(runup)s m from the crowd."
@@ -335,6 +343,7 @@ def draft_rows(approach: Approach) -> list[dict[str, Any]]:
                 "recipient": _("Control room"),
                 "method": Inject.Method.SYSTEM,
                 "subject": _("Barrier alarm: %(name)s") % {"name": obstacle.name},
+                "capabilities": (Capability.ACCESS_CONTROL, Capability.SECURITY),
                 "message": (
                     _("Impact at %(speed)s km/h on %(name)s (rated %(rating)s): vehicle stopped.")
                     if obstacle.stops
@@ -361,6 +370,7 @@ def draft_rows(approach: Approach) -> list[dict[str, Any]]:
             "recipient": _("Emergency call centre (112)"),
             "method": Inject.Method.PHONE,
             "subject": _("First call"),
+            "capabilities": (Capability.COORDINATION, Capability.COMMUNICATIONS),
             "message": (
                 _("A vehicle has driven into the crowd on %(street)s!")
                 if stopped is None
@@ -378,6 +388,7 @@ def draft_rows(approach: Approach) -> list[dict[str, Any]]:
             "recipient": _("Control room"),
             "method": Inject.Method.RADIO,
             "subject": _("Crowd movement"),
+            "capabilities": (Capability.MASS_CARE,),
             "message": _(
                 "The crowd is fleeing away from %(street)s; risk of crushing at the exits."
             )
@@ -391,6 +402,7 @@ def draft_rows(approach: Approach) -> list[dict[str, Any]]:
             "recipient": _("Control room"),
             "method": Inject.Method.RADIO,
             "subject": _("Casualty reports"),
+            "capabilities": (Capability.MEDICAL, Capability.COORDINATION),
             "message": _(
                 "First casualty count from the scene; a casualty collection point is needed."
             ),
@@ -403,6 +415,7 @@ def draft_rows(approach: Approach) -> list[dict[str, Any]]:
             "recipient": _("Communications officer"),
             "method": Inject.Method.PHONE,
             "subject": _("Media inquiry"),
+            "capabilities": (Capability.WARNING,),
             "message": _("A reporter asks for confirmation of an attack and a casualty count."),
             "expected_action": _(
                 "Give the agreed holding statement; no figures before confirmation."
@@ -430,8 +443,15 @@ def generate(exercise: Exercise, vehicle_name: str, user: Any) -> Approach:
     if exercise.injects.exists():
         msel.save_version(exercise, user, _("Before the scenario from the assessment"))
     number = msel.next_number(exercise)
+    objectives: dict[str, list[Any]] = {}
+    for objective in exercise.objectives.all():
+        objectives.setdefault(objective.capability, []).append(objective)
     for offset, row in enumerate(draft_rows(approach)):
-        Inject.objects.create(exercise=exercise, number=number + offset, **row)
+        tests = row.pop("capabilities", ())
+        inject = Inject.objects.create(exercise=exercise, number=number + offset, **row)
+        wanted = [o for capability in tests for o in objectives.get(capability, [])]
+        if wanted:
+            inject.objectives.set(wanted)
     if not exercise.hazard:
         exercise.hazard = _("Vehicle-as-a-weapon attack")
     exercise.scenario = _(

@@ -60,7 +60,12 @@ from rempart.exercises.models import (
 
 
 def _exercise(request: HttpRequest, pk: int) -> Exercise:
-    return fetch(request, Exercise.objects.select_related("city", "site"), f"exercise {pk}", pk=pk)
+    """The exercise, if the caller may reach it; its pages show times in its city's zone."""
+    exercise = fetch(
+        request, Exercise.objects.select_related("city", "site"), f"exercise {pk}", pk=pk
+    )
+    timezone.activate(exercise.city.timezone)
+    return exercise
 
 
 def _controller(user: Any) -> bool:
@@ -494,7 +499,7 @@ def evaluate(request: HttpRequest, pk: int) -> HttpResponse:
         if objective not in mine:
             raise deny(request, "you are not an evaluator of this objective")
         current = Evaluation.objects.filter(objective=objective, evaluator=user).first()
-        form = EvaluationForm(request.POST, instance=current)
+        form = EvaluationForm(request.POST, instance=current, prefix=f"o{objective.pk}")
         if not form.is_valid():
             return HttpResponse(_("Choose a rating: P, S, M or U."), status=400)
         rated = form.save(commit=False)
