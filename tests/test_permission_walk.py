@@ -314,6 +314,7 @@ PAGES: dict[str, Rule] = {
     # exercises (objects: tests/exercises/walk.py)
     "exercises:index": role("exercises", "viewer"),
     "exercises:create": role("exercises", "editor", "-", "GET", "POST"),
+    "exercises:calendar": role("exercises", "viewer"),
     "exercises:detail": role("exercises", "viewer", "city", args=exercise_walk.ex),
     "exercises:edit": role("exercises", "editor", "city", "GET", "POST", args=exercise_walk.ex),
     "exercises:objective_add": role("exercises", "editor", "city", "POST", args=exercise_walk.ex),
@@ -353,6 +354,15 @@ PAGES: dict[str, Rule] = {
     "exercises:certifications": role("exercises", "viewer"),
     "exercises:course": role("exercises", "viewer", "city", args=exercise_walk.course),
     "exercises:session_add": role("exercises", "editor", "city", "POST", args=exercise_walk.course),
+    "exercises:session_enrol": role(
+        "exercises", "viewer", "city", "POST", args=exercise_walk.session
+    ),
+    "exercises:session_cancel": role(
+        "exercises", "viewer", "city", "POST", args=exercise_walk.session
+    ),
+    "exercises:attendance": role(
+        "exercises", "editor", "city", "POST", args=exercise_walk.enrolment
+    ),
     "exercises:certificate_add": role(
         "exercises", "editor", "city", "POST", args=exercise_walk.course
     ),

@@ -76,3 +76,64 @@ def test_the_site_page_shows_its_exercises(exercise: Exercise, make_user: Any) -
     client.force_login(make_user("viewer"))
     page = client.get(reverse("core:site_detail", args=[exercise.site.pk])).content.decode()
     assert "Exercises held here" in page and exercise.name in page
+
+
+def test_the_calendar_lists_exercises_and_sessions_in_utc(
+    exercise: Exercise, make_user: Any
+) -> None:
+    from icalendar import Calendar
+
+    from rempart.exercises.models import TrainingSession
+
+    exercise.starts_at = dt.datetime(2026, 7, 14, 7, 0, tzinfo=dt.UTC)  # 09:00 in Nice
+    exercise.save()
+    course = Course.objects.create(
+        city=exercise.city, title="Barrier procedures", validity_months=12
+    )
+    TrainingSession.objects.create(
+        course=course,
+        starts_at=dt.datetime(2026, 10, 25, 8, 0, tzinfo=dt.UTC),
+        ends_at=dt.datetime(2026, 10, 25, 14, 0, tzinfo=dt.UTC),
+        place="City hall",
+    )
+    client = Client()
+    client.force_login(make_user("viewer"))
+    response = client.get(reverse("exercises:calendar"))
+    assert response["Content-Type"].startswith("text/calendar")
+    events = {str(e["summary"]): e for e in Calendar.from_ical(response.content).walk("VEVENT")}
+    assert events["Promenade tabletop"].decoded("dtstart") == exercise.starts_at
+    assert str(events["Promenade tabletop"]["location"]) == "Promenade test"
+    session = events["Barrier procedures"]
+    assert session.decoded("dtend") == dt.datetime(2026, 10, 25, 14, 0, tzinfo=dt.UTC)
+    assert str(session["uid"]).startswith("training-session-")
+
+
+def test_a_full_session_has_a_waiting_list_and_attendance_certifies(
+    city: Any, make_user: Any
+) -> None:
+    from rempart.exercises import training
+    from rempart.exercises.models import Enrolment, TrainingSession
+
+    course = Course.objects.create(city=city, title="Hostile vehicle awareness", validity_months=24)
+    start = timezone.now() + dt.timedelta(days=3)
+    session = TrainingSession.objects.create(
+        course=course, starts_at=start, ends_at=start + dt.timedelta(hours=4), capacity=1
+    )
+    first, second = make_user("viewer"), make_user("operator")
+    assert training.enrol(session, first).status == Enrolment.Status.ENROLLED
+    assert training.enrol(session, second).status == Enrolment.Status.WAITING
+    promoted = training.cancel(session, first)
+    assert promoted is not None and promoted.person == second
+    assert promoted.status == Enrolment.Status.ENROLLED
+    with pytest.raises(training.TrainingError, match="has not ended"):
+        training.record_attendance(promoted, True)
+    # the session ran on 25 October 2026, 20:00-23:30 UTC: 26 October in Nice (UTC+1 after
+    # the DST change that night), so the certificate counts from the 26th
+    session.starts_at = dt.datetime(2026, 10, 25, 20, 0, tzinfo=dt.UTC)
+    session.ends_at = dt.datetime(2026, 10, 25, 23, 30, tzinfo=dt.UTC)
+    session.save()
+    promoted.refresh_from_db()
+    certificate = training.record_attendance(promoted, True)
+    assert certificate is not None
+    assert certificate.completed_on == dt.date(2026, 10, 26)
+    assert certificate.expires_on == dt.date(2028, 10, 25)

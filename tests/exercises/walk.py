@@ -22,6 +22,8 @@ class ExerciseObjects:
     inject: Inject
     action: CorrectiveAction
     course: Course
+    session: Any
+    enrolment: Any
 
 
 def build(site: Any, organisation: Any, user: Any, mark: str) -> ExerciseObjects:
@@ -55,7 +57,18 @@ def build(site: Any, organisation: Any, user: Any, mark: str) -> ExerciseObjects
     course = Course.objects.create(
         city=site.city, title=f"Barrier procedures {mark}", validity_months=12
     )
-    return ExerciseObjects(exercise, inject, action, course)
+    from django.utils import timezone
+
+    from rempart.exercises.models import Enrolment, TrainingSession
+
+    session = TrainingSession.objects.create(
+        course=course,
+        starts_at=timezone.now() - dt.timedelta(days=2),
+        ends_at=timezone.now() - dt.timedelta(days=2) + dt.timedelta(hours=4),
+        place=f"Hall {mark}",
+    )
+    enrolment = Enrolment.objects.create(session=session, person=user, status="enrolled")
+    return ExerciseObjects(exercise, inject, action, course, session, enrolment)
 
 
 def ex(w: Any) -> dict[str, Any]:
@@ -76,3 +89,11 @@ def ex_action(w: Any) -> dict[str, Any]:
 
 def course(w: Any) -> dict[str, Any]:
     return {"pk": w.exercises.course.pk}
+
+
+def session(w: Any) -> dict[str, Any]:
+    return {"pk": w.exercises.session.pk}
+
+
+def enrolment(w: Any) -> dict[str, Any]:
+    return {"pk": w.exercises.enrolment.pk}

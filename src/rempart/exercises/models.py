@@ -451,6 +451,37 @@ class TrainingSession(models.Model):
         return f"{self.course} {self.starts_at:%Y-%m-%d}"
 
 
+class Enrolment(models.Model):
+    """A person's place in a session: enrolled (within capacity), waiting, then attended or
+    absent (see :mod:`.training`)."""
+
+    city_path = "session__course__city"
+
+    class Status(models.TextChoices):
+        ENROLLED = "enrolled", _("Enrolled")
+        WAITING = "waiting", _("On the waiting list")
+        ATTENDED = "attended", _("Attended")
+        ABSENT = "absent", _("Absent")
+
+    session = models.ForeignKey(
+        TrainingSession, on_delete=models.CASCADE, related_name="enrolments"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "person"], name="enrolment_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.session} ({self.status})"
+
+
 class Certificate(models.Model):
     """A person's completion of a course; valid until ``expires_on`` (completion + validity)."""
 

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from rempart.core.models import City
-from rempart.exercises.models import Certificate, Course
+from rempart.exercises.models import Certificate, Course, Enrolment, TrainingSession
 
 #: days before expiry that a reminder falls due
 REMINDER_DAYS = 30
@@ -91,3 +91,66 @@ def send_reminders(now: dt.datetime | None = None) -> int:
             cert.save(update_fields=["reminded_on"])
             sent += 1
     return sent
+
+
+# --- sessions: places, waiting list, attendance ---------------------------------------------------
+
+
+class TrainingError(Exception):
+    """A refused enrolment or attendance; the message is one line."""
+
+
+def enrol(session: TrainingSession, user: Any) -> Enrolment:
+    """A place if one is left, else the waiting list (first come, first served)."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        session = TrainingSession.objects.select_for_update().get(pk=session.pk)
+        current = Enrolment.objects.filter(session=session, person=user).first()
+        if current is not None:
+            return current
+        taken = session.enrolments.filter(status=Enrolment.Status.ENROLLED).count()
+        status = Enrolment.Status.ENROLLED if taken < session.capacity else Enrolment.Status.WAITING
+        return Enrolment.objects.create(session=session, person=user, status=status)
+
+
+def cancel(session: TrainingSession, user: Any) -> Enrolment | None:
+    """Leave the session; a freed place goes to the first on the waiting list (returned)."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        session = TrainingSession.objects.select_for_update().get(pk=session.pk)
+        current = Enrolment.objects.filter(session=session, person=user).first()
+        if current is None:
+            return None
+        freed = current.status == Enrolment.Status.ENROLLED
+        current.delete()
+        if not freed:
+            return None
+        first = session.enrolments.filter(status=Enrolment.Status.WAITING).first()
+        if first is not None:
+            first.status = Enrolment.Status.ENROLLED
+            first.save(update_fields=["status"])
+        return first
+
+
+def record_attendance(enrolment: Enrolment, attended: bool) -> Certificate | None:
+    """Mark an enrolled person attended (a certificate, completed on the session's last day in
+    the city's calendar) or absent. Refused before the session has ended."""
+    session = enrolment.session
+    if session.ends_at > timezone.now():
+        raise TrainingError(f"session {session} has not ended; attendance is recorded after it")
+    if enrolment.status == Enrolment.Status.WAITING:
+        raise TrainingError(f"{enrolment.person} was on the waiting list, not in the session")
+    enrolment.status = Enrolment.Status.ATTENDED if attended else Enrolment.Status.ABSENT
+    enrolment.save(update_fields=["status"])
+    if not attended:
+        return None
+    completed = local_today(session.course.city, session.ends_at)
+    certificate, _ = Certificate.objects.get_or_create(
+        course=session.course,
+        person=enrolment.person,
+        completed_on=completed,
+        defaults={"session": session},
+    )
+    return certificate

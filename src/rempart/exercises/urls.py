@@ -11,6 +11,7 @@ app_name = "exercises"
 urlpatterns = [
     path("", views.index, name="index"),
     path("new/", views.edit, name="create"),
+    path("calendar.ics", views.calendar_ics, name="calendar"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/objectives/", views.objective_add, name="objective_add"),
@@ -43,4 +44,7 @@ urlpatterns = [
     path("training/<int:pk>/", views.course, name="course"),
     path("training/<int:pk>/sessions/", views.session_add, name="session_add"),
     path("training/<int:pk>/certificates/", views.certificate_add, name="certificate_add"),
+    path("training/sessions/<int:pk>/enrol/", views.session_enrol, name="session_enrol"),
+    path("training/sessions/<int:pk>/leave/", views.session_cancel, name="session_cancel"),
+    path("training/enrolments/<int:pk>/attendance/", views.attendance, name="attendance"),
 ]

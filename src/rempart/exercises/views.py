@@ -51,11 +51,13 @@ from rempart.exercises.models import (
     ColumnMapping,
     CorrectiveAction,
     Course,
+    Enrolment,
     Evaluation,
     Exercise,
     Inject,
     JournalEntry,
     MselVersion,
+    TrainingSession,
 )
 
 
@@ -580,6 +582,17 @@ def action_edit(request: HttpRequest, pk: int, action_pk: int | None = None) -> 
 
 
 @role_required("exercises", "viewer")
+def calendar_ics(request: HttpRequest) -> HttpResponse:
+    """The current city's exercises and training sessions as an iCalendar file."""
+    from rempart.exercises.calendar import city_calendar
+
+    city = required_city(request)
+    response = HttpResponse(city_calendar(city), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="rempart-{city.slug}.ics"'
+    return response
+
+
+@role_required("exercises", "viewer")
 def courses(request: HttpRequest) -> HttpResponse:
     city = required_city(request)
     return render(
@@ -612,7 +625,8 @@ def course(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "course": item,
             "today": today,
-            "sessions": item.sessions.all(),
+            "sessions": item.sessions.prefetch_related("enrolments__person"),
+            "now": timezone.now(),
             "certificates": item.certificates.select_related("person", "person__profile"),
             "session_form": SessionForm(),
             "certificate_form": CertificateForm(course=item),
@@ -648,6 +662,49 @@ def certificate_add(request: HttpRequest, pk: int) -> HttpResponse:
     except IntegrityError:
         return HttpResponse(_("This certificate could not be saved."), status=400)
     return redirect("exercises:course", pk=item.pk)
+
+
+def _session(request: HttpRequest, pk: int) -> TrainingSession:
+    return fetch(
+        request, TrainingSession.objects.select_related("course__city"), f"session {pk}", pk=pk
+    )
+
+
+@role_required("exercises", "viewer")
+@require_POST
+def session_enrol(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session(request, pk)
+    enrolment = training.enrol(session, request.user)
+    if enrolment.status == Enrolment.Status.WAITING:
+        messages.info(request, _("The session is full: you are on the waiting list."))
+    else:
+        messages.success(request, _("You are enrolled."))
+    return redirect("exercises:course", pk=session.course_id)
+
+
+@role_required("exercises", "viewer")
+@require_POST
+def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session(request, pk)
+    training.cancel(session, request.user)
+    messages.success(request, _("You have left the session."))
+    return redirect("exercises:course", pk=session.course_id)
+
+
+@role_required("exercises", "editor")
+@require_POST
+def attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    enrolment = fetch(
+        request,
+        Enrolment.objects.select_related("session__course__city", "person"),
+        f"enrolment {pk}",
+        pk=pk,
+    )
+    try:
+        training.record_attendance(enrolment, request.POST.get("attended") == "yes")
+    except training.TrainingError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    return redirect("exercises:course", pk=enrolment.session.course_id)
 
 
 @role_required("exercises", "viewer")
