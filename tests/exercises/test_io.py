@@ -136,3 +136,17 @@ def test_the_command_line_exports_and_imports(exercise: Exercise, tmp_path: Any)
     bad.write_text("Number,From,To,Method,Message\n1,A,B,carrier pigeon,hi\n", encoding="utf-8")
     with pytest.raises(CommandError, match="line 2: method 'carrier pigeon' is unknown"):
         call_command("exercises", "import", str(exercise.pk), str(bad), stdout=stdio.StringIO())
+
+
+def test_formulas_are_exported_as_text_and_read_back(exercise: Exercise, make_user: Any) -> None:
+    """A message a spreadsheet would run as a formula is written with an apostrophe before it
+    (CSV) and as a plain string (XLSX), and imported back as written."""
+    formula = '=HYPERLINK("http://example.org","open")'
+    make_inject(exercise, 1, message=formula, subject="-5 min")
+    text = io.to_csv(exercise)
+    assert "'=HYPERLINK" in text and "'-5 min" in text
+    cell = load_workbook(stdio.BytesIO(io.to_xlsx(exercise))).active.cell(2, 8)
+    assert cell.data_type == "s" and cell.value == "'" + formula
+    io.import_msel(exercise, "msel.csv", text.encode(), make_user("editor"))
+    inject = exercise.injects.get()
+    assert (inject.message, inject.subject) == (formula, "-5 min")

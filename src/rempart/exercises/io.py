@@ -57,6 +57,19 @@ class ImportRefused(Exception):
     """The file is refused; the message is one line (with the line number of a bad row)."""
 
 
+#: a cell starting with one of these is a formula to a spreadsheet (CSV injection): exports put
+#: an apostrophe before it, imports take it off again
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def unsafe_cell(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
 def headings() -> list[str]:
     return [str(label) for label in COLUMNS.values()]
 
@@ -90,7 +103,7 @@ def rows_out(exercise: Exercise) -> list[list[str]]:
                 i.controller_notes,
             ]
         )
-    return out
+    return [[safe_cell(cell) for cell in row] for row in out]
 
 
 def to_csv(exercise: Exercise) -> str:
@@ -244,7 +257,9 @@ def parse_rows(
 
         def get(field: str, cells: list[str] = cells) -> str:
             index = columns.get(field)
-            return cells[index].strip() if index is not None and index < len(cells) else ""
+            if index is None or index >= len(cells):
+                return ""
+            return unsafe_cell(cells[index].strip())
 
         try:
             number_text = get("number")

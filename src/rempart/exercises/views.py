@@ -466,7 +466,7 @@ def journal_export(request: HttpRequest, pk: int) -> HttpResponse:
                 timezone.localtime(entry.at, timezone=_zone(tz)).strftime("%Y-%m-%d %H:%M:%S"),
                 msel.clock_text(entry.scenario_s),
                 entry.get_kind_display(),
-                entry.text,
+                msel_io.safe_cell(entry.text),
                 entry.author.get_username() if entry.author else "",
                 entry.inject.number if entry.inject else "",
                 entry.objective.number if entry.objective else "",
