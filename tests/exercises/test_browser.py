@@ -79,3 +79,31 @@ def test_a_short_tabletop(live_server: Any, browser_page: Any) -> None:  # noqa:
     assert "1 / 2" in report
     page.screenshot(path=str(artifact_path("exercise-report.png")), full_page=True)
     assert not errors, errors
+
+
+def test_the_running_clock_releases_an_inject_on_time(
+    live_server: Any,
+    browser_page: Any,  # noqa: F811
+    exercise: Exercise,
+) -> None:
+    from tests.exercises.conftest import make_inject
+
+    make_inject(exercise, 1, state="approved", scenario_time_s=2, subject="Lorry sighted")
+    make_inject(exercise, 2, state="approved", scenario_time_s=3600, subject="Much later")
+    get_user_model().objects.create_superuser("controller", "", "a long browser password")
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server.url}/accounts/login/?next=/exercises/{exercise.pk}/conduct/")
+    log_in(page, "controller", "a long browser password")
+    page.wait_for_url(f"**/exercises/{exercise.pk}/conduct/")
+    assert page.locator("text=EXERCISE").first.is_visible()
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_selector("button:has-text('Pause')")
+    # the page asks the server every 5 s to release what is due, and reloads when it did
+    page.wait_for_selector("text=Lorry sighted: Released", timeout=20_000)
+    assert Inject.objects.get(exercise=exercise, number=1).state == "released"
+    assert Inject.objects.get(exercise=exercise, number=2).state == "approved"
+    clock = page.locator("#clock-value").inner_text()
+    assert clock.startswith("0:00:")
+    assert not errors, errors
