@@ -37,6 +37,7 @@ class ExerciseForm(forms.ModelForm):
             "sponsor",
             "starts_at",
             "ends_at",
+            "stage",
             "pacing",
             "scope",
             "hazard",

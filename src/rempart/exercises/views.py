@@ -231,12 +231,10 @@ def inject_state(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         else:
             msel.move(inject, form.cleaned_data["state"], request.user, form.cleaned_data["reason"])
     except msel.MselError as exc:
-        return HttpResponse(str(exc), status=400)
-    return redirect(
-        request.POST.get("next") == "conduct"
-        and reverse("exercises:conduct", args=[exercise.pk])
-        or reverse("exercises:detail", args=[exercise.pk]) + "#msel"
-    )
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    if request.POST.get("next") == "conduct":
+        return redirect("exercises:conduct", pk=exercise.pk)
+    return _back(exercise, "#msel")
 
 
 @role_required("exercises", "editor")
