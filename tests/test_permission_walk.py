@@ -366,6 +366,31 @@ PAGES: dict[str, Rule] = {
     "exercises:certificate_add": role(
         "exercises", "editor", "city", "POST", args=exercise_walk.course
     ),
+    # funding: calls are public and shared; consortia are a city's
+    "funding:index": role("funding", "viewer"),
+    "funding:call": role("funding", "viewer", args=lambda w: {"pk": w.call.pk}),
+    "funding:consortium_create": role("funding", "editor", "-", "POST"),
+    "funding:consortium": role("funding", "viewer", "city", args=lambda w: {"pk": w.consortium.pk}),
+    "funding:member_add": role(
+        "funding", "editor", "city", "POST", args=lambda w: {"pk": w.consortium.pk}
+    ),
+    "funding:candidate_add": role(
+        "funding", "editor", "city", "POST", args=lambda w: {"pk": w.consortium.pk}
+    ),
+    "funding:member_delete": role(
+        "funding", "editor", "city", "POST", args=lambda w: {"pk": w.consortium_member.pk}
+    ),
+    "funding:partners": role("funding", "viewer"),
+    "funding:project": role("funding", "viewer", "city", args=lambda w: {"pk": w.project.pk}),
+    "funding:spending_add": role(
+        "funding", "editor", "city", "POST", args=lambda w: {"pk": w.project.pk}
+    ),
+    "funding:project_calendar": role(
+        "funding", "viewer", "city", args=lambda w: {"pk": w.project.pk}
+    ),
+    "funding:deadline_done": role(
+        "funding", "editor", "city", "POST", args=lambda w: {"pk": w.deadline.pk}
+    ),
 }
 
 
@@ -451,6 +476,10 @@ API: dict[tuple[str, str], ApiRule] = {
         body=lambda w: {"grant": False, "reason": "permission walk"},
     ),
     ("GET", "/api/v1/practices/"): ApiRule("practices:read"),
+    ("GET", "/api/v1/funding/calls"): ApiRule("funding:read"),
+    ("GET", "/api/v1/funding/consortia/{pk}/eligibility"): ApiRule(
+        "funding:read", "city", lambda w: {"pk": w.consortium.pk}
+    ),
     ("POST", "/api/v1/practices/"): ApiRule("practices:write", body=practice_body),
     ("GET", "/api/v1/practices/{pk}"): ApiRule("practices:read", "draft", practice_pk),
     ("PUT", "/api/v1/practices/{pk}"): ApiRule(
@@ -573,6 +602,11 @@ class World:
     meeting: Any
     help: Any
     exercises: Any = None
+    call: Any = None
+    consortium: Any = None
+    consortium_member: Any = None
+    project: Any = None
+    deadline: Any = None
 
 
 def _user(username: str, org: Any, role: str | None, **flags: Any) -> Any:
@@ -723,9 +757,40 @@ def build_world(settings: Any, tmp_path: Any) -> World:
         thread=thread,
         meeting=meeting,
         help=question,
+        **_funding_objects(here, orgs["here"]),
     )
     world.exercises = exercise_walk.build(site, orgs["here"], editor, MARK)
     return world
+
+
+def _funding_objects(city: Any, organisation: Any) -> dict[str, Any]:
+    from rempart.funding.models import Call, Consortium, ConsortiumMember, Deadline, FundedProject
+
+    call = Call.objects.create(programme="horizon", call_id="C", topic_id="T-1", title="A call")
+    consortium = Consortium.objects.create(city=city, organisation=organisation, name=MARK)
+    member = ConsortiumMember.objects.create(
+        consortium=consortium, name=f"Member {MARK}", country="FI", legal_type="municipality"
+    )
+    project = FundedProject.objects.create(
+        city=city,
+        organisation=organisation,
+        programme="isf",
+        grant_agreement="101000000",
+        acronym="WALK",
+        title=MARK,
+        starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2027, 12, 31),
+    )
+    deadline = Deadline.objects.create(
+        project=project, kind="report", title=MARK, due_at=timezone.now() + dt.timedelta(days=3)
+    )
+    return {
+        "call": call,
+        "consortium": consortium,
+        "consortium_member": member,
+        "project": project,
+        "deadline": deadline,
+    }
 
 
 @pytest.fixture

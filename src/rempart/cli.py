@@ -19,6 +19,7 @@ PROJECT_COMMANDS = (
     "access",
     "practices",
     "exercises",
+    "funding",
 )
 
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rempart.access",
     "rempart.practices",
     "rempart.exercises",
+    "rempart.funding",
 ]
 
 MIDDLEWARE = [
@@ -235,3 +236,12 @@ ACCESS_STREAM_KEEPALIVE_S = 15.0
 # A grant not executed within this many seconds of its read is never executed (it expires): the
 # vehicle it was for has gone (rempart.access.grants).
 ACCESS_GRANT_MAX_AGE_S = config.seconds("REMPART_ACCESS_GRANT_MAX_AGE_S", 30.0, 600.0)
+
+# Funding: where `rempart funding sync` reads the EU Funding & Tenders portal (docs/funding.md).
+FUNDING_SEARCH_URL = os.environ.get(
+    "REMPART_FUNDING_SEARCH_URL", "https://api.tech.ec.europa.eu/search-api/prod/rest/search"
+)
+FUNDING_TOPIC_URL = os.environ.get(
+    "REMPART_FUNDING_TOPIC_URL",
+    "https://ec.europa.eu/info/funding-tenders/opportunities/data/topicDetails",
+)

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 
-MODULES = ("core", "assess", "access", "practices", "exercises")
+MODULES = ("core", "assess", "access", "practices", "exercises", "funding")
 ROLES = ("viewer", "editor", "operator", "supervisor", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 
@@ -29,6 +29,7 @@ TOKEN_SCOPES: dict[str, tuple[str, str]] = {
     "practices:write": ("practices", "editor"),
     "exercises:read": ("exercises", "viewer"),
     "exercises:write": ("exercises", "editor"),
+    "funding:read": ("funding", "viewer"),
 }
 
 

@@ -1,0 +1,1 @@
+"""Funding: EU calls, consortium eligibility, partner search from CORDIS, project budgets."""
