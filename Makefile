@@ -20,7 +20,7 @@ pdf-libs:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 
 run: $(STAMP)
-	$(BIN)/rempart bootstrap
+	REMPART_DEMO_ASSESS=1 $(BIN)/rempart bootstrap
 	$(BIN)/rempart serve --with-daemon --demo-traffic
 
 lint: $(STAMP)

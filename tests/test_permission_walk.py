@@ -43,6 +43,7 @@ from django.utils import timezone
 from rempart.core.audit_models import AuditEntry
 from rempart.core.roles import TOKEN_SCOPES, grant
 from tests.conftest import SQUARE
+from tests.exercises import walk as exercise_walk
 
 pytestmark = pytest.mark.django_db
 
@@ -318,6 +319,61 @@ PAGES: dict[str, Rule] = {
     "practices:request": role(
         "practices", "viewer", "-", "GET", "POST", args=lambda w: {"pk": w.help.pk}
     ),
+    # exercises (objects: tests/exercises/walk.py)
+    "exercises:index": role("exercises", "viewer"),
+    "exercises:create": role("exercises", "editor", "-", "GET", "POST"),
+    "exercises:calendar": role("exercises", "viewer"),
+    "exercises:detail": role("exercises", "viewer", "city", args=exercise_walk.ex),
+    "exercises:edit": role("exercises", "editor", "city", "GET", "POST", args=exercise_walk.ex),
+    "exercises:objective_add": role("exercises", "editor", "city", "POST", args=exercise_walk.ex),
+    "exercises:participant_add": role("exercises", "editor", "city", "POST", args=exercise_walk.ex),
+    "exercises:inject_add": role(
+        "exercises", "editor", "city", "GET", "POST", args=exercise_walk.ex
+    ),
+    "exercises:inject_edit": role(
+        "exercises", "editor", "city", "GET", "POST", args=exercise_walk.ex_inject
+    ),
+    "exercises:inject_state": role(
+        "exercises", "operator", "city", "POST", args=exercise_walk.ex_inject
+    ),
+    "exercises:versions": role("exercises", "editor", "city", "GET", "POST", args=exercise_walk.ex),
+    "exercises:version_rollback": role(
+        "exercises", "editor", "city", "POST", args=exercise_walk.ex_version
+    ),
+    "exercises:msel_export": role("exercises", "editor", "city", args=exercise_walk.ex),
+    "exercises:msel_import": role("exercises", "editor", "city", "POST", args=exercise_walk.ex),
+    "exercises:mapping_save": role("exercises", "editor", "city", "POST", args=exercise_walk.ex),
+    "exercises:scenario": role("exercises", "editor", "city", "POST", args=exercise_walk.ex),
+    "exercises:conduct": role("exercises", "operator", "city", args=exercise_walk.ex),
+    "exercises:clock": role("exercises", "operator", "city", "POST", args=exercise_walk.ex),
+    "exercises:journal_add": role("exercises", "viewer", "city", "POST", args=exercise_walk.ex),
+    "exercises:journal_export": role("exercises", "editor", "city", args=exercise_walk.ex),
+    "exercises:evaluate": role("exercises", "editor", "city", "GET", "POST", args=exercise_walk.ex),
+    "exercises:coverage": role("exercises", "viewer", "city", args=exercise_walk.ex),
+    "exercises:report": role("exercises", "viewer", "city", args=exercise_walk.ex),
+    "exercises:action_add": role(
+        "exercises", "editor", "city", "GET", "POST", args=exercise_walk.ex
+    ),
+    "exercises:action_edit": role(
+        "exercises", "editor", "city", "GET", "POST", args=exercise_walk.ex_action
+    ),
+    "exercises:courses": role("exercises", "viewer"),
+    "exercises:course_add": role("exercises", "editor", "-", "POST"),
+    "exercises:certifications": role("exercises", "viewer"),
+    "exercises:course": role("exercises", "viewer", "city", args=exercise_walk.course),
+    "exercises:session_add": role("exercises", "editor", "city", "POST", args=exercise_walk.course),
+    "exercises:session_enrol": role(
+        "exercises", "viewer", "city", "POST", args=exercise_walk.session
+    ),
+    "exercises:session_cancel": role(
+        "exercises", "viewer", "city", "POST", args=exercise_walk.session
+    ),
+    "exercises:attendance": role(
+        "exercises", "editor", "city", "POST", args=exercise_walk.enrolment
+    ),
+    "exercises:certificate_add": role(
+        "exercises", "editor", "city", "POST", args=exercise_walk.course
+    ),
     # funding: calls are public and shared; consortia are a city's
     "funding:index": role("funding", "viewer"),
     "funding:call": role("funding", "viewer", args=lambda w: {"pk": w.call.pk}),
@@ -440,6 +496,16 @@ API: dict[tuple[str, str], ApiRule] = {
     ("GET", "/api/v1/practices/{pk}/contacts"): ApiRule("practices:read", "draft", practice_pk),
     ("GET", "/api/v1/practices/{pk}/similar"): ApiRule("practices:read", "draft", practice_pk),
     ("POST", "/api/v1/practices/{pk}/submit"): ApiRule("practices:write", "draft", practice_pk),
+    ("GET", "/api/v1/exercises/"): ApiRule("exercises:read"),
+    ("GET", "/api/v1/exercises/{pk}"): ApiRule("exercises:read", "city", exercise_walk.ex),
+    ("GET", "/api/v1/exercises/{pk}/injects"): ApiRule("exercises:read", "city", exercise_walk.ex),
+    ("GET", "/api/v1/exercises/{pk}/msel"): ApiRule("exercises:write", "city", exercise_walk.ex),
+    ("POST", "/api/v1/exercises/{pk}/msel"): ApiRule(
+        "exercises:write",
+        "city",
+        exercise_walk.ex,
+        body=lambda w: {"name": "walk.csv", "content_base64": "Tm8="},
+    ),
 }
 
 
@@ -543,6 +609,7 @@ class World:
     thread: Any
     meeting: Any
     help: Any
+    exercises: Any = None
     call: Any = None
     consortium: Any = None
     consortium_member: Any = None
@@ -680,7 +747,7 @@ def build_world(settings: Any, tmp_path: Any) -> World:
     question = HelpRequest.objects.create(
         author=users[Caller("here", "viewer")], question="Who has done this?", themes=[]
     )
-    return World(
+    world = World(
         users=users,
         camera_owner=camera_owner,
         camera_token=camera_token,
@@ -703,6 +770,8 @@ def build_world(settings: Any, tmp_path: Any) -> World:
         help=question,
         **_funding_objects(here, orgs["here"]),
     )
+    world.exercises = exercise_walk.build(site, orgs["here"], editor, MARK)
+    return world
 
 
 def _funding_objects(city: Any, organisation: Any) -> dict[str, Any]:

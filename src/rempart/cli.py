@@ -18,6 +18,7 @@ PROJECT_COMMANDS = (
     "assess",
     "access",
     "practices",
+    "exercises",
     "funding",
 )
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rempart.assess",
     "rempart.access",
     "rempart.practices",
+    "rempart.exercises",
     "rempart.funding",
 ]
 

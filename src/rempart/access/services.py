@@ -309,6 +309,17 @@ def _require(user: Any, role: str, city: Any, what: str) -> None:
         raise ActionDenied(f"{what}: this zone belongs to a city your organisation does not serve")
 
 
+def _gate(user: Any, city: Any, what: str) -> None:
+    """Module gates on operating a lane (``operator_gate`` plug-ins, e.g. the exercises
+    module's certificate the city requires): the first refusal, as a 403 naming it."""
+    from rempart.core.plugins import plugins
+
+    for _label, gate in plugins("operator_gate"):
+        refusal = gate.refusal(user, city)
+        if refusal:
+            raise ActionDenied(f"{what}: {refusal}")
+
+
 def _reason(reason: str, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -361,6 +372,7 @@ def operator_open(
     emergency permit for the zone (the engine's rule) or a supervisor asks for a recorded
     ``lockdown_exception``."""
     _require(user, "operator", lane.zone.city, "opening a lane")
+    _gate(user, lane.zone.city, "opening a lane")
     note = _reason(reason, "opening a lane")
     try:
         normalised = check_plate(plate.strip() or None if plate else None)
@@ -397,6 +409,7 @@ def operator_close(lane: Lane, user: Any, reason: str) -> int:
     """Close ``lane`` now: its unfinished passages go to ``closing`` (the daemon raises the
     barriers as soon as the loop is clear). Returns how many passages were closed."""
     _require(user, "operator", lane.zone.city, "closing a lane")
+    _gate(user, lane.zone.city, "closing a lane")
     note = _reason(reason, "closing a lane")
     now = timezone.now()
     count = close_passages(Passage.objects.filter(lane=lane), f"operator: {note}", now)

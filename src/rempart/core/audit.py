@@ -164,7 +164,17 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[st
 
 
 #: Attributes leading from an object to the one that belongs to a city, nearest first.
-PARENT_PATHS = ("city", "site", "zone", "lane", "barrier", "practice")
+PARENT_PATHS = (
+    "city",
+    "site",
+    "zone",
+    "lane",
+    "barrier",
+    "practice",
+    "exercise",
+    "objective",
+    "course",
+)
 
 
 def city_of(instance: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 
-MODULES = ("core", "assess", "access", "practices", "funding")
+MODULES = ("core", "assess", "access", "practices", "exercises", "funding")
 ROLES = ("viewer", "editor", "operator", "supervisor", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 
@@ -27,6 +27,8 @@ TOKEN_SCOPES: dict[str, tuple[str, str]] = {
     "access:command": ("access", "supervisor"),
     "practices:read": ("practices", "viewer"),
     "practices:write": ("practices", "editor"),
+    "exercises:read": ("exercises", "viewer"),
+    "exercises:write": ("exercises", "editor"),
     "funding:read": ("funding", "viewer"),
 }
 
