@@ -228,6 +228,10 @@ def edge_profile(
     }
 
 
-def warnings_to_dicts(codes: Sequence[str]) -> list[dict[str, str]]:
-    """Data-quality warnings: code with its English and French text."""
-    return [{"code": c, "en": WARNINGS[c][0], "fr": WARNINGS[c][1]} for c in codes]
+def warnings_to_dicts(codes: Sequence[str]) -> list[dict[str, Any]]:
+    """Data-quality warnings: code (also as ``kind``, the report's key) with its English and
+    French text; site-wide, so no entry and no position."""
+    return [
+        {"kind": c, "code": c, "entry": None, "en": WARNINGS[c][0], "fr": WARNINGS[c][1]}
+        for c in codes
+    ]

@@ -152,7 +152,7 @@ class SiteResult:
     _segment_kmh: dict[str, Any] = field(default_factory=dict, repr=False)
     edge: dict[str, Any] | None = None
     worst_approach: dict[str, Any] | None = None
-    warnings: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def segment_speeds_kmh(self) -> np.ndarray:
         """Highest speed (km/h) of every vehicle on every segment of the network (NaN where

@@ -166,6 +166,8 @@ def _warning_text(warning: dict[str, Any], w: Words) -> str:
         return _(
             "A barrier position exceeds tested speeds: move the line closer to the site or reduce speed. It is not costed."
         )
+    if w.language in warning:  # engine warnings that carry their own EN/FR text (off-road)
+        return str(warning[w.language])
     return str(warning.get("message") or warning.get("detail") or kind)
 
 
