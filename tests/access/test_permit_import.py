@@ -92,7 +92,8 @@ def test_a_failing_batch_undoes_the_whole_import(
     make_zone(city)
     services.import_permits_csv(permits_csv(600).encode(), city)  # p0..p599 exist
     before = sorted(Permit.objects.values_list("ident", "holder"))
-    real = Permit._default_manager.bulk_create
+    through = Permit.zones.through.objects  # zones are written in each batch's transaction
+    real = through.bulk_create
     calls = [0]
 
     def second_batch_fails(objs: Any, *args: Any, **kwargs: Any) -> Any:
@@ -101,7 +102,7 @@ def test_a_failing_batch_undoes_the_whole_import(
             raise RuntimeError("disk full")
         return real(objs, *args, **kwargs)
 
-    monkeypatch.setattr(Permit._default_manager, "bulk_create", second_batch_fails)
+    monkeypatch.setattr(through, "bulk_create", second_batch_fails)
     with pytest.raises(RuntimeError, match="disk full"):
         # 600 updates (p0..p599) and 1,400 creations (p600..p1999): fails in the 2nd batch
         services.import_permits_csv(permits_csv(2_000, holder="Autre").encode(), city)

@@ -184,7 +184,16 @@ def import_sites(
         site.is_demo = is_demo or site.is_demo
         site.updated_at = now
         (updated if site.pk else created).append(site)
-    write_batches(Site, created, updated, [*_FIELDS, "updated_at"], before, batch=BATCH)
+    write_batches(
+        Site,
+        created,
+        updated,
+        [*_FIELDS, "updated_at"],
+        before,
+        batch=BATCH,
+        key="name",
+        scope={"city": city},
+    )
     if created and not any(s.pk for s in created):  # backends that return no ids (none of ours)
         created = list(Site.objects.filter(city=city, name__in=[s.name for s in created]))
     audit.record(
