@@ -429,3 +429,20 @@ def test_practice_json_file_with_deep_nesting_is_one_sentence() -> None:
 
     with pytest.raises(ValueError, match="nests deeper than 32 levels"):
         read_rows("[" * 10_000 + "]" * 10_000, "json")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("crowd", [-5, 10**12])
+def test_api_refuses_crowds_out_of_range(city: Any, make_user: Any, crowd: int) -> None:
+    from rempart.core.models import ApiToken
+
+    _token, secret = ApiToken.issue(make_user("admin"), "t", ["core:read", "core:write"])
+    response = Client().post(
+        "/api/v1/sites",
+        {"city": city.slug, "name": "Foule", "boundary": SQUARE, "peak_crowd": crowd},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    assert response.status_code == 422
+    assert "expected a whole number from 0 to 10000000" in response.content.decode()
+    assert not Site.objects.exists()

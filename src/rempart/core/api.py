@@ -14,7 +14,7 @@ from rempart.core.city_area import check_site_area
 from rempart.core.geo import BoundaryError, parse_boundary
 from rempart.core.models import City, Site
 from rempart.core.roles import ROLES, user_cities, user_roles
-from rempart.core.sites_io import SITE_KINDS, export_sites
+from rempart.core.sites_io import MAX_CROWD, SITE_KINDS, export_sites
 
 router = Router(tags=["core"])
 
@@ -116,8 +116,11 @@ def _validated(
     if kind is not None and kind not in SITE_KINDS:
         raise HttpError(422, f"kind {kind!r} is not one of {', '.join(sorted(SITE_KINDS))}")
     for label, value in (("typical_crowd", typical), ("peak_crowd", peak)):
-        if value is not None and value < 0:
-            raise HttpError(422, f"{label} {value} is negative: expected a whole number ≥ 0")
+        if value is not None and not 0 <= value <= MAX_CROWD:
+            raise HttpError(
+                422,
+                f"{label} {value} is out of range: expected a whole number from 0 to {MAX_CROWD}",
+            )
     if boundary is None:
         return None
     try:
