@@ -446,3 +446,16 @@ def test_api_refuses_crowds_out_of_range(city: Any, make_user: Any, crowd: int) 
     assert response.status_code == 422
     assert "expected a whole number from 0 to 10000000" in response.content.decode()
     assert not Site.objects.exists()
+
+
+@pytest.mark.parametrize("loader", ["vehicles", "costs"])
+def test_assess_toml_files_nesting_too_deep_are_one_sentence(tmp_path: Path, loader: str) -> None:
+    from rempart.assess.engine.errors import InputLimitError
+    from rempart.assess.engine.plan import load_costs
+    from rempart.assess.engine.vehicles import load_vehicles
+
+    path = tmp_path / "deep.toml"
+    path.write_text("a = " + "[" * 5000 + "]" * 5000)
+    load = load_vehicles if loader == "vehicles" else load_costs
+    with pytest.raises(InputLimitError, match="nests deeper than 32 levels"):
+        load(path)

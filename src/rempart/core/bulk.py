@@ -9,10 +9,17 @@ most one batch. If a batch fails, the batches already committed are undone (rows
 import deleted, rows it changed restored from the snapshot taken before), so a refused or failed
 import leaves the data as it was. While an import runs, the rows of committed batches are
 visible; an import of 50,000 permits takes seconds (docs/performance.md).
+
+On SQLite a writer that finds the database locked sleeps in its busy handler and retries (every
+100 ms once it has waited a while); an import that began its next batch at once after each
+commit would starve it (a camera read waited 9 s behind a 50,000-permit import in the first
+benchmark run). So after each batch the import pauses as long as the batch took, at most
+:data:`PAUSE_MAX_S`: waiting writers get the lock within about one batch.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -20,6 +27,8 @@ from django.db import connection, models, transaction
 
 #: Rows per transaction.
 BATCH = 500
+#: Longest pause after a batch on SQLite, seconds (the busy handler's longest sleep).
+PAUSE_MAX_S = 0.1
 
 M = TypeVar("M", bound=models.Model)
 
@@ -99,6 +108,7 @@ def write_batches(
         for start in range(0, max(len(created), len(updated)), batch):
             new_part = created[start : start + batch]
             old_part = updated[start : start + batch]
+            started = time.perf_counter()
             with transaction.atomic():
                 if new_part and key:
                     written.extend(insert_rows(model, new_part, key, scope or {}))
@@ -109,6 +119,8 @@ def write_batches(
                     model._default_manager.bulk_update(old_part, list(fields))
                 if after_batch is not None:
                     after_batch(new_part, old_part)
+            if connection.vendor == "sqlite":
+                time.sleep(min(PAUSE_MAX_S, time.perf_counter() - started))
     except Exception:
         ids = [row.pk for row in written if row.pk is not None]
         for start in range(0, len(ids), batch):
