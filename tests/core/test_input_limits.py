@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,16 @@ from rempart.inputs import InputError
 from tests.conftest import SQUARE
 
 RING = SQUARE["coordinates"][0]
+
+
+@pytest.fixture(autouse=True)
+def in_english() -> Any:
+    """Sentences in English unless a request asks for French (a French request earlier in the
+    same thread leaves French active: Django's LocaleMiddleware does not reset it)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 
 
 def _feature(geometry: Any, name: str = "Place") -> dict[str, Any]:
@@ -298,7 +309,7 @@ def test_site_form_refuses_a_site_outside_the_city(
     )
     assert response.status_code == 400  # the form again, with the sentence
     assert expected in response.content.decode()
-    assert "lies outside Nice" in response.content.decode()
+    assert "lies outside the base map of Nice" in response.content.decode()
     assert not Site.objects.exists()
 
 
@@ -332,7 +343,7 @@ def test_api_refuses_a_site_outside_the_city(mapped_city: Any, make_user: Any) -
         HTTP_AUTHORIZATION=f"Bearer {secret}",
     )
     assert response.status_code == 422
-    assert "lies outside Nice" in response.content.decode()
+    assert "lies outside the base map of Nice" in response.content.decode()
     assert not Site.objects.exists()
 
 
@@ -459,3 +470,20 @@ def test_assess_toml_files_nesting_too_deep_are_one_sentence(tmp_path: Path, loa
     load = load_vehicles if loader == "vehicles" else load_costs
     with pytest.raises(InputLimitError, match="nests deeper than 32 levels"):
         load(path)
+
+
+@pytest.mark.django_db
+def test_an_unclosed_ring_is_named_in_french(client: Client, city: Any, make_user: Any) -> None:
+    client.force_login(make_user("editor"))
+    raw = json.dumps(
+        _collection(_feature({"type": "Polygon", "coordinates": [RING[:-1] + [RING[1]]]}))
+    ).encode()
+    upload = SimpleUploadedFile("sites.geojson", raw)
+    response = client.post(
+        reverse("core:site_import"), {"city": city.pk, "file": upload}, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "élément 0 (Place) : l’anneau 0 du contour n’est pas fermé" in body, re.findall(
+        r"<li>.*?</li>", body
+    )
