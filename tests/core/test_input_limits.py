@@ -487,3 +487,27 @@ def test_an_unclosed_ring_is_named_in_french(client: Client, city: Any, make_use
     assert "élément 0 (Place) : l’anneau 0 du contour n’est pas fermé" in body, re.findall(
         r"<li>.*?</li>", body
     )
+
+
+@pytest.mark.django_db
+def test_sites_command_refuses_a_latin1_file_and_imports_a_good_one(
+    tmp_path: Path, city: Any, capsys: Any
+) -> None:
+    from django.core.management import call_command
+
+    bad = tmp_path / "bad.geojson"
+    bad.write_bytes(
+        json.dumps(_collection(_feature(SQUARE, "Place Café")))
+        .replace("\\u00e9", "é")
+        .encode("latin-1")
+    )
+    with pytest.raises(SystemExit) as exited:
+        call_command("sites", "import", str(bad), "--city", "nice")
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert "is not UTF-8 text (byte 0xe9" in err and "Traceback" not in err
+    assert not Site.objects.exists()
+    good = tmp_path / "good.geojson"
+    good.write_text(json.dumps(_collection(_feature(SQUARE, "Place Masséna"))), encoding="utf-8")
+    call_command("sites", "import", str(good), "--city", "nice")
+    assert Site.objects.get().name == "Place Masséna"
