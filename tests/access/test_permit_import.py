@@ -1,8 +1,10 @@
 """Permit CSV imports (issue 9): hostile files give one sentence and write nothing; big files are
-written in short batches, all or nothing; camera reads are answered during an import."""
+written in short batches, all or nothing; camera reads are answered during permit and site
+imports."""
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from django.urls import reverse
 from rempart.access import services
 from rempart.access.management.commands.access import Command
 from rempart.access.models import Permit
+from rempart.core.models import Site
+from rempart.core.sites_io import import_sites
 from tests.access.test_models_fixtures import camera_read, make_zone, token_for
 
 HEADER = "id,plate,holder,category,zones\n"
@@ -29,6 +33,22 @@ def permits_csv(count: int, *, holder: str = "Livreur", zones: str = "old-town")
         for i in range(count)
     ]
     return HEADER + "\n".join(lines) + "\n"
+
+
+def sites_geojson(count: int) -> dict[str, Any]:
+    """``count`` small square sites (about 110 m x 90 m) on a grid near Nice (WGS84)."""
+    features = []
+    for i in range(count):
+        x, y = 7.20 + (i % 50) * 0.002, 43.65 + (i // 50) * 0.002
+        ring = [[x, y], [x + 0.0014, y], [x + 0.0014, y + 0.0008], [x, y + 0.0008], [x, y]]
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"name": f"Site {i}"},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
 
 
 def run(*args: str) -> int:
@@ -141,6 +161,7 @@ def test_camera_reads_are_answered_during_an_import(
         try:
             result = services.import_permits_csv(permits_csv(4_000).encode(), city)
             assert result.errors == []
+            import_sites(city, json.dumps(sites_geojson(1_500)).encode())
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
         finally:
@@ -161,4 +182,5 @@ def test_camera_reads_are_answered_during_an_import(
     thread.join()
     assert errors == []
     assert Permit.objects.count() == 4_000
+    assert Site.objects.filter(city=city).count() == 1_500
     assert set(statuses) <= {200, 201}, statuses
