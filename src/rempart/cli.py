@@ -20,6 +20,7 @@ PROJECT_COMMANDS = (
     "practices",
     "exercises",
     "funding",
+    "sites",
 )
 
 

@@ -410,3 +410,27 @@ def check_positions(coordinates: Any, what: str, *, limit: int | None = None) ->
         else:
             stack.extend(node)
     return count
+
+
+# --- TOML ------------------------------------------------------------------------------------
+
+
+def load_toml(raw: bytes, what: str) -> dict[str, Any]:
+    """Parse TOML bytes within the size limit, as UTF-8, refusing nesting the parser cannot
+    follow (``tomllib`` recurses: a file of a million ``[`` would end in ``RecursionError``).
+
+    Raises :class:`InputError`, or ``tomllib.TOMLDecodeError`` for TOML syntax errors.
+    """
+    import tomllib
+
+    check_size(len(raw), what)
+    text = decode_text(raw, what)
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise InputError(
+            _("%(what)s nests deeper than %(limit)d levels: expected at most %(limit)d")
+            % {"what": what, "limit": MAX_DEPTH}
+        ) from None
+    _check_tree(data, what, MAX_DEPTH)
+    return data

@@ -131,6 +131,14 @@ STATICFILES_DIRS = [Path(importlib.util.find_spec("leaflet").origin).parent / "s
 MEDIA_ROOT = VAR_DIR / "media"
 #: OpenStreetMap files are registered only from here (REMPART_MAP_DIR, default var/maps).
 MAP_DIR = config.map_dir(VAR_DIR)
+# Input limits, read by rempart.inputs when used; checked here so a bad value stops start-up.
+for _limit in (
+    "REMPART_MAX_UPLOAD_MB",
+    "REMPART_MAX_FEATURES",
+    "REMPART_MAX_VERTICES",
+    "REMPART_MAX_ROWS",
+):
+    config.positive_int(_limit, 1)
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Security headers. HTTPS-only flags follow REMPART_HTTPS (a reverse proxy terminating TLS).

@@ -1,8 +1,10 @@
 """Permit CSV imports (issue 9): hostile files give one sentence and write nothing; big files are
-written in short batches, all or nothing; camera reads are answered during an import."""
+written in short batches, all or nothing; camera reads are answered during permit and site
+imports."""
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from django.urls import reverse
 from rempart.access import services
 from rempart.access.management.commands.access import Command
 from rempart.access.models import Permit
+from rempart.core.models import Site
+from rempart.core.sites_io import import_sites
 from tests.access.test_models_fixtures import camera_read, make_zone, token_for
 
 HEADER = "id,plate,holder,category,zones\n"
@@ -29,6 +33,22 @@ def permits_csv(count: int, *, holder: str = "Livreur", zones: str = "old-town")
         for i in range(count)
     ]
     return HEADER + "\n".join(lines) + "\n"
+
+
+def sites_geojson(count: int) -> dict[str, Any]:
+    """``count`` small square sites (about 110 m x 90 m) on a grid near Nice (WGS84)."""
+    features = []
+    for i in range(count):
+        x, y = 7.20 + (i % 50) * 0.002, 43.65 + (i // 50) * 0.002
+        ring = [[x, y], [x + 0.0014, y], [x + 0.0014, y + 0.0008], [x, y + 0.0008], [x, y]]
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"name": f"Site {i}"},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
 
 
 def run(*args: str) -> int:
@@ -92,7 +112,8 @@ def test_a_failing_batch_undoes_the_whole_import(
     make_zone(city)
     services.import_permits_csv(permits_csv(600).encode(), city)  # p0..p599 exist
     before = sorted(Permit.objects.values_list("ident", "holder"))
-    real = Permit._default_manager.bulk_create
+    through = Permit.zones.through.objects  # zones are written in each batch's transaction
+    real = through.bulk_create
     calls = [0]
 
     def second_batch_fails(objs: Any, *args: Any, **kwargs: Any) -> Any:
@@ -101,7 +122,7 @@ def test_a_failing_batch_undoes_the_whole_import(
             raise RuntimeError("disk full")
         return real(objs, *args, **kwargs)
 
-    monkeypatch.setattr(Permit._default_manager, "bulk_create", second_batch_fails)
+    monkeypatch.setattr(through, "bulk_create", second_batch_fails)
     with pytest.raises(RuntimeError, match="disk full"):
         # 600 updates (p0..p599) and 1,400 creations (p600..p1999): fails in the 2nd batch
         services.import_permits_csv(permits_csv(2_000, holder="Autre").encode(), city)
@@ -140,6 +161,7 @@ def test_camera_reads_are_answered_during_an_import(
         try:
             result = services.import_permits_csv(permits_csv(4_000).encode(), city)
             assert result.errors == []
+            import_sites(city, json.dumps(sites_geojson(1_500)).encode())
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
         finally:
@@ -160,4 +182,5 @@ def test_camera_reads_are_answered_during_an_import(
     thread.join()
     assert errors == []
     assert Permit.objects.count() == 4_000
+    assert Site.objects.filter(city=city).count() == 1_500
     assert set(statuses) <= {200, 201}, statuses

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,16 @@ from rempart.inputs import InputError
 from tests.conftest import SQUARE
 
 RING = SQUARE["coordinates"][0]
+
+
+@pytest.fixture(autouse=True)
+def in_english() -> Any:
+    """Sentences in English unless a request asks for French (a French request earlier in the
+    same thread leaves French active: Django's LocaleMiddleware does not reset it)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 
 
 def _feature(geometry: Any, name: str = "Place") -> dict[str, Any]:
@@ -298,7 +309,7 @@ def test_site_form_refuses_a_site_outside_the_city(
     )
     assert response.status_code == 400  # the form again, with the sentence
     assert expected in response.content.decode()
-    assert "lies outside Nice" in response.content.decode()
+    assert "lies outside the base map of Nice" in response.content.decode()
     assert not Site.objects.exists()
 
 
@@ -332,7 +343,7 @@ def test_api_refuses_a_site_outside_the_city(mapped_city: Any, make_user: Any) -
         HTTP_AUTHORIZATION=f"Bearer {secret}",
     )
     assert response.status_code == 422
-    assert "lies outside Nice" in response.content.decode()
+    assert "lies outside the base map of Nice" in response.content.decode()
     assert not Site.objects.exists()
 
 
@@ -429,3 +440,74 @@ def test_practice_json_file_with_deep_nesting_is_one_sentence() -> None:
 
     with pytest.raises(ValueError, match="nests deeper than 32 levels"):
         read_rows("[" * 10_000 + "]" * 10_000, "json")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("crowd", [-5, 10**12])
+def test_api_refuses_crowds_out_of_range(city: Any, make_user: Any, crowd: int) -> None:
+    from rempart.core.models import ApiToken
+
+    _token, secret = ApiToken.issue(make_user("admin"), "t", ["core:read", "core:write"])
+    response = Client().post(
+        "/api/v1/sites",
+        {"city": city.slug, "name": "Foule", "boundary": SQUARE, "peak_crowd": crowd},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    assert response.status_code == 422
+    assert "expected a whole number from 0 to 10000000" in response.content.decode()
+    assert not Site.objects.exists()
+
+
+@pytest.mark.parametrize("loader", ["vehicles", "costs"])
+def test_assess_toml_files_nesting_too_deep_are_one_sentence(tmp_path: Path, loader: str) -> None:
+    from rempart.assess.engine.errors import InputLimitError
+    from rempart.assess.engine.plan import load_costs
+    from rempart.assess.engine.vehicles import load_vehicles
+
+    path = tmp_path / "deep.toml"
+    path.write_text("a = " + "[" * 5000 + "]" * 5000)
+    load = load_vehicles if loader == "vehicles" else load_costs
+    with pytest.raises(InputLimitError, match="nests deeper than 32 levels"):
+        load(path)
+
+
+@pytest.mark.django_db
+def test_an_unclosed_ring_is_named_in_french(client: Client, city: Any, make_user: Any) -> None:
+    client.force_login(make_user("editor"))
+    raw = json.dumps(
+        _collection(_feature({"type": "Polygon", "coordinates": [RING[:-1] + [RING[1]]]}))
+    ).encode()
+    upload = SimpleUploadedFile("sites.geojson", raw)
+    response = client.post(
+        reverse("core:site_import"), {"city": city.pk, "file": upload}, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "élément 0 (Place) : l’anneau 0 du contour n’est pas fermé" in body, re.findall(
+        r"<li>.*?</li>", body
+    )
+
+
+@pytest.mark.django_db
+def test_sites_command_refuses_a_latin1_file_and_imports_a_good_one(
+    tmp_path: Path, city: Any, capsys: Any
+) -> None:
+    from django.core.management import call_command
+
+    bad = tmp_path / "bad.geojson"
+    bad.write_bytes(
+        json.dumps(_collection(_feature(SQUARE, "Place Café")))
+        .replace("\\u00e9", "é")
+        .encode("latin-1")
+    )
+    with pytest.raises(SystemExit) as exited:
+        call_command("sites", "import", str(bad), "--city", "nice")
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert "is not UTF-8 text (byte 0xe9" in err and "Traceback" not in err
+    assert not Site.objects.exists()
+    good = tmp_path / "good.geojson"
+    good.write_text(json.dumps(_collection(_feature(SQUARE, "Place Masséna"))), encoding="utf-8")
+    call_command("sites", "import", str(good), "--city", "nice")
+    assert Site.objects.get().name == "Place Masséna"

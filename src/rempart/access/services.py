@@ -1253,6 +1253,8 @@ def _bulk_save_permits(
         before,
         after_batch=zones_of,
         undo_extra=restore_zones,
+        key="ident",
+        scope={"city": city},
     )
 
 

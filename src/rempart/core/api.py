@@ -15,7 +15,7 @@ from rempart.core.city_area import check_site_area
 from rempart.core.geo import BoundaryError, parse_boundary
 from rempart.core.models import City, Site
 from rempart.core.roles import MODULES, ROLES, user_cities, user_roles
-from rempart.core.sites_io import SITE_KINDS, export_sites
+from rempart.core.sites_io import MAX_CROWD, SITE_KINDS, export_sites
 
 router = Router(tags=["core"])
 
@@ -35,8 +35,6 @@ class CityOut(Schema):
     demo: bool
 
 
-#: The largest crowd a site can hold (PositiveIntegerField: 32-bit on every database).
-MAX_CROWD = 2_147_483_647
 #: A site's kind: one of the site kinds (``Site.Kind``).
 SiteKind = Literal[tuple(sorted(SITE_KINDS))]  # type: ignore[valid-type]
 
@@ -158,8 +156,11 @@ def _validated(
     if kind is not None and kind not in SITE_KINDS:
         raise HttpError(422, f"kind {kind!r} is not one of {', '.join(sorted(SITE_KINDS))}")
     for label, value in (("typical_crowd", typical), ("peak_crowd", peak)):
-        if value is not None and value < 0:
-            raise HttpError(422, f"{label} {value} is negative: expected a whole number ≥ 0")
+        if value is not None and not 0 <= value <= MAX_CROWD:
+            raise HttpError(
+                422,
+                f"{label} {value} is out of range: expected a whole number from 0 to {MAX_CROWD}",
+            )
     if boundary is None:
         return None
     try:

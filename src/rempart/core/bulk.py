@@ -9,17 +9,26 @@ most one batch. If a batch fails, the batches already committed are undone (rows
 import deleted, rows it changed restored from the snapshot taken before), so a refused or failed
 import leaves the data as it was. While an import runs, the rows of committed batches are
 visible; an import of 50,000 permits takes seconds (docs/performance.md).
+
+On SQLite a writer that finds the database locked sleeps in its busy handler and retries (every
+100 ms once it has waited a while); an import that began its next batch at once after each
+commit would starve it (a camera read waited 9 s behind a 50,000-permit import in the first
+benchmark run). So after each batch the import pauses as long as the batch took, at most
+:data:`PAUSE_MAX_S`: waiting writers get the lock within about one batch.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 #: Rows per transaction.
 BATCH = 500
+#: Longest pause after a batch on SQLite, seconds (the busy handler's longest sleep).
+PAUSE_MAX_S = 0.1
 
 M = TypeVar("M", bound=models.Model)
 
@@ -27,6 +36,49 @@ M = TypeVar("M", bound=models.Model)
 def snapshot(rows: Sequence[models.Model], fields: Sequence[str]) -> dict[Any, dict[str, Any]]:
     """The current values of ``fields`` of existing ``rows``, keyed by primary key."""
     return {row.pk: {f: getattr(row, f) for f in fields} for row in rows}
+
+
+def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
+    """A cheap function from a Python value to the database value of ``field``."""
+    ops = connection.ops
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+        return lambda value: None if value is None else ops.adapt_json_value(value, encoder)
+    if isinstance(field, models.DateTimeField):
+        return ops.adapt_datetimefield_value
+    if isinstance(field, models.DateField):
+        return ops.adapt_datefield_value
+    return lambda value: value
+
+
+def insert_rows(model: type[M], rows: list[M], key: str, scope: dict[str, Any]) -> list[M]:
+    """INSERT ``rows`` with one ``executemany`` (no ORM statement compiling per row), then set
+    their primary keys from ``key``, unique within ``scope`` (e.g. ``ident`` within a city).
+
+    ``bulk_create`` spent most of a 50,000-permit import compiling SQL; defaults and
+    ``auto_now`` values must already be on the objects (Model.__init__ sets the defaults).
+    """
+    if not rows:
+        return rows
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    adapters = [(f.attname, _adapter(f)) for f in fields]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    params = [tuple(adapt(getattr(row, name)) for name, adapt in adapters) for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    keys = [getattr(row, key) for row in rows]
+    ids = dict(
+        model._default_manager.filter(**scope, **{f"{key}__in": keys}).values_list(key, "pk")
+    )
+    for row in rows:
+        row.pk = ids[getattr(row, key)]
+        row._state.adding = False
+    return rows
 
 
 def write_batches(
@@ -39,13 +91,16 @@ def write_batches(
     after_batch: Callable[[list[M], list[M]], None] | None = None,
     undo_extra: Callable[[], None] | None = None,
     batch: int = BATCH,
+    key: str = "",
+    scope: dict[str, Any] | None = None,
 ) -> list[M]:
     """Insert ``created`` and update ``fields`` of ``updated``, ``batch`` rows per transaction.
 
     ``after_batch(created_part, updated_part)`` runs inside each batch's transaction (e.g. to
     write many-to-many rows). ``before`` is :func:`snapshot` of ``updated`` taken before the
     changes; on any error everything written is undone (``undo_extra`` restores what
-    ``after_batch`` changed on updated rows), then the error is raised again.
+    ``after_batch`` changed on updated rows), then the error is raised again. With ``key`` and
+    ``scope``, new rows are written by :func:`insert_rows` instead of ``bulk_create``.
     """
     written: list[M] = []
     done_updates = False
@@ -53,14 +108,19 @@ def write_batches(
         for start in range(0, max(len(created), len(updated)), batch):
             new_part = created[start : start + batch]
             old_part = updated[start : start + batch]
+            started = time.perf_counter()
             with transaction.atomic():
-                if new_part:
+                if new_part and key:
+                    written.extend(insert_rows(model, new_part, key, scope or {}))
+                elif new_part:
                     written.extend(model._default_manager.bulk_create(new_part))
                 if old_part:
                     done_updates = True
                     model._default_manager.bulk_update(old_part, list(fields))
                 if after_batch is not None:
                     after_batch(new_part, old_part)
+            if connection.vendor == "sqlite":
+                time.sleep(min(PAUSE_MAX_S, time.perf_counter() - started))
     except Exception:
         ids = [row.pk for row in written if row.pk is not None]
         for start in range(0, len(ids), batch):

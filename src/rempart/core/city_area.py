@@ -14,6 +14,8 @@ import json
 import os
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from rempart.core.geo import BoundaryError, check_in_area
 from rempart.core.models import City
 
@@ -65,12 +67,12 @@ def city_area(city: City) -> tuple[Area, str] | None:
         except Exception:  # noqa: BLE001 - an unreadable file: fall back to the base map
             box = None
         if box is not None:
-            return box, f"{city.name}'s map data"
+            return box, _("the map data of %(city)s") % {"city": city.name}
     basemap = getattr(city, "basemap", None)
     if basemap is not None:
         box = _basemap_box(city.pk, str(basemap.updated_at), basemap.geojson)
         if box is not None:
-            return box, f"{city.name}'s base map"
+            return box, _("the base map of %(city)s") % {"city": city.name}
     return None
 
 

@@ -16,6 +16,7 @@ import json
 import math
 from typing import Any
 
+from django.utils.translation import gettext as _
 from pyproj import Geod
 from shapely.geometry import shape
 from shapely.validation import explain_validity
@@ -48,31 +49,42 @@ def parse_boundary(value: Any) -> dict[str, Any]:
         except InputError as exc:
             raise BoundaryError(str(exc)) from None
     if not isinstance(value, dict):
-        raise BoundaryError("boundary: expected a GeoJSON Polygon or MultiPolygon object")
+        raise BoundaryError(_("boundary: expected a GeoJSON Polygon or MultiPolygon object"))
     if value.get("type") == "Feature":
         value = value.get("geometry") or {}
     kind = value.get("type")
     if kind not in ("Polygon", "MultiPolygon"):
-        raise BoundaryError(f"boundary type {kind!r}: expected Polygon or MultiPolygon")
+        raise BoundaryError(
+            _("boundary type %(kind)s: expected Polygon or MultiPolygon") % {"kind": repr(kind)}
+        )
     coordinates = value.get("coordinates")
     if not coordinates:
-        raise BoundaryError("boundary is empty: expected at least one ring of 4 or more positions")
+        raise BoundaryError(
+            _("boundary is empty: expected at least one ring of 4 or more positions")
+        )
     try:
         rings = _rings(value)
     except (TypeError, KeyError) as exc:
         raise BoundaryError(
-            "boundary coordinates are malformed: expected nested lists of [lon, lat]"
+            _("boundary coordinates are malformed: expected nested lists of [lon, lat]")
         ) from exc
     vertices = sum(len(ring) for ring in rings if isinstance(ring, list))
     if vertices > max_vertices():
         raise BoundaryError(
-            f"boundary has {vertices} positions: expected at most {max_vertices()} "
-            "(REMPART_MAX_VERTICES; simplify the outline)"
+            _(
+                "boundary has %(count)d positions: expected at most %(limit)d "
+                "(REMPART_MAX_VERTICES; simplify the outline)"
+            )
+            % {"count": vertices, "limit": max_vertices()}
         )
     for index, ring in enumerate(rings):
         if not isinstance(ring, list) or len(ring) < 4:
             raise BoundaryError(
-                f"boundary ring {index} has {len(ring) if isinstance(ring, list) else 0} positions: expected at least 4 (a closed ring)"
+                _(
+                    "boundary ring %(index)d has %(count)d positions: expected at least 4 "
+                    "(a closed ring)"
+                )
+                % {"index": index, "count": len(ring) if isinstance(ring, list) else 0}
             )
         for position in ring:
             if (
@@ -81,40 +93,54 @@ def parse_boundary(value: Any) -> dict[str, Any]:
                 or not all(isinstance(c, (int, float)) and math.isfinite(c) for c in position[:2])
             ):
                 raise BoundaryError(
-                    f"boundary position {position!r}: expected [longitude, latitude] numbers"
+                    _("boundary position %(position).40s: expected [longitude, latitude] numbers")
+                    % {"position": repr(position)}
                 )
             lon, lat = position[0], position[1]
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 if -180 <= lat <= 180 and -90 <= lon <= 90:
                     raise BoundaryError(
-                        f"boundary position [{lon}, {lat}] has a latitude outside -90..90: "
-                        "longitude and latitude look swapped; expected [longitude, latitude] "
-                        f"(here [{lat}, {lon}])"
+                        _(
+                            "boundary position [%(lon)s, %(lat)s] has a latitude outside -90..90: "
+                            "longitude and latitude look swapped; expected [longitude, latitude] "
+                            "(here [%(lat)s, %(lon)s])"
+                        )
+                        % {"lon": lon, "lat": lat}
                     )
                 raise BoundaryError(
-                    f"boundary position [{lon}, {lat}] is outside WGS84 longitude/latitude: "
-                    "expected degrees (projected coordinates such as metres must be converted to WGS84)"
+                    _(
+                        "boundary position [%(lon)s, %(lat)s] is outside WGS84 longitude/latitude: "
+                        "expected degrees (projected coordinates such as metres must be converted "
+                        "to WGS84)"
+                    )
+                    % {"lon": lon, "lat": lat}
                 )
         if list(ring[0][:2]) != list(ring[-1][:2]):
             raise BoundaryError(
-                f"boundary ring {index} is not closed: its first and last positions differ"
+                _("boundary ring %(index)d is not closed: its first and last positions differ")
+                % {"index": index}
             )
     geometry = shape(value)
     if geometry.is_empty:
-        raise BoundaryError("boundary is empty: expected a polygon with an area")
+        raise BoundaryError(_("boundary is empty: expected a polygon with an area"))
     if not geometry.is_valid:
         raise BoundaryError(
-            f"boundary is not a valid polygon: {explain_validity(geometry)} (e.g. self-intersecting edges)"
+            _("boundary is not a valid polygon: %(reason)s (e.g. self-intersecting edges)")
+            % {"reason": explain_validity(geometry)}
         )
     area_m2 = abs(_GEOD.geometry_area_perimeter(geometry)[0])
     if area_m2 < MIN_AREA_M2:
         raise BoundaryError(
-            f"boundary area {area_m2:.1f} m² is too small: expected at least {MIN_AREA_M2:.0f} m²"
+            _("boundary area %(area).1f m² is too small: expected at least %(limit).0f m²")
+            % {"area": area_m2, "limit": MIN_AREA_M2}
         )
     if area_m2 > MAX_AREA_M2:
         raise BoundaryError(
-            f"boundary area {area_m2 / 1e6:.1f} km² is too large for a public space: expected at most "
-            f"{MAX_AREA_M2 / 1e6:.0f} km² (were coordinates given in the wrong order or CRS?)"
+            _(
+                "boundary area %(area).1f km² is too large for a public space: expected at most "
+                "%(limit).0f km² (were coordinates given in the wrong order or CRS?)"
+            )
+            % {"area": area_m2 / 1e6, "limit": MAX_AREA_M2 / 1e6}
         )
     return {"type": kind, "coordinates": json.loads(json.dumps(coordinates))}
 
@@ -151,14 +177,27 @@ def check_in_area(
     w, s, e, n = bounds(geometry)
     if west <= w and e <= east and south <= s and n <= north:
         return
-    where = (
-        f"boundary ({w:.4f}..{e:.4f} E, {s:.4f}..{n:.4f} N) lies outside {what} "
-        f"({west:.4f}..{east:.4f} E, {south:.4f}..{north:.4f} N)"
-    )
+    where = _(
+        "boundary (%(w).4f..%(e).4f E, %(s).4f..%(n).4f N) lies outside %(what)s "
+        "(%(west).4f..%(east).4f E, %(south).4f..%(north).4f N)"
+    ) % {
+        "w": w,
+        "e": e,
+        "s": s,
+        "n": n,
+        "what": what,
+        "west": west,
+        "east": east,
+        "south": south,
+        "north": north,
+    }
     sw, ss, se, sn = bounds(_swapped(geometry))
     if west <= sw and se <= east and south <= ss and sn <= north:
         raise BoundaryError(
-            f"{where}: longitude and latitude look swapped; expected [longitude, latitude] "
-            "positions (GeoJSON order)"
+            _(
+                "%(where)s: longitude and latitude look swapped; expected [longitude, latitude] "
+                "positions (GeoJSON order)"
+            )
+            % {"where": where}
         )
-    raise BoundaryError(f"{where}: expected a site inside it")
+    raise BoundaryError(_("%(where)s: expected a site inside it") % {"where": where})

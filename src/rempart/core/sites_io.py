@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from rempart.core import audit
 from rempart.core.bulk import BATCH, snapshot, write_batches
@@ -55,7 +56,10 @@ def _non_negative_int(value: Any, what: str, errors: list[str], where: str) -> i
     if value in (None, ""):
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CROWD:
-        errors.append(f"{where}: {what} {value!r} is not a whole number from 0 to {MAX_CROWD}")
+        errors.append(
+            _("%(where)s: %(what)s %(value).40s is not a whole number from 0 to %(limit)d")
+            % {"where": where, "what": what, "value": repr(value), "limit": MAX_CROWD}
+        )
         return 0
     return value
 
@@ -69,7 +73,7 @@ def _text(value: Any, what: str, limit: int, errors: list[str], where: str) -> s
     try:
         return check_text(str(value).strip(), what, limit)
     except InputError as exc:
-        errors.append(f"{where}: {exc}")
+        errors.append(_("%(where)s: %(problem)s") % {"where": where, "problem": exc})
         return ""
 
 
@@ -94,17 +98,25 @@ def parse_feature_collection(
     else:
         found = data.get("type") if isinstance(data, dict) else type(data).__name__
         raise SiteImportError(
-            [f"{what} is a {found!r}: expected a GeoJSON FeatureCollection or Feature"]
+            [
+                _("%(what)s is a %(found).40s: expected a GeoJSON FeatureCollection or Feature")
+                % {"what": what, "found": repr(found)}
+            ]
         )
     if not isinstance(features, list):
         raise SiteImportError([f"{what}: 'features' is not a list: expected a list of Features"])
     if not features:
-        raise SiteImportError([f"{what} has no features: expected at least one site"])
+        raise SiteImportError(
+            [_("%(what)s has no features: expected at least one site") % {"what": what}]
+        )
     if len(features) > max_features():
         raise SiteImportError(
             [
-                f"{what} has {len(features)} features: expected at most {max_features()} "
-                "(REMPART_MAX_FEATURES)"
+                _(
+                    "%(what)s has %(count)d features: expected at most %(limit)d "
+                    "(REMPART_MAX_FEATURES)"
+                )
+                % {"what": what, "count": len(features), "limit": max_features()}
             ]
         )
     area = city_area(city) if city is not None else None
@@ -120,32 +132,49 @@ def parse_feature_collection(
             errors.append(f"feature {index}: 'properties' is not an object")
             continue
         name = _text(props.get("name"), "name", MAX_NAME_CHARS, errors, f"feature {index}")
-        where = f"feature {index} ({name or 'no name'})"
+        where = _("feature %(index)d (%(name)s)") % {
+            "index": index,
+            "name": name or _("no name"),
+        }
         if not name:
-            errors.append(f"{where}: property 'name' is missing: expected the site's name")
+            errors.append(
+                _("%(where)s: property 'name' is missing: expected the site's name")
+                % {"where": where}
+            )
         elif name in seen:
-            errors.append(f"{where}: name {name!r} appears twice in the file")
+            errors.append(
+                _("%(where)s: name %(name)s appears twice in the file")
+                % {"where": where, "name": repr(name)}
+            )
         seen.add(name)
         kind = props.get("kind") or "other"
         if not isinstance(kind, str) or kind not in SITE_KINDS:
-            errors.append(f"{where}: kind {kind!r} is not one of {', '.join(sorted(SITE_KINDS))}")
+            errors.append(
+                _("%(where)s: kind %(kind).40s is not one of %(kinds)s")
+                % {"where": where, "kind": repr(kind), "kinds": ", ".join(sorted(SITE_KINDS))}
+            )
         typical = _non_negative_int(props.get("typical_crowd"), "typical_crowd", errors, where)
         peak = _non_negative_int(props.get("peak_crowd"), "peak_crowd", errors, where)
         if isinstance(typical, int) and isinstance(peak, int) and peak and peak < typical:
-            errors.append(f"{where}: peak_crowd {peak} is smaller than typical_crowd {typical}")
+            errors.append(
+                _("%(where)s: peak_crowd %(peak)d is smaller than typical_crowd %(typical)d")
+                % {"where": where, "peak": peak, "typical": typical}
+            )
         description = _text(
             props.get("description"), "description", MAX_DESCRIPTION_CHARS, errors, where
         )
         geometry = feature.get("geometry")
         if geometry is None:
-            errors.append(f"{where}: no geometry: expected a Polygon or MultiPolygon")
+            errors.append(
+                _("%(where)s: no geometry: expected a Polygon or MultiPolygon") % {"where": where}
+            )
             continue
         try:
             boundary = parse_boundary(geometry)
             if area is not None:
                 check_in_area(boundary, area[0], area[1])
         except BoundaryError as exc:
-            errors.append(f"{where}: {exc}")
+            errors.append(_("%(where)s: %(problem)s") % {"where": where, "problem": exc})
             continue
         if len(errors) > 100:
             errors.append("… (more errors not shown)")
@@ -184,7 +213,16 @@ def import_sites(
         site.is_demo = is_demo or site.is_demo
         site.updated_at = now
         (updated if site.pk else created).append(site)
-    write_batches(Site, created, updated, [*_FIELDS, "updated_at"], before, batch=BATCH)
+    write_batches(
+        Site,
+        created,
+        updated,
+        [*_FIELDS, "updated_at"],
+        before,
+        batch=BATCH,
+        key="name",
+        scope={"city": city},
+    )
     if created and not any(s.pk for s in created):  # backends that return no ids (none of ours)
         created = list(Site.objects.filter(city=city, name__in=[s.name for s in created]))
     audit.record(

@@ -34,8 +34,10 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra, maximum_flow
 from shapely.geometry.base import BaseGeometry
 
+from rempart.inputs import InputError, load_toml
+
 from .entries import Entry, cut_points
-from .errors import InputFileError
+from .errors import InputFileError, InputLimitError
 from .field import VehicleField
 from .graph import FloatArray, IntArray, Network
 from .ratings import EXCEEDS, EXCEEDS_ADVICE, TEST_SPEEDS_KMH, Rating, required_rating
@@ -133,7 +135,9 @@ def cost_table_from_dict(data: dict[str, Any], source: str) -> CostTable:
 def load_costs(path: str | Path) -> CostTable:
     try:
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            data = load_toml(handle.read(), f"cost table {path}")
+    except InputError as err:
+        raise InputLimitError(str(err)) from None
     except OSError as err:
         raise InputFileError(
             "cost table", str(path), f"a readable TOML file ({err.strerror})"

@@ -13,7 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import VehicleFileError
+from rempart.inputs import InputError, load_toml
+
+from .errors import InputLimitError, VehicleFileError
 from .ratings import ISO_CLASSES, PAS68_CLASSES, iso_class
 
 REQUIRED_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -156,7 +158,9 @@ def load_vehicles(path: str | Path) -> list[Vehicle]:
     """Read a vehicles TOML file (``[[vehicle]]`` tables); it replaces the built-ins."""
     try:
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            data = load_toml(handle.read(), f"vehicles file {path}")
+    except InputError as err:
+        raise InputLimitError(str(err)) from None
     except OSError as err:
         raise VehicleFileError(
             "vehicles file", str(path), f"a readable TOML file ({err.strerror})"
