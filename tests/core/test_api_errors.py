@@ -192,7 +192,8 @@ def test_missing_or_bad_credentials_answer_json_401(client: Client) -> None:
     for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer rmp_nope_nope"}):
         response = client.get("/api/v1/cities", **headers)
         assert response.status_code == 401
-        one_line(response)
+        assert "bearer token" in one_line(response)
+        assert response["WWW-Authenticate"] == "Bearer"
 
 
 def test_a_server_error_answers_json_500_without_traceback(
