@@ -280,3 +280,13 @@ def test_a_body_over_the_upload_limit_answers_json_413(
     assert response.status_code == 413
     assert "1,000 bytes" in one_line(response)
     assert Practice.objects.count() == 0
+
+
+def test_a_practices_contacts_keep_only_the_fields_given(
+    client: Client, bearer: dict[str, str]
+) -> None:
+    body = {**PRACTICE, "contacts": [{"name": "Service des sports", "email": "s@example.org"}]}
+    response = post(client, "/api/v1/practices/", body, bearer)
+    assert response.status_code == 201, response.content
+    practice = Practice.objects.get(pk=response.json()["id"])
+    assert practice.contacts == [{"name": "Service des sports", "email": "s@example.org"}]
