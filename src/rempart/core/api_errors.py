@@ -288,8 +288,8 @@ def _forbid_nul(node: Any) -> None:
 def declare_errors(schema: dict[str, Any], extra: dict[str, tuple[int, ...]]) -> dict[str, Any]:
     """``schema`` with the error answers of every operation and NUL forbidden in every text.
 
-    Every operation can answer 400 (NUL, malformed JSON), 401, 403, 422 and 500; one with a
-    path parameter or a query also 404; one with a body also 413. ``extra`` adds codes per
+    Every operation can answer 400 (NUL, malformed JSON), 401, 403, 404 (an object it names, or
+    one of another city), 422 and 500; one with a body also 413. ``extra`` adds codes per
     operation id (409, 410, 503...).
     """
     components = schema.setdefault("components", {}).setdefault("schemas", {})
