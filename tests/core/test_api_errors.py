@@ -192,7 +192,8 @@ def test_missing_or_bad_credentials_answer_json_401(client: Client) -> None:
     for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer rmp_nope_nope"}):
         response = client.get("/api/v1/cities", **headers)
         assert response.status_code == 401
-        one_line(response)
+        assert "bearer token" in one_line(response)
+        assert response["WWW-Authenticate"] == "Bearer"
 
 
 def test_a_server_error_answers_json_500_without_traceback(
@@ -279,3 +280,13 @@ def test_a_body_over_the_upload_limit_answers_json_413(
     assert response.status_code == 413
     assert "1,000 bytes" in one_line(response)
     assert Practice.objects.count() == 0
+
+
+def test_a_practices_contacts_keep_only_the_fields_given(
+    client: Client, bearer: dict[str, str]
+) -> None:
+    body = {**PRACTICE, "contacts": [{"name": "Service des sports", "email": "s@example.org"}]}
+    response = post(client, "/api/v1/practices/", body, bearer)
+    assert response.status_code == 201, response.content
+    practice = Practice.objects.get(pk=response.json()["id"])
+    assert practice.contacts == [{"name": "Service des sports", "email": "s@example.org"}]

@@ -30,7 +30,7 @@ from django.core.exceptions import (
 )
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import Schema
-from ninja.errors import ValidationError
+from ninja.errors import AuthenticationError, ValidationError
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -152,7 +152,10 @@ def _detail(response: HttpResponse, request: HttpRequest) -> str:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return f"the body is larger than the platform accepts ({limit:,} bytes at most)"
     if status == 401:
-        return "credentials required: a bearer token (Authorization: Bearer rmp_…) or a session"
+        return (
+            "credentials required: a valid bearer token (Authorization: Bearer rmp_…) "
+            "or a signed-in session"
+        )
     if status == 403:
         return "this credential may not do that"
     if status >= 500:
@@ -250,7 +253,15 @@ def install(api: NinjaAPI) -> None:
         body = {"detail": _detail(HttpResponse(status=500), request)}
         return api.create_response(request, body, status=500)
 
+    def on_no_credentials(request: HttpRequest, exc: Any) -> HttpResponse:
+        response = api.create_response(
+            request, {"detail": _detail(HttpResponse(status=401), request)}, status=401
+        )
+        response["WWW-Authenticate"] = "Bearer"
+        return response
+
     api.add_exception_handler(ValidationError, on_validation)
+    api.add_exception_handler(AuthenticationError, on_no_credentials)
     api.add_exception_handler(Exception, on_exception)
 
 
@@ -277,8 +288,8 @@ def _forbid_nul(node: Any) -> None:
 def declare_errors(schema: dict[str, Any], extra: dict[str, tuple[int, ...]]) -> dict[str, Any]:
     """``schema`` with the error answers of every operation and NUL forbidden in every text.
 
-    Every operation can answer 400 (NUL, malformed JSON), 401, 403, 422 and 500; one with a
-    path parameter or a query also 404; one with a body also 413. ``extra`` adds codes per
+    Every operation can answer 400 (NUL, malformed JSON), 401, 403, 404 (an object it names, or
+    one of another city), 422 and 500; one with a body also 413. ``extra`` adds codes per
     operation id (409, 410, 503...).
     """
     components = schema.setdefault("components", {}).setdefault("schemas", {})

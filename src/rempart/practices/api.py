@@ -208,6 +208,8 @@ def _apply(practice: Practice, payload: PracticeIn) -> list[dict[str, str]]:
     country, default language and licence): never the raw ones (an empty licence or language
     once reached the database and answered 500)."""
     data = payload.dict()
+    for key in ("links", "contacts"):  # as before the schema listed their fields: no empty ones
+        data[key] = [{k: v for k, v in item.items() if v} for item in data[key]]
     translations = data.pop("translations")
     clean, problems = clean_row({**data, "translations": translations, "ref": practice.ref})
     if problems:
