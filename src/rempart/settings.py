@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "rempart.assess",
     "rempart.access",
     "rempart.practices",
+    "rempart.prevention",
 ]
 
 MIDDLEWARE = [

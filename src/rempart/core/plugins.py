@@ -14,7 +14,7 @@ import importlib.util
 from collections.abc import Iterator
 from types import ModuleType
 
-MODULE_APPS = ("assess", "access", "practices")
+MODULE_APPS = ("assess", "access", "practices", "prevention")
 
 
 def plugins(name: str) -> Iterator[tuple[str, ModuleType]]:
