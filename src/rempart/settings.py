@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "rempart.access",
     "rempart.practices",
     "rempart.prevention",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "rempart.core.accounts.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -191,6 +194,8 @@ CONTENT_SECURITY_POLICY = {
 # The audit trail: the key of its HMAC chain, kept outside the database, and the signed
 # checkpoints of its head written outside the database (rempart.core.audit_checkpoints).
 AUDIT_KEY = config.audit_key(VAR_DIR)
+# casework asks for a second factor (rempart.prevention.two_factor); off only for tests
+PREVENTION_REQUIRE_2FA = config.flag("REMPART_PREVENTION_REQUIRE_2FA", True)
 AUDIT_CHECKPOINT_FILE = config.audit_checkpoint_file(VAR_DIR)
 AUDIT_CHECKPOINT_SYSLOG = config.audit_checkpoint_syslog()
 AUDIT_CHECKPOINT_EVERY = config.positive_int("REMPART_AUDIT_CHECKPOINT_EVERY", 100)

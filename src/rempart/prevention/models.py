@@ -355,7 +355,7 @@ class Action(models.Model):
     )
     consent = models.ForeignKey(
         Consent,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="actions",
