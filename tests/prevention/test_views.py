@@ -164,3 +164,32 @@ def test_casework_needs_a_second_factor(unit: Unit, settings: Any) -> None:
     device.refresh_from_db()
     assert device.confirmed
     assert NAME in client.get(url).content.decode()
+
+
+def test_rights_requests_are_logged_and_restriction_stops_casework(unit: Unit) -> None:
+    case = make_case(unit, Status.ACCEPTED)
+    coordinator = _client(unit.coordinator)
+    rights = reverse("prevention:rights", kwargs={"pk": case.pk})
+    answer = coordinator.post(
+        rights, {"kind": "restriction", "received_on": "2026-04-01", "note": "Contests accuracy"}
+    )
+    assert answer.status_code == 302
+    case.refresh_from_db()
+    assert case.restricted
+    entry = AuditEntry.objects.get(action="prevention_rights_request")
+    assert entry.detail == {"kind": "restriction"}
+    blocked = _client(unit.worker).post(
+        reverse("prevention:consent", kwargs={"pk": case.pk}), {"purpose": "share"}
+    )
+    assert blocked.status_code == 400 and "restricted" in blocked.content.decode()
+    coordinator.post(
+        rights,
+        {
+            "kind": "rectification",
+            "received_on": "2026-04-03",
+            "note": "Date of birth corrected",
+            "lift_restriction": "on",
+        },
+    )
+    case.refresh_from_db()
+    assert not case.restricted and case.rights_requests.count() == 2

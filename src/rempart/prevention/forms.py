@@ -250,3 +250,4 @@ class RightsForm(forms.Form):
     received_on = forms.DateField(label=_("Received on"), widget=DATE)
     note = forms.CharField(label=_("What was asked and what was done"), widget=forms.Textarea)
     restrict = forms.BooleanField(label=_("Restrict processing from now on"), required=False)
+    lift_restriction = forms.BooleanField(label=_("Lift the restriction"), required=False)

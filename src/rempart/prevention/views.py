@@ -312,7 +312,10 @@ def _rights(request: HttpRequest, case: Case) -> None:
         note=data["note"],
         by=_me(request),
     )
-    if data["restrict"] or data["kind"] == RightsRequest.Kind.RESTRICTION:
+    if data["lift_restriction"]:
+        case.restricted = False
+        case.save()
+    elif data["restrict"] or data["kind"] == RightsRequest.Kind.RESTRICTION:
         case.restricted = True
         case.save()
     audit.record("prevention_rights_request", obj=case, detail={"kind": data["kind"]})
