@@ -33,13 +33,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "django_otp",  # before rempart.prevention, whose admin replaces its TOTP device admin
+    "django_otp.plugins.otp_totp",
     "rempart.core",
     "rempart.assess",
     "rempart.access",
     "rempart.practices",
     "rempart.prevention",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
