@@ -77,6 +77,34 @@ def certificate_digest(reference: str, rule: str, closed_at: Any, deleted_at: dt
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def erase(case: Case) -> None:
+    """Delete a case and every record of it without a per-row audit entry: the job records
+    only that a deletion happened (the certificate), not what each deleted row held.
+
+    Raw deletes (no signals), children first; alerts keep their reference and lose the link.
+    """
+    from rempart.prevention import models as m
+
+    Alert = m.Alert  # noqa: N806
+    Alert.objects.filter(case=case).update(case=None)
+    steps: list[Any] = [
+        m.FactorEvidence.objects.filter(review__case=case),
+        m.Review.objects.filter(case=case),
+        m.Action.objects.filter(case=case),
+        m.Consent.recipients.through.objects.filter(consent__case=case),
+        m.Consent.objects.filter(case=case),
+        m.Consultation.agencies.through.objects.filter(consultation__case=case),
+        m.Consultation.objects.filter(case=case),
+        m.TeamMember.objects.filter(case=case),
+        m.Handover.objects.filter(case=case),
+        m.BreakGlass.objects.filter(case=case),
+        m.RightsRequest.objects.filter(case=case),
+        m.Case.objects.filter(pk=case.pk),
+    ]
+    for rows in steps:
+        rows._raw_delete(rows.db)
+
+
 def purge(now: dt.datetime) -> dict[str, Any]:
     """Delete what is due; returns counts per rule and of archives."""
     removed: dict[str, Any] = {}
@@ -92,7 +120,7 @@ def purge(now: dt.datetime) -> dict[str, Any]:
                 digest=digest,
             )
             reference, city = case.reference, case.city
-            case.delete()
+            erase(case)
             audit.record(
                 "prevention_case_deleted",
                 object_type="prevention.case",

@@ -204,7 +204,10 @@ def _withdraw(request: HttpRequest, case: Case) -> None:
     data = _valid(forms.WithdrawForm(request.POST)).cleaned_data
     consent = Consent.objects.filter(case=case, pk=data["consent"]).first()
     if consent is None:
-        raise WorkflowError(f"consent {data['consent']}: not a consent of case {case.reference}")
+        raise WorkflowError(
+            _("consent %(id)s: not a consent of case %(ref)s")
+            % {"id": data["consent"], "ref": case.reference}
+        )
     workflow.withdraw_consent(consent, _me(request), data["withdrawn_on"])
 
 
@@ -226,9 +229,13 @@ def _action_status(request: HttpRequest, case: Case) -> None:
         rows = rows.filter(partner=_me(request).profile.organisation)  # type: ignore[union-attr]
     action = rows.filter(pk=data["action"]).first()
     if action is None:
-        raise WorkflowError(f"action {data['action']}: not an action of yours on this case")
+        raise WorkflowError(
+            _("action %(id)s: not an action of yours on this case") % {"id": data["action"]}
+        )
     if action.status == Action.ActionStatus.STOPPED:
-        raise WorkflowError(f"action {action.pk}: stopped (consent withdrawn); a new one is needed")
+        raise WorkflowError(
+            _("action %(id)s: stopped (consent withdrawn); a new one is needed") % {"id": action.pk}
+        )
     action.status = data["status"]
     action.save()
 
@@ -297,7 +304,7 @@ def _views(request: HttpRequest, case: Case) -> None:
 def _legal_hold(request: HttpRequest, case: Case) -> None:
     data = _valid(forms.LegalHoldForm(request.POST)).cleaned_data
     if data["hold"] and not data["reason"].strip():
-        raise WorkflowError("a legal hold: expected its reason")
+        raise WorkflowError(_("a legal hold: expected its reason"))
     case.legal_hold = data["hold"]
     case.legal_hold_reason = data["reason"] if data["hold"] else ""
     case.save()

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from rempart.core import audit
 from rempart.prevention.models import (
@@ -37,6 +38,21 @@ from rempart.prevention.models import (
 )
 
 S = Status
+
+MOVE_LABELS = {
+    "screen": _("screen the referral"),
+    "consent": _("record consent"),
+    "consult": _("hold a case consultation"),
+    "approve_plan": _("approve the support plan"),
+    "request_closure": _("ask for closure"),
+    "approve_closure": _("approve the closure"),
+    "reject_closure": _("send the closure back"),
+    "reopen": _("reopen the case"),
+}
+PERMISSION_LABELS = {
+    "approve_plan": _("approve a support plan"),
+    "approve_closure": _("approve a closure"),
+}
 
 #: move -> (statuses it may start from, status it leads to; None: decided by the move)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
@@ -62,22 +78,30 @@ def allowed_moves(case: Case) -> list[str]:
 def _require(case: Case, move: str) -> None:
     sources, _to = TRANSITIONS[move]
     if case.status not in sources:
-        expected = ", ".join(str(s) for s in sources)
+        expected = ", ".join(str(Status(s).label) for s in sources)
         raise WorkflowError(
-            f"case {case.reference}: cannot {move.replace('_', ' ')} while {case.status}; "
-            f"expected status {expected}"
+            _("case %(ref)s: cannot %(move)s while “%(status)s”; expected: %(expected)s")
+            % {
+                "ref": case.reference,
+                "move": MOVE_LABELS[move],
+                "status": case.get_status_display(),
+                "expected": expected,
+            }
         )
 
 
-def _approver(user: Any, what: str, permission: str) -> None:
+def _approver(user: Any, what: Any, permission: str) -> None:
     if not user.has_perm(f"prevention.{permission}"):
-        raise WorkflowError(f"{what} needs a coordinator (the '{permission}' permission)")
+        raise WorkflowError(
+            _("%(what)s needs a coordinator (the “%(permission)s” permission)")
+            % {"what": what, "permission": PERMISSION_LABELS[permission]}
+        )
 
 
-def _text(value: str, what: str) -> str:
+def _text(value: str, what: Any) -> str:
     value = (value or "").strip()
     if not value:
-        raise WorkflowError(f"{what}: expected a text, got nothing")
+        raise WorkflowError(_("%(what)s: expected a text, got nothing") % {"what": what})
     return value
 
 
@@ -119,12 +143,12 @@ def refer(
     case = Case.objects.create(
         city=city,
         reference=f"{prefix}{number:04d}",
-        person_name=_text(person_name, "name of the person"),
+        person_name=_text(person_name, _("name of the person")),
         birth_date=birth_date,
         age_band=age_band,
         source=source,
-        concern=_text(concern, "the concern"),
-        referrer_name=_text(referrer_name, "referred by"),
+        concern=_text(concern, _("the concern")),
+        referrer_name=_text(referrer_name, _("referred by")),
         referrer_organisation=referrer_organisation,
         referred_on=referred_on,
         person_informed=person_informed,
@@ -149,10 +173,11 @@ def screen(case: Case, user: Any, decision: str, reasons: str) -> Case:
     _require(case, "screen")
     if decision not in Screening.values:
         raise WorkflowError(
-            f"screening decision {decision!r}: expected one of {', '.join(Screening.values)}"
+            _("screening decision “%(value)s”: expected one of %(choices)s")
+            % {"value": decision, "choices": ", ".join(str(c.label) for c in Screening)}
         )
     case.screening = decision
-    case.screening_reasons = _text(reasons, "reasons for the screening decision")
+    case.screening_reasons = _text(reasons, _("reasons for the screening decision"))
     case.screened_by = user
     case.screened_at = timezone.now()
     if decision == Screening.ACCEPT:
@@ -187,26 +212,35 @@ def record_consent(
     A minor's consent must be a parent's; an override needs the permission and a reason.
     """
     if case.status == S.CLOSED:
-        raise WorkflowError(f"case {case.reference}: closed; reopen it before recording consent")
+        raise WorkflowError(
+            _("case %(ref)s: closed; reopen it before recording consent") % {"ref": case.reference}
+        )
     if case.status == S.REFERRED:
-        raise WorkflowError(f"case {case.reference}: screen the referral before recording consent")
+        raise WorkflowError(
+            _("case %(ref)s: screen the referral before recording consent")
+            % {"ref": case.reference}
+        )
     override = given_on is None
     if override:
         if not user.has_perm("prevention.override_consent"):
             raise WorkflowError(
-                "an override without consent needs the 'override consent' permission (coordinators)"
+                _(
+                    "an override without consent needs the “override consent” permission "
+                    "(coordinators)"
+                )
             )
-        override_reason = _text(override_reason, "justification of the override")
+        override_reason = _text(override_reason, _("justification of the override"))
     else:
-        given_by_name = _text(given_by_name, "who gave consent")
+        given_by_name = _text(given_by_name, _("who gave consent"))
         if case.is_minor and not parental:
             raise WorkflowError(
-                f"case {case.reference}: the person is a minor; expected a parent's consent"
+                _("case %(ref)s: the person is a minor; expected a parent's consent")
+                % {"ref": case.reference}
             )
     consent = Consent.objects.create(
         case=case,
         purpose=purpose,
-        notice_version=_text(notice_version, "privacy notice version"),
+        notice_version=_text(notice_version, _("privacy notice version")),
         given_on=given_on,
         given_by_name=given_by_name,
         parental=parental,
@@ -230,8 +264,8 @@ def withdraw_consent(consent: Consent, user: Any, on: dt.date) -> list[Action]:
     partner organisation's team members are alerted. Returns the stopped actions."""
     if consent.withdrawn_on is not None:
         raise WorkflowError(
-            f"case {consent.case.reference}: this consent was already withdrawn on "
-            f"{consent.withdrawn_on.isoformat()}"
+            _("case %(ref)s: this consent was already withdrawn on %(date)s")
+            % {"ref": consent.case.reference, "date": consent.withdrawn_on.isoformat()}
         )
     consent.withdrawn_on = on
     consent.save()
@@ -281,17 +315,20 @@ def consult(
     """Record a case consultation; the first one moves a consented case on."""
     if case.status in (S.REFERRED, S.ACCEPTED, S.CLOSED):
         raise WorkflowError(
-            f"case {case.reference}: cannot hold a consultation while {case.status}; expected "
-            "consent recorded first and the case open"
+            _(
+                "case %(ref)s: cannot hold a consultation while “%(status)s”; expected "
+                "consent recorded first and the case open"
+            )
+            % {"ref": case.reference, "status": case.get_status_display()}
         )
     if not agencies:
-        raise WorkflowError("a case consultation: expected at least one agency")
+        raise WorkflowError(_("a case consultation: expected at least one agency"))
     consultation = Consultation.objects.create(
         case=case,
         held_on=held_on,
-        attendees=_text(attendees, "attendees"),
-        minutes=_text(minutes, "minutes"),
-        decisions=_text(decisions, "decisions"),
+        attendees=_text(attendees, _("attendees")),
+        minutes=_text(minutes, _("minutes")),
+        decisions=_text(decisions, _("decisions")),
         recorded_by=user,
     )
     consultation.agencies.set(agencies)
@@ -315,18 +352,18 @@ def add_action(
 ) -> Action:
     if case.status not in (S.CONSULTED, S.MONITORING):
         raise WorkflowError(
-            f"case {case.reference}: support plan actions follow a case consultation; "
-            f"the case is {case.status}"
+            _("case %(ref)s: support plan actions follow a case consultation; it is “%(status)s”")
+            % {"ref": case.reference, "status": case.get_status_display()}
         )
     if consent is not None and (consent.case_id != case.pk or not consent.active):
         raise WorkflowError(
-            f"case {case.reference}: the consent an action depends on must be this case's and "
-            "in force"
+            _("case %(ref)s: the consent an action depends on must be this case's and in force")
+            % {"ref": case.reference}
         )
     return Action.objects.create(
         case=case,
         kind=kind,
-        description=_text(description, "description of the action"),
+        description=_text(description, _("description of the action")),
         partner=partner,
         owner=owner,
         due_on=due_on,
@@ -338,11 +375,15 @@ def add_action(
 @transaction.atomic
 def approve_plan(case: Case, user: Any) -> Case:
     _require(case, "approve_plan")
-    _approver(user, "approving a support plan", "approve_plan")
+    _approver(user, _("approving a support plan"), "approve_plan")
     if not case.actions.exists():
-        raise WorkflowError(f"case {case.reference}: the support plan has no action to approve")
+        raise WorkflowError(
+            _("case %(ref)s: the support plan has no action to approve") % {"ref": case.reference}
+        )
     if not _consent_in_force(case):
-        raise WorkflowError(f"case {case.reference}: no consent (or override) is in force")
+        raise WorkflowError(
+            _("case %(ref)s: no consent (or override) is in force") % {"ref": case.reference}
+        )
     case.plan_approved_by = user
     case.plan_approved_at = timezone.now()
     _set_status(case, S.MONITORING, "approve_plan")
@@ -363,13 +404,16 @@ def add_review(
     categorical view per factor, and their overall judgement in words (never computed)."""
     if case.status in (S.REFERRED, S.CLOSED):
         raise WorkflowError(
-            f"case {case.reference}: reviews are for open, accepted cases; it is {case.status}"
+            _("case %(ref)s: reviews are for open, accepted cases; it is “%(status)s”")
+            % {"ref": case.reference, "status": case.get_status_display()}
         )
     review = Review.objects.create(
         case=case,
         held_on=held_on,
-        significant_changes=_text(significant_changes, "significant changes since the last one"),
-        judgement=_text(judgement, "overall professional judgement"),
+        significant_changes=_text(
+            significant_changes, _("significant changes since the last review")
+        ),
+        judgement=_text(judgement, _("overall professional judgement")),
         by=user,
     )
     for factor, (presence, text) in evidence.items():
@@ -382,10 +426,11 @@ def request_closure(case: Case, user: Any, reason: str, outcome: str) -> Case:
     _require(case, "request_closure")
     if reason not in ClosureReason.values:
         raise WorkflowError(
-            f"closure reason {reason!r}: expected one of {', '.join(ClosureReason.values)}"
+            _("closure reason “%(value)s”: expected one of %(choices)s")
+            % {"value": reason, "choices": ", ".join(str(c.label) for c in ClosureReason)}
         )
     case.closure_reason = reason
-    case.closure_outcome = _text(outcome, "outcome at closure")
+    case.closure_outcome = _text(outcome, _("outcome at closure"))
     case.closure_requested_by = user
     case.status_before_closure = case.status
     _set_status(case, S.CLOSURE_REQUESTED, "request_closure")
@@ -395,7 +440,7 @@ def request_closure(case: Case, user: Any, reason: str, outcome: str) -> Case:
 @transaction.atomic
 def decide_closure(case: Case, user: Any, approve: bool, now: dt.datetime | None = None) -> Case:
     _require(case, "approve_closure" if approve else "reject_closure")
-    _approver(user, "deciding a closure", "approve_closure")
+    _approver(user, _("deciding a closure"), "approve_closure")
     if approve:
         case.closure_approved_by = user
         case.closed_at = now or timezone.now()
@@ -411,8 +456,8 @@ def decide_closure(case: Case, user: Any, approve: bool, now: dt.datetime | None
 def reopen(case: Case, user: Any, reason: str) -> Case:
     """Reopen a closed case where it was closed from (a referral: back to screening)."""
     _require(case, "reopen")
-    _approver(user, "reopening a case", "approve_closure")
-    _text(reason, "reason for reopening")
+    _approver(user, _("reopening a case"), "approve_closure")
+    _text(reason, _("reason for reopening"))
     back = case.status_before_closure or S.REFERRED
     if back == S.REFERRED:
         case.screening = ""
@@ -431,7 +476,9 @@ def hand_over(case: Case, user: Any, to_user: Any, to_organisation: Any, note: s
     """Hand the case to another worker and agency: the lead changes, the old lead stays a
     member, consent records stay with the case."""
     if case.status == S.CLOSED:
-        raise WorkflowError(f"case {case.reference}: closed; reopen it before a handover")
+        raise WorkflowError(
+            _("case %(ref)s: closed; reopen it before a handover") % {"ref": case.reference}
+        )
     handover = Handover.objects.create(
         case=case,
         from_user=case.lead_worker,
@@ -472,11 +519,14 @@ def break_glass(
 
     now = now or timezone.now()
     if not 0 < hours <= 24:
-        raise WorkflowError(f"break-glass duration {hours} h: expected more than 0 and at most 24")
+        raise WorkflowError(
+            _("break-glass duration %(hours)s h: expected more than 0 and at most 24")
+            % {"hours": hours}
+        )
     grant = BreakGlass.objects.create(
         case=case,
         user=user,
-        reason=_text(reason, "reason for break-glass access"),
+        reason=_text(reason, _("reason for break-glass access")),
         granted_at=now,
         expires_at=now + dt.timedelta(hours=hours),
     )
