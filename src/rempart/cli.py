@@ -9,7 +9,17 @@ from __future__ import annotations
 import os
 import sys
 
-PROJECT_COMMANDS = ("bootstrap", "serve", "demo", "audit", "purge", "assess", "access", "practices")
+PROJECT_COMMANDS = (
+    "bootstrap",
+    "serve",
+    "demo",
+    "audit",
+    "purge",
+    "assess",
+    "access",
+    "practices",
+    "prevention",
+)
 
 
 def _help_text() -> str:

@@ -193,3 +193,21 @@ def test_rights_requests_are_logged_and_restriction_stops_casework(unit: Unit) -
     )
     case.refresh_from_db()
     assert not case.restricted and case.rights_requests.count() == 2
+
+
+def test_a_partner_lists_only_its_own_organisations_actions(unit: Unit) -> None:
+    from rempart.prevention import workflow
+
+    case = make_case(unit, Status.MONITORING)
+    workflow.add_action(
+        case,
+        unit.worker,
+        kind="housing",
+        description="Housing application",
+        partner=unit.unit_org,
+        owner=unit.worker,
+        due_on=dt.date(2026, 7, 1),
+    )
+    page = _client(unit.partner).get(reverse("prevention:index")).content.decode()
+    assert "Mentoring" in page and "Housing" not in page
+    assert NAME not in page

@@ -67,15 +67,18 @@ def index(request: HttpRequest) -> HttpResponse:
     city = required_city(request)
     user = _me(request)
     cases = access.my_cases(user, city).select_related("lead_organisation")
-    partner_actions = (
-        Action.objects.filter(
-            case__city=city,
-            case__team__user=user,
-            case__team__role=TeamMember.Role.PARTNER,
-        )
-        .select_related("case", "partner")
-        .distinct()
-    )
+    organisation = getattr(getattr(user, "profile", None), "organisation_id", None)
+    partner_of = [
+        member.case
+        for member in TeamMember.objects.filter(
+            user=user, role=TeamMember.Role.PARTNER, case__city=city
+        ).select_related("case")
+        if access.level(user, member.case) == access.PARTNER
+    ]
+    # only the actions assigned to the partner's own organisation, on cases still open to them
+    partner_actions = Action.objects.filter(
+        case__in=partner_of, partner_id=organisation
+    ).select_related("case", "partner")
     alerts = Alert.objects.filter(user=user, read_at__isnull=True).order_by("-created_at")[:20]
     return render(
         request,
