@@ -74,3 +74,24 @@ def test_the_api_gives_the_same_tables(
         ).status_code
         == 403
     )
+
+
+def test_time_to_first_contact_comes_from_screening(unit: Unit, settings: Any) -> None:
+    settings.PREVENTION_REQUIRE_2FA = False
+    cases = [make_case(unit) for _ in range(5)]
+    client = Client()
+    client.force_login(unit.worker)
+    for case in cases:  # referred on 2 March 2026, first contact 5 days later
+        url = reverse("prevention:screen", kwargs={"pk": case.pk})
+        answer = client.post(
+            url, {"decision": "accept", "reasons": "Specific", "first_contact_on": "2026-03-07"}
+        )
+        assert answer.status_code == 302
+    tables = dict(statistics.observatory(unit.city, dt.date(2026, 1, 1), dt.date(2026, 12, 31)))
+    bands = dict(tables["Time from referral to first contact (accepted cases)"])
+    assert bands == {
+        "within 7 days": 5,
+        "8 to 30 days": 0,
+        "more than 30 days": 0,
+        "no contact yet": 0,
+    }

@@ -64,6 +64,9 @@ class ReferralForm(forms.Form):
 class ScreenForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=Screening.choices)
     reasons = forms.CharField(label=_("Reasons"), widget=forms.Textarea)
+    first_contact_on = forms.DateField(
+        label=_("First contact with the person (if any)"), widget=DATE, required=False
+    )
 
 
 class ConsentForm(forms.Form):

@@ -185,6 +185,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _screen(request: HttpRequest, case: Case) -> None:
     form = _valid(forms.ScreenForm(request.POST))
+    if form.cleaned_data["first_contact_on"]:
+        case.first_contact_on = form.cleaned_data["first_contact_on"]
     workflow.screen(case, _me(request), form.cleaned_data["decision"], form.cleaned_data["reasons"])
 
 
