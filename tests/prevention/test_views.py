@@ -211,3 +211,19 @@ def test_a_partner_lists_only_its_own_organisations_actions(unit: Unit) -> None:
     page = _client(unit.partner).get(reverse("prevention:index")).content.decode()
     assert "Mentoring" in page and "Housing" not in page
     assert NAME not in page
+
+
+def test_the_dashboard_tells_the_coordinator_and_nobody_else(unit: Unit) -> None:
+    from tests.conftest import dashboard_waiting
+
+    case = make_case(unit, Status.CLOSURE_REQUESTED)
+    _client(unit.bystander).post(
+        reverse("prevention:break_glass", kwargs={"pk": case.pk}),
+        {"reason": "Night call", "hours": 1},
+    )
+    waiting = dict(
+        (what, count) for what, count, _link in dashboard_waiting(Client(), unit.coordinator)
+    )
+    assert waiting == {"prevention alerts": 1, "cases waiting for a coordinator": 1}
+    assert dashboard_waiting(Client(), unit.access_admin) == []
+    assert dashboard_waiting(Client(), unit.superuser) == []
