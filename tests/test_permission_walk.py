@@ -332,6 +332,7 @@ PAGES: dict[str, Rule] = {
     # walk, not even a superuser; "unit": members of Helsinki's unit, who see the locked profile)
     "prevention:index": role("prevention", "viewer"),
     "prevention:two_factor": role("prevention", "viewer", "-", "GET", "POST"),
+    "prevention:alerts_read": role("prevention", "viewer", "-", "POST"),
     "prevention:refer": role("prevention", "editor", "-", "GET", "POST"),
     "prevention:case": role("prevention", "viewer", "unit", args=case),
     "prevention:break_glass": role("prevention", "editor", "unit", "POST", args=case),

@@ -227,3 +227,6 @@ def test_the_dashboard_tells_the_coordinator_and_nobody_else(unit: Unit) -> None
     assert waiting == {"prevention alerts": 1, "cases waiting for a coordinator": 1}
     assert dashboard_waiting(Client(), unit.access_admin) == []
     assert dashboard_waiting(Client(), unit.superuser) == []
+    _client(unit.coordinator).post(reverse("prevention:alerts_read"))
+    waiting = dict((w, n) for w, n, _link in dashboard_waiting(Client(), unit.coordinator))
+    assert "prevention alerts" not in waiting

@@ -11,6 +11,7 @@ app_name = "prevention"
 urlpatterns = [
     path("", views.index, name="index"),
     path("second-factor/", two_factor.two_factor, name="two_factor"),
+    path("alerts/read/", views.alerts_read, name="alerts_read"),
     path("refer/", views.refer, name="refer"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/break-glass/", views.break_glass, name="break_glass"),

@@ -93,6 +93,14 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
+@role_required(M, "viewer")
+@require_POST
+def alerts_read(request: HttpRequest) -> HttpResponse:
+    """Mark the user's own alerts as read (they name cases by reference only)."""
+    Alert.objects.filter(user=_me(request), read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("prevention:index")
+
+
 @role_required(M, "editor")
 @require_second_factor
 @require_http_methods(["GET", "POST"])

@@ -260,8 +260,9 @@ def _consent_in_force(case: Case) -> bool:
 
 @transaction.atomic
 def withdraw_consent(consent: Consent, user: Any, on: dt.date) -> list[Action]:
-    """Withdraw ``consent``: every open action depending on it stops, and its owner and the
-    partner organisation's team members are alerted. Returns the stopped actions."""
+    """Withdraw ``consent``: every open action depending on it stops; the actions' owners, the
+    partner organisations' and the consent's recipients' team members and the lead worker are
+    alerted. Returns the stopped actions."""
     if consent.withdrawn_on is not None:
         raise WorkflowError(
             _("case %(ref)s: this consent was already withdrawn on %(date)s")
@@ -286,6 +287,12 @@ def withdraw_consent(consent: Consent, user: Any, on: dt.date) -> list[Action]:
             )
         )
     notify.update(case.team.filter(role=TeamMember.Role.LEAD).values_list("user_id", flat=True))
+    # the consent's recipients: the team members of the organisations it allowed sharing with
+    notify.update(
+        case.team.filter(organisation__in=consent.recipients.all()).values_list(
+            "user_id", flat=True
+        )
+    )
     for user_id in notify:
         Alert.objects.create(
             user_id=user_id,
