@@ -41,6 +41,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SQLITE_TEST_DIRECTORY] = directory
     # never the checkout's var/audit-checkpoints.jsonl, which belongs to its own database
     settings.AUDIT_CHECKPOINT_FILE = os.path.join(directory, "audit-checkpoints.jsonl")
+    # never the checkout's var/prevention_key either (rempart.prevention.crypto)
+    settings.PREVENTION_KEY_FILE = os.path.join(directory, "prevention_key")
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
         database.setdefault("TEST", {})["NAME"] = os.path.join(directory, "test.sqlite3")

@@ -141,6 +141,24 @@ def draft(w: Any) -> dict[str, Any]:
     return {"pk": w.practice.pk}
 
 
+def case(w: Any) -> dict[str, Any]:
+    return {"pk": w.case.pk}
+
+
+#: the prevention unit's steps and the role each needs (rempart.prevention.views.STEPS)
+PREVENTION_STEPS = {
+    **dict.fromkeys(
+        ("screen", "consent", "withdraw", "consult", "action", "review", "request_closure"),
+        "editor",
+    ),
+    **dict.fromkeys(("handover", "team", "views"), "editor"),
+    "action_status": "viewer",
+    **dict.fromkeys(
+        ("approve_plan", "decide_closure", "reopen", "legal_hold", "rights"), "supervisor"
+    ),
+}
+
+
 def zone(w: Any) -> dict[str, Any]:
     return {"ident": w.zone.ident}
 
@@ -399,6 +417,25 @@ PAGES: dict[str, Rule] = {
     "funding:deadline_done": role(
         "funding", "editor", "city", "POST", args=lambda w: {"pk": w.deadline.pk}
     ),
+    # prevention: need-to-know ("case": the unit's coordinators of Helsinki, nobody else in this
+    # walk, not even a superuser; "unit": members of Helsinki's unit, who see the locked profile)
+    "prevention:index": role("prevention", "viewer"),
+    "prevention:two_factor": role("prevention", "viewer", "-", "GET", "POST"),
+    "prevention:alerts_read": role("prevention", "viewer", "-", "POST"),
+    "prevention:refer": role("prevention", "editor", "-", "GET", "POST"),
+    "prevention:case": role("prevention", "viewer", "unit", args=case),
+    "prevention:break_glass": role("prevention", "editor", "unit", "POST", args=case),
+    "prevention:export": role("prevention", "supervisor", "case", "POST", args=case),
+    "prevention:export_download": role(
+        "prevention", "supervisor", "case", args=lambda w: {"pk": w.case_export.pk}
+    ),
+    "prevention:statistics": role("prevention", "supervisor"),
+    "prevention:statistics_csv": role("prevention", "supervisor"),
+    "prevention:factors": role("prevention", "admin", "-", "GET", "POST"),
+    **{
+        f"prevention:{move}": role("prevention", needed, "case", "POST", args=case)
+        for move, needed in PREVENTION_STEPS.items()
+    },
 }
 
 
@@ -506,6 +543,11 @@ API: dict[tuple[str, str], ApiRule] = {
         exercise_walk.ex,
         body=lambda w: {"name": "walk.csv", "content_base64": "Tm8="},
     ),
+    ("GET", "/api/v1/prevention/statistics"): ApiRule(
+        "prevention:statistics",
+        "city",
+        query={"city": "helsinki", "since": "2026-01-01", "until": "2026-12-31"},
+    ),
 }
 
 
@@ -514,6 +556,9 @@ API: dict[tuple[str, str], ApiRule] = {
 
 def sees(reach: str, caller: Caller) -> bool:
     """Whether ``caller`` (past the route's role) may know of the object the route names."""
+    if reach in ("case", "unit"):  # need-to-know: a unit role of one's own, never superuser
+        needed = RANK["supervisor"] if reach == "case" else RANK["editor"]
+        return caller.city == "here" and not caller.superuser and caller.rank >= needed
     if caller.superuser or reach == "-":
         return True
     here = caller.city == "here"
@@ -615,6 +660,8 @@ class World:
     consortium_member: Any = None
     project: Any = None
     deadline: Any = None
+    case: Any = None
+    case_export: Any = None
 
 
 def _user(username: str, org: Any, role: str | None, **flags: Any) -> Any:
@@ -652,6 +699,8 @@ def build_world(settings: Any, tmp_path: Any) -> World:
     from tests.access.test_models_fixtures import make_zone
 
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PREVENTION_EXPORT_DIR = str(tmp_path / "prevention-exports")
+    settings.PREVENTION_REQUIRE_2FA = False  # tested in tests/prevention/test_views.py
     now = timezone.now()
     cities, orgs = {}, {}
     for key, slug, name, country in (
@@ -747,7 +796,29 @@ def build_world(settings: Any, tmp_path: Any) -> World:
     question = HelpRequest.objects.create(
         author=users[Caller("here", "viewer")], question="Who has done this?", themes=[]
     )
+    from rempart.prevention import subject_access
+    from rempart.prevention import workflow as casework
+
+    prevention_case = casework.refer(
+        city=here,
+        user=users[Caller("here", "editor")],
+        organisation=orgs["here"],
+        person_name=f"Person {MARK}",
+        age_band="18_25",
+        source="education",
+        concern=f"Concern {MARK}",
+        referrer_name="A teacher",
+        referred_on=now.date(),
+        person_informed=True,
+    )
+    # the editor who referred it is on its team; keep the walk's rule simple: only coordinators
+    prevention_case.team.all().delete()
+    case_export, _passphrase = subject_access.export(
+        prevention_case, users[Caller("here", "supervisor")]
+    )
     world = World(
+        case=prevention_case,
+        case_export=case_export,
         users=users,
         camera_owner=camera_owner,
         camera_token=camera_token,

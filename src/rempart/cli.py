@@ -21,6 +21,7 @@ PROJECT_COMMANDS = (
     "exercises",
     "funding",
     "sites",
+    "prevention",
 )
 
 

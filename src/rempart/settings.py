@@ -34,12 +34,15 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "ninja",  # its static files: Swagger UI at /api/docs served by the platform, no CDN
+    "django_otp",  # before rempart.prevention, whose admin replaces its TOTP device admin
+    "django_otp.plugins.otp_totp",
     "rempart.core",
     "rempart.assess",
     "rempart.access",
     "rempart.practices",
     "rempart.exercises",
     "rempart.funding",
+    "rempart.prevention",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "rempart.core.body_limit.BodyLimitMiddleware",
     "rempart.core.accounts.PasswordChangeRequiredMiddleware",
@@ -205,6 +209,8 @@ CONTENT_SECURITY_POLICY = {
 # The audit trail: the key of its HMAC chain, kept outside the database, and the signed
 # checkpoints of its head written outside the database (rempart.core.audit_checkpoints).
 AUDIT_KEY = config.audit_key(VAR_DIR)
+# casework asks for a second factor (rempart.prevention.two_factor); off only for tests
+PREVENTION_REQUIRE_2FA = config.flag("REMPART_PREVENTION_REQUIRE_2FA", True)
 AUDIT_CHECKPOINT_FILE = config.audit_checkpoint_file(VAR_DIR)
 AUDIT_CHECKPOINT_SYSLOG = config.audit_checkpoint_syslog()
 AUDIT_CHECKPOINT_EVERY = config.positive_int("REMPART_AUDIT_CHECKPOINT_EVERY", 100)

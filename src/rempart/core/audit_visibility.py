@@ -6,6 +6,10 @@ accounts and logins, their tokens, what its members did outside any city: the or
 recorded with the entry, see :func:`rempart.core.audit.record`). Entries of another city, and
 entries without a city and without an organisation (e.g. a failed login with an unknown
 username), are for superusers only.
+
+Entries of a *private* module (:data:`PRIVATE_MODULES`: the prevention unit, whose cases other
+users must not even learn exist) are read only by those holding that module's admin role
+themselves, and by superusers.
 """
 
 from __future__ import annotations
@@ -15,7 +19,11 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from rempart.core.audit_models import AuditEntry
-from rempart.core.roles import user_cities
+from rempart.core.roles import ROLE_RANK, user_cities, user_roles
+
+#: module -> the role of its own needed to read its entries (object type ``<module>.*`` or
+#: action ``<module>_*``)
+PRIVATE_MODULES = {"prevention": "admin"}
 
 
 def visible_entries(user: Any, entries: QuerySet[AuditEntry] | None = None) -> QuerySet[AuditEntry]:
@@ -29,4 +37,10 @@ def visible_entries(user: Any, entries: QuerySet[AuditEntry] | None = None) -> Q
     organisation_id = getattr(getattr(user, "profile", None), "organisation_id", None)
     if organisation_id:
         rule |= Q(city="", organisation_id=organisation_id)
-    return entries.filter(rule)
+    entries = entries.filter(rule)
+    for module, role in PRIVATE_MODULES.items():
+        if user_roles(user).get(module, -1) < ROLE_RANK[role]:
+            entries = entries.exclude(
+                Q(object_type__startswith=f"{module}.") | Q(action__startswith=f"{module}_")
+            )
+    return entries

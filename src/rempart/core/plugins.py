@@ -16,7 +16,7 @@ import importlib.util
 from collections.abc import Iterator
 from types import ModuleType
 
-MODULE_APPS = ("assess", "access", "practices", "exercises", "funding")
+MODULE_APPS = ("assess", "access", "practices", "exercises", "prevention", "funding")
 
 
 def plugins(name: str) -> Iterator[tuple[str, ModuleType]]:

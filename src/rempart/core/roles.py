@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 
-MODULES = ("core", "assess", "access", "practices", "exercises", "funding")
+MODULES = ("core", "assess", "access", "practices", "exercises", "prevention", "funding")
 ROLES = ("viewer", "editor", "operator", "supervisor", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 
@@ -30,6 +30,7 @@ TOKEN_SCOPES: dict[str, tuple[str, str]] = {
     "exercises:read": ("exercises", "viewer"),
     "exercises:write": ("exercises", "editor"),
     "funding:read": ("funding", "viewer"),
+    "prevention:statistics": ("prevention", "supervisor"),
 }
 
 
@@ -49,6 +50,14 @@ ROLE_ACTIONS = {
     "operator": ("view", "add", "change"),
     "supervisor": ("view", "add", "change", "delete"),
     "admin": ("view", "add", "change", "delete"),
+}
+
+
+#: Model permissions beyond view/add/change/delete that a module's role carries (Primero's
+#: special permissions: overriding consent, approving a support plan or a closure).
+EXTRA_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("prevention", "supervisor"): ("override_consent", "approve_plan", "approve_closure"),
+    ("prevention", "admin"): ("override_consent", "approve_plan", "approve_closure"),
 }
 
 
@@ -75,6 +84,11 @@ def ensure_groups(app_label: str | None = None) -> None:
             )
             if role != "admin":
                 wanted = wanted.exclude(content_type__model__in=audit_models)
+            extra = EXTRA_PERMISSIONS.get((module, role), ())
+            if extra:
+                wanted = wanted | Permission.objects.filter(
+                    content_type__app_label=module, codename__in=extra
+                )
             missing = wanted.exclude(pk__in=group.permissions.values("pk"))
             if missing.exists():
                 group.permissions.add(*missing)
