@@ -11,7 +11,16 @@ from django.dispatch import receiver
 from rempart.core import audit
 from rempart.core.audit_models import AuditEntry, AuditHead
 
-AUDITED_APP_LABELS = {"core", "assess", "access", "practices", "exercises", "prevention", "funding", "auth"}
+AUDITED_APP_LABELS = {
+    "core",
+    "assess",
+    "access",
+    "practices",
+    "exercises",
+    "prevention",
+    "funding",
+    "auth",
+}
 
 
 def _audited(sender: Any) -> bool:
