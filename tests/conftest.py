@@ -190,3 +190,15 @@ def site(city: Any) -> Any:
         typical_crowd=100,
         peak_crowd=30000,
     )
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked() -> Any:
+    """Each test starts in the default language: Django's LocaleMiddleware leaves the last
+    request's language active in the thread, so a French request would otherwise turn the
+    next test's sentences French."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
