@@ -233,5 +233,6 @@ def load(city: Any, stdout: Any) -> None:
                 consortium=consortium, name=name, country=city.country, legal_type=legal_type
             )
     stdout.write(
-        "Funding: 2 example calls, a CORDIS sample, a draft consortium one country short.\n"
+        "Funding: 2 example calls, a CORDIS sample, an example project with its spending, a "
+        "draft consortium one country short.\n"
     )
