@@ -395,6 +395,10 @@ PAGES: dict[str, Rule] = {
     # funding: calls are public and shared; consortia are a city's
     "funding:index": role("funding", "viewer"),
     "funding:call": role("funding", "viewer", args=lambda w: {"pk": w.call.pk}),
+    "funding:call_create": role("funding", "admin", "-", "GET", "POST"),
+    "funding:call_edit": role(
+        "funding", "admin", "-", "GET", "POST", args=lambda w: {"pk": w.call.pk}
+    ),
     "funding:consortium_create": role("funding", "editor", "-", "POST"),
     "funding:consortium": role("funding", "viewer", "city", args=lambda w: {"pk": w.consortium.pk}),
     "funding:member_add": role(

@@ -165,6 +165,7 @@ def _demo_project(city: Any, organisation: Any) -> None:
         organisation,
     )
     city_partner = project.partners.get(role="coordinator")
+    police_partner = project.partners.exclude(role="coordinator").first() or city_partner
     bought = [
         (f"core.site:{site.pk}", f"Assessment of {site.name}") for site in city.sites.all()[:2]
     ]
@@ -173,12 +174,18 @@ def _demo_project(city: Any, organisation: Any) -> None:
     choices = dict(links.choices(city))
     lanes = [key for key in choices if key.startswith("access.barrier:")][:2]
     bought += [(key, "Retractable bollards, supply and installation") for key in lanes]
+    exercises = [key for key in choices if key.startswith("exercises.exercise:")][:1]
+    bought += [(key, "Joint exercise with the police: facilitation and venue") for key in exercises]
     for index, (key, text) in enumerate(bought):
         resolved = links.resolve(key, city)
         Spending.objects.create(
             project=project,
-            partner=city_partner,
-            category="equipment" if key.startswith("access.") else "other_goods",
+            partner=police_partner if key.startswith("exercises.") else city_partner,
+            category="equipment"
+            if key.startswith("access.")
+            else "travel"
+            if key.startswith("exercises.")
+            else "other_goods",
             amount_eur=Decimal("450000.00") if key.startswith("access.") else Decimal("25000.00"),
             spent_on=dt.date(2026, 3 + index, 15),
             description=text,

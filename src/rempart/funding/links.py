@@ -20,6 +20,9 @@ LINKABLE: dict[str, tuple[Any, str]] = {
     "access.lane": (_("lane"), "zone__city"),
     "access.barrier": (_("barrier"), "lane__zone__city"),
     "exercises.exercise": (_("exercise"), "city"),
+    "exercises.trainingsession": (_("training session"), "course__city"),
+    # practices are shared by the network: those of organisations working for the city
+    "practices.practice": (_("practice"), "owner_organisation__cities"),
 }
 #: Objects offered per kind in the form (the newest first).
 CHOICES_PER_KIND = 200
@@ -40,7 +43,7 @@ def choices(city: Any) -> list[tuple[str, str]]:
         model = _model(key)
         if model is None:
             continue
-        rows = model.objects.filter(**{path: city}).order_by("-pk")[:CHOICES_PER_KIND]
+        rows = model.objects.filter(**{path: city}).distinct().order_by("-pk")[:CHOICES_PER_KIND]
         out.extend((f"{key}:{row.pk}", f"{label}: {row}") for row in rows)
     return out
 

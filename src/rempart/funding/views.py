@@ -19,7 +19,7 @@ from rempart.core.permissions import role_required
 from rempart.core.views import required_city
 from rempart.funding import calendar_feed, countries, links, partners, projects
 from rempart.funding.eligibility import LEGAL_TYPES, check
-from rempart.funding.forms import ConsortiumForm, MemberForm, SpendingForm
+from rempart.funding.forms import CallForm, ConsortiumForm, MemberForm, SpendingForm
 from rempart.funding.models import (
     Call,
     Consortium,
@@ -85,6 +85,23 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "funding/call.html",
         {"call": call, "status": _status_label(status), "rules": describe_rules(call.rules)},
     )
+
+
+@role_required("funding", "admin")
+def call_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create (no ``pk``) or edit a call with its rules; funding administrators only."""
+    call = None
+    if pk is not None:
+        call = Call.objects.filter(pk=pk).first()
+        if call is None:
+            raise Hidden("call does not exist")
+    form = CallForm(request.POST or None, instance=call)
+    if request.method == "POST":
+        if form.is_valid():
+            saved = form.save()
+            return redirect("funding:call", pk=saved.pk)
+        return render(request, "funding/call_form.html", {"form": form, "call": call}, status=400)
+    return render(request, "funding/call_form.html", {"form": form, "call": call})
 
 
 @role_required("funding", "editor")
