@@ -91,9 +91,15 @@ def _allowed(label: str, exc: BaseException, detail: str = "") -> bool:
     """A valid request refused with 422 by a rule the schema cannot state (:data:`SEMANTIC_422`),
     or with the 400 that refuses a NUL character inside a free-form object the schema leaves
     open (a GeoJSON feature's ``properties``): NUL is refused everywhere, and the schema can say
-    so only of the fields it types."""
+    so only of the fields it types. An invalid request refused with 413 (too large) is refused.
+    """
+    from schemathesis.core.failures import AcceptedNegativeData
     from schemathesis.openapi.checks import RejectedPositiveData
 
+    if isinstance(exc, AcceptedNegativeData):
+        # a schema-violating body over the upload limit is refused by its size first: 413 is a
+        # refusal (declared for every operation with a body), not an acceptance
+        return exc.status_code == 413
     if not isinstance(exc, RejectedPositiveData):
         return False
     if exc.status_code == 422 and label in SEMANTIC_422:
