@@ -28,16 +28,6 @@ from tests.conftest import SQUARE
 RING = SQUARE["coordinates"][0]
 
 
-@pytest.fixture(autouse=True)
-def in_english() -> Any:
-    """Sentences in English unless a request asks for French (a French request earlier in the
-    same thread leaves French active: Django's LocaleMiddleware does not reset it)."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
-
-
 def _feature(geometry: Any, name: str = "Place") -> dict[str, Any]:
     return {"type": "Feature", "properties": {"name": name}, "geometry": geometry}
 

@@ -66,13 +66,3 @@ def cordis_record(db: Any) -> None:
         role="coordinator",
         legal_type="company",
     )
-
-
-@pytest.fixture(autouse=True)
-def english() -> Any:
-    """Sentences are checked in English unless a test asks for another language (a request in
-    French earlier in the same thread must not leak into the next test)."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield

@@ -11,7 +11,6 @@ due moment without an offset is Brussels time (the Commission's). Amounts are de
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.db import transaction
 
 from rempart.funding import countries
 from rempart.funding.budget import CATEGORIES
+from rempart.funding.calls_io import BRUSSELS
 from rempart.funding.eligibility import MEMBER_ROLES
 from rempart.funding.models import (
     BudgetLine,
@@ -29,7 +29,6 @@ from rempart.funding.models import (
     WorkPackage,
 )
 
-BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 MAX_ROWS = 5_000
 
 
