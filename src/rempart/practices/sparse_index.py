@@ -30,6 +30,7 @@ directly.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -47,6 +48,8 @@ PAIR = "\x1f"
 #: documents ranked again exactly when the query holds a phrase of three terms or more
 RERANK = 100
 TEXT_KINDS = ("country", "evidence")
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -192,14 +195,25 @@ def build(cursor: Any, stamp: str | None) -> SparseIndex:
     )
 
 
+#: catalogues smaller than this are rebuilt inline (well under a second); larger ones by a
+#: child process (:mod:`rempart.practices.index_builder`) while the database answers
+INLINE_MAX = 5_000
+#: keep built indexes on disk per stamp (:mod:`rempart.practices.index_cache`)
+PERSIST = True
+
+
 class _Cache:
-    """The index of this process, rebuilt when the index stamp changed (see the module)."""
+    """The index of this process, replaced when the index stamp changed (see the module):
+    loaded from the file saved under the new stamp when there is one, else built inline for a
+    small catalogue, else built by a child process while :meth:`get` returns None (the caller
+    searches the database): no request waits for a large rebuild, no stale index is served."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._index: SparseIndex | None = None
 
-    def get(self, cursor: Any) -> SparseIndex:
+    def get(self, cursor: Any) -> SparseIndex | None:
+        from rempart.practices import index_builder, index_cache
         from rempart.practices.search import INDEX_STAMP_SQL
 
         cursor.execute(INDEX_STAMP_SQL)
@@ -208,13 +222,28 @@ class _Cache:
         index = self._index
         if index is not None and stamp is not None and index.stamp == stamp:
             return index
-        with self._lock:  # one build at a time; the others wait for it
+        with self._lock:  # one load or inline build at a time; the others wait for it
             index = self._index
-            if index is None or stamp is None or index.stamp != stamp:
-                index = build(cursor, stamp)
-                # built inside a transaction with uncommitted changes: kept under their stamp,
-                # which a rollback takes back (the next call rebuilds)
-                self._index = index
+            if index is not None and stamp is not None and index.stamp == stamp:
+                return index
+            loaded = index_cache.load(stamp) if PERSIST else None
+            if loaded is not None:
+                self._index = loaded
+                return loaded
+            if PERSIST and stamp is not None:
+                cursor.execute("SELECT count(*) FROM practices_searchdocument")
+                if int(cursor.fetchone()[0]) >= INLINE_MAX:
+                    index_builder.start(stamp)
+                    return None
+            index = build(cursor, stamp)
+            # built inside a transaction with uncommitted changes: kept under their stamp,
+            # a random value never given again after a rollback (the next call rebuilds)
+            self._index = index
+            if PERSIST:
+                try:
+                    index_cache.save(index)
+                except OSError as exc:
+                    logger.warning("Practices search index not saved: %s", exc)
             return index
 
     def get_cached(self) -> SparseIndex | None:
@@ -358,10 +387,13 @@ def search(
     exclude: Sequence[int],
 ) -> Any:
     """:func:`rempart.practices.search.search` over the index of this process: every match
-    scored, the total and the facet counts exact."""
+    scored, the total and the facet counts exact; None while the index is being rebuilt
+    (search the database)."""
     from rempart.practices import search as rules
 
     index = INDEX.get(cursor)
+    if index is None:
+        return None
     result = rules.SearchResult(hits=[], total=0)
     result.corrected = [t for g in query.groups for t in g.corrected]
     documents = {t: index.documents(t) for g in query.groups for t in g.terms()}
