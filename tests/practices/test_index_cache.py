@@ -161,3 +161,20 @@ def test_a_truncated_file_is_rebuilt(catalogue: dict[str, Practice]) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     assert index_cache.load(saved.stamp) is None
     assert not path.exists()
+
+
+def test_reindex_command_saves_the_index(catalogue: dict[str, Practice]) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("practices", "reindex", "--memory-only", stdout=out)
+    path = index_cache.path_for(_stamp())
+    assert str(path) in out.getvalue() and "practices indexed" not in out.getvalue()
+    loaded = index_cache.load(_stamp())
+    assert loaded is not None and loaded.size == len(catalogue)
+    out = io.StringIO()
+    call_command("practices", "reindex", stdout=out)
+    assert f"{len(catalogue)} practices indexed." in out.getvalue()
+    assert index_cache.load(_stamp()) is not None  # saved under the stamp after the reindex
