@@ -18,9 +18,9 @@ A query then reads the columns of its alternatives only and computes, with :mod:
 score :func:`~rempart.practices.search.rank` gives (BM25, best alternative per group, coverage,
 all-groups and phrase bonuses) for every matching document at once; the total and the facet
 counts are counts over the matching documents. Phrases of three terms or more are matched by
-their adjacent pairs (every pair present: an upper bound); when a query holds one, its best
-:data:`RERANK` documents are ranked again by :func:`~rempart.practices.search.rank` from their
-terms, exactly.
+their adjacent pairs (every pair present: an upper bound of the score); when a query holds
+one, the documents of highest bound are ranked again by :func:`~rempart.practices.search.rank`
+from their terms until no other can enter the top (:func:`exact_top`), so the top is exact.
 
 One index is kept per process and rebuilt when the index stamp (a value database triggers change
 on every change to the search documents, migration practices 0004) differs from the one it was
@@ -36,6 +36,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -45,8 +46,10 @@ from rempart.practices.analysis import Query
 
 #: joins the two terms of an adjacent pair's column name (never inside an index term)
 PAIR = "\x1f"
-#: documents ranked again exactly when the query holds a phrase of three terms or more
-RERANK = 100
+#: first batch of documents ranked exactly when the query holds a phrase of three terms or
+#: more (:func:`exact_top`), and the most ranked so
+RERANK_BATCH = 20
+EXACT_MAX = 2_000
 TEXT_KINDS = ("country", "evidence")
 
 logger = logging.getLogger(__name__)
@@ -76,6 +79,15 @@ class SparseIndex:
     @property
     def mean_length(self) -> float:
         return float(self.lengths.mean()) if self.size else 1.0
+
+    @cached_property
+    def norm(self) -> np.ndarray:
+        """BM25's length normalisation of each document (the same for every query)."""
+        from rempart.practices import search as rules
+
+        return rules.BM25_K1 * (
+            1 - rules.BM25_B + rules.BM25_B * np.maximum(self.lengths, 1) / max(self.mean_length, 1)
+        )
 
     def documents(self, term: str) -> int:
         """Number of documents holding ``term`` (0 when none does)."""
@@ -291,9 +303,7 @@ def scores(index: SparseIndex, query: Query, idf: Sequence[float]) -> np.ndarray
     from rempart.practices import search as rules
 
     n = index.size
-    norm = rules.BM25_K1 * (
-        1 - rules.BM25_B + rules.BM25_B * np.maximum(index.lengths, 1) / max(index.mean_length, 1)
-    )
+    norm = index.norm
     total = np.zeros(n)
     matched = np.zeros(n, dtype=np.int32)
     best = np.zeros(n)
@@ -367,6 +377,53 @@ def facet_counts(index: SparseIndex, rows: np.ndarray) -> dict[str, list[tuple[s
     }
 
 
+def exact_top(
+    cursor: Any,
+    index: SparseIndex,
+    query: Query,
+    bound: np.ndarray,
+    rows: np.ndarray,
+    wanted: int,
+    idf: Sequence[float],
+) -> list[Any]:
+    """The ``wanted`` best of ``rows`` by the exact score of
+    :func:`~rempart.practices.search.rank` ("bound then exact").
+
+    ``bound`` (:func:`scores` with phrases of three terms or more matched by their pairs) is
+    never below the exact score: the score grows with each frequency, the number of groups
+    matched and the phrase bonus, and a phrase's frequency is at most that of its least
+    frequent pair. The documents of highest bound are ranked exactly from their terms, by
+    batches of growing size, until the lowest bound of the batch is below the ``wanted``-th
+    exact score: no other document can then enter the top. At most :data:`EXACT_MAX` documents
+    are ranked exactly (then the result is the best of them)."""
+    from rempart.practices import search as rules
+
+    exact: dict[int, Any] = {}
+    count = max(wanted, RERANK_BATCH)
+    while True:
+        top = best_rows(index, bound, rows, count)
+        ids = [int(pk) for pk in index.ids[top] if int(pk) not in exact]
+        if ids:
+            cursor.execute(
+                "SELECT practice_id, title_terms, body_terms, length FROM "
+                f"practices_searchdocument WHERE practice_id IN ({', '.join(['%s'] * len(ids))})",
+                ids,
+            )
+            for hit in rules.rank(query, cursor.fetchall(), list(idf), index.mean_length):
+                exact[hit.practice_id] = hit
+            for pk in ids:
+                exact.setdefault(pk, None)  # no exact match (a long phrase's pairs apart)
+        ranked = sorted(
+            (h for h in exact.values() if h is not None),
+            key=lambda h: (-h.score, h.practice_id),
+        )
+        if top.size >= rows.size or top.size >= EXACT_MAX:
+            return ranked
+        if len(ranked) >= wanted and bound[top[-1]] < ranked[wanted - 1].score - 1e-6:
+            return ranked
+        count *= 4
+
+
 def long_phrases(query: Query) -> bool:
     """Whether the query holds a phrase of three terms or more (matched approximately)."""
     alternatives: Iterable[tuple[str, ...]] = (
@@ -413,14 +470,7 @@ def search(
         return result
     wanted = offset + limit
     if long_phrases(query):
-        top = best_rows(index, score, rows, max(wanted, RERANK))
-        ids = [int(pk) for pk in index.ids[top]]
-        cursor.execute(
-            "SELECT practice_id, title_terms, body_terms, length FROM practices_searchdocument "
-            f"WHERE practice_id IN ({', '.join(['%s'] * len(ids))})",
-            ids,
-        )
-        hits = rules.rank(query, cursor.fetchall(), idf, index.mean_length)
+        hits = exact_top(cursor, index, query, score, rows, max(wanted, 1), idf)
     else:
         top = best_rows(index, score, rows, wanted)
         hits = [rules.Hit(int(index.ids[r]), float(score[r])) for r in top]
