@@ -178,3 +178,59 @@ def test_reindex_command_saves_the_index(catalogue: dict[str, Practice]) -> None
     call_command("practices", "reindex", stdout=out)
     assert f"{len(catalogue)} practices indexed." in out.getvalue()
     assert index_cache.load(_stamp()) is not None  # saved under the stamp after the reindex
+
+
+class _FakeChild:
+    """Stands for the child process: running until ``code`` is set."""
+
+    launched: list[dict[str, str]] = []
+
+    def __init__(self, command: list[str], env: dict[str, str], **kwargs: Any) -> None:
+        assert command[1:] == ["-m", "rempart.practices.index_builder"]
+        self.code: int | None = None
+        _FakeChild.launched.append(env)
+
+    def poll(self) -> int | None:
+        return self.code
+
+
+def test_one_child_per_stamp_across_workers_and_no_relaunch_after_a_failure(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _FakeChild.launched = []
+    monkeypatch.setattr(index_builder.subprocess, "Popen", _FakeChild)
+    monkeypatch.setattr(index_builder, "_running", {})
+    monkeypatch.setattr(index_builder, "_failed", set())
+    assert index_builder.start("s1") is True
+    assert index_builder.start("s1") is False  # running in this process
+    assert index_builder.running()
+    marker = index_builder.marker_for("s1")
+    assert marker.is_file()
+    assert _FakeChild.launched[0]["REMPART_PRACTICES_INDEX_MARKER"] == str(marker)
+    child = index_builder._running.pop("s1")
+    assert index_builder.start("s1") is False  # as another worker: the marker is fresh
+    index_builder._running["s1"] = child
+    child.code = 1  # type: ignore[attr-defined]
+    marker.unlink()
+    with caplog.at_level(logging.ERROR, logger="rempart.practices.index_builder"):
+        assert index_builder.start("s1") is False  # failed here: the database keeps answering
+    assert "exited with 1" in caplog.text
+    assert index_builder.start("s2") is True  # a new stamp is tried again
+    assert len(_FakeChild.launched) == 2
+
+
+def test_the_child_entry_point_builds_saves_and_removes_its_marker(
+    catalogue: dict[str, Practice], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import django
+
+    marker = index_builder.marker_for(_stamp())
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("1")
+    monkeypatch.setenv("REMPART_PRACTICES_INDEX_MARKER", str(marker))
+    monkeypatch.setattr(django, "setup", lambda: None)  # already set up in the tests
+    assert index_builder.main() == 0
+    assert not marker.exists()
+    loaded = index_cache.load(_stamp())
+    assert loaded is not None
+    _equal(loaded, _fresh())
