@@ -234,3 +234,23 @@ def test_the_child_entry_point_builds_saves_and_removes_its_marker(
     loaded = index_cache.load(_stamp())
     assert loaded is not None
     _equal(loaded, _fresh())
+
+
+def test_an_unwritable_index_directory_builds_inline(
+    catalogue: dict[str, Practice],
+    settings: Any,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    settings.PRACTICES_INDEX_DIR = str(blocker / "index")  # cannot be created
+    monkeypatch.setattr(sparse_index, "INLINE_MAX", 1)
+    sparse_index.INDEX.clear()
+    with caplog.at_level(logging.WARNING, logger="rempart.practices.sparse_index"):
+        found = search.search("mentoring")
+    assert found.total > 0
+    cached = sparse_index.INDEX.get_cached()
+    assert cached is not None and cached.stamp == _stamp()
+    assert "rebuilt inline" in caplog.text and "not saved" in caplog.text

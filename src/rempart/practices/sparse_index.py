@@ -245,8 +245,11 @@ class _Cache:
             if PERSIST and stamp is not None:
                 cursor.execute("SELECT count(*) FROM practices_searchdocument")
                 if int(cursor.fetchone()[0]) >= INLINE_MAX:
-                    index_builder.start(stamp)
-                    return None
+                    try:
+                        index_builder.start(stamp)
+                        return None
+                    except OSError as exc:  # e.g. the index directory is read-only
+                        logger.warning("Practices search index rebuilt inline: %s", exc)
             index = build(cursor, stamp)
             # built inside a transaction with uncommitted changes: kept under their stamp,
             # a random value never given again after a rollback (the next call rebuilds)
