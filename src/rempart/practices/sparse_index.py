@@ -22,10 +22,12 @@ their adjacent pairs (every pair present: an upper bound of the score); when a q
 one, the documents of highest bound are ranked again by :func:`~rempart.practices.search.rank`
 from their terms until no other can enter the top (:func:`exact_top`), so the top is exact.
 
-One index is kept per process and rebuilt when the index stamp (a value database triggers change
-on every change to the search documents, migration practices 0004) differs from the one it was
-built under. The database stays the source of truth; ``search.IN_MEMORY = False`` searches it
-directly.
+One index is kept per process and replaced when the index stamp (a value database triggers
+change on every change to the search documents, migration practices 0004) differs from the one it
+was built under: loaded from the file saved under the new stamp
+(:mod:`rempart.practices.index_cache`), else built inline below :data:`INLINE_MAX` practices, else
+built by a child process (:mod:`rempart.practices.index_builder`) while the database answers.
+The database stays the source of truth; ``search.IN_MEMORY = False`` searches it directly.
 """
 
 from __future__ import annotations
