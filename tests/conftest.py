@@ -88,6 +88,15 @@ def audit_checkpoint_file(settings: Any, tmp_path_factory: pytest.TempPathFactor
     writer.reset()
 
 
+@pytest.fixture(autouse=True)
+def practices_index_dir(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Each test keeps the saved practices search index (rempart.practices.index_cache) in a
+    directory of its own, never under var/."""
+    path = tmp_path_factory.mktemp("practices-index")
+    settings.PRACTICES_INDEX_DIR = str(path)
+    return path
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     directory = config.stash.get(SQLITE_TEST_DIRECTORY, None)
     if directory:

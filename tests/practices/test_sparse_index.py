@@ -116,6 +116,7 @@ def test_phrases_use_adjacent_pairs(db: Any) -> None:
     youth, work = SearchDocument.objects.get(practice_id=first.pk).title_terms.split()[:2]
     with connection.cursor() as cursor:
         index = sparse_index.INDEX.get(cursor)
+    assert index is not None
     found = index.frequency((youth, work))
     assert found is not None and index.ids[found[0]].tolist() == [first.pk]  # only there
     # once in the title (counted TITLE_WEIGHT times), once in the body

@@ -856,7 +856,7 @@ def search(
         if IN_MEMORY:
             from rempart.practices import sparse_index
 
-            return sparse_index.search(
+            found = sparse_index.search(
                 cursor,
                 query,
                 parsed,
@@ -866,6 +866,8 @@ def search(
                 facets=facets,
                 exclude=exclude,
             )
+            if found is not None:  # None: the index is being rebuilt, the database answers
+                return found
         result = SearchResult(hits=[], total=0)
         result.corrected = [t for g in parsed.groups for t in g.corrected]
         match_sql, match_params = engine.match(parsed)

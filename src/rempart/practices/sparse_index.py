@@ -18,23 +18,27 @@ A query then reads the columns of its alternatives only and computes, with :mod:
 score :func:`~rempart.practices.search.rank` gives (BM25, best alternative per group, coverage,
 all-groups and phrase bonuses) for every matching document at once; the total and the facet
 counts are counts over the matching documents. Phrases of three terms or more are matched by
-their adjacent pairs (every pair present: an upper bound); when a query holds one, its best
-:data:`RERANK` documents are ranked again by :func:`~rempart.practices.search.rank` from their
-terms, exactly.
+their adjacent pairs (every pair present: an upper bound of the score); when a query holds
+one, the documents of highest bound are ranked again by :func:`~rempart.practices.search.rank`
+from their terms until no other can enter the top (:func:`exact_top`), so the top is exact.
 
-One index is kept per process and rebuilt when the index stamp (a value database triggers change
-on every change to the search documents, migration practices 0004) differs from the one it was
-built under. The database stays the source of truth; ``search.IN_MEMORY = False`` searches it
-directly.
+One index is kept per process and replaced when the index stamp (a value database triggers
+change on every change to the search documents, migration practices 0004) differs from the one it
+was built under: loaded from the file saved under the new stamp
+(:mod:`rempart.practices.index_cache`), else built inline below :data:`INLINE_MAX` practices, else
+built by a child process (:mod:`rempart.practices.index_builder`) while the database answers.
+The database stays the source of truth; ``search.IN_MEMORY = False`` searches it directly.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -44,9 +48,13 @@ from rempart.practices.analysis import Query
 
 #: joins the two terms of an adjacent pair's column name (never inside an index term)
 PAIR = "\x1f"
-#: documents ranked again exactly when the query holds a phrase of three terms or more
-RERANK = 100
+#: first batch of documents ranked exactly when the query holds a phrase of three terms or
+#: more (:func:`exact_top`), and the most ranked so
+RERANK_BATCH = 20
+EXACT_MAX = 2_000
 TEXT_KINDS = ("country", "evidence")
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,15 @@ class SparseIndex:
     @property
     def mean_length(self) -> float:
         return float(self.lengths.mean()) if self.size else 1.0
+
+    @cached_property
+    def norm(self) -> np.ndarray:
+        """BM25's length normalisation of each document (the same for every query)."""
+        from rempart.practices import search as rules
+
+        return rules.BM25_K1 * (
+            1 - rules.BM25_B + rules.BM25_B * np.maximum(self.lengths, 1) / max(self.mean_length, 1)
+        )
 
     def documents(self, term: str) -> int:
         """Number of documents holding ``term`` (0 when none does)."""
@@ -192,14 +209,25 @@ def build(cursor: Any, stamp: str | None) -> SparseIndex:
     )
 
 
+#: catalogues smaller than this are rebuilt inline (well under a second); larger ones by a
+#: child process (:mod:`rempart.practices.index_builder`) while the database answers
+INLINE_MAX = 5_000
+#: keep built indexes on disk per stamp (:mod:`rempart.practices.index_cache`)
+PERSIST = True
+
+
 class _Cache:
-    """The index of this process, rebuilt when the index stamp changed (see the module)."""
+    """The index of this process, replaced when the index stamp changed (see the module):
+    loaded from the file saved under the new stamp when there is one, else built inline for a
+    small catalogue, else built by a child process while :meth:`get` returns None (the caller
+    searches the database): no request waits for a large rebuild, no stale index is served."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._index: SparseIndex | None = None
 
-    def get(self, cursor: Any) -> SparseIndex:
+    def get(self, cursor: Any) -> SparseIndex | None:
+        from rempart.practices import index_builder, index_cache
         from rempart.practices.search import INDEX_STAMP_SQL
 
         cursor.execute(INDEX_STAMP_SQL)
@@ -208,13 +236,31 @@ class _Cache:
         index = self._index
         if index is not None and stamp is not None and index.stamp == stamp:
             return index
-        with self._lock:  # one build at a time; the others wait for it
+        with self._lock:  # one load or inline build at a time; the others wait for it
             index = self._index
-            if index is None or stamp is None or index.stamp != stamp:
-                index = build(cursor, stamp)
-                # built inside a transaction with uncommitted changes: kept under their stamp,
-                # which a rollback takes back (the next call rebuilds)
-                self._index = index
+            if index is not None and stamp is not None and index.stamp == stamp:
+                return index
+            loaded = index_cache.load(stamp) if PERSIST else None
+            if loaded is not None:
+                self._index = loaded
+                return loaded
+            if PERSIST and stamp is not None:
+                cursor.execute("SELECT count(*) FROM practices_searchdocument")
+                if int(cursor.fetchone()[0]) >= INLINE_MAX:
+                    try:
+                        index_builder.start(stamp)
+                        return None
+                    except OSError as exc:  # e.g. the index directory is read-only
+                        logger.warning("Practices search index rebuilt inline: %s", exc)
+            index = build(cursor, stamp)
+            # built inside a transaction with uncommitted changes: kept under their stamp,
+            # a random value never given again after a rollback (the next call rebuilds)
+            self._index = index
+            if PERSIST:
+                try:
+                    index_cache.save(index)
+                except OSError as exc:
+                    logger.warning("Practices search index not saved: %s", exc)
             return index
 
     def get_cached(self) -> SparseIndex | None:
@@ -262,9 +308,7 @@ def scores(index: SparseIndex, query: Query, idf: Sequence[float]) -> np.ndarray
     from rempart.practices import search as rules
 
     n = index.size
-    norm = rules.BM25_K1 * (
-        1 - rules.BM25_B + rules.BM25_B * np.maximum(index.lengths, 1) / max(index.mean_length, 1)
-    )
+    norm = index.norm
     total = np.zeros(n)
     matched = np.zeros(n, dtype=np.int32)
     best = np.zeros(n)
@@ -338,6 +382,53 @@ def facet_counts(index: SparseIndex, rows: np.ndarray) -> dict[str, list[tuple[s
     }
 
 
+def exact_top(
+    cursor: Any,
+    index: SparseIndex,
+    query: Query,
+    bound: np.ndarray,
+    rows: np.ndarray,
+    wanted: int,
+    idf: Sequence[float],
+) -> list[Any]:
+    """The ``wanted`` best of ``rows`` by the exact score of
+    :func:`~rempart.practices.search.rank` ("bound then exact").
+
+    ``bound`` (:func:`scores` with phrases of three terms or more matched by their pairs) is
+    never below the exact score: the score grows with each frequency, the number of groups
+    matched and the phrase bonus, and a phrase's frequency is at most that of its least
+    frequent pair. The documents of highest bound are ranked exactly from their terms, by
+    batches of growing size, until the lowest bound of the batch is below the ``wanted``-th
+    exact score: no other document can then enter the top. At most :data:`EXACT_MAX` documents
+    are ranked exactly (then the result is the best of them)."""
+    from rempart.practices import search as rules
+
+    exact: dict[int, Any] = {}
+    count = max(wanted, RERANK_BATCH)
+    while True:
+        top = best_rows(index, bound, rows, count)
+        ids = [int(pk) for pk in index.ids[top] if int(pk) not in exact]
+        if ids:
+            cursor.execute(
+                "SELECT practice_id, title_terms, body_terms, length FROM "
+                f"practices_searchdocument WHERE practice_id IN ({', '.join(['%s'] * len(ids))})",
+                ids,
+            )
+            for hit in rules.rank(query, cursor.fetchall(), list(idf), index.mean_length):
+                exact[hit.practice_id] = hit
+            for pk in ids:
+                exact.setdefault(pk, None)  # no exact match (a long phrase's pairs apart)
+        ranked = sorted(
+            (h for h in exact.values() if h is not None),
+            key=lambda h: (-h.score, h.practice_id),
+        )
+        if top.size >= rows.size or top.size >= EXACT_MAX:
+            return ranked
+        if len(ranked) >= wanted and bound[top[-1]] < ranked[wanted - 1].score - 1e-6:
+            return ranked
+        count *= 4
+
+
 def long_phrases(query: Query) -> bool:
     """Whether the query holds a phrase of three terms or more (matched approximately)."""
     alternatives: Iterable[tuple[str, ...]] = (
@@ -358,10 +449,13 @@ def search(
     exclude: Sequence[int],
 ) -> Any:
     """:func:`rempart.practices.search.search` over the index of this process: every match
-    scored, the total and the facet counts exact."""
+    scored, the total and the facet counts exact; None while the index is being rebuilt
+    (search the database)."""
     from rempart.practices import search as rules
 
     index = INDEX.get(cursor)
+    if index is None:
+        return None
     result = rules.SearchResult(hits=[], total=0)
     result.corrected = [t for g in query.groups for t in g.corrected]
     documents = {t: index.documents(t) for g in query.groups for t in g.terms()}
@@ -381,14 +475,7 @@ def search(
         return result
     wanted = offset + limit
     if long_phrases(query):
-        top = best_rows(index, score, rows, max(wanted, RERANK))
-        ids = [int(pk) for pk in index.ids[top]]
-        cursor.execute(
-            "SELECT practice_id, title_terms, body_terms, length FROM practices_searchdocument "
-            f"WHERE practice_id IN ({', '.join(['%s'] * len(ids))})",
-            ids,
-        )
-        hits = rules.rank(query, cursor.fetchall(), idf, index.mean_length)
+        hits = exact_top(cursor, index, query, score, rows, max(wanted, 1), idf)
     else:
         top = best_rows(index, score, rows, wanted)
         hits = [rules.Hit(int(index.ids[r]), float(score[r])) for r in top]

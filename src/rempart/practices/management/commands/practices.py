@@ -15,7 +15,7 @@ class Command(BaseCommand):
         "  rempart practices import FILE [--partial]\n"
         "  rempart practices export FILE          (format from the extension: .json or .csv)\n"
         '  rempart practices search "QUERY" [--json] [--limit N]\n'
-        "  rempart practices reindex\n"
+        "  rempart practices reindex [--memory-only]\n"
         "  rempart practices remind               (e-mail reviewers whose review is due)"
     )
 
@@ -37,7 +37,16 @@ class Command(BaseCommand):
         find.add_argument("query")
         find.add_argument("--json", action="store_true", help="print a JSON list, best first")
         find.add_argument("--limit", type=int, default=10)
-        sub.add_parser("reindex", help="rebuild the search index of every practice")
+        reindex = sub.add_parser(
+            "reindex",
+            help="rebuild the search index of every practice, then build and save the "
+            "in-memory index",
+        )
+        reindex.add_argument(
+            "--memory-only",
+            action="store_true",
+            help="only build and save the in-memory index from the current search documents",
+        )
         sub.add_parser(
             "remind",
             help="e-mail reviewers whose review is due within two days or overdue (run daily)",
@@ -52,13 +61,24 @@ class Command(BaseCommand):
         elif action == "search":
             self._search(options["query"], options["json"], options["limit"])
         elif action == "reindex":
-            from rempart.practices.search import reindex_all
-
-            self.stdout.write(f"{reindex_all()} practices indexed.\n")
+            self._reindex(options["memory_only"])
         elif action == "remind":
             from rempart.practices.notifications import remind_due_reviews
 
             self.stdout.write(f"{remind_due_reviews()} review reminder(s) sent.\n")
+
+    def _reindex(self, memory_only: bool) -> None:
+        import time
+
+        from rempart.practices import index_builder
+        from rempart.practices.search import reindex_all
+
+        if not memory_only:
+            self.stdout.write(f"{reindex_all()} practices indexed.\n")
+        start = time.perf_counter()
+        path = index_builder.build_and_save()
+        elapsed_s = time.perf_counter() - start
+        self.stdout.write(f"In-memory index built and saved in {elapsed_s:.1f} s: {path}\n")
 
     def _import(self, path: Path, partial: bool) -> None:
         from rempart.practices.io import import_file
