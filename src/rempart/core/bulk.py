@@ -19,8 +19,10 @@ benchmark run). So after each batch the import pauses as long as the batch took,
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connection, models, transaction
@@ -134,3 +136,110 @@ def write_batches(
                     undo_extra()
         raise
     return written
+
+
+# --- Staged upsert: nothing visible half-way ------------------------------------------------
+#
+# ``write_batches`` commits each batch into the real table, so a reader sees an import half-way
+# and a killed process leaves the batches already written. ``staged_upsert`` writes the batches
+# into a TEMP table instead (private to this connection, dropped with it, so a SIGKILL leaves
+# nothing), each batch in its own short transaction (SQLite: BEGIN DEFERRED, which locks only the
+# connection's temp database), then moves everything into the real table with ONE short
+# transaction: ``INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE``, the caller's follow-up
+# statements (e.g. many-to-many rows) and ONE audit entry. Either all rows appear, or none.
+
+#: Rows per staging transaction.
+STAGE_BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class Upserted:
+    """What :func:`staged_upsert` did: rows created and updated in the real table."""
+
+    created: int
+    updated: int
+
+
+def sha256_of(data: str | bytes) -> str:
+    """SHA-256 (hex) of an imported file's bytes (text is encoded as UTF-8)."""
+    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+def stage_name(model: type[models.Model]) -> str:
+    """Name of the TEMP staging table of ``model`` (one per connection)."""
+    return f"rempart_stage_{model._meta.db_table}"
+
+
+def staged_upsert(
+    model: type[models.Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    key: Sequence[str],
+    keep: Sequence[str] = (),
+    merge: dict[str, str] | None = None,
+    final: Callable[[Any, str], None] | None = None,
+    audit_entry: Callable[[Upserted], None] | None = None,
+    after_staging: Callable[[], None] | None = None,
+    batch: int = STAGE_BATCH,
+) -> Upserted:
+    """Upsert ``rows`` (attname → Python value, every concrete non-key-column field) into
+    ``model``'s table through a TEMP staging table; all or nothing.
+
+    ``rows`` must already be validated (nothing here checks them). ``key`` names the columns of
+    a unique constraint (e.g. ``("city_id", "ident")``): an existing row with the same key is
+    updated, others are inserted. ``keep`` columns are written on insert only (``created_at``);
+    ``merge`` maps a column to an SQL expression of ``{old}`` (the stored value) and ``{new}``
+    (the imported one), e.g. ``"CASE WHEN {new} = '' THEN {old} ELSE {new} END"`` to keep a
+    stored value when the import leaves it blank. ``final(cursor, stage)`` runs inside the final
+    transaction after the upsert (the staging table is named ``stage``); ``audit_entry(result)``
+    too, so the audit entry commits with the rows. ``after_staging`` runs between staging and
+    the final transaction (tests use it to look at the database half-way).
+    """
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    columns = [str(f.column) for f in fields]
+    adapters = [(f.attname, _adapter(f)) for f in fields]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    stage = quote(stage_name(model))
+    cols = ", ".join(quote(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+        cursor.execute(f"CREATE TEMP TABLE {stage} AS SELECT {cols} FROM {table} WHERE 1 = 0")
+    try:
+        insert = f"INSERT INTO {stage} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
+        for start in range(0, len(rows), batch):
+            params = [
+                tuple(adapt(row[name]) for name, adapt in adapters)
+                for row in rows[start : start + batch]
+            ]
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(insert, params)
+        if after_staging is not None:
+            after_staging()
+        merge = merge or {}
+        sets = []
+        for column in columns:
+            if column in key or column in keep:
+                continue
+            old, new = f"{table}.{quote(column)}", f"excluded.{quote(column)}"
+            expression = merge.get(column, "{new}").format(old=old, new=new)
+            sets.append(f"{quote(column)} = {expression}")
+        on = " AND ".join(f"s.{quote(c)} = t.{quote(c)}" for c in key)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {stage} s JOIN {table} t ON {on}")
+            updated = int(cursor.fetchone()[0])
+            cursor.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} WHERE 1 = 1 "
+                f"ON CONFLICT ({', '.join(quote(c) for c in key)}) DO UPDATE SET {', '.join(sets)}"
+            )
+            result = Upserted(created=len(rows) - updated, updated=updated)
+            if final is not None:
+                final(cursor, stage)
+            if audit_entry is not None:
+                audit_entry(result)
+    finally:
+        if connection.connection is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+    return result
