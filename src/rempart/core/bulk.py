@@ -243,3 +243,28 @@ def staged_upsert(
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {stage}")
     return result
+
+
+def stage_table(name: str, columns_sql: str, rows: Sequence[tuple[Any, ...]]) -> str:
+    """Create (again) the TEMP table ``name`` with ``columns_sql`` (e.g. ``"ident varchar(64),
+    zone_id integer"``) and fill it with ``rows`` in short transactions of :data:`STAGE_BATCH`
+    rows; returns its quoted name. For rows that go with a :func:`staged_upsert` (e.g.
+    many-to-many links), read in its ``final``; drop it with :func:`drop_stage`.
+    """
+    quoted = connection.ops.quote_name(name)
+    width = columns_sql.count(",") + 1
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {quoted}")
+        cursor.execute(f"CREATE TEMP TABLE {quoted} ({columns_sql})")
+    insert = f"INSERT INTO {quoted} VALUES ({', '.join(['%s'] * width)})"
+    for start in range(0, len(rows), STAGE_BATCH):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(insert, list(rows[start : start + STAGE_BATCH]))
+    return quoted
+
+
+def drop_stage(name: str) -> None:
+    """Drop the TEMP table ``name`` if the connection is still open."""
+    if connection.connection is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(name)}")
