@@ -172,3 +172,70 @@ def test_on_postgresql_when_asked() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail("PostgreSQL: REMPART_DATABASE_URL must name it in CI")
         pytest.skip("PostgreSQL: set REMPART_DATABASE_URL=postgres://... to run these on it")
+
+
+_KILLED_CHILD = """
+import json, os, sys, time, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "rempart.settings"
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from rempart.core import sites_io
+from rempart.core.models import City
+city = City.objects.create(name="Nice", slug="nice", country="FR", timezone="Europe/Paris")
+first, second = json.loads(open(sys.argv[1]).read())
+sites_io.import_sites(city, first)
+real = sites_io.staged_upsert
+def stop_half_way(*args, **kwargs):
+    def wait():
+        print("STAGED", flush=True)
+        time.sleep(120)
+    return real(*args, after_staging=wait, **kwargs)
+sites_io.staged_upsert = stop_half_way
+sites_io.import_sites(city, second)
+"""
+
+
+def test_a_process_killed_mid_import_leaves_the_sites_unchanged(tmp_path: Any) -> None:
+    """SQLite (the default database, a file here): a child imports 20 sites, then starts
+    importing 5,000 and is killed with SIGKILL once they are staged; the file holds the 20."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+
+    second = sites_geojson(5_000)
+    for feature in second["features"]:
+        feature["properties"]["typical_crowd"] = 999
+    files = tmp_path / "sites.json"
+    files.write_text(json.dumps([sites_geojson(20), second]))
+    env = {k: v for k, v in os.environ.items() if k != "REMPART_DATABASE_URL"}
+    env.update(REMPART_VAR_DIR=str(tmp_path), REMPART_MAX_FEATURES="20000")
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_CHILD, str(files)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        assert line.strip() == "STAGED", child.stderr.read() if child.stderr else ""
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    database = sqlite3.connect(tmp_path / "rempart.sqlite3")
+    try:
+        rows = database.execute("SELECT COUNT(*), MAX(typical_crowd) FROM core_site").fetchone()
+        imports = database.execute(
+            "SELECT COUNT(*) FROM core_auditentry WHERE action = 'import'"
+        ).fetchone()
+    finally:
+        database.close()
+    assert rows[0] == 20
+    assert rows[1] != 999
+    assert imports == (1,)
