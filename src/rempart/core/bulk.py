@@ -158,6 +158,8 @@ class Upserted:
 
     created: int
     updated: int
+    #: Duration of the final transaction (upsert, ``final``, audit entry), seconds.
+    final_s: float = 0.0
 
 
 def sha256_of(data: str | bytes) -> str:
@@ -226,6 +228,7 @@ def staged_upsert(
             expression = merge.get(column, "{new}").format(old=old, new=new)
             sets.append(f"{quote(column)} = {expression}")
         on = " AND ".join(f"s.{quote(c)} = t.{quote(c)}" for c in key)
+        final_started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM {stage} s JOIN {table} t ON {on}")
             updated = int(cursor.fetchone()[0])
@@ -238,6 +241,7 @@ def staged_upsert(
                 final(cursor, stage)
             if audit_entry is not None:
                 audit_entry(result)
+        result = Upserted(result.created, result.updated, time.perf_counter() - final_started)
     finally:
         if connection.connection is not None:
             with connection.cursor() as cursor:
