@@ -1,20 +1,16 @@
-"""Bulk writes of imports in short transactions, all or nothing by undoing what was written.
+"""Bulk writes of imports: staged in a TEMP table, then one short final transaction.
 
 SQLite (the default database) lets one connection write at a time: an import that writes
 50,000 rows in one transaction keeps every camera read waiting until it commits (issue 9: 503
 "database is locked" after 20 s). Imports therefore validate everything first, outside any
-transaction, then write :data:`BATCH` rows per transaction with ``bulk_create`` /
-``bulk_update`` (a few statements per batch, each commit short), so another writer waits at
-most one batch. If a batch fails, the batches already committed are undone (rows created by the
-import deleted, rows it changed restored from the snapshot taken before), so a refused or failed
-import leaves the data as it was. While an import runs, the rows of committed batches are
-visible; an import of 50,000 permits takes seconds (docs/performance.md).
-
-On SQLite a writer that finds the database locked sleeps in its busy handler and retries (every
-100 ms once it has waited a while); an import that began its next batch at once after each
-commit would starve it (a camera read waited 9 s behind a 50,000-permit import in the first
-benchmark run). So after each batch the import pauses as long as the batch took, at most
-:data:`PAUSE_MAX_S`: waiting writers get the lock within about one batch.
+transaction, then call :func:`staged_upsert`, which writes the rows into a TEMP table (private
+to this connection, dropped with it, so a SIGKILL leaves nothing) in short transactions of
+:data:`STAGE_BATCH` rows (SQLite: BEGIN DEFERRED, which locks only the connection's temp
+database), then moves everything into the real table with ONE short transaction:
+``INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE``, the caller's follow-up statements (e.g.
+many-to-many rows, staged with :func:`stage_table`) and ONE audit entry. Either all rows
+appear, or none; nobody sees an import half-way. Figures: docs/performance.md, "Imports
+through a staging table". Works on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -23,21 +19,9 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import connection, models, transaction
-
-#: Rows per transaction.
-BATCH = 500
-#: Longest pause after a batch on SQLite, seconds (the busy handler's longest sleep).
-PAUSE_MAX_S = 0.1
-
-M = TypeVar("M", bound=models.Model)
-
-
-def snapshot(rows: Sequence[models.Model], fields: Sequence[str]) -> dict[Any, dict[str, Any]]:
-    """The current values of ``fields`` of existing ``rows``, keyed by primary key."""
-    return {row.pk: {f: getattr(row, f) for f in fields} for row in rows}
 
 
 def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
@@ -52,101 +36,6 @@ def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
         return ops.adapt_datefield_value
     return lambda value: value
 
-
-def insert_rows(model: type[M], rows: list[M], key: str, scope: dict[str, Any]) -> list[M]:
-    """INSERT ``rows`` with one ``executemany`` (no ORM statement compiling per row), then set
-    their primary keys from ``key``, unique within ``scope`` (e.g. ``ident`` within a city).
-
-    ``bulk_create`` spent most of a 50,000-permit import compiling SQL; defaults and
-    ``auto_now`` values must already be on the objects (Model.__init__ sets the defaults).
-    """
-    if not rows:
-        return rows
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    adapters = [(f.attname, _adapter(f)) for f in fields]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
-    params = [tuple(adapt(getattr(row, name)) for name, adapt in adapters) for row in rows]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-    keys = [getattr(row, key) for row in rows]
-    ids = dict(
-        model._default_manager.filter(**scope, **{f"{key}__in": keys}).values_list(key, "pk")
-    )
-    for row in rows:
-        row.pk = ids[getattr(row, key)]
-        row._state.adding = False
-    return rows
-
-
-def write_batches(
-    model: type[M],
-    created: list[M],
-    updated: list[M],
-    fields: Sequence[str],
-    before: dict[Any, dict[str, Any]],
-    *,
-    after_batch: Callable[[list[M], list[M]], None] | None = None,
-    undo_extra: Callable[[], None] | None = None,
-    batch: int = BATCH,
-    key: str = "",
-    scope: dict[str, Any] | None = None,
-) -> list[M]:
-    """Insert ``created`` and update ``fields`` of ``updated``, ``batch`` rows per transaction.
-
-    ``after_batch(created_part, updated_part)`` runs inside each batch's transaction (e.g. to
-    write many-to-many rows). ``before`` is :func:`snapshot` of ``updated`` taken before the
-    changes; on any error everything written is undone (``undo_extra`` restores what
-    ``after_batch`` changed on updated rows), then the error is raised again. With ``key`` and
-    ``scope``, new rows are written by :func:`insert_rows` instead of ``bulk_create``.
-    """
-    written: list[M] = []
-    done_updates = False
-    try:
-        for start in range(0, max(len(created), len(updated)), batch):
-            new_part = created[start : start + batch]
-            old_part = updated[start : start + batch]
-            started = time.perf_counter()
-            with transaction.atomic():
-                if new_part and key:
-                    written.extend(insert_rows(model, new_part, key, scope or {}))
-                elif new_part:
-                    written.extend(model._default_manager.bulk_create(new_part))
-                if old_part:
-                    done_updates = True
-                    model._default_manager.bulk_update(old_part, list(fields))
-                if after_batch is not None:
-                    after_batch(new_part, old_part)
-            if connection.vendor == "sqlite":
-                time.sleep(min(PAUSE_MAX_S, time.perf_counter() - started))
-    except Exception:
-        ids = [row.pk for row in written if row.pk is not None]
-        for start in range(0, len(ids), batch):
-            with transaction.atomic():
-                model._default_manager.filter(pk__in=ids[start : start + batch]).delete()
-        if done_updates:
-            with transaction.atomic():
-                for pk, values in before.items():
-                    model._default_manager.filter(pk=pk).update(**values)
-                if undo_extra is not None:
-                    undo_extra()
-        raise
-    return written
-
-
-# --- Staged upsert: nothing visible half-way ------------------------------------------------
-#
-# ``write_batches`` commits each batch into the real table, so a reader sees an import half-way
-# and a killed process leaves the batches already written. ``staged_upsert`` writes the batches
-# into a TEMP table instead (private to this connection, dropped with it, so a SIGKILL leaves
-# nothing), each batch in its own short transaction (SQLite: BEGIN DEFERRED, which locks only the
-# connection's temp database), then moves everything into the real table with ONE short
-# transaction: ``INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE``, the caller's follow-up
-# statements (e.g. many-to-many rows) and ONE audit entry. Either all rows appear, or none.
 
 #: Rows per staging transaction.
 STAGE_BATCH = 5_000
