@@ -8,11 +8,12 @@ other) and times every answer:
 1. ``baseline``: the previous import, one ``update_or_create`` per permit and its zones in ONE
    transaction (what ``import_permits_csv`` did before issue 9), on ``--baseline-permits``;
 2. ``permits``: ``rempart access import-permits`` on ``--permits`` rows (validation first,
-   then batches of 500 rows per transaction);
+   then staged in a TEMP table, then one final transaction: ``rempart.core.bulk.staged_upsert``);
 3. ``sites``: ``import_sites`` on ``--sites`` square sites of a GeoJSON file.
 
 Before them, ``idle``: the same reads with no import. Prints one JSON line per phase (import
-wall time in the child, reads sent, read latency p50/p95/max in ms, answers other than 200/201)
+wall and CPU time in the child, its final transaction's duration, reads sent, read latency
+p50/p95/p99/max in ms, answers other than 200/201)
 and the ratios against the baseline (permits per second, read p95).
 
     .venv/bin/python benchmarks/import_load.py --permits 50000 --sites 10000 --baseline-permits 2000
@@ -35,15 +36,29 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: (CPU seconds, final transaction seconds) of each child, in order.
+CHILD_TIMES: list[tuple[float, float]] = []
+
+
 def _child(code: str, env: dict[str, str]) -> float:
     """Run ``code`` in a child Python with Django set up; its wall time, seconds."""
     prelude = (
         "import os, sys, time, django\n"
         "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'rempart.settings')\n"
         "django.setup()\n"
-        "started = time.perf_counter()\n"
+        "from rempart.core import bulk, sites_io\n"
+        "FINAL = []\n"
+        "def _timed(real):\n"
+        "    def upsert(*a, **k):\n"
+        "        r = real(*a, **k); FINAL.append(r.final_s); return r\n"
+        "    return upsert\n"
+        "bulk.staged_upsert = _timed(bulk.staged_upsert)\n"
+        "sites_io.staged_upsert = _timed(sites_io.staged_upsert)\n"
+        "started = time.perf_counter(); cpu = time.process_time()\n"
     )
-    epilogue = "\nprint('ELAPSED', time.perf_counter() - started)\n"
+    epilogue = (
+        "\nprint('ELAPSED', time.perf_counter() - started, time.process_time() - cpu, sum(FINAL))\n"
+    )
     done = subprocess.run(
         [sys.executable, "-c", prelude + code + epilogue],
         env=env,
@@ -53,7 +68,9 @@ def _child(code: str, env: dict[str, str]) -> float:
     )
     if done.returncode != 0:
         raise SystemExit(f"child failed: {done.stderr.strip().splitlines()[-1:]}")
-    return float(done.stdout.strip().splitlines()[-1].split()[1])
+    _, wall, cpu, final = done.stdout.strip().splitlines()[-1].split()
+    CHILD_TIMES.append((float(cpu), float(final)))
+    return float(wall)
 
 
 def _reads_while(work: Any, token: str, idle_reads: int = 0) -> tuple[Any, list[float], list[int]]:
@@ -104,6 +121,9 @@ def _summary(
         "reads": len(lat),
         "read_p50_ms": round(statistics.median(ordered), 1),
         "read_p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 1),
+        "read_p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))], 1),
+        "import_cpu_s": round(CHILD_TIMES[-1][0], 2) if seconds is not None else None,
+        "final_transaction_s": round(CHILD_TIMES[-1][1], 3) if seconds is not None else None,
         "read_max_ms": round(ordered[-1], 1),
         "read_errors": sum(1 for s in st if s not in (200, 201)),
     }

@@ -112,17 +112,14 @@ def test_a_failing_batch_undoes_the_whole_import(
     make_zone(city)
     services.import_permits_csv(permits_csv(600).encode(), city)  # p0..p599 exist
     before = sorted(Permit.objects.values_list("ident", "holder"))
-    through = Permit.zones.through.objects  # zones are written in each batch's transaction
-    real = through.bulk_create
-    calls = [0]
+    # staged_upsert writes the rows, their zones and the audit entry in one final transaction:
+    # the audit entry failing after the rows and zones were written must undo them all
+    from rempart.core import audit
 
-    def second_batch_fails(objs: Any, *args: Any, **kwargs: Any) -> Any:
-        calls[0] += 1
-        if calls[0] == 2:
-            raise RuntimeError("disk full")
-        return real(objs, *args, **kwargs)
+    def audit_fails(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
 
-    monkeypatch.setattr(through, "bulk_create", second_batch_fails)
+    monkeypatch.setattr(audit, "record", audit_fails)
     with pytest.raises(RuntimeError, match="disk full"):
         # 600 updates (p0..p599) and 1,400 creations (p600..p1999): fails in the 2nd batch
         services.import_permits_csv(permits_csv(2_000, holder="Autre").encode(), city)

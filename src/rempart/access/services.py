@@ -26,11 +26,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -1107,8 +1107,9 @@ def import_permits_csv(
     length, NUL bytes). Every row is checked first, outside any transaction, with the load
     file's rules; errors are reported one per line as ``row N, column: problem`` and then
     nothing is written. Otherwise the rows are upserted by ``id`` through
-    :func:`rempart.core.bulk.write_batches` (short transactions of 500 rows, so camera reads are
-    not held up; all undone if one fails) and the import is one audit entry. ``zones`` is
+    :func:`rempart.core.bulk.staged_upsert` (staged in short transactions, then one short final
+    transaction, so camera reads are not held up and nothing is visible half-way) and the import
+    is one audit entry (counts, file name, SHA-256) committed with the rows. ``zones`` is
     space-separated zone ids of the city, ``windows`` ``mon-sat 05:00-10:30; sun 07:00-09:00``,
     ``exception_dates`` space-separated ISO dates, ``pin`` a clear PIN to enrol (blank keeps the
     enrolled one; PINs are never exported).
@@ -1152,110 +1153,99 @@ def import_permits_csv(
             break
     if checker.errors:
         return CsvImport(checker.errors)
-    stored = {p.ident: p for p in Permit.objects.filter(city=city)}
-    existing = {p.id for p, _ in parsed if p.id in stored}
     if dry_run:
-        return CsvImport([], len(parsed) - len(existing), len(existing))
-    _bulk_save_permits(city, parsed, stored, city_zones)
-    audit.record(
-        "import",
-        object_type="access.permit",
-        object_repr=f"{len(parsed)} permits from CSV",
-        city=city,
-        detail={"format": "csv", "created": len(parsed) - len(existing), "updated": len(existing)},
-    )
-    return CsvImport([], len(parsed) - len(existing), len(existing))
+        stored = set(Permit.objects.filter(city=city).values_list("ident", flat=True))
+        stored &= {p.id for p, _ in parsed}
+        return CsvImport([], len(parsed) - len(stored), len(stored))
+    from rempart.core.bulk import sha256_of
 
+    digest = sha256_of(data)
 
-_PERMIT_FIELDS = (
-    "plate",
-    "holder",
-    "holder_contact",
-    "category",
-    "max_mass_kg",
-    "windows",
-    "valid_from",
-    "valid_to",
-    "exception_dates",
-    "pin_hash",
-    "status",
-    "is_demo",
-)
+    def entry(result: Any) -> None:
+        audit.record(
+            "import",
+            object_type="access.permit",
+            object_repr=f"{len(parsed)} permits from CSV",
+            city=city,
+            detail={
+                "format": "csv",
+                "file": what,
+                "sha256": digest,
+                "created": result.created,
+                "updated": result.updated,
+            },
+        )
+
+    done = _bulk_save_permits(city, parsed, city_zones, entry)
+    return CsvImport([], done.created, done.updated)
 
 
 def _bulk_save_permits(
     city: Any,
     parsed: list[tuple[engine.Permit, str]],
-    stored: dict[str, Permit],
     city_zones: dict[str, Zone],
-) -> None:
-    """Create or update ``parsed`` permits and their zones in short batches, all or nothing."""
-    from rempart.core.bulk import snapshot, write_batches
+    audit_entry: Callable[[Any], None],
+) -> Any:
+    """Create or update ``parsed`` permits and their zones, all or nothing, nothing visible
+    half-way: staged in TEMP tables in short transactions, then one short final transaction
+    (:func:`rempart.core.bulk.staged_upsert`) that also replaces the zones of every imported
+    permit and writes ``audit_entry``. Returns the :class:`~rempart.core.bulk.Upserted` counts.
+    """
+    from rempart.core.bulk import drop_stage, stage_table, staged_upsert
 
-    through = Permit.zones.through
-    zones_by_pk = {z.pk: z.ident for z in city_zones.values()}
-    old_zones: dict[int, set[str]] = {}
-    for permit_id, zone_id in through.objects.filter(permit__city=city).values_list(
-        "permit_id", "zone_id"
-    ):
-        old_zones.setdefault(permit_id, set()).add(zones_by_pk.get(zone_id, ""))
-    touched = [stored[p.id] for p, _ in parsed if p.id in stored]
-    before = snapshot(touched, [*_PERMIT_FIELDS, "updated_at"])
     now = timezone.now()
-    created: list[Permit] = []
-    updated: list[Permit] = []
-    wanted: dict[int, set[str]] = {}  # id(permit object) -> zone idents
-    for p, contact in parsed:
-        row = stored.get(p.id) or Permit(city=city, ident=p.id, is_demo=False)
-        row.plate = p.plate
-        row.holder = p.holder
-        row.holder_contact = contact
-        row.category = p.category.value
-        row.max_mass_kg = p.max_mass_kg
-        row.windows = windows_to_json(p.windows)
-        row.valid_from = p.valid_from
-        row.valid_to = p.valid_to
-        row.exception_dates = sorted(d.isoformat() for d in p.exception_dates)
-        row.status = p.status.value
-        if p.pin_hash:
-            row.pin_hash = p.pin_hash  # a blank PIN in an import keeps the enrolled one
-        row.updated_at = now
-        wanted[id(row)] = set(p.zones)
-        (updated if row.pk else created).append(row)
+    rows = [
+        {
+            "city_id": city.pk,
+            "ident": p.id,
+            "plate": p.plate,
+            "holder": p.holder,
+            "holder_contact": contact,
+            "category": p.category.value,
+            "max_mass_kg": p.max_mass_kg,
+            "windows": windows_to_json(p.windows),
+            "valid_from": p.valid_from,
+            "valid_to": p.valid_to,
+            "exception_dates": sorted(d.isoformat() for d in p.exception_dates),
+            "pin_hash": p.pin_hash or "",
+            "status": p.status.value,
+            "is_demo": False,
+            "updated_at": now,
+        }
+        for p, contact in parsed
+    ]
+    links = [(p.id, city_zones[ident].pk) for p, _ in parsed for ident in sorted(p.zones)]
+    name = "rempart_stage_permit_zones"
+    zones_stage = stage_table(name, "ident varchar(64), zone_id integer", links)
+    through = Permit.zones.through
+    quote = connection.ops.quote_name
+    link_table = quote(through._meta.db_table)
+    permit_table = quote(Permit._meta.db_table)
 
-    def zones_of(created_part: list[Permit], updated_part: list[Permit]) -> None:
-        changed = [r for r in updated_part if old_zones.get(r.pk, set()) != wanted[id(r)]]
-        if changed:
-            through.objects.filter(permit_id__in=[r.pk for r in changed]).delete()
-        through.objects.bulk_create(
-            through(permit_id=r.pk, zone_id=city_zones[ident].pk)
-            for r in [*created_part, *changed]
-            for ident in sorted(wanted[id(r)])
+    def replace_zones(cursor: Any, stage: str) -> None:
+        cursor.execute(
+            f"DELETE FROM {link_table} WHERE permit_id IN (SELECT t.id FROM {permit_table} t "
+            f"JOIN {stage} s ON s.city_id = t.city_id AND s.ident = t.ident)"
+        )
+        cursor.execute(
+            f"INSERT INTO {link_table} (permit_id, zone_id) SELECT t.id, z.zone_id "
+            f"FROM {zones_stage} z JOIN {permit_table} t ON t.city_id = %s AND t.ident = z.ident",
+            [city.pk],
         )
 
-    def restore_zones() -> None:
-        ids = [r.pk for r in updated]
-        for start in range(0, len(ids), 500):
-            through.objects.filter(permit_id__in=ids[start : start + 500]).delete()
-        pk_of = {ident: pk for pk, ident in zones_by_pk.items()}
-        through.objects.bulk_create(
-            through(permit_id=r.pk, zone_id=pk_of[ident])
-            for r in updated
-            for ident in sorted(old_zones.get(r.pk, set()))
-            if ident in pk_of
+    try:
+        return staged_upsert(
+            Permit,
+            rows,
+            key=("city_id", "ident"),
+            keep=("is_demo",),
+            # a blank PIN in an import keeps the enrolled one
+            merge={"pin_hash": "CASE WHEN {new} = '' THEN {old} ELSE {new} END"},
+            final=replace_zones,
+            audit_entry=audit_entry,
         )
-
-    write_batches(
-        Permit,
-        created,
-        updated,
-        [*_PERMIT_FIELDS, "updated_at"],
-        before,
-        after_batch=zones_of,
-        undo_extra=restore_zones,
-        key="ident",
-        scope={"city": city},
-    )
+    finally:
+        drop_stage(name)
 
 
 def export_permits_csv(permits: Iterable[Permit], *, with_holders: bool) -> str:

@@ -6,12 +6,14 @@ the limits of :mod:`rempart.inputs` (size, nesting depth, finite numbers, NUL by
 file) and every boundary must lie in the city's map data (:mod:`rempart.core.city_area`).
 
 Existing sites (same city and name) are updated. Writes go through
-:func:`rempart.core.bulk.write_batches`: short transactions of 500 rows, undone if one fails. The import is
-written to the audit trail as one entry (counts and ids), not one per site.
+:func:`rempart.core.bulk.staged_upsert`: staged in a TEMP table in short transactions, then one
+short final transaction, so nothing is visible half-way and a failure leaves the sites as they
+were. The import is written to the audit trail as one entry (counts, ids, file name, SHA-256).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rempart.core import audit
-from rempart.core.bulk import BATCH, snapshot, write_batches
+from rempart.core.bulk import Upserted, sha256_of, staged_upsert
 from rempart.core.city_area import city_area
 from rempart.core.geo import BoundaryError, check_in_area, parse_boundary
 from rempart.core.models import City, Site
@@ -185,59 +187,67 @@ def parse_feature_collection(
     return sites
 
 
-_FIELDS = ("kind", "boundary", "typical_crowd", "peak_crowd", "description", "is_demo")
-
-
 def import_sites(
     city: City, raw: bytes | str | dict[str, Any], *, is_demo: bool = False, what: str = "file"
 ) -> list[Site]:
     """Create or update the sites of ``city`` from GeoJSON, all or nothing.
 
-    Validation runs before any write; writes go in short transactions of :data:`BATCH` rows,
-    undone if a later one fails (see the module's docstring).
+    Validation runs before any write; the sites are staged in a TEMP table in short
+    transactions, then upserted in one short transaction with the audit entry (counts, file
+    name, SHA-256) by :func:`rempart.core.bulk.staged_upsert`: nothing is visible half-way.
     """
     parsed = parse_feature_collection(raw, city=city, what=what)
-    names = {p.name for p in parsed}
-    existing = {s.name: s for s in Site.objects.filter(city=city) if s.name in names}
-    before = snapshot(list(existing.values()), _FIELDS)
     now = timezone.now()
-    created: list[Site] = []
-    updated: list[Site] = []
-    for item in parsed:
-        site = existing.get(item.name) or Site(city=city, name=item.name, created_at=now)
-        site.kind = item.kind
-        site.boundary = item.boundary
-        site.typical_crowd = item.typical_crowd
-        site.peak_crowd = item.peak_crowd
-        site.description = item.description or site.description
-        site.is_demo = is_demo or site.is_demo
-        site.updated_at = now
-        (updated if site.pk else created).append(site)
-    write_batches(
+    rows = [
+        {
+            "city_id": city.pk,
+            "name": item.name,
+            "kind": item.kind,
+            "description": item.description,
+            "boundary": item.boundary,
+            "typical_crowd": item.typical_crowd,
+            "peak_crowd": item.peak_crowd,
+            "osm_ref": "",
+            "is_demo": is_demo,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for item in parsed
+    ]
+    names = [item.name for item in parsed]
+    digest = sha256_of(json.dumps(raw, sort_keys=True) if isinstance(raw, dict) else raw)
+
+    def entry(result: Upserted) -> None:
+        ids = Site.objects.filter(city=city, name__in=names).values_list("pk", flat=True)
+        audit.record(
+            "import",
+            object_type="core.site",
+            object_repr=f"{len(parsed)} sites from GeoJSON",
+            city=city,
+            detail={
+                "format": "geojson",
+                "file": what,
+                "sha256": digest,
+                "created": result.created,
+                "updated": result.updated,
+                "ids": sorted(ids),
+            },
+        )
+
+    staged_upsert(
         Site,
-        created,
-        updated,
-        [*_FIELDS, "updated_at"],
-        before,
-        batch=BATCH,
-        key="name",
-        scope={"city": city},
-    )
-    if created and not any(s.pk for s in created):  # backends that return no ids (none of ours)
-        created = list(Site.objects.filter(city=city, name__in=[s.name for s in created]))
-    audit.record(
-        "import",
-        object_type="core.site",
-        object_repr=f"{len(parsed)} sites from GeoJSON",
-        city=city,
-        detail={
-            "format": "geojson",
-            "created": len(created),
-            "updated": len(updated),
-            "ids": sorted(s.pk for s in [*created, *updated]),
+        rows,
+        key=("city_id", "name"),
+        keep=("created_at", "osm_ref"),
+        merge={
+            # a blank description keeps the stored one; demo data stays demo data
+            "description": "CASE WHEN {new} = '' THEN {old} ELSE {new} END",
+            "is_demo": "({old} OR {new})",
         },
+        audit_entry=entry,
     )
-    return [*created, *updated]
+    by_name = {s.name: s for s in Site.objects.filter(city=city, name__in=names)}
+    return [by_name[name] for name in names]
 
 
 def export_sites(sites: Any, *, city: City | None = None) -> dict[str, Any]:
