@@ -165,15 +165,6 @@ def test_a_staged_permit_has_every_field_of_its_csv_row(city: Any) -> None:
     assert entry.detail["sha256"] == bulk.sha256_of(text.encode())
 
 
-def test_on_postgresql_when_asked() -> None:
-    """The PostgreSQL pass is the same tests with REMPART_DATABASE_URL=postgres://...; this one
-    only says so when it is absent, and fails in CI where it must be set."""
-    if "postgres" not in os.environ.get("REMPART_DATABASE_URL", ""):
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL: REMPART_DATABASE_URL must name it in CI")
-        pytest.skip("PostgreSQL: set REMPART_DATABASE_URL=postgres://... to run these on it")
-
-
 _KILLED_CHILD = """
 import json, os, sys, time, django
 os.environ["DJANGO_SETTINGS_MODULE"] = "rempart.settings"
