@@ -797,9 +797,32 @@ def _runs(mask: np.ndarray) -> list[list[int]]:
     return runs
 
 
+#: The one entry type (issue 10 item 3) and the source of each former kind of entry.
+EDGE_STRETCH = "edge_stretch"
+ENTRY_SOURCES: dict[str, str] = {
+    "crossing": "road crossing",
+    "frontage": "frontage",
+    "edge": "off-road",
+}
+
+
 def entries_to_dicts(entries: list[Entry], net: Network) -> list[dict[str, Any]]:
-    """JSON-ready entries (WGS84)."""
-    return [entry_to_dict(e, net) for e in entries]
+    """JSON-ready entries (WGS84), numbered from 1 in order.
+
+    Every entry is also described as one type, an ``edge_stretch`` of the site's edge: its
+    ``number``, ``street``, ``source`` (road crossing, frontage or off-road: the former
+    ``kind``, kept) and ``stretch_length_m`` (m of edge: a crossing's carriageway width, a
+    frontage or off-road stretch's length). Additive: every former key is kept.
+    """
+    out = []
+    for number, e in enumerate(entries, start=1):
+        d = entry_to_dict(e, net)
+        d["entry_type"] = EDGE_STRETCH
+        d["number"] = number
+        d["source"] = ENTRY_SOURCES.get(e.kind, e.kind)
+        d["stretch_length_m"] = round(e.width_m if e.kind == "crossing" else e.length_m, 1)
+        out.append(d)
+    return out
 
 
 def _lonlat(net: Network, pts: list[tuple[float, float]]) -> list[list[float]]:
