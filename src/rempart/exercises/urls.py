@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from rempart.exercises import control_room, views
+from rempart.exercises import control_room, documents, views
 
 app_name = "exercises"
 
@@ -42,6 +42,7 @@ urlpatterns = [
         control_room.control_room_stream,
         name="control_room_stream",
     ),
+    path("<int:pk>/documents/<str:doc>.<str:fmt>", documents.document, name="document"),
     path("<int:pk>/actions/new/", views.action_edit, name="action_add"),
     path("<int:pk>/actions/<int:action_pk>/", views.action_edit, name="action_edit"),
     path("training/", views.courses, name="courses"),
