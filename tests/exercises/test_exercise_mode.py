@@ -9,6 +9,7 @@ exercise's city reach it.
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from typing import Any
 
@@ -204,3 +205,43 @@ def test_an_exercise_without_a_simulated_zone_is_a_clear_404(
         reverse("exercises:control_room", args=[exercise.pk])
     )
     assert response.status_code == 404
+
+
+def test_simulate_plays_traffic_in_the_exercise_zone_only(city: Any, exercise: Exercise) -> None:
+    from django.core.management import call_command
+
+    real = _zone(city, "real-zone", exercise=False)
+    out = io.StringIO()
+    call_command(
+        "exercises",
+        "simulate",
+        str(exercise.pk),
+        "--vehicles-per-min",
+        "600",
+        "--duration-s",
+        "4",
+        stdout=out,
+    )
+    exercise.refresh_from_db()
+    assert exercise.zone is not None and exercise.zone.is_exercise
+    assert "EXERCISE" in out.getvalue()
+    assert AccessDecision.objects.filter(zone=exercise.zone, source="simulated").exists()
+    assert not AccessDecision.objects.filter(zone=real).exists()
+
+
+def test_simulate_refuses_a_bad_rate_in_one_sentence(exercise: Exercise) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--vehicles-per-min -1.0 is out of range"):
+        call_command("exercises", "simulate", str(exercise.pk), "--vehicles-per-min", "-1")
+    assert not Zone.objects.filter(is_exercise=True).exists()
+
+
+def test_ensure_zone_gives_simulator_lanes_once(exercise: Exercise) -> None:
+    from rempart.exercises.exercise_zone import ensure_zone
+
+    zone = ensure_zone(exercise)
+    assert ensure_zone(exercise) == zone
+    assert zone.is_exercise and zone.lanes.count() == 2
+    drivers = {b.driver["type"] for b in Barrier.objects.filter(lane__zone=zone)}
+    assert drivers == {"simulator"}
