@@ -72,6 +72,9 @@ def document(request: HttpRequest, pk: int, doc: str, fmt: str) -> HttpResponse:
         raise Http404(
             f"No document {doc}.{fmt}; expected one of {', '.join(DOCUMENTS)} as .html or .pdf."
         )
+    director = has_role(request.user, "exercises", "editor")
+    if not director and not Participant.objects.filter(user=request.user).exists():
+        raise deny(request, "exercise documents are for directors and exercise participants")
     exercise = fetch(
         request, Exercise.objects.select_related("city", "site"), f"exercise {pk}", pk=pk
     )
