@@ -73,7 +73,7 @@ def document(request: HttpRequest, pk: int, doc: str, fmt: str) -> HttpResponse:
             f"No document {doc}.{fmt}; expected one of {', '.join(DOCUMENTS)} as .html or .pdf."
         )
     director = has_role(request.user, "exercises", "editor")
-    if not director and not Participant.objects.filter(user=request.user).exists():
+    if not director and not Participant.objects.filter(user__pk=request.user.pk or 0).exists():
         raise deny(request, "exercise documents are for directors and exercise participants")
     exercise = fetch(
         request, Exercise.objects.select_related("city", "site"), f"exercise {pk}", pk=pk
