@@ -147,6 +147,8 @@ def test_exercise_control_room_shows_the_banner_and_only_its_zone(
     assert 'id="exercise-banner"' in page and "EXERCISE" in page
     assert "ex-zone-in" in page and "real-zone-in" not in page
     assert AuditEntry.objects.filter(action="read", object_id=str(exercise.pk)).exists()
+    detail = client.get(reverse("exercises:detail", args=[exercise.pk])).content.decode()
+    assert reverse("exercises:control_room", args=[exercise.pk]) in detail
 
 
 def test_the_exercise_stream_marks_every_event(
