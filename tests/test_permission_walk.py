@@ -392,6 +392,9 @@ PAGES: dict[str, Rule] = {
     "exercises:certificate_add": role(
         "exercises", "editor", "city", "POST", args=exercise_walk.course
     ),
+    "exercises:control_room": role("exercises", "operator", "city", args=exercise_walk.ex),
+    "exercises:control_room_stream": role("exercises", "operator", "city", args=exercise_walk.ex),
+    "exercises:document": role("exercises", "editor", "city", args=exercise_walk.ex_document),
     # funding: calls are public and shared; consortia are a city's
     "funding:index": role("funding", "viewer"),
     "funding:call": role("funding", "viewer", args=lambda w: {"pk": w.call.pk}),

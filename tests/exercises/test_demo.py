@@ -20,6 +20,7 @@ def test_the_demo_exercise_is_built_from_the_assessment(monkeypatch: Any) -> Non
     call_command("demo", "load", stdout=out)
     exercise = Exercise.objects.get(name=EXERCISE_NAME)
     assert exercise.site.name.startswith("Senaatintori")
+    assert exercise.zone is not None and exercise.zone.is_exercise  # its control room runs
     subjects = list(exercise.injects.values_list("subject", flat=True))
     assert "CCTV sighting" in subjects and "Casualty reports" in subjects
     assert "assessment #" in exercise.scenario

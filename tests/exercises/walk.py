@@ -46,6 +46,9 @@ def build(site: Any, organisation: Any, user: Any, mark: str) -> ExerciseObjects
     )
     inject.objectives.add(objective)
     msel.save_version(exercise, user, "walk")
+    from rempart.exercises.exercise_zone import ensure_zone
+
+    ensure_zone(exercise)  # its exercise control room
     action = CorrectiveAction.objects.create(
         exercise=exercise,
         objective=objective,
@@ -73,6 +76,11 @@ def build(site: Any, organisation: Any, user: Any, mark: str) -> ExerciseObjects
 
 def ex(w: Any) -> dict[str, Any]:
     return {"pk": w.exercises.exercise.pk}
+
+
+def ex_document(w: Any) -> dict[str, Any]:
+    """The situation manual, a director's document (editor or above)."""
+    return {"pk": w.exercises.exercise.pk, "doc": "sitman", "fmt": "html"}
 
 
 def ex_inject(w: Any) -> dict[str, Any]:

@@ -52,7 +52,7 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from rempart.access import alarms, grants, intrusion, precedence, services
-from rempart.access.drivers import create_driver
+from rempart.access.drivers import ExerciseDriverRefused, create_driver
 from rempart.access.drivers.base import (
     BarrierCommand,
     BarrierDriver,
@@ -134,6 +134,7 @@ class _BarrierInfo:
     fail_mode: str
     driver_json: dict[str, Any]
     engine: Any
+    exercise: bool = False
 
 
 @dataclass
@@ -280,7 +281,11 @@ class Daemon:
                 await self._drop_driver(pk)
         for pk, info in topology.barriers.items():
             if pk not in self.drivers:
-                driver = create_driver(info.engine)
+                try:
+                    driver = create_driver(info.engine, exercise=info.exercise)
+                except ExerciseDriverRefused:
+                    log.error("exercise zone barrier %s with a real driver: skipped", info.ident)
+                    continue
                 self.drivers[pk] = driver
                 self._driver_json[pk] = info.driver_json
                 self._heartbeats[pk] = HeartbeatMonitor(self.options.heartbeat_stale_s)
@@ -855,7 +860,12 @@ def load_topology(zone_idents: Sequence[str] | None) -> _Topology:
     topo = _Topology()
     for barrier in barriers:
         lane = barrier.lane
+        exercise = lane.zone.is_exercise
+        if exercise and (barrier.driver or {}).get("type", "simulator") != "simulator":
+            log.error("exercise zone barrier %s with a real driver: skipped", barrier.ident)
+            continue
         topo.barriers[barrier.pk] = _BarrierInfo(
+            exercise=exercise,
             pk=barrier.pk,
             ident=barrier.ident,
             lane_pk=lane.pk,

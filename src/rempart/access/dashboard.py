@@ -18,15 +18,20 @@ from rempart.core.roles import has_role
 def counts(city: Any) -> list[tuple[str, int]]:
     since = timezone.now() - dt.timedelta(hours=24)
     return [
-        (_("Access zones"), Zone.objects.filter(city=city).count()),
-        (_("Controlled lanes"), Lane.objects.filter(zone__city=city).count()),
+        (_("Access zones"), Zone.objects.filter(city=city, is_exercise=False).count()),
+        (
+            _("Controlled lanes"),
+            Lane.objects.filter(zone__city=city, zone__is_exercise=False).count(),
+        ),
         (
             _("Access decisions, 24 h"),
-            AccessDecision.objects.filter(zone__city=city, received_at__gte=since).count(),
+            AccessDecision.objects.filter(
+                zone__city=city, zone__is_exercise=False, received_at__gte=since
+            ).count(),
         ),
         (
             _("Open access alarms"),
-            Alarm.objects.filter(zone__city=city)
+            Alarm.objects.filter(zone__city=city, zone__is_exercise=False)
             .filter(Q(acknowledged_at__isnull=True) | Q(cleared_at__isnull=True))
             .count(),
         ),
@@ -38,7 +43,7 @@ def waiting(user: Any, city: Any) -> list[tuple[str, int, str]]:
     a lane) not yet answered, in the city's zones."""
     if not has_role(user, "access", "operator"):
         return []
-    zones = Zone.objects.filter(city=city)
+    zones = Zone.objects.filter(city=city, is_exercise=False)
     room = reverse("access:control_room")
     return [
         (
@@ -48,7 +53,9 @@ def waiting(user: Any, city: Any) -> list[tuple[str, int, str]]:
         ),
         (
             _("access alarms to acknowledge"),
-            Alarm.objects.filter(zone__city=city, acknowledged_at__isnull=True).count(),
+            Alarm.objects.filter(
+                zone__city=city, zone__is_exercise=False, acknowledged_at__isnull=True
+            ).count(),
             room,
         ),
     ]

@@ -111,6 +111,9 @@ class Zone(models.Model):
     mode_changed_at = models.DateTimeField(null=True, blank=True)
     mode_changed_by = models.CharField(max_length=150, blank=True)
     is_demo = models.BooleanField(_("demo data"), default=False)
+    #: An exercise's simulated zone: simulator barriers only, never in the real control room,
+    #: its decisions and commands kept out of the real lists, exports and figures.
+    is_exercise = models.BooleanField(_("exercise zone"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -223,6 +226,16 @@ class Barrier(models.Model):
 
     def __str__(self) -> str:
         return self.ident
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse a real driver on an exercise zone's barrier (lock 1 of exercise mode)."""
+        driver_type = (self.driver or {}).get("type", "simulator")
+        if driver_type != "simulator" and self.lane.zone.is_exercise:
+            raise ValueError(
+                f"barrier {self.ident}: driver {driver_type!r} refused, an exercise zone's "
+                "barriers use the simulator driver only."
+            )
+        super().save(*args, **kwargs)
 
     def to_engine(self) -> EngineBarrier:
         return EngineBarrier(

@@ -84,8 +84,13 @@ def local_datetime(value: Any, tz: Any, fmt: str = "j M H:i:s") -> str:
     return formats.date_format(timezone.localtime(value, tz), fmt)
 
 
-def _zones(city: City) -> list[Zone]:
-    return list(Zone.objects.filter(city=city).select_related("city").prefetch_related("schedules"))
+def _zones(city: City, exercise: bool = False) -> list[Zone]:
+    """The city's real zones, or (``exercise``) its exercise zones: never both together."""
+    return list(
+        Zone.objects.filter(city=city, is_exercise=exercise)
+        .select_related("city")
+        .prefetch_related("schedules")
+    )
 
 
 def _zone_rows(zones: list[Zone]) -> list[dict[str, Any]]:
@@ -227,42 +232,46 @@ def _snapshot(zones: list[Zone]) -> dict[str, Any]:
 @role_required("access", "viewer")
 def control_room(request: HttpRequest, status: int = 200) -> HttpResponse:
     city = required_city(request)
-    zones = _zones(city)
-    snapshot = _snapshot(zones)
-    features, unplaced = live_map.lane_features(zones)
     return render(
         request,
         "access/control_room.html",
-        {
-            "city": city,
-            "zones": zones,
-            "snapshot": snapshot,
-            "lane_features": features,
-            "unplaced_lanes": unplaced,
-            "basemap_url": (
-                reverse("access:basemap") + _city_query(request)
-                if CityBasemap.objects.filter(city=city).exists()
-                else ""
-            ),
-            "map_words": {
-                "state": {
-                    "up": _("Raised (blocking)"),
-                    "down": _("Lowered (open)"),
-                    "moving": _("Moving"),
-                    "fault": _("Fault or link lost"),
-                    "unknown": _("Position unknown"),
-                },
-                "alarms": _("Alarms"),
-                "zone_alarms": _("Alarms of no lane"),
-                "actions": _("Open the lane's actions"),
-                "show": _("Show the lane"),
-            },
-            "action_form": ActionForm(),
-            "mode_form": ModeForm(),
-            "referral_window_min": int(services.REFERRAL_WINDOW.total_seconds() // 60),
-        },
+        control_room_context(request, city, _zones(city)),
         status=status,
     )
+
+
+def control_room_context(request: HttpRequest, city: City, zones: list[Zone]) -> dict[str, Any]:
+    """What the control room page shows of ``zones`` (the real ones, or an exercise's)."""
+    snapshot = _snapshot(zones)
+    features, unplaced = live_map.lane_features(zones)
+    return {
+        "city": city,
+        "zones": zones,
+        "snapshot": snapshot,
+        "lane_features": features,
+        "unplaced_lanes": unplaced,
+        "basemap_url": (
+            reverse("access:basemap") + _city_query(request)
+            if CityBasemap.objects.filter(city=city).exists()
+            else ""
+        ),
+        "map_words": {
+            "state": {
+                "up": _("Raised (blocking)"),
+                "down": _("Lowered (open)"),
+                "moving": _("Moving"),
+                "fault": _("Fault or link lost"),
+                "unknown": _("Position unknown"),
+            },
+            "alarms": _("Alarms"),
+            "zone_alarms": _("Alarms of no lane"),
+            "actions": _("Open the lane's actions"),
+            "show": _("Show the lane"),
+        },
+        "action_form": ActionForm(),
+        "mode_form": ModeForm(),
+        "referral_window_min": int(services.REFERRAL_WINDOW.total_seconds() // 60),
+    }
 
 
 def _city_query(request: HttpRequest) -> str:
@@ -285,7 +294,11 @@ def basemap(request: HttpRequest) -> HttpResponse:
 def stream(request: HttpRequest) -> StreamingHttpResponse:
     """``text/event-stream``: an ``update`` event with the whole snapshot when it changes."""
     city = required_city(request)
-    zone_pks = [z.pk for z in _zones(city)]
+    return stream_response([z.pk for z in _zones(city)])
+
+
+def stream_response(zone_pks: list[int], exercise: bool = False) -> StreamingHttpResponse:
+    """The live feed of these zones; ``exercise`` marks every event ``"exercise": true``."""
     language = translation.get_language()  # the words of the feed: the request's language
 
     def events() -> Iterator[str]:
@@ -298,7 +311,10 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
                 try:
                     zones = list(Zone.objects.filter(pk__in=zone_pks).prefetch_related("schedules"))
                     with translation.override(language):
-                        payload = json.dumps(_snapshot(zones), separators=(",", ":"))
+                        snapshot = _snapshot(zones)
+                        if exercise:
+                            snapshot["exercise"] = True
+                        payload = json.dumps(snapshot, separators=(",", ":"))
                 except Exception:  # the database went away (shutdown): end the stream
                     return
                 if payload != last:
@@ -421,13 +437,15 @@ def _city_tz(city: City) -> str:
 
 def _decision_rows(request: HttpRequest, city: City) -> tuple[Any, Any]:
     form, data = _log_filters(request, DecisionFilterForm, city)
-    rows = AccessDecision.objects.filter(zone__city=city).select_related("lane", "zone", "passage")
+    rows = AccessDecision.objects.filter(zone__city=city, zone__is_exercise=False).select_related(
+        "lane", "zone", "passage"
+    )
     return form, exports.filter_decisions(rows, data).order_by("-received_at", "-pk")
 
 
 def _alarm_rows_log(request: HttpRequest, city: City) -> tuple[Any, Any]:
     form, data = _log_filters(request, AlarmFilterForm, city)
-    rows = Alarm.objects.filter(zone__city=city).select_related(
+    rows = Alarm.objects.filter(zone__city=city, zone__is_exercise=False).select_related(
         "zone", "lane", "barrier", "acknowledged_by"
     )
     return form, exports.filter_alarms(rows, data).order_by("-raised_at", "-pk")

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from rempart.core.models import Organisation, Site
 from rempart.core.roles import grant
-from rempart.exercises import assess_link
+from rempart.exercises import assess_link, exercise_zone
 from rempart.exercises.models import (
     Capability,
     Certificate,
@@ -68,6 +68,7 @@ def load(city: Any, stdout: Any) -> None:
         exercise = Exercise.objects.filter(city=city, name=EXERCISE_NAME).first()
         if exercise is None:
             exercise = _exercise(city, site, users)
+        exercise_zone.ensure_zone(exercise)  # its control room runs on simulated lanes
     if site is not None and not exercise.injects.exists():
         _scenario(exercise, site, users.get("editor"), stdout)
 

@@ -96,6 +96,16 @@ class Exercise(models.Model):
     clock_banked_s = models.FloatField(default=0.0)
     clock_running_since = models.DateTimeField(null=True, blank=True)
     msel_version = models.PositiveIntegerField(default=0)
+    #: The simulated access zone its control room drives (``Zone.is_exercise``), if any.
+    zone = models.ForeignKey(
+        "access.Zone",
+        verbose_name=_("exercise zone"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        limit_choices_to={"is_exercise": True},
+        related_name="exercises",
+    )
     is_demo = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

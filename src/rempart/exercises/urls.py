@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from rempart.exercises import views
+from rempart.exercises import control_room, documents, views
 
 app_name = "exercises"
 
@@ -36,6 +36,13 @@ urlpatterns = [
     path("<int:pk>/evaluate/", views.evaluate, name="evaluate"),
     path("<int:pk>/coverage/", views.coverage, name="coverage"),
     path("<int:pk>/report/", views.report, name="report"),
+    path("<int:pk>/control-room/", control_room.control_room, name="control_room"),
+    path(
+        "<int:pk>/control-room/stream/",
+        control_room.control_room_stream,
+        name="control_room_stream",
+    ),
+    path("<int:pk>/documents/<str:doc>.<str:fmt>", documents.document, name="document"),
     path("<int:pk>/actions/new/", views.action_edit, name="action_add"),
     path("<int:pk>/actions/<int:action_pk>/", views.action_edit, name="action_edit"),
     path("training/", views.courses, name="courses"),

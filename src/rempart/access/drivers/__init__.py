@@ -14,12 +14,25 @@ from rempart.access.drivers.base import (
     SimulatorDriverConfig,
 )
 
-__all__ = ["create_driver"]
+__all__ = ["ExerciseDriverRefused", "create_driver"]
 
 
-def create_driver(barrier: Barrier) -> BarrierDriver:
-    """The driver for ``barrier.driver`` (simulator, modbus or mqtt)."""
+class ExerciseDriverRefused(ValueError):
+    """A real driver asked for a barrier of an exercise zone."""
+
+
+def create_driver(barrier: Barrier, exercise: bool = False) -> BarrierDriver:
+    """The driver for ``barrier.driver`` (simulator, modbus or mqtt).
+
+    ``exercise``: the barrier belongs to an exercise zone; any driver but the simulator is
+    refused (:class:`ExerciseDriverRefused`), so exercise play never reaches a real device.
+    """
     config = barrier.driver
+    if exercise and not isinstance(config, SimulatorDriverConfig):
+        raise ExerciseDriverRefused(
+            f"barrier {barrier.id}: an exercise zone's barrier must use the simulator driver, "
+            f"not {type(config).__name__}."
+        )
     if isinstance(config, ModbusDriverConfig):
         from rempart.access.drivers.modbus import ModbusBarrierDriver
 
