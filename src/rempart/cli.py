@@ -22,6 +22,7 @@ PROJECT_COMMANDS = (
     "funding",
     "sites",
     "prevention",
+    "screen",
 )
 
 

@@ -192,7 +192,10 @@ def transition_caps_x(net: Network, kin: Kinematics, lateral_accel_ms2: float) -
 
 
 def vehicle_field(
-    net: Network, vehicle: Vehicle, barriers: tuple[BarrierOnLink, ...] = ()
+    net: Network,
+    vehicle: Vehicle,
+    barriers: tuple[BarrierOnLink, ...] = (),
+    seed_links: NDArray[np.bool_] | None = None,
 ) -> VehicleField:
     """Propagate the worst-case speed of ``vehicle`` over ``net``.
 
@@ -200,6 +203,9 @@ def vehicle_field(
     mass) *and* the speed it can reach at the barrier is at most the rated speed. Because that
     speed depends on the propagation, barriers start as blocking and those the vehicle could
     hit too fast are released, repeating until stable (releasing only raises speeds).
+
+    ``seed_links`` (L,) bool: links entered at top speed in both directions (the boundary of a
+    screening tile, rempart.screen); ``None`` for a whole network.
     """
     kin = Kinematics.of(vehicle)
     a_lat = vehicle.lateral_accel_ms2
@@ -253,6 +259,7 @@ def vehicle_field(
             net.trans_to,
             trans_cap,
             kin.x_top_m,
+            None if seed_links is None else np.repeat(seed_links, 2),
         )
         vf = VehicleField(
             vehicle,

@@ -186,6 +186,7 @@ def propagate(
     trans_to: IntArray,
     trans_cap_x_m: FloatArray,
     x_top_m: float,
+    seed: NDArray[np.bool_] | None = None,
 ) -> SpeedField:
     """Maximum equivalent run-up on every directed link over all routes.
 
@@ -203,12 +204,18 @@ def propagate(
     trans_from, trans_to : (T,) directed link indices of each transition, sorted by ``trans_from``.
     trans_cap_x_m : (T,) turn cap of each transition as an equivalent run-up, m.
     x_top_m : float, X(top speed), m.
+    seed : (D,) bool or None, links entered at top speed (``x_in = x_top_m``): the boundary of a
+        screening tile, where a vehicle may arrive from outside (rempart.screen).
     """
     n = len(length_m)
     # every link can be started on from rest, even one a barrier blocks (the speed reaching
     # the barrier matters); only traversable links pass their speed on
     x_in = np.zeros(n)
-    x_out = np.where(traversable, np.minimum(np.minimum(length_m, exit_cap_x_m), x_top_m), -np.inf)
+    if seed is not None:
+        x_in[seed] = x_top_m
+    x_out = np.where(
+        traversable, np.minimum(np.minimum(x_in + length_m, exit_cap_x_m), x_top_m), -np.inf
+    )
     pred = np.full(n, -1, dtype=np.int64)
     pred_cap = np.full(n, np.inf)
     # Transitions into non-traversable links are kept so that x_in is known at a blocked link

@@ -1,0 +1,223 @@
+"""Running the tiles of a screening on dask.distributed and writing the results.
+
+A ``LocalCluster`` (processes, one thread each, ``memory_limit`` per worker) is started unless a
+scheduler address is given. Each tile is one task (:func:`run_tile`) retried ``retries`` times if
+its worker dies; it writes ``tiles/<tile_id>.parquet`` (GeoParquet, WGS84 points) atomically
+(temporary name, then rename), and a rerun skips the tiles already written, so a crashed run
+resumes where it stopped. The per-tile files are then joined into ``results.parquet`` (and
+``results.geojson`` on request) and ``ranked.csv`` (sites by kinetic energy of the required
+rating, then speed).
+
+Per site: the highest speed of each vehicle on the road segments starting within
+``SITE_RADIUS_M`` of the site point, and the required rating (IWA 14-1, 90°) of the vehicle
+with the highest kinetic energy there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from rempart.assess.engine.graph import build_network
+from rempart.assess.engine.osm import read_osm
+from rempart.assess.engine.ratings import required_rating
+from rempart.assess.engine.vehicles import Vehicle, builtin_vehicles
+
+from .candidates import Candidate, find_candidates
+from .extract import extract_tile
+from .tile_assess import site_speed_kmh, tile_fields
+from .tiles import HALO_M, Tile, halo_m, make_tiles
+
+#: Radius (m) around a site point within which road segments count as its approaches.
+SITE_RADIUS_M = 30.0
+COLUMNS = ["site_id", "kind", "name", "tile_id", "speed_kmh", "vehicle", "rating", "energy_kj"]
+
+
+def run_tile(
+    osm_path: str, tile: Tile, out_dir: str, vehicles: Sequence[Vehicle] | None = None
+) -> str:
+    """Assess one tile and write ``<out_dir>/tiles/<tile_id>.parquet``; returns its path."""
+    vehicles = list(vehicles) if vehicles is not None else builtin_vehicles()
+    tiles_dir = Path(out_dir) / "tiles"
+    tiles_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        cut = Path(tmp) / f"{tile.tile_id}.osm.pbf"
+        rows: list[dict[str, Any]] = []
+        n_ways = extract_tile(osm_path, tile, cut)
+        net = build_network(read_osm(cut)) if n_ways else None
+        for site in tile.sites:
+            row: dict[str, Any] = {
+                "site_id": site.site_id,
+                "kind": site.kind,
+                "name": site.name,
+                "tile_id": tile.tile_id,
+                "speed_kmh": 0.0,
+                "vehicle": "",
+                "rating": "",
+                "energy_kj": 0.0,
+            }
+            if net is not None:
+                best = -1.0
+                for v in vehicles:
+                    fields = tile_fields(net, tile, [v])
+                    speed = site_speed_kmh(net, fields, site.lon, site.lat, SITE_RADIUS_M)
+                    if speed <= 0:
+                        continue
+                    rating = required_rating(v, speed)
+                    energy = 0.5 * v.mass_kg * (speed / 3.6) ** 2 / 1000.0
+                    if energy > best:
+                        best = energy
+                        row.update(
+                            speed_kmh=round(speed, 3),
+                            vehicle=v.name,
+                            rating=rating.iwa,
+                            energy_kj=round(energy, 3),
+                        )
+            rows.append(row)
+    frame = gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=COLUMNS),
+        geometry=shapely.points([(s.lon, s.lat) for s in tile.sites]),
+        crs="EPSG:4326",
+    )
+    final = tiles_dir / f"{tile.tile_id}.parquet"
+    partial = tiles_dir / f".{tile.tile_id}.{os.getpid()}.parquet"
+    frame.to_parquet(partial)
+    partial.replace(final)
+    return str(final)
+
+
+@dataclass
+class ScreenReport:
+    """What a run did: tiles computed now, tiles found already written, sites in results."""
+
+    computed: list[str]
+    skipped: list[str]
+    n_sites: int
+    dashboard: str | None
+
+
+def load_sites_geojson(path: str | Path) -> list[Candidate]:
+    """Sites from a GeoJSON FeatureCollection (any geometry; its centroid is used).
+
+    Raises
+    ------
+    ValueError
+        Naming the file and what was expected when it is not such a collection.
+    """
+    try:
+        frame = gpd.read_file(path)
+    except Exception as err:  # fiona/pyogrio raise several types
+        raise ValueError(
+            f"The sites file {path} cannot be read ({err}); expected a GeoJSON FeatureCollection."
+        ) from None
+    frame = frame.to_crs("EPSG:4326") if frame.crs else frame
+    out = []
+    for i, row in frame.iterrows():
+        c = row.geometry.centroid
+        sid = str(row["id"]) if "id" in frame.columns and row["id"] is not None else f"s{i}"
+        name = str(row["name"]) if "name" in frame.columns and row["name"] is not None else ""
+        out.append(Candidate(sid, "sites-file", name, float(c.x), float(c.y)))
+    return out
+
+
+def screen(
+    osm_path: str | Path,
+    out_dir: str | Path,
+    sites: Sequence[Candidate] | None = None,
+    workers: int = 2,
+    scheduler: str | None = None,
+    geojson: bool = False,
+    retries: int = 2,
+    memory_limit: str = "4GiB",
+    vehicles: Sequence[Vehicle] | None = None,
+    progress: bool = True,
+    on_start: Callable[[str | None], None] | None = None,
+    task: Callable[..., str] = run_tile,
+) -> ScreenReport:
+    """Screen every site of ``osm_path`` (or ``sites``) tile by tile on Dask; see the module.
+
+    ``task`` is the per-tile function (:func:`run_tile`; the tests wrap it to kill a worker).
+    ``workers=0`` runs the tiles in this process, in sequence, without Dask.
+    """
+    from dask.distributed import Client, LocalCluster, as_completed
+    from tqdm import tqdm
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    vehicles = list(vehicles) if vehicles is not None else builtin_vehicles()
+    found = list(sites) if sites is not None else find_candidates(osm_path)
+    tiles = make_tiles(found, halo=halo_m(vehicles) if vehicles else HALO_M)
+    done = (
+        {p.stem for p in (out / "tiles").glob("*.parquet")} if (out / "tiles").is_dir() else set()
+    )
+    todo = [t for t in tiles if t.tile_id not in done]
+    skipped = [t.tile_id for t in tiles if t.tile_id in done]
+    computed: list[str] = []
+    dashboard = None
+    if todo and workers == 0 and not scheduler:
+        for t in todo:
+            computed.append(Path(task(str(osm_path), t, str(out), vehicles)).stem)
+    elif todo:
+        if scheduler:
+            client = Client(scheduler)
+            cluster = None
+        else:
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=memory_limit,
+                dashboard_address=":0",
+            )
+            client = Client(cluster)
+        try:
+            dashboard = client.dashboard_link
+            if on_start:
+                on_start(dashboard)
+            futures = [
+                client.submit(
+                    task, str(osm_path), t, str(out), vehicles, retries=retries, pure=False
+                )
+                for t in todo
+            ]
+            bar = tqdm(total=len(futures), unit="tile", disable=not progress)
+            for fut in as_completed(futures):
+                computed.append(Path(fut.result()).stem)
+                bar.update(1)
+            bar.close()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    wanted = {t.tile_id for t in tiles}
+    parts = [
+        gpd.read_parquet(p) for p in sorted((out / "tiles").glob("*.parquet")) if p.stem in wanted
+    ]
+    if parts:
+        results = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
+    else:
+        results = gpd.GeoDataFrame(pd.DataFrame(columns=COLUMNS), geometry=[], crs="EPSG:4326")
+    results = results.sort_values(
+        ["energy_kj", "speed_kmh", "site_id"], ascending=[False, False, True]
+    )
+    results.to_parquet(out / "results.parquet")
+    if geojson:
+        (out / "results.geojson").write_text(results.to_json(), encoding="utf-8")
+    ranked = pd.DataFrame(results.drop(columns="geometry"))
+    ranked.insert(0, "rank", range(1, len(ranked) + 1))
+    ranked["lon"] = results.geometry.x.round(7).to_numpy()
+    ranked["lat"] = results.geometry.y.round(7).to_numpy()
+    ranked.to_csv(out / "ranked.csv", index=False)
+    (out / "manifest.json").write_text(
+        json.dumps({"tiles": sorted(wanted), "osm": str(osm_path)}, indent=1), encoding="utf-8"
+    )
+    return ScreenReport(computed, skipped, len(results), dashboard)
