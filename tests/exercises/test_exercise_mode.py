@@ -247,3 +247,22 @@ def test_ensure_zone_gives_simulator_lanes_once(exercise: Exercise) -> None:
     assert zone.is_exercise and zone.lanes.count() == 2
     drivers = {b.driver["type"] for b in Barrier.objects.filter(lane__zone=zone)}
     assert drivers == {"simulator"}
+
+
+def test_a_lane_action_returns_to_the_control_room_it_came_from(
+    city: Any, exercise: Exercise, exercise_zone: Zone, make_user: Any
+) -> None:
+    """Closing an exercise lane brings the operator back to the exercise's control room (with
+    its EXERCISE banner), closing a real lane to the live control room."""
+    _zone(city, "real-zone", exercise=False)
+    client = _client(make_user("operator"))
+    form = {"reason": "drill", "confirm": "on"}
+    answer = client.post(reverse("access:lane_close", args=["ex-zone-in"]), form)
+    assert answer.status_code == 302
+    assert answer["Location"] == reverse("exercises:control_room", args=[exercise.pk])
+    answer = client.post(reverse("access:lane_close", args=["real-zone-in"]), form)
+    assert answer.status_code == 302
+    assert answer["Location"] == reverse("access:control_room")
+    # a refused form (no confirmation) goes back to the same room
+    answer = client.post(reverse("access:lane_close", args=["ex-zone-in"]), {"reason": "x"})
+    assert answer["Location"] == reverse("exercises:control_room", args=[exercise.pk])

@@ -342,7 +342,17 @@ def _zone(request: HttpRequest, ident: str) -> Zone:
     return fetch(request, Zone.objects.select_related("site"), f"zone {ident!r}", ident=ident)
 
 
-def _act(request: HttpRequest, action: Any, ok: str) -> HttpResponse:
+def _back_to_room(zone: Zone) -> HttpResponse:
+    """The control room the action came from: an exercise zone's actions return to its
+    exercise's control room, every other zone's to the live control room."""
+    if zone.is_exercise:
+        exercise = zone.exercises.order_by("pk").first()  # type: ignore[attr-defined]
+        if exercise is not None:
+            return redirect("exercises:control_room", pk=exercise.pk)
+    return redirect("access:control_room")
+
+
+def _act(request: HttpRequest, action: Any, ok: str, zone: Zone) -> HttpResponse:
     try:
         action()
     except services.ActionDenied as exc:
@@ -351,7 +361,7 @@ def _act(request: HttpRequest, action: Any, ok: str) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, ok)
-    return redirect("access:control_room")
+    return _back_to_room(zone)
 
 
 @role_required("access", "operator")
@@ -361,7 +371,7 @@ def lane_open(request: HttpRequest, ident: str) -> HttpResponse:
     form = ActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Opening a lane needs a reason and your confirmation."))
-        return redirect("access:control_room")
+        return _back_to_room(lane.zone)
     return _act(
         request,
         lambda: services.operator_open(
@@ -372,6 +382,7 @@ def lane_open(request: HttpRequest, ident: str) -> HttpResponse:
             plate=form.cleaned_data["plate"],
         ),
         _("Lane %(lane)s: one vehicle let through.") % {"lane": lane.ident},
+        lane.zone,
     )
 
 
@@ -382,11 +393,12 @@ def lane_close(request: HttpRequest, ident: str) -> HttpResponse:
     form = ActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Closing a lane needs a reason and your confirmation."))
-        return redirect("access:control_room")
+        return _back_to_room(lane.zone)
     return _act(
         request,
         lambda: services.operator_close(lane, request.user, form.cleaned_data["reason"]),
         _("Lane %(lane)s closing.") % {"lane": lane.ident},
+        lane.zone,
     )
 
 
@@ -399,13 +411,14 @@ def zone_mode(request: HttpRequest, ident: str) -> HttpResponse:
         messages.error(
             request, _("Changing the mode needs a mode, a reason and your confirmation.")
         )
-        return redirect("access:control_room")
+        return _back_to_room(zone)
     mode = form.cleaned_data["mode"]
     return _act(
         request,
         lambda: services.set_zone_mode(zone, mode, request.user, form.cleaned_data["reason"]),
         _("Zone %(zone)s is now in %(mode)s.")
         % {"zone": zone.ident, "mode": labels.label("mode", mode)},
+        zone,
     )
 
 
@@ -419,6 +432,7 @@ def alarm_ack(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: services.acknowledge_alarm(alarm, request.user, note),
         _("Alarm acknowledged."),
+        alarm.zone,
     )
 
 
