@@ -955,15 +955,10 @@ def create_access_point(
     return lane
 
 
-def _save_permit(
-    p: engine.Permit,
-    city: Any,
-    zones: list[Zone],
-    *,
-    holder_contact: str | None = None,
-    is_demo: bool = False,
-) -> Permit:
-    defaults: dict[str, Any] = {
+def _permit_columns(p: engine.Permit) -> dict[str, Any]:
+    """The stored columns of an engine permit, but its PIN, holder contact, zones and demo flag
+    (for :func:`_save_permit` and the staged CSV import)."""
+    return {
         "plate": p.plate,
         "holder": p.holder,
         "category": p.category.value,
@@ -973,8 +968,18 @@ def _save_permit(
         "valid_to": p.valid_to,
         "exception_dates": sorted(d.isoformat() for d in p.exception_dates),
         "status": p.status.value,
-        "is_demo": is_demo,
     }
+
+
+def _save_permit(
+    p: engine.Permit,
+    city: Any,
+    zones: list[Zone],
+    *,
+    holder_contact: str | None = None,
+    is_demo: bool = False,
+) -> Permit:
+    defaults: dict[str, Any] = {**_permit_columns(p), "is_demo": is_demo}
     if p.pin_hash:
         defaults["pin_hash"] = p.pin_hash  # a blank PIN in an import keeps the enrolled one
     if holder_contact is not None:
@@ -1198,17 +1203,9 @@ def _bulk_save_permits(
         {
             "city_id": city.pk,
             "ident": p.id,
-            "plate": p.plate,
-            "holder": p.holder,
+            **_permit_columns(p),
             "holder_contact": contact,
-            "category": p.category.value,
-            "max_mass_kg": p.max_mass_kg,
-            "windows": windows_to_json(p.windows),
-            "valid_from": p.valid_from,
-            "valid_to": p.valid_to,
-            "exception_dates": sorted(d.isoformat() for d in p.exception_dates),
             "pin_hash": p.pin_hash or "",
-            "status": p.status.value,
             "is_demo": False,
             "updated_at": now,
         }

@@ -98,14 +98,12 @@ def staged_upsert(
         cursor.execute(f"DROP TABLE IF EXISTS {stage}")
         cursor.execute(f"CREATE TEMP TABLE {stage} AS SELECT {cols} FROM {table} WHERE 1 = 0")
     try:
-        insert = f"INSERT INTO {stage} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
-        for start in range(0, len(rows), batch):
-            params = [
-                tuple(adapt(row[name]) for name, adapt in adapters)
-                for row in rows[start : start + batch]
-            ]
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.executemany(insert, params)
+        _insert_batches(
+            f"INSERT INTO {stage} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})",
+            rows,
+            lambda row: tuple(adapt(row[name]) for name, adapt in adapters),
+            batch,
+        )
         if after_staging is not None:
             after_staging()
         merge = merge or {}
@@ -132,10 +130,18 @@ def staged_upsert(
                 audit_entry(result)
         result = Upserted(result.created, result.updated, time.perf_counter() - final_started)
     finally:
-        if connection.connection is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+        drop_stage(stage_name(model))
     return result
+
+
+def _insert_batches(
+    insert: str, rows: Sequence[Any], params: Callable[[Any], tuple[Any, ...]], batch: int
+) -> None:
+    """Run ``insert`` for every row (its parameters from ``params``), one short transaction per
+    ``batch`` rows."""
+    for start in range(0, len(rows), batch):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(insert, [params(row) for row in rows[start : start + batch]])
 
 
 def stage_table(name: str, columns_sql: str, rows: Sequence[tuple[Any, ...]]) -> str:
@@ -150,9 +156,7 @@ def stage_table(name: str, columns_sql: str, rows: Sequence[tuple[Any, ...]]) ->
         cursor.execute(f"DROP TABLE IF EXISTS {quoted}")
         cursor.execute(f"CREATE TEMP TABLE {quoted} ({columns_sql})")
     insert = f"INSERT INTO {quoted} VALUES ({', '.join(['%s'] * width)})"
-    for start in range(0, len(rows), STAGE_BATCH):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(insert, list(rows[start : start + STAGE_BATCH]))
+    _insert_batches(insert, rows, tuple, STAGE_BATCH)
     return quoted
 
 

@@ -4,8 +4,8 @@ value is unchanged, whoever writes (the ORM, the admin, raw SQL, another process
 
 The value is random (not a counter): it cannot repeat after a rolled-back change. PostgreSQL
 fires one trigger per statement; SQLite has only row triggers (one per event and row). The
-tables have no model, so Django's test flush leaves them. Used by migrations (access 0003 and
-0005, practices 0004): what they create must stay what this module writes.
+tables have no model, so Django's test flush leaves them. Used by migrations (access 0003,
+0005, 0008, 0011, 0012, practices 0004): what they create must stay what this module writes.
 """
 
 from __future__ import annotations
@@ -44,14 +44,42 @@ def create(
                 f"ON {quote(watched_table)} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
             )
         return
-    bump = f"UPDATE {table} SET stamp = lower(hex(randomblob(16))) WHERE id = 1;"
     for watched_table, columns in watched:
-        update = f"UPDATE OF {', '.join(quote(c) for c in columns)}" if columns else "UPDATE"
-        for event, name in (("INSERT", "insert"), (update, "update"), ("DELETE", "delete")):
-            execute(
-                f"CREATE TRIGGER {watched_table}_{suffix}_{name} AFTER {event} "
-                f"ON {quote(watched_table)} BEGIN {bump} END"
-            )
+        _sqlite_triggers(
+            schema_editor, table=table, suffix=suffix, watched=(watched_table, columns)
+        )
+
+
+def _sqlite_triggers(
+    schema_editor: Any, *, table: str, suffix: str, watched: tuple[str, list[str] | None]
+) -> None:
+    """SQLite: the three row triggers ``<watched>_<suffix>_<event>`` that change the stamp."""
+    quote = schema_editor.quote_name
+    watched_table, columns = watched
+    bump = f"UPDATE {table} SET stamp = lower(hex(randomblob(16))) WHERE id = 1;"
+    update = f"UPDATE OF {', '.join(quote(c) for c in columns)}" if columns else "UPDATE"
+    for event, name in (("INSERT", "insert"), (update, "update"), ("DELETE", "delete")):
+        schema_editor.execute(
+            f"CREATE TRIGGER {watched_table}_{suffix}_{name} AFTER {event} "
+            f"ON {quote(watched_table)} BEGIN {bump} END"
+        )
+
+
+def restore_sqlite_triggers(
+    schema_editor: Any,
+    *,
+    table: str,
+    suffix: str,
+    watched: tuple[str, list[str] | None],
+) -> None:
+    """SQLite: create again the triggers of one watched table, which a migration adding a column
+    drops (SQLite rebuilds the table); nothing on PostgreSQL, whose ALTER TABLE keeps them.
+    Used by access 0008, 0011 and 0012."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for name in ("insert", "update", "delete"):
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {watched[0]}_{suffix}_{name}")
+    _sqlite_triggers(schema_editor, table=table, suffix=suffix, watched=watched)
 
 
 def drop(schema_editor: Any, *, table: str, function: str, suffix: str, watched: Watched) -> None:

@@ -8,18 +8,14 @@ its triggers through ALTER TABLE. Written to run whether core 0004 ran before or
 
 from django.db import migrations
 
+from rempart.core import state_stamp
+
 
 def retrigger(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
     table = apps.get_model("core", "Profile")._meta.db_table
-    quoted = schema_editor.quote_name(table)
-    bump = "UPDATE access_state_stamp SET stamp = lower(hex(randomblob(16))) WHERE id = 1;"
-    for event, name in (("INSERT", "insert"), ("UPDATE", "update"), ("DELETE", "delete")):
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_state_stamp_{name}")
-        schema_editor.execute(
-            f"CREATE TRIGGER {table}_state_stamp_{name} AFTER {event} ON {quoted} BEGIN {bump} END"
-        )
+    state_stamp.restore_sqlite_triggers(
+        schema_editor, table="access_state_stamp", suffix="state_stamp", watched=(table, None)
+    )
 
 
 class Migration(migrations.Migration):
