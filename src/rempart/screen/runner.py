@@ -54,6 +54,8 @@ def run_tile(
         rows: list[dict[str, Any]] = []
         n_ways = extract_tile(osm_path, tile, cut)
         net = build_network(read_osm(cut)) if n_ways else None
+        # one speed field per vehicle for the whole tile (it does not depend on the site)
+        fields = tile_fields(net, tile, vehicles) if net is not None else []
         for site in tile.sites:
             row: dict[str, Any] = {
                 "site_id": site.site_id,
@@ -67,9 +69,8 @@ def run_tile(
             }
             if net is not None:
                 best = -1.0
-                for v in vehicles:
-                    fields = tile_fields(net, tile, [v])
-                    speed = site_speed_kmh(net, fields, site.lon, site.lat, SITE_RADIUS_M)
+                for v, field in zip(vehicles, fields, strict=True):
+                    speed = site_speed_kmh(net, [field], site.lon, site.lat, SITE_RADIUS_M)
                     if speed <= 0:
                         continue
                     rating = required_rating(v, speed)
