@@ -81,3 +81,28 @@ def test_another_citys_director_is_refused(
     client.force_login(make_user("admin", org=org, username="lyon-director"))
     response = client.get(reverse("exercises:document", args=[exercise.pk, "handout", "html"]))
     assert response.status_code in (403, 404)
+
+
+@pytest.mark.parametrize("role", sorted(ALLOWED))
+def test_the_exercise_page_links_exactly_the_documents_of_the_role(
+    exercise: Exercise, make_user: Any, organisation: Any, role: str
+) -> None:
+    client = Client()
+    client.force_login(_user(role, exercise, make_user, organisation))
+    page = client.get(reverse("exercises:detail", args=[exercise.pk])).content.decode()
+    for doc in DOCS:
+        for fmt in ("html", "pdf"):
+            url = reverse("exercises:document", args=[exercise.pk, doc, fmt])
+            assert (url in page) == (doc in ALLOWED[role]), (role, doc, fmt)
+
+
+def test_the_document_links_read_in_french(
+    exercise: Exercise, make_user: Any, organisation: Any
+) -> None:
+    client = Client()
+    client.force_login(_user("director", exercise, make_user, organisation))
+    url = reverse("exercises:detail", args=[exercise.pk])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    for french in ("Documents", "Livret du joueur", "Manuel de situation"):
+        assert french in page
+    assert "Player handout" not in page and "Situation manual" not in page

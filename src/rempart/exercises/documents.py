@@ -43,18 +43,30 @@ def readable(user: Any, exercise: Exercise) -> set[str]:
     return {doc for role in roles for doc in BY_ROLE.get(role, ())}
 
 
-def _context(exercise: Exercise, doc: str) -> dict[str, Any]:
-    injects = exercise.injects.order_by("scenario_time_s", "number")
-    titles = {
+def _titles() -> dict[str, str]:
+    """Each document's title in the active language."""
+    return {
         "handout": _("Player handout"),
         "handbook": _("Controller and evaluator handbook"),
         "sitman": _("Situation manual"),
         "aar": _("After-action report"),
     }
+
+
+def links(user: Any, exercise: Exercise) -> list[tuple[str, str]]:
+    """(document code, title) of the documents of ``exercise`` this user may read, in the
+    order of :data:`DOCUMENTS` (the exercise page links each as HTML and PDF)."""
+    allowed = readable(user, exercise)
+    titles = _titles()
+    return [(doc, titles[doc]) for doc in DOCUMENTS if doc in allowed]
+
+
+def _context(exercise: Exercise, doc: str) -> dict[str, Any]:
+    injects = exercise.injects.order_by("scenario_time_s", "number")
     return {
         "exercise": exercise,
         "doc": doc,
-        "title": titles[doc],
+        "title": _titles()[doc],
         "objectives": exercise.objectives.order_by("number"),
         "participants": exercise.participants.select_related("organisation"),
         "injects": injects,

@@ -30,7 +30,7 @@ from rempart.core.access_rules import fetch
 from rempart.core.permissions import deny, role_required
 from rempart.core.roles import has_role
 from rempart.core.views import required_city
-from rempart.exercises import assess_link, evaluation, msel, training
+from rempart.exercises import assess_link, documents, evaluation, msel, training
 from rempart.exercises import io as msel_io
 from rempart.exercises.forms import (
     ActionForm,
@@ -141,6 +141,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "today": training.local_today(exercise.city),
         "clock": msel.clock_text(exercise.scenario_seconds()),
         "earlier_actions": evaluation.open_actions_on_same_objectives(exercise),
+        "documents": documents.links(request.user, exercise),
     }
     if controller:
         context.update(
