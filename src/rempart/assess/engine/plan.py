@@ -498,8 +498,12 @@ def plan_sites(
     ).astype(np.int64)
     # a bridge or tunnel inside the protected area is no place for a barrier: uncuttable
     off_grade = grade[cands.link] & shapely.contains_xy(protected[cands.site], cands.x, cands.y)
-    cost_fixed[off_grade] = -1
-    cost_active[off_grade] = -1
+    # nor is any point beyond the planning radius (barriers stay within it)
+    beyond = shapely.distance(site_arr[cands.site], shapely.points(cands.x, cands.y)) > (
+        plan_radius_m + 1e-6
+    )
+    cost_fixed[off_grade | beyond] = -1
+    cost_active[off_grade | beyond] = -1
     deg_ok = np.bincount(net.link_u[any_ok], minlength=n_nodes_total) + np.bincount(
         net.link_v[any_ok], minlength=n_nodes_total
     )

@@ -38,6 +38,9 @@ STEP_M = 0.5
 #: Shortest extension on each side of the road centre (m), even where the raster is closed at
 #: the centre (a building passage): the line is at least 1 m long.
 MIN_HALF_M = 0.5
+#: Depth (m) a line may run inside the protected area before it stops there: a line through
+#: a crossing of the stand-off line runs along that line (two raster cells of tolerance).
+STANDOFF_TOLERANCE_M = 2.0
 #: Distance (m) within which a line end's nearest mapped obstacle names what it closes on.
 NAME_DISTANCE_M = 3.0
 #: Classes that are not carriageways: a line crosses them (pedestrian space).
@@ -188,7 +191,12 @@ def barrier_lines(
     nx_, ny_ = -dy / norm, dx / norm  # left of the direction of travel u -> v
     grid = drv.grid
     closed = (drv.clearance_m < 0.5 * min_width_m).ravel()
-    in_protected = fill_polygons(grid, [protected]).ravel()
+    inner = protected.buffer(-STANDOFF_TOLERANCE_M)
+    in_protected = (
+        fill_polygons(grid, [inner]).ravel()
+        if not inner.is_empty
+        else np.zeros(grid.nx * grid.ny, dtype=bool)
+    )
     in_radius = fill_polygons(grid, [site.buffer(plan_radius_m)]).ravel()
     t = np.arange(1, int(round(CAP_M / STEP_M)) + 1) * STEP_M
     reach = np.empty((2, n))
@@ -203,9 +211,11 @@ def barrier_lines(
         prot = ~off & in_protected[c]
         out_r = ~off & ~in_radius[c]
         obst = ~off & closed[c]
-        stop = off | prot | out_r | obst
-        any_stop = stop.any(axis=1)
+        # off the raster (a planning radius wider than the drivable space): open ground
+        stop = prot | out_r | obst
+        first_off = np.where(off.any(axis=1), np.argmax(off, axis=1), t.size)
         k = np.argmax(stop, axis=1)
+        any_stop = stop.any(axis=1) & (k < first_off)
         rows = np.arange(n)
         dist = np.where(any_stop, t[k], CAP_M)
         cut = prot[rows, k] | out_r[rows, k]
