@@ -53,6 +53,8 @@ DEFAULT_STANDOFF_M = 0.0
 DEFAULT_PLAN_RADIUS_M = 300.0
 DEFAULT_VERGE_M = 1.5
 _POSITION_OFFSET_M = 3.0
+#: A position whose link leaves the planning area stands this far (m, along the link) inside it.
+_RADIUS_INSET_M = 2.0
 
 
 @dataclass(frozen=True)
@@ -426,6 +428,37 @@ def plan_sites(
     s_dir[: 2 * n_f] = np.concatenate([s_off, s_off])
     s_u[:n_f] = s_off
     s_u[n_f : 2 * n_f] = length[free] - s_off
+    # a position beyond the planning radius moves along its link to _RADIUS_INSET_M inside
+    # it: for traffic leaving the tail, the first point within the radius
+    far_u = (
+        shapely.distance(
+            site_arr[q_site[free]], shapely.points(*net.points_at(q_link[free], s_off))
+        )
+        > plan_radius_m
+    )
+    far_v = (
+        shapely.distance(
+            site_arr[q_site[free]],
+            shapely.points(*net.points_at(q_link[free], length[free] - s_off)),
+        )
+        > plan_radius_m
+    )
+    if np.any(far_u | far_v):
+        sel = np.flatnonzero(far_u | far_v)
+        r_pair_, r_s, _ = cut_points(lines[free[sel]], shapely.boundary(regions[q_site[free[sel]]]))
+        first = np.full(sel.size, np.inf)
+        last = np.full(sel.size, -np.inf)
+        np.minimum.at(first, r_pair_, r_s)
+        np.maximum.at(last, r_pair_, r_s)
+        fu, fv = far_u[sel], far_v[sel]
+        ok_u = fu & np.isfinite(first)
+        ok_v = fv & np.isfinite(last)
+        su = np.minimum(first + _RADIUS_INSET_M, length[free[sel]])
+        sv = np.maximum(last - _RADIUS_INSET_M, 0.0)
+        s_u[sel[ok_u]] = su[ok_u]
+        s_dir[sel[ok_u]] = su[ok_u]
+        s_u[n_f + sel[ok_v]] = sv[ok_v]
+        s_dir[n_f + sel[ok_v]] = length[free[sel[ok_v]]] - sv[ok_v]
     cu = cut_min[use_u]
     cv = cut_max[use_v]
     s_u[2 * n_f : 2 * n_f + cu.size] = cu
@@ -470,7 +503,7 @@ def plan_sites(
         features,
         feature_trees,
     )
-    width = lines_all.length_m
+    width = lines_all.priced_m
     gap, dia = costs.max_clear_gap_m, costs.bollard_diameter_m
 
     def count(w: FloatArray) -> IntArray:
@@ -500,7 +533,7 @@ def plan_sites(
     off_grade = grade[cands.link] & shapely.contains_xy(protected[cands.site], cands.x, cands.y)
     # nor is any point beyond the planning radius (barriers stay within it)
     beyond = shapely.distance(site_arr[cands.site], shapely.points(cands.x, cands.y)) > (
-        plan_radius_m + 1e-6
+        plan_radius_m + 0.5
     )
     cost_fixed[off_grade | beyond] = -1
     cost_active[off_grade | beyond] = -1
@@ -571,6 +604,7 @@ def _lines(
         cands.x - nx_,
         cands.y - ny_,
         2 * half,
+        2 * half,
         np.full(n, "carriageway_only", dtype=object),
         np.full(n, "carriageway_only", dtype=object),
         np.zeros(n),
@@ -609,7 +643,17 @@ def _lines(
             features,
             trees,
         )
-        for name in ("ax", "ay", "bx", "by", "length_m", "end_a", "end_b", "crossed_access_m"):
+        for name in (
+            "ax",
+            "ay",
+            "bx",
+            "by",
+            "length_m",
+            "priced_m",
+            "end_a",
+            "end_b",
+            "crossed_access_m",
+        ):
             getattr(out, name)[sl] = getattr(got, name)
         out.clipped[sl] = got.clipped
     return out
@@ -998,7 +1042,7 @@ def _position(
             (float(lines.bx[k]), float(lines.by[k])),
         ],
         net.link_name[link],
-        length_m=round(float(width[k]), 1),
+        length_m=round(float(lines.length_m[k]), 1),
         closes_between=[str(lines.end_a[k]), str(lines.end_b[k])],
         active_length_m=round(float(act_len[k]) if active else crossed, 1),
         clipped=bool(lines.clipped[k]),

@@ -84,13 +84,15 @@ class Lines:
     and ``b`` (right), in local metres; ``length_m``; ``end_a``/``end_b`` codes of
     :data:`END_WORDS`; ``crossed_access_m`` the width (m) of designated access links other than
     the position's own that the line crosses (made active); ``clipped`` where the stand-off or
-    the planning radius cut the line short."""
+    the planning radius cut the line short. ``priced_m`` is the length priced: an end clipped
+    at the planning radius is open there and priced to :data:`CAP_M`, like an open end."""
 
     ax: FloatArray
     ay: FloatArray
     bx: FloatArray
     by: FloatArray
     length_m: FloatArray
+    priced_m: FloatArray
     end_a: ObjArray
     end_b: ObjArray
     crossed_access_m: FloatArray
@@ -284,7 +286,8 @@ def barrier_lines(
         i_s, i_g = net.link_tree.query(whole, predicate="intersects")
         keep = (i_g != links[i_s]) & access[i_g]
         np.add.at(crossed, i_s[keep], net.link_width_m[i_g[keep]])
-    return Lines(ax, ay, bx, by, reach[0] + reach[1], code[0], code[1], crossed, clipped)
+    priced = np.where(code == "planning_radius", CAP_M, reach).sum(axis=0)
+    return Lines(ax, ay, bx, by, reach[0] + reach[1], priced, code[0], code[1], crossed, clipped)
 
 
 def words(code: str, lang: str = "en") -> str:
