@@ -79,7 +79,8 @@ def test_street_between_building_fronts_closes_front_to_front(tmp_path):
     (pd,) = [q for q in d if q.get("way_id") == 1]
     assert pd["geometry"]["type"] == "LineString"
     assert pd["closes_between"] == ["building", "building"]
-    assert pd["closes_between_words"] == ["a building front", "a building front"]
+    assert [w["en"] for w in pd["closes_between_words"]] == ["a building front"] * 2
+    assert [w["fr"] for w in pd["closes_between_words"]] == ["une façade"] * 2
     assert pd["open_ended"] is False
 
 

@@ -1090,7 +1090,9 @@ def plan_to_dict(plan: Plan, net: Network) -> dict[str, Any]:
         d["length_m"] = p.length_m
         if p.closes_between:
             d["closes_between"] = p.closes_between
-            d["closes_between_words"] = [words(c) for c in p.closes_between]
+            d["closes_between_words"] = [
+                {"code": c, "en": words(c), "fr": words(c, "fr")} for c in p.closes_between
+            ]
             d["open_ended"] = "open_end" in p.closes_between
             d["clipped"] = p.clipped
         if p.active:
