@@ -191,3 +191,54 @@ def test_lines_stay_within_the_planning_radius(tmp_path):
         for x, y in p.geometry_xy:
             assert shapely.Point(x, y).distance(site) <= 120.0 + 1e-6
     assert np.all([p.length_m <= 2 * CAP_M for p in res.plan.positions])
+
+
+def _register(tmp_path: Path, rating: str) -> Path:
+    import json
+
+    # a rated fence 20 m east of the street, along it, from y = -400 to y = -5
+    a, b = lonlat(20.0, -400.0), lonlat(20.0, -5.0)
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": [list(a), list(b)]},
+        "properties": {"rating": rating, "name": "fence"},
+    }
+    path = tmp_path / f"register-{rating.replace('/', '_')}.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    return path
+
+
+def test_a_rated_barrier_ends_a_line_only_if_rated_for_the_position(tmp_path):
+    osm = write_osm(tmp_path / "case.osm", [*STREET, block(-400.0, -400.0, -10.0, -5.0)])
+    ends = {}
+    for rating in ("V/7200[N2A]/112/90", "V/7200[N2A]/16/90"):
+        (res,) = assess(osm, [("site", SITE)], [TRUCK], barriers_path=_register(tmp_path, rating))
+        p = outer_position(res)
+        ends[rating] = (p.closes_between, max(x for x, _ in p.geometry_xy) - p.x)
+    # rated above the truck's speed there: the line closes on the fence, 20 m east
+    assert ends["V/7200[N2A]/112/90"][0] == ["building", "rated_barrier"]
+    assert abs(ends["V/7200[N2A]/112/90"][1] - 20.0) < 0.1
+    # rated at 16 km/h, far below it: crossed, the line runs on to the cap
+    assert ends["V/7200[N2A]/16/90"][0] == ["building", "open_end"]
+    assert abs(ends["V/7200[N2A]/16/90"][1] - CAP_M) < 1e-6
+
+
+def test_a_designated_footway_the_line_crosses_is_active_there(tmp_path):
+    # a designated 3 m footway 20 m west of the street, along it: the line crosses it; a
+    # building front 10 m east keeps the line cheaper than one along the site's open edge
+    footway = road([(-20.0, -400.0), (-20.0, -200.0)], "footway", width="3")
+    east = block(10.0, -400.0, 400.0, -5.0)
+    res = run(tmp_path, [*STREET, footway, east], access_way_ids=(3,))
+    p = outer_position(res)
+    assert not p.active
+    assert p.active_length_m == 3.0
+    assert p.closes_between == ["open_end", "building"]
+    costs = default_costs()
+    speed = int(p.rating.split("/")[2])
+    factor = costs.factor(TRUCK.mass_kg)
+    expected = (
+        n_bollards(3.0) * costs.active_bollard_eur[speed] * factor
+        + n_bollards(p.length_m - 3.0) * costs.fixed_bollard_eur[speed] * factor
+        + costs.active_position_eur
+    )
+    assert p.cost_eur == round(expected)

@@ -1095,7 +1095,7 @@ def plan_to_dict(plan: Plan, net: Network) -> dict[str, Any]:
             ]
             d["open_ended"] = "open_end" in p.closes_between
             d["clipped"] = p.clipped
-        if p.active:
+        if p.active or p.active_length_m > 0:
             d["active_length_m"] = p.active_length_m
         if p.geometry_xy:
             arr = np.asarray(p.geometry_xy)
