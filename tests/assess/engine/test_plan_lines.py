@@ -242,3 +242,20 @@ def test_a_designated_footway_the_line_crosses_is_active_there(tmp_path):
         + costs.active_position_eur
     )
     assert p.cost_eur == round(expected)
+
+
+def test_lines_respect_the_stand_off(tmp_path):
+    # 20 m stand-off, open ground at the site: no line comes closer to the site than the
+    # stand-off less the 2 m tolerance along the stand-off line
+    from rempart.assess.engine.plan_lines import STANDOFF_TOLERANCE_M
+
+    ways = [*STREET, block(-400.0, -400.0, -10.0, -5.0), block(10.0, -400.0, 400.0, -5.0)]
+    res = run(tmp_path, ways, standoff_m=20.0)
+    assert res.plan is not None and res.plan.positions
+    import shapely
+
+    for p in res.plan.positions:
+        if p.kind != "bollards":
+            continue
+        line = shapely.LineString(p.geometry_xy)
+        assert line.distance(res.geometry_xy) >= 20.0 - STANDOFF_TOLERANCE_M - 0.5
