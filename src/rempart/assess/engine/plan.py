@@ -16,6 +16,11 @@ edge of the planning area and into the site (:func:`_complete_routes`); position
 links are active (retractable) barriers, priced as such, so the route stays open from the
 outside into the site through active positions only (docs/method.md, section 4). Positions cost more with the rating their speed
 requires and with their width (number of bollards for a clear gap of at most 1.2 m).
+
+Each position is a barrier line across the whole drivable gap (:mod:`.plan_lines`), computed
+for every candidate before the cut, so the cut weighs real lines; its active part is the
+designated route's carriageway. Bridges and tunnels over or under the protected area are no
+way into it and carry no position there; no position stands beyond the planning radius.
 """
 
 from __future__ import annotations
