@@ -152,7 +152,9 @@ def test_position_above_tested_speeds_is_not_priced_and_says_what_to_do(tmp_path
         if p.rating.endswith("exceeds tested speeds"):
             assert not p.costed and p.cost_eur == 0
             assert "closer to the site" in p.advice and "reduce speed" in p.advice
+    assert any(not p.costed for p in res.plan.positions)
     d = res.to_dict()["plan"]
+    assert d["not_costed"] >= 1
     assert d["total_cost_eur"] == sum(q["cost_eur"] for q in d["positions"] if q["costed"])
 
 
