@@ -343,13 +343,13 @@ def map_html(results: gpd.GeoDataFrame, table: pd.DataFrame) -> str:
     shapes = []
     for i, r in enumerate(rows):
         colour = BAND_COLOURS.get(r["band"], "#000")
-        tip = (
-            _(
-                "%(name)s — %(kind)s; required rating: %(rating)s; speed: %(speed)s km/h; "
-                "exposed edge: %(edge)s m; crowd: %(crowd)s"
-            )
-            % r
+        edge = (
+            _("%(edge)s m") % {"edge": r["edge"]} if r["edge_v"] >= 0 else _("unknown (no outline)")
         )
+        tip = _(
+            "%(name)s — %(kind)s; required rating: %(rating)s; speed: %(speed)s km/h; "
+            "exposed edge: %(edge)s; crowd: %(crowd)s"
+        ) % {**r, "edge": edge}
         geom = boundaries[i] if i < len(boundaries) else None
         parts = []
         if geom is not None and not geom.is_empty:
@@ -371,7 +371,7 @@ def map_html(results: gpd.GeoDataFrame, table: pd.DataFrame) -> str:
     bar_words = (
         _("%(km)s km") % {"km": _num(bar_m / 1000.0, 0 if bar_m >= 1000 else 1)}
         if bar_m >= 100
-        else _("%(m)s m") % {"m": _num(bar_m, 0)}
+        else _("%(edge)s m") % {"edge": _num(bar_m, 0)}
     )
     scale_bar = (
         f'<g><line x1="{pad}" y1="{height - 10}" x2="{pad + bar_px:.1f}" y2="{height - 10}" '
