@@ -159,6 +159,7 @@ def test_reports_in_french(tmp_path: Path) -> None:
 def test_unknown_language_is_one_sentence(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="'de' is not available; expected one of en, fr"):
         screen(_region(tmp_path), tmp_path / "o", workers=0, vehicles=VEHICLES, lang="de")
+    assert not (tmp_path / "o").exists()  # refused before anything is written
 
 
 def test_speed_of_the_dead_end_is_below_the_band() -> None:

@@ -402,14 +402,19 @@ def map_html(results: gpd.GeoDataFrame, table: pd.DataFrame) -> str:
     return _page(title, body, script)
 
 
-def write_reports(results: gpd.GeoDataFrame, out_dir: str | Path, lang: str = "en") -> None:
-    """Write ``ranked.csv``, ``ranked.html`` and ``map.html`` in ``out_dir`` from ranked results
-    (each file written whole under a temporary name, then renamed)."""
+def check_language(lang: str) -> None:
+    """Raise ValueError (one sentence) unless ``lang`` is one of :data:`LANGUAGES`."""
     if lang not in LANGUAGES:
         raise ValueError(
             f"The report language {lang!r} is not available; expected one of "
             f"{', '.join(LANGUAGES)}."
         )
+
+
+def write_reports(results: gpd.GeoDataFrame, out_dir: str | Path, lang: str = "en") -> None:
+    """Write ``ranked.csv``, ``ranked.html`` and ``map.html`` in ``out_dir`` from ranked results
+    (each file written whole under a temporary name, then renamed)."""
+    check_language(lang)
     out = Path(out_dir)
     table = ranked_table(results)
     with translation.override(lang):

@@ -35,7 +35,7 @@ from rempart.assess.engine.vehicles import Vehicle, builtin_vehicles
 
 from .candidates import Candidate, find_candidates, parse_capacity
 from .extract import extract_tile
-from .outputs import rank, write_reports
+from .outputs import check_language, rank, write_reports
 from .tile_assess import SITE_COLUMNS, assess_site, tile_fields, tile_speeds
 from .tiles import HALO_M, Tile, halo_m, make_tiles
 
@@ -158,6 +158,7 @@ def screen(
     from dask.distributed import Client, LocalCluster, as_completed
     from tqdm import tqdm
 
+    check_language(lang)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     vehicles = list(vehicles) if vehicles is not None else builtin_vehicles()
