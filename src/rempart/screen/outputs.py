@@ -334,10 +334,12 @@ def map_html(results: gpd.GeoDataFrame, table: pd.DataFrame) -> str:
     span_y = max(max(lats) - min(lats), 1e-6)
     scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y)  # px per degree
 
+    lon_min, lat_min = min(lons), min(lats)
+
     def xy(lon: float, lat: float) -> tuple[float, float]:
         return (
-            pad + (lon - min(lons)) * cos_lat * scale,
-            height - pad - (lat - min(lats)) * scale,
+            pad + (lon - lon_min) * cos_lat * scale,
+            height - pad - (lat - lat_min) * scale,
         )
 
     shapes = []
