@@ -24,7 +24,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 from django.utils import translation
-from django.utils.formats import number_format
+from django.utils.formats import get_format, number_format
 from django.utils.translation import gettext as _
 
 from rempart.assess.engine.ratings import EXCEEDS, TEST_SPEEDS_KMH
@@ -158,43 +158,53 @@ def _num(value: Any, decimals: int) -> str:
     return str(number_format(value, decimals, use_l10n=True, force_grouping=True))
 
 
-def _rating_words(rating: str) -> str:
-    if not rating:
-        return _("no road approach found")
-    return rating.replace(EXCEEDS, _("exceeds tested speeds"))
-
-
-def _crowd_words(people: Any, source: str) -> str:
-    if source == "tagged":
-        return _("%(people)s (OpenStreetMap capacity)") % {"people": _num(people, 0)}
-    if source == "estimate":
-        return _("%(people)s (estimate: area × %(density)s persons/m²)") % {
-            "people": _num(people, 0),
-            "density": _num(CROWD_DENSITY_PER_M2, 0),
-        }
-    return _("unknown")
-
-
 def _rows(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """One dict per site: display words and the raw sort keys."""
+    """One dict per site: display words and the raw sort keys (words looked up once, numbers
+    formatted with the active language's separators)."""
+    thousands = str(get_format("THOUSAND_SEPARATOR"))
+    decimal = str(get_format("DECIMAL_SEPARATOR"))
+
+    def num(value: Any) -> str:
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return "—"
+        text = f"{float(value):,.0f}"
+        return text.replace(",", "\x00").replace(".", decimal).replace("\x00", thousands)
+
+    kinds = _kind_words()
+    no_name, no_approach = _("(no name)"), _("no road approach found")
+    exceeds = _("exceeds tested speeds")
+    tagged = _("%(people)s (OpenStreetMap capacity)")
+    estimate = _("%(people)s (estimate: area × %(density)s persons/m²)")
+    unknown, no_outline, metres = _("unknown"), _("unknown (no outline)"), _("%(edge)s m")
+    density = num(CROWD_DENSITY_PER_M2)
     out = []
     for rec in table.to_dict("records"):
         edge = rec["exposed_edge_m"]
         crowd = rec["crowd_capacity"]
+        rating = str(rec["rating"] or "")
+        kind = str(rec["kind"])
+        source = str(rec["crowd_source"] or "")
+        if source == "tagged":
+            crowd_words = tagged % {"people": num(crowd)}
+        elif source == "estimate":
+            crowd_words = estimate % {"people": num(crowd), "density": density}
+        else:
+            crowd_words = unknown
         out.append(
             {
                 "rank": int(rec["rank"]),
-                "name": str(rec["name"] or "") or _("(no name)"),
-                "kind": kind_words(str(rec["kind"])),
-                "rating": _rating_words(str(rec["rating"] or "")),
-                "band": band_speed_kmh(str(rec["rating"] or "")),
-                "band_kj": band_energy_kj(str(rec["rating"] or "")),
+                "name": str(rec["name"] or "") or no_name,
+                "kind": kinds.get(kind) or kind.replace("=", ": ").replace("_", " "),
+                "rating": rating.replace(EXCEEDS, exceeds) if rating else no_approach,
+                "band": band_speed_kmh(rating),
+                "band_kj": band_energy_kj(rating),
                 "vehicle": str(rec["vehicle"] or "") or "—",
-                "speed": _num(float(rec["speed_kmh"]), 0),
+                "speed": num(float(rec["speed_kmh"])),
                 "speed_v": float(rec["speed_kmh"]),
-                "edge": _num(edge, 0),
+                "edge": num(edge),
                 "edge_v": -1.0 if pd.isna(edge) else float(edge),
-                "crowd": _crowd_words(crowd, str(rec["crowd_source"] or "")),
+                "edge_words": no_outline if pd.isna(edge) else metres % {"edge": num(edge)},
+                "crowd": crowd_words,
                 "crowd_v": -1.0 if pd.isna(crowd) else float(crowd),
                 "lon": float(rec["lon"]),
                 "lat": float(rec["lat"]),
@@ -252,7 +262,7 @@ def _legend() -> str:
     )
 
 
-def ranked_html(table: pd.DataFrame) -> str:
+def ranked_html(rows: list[dict[str, Any]]) -> str:
     """``ranked.html``: the ranked table with a header row in words, sortable by clicking a
     header (inline JavaScript)."""
     heads: list[tuple[str, str, bool]] = [
@@ -278,7 +288,7 @@ def ranked_html(table: pd.DataFrame) -> str:
         for i, (label, key, num) in enumerate(heads)
     )
     body_rows = []
-    for r in _rows(table):
+    for r in rows:
         cells = []
         for _label, key, num in heads:
             raw = sort_key[key](r) if key in sort_key else r[key]
@@ -313,12 +323,11 @@ def _nice_length_m(span_m: float) -> float:
     return float(power)
 
 
-def map_html(results: gpd.GeoDataFrame, table: pd.DataFrame) -> str:
+def map_html(results: gpd.GeoDataFrame, rows: list[dict[str, Any]]) -> str:
     """``map.html``: the sites on an inline SVG map (see the module), a legend, a scale bar;
     hovering a site shows its name, rating, speed, exposed edge and crowd, clicking shows them
     in the box under the map."""
     width, height, pad = 1000.0, 700.0, 30.0
-    rows = _rows(table)
     boundaries = list(results["boundary"]) if "boundary" in results.columns else []
     lons = [r["lon"] for r in rows]
     lats = [r["lat"] for r in rows]
@@ -342,16 +351,14 @@ def map_html(results: gpd.GeoDataFrame, table: pd.DataFrame) -> str:
             height - pad - (lat - lat_min) * scale,
         )
 
+    tip_words = _(
+        "%(name)s — %(kind)s; required rating: %(rating)s; speed: %(speed)s km/h; "
+        "exposed edge: %(edge)s; crowd: %(crowd)s"
+    )
     shapes = []
     for i, r in enumerate(rows):
         colour = BAND_COLOURS.get(r["band"], "#000")
-        edge = (
-            _("%(edge)s m") % {"edge": r["edge"]} if r["edge_v"] >= 0 else _("unknown (no outline)")
-        )
-        tip = _(
-            "%(name)s — %(kind)s; required rating: %(rating)s; speed: %(speed)s km/h; "
-            "exposed edge: %(edge)s; crowd: %(crowd)s"
-        ) % {**r, "edge": edge}
+        tip = tip_words % {**r, "edge": r["edge_words"]}
         geom = boundaries[i] if i < len(boundaries) else None
         parts = []
         if geom is not None and not geom.is_empty:
@@ -420,7 +427,8 @@ def write_reports(results: gpd.GeoDataFrame, out_dir: str | Path, lang: str = "e
     out = Path(out_dir)
     table = ranked_table(results)
     with translation.override(lang):
-        pages = {"ranked.html": ranked_html(table), "map.html": map_html(results, table)}
+        rows = _rows(table)
+        pages = {"ranked.html": ranked_html(rows), "map.html": map_html(results, rows)}
     tmp = out / ".ranked.csv.tmp"
     table.to_csv(tmp, index=False)
     tmp.replace(out / "ranked.csv")
