@@ -143,3 +143,16 @@ def test_bad_input_is_one_sentence_and_exit_2(
     assert len(err.strip().splitlines()) == 1
     assert not Site.objects.exists()
     assert AuditEntry.objects.count() == audits
+
+
+@pytest.mark.django_db
+def test_the_rempart_command_dispatches_screen_import(
+    screened: Path, city: Any, capsys: Any
+) -> None:
+    from rempart.cli import main as rempart
+
+    assert rempart(["screen", "import", str(screened), "--city", "nice", "--top", "1"]) == 0
+    assert "1 sites were created" in capsys.readouterr().out
+    assert Site.objects.filter(city=city).count() == 1
+    assert rempart(["screen", "--osm", "x.osm", "--out", "o", "--lang", "de"]) == 2
+    assert "--lang 'de' is not available; expected en or fr" in capsys.readouterr().err
