@@ -7,6 +7,7 @@ the engine's own kind) so the expected lengths follow from plane geometry. Test 
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -165,3 +166,26 @@ def test_unknown_language_is_one_sentence(tmp_path: Path) -> None:
 def test_speed_of_the_dead_end_is_below_the_band() -> None:
     # the physics behind the first test's exclusion of the 10 m dead-end
     assert math.sqrt(2 * 2.0 * 10.0) * 3.6 == pytest.approx(22.77, abs=0.01)
+
+
+def test_sites_file_keeps_polygon_and_capacity(tmp_path: Path) -> None:
+    from rempart.screen.runner import load_sites_geojson
+
+    ring = [[0.001, 0.0001], [0.002, 0.0001], [0.002, 0.001], [0.001, 0.001], [0.001, 0.0001]]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"id": "a", "name": "Esplanade", "capacity": 1500},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"id": "b", "name": "Kiosk"},
+            "geometry": {"type": "Point", "coordinates": [0.003, 0.0]},
+        },
+    ]
+    path = tmp_path / "sites.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    a, b = load_sites_geojson(path)
+    assert a.capacity == 1500 and a.ring is not None and len(a.ring) == 5
+    assert b.capacity is None and b.ring is None

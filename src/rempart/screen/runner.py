@@ -129,6 +129,8 @@ def load_sites_geojson(path: str | Path) -> list[Candidate]:
         geom = row.geometry
         ring = tuple(geom.exterior.coords) if geom.geom_type == "Polygon" else None
         cap = row["capacity"] if "capacity" in frame.columns else None
+        if isinstance(cap, float) and cap.is_integer():
+            cap = int(cap)
         capacity = parse_capacity(str(cap)) if cap is not None and pd.notna(cap) else None
         out.append(Candidate(sid, "sites-file", name, float(c.x), float(c.y), ring, capacity))
     return out

@@ -7,6 +7,11 @@ or last enters through such a link, where the seed dominates it: the tile's spee
 lower than the whole network's. Labels compose as ``min(x + D, C)`` with ``C <= x_top``, so after
 a path of ``D >= x_top`` metres (the halo) from the boundary, the seed no longer matters and the
 tile answer equals the whole-network answer.
+
+Per site (:func:`assess_site`): the governing vehicle and rating on the site's approaches (near
+its point and, for an area, along its outline), the exposed edge length (:func:`exposed_edge_m`)
+and the crowd capacity (:func:`crowd_capacity`); docs/method.md section 8 gives the definitions
+and constants. Lengths in the tile network's local metric projection, outlines in WGS84.
 """
 
 from __future__ import annotations

@@ -13,8 +13,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="rempart screen",
         description=(
             "Find the crowded public spaces of an OSM extract (or take --sites), cut them into "
-            "tiles with a halo and assess every tile on Dask; writes results.parquet, ranked.csv "
-            "and tiles/*.parquet in --out (a rerun resumes the missing tiles)."
+            "tiles with a halo and assess every tile on Dask; writes results.parquet, ranked.csv, "
+            "ranked.html, map.html and tiles/*.parquet in --out (a rerun resumes the missing "
+            "tiles). `rempart screen import --help`: load chosen sites into a city."
         ),
     )
     parser.add_argument("--osm", required=True, help="the region's .osm.pbf (or .osm) extract")
