@@ -124,6 +124,10 @@ def rank(results: pd.DataFrame) -> pd.DataFrame:
     """The sites in ranking order (see the module)."""
     if results.empty:
         return results
+    results = results.copy()
+    for name in ("exposed_edge_m", "crowd_capacity", "crowd_source"):
+        if name not in results.columns:  # tiles written before these columns existed
+            results[name] = "" if name == "crowd_source" else math.nan
     order = pd.DataFrame(
         {
             "band": [-band_energy_kj(r) for r in results["rating"]],
