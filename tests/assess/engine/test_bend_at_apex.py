@@ -82,12 +82,6 @@ def _speed_after(curve, top_ms: float, v0_ms: float, distance_m: float) -> float
     return v
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not done (issue 10 item 7): the cap restarts acceleration at the apex; a bend merged "
-    "through a junction is a transition cap, so the arc's end needs a hold on the winning "
-    "transition in speed.propagate, else drawing a junction changes the answer",
-)
 def test_acceleration_resumes_where_the_widest_line_arc_ends():
     # one 60-degree corner vertex on a 6 m street: widest line R = w / (1 - cos 30 deg)
     # = 44.78 m, cap c = sqrt(a_lat R); the arc R theta is 46.9 m, its second half ends

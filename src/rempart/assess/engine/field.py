@@ -48,8 +48,14 @@ class VehicleField:
         stopping this vehicle on it (``inf`` where none): the link can be driven up to it,
         not beyond.
     field : the propagation result over directed links.
-    bend_key_f, bend_min_f, bend_key_b, bend_min_b : sorted bend keys and running minima of
-        ``X(cap) - s`` per link, forward and backward, for :meth:`x_at`.
+    bend_key_f, bend_min_f, bend_key_b, bend_min_b : per link, forward and backward, the bends
+        sorted by the end of their hold ``e`` (the apex plus the second half of the widest-line
+        arc, ``R theta / 2``, clipped to the link's end) as keys ``link * _KEY + e``, with the
+        running minima of ``X(cap) - e``: past ``e`` the vehicle accelerates from the cap.
+    bend_apex_f, bend_apex_b : the apex position (m from the tail) of each keyed bend.
+    hold_key_f, hold_end_f, hold_x_f, hold_key_b, hold_end_b, hold_x_b : the same bends
+        sorted by apex (``link * _KEY + apex``), with their hold's end (m) and ``X(cap)`` (m):
+        from the apex to ``e`` the speed stays at the cap.
     """
 
     vehicle: Vehicle
@@ -63,6 +69,14 @@ class VehicleField:
     bend_key_b: FloatArray
     bend_min_b: FloatArray
     barrier_s_m: FloatArray
+    bend_apex_f: FloatArray
+    bend_apex_b: FloatArray
+    hold_key_f: FloatArray
+    hold_end_f: FloatArray
+    hold_x_f: FloatArray
+    hold_key_b: FloatArray
+    hold_end_b: FloatArray
+    hold_x_b: FloatArray
 
     def x_at(self, directed: IntArray, s_m: FloatArray, allow_blocked: bool = False) -> FloatArray:
         """Equivalent run-up (m) at ``s_m`` metres from the tail of each directed link;
@@ -71,8 +85,19 @@ class VehicleField:
         d = np.asarray(directed, dtype=np.int64)
         s = np.asarray(s_m, dtype=float)
         link = d // 2
+        x = self.field.x_free_m(d, s)
+        kp = np.minimum(self._bend_slope_x(d, s), self._hold_x(d, s))
+        out = np.minimum(np.minimum(x, kp), self.kin.x_top_m)
+        ok = np.isfinite(self.field.x_in_m[d])
+        if not allow_blocked:
+            # a barrier blocks only beyond its position: the stretch before it is driven
+            ok &= self.width_ok[link] & (s <= self.barrier_s_m[d] + 1e-9)
+        return np.where(ok, out, -np.inf)
+
+    def _bend_slope_x(self, d: IntArray, s: FloatArray) -> FloatArray:
+        """Bound (m) from the bends whose hold ended before ``s``: ``min_b X(c_b) - e_b + s``."""
+        link = d // 2
         fwd = d % 2 == 0
-        x = self.field.x_in_m[d] + s
         kp = np.full(d.shape, np.inf)
         for mask, key, mins in (
             (fwd, self.bend_key_f, self.bend_min_f),
@@ -83,14 +108,28 @@ class VehicleField:
             q = link[mask] * _KEY + s[mask]
             pos = np.searchsorted(key, q + 1e-9, side="right") - 1
             ok = (pos >= 0) & (np.floor(key[np.maximum(pos, 0)] / _KEY) == link[mask])
-            vals = np.where(ok, mins[np.maximum(pos, 0)] + s[mask], np.inf)
-            kp[mask] = vals
-        out = np.minimum(np.minimum(x, kp), self.kin.x_top_m)
-        ok = np.isfinite(self.field.x_in_m[d])
-        if not allow_blocked:
-            # a barrier blocks only beyond its position: the stretch before it is driven
-            ok &= self.width_ok[link] & (s <= self.barrier_s_m[d] + 1e-9)
-        return np.where(ok, out, -np.inf)
+            kp[mask] = np.where(ok, mins[np.maximum(pos, 0)] + s[mask], np.inf)
+        return kp
+
+    def _hold_x(self, d: IntArray, s: FloatArray) -> FloatArray:
+        """Bound (m) from the last bend whose apex is at or before ``s`` while ``s`` is on the
+        second half of its arc: ``X(cap)`` (an earlier bend's overlapping hold is not
+        checked: the safe side)."""
+        link = d // 2
+        fwd = d % 2 == 0
+        out = np.full(d.shape, np.inf)
+        for mask, key, end, xc in (
+            (fwd, self.hold_key_f, self.hold_end_f, self.hold_x_f),
+            (~fwd, self.hold_key_b, self.hold_end_b, self.hold_x_b),
+        ):
+            if not np.any(mask) or key.size == 0:
+                continue
+            q = link[mask] * _KEY + s[mask]
+            pos = np.maximum(np.searchsorted(key, q + 1e-9, side="right") - 1, 0)
+            ok = (np.floor(key[pos] / _KEY) == link[mask]) & (key[pos] <= q + 1e-9)
+            ok &= s[mask] < end[pos]
+            out[mask] = np.where(ok, xc[pos], np.inf)
+        return out
 
     @property
     def width_ok(self) -> NDArray[np.bool_]:
@@ -118,9 +157,24 @@ class VehicleField:
         x_bend = np.full(d.shape, np.nan)
         link = d // 2
         fwd = d % 2 == 0
-        for mask, key, mins in (
-            (fwd, self.bend_key_f, self.bend_min_f),
-            (~fwd, self.bend_key_b, self.bend_min_b),
+        # on the second half of a bend's arc the run-up starts at its apex, at the cap
+        x_free_all = self.field.x_free_m(d, s)
+        x_hold = self._hold_x(d, s)
+        held = x_hold < np.minimum(x_free_all, self._bend_slope_x(d, s)) - 1e-6
+        for mask, key, apex in (
+            (fwd, self.hold_key_f, self.hold_key_f),
+            (~fwd, self.hold_key_b, self.hold_key_b),
+        ):
+            at = np.flatnonzero(mask & held)
+            if at.size == 0:
+                continue
+            pos = np.searchsorted(key, link[at] * _KEY + s[at] + 1e-9, side="right") - 1
+            has[at] = True
+            s_bend[at] = apex[pos] - link[at] * _KEY
+            x_bend[at] = x_hold[at]
+        for mask, key, mins, apex_s in (
+            (fwd & ~held, self.bend_key_f, self.bend_min_f, self.bend_apex_f),
+            (~fwd & ~held, self.bend_key_b, self.bend_min_b, self.bend_apex_b),
         ):
             if key.size == 0 or not np.any(mask):
                 continue
@@ -130,7 +184,7 @@ class VehicleField:
             hi = np.searchsorted(key, lk * _KEY + sq + 1e-9, side="right")
             valid = hi > lo
             last = np.maximum(hi - 1, 0)
-            x_free = self.field.x_in_m[d[at]] + sq
+            x_free = x_free_all[at]
             kp = mins[last] + sq
             bind = valid & (kp < x_free - 1e-6)
             if not np.any(bind):
@@ -145,14 +199,15 @@ class VehicleField:
                 below = mins[mid] <= thr
                 b = np.where(below, mid, b)
                 a = np.where(below, a, mid + 1)
-            sb = key[a] - lk * _KEY
+            e = key[a] - lk * _KEY
             has[at] = True
-            s_bend[at] = sb
-            x_bend[at] = mins[last] + sb
+            # the run-up starts at the bend's apex, at its cap (held to the arc's end ``e``)
+            s_bend[at] = apex_s[a]
+            x_bend[at] = mins[last] + e
         return has, s_bend, x_bend
 
     def binding_bend_s(self, directed: int, s_m: float) -> tuple[float, float] | None:
-        """If a bend on the link limits the speed at ``s_m``: (bend position from the tail, x
+        """If a bend on the link limits the speed at ``s_m``: (apex position from the tail, x
         at the bend) of the limiting bend; else ``None``."""
         has, s_bend, x_bend = self.binding_bends(np.array([directed]), np.array([s_m]))
         if not has[0]:
@@ -217,23 +272,46 @@ def vehicle_field(
         v_bend < kin.top_speed_ms, kin.x_of_v(np.minimum(v_bend, kin.top_speed_ms)), np.inf
     )
     bl = net.bend_link
-    s_f = net.bend_s_m
-    key_f = bl * _KEY + s_f
-    min_f = _grouped_cummin(xc - s_f, bl)
-    s_b = net.link_length_m[bl] - s_f
-    order_b = np.lexsort((s_b, bl))
-    key_b = (bl * _KEY + s_b)[order_b]
-    min_b = _grouped_cummin((xc - s_b)[order_b], bl[order_b])
+    length = net.link_length_m[bl]
+    # the vehicle holds the cap along the second half of the widest-line arc past the apex
+    half_arc = net.bend_radius_m * net.bend_deflection_rad / 2.0
+    apex_f = net.bend_s_m
+    apex_b = length - apex_f
+    dirs = []
+    for apex in (apex_f, apex_b):
+        end = np.minimum(apex + half_arc, length)
+        by_end = np.lexsort((end, bl))
+        by_apex = np.lexsort((apex, bl))
+        dirs.append(
+            (
+                np.asarray((bl * _KEY + end)[by_end], dtype=np.float64),
+                _grouped_cummin((xc - end)[by_end], bl[by_end]),
+                apex[by_end],
+                np.asarray((bl * _KEY + apex)[by_apex], dtype=np.float64),
+                end[by_apex],
+                xc[by_apex],
+                bl[by_end],
+            )
+        )
+    (
+        (key_f, min_f, bapex_f, hkey_f, hend_f, hx_f, blf),
+        (
+            key_b,
+            min_b,
+            bapex_b,
+            hkey_b,
+            hend_b,
+            hx_b,
+            blb,
+        ),
+    ) = dirs
     exit_f = np.full(net.n_links, np.inf)
     exit_b = np.full(net.n_links, np.inf)
     if bl.size:
-        last_f = np.ones(bl.size, dtype=bool)
-        last_f[:-1] = bl[1:] != bl[:-1]
-        exit_f[bl[last_f]] = min_f[last_f] + net.link_length_m[bl[last_f]]
-        blb = bl[order_b]
-        last_b = np.ones(bl.size, dtype=bool)
-        last_b[:-1] = blb[1:] != blb[:-1]
-        exit_b[blb[last_b]] = min_b[last_b] + net.link_length_m[blb[last_b]]
+        for links_sorted, mins, exit_cap_dir in ((blf, min_f, exit_f), (blb, min_b, exit_b)):
+            last = np.ones(bl.size, dtype=bool)
+            last[:-1] = links_sorted[1:] != links_sorted[:-1]
+            exit_cap_dir[links_sorted[last]] = mins[last] + net.link_length_m[links_sorted[last]]
     exit_cap = np.empty(net.n_directed)
     exit_cap[0::2] = exit_f
     exit_cap[1::2] = exit_b
@@ -260,6 +338,7 @@ def vehicle_field(
             trans_cap,
             kin.x_top_m,
             None if seed_links is None else np.repeat(seed_links, 2),
+            net.trans_hold_m,
         )
         vf = VehicleField(
             vehicle,
@@ -273,6 +352,14 @@ def vehicle_field(
             key_b,
             min_b,
             barrier_s,
+            bapex_f,
+            bapex_b,
+            hkey_f,
+            hend_f,
+            hx_f,
+            hkey_b,
+            hend_b,
+            hx_b,
         )
         released = []
         for b in active:

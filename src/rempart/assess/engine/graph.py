@@ -119,7 +119,9 @@ class Network:
     ``pt_s`` (m from the link's start). Directed link ``2l`` goes u->v, ``2l+1`` v->u.
     Bends are grouped vertices with a widest-line radius (``bend_*``, sorted by link).
     Transitions (``trans_*``) are every pair (incoming, outgoing) of directed links at a
-    junction, U-turns included, with the widest-line radius of the turn.
+    junction, U-turns included, with the widest-line radius of the turn and its hold: the
+    distance (m) into the outgoing link over which the vehicle stays on the widest-line arc
+    (at the turn's cap speed) before it can accelerate again.
     """
 
     lon0: float
@@ -144,6 +146,7 @@ class Network:
     trans_to: IntArray
     trans_radius_m: FloatArray
     trans_deflection_rad: FloatArray
+    trans_hold_m: FloatArray
     link_name: list[str] = field(repr=False)
 
     @property
@@ -405,6 +408,7 @@ def build_network(osm: OsmData) -> Network:
         trans_to=trans[1],
         trans_radius_m=trans[2],
         trans_deflection_rad=trans[3],
+        trans_hold_m=trans[4],
         link_name=link_name,
     )
 
@@ -435,6 +439,7 @@ def _empty_network(osm: OsmData) -> Network:
         z,
         zi,
         zi,
+        z,
         z,
         z,
         [],
@@ -612,7 +617,7 @@ def _through_bends(
     t_from: IntArray,
     t_to: IntArray,
     t_dev: FloatArray,
-) -> tuple[NDArray[np.bool_], FloatArray]:
+) -> tuple[NDArray[np.bool_], FloatArray, FloatArray]:
     """Bends continuing through a junction: one bend, not two (or three).
 
     For each transition (in -> out) the vertices of the path are the bend group of ``in``
@@ -623,7 +628,10 @@ def _through_bends(
     drawn radius give one widest-line radius (two widths: in and out), applied at the
     junction when the bend's apex (middle vertex) is at or before the junction; a bend whose
     apex lies on the outgoing link is capped there by that link's own bend group. Returns
-    (merged mask, radius m) per transition.
+    (merged mask, radius m, hold m) per transition: the hold is the second half of the
+    widest-line arc, ``R theta / 2`` past the apex, less the distance from the apex to the
+    junction (taken as the farthest vertex of the incoming group when the apex is not the
+    junction vertex: a shorter hold, the safe side).
     """
     eg = _end_groups(groups, link_length, link_width.size)
     a, b = t_from, t_to
@@ -677,7 +685,11 @@ def _through_bends(
     d_last = np.where(use_b, eg["tail_far"][b], np.where(j_sig, j_abs, eg["head_near"][a]))
     rc = _centre_radius(theta, n, span, d_first, d_last, abs_sum)
     radius = widest_line_radius_m(link_width[a // 2], theta, rc, width_out_m=link_width[b // 2])
-    return merged, radius
+    apex_is_junction = j_sig & ((n_all - 1) // 2 == n_before - 1)
+    apex_dist = np.where(apex_is_junction, 0.0, np.where(use_a, a_gap + eg["head_span"][a], 0.0))
+    with np.errstate(invalid="ignore"):
+        hold = np.where(np.isfinite(radius), np.maximum(radius * theta / 2.0 - apex_dist, 0.0), 0.0)
+    return merged, radius, hold
 
 
 def _transitions(
@@ -690,12 +702,14 @@ def _transitions(
     n_nodes: int,
     groups: _Groups,
     link_length: FloatArray,
-) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
-    """All (incoming, outgoing) directed-link pairs at each junction, with turn radii.
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray, FloatArray]:
+    """All (incoming, outgoing) directed-link pairs at each junction, with turn radii and
+    holds (m).
 
     A turn is a sharp corner between the two carriageways (each with its own width), unless
     it continues a bend drawn on either side (:func:`_through_bends`): then the whole bend
-    gives the radius.
+    gives the radius. The hold of a sharp corner is the second half of its widest-line arc,
+    ``R theta / 2`` (its apex is at the junction).
     """
     first = starts[:-1]
     last = starts[1:] - 1
@@ -726,15 +740,27 @@ def _transitions(
     u_turn = (t_to // 2 == t_from // 2) & (t_to != t_from)
     defl = np.where(u_turn, math.pi, defl)
     radius = widest_line_radius_m(link_width[t_from // 2], defl, width_out_m=link_width[t_to // 2])
-    merged, through = _through_bends(groups, link_length, link_width, t_from, t_to, signed)
+    merged, through, through_hold = _through_bends(
+        groups, link_length, link_width, t_from, t_to, signed
+    )
     merged &= ~u_turn
+    with np.errstate(invalid="ignore"):
+        hold = np.where(np.isfinite(radius), radius * defl / 2.0, 0.0)
+    hold = np.where(merged, through_hold, hold)
     radius = np.where(merged, through, radius)
     defl = np.where(merged, np.abs(signed), defl)
     # Turning back on the same link needs a turning circle no street offers at speed: the
     # vehicle stops and manoeuvres, so a U-turn restarts from rest.
     radius = np.where(u_turn, 0.0, radius)
+    hold = np.where(u_turn, 0.0, hold)
     order = np.argsort(t_from, kind="stable")
-    return t_from[order].astype(np.int64), t_to[order].astype(np.int64), radius[order], defl[order]
+    return (
+        t_from[order].astype(np.int64),
+        t_to[order].astype(np.int64),
+        radius[order],
+        defl[order],
+        hold[order],
+    )
 
 
 def links_of_ways(net: Network, way_ids: Iterable[int]) -> NDArray[np.bool_]:
