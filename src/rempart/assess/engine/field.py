@@ -17,7 +17,7 @@ from .graph import Network
 from .speed import FloatArray, IntArray, Kinematics, SpeedField, propagate
 from .vehicles import Vehicle
 
-_KEY = 1e6  # link index scale in sorted (link, position) keys; links are shorter than 1000 km
+_KEY = 1e6  # directed link index scale in sorted (directed link, position) keys; links < 1000 km
 
 
 @dataclass(frozen=True)
@@ -48,13 +48,13 @@ class VehicleField:
         stopping this vehicle on it (``inf`` where none): the link can be driven up to it,
         not beyond.
     field : the propagation result over directed links.
-    bend_key_f, bend_min_f, bend_key_b, bend_min_b : per link, forward and backward, the bends
-        sorted by the end of their hold ``e`` (the apex plus the second half of the widest-line
-        arc, ``R theta / 2``, clipped to the link's end) as keys ``link * _KEY + e``, with the
-        running minima of ``X(cap) - e``: past ``e`` the vehicle accelerates from the cap.
-    bend_apex_f, bend_apex_b : the apex position (m from the tail) of each keyed bend.
-    hold_key_f, hold_end_f, hold_x_f, hold_key_b, hold_end_b, hold_x_b : the same bends
-        sorted by apex (``link * _KEY + apex``), with their hold's end (m) and ``X(cap)`` (m):
+    bend_key, bend_min, bend_dir, bend_apex : the bends of every directed link sorted by the
+        end of their hold ``e`` (the apex plus the second half of the widest-line arc,
+        ``R theta / 2``, clipped to the link's end), keys ``directed * _KEY + e``, with the
+        running minima of ``X(cap) - e`` per directed link (past ``e`` the vehicle accelerates
+        from the cap), the directed link of each key and the bend's apex (m from the tail).
+    hold_key, hold_dir, hold_end, hold_x : the same bends sorted by apex
+        (``directed * _KEY + apex``), with their directed link, hold end (m) and ``X(cap)`` (m):
         from the apex to ``e`` the speed stays at the cap.
     """
 
@@ -64,19 +64,15 @@ class VehicleField:
     blocked_by: tuple[BarrierOnLink, ...]
     field: SpeedField
     trans_cap_x_m: FloatArray
-    bend_key_f: FloatArray
-    bend_min_f: FloatArray
-    bend_key_b: FloatArray
-    bend_min_b: FloatArray
+    bend_key: FloatArray
+    bend_min: FloatArray
+    bend_dir: IntArray
+    bend_apex: FloatArray
     barrier_s_m: FloatArray
-    bend_apex_f: FloatArray
-    bend_apex_b: FloatArray
-    hold_key_f: FloatArray
-    hold_end_f: FloatArray
-    hold_x_f: FloatArray
-    hold_key_b: FloatArray
-    hold_end_b: FloatArray
-    hold_x_b: FloatArray
+    hold_key: FloatArray
+    hold_dir: IntArray
+    hold_end: FloatArray
+    hold_x: FloatArray
 
     def x_at(self, directed: IntArray, s_m: FloatArray, allow_blocked: bool = False) -> FloatArray:
         """Equivalent run-up (m) at ``s_m`` metres from the tail of each directed link;
@@ -86,7 +82,7 @@ class VehicleField:
         s = np.asarray(s_m, dtype=float)
         link = d // 2
         x = self.field.x_free_m(d, s)
-        kp = np.minimum(self._bend_slope_x(d, s), self._hold_x(d, s))
+        kp = np.minimum(self._bend_slope_x(d, s)[0], self._hold_x(d, s)[0])
         out = np.minimum(np.minimum(x, kp), self.kin.x_top_m)
         ok = np.isfinite(self.field.x_in_m[d])
         if not allow_blocked:
@@ -94,42 +90,30 @@ class VehicleField:
             ok &= self.width_ok[link] & (s <= self.barrier_s_m[d] + 1e-9)
         return np.where(ok, out, -np.inf)
 
-    def _bend_slope_x(self, d: IntArray, s: FloatArray) -> FloatArray:
-        """Bound (m) from the bends whose hold ended before ``s``: ``min_b X(c_b) - e_b + s``."""
-        link = d // 2
-        fwd = d % 2 == 0
-        kp = np.full(d.shape, np.inf)
-        for mask, key, mins in (
-            (fwd, self.bend_key_f, self.bend_min_f),
-            (~fwd, self.bend_key_b, self.bend_min_b),
-        ):
-            if not np.any(mask) or key.size == 0:
-                continue
-            q = link[mask] * _KEY + s[mask]
-            pos = np.searchsorted(key, q + 1e-9, side="right") - 1
-            ok = (pos >= 0) & (np.floor(key[np.maximum(pos, 0)] / _KEY) == link[mask])
-            kp[mask] = np.where(ok, mins[np.maximum(pos, 0)] + s[mask], np.inf)
-        return kp
+    def _bend_slope_x(self, d: IntArray, s: FloatArray) -> tuple[FloatArray, IntArray]:
+        """Bound (m) from the bends whose hold ended at or before ``s``:
+        ``min_b X(c_b) - e_b + s`` (``inf`` where none), and the index of the last such key
+        (``-1`` where none)."""
+        key = self.bend_key
+        if key.size == 0:
+            return np.full(d.shape, np.inf), np.full(d.shape, -1, dtype=np.int64)
+        pos = np.searchsorted(key, d * _KEY + s + 1e-9, side="right") - 1
+        p0 = np.maximum(pos, 0)
+        ok = (pos >= 0) & (self.bend_dir[p0] == d)
+        return np.where(ok, self.bend_min[p0] + s, np.inf), np.where(ok, pos, -1)
 
-    def _hold_x(self, d: IntArray, s: FloatArray) -> FloatArray:
+    def _hold_x(self, d: IntArray, s: FloatArray) -> tuple[FloatArray, IntArray]:
         """Bound (m) from the last bend whose apex is at or before ``s`` while ``s`` is on the
-        second half of its arc: ``X(cap)`` (an earlier bend's overlapping hold is not
-        checked: the safe side)."""
-        link = d // 2
-        fwd = d % 2 == 0
-        out = np.full(d.shape, np.inf)
-        for mask, key, end, xc in (
-            (fwd, self.hold_key_f, self.hold_end_f, self.hold_x_f),
-            (~fwd, self.hold_key_b, self.hold_end_b, self.hold_x_b),
-        ):
-            if not np.any(mask) or key.size == 0:
-                continue
-            q = link[mask] * _KEY + s[mask]
-            pos = np.maximum(np.searchsorted(key, q + 1e-9, side="right") - 1, 0)
-            ok = (np.floor(key[pos] / _KEY) == link[mask]) & (key[pos] <= q + 1e-9)
-            ok &= s[mask] < end[pos]
-            out[mask] = np.where(ok, xc[pos], np.inf)
-        return out
+        second half of its arc: ``X(cap)`` (an earlier bend's overlapping hold is not checked:
+        the safe side); ``inf`` elsewhere. Also the index of that bend (``-1`` where none)."""
+        key = self.hold_key
+        if key.size == 0:
+            return np.full(d.shape, np.inf), np.full(d.shape, -1, dtype=np.int64)
+        pos = np.maximum(np.searchsorted(key, d * _KEY + s + 1e-9, side="right") - 1, 0)
+        ok = (
+            (self.hold_dir[pos] == d) & (key[pos] <= d * _KEY + s + 1e-9) & (s < self.hold_end[pos])
+        )
+        return np.where(ok, self.hold_x[pos], np.inf), np.where(ok, pos, -1)
 
     @property
     def width_ok(self) -> NDArray[np.bool_]:
@@ -155,41 +139,21 @@ class VehicleField:
         has = np.zeros(d.shape, dtype=bool)
         s_bend = np.full(d.shape, np.nan)
         x_bend = np.full(d.shape, np.nan)
-        link = d // 2
-        fwd = d % 2 == 0
         # on the second half of a bend's arc the run-up starts at its apex, at the cap
-        x_free_all = self.field.x_free_m(d, s)
-        x_hold = self._hold_x(d, s)
-        held = x_hold < np.minimum(x_free_all, self._bend_slope_x(d, s)) - 1e-6
-        for mask, key, apex in (
-            (fwd, self.hold_key_f, self.hold_key_f),
-            (~fwd, self.hold_key_b, self.hold_key_b),
-        ):
-            at = np.flatnonzero(mask & held)
-            if at.size == 0:
-                continue
-            pos = np.searchsorted(key, link[at] * _KEY + s[at] + 1e-9, side="right") - 1
-            has[at] = True
-            s_bend[at] = apex[pos] - link[at] * _KEY
-            x_bend[at] = x_hold[at]
-        for mask, key, mins, apex_s in (
-            (fwd & ~held, self.bend_key_f, self.bend_min_f, self.bend_apex_f),
-            (~fwd & ~held, self.bend_key_b, self.bend_min_b, self.bend_apex_b),
-        ):
-            if key.size == 0 or not np.any(mask):
-                continue
-            at = np.flatnonzero(mask)
-            lk, sq = link[at], s[at]
-            lo = np.searchsorted(key, lk * _KEY)
-            hi = np.searchsorted(key, lk * _KEY + sq + 1e-9, side="right")
-            valid = hi > lo
-            last = np.maximum(hi - 1, 0)
-            x_free = x_free_all[at]
-            kp = mins[last] + sq
-            bind = valid & (kp < x_free - 1e-6)
-            if not np.any(bind):
-                continue
-            at, lk, lo, last = at[bind], lk[bind], lo[bind], last[bind]
+        x_free = self.field.x_free_m(d, s)
+        x_hold, hpos = self._hold_x(d, s)
+        kp, last = self._bend_slope_x(d, s)
+        held = x_hold < np.minimum(x_free, kp) - 1e-6
+        at = np.flatnonzero(held)
+        has[at] = True
+        s_bend[at] = self.hold_key[hpos[at]] - d[at] * _KEY
+        x_bend[at] = x_hold[at]
+        bind = ~held & (last >= 0) & (kp < x_free - 1e-6)
+        at = np.flatnonzero(bind)
+        if at.size:
+            mins = self.bend_min
+            last = last[at]
+            lo = np.searchsorted(self.bend_key, d[at] * _KEY)
             # the limiting bend is where the running minimum (non-increasing along the link)
             # first came within 1e-9 of its final value: binary search in [lo, last]
             thr = mins[last] + 1e-9
@@ -199,10 +163,10 @@ class VehicleField:
                 below = mins[mid] <= thr
                 b = np.where(below, mid, b)
                 a = np.where(below, a, mid + 1)
-            e = key[a] - lk * _KEY
+            e = self.bend_key[a] - d[at] * _KEY
             has[at] = True
             # the run-up starts at the bend's apex, at its cap (held to the arc's end ``e``)
-            s_bend[at] = apex_s[a]
+            s_bend[at] = self.bend_apex[a]
             x_bend[at] = mins[last] + e
         return has, s_bend, x_bend
 
@@ -275,46 +239,22 @@ def vehicle_field(
     length = net.link_length_m[bl]
     # the vehicle holds the cap along the second half of the widest-line arc past the apex
     half_arc = net.bend_radius_m * net.bend_deflection_rad / 2.0
-    apex_f = net.bend_s_m
-    apex_b = length - apex_f
-    dirs = []
-    for apex in (apex_f, apex_b):
-        end = np.minimum(apex + half_arc, length)
-        by_end = np.lexsort((end, bl))
-        by_apex = np.lexsort((apex, bl))
-        dirs.append(
-            (
-                np.asarray((bl * _KEY + end)[by_end], dtype=np.float64),
-                _grouped_cummin((xc - end)[by_end], bl[by_end]),
-                apex[by_end],
-                np.asarray((bl * _KEY + apex)[by_apex], dtype=np.float64),
-                end[by_apex],
-                xc[by_apex],
-                bl[by_end],
-            )
-        )
-    (
-        (key_f, min_f, bapex_f, hkey_f, hend_f, hx_f, blf),
-        (
-            key_b,
-            min_b,
-            bapex_b,
-            hkey_b,
-            hend_b,
-            hx_b,
-            blb,
-        ),
-    ) = dirs
-    exit_f = np.full(net.n_links, np.inf)
-    exit_b = np.full(net.n_links, np.inf)
-    if bl.size:
-        for links_sorted, mins, exit_cap_dir in ((blf, min_f, exit_f), (blb, min_b, exit_b)):
-            last = np.ones(bl.size, dtype=bool)
-            last[:-1] = links_sorted[1:] != links_sorted[:-1]
-            exit_cap_dir[links_sorted[last]] = mins[last] + net.link_length_m[links_sorted[last]]
-    exit_cap = np.empty(net.n_directed)
-    exit_cap[0::2] = exit_f
-    exit_cap[1::2] = exit_b
+    bdir = np.concatenate([2 * bl, 2 * bl + 1]).astype(np.int64)
+    apex = np.concatenate([net.bend_s_m, length - net.bend_s_m])
+    end = np.minimum(apex + np.tile(half_arc, 2), np.tile(length, 2))
+    xc2 = np.tile(xc, 2)
+    by_end = np.lexsort((end, bdir))
+    by_apex = np.lexsort((apex, bdir))
+    bend_dir = bdir[by_end]
+    bend_key = np.asarray(bend_dir * _KEY + end[by_end], dtype=np.float64)
+    bend_min = _grouped_cummin((xc2 - end)[by_end], bend_dir)
+    hold_dir = bdir[by_apex]
+    hold_key = np.asarray(hold_dir * _KEY + apex[by_apex], dtype=np.float64)
+    exit_cap = np.full(net.n_directed, np.inf)
+    if bend_dir.size:
+        last = np.ones(bend_dir.size, dtype=bool)
+        last[:-1] = bend_dir[1:] != bend_dir[:-1]
+        exit_cap[bend_dir[last]] = bend_min[last] + net.dl_length_m[bend_dir[last]]
     trans_cap = transition_caps_x(net, kin, a_lat)
 
     relevant = [b for b in barriers if vehicle.mass_kg <= b.mass_kg + 1e-9]
@@ -347,19 +287,15 @@ def vehicle_field(
             tuple(active),
             sf,
             trans_cap,
-            key_f,
-            min_f,
-            key_b,
-            min_b,
+            bend_key,
+            bend_min,
+            bend_dir,
+            apex[by_end],
             barrier_s,
-            bapex_f,
-            bapex_b,
-            hkey_f,
-            hend_f,
-            hx_f,
-            hkey_b,
-            hend_b,
-            hx_b,
+            hold_key,
+            hold_dir,
+            end[by_apex],
+            xc2[by_apex],
         )
         released = []
         for b in active:

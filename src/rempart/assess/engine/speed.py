@@ -275,26 +275,18 @@ def propagate(
             break
         offs = np.repeat(starts[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
         t_to = trans_to[offs]
-        x_from = x_out[trans_from[offs]]
-        cand = np.minimum(x_from, trans_cap_x_m[offs])
-        cand_far = np.minimum(x_from, cap_far[offs])
+        cand = np.minimum(x_out[trans_from[offs]], cap_far[offs])
         best[t_to] = -np.inf
         np.maximum.at(best, t_to, cand)
-        improved_t = cand > x_in[t_to] + _EPS_M
-        improved_far = cand_far > x_far[t_to] + _EPS_M
-        if not (np.any(improved_t) or np.any(improved_far)):
+        improved_t = cand > x_far[t_to] + _EPS_M
+        if not np.any(improved_t):
             break
         winners = improved_t & (cand >= best[t_to])
         w_to = t_to[winners]
-        x_in[w_to] = cand[winners]
-        pred[w_to] = trans_from[offs[winners]]
-        pred_cap[w_to] = trans_cap_x_m[offs[winners]]
-        f_to = t_to[improved_far]
-        np.maximum.at(x_far, f_to, cand_far[improved_far])
+        x_far[w_to] = cand[winners]
         # sorted unique targets via a mask: O(D) and much faster than np.unique's hashing
         mark = np.zeros(n, dtype=bool)
         mark[w_to] = True
-        mark[f_to] = True
         targets = np.flatnonzero(mark)
         targets = targets[traversable[targets]]
         # the exit follows the far label: holds are clipped to the link (H <= L)
@@ -304,4 +296,15 @@ def propagate(
         grew = new_out > x_out[targets] + _EPS_M
         x_out[targets[grew]] = new_out[grew]
         frontier = targets[grew]
+    # The near label (run-up just after the turn) and the best predecessor follow from the
+    # converged exits in one pass: x_in = max_t min(x_out[from], C_t).
+    cand = np.minimum(x_out[trans_from], trans_cap_x_m)
+    best = np.full(n, -np.inf)
+    np.maximum.at(best, trans_to, cand)
+    improved_t = cand > x_in[trans_to] + _EPS_M
+    winners = improved_t & (cand >= best[trans_to])
+    w_to = trans_to[winners]
+    x_in[w_to] = cand[winners]
+    pred[w_to] = trans_from[winners]
+    pred_cap[w_to] = trans_cap_x_m[winners]
     return SpeedField(x_in, x_out, pred, pred_cap, traversable.copy(), rounds, x_far, hold)
