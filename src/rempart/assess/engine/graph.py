@@ -90,6 +90,55 @@ def parse_width_m(text: str | None) -> float:
     return float(match.group(1).replace(",", "."))
 
 
+#: Pavement width (m) assumed beside a carriageway whose ``sidewalk`` tag says a pavement is
+#: there but gives no width: 2.0 m, the clear footway width UK guidance recommends (DfT,
+#: *Inclusive Mobility*, 2021, s. 4.2; **assumption** that a mapped pavement has it).
+DEFAULT_PAVEMENT_WIDTH_M = 2.0
+#: At most this much pavement (m) per side widens the widest line: beyond it, trees, lamp
+#: posts, benches and building fronts make a clear drivable strip unlikely (**assumption**).
+MAX_PAVEMENT_WIDTH_M = 3.0
+_SIDES = {"both": ("left", "right"), "left": ("left",), "right": ("right",)}
+
+
+def pavement_widths_m(tags: dict[str, str]) -> tuple[float, float]:
+    """Drivable pavement (m) on the left and right of a way's carriageway, from its OSM
+    ``sidewalk=*`` tags: ``sidewalk=both|left|right`` or ``sidewalk:<side>=yes``, the width
+    from ``sidewalk:<side>:width``, else ``sidewalk:both:width``, else ``sidewalk:width``, else
+    :data:`DEFAULT_PAVEMENT_WIDTH_M`; each side capped at :data:`MAX_PAVEMENT_WIDTH_M`. A
+    pavement mapped as its own way (``sidewalk=separate``) or absent (``no``/``none``) adds
+    nothing: kerbs are assumed mountable (a kerb does not stop a vehicle, docs/method.md s. 2).
+    """
+    present: set[str] = set(_SIDES.get(tags.get("sidewalk", "").strip().lower(), ()))
+    for key, sides in _SIDES.items():
+        if tags.get(f"sidewalk:{key}", "").strip().lower() in ("yes", "both", key):
+            present.update(sides)
+    out = []
+    for side in ("left", "right"):
+        if side not in present:
+            out.append(0.0)
+            continue
+        width = math.nan
+        for key in (f"sidewalk:{side}:width", "sidewalk:both:width", "sidewalk:width"):
+            width = parse_width_m(tags.get(key))
+            if not math.isnan(width):
+                break
+        if math.isnan(width):
+            width = DEFAULT_PAVEMENT_WIDTH_M
+        out.append(min(max(width, 0.0), MAX_PAVEMENT_WIDTH_M))
+    return out[0], out[1]
+
+
+def usable_width_m(tags: dict[str, str]) -> float:
+    """Width (m) the widest line through a bend may use: the carriageway
+    (:func:`way_width_m`) plus the drivable pavement on both sides
+    (:func:`pavement_widths_m`); 0 where the way is not traversable."""
+    carriageway = way_width_m(tags)
+    if carriageway <= 0:
+        return 0.0
+    left, right = pavement_widths_m(tags)
+    return carriageway + left + right
+
+
 def way_width_m(tags: dict[str, str]) -> float:
     """Usable width (m) of a way for vehicles; 0 if it is not a vehicle way at all."""
     highway = tags.get("highway", "")
@@ -136,6 +185,7 @@ class Network:
     pt_s: FloatArray
     link_length_m: FloatArray
     link_width_m: FloatArray
+    link_usable_width_m: FloatArray
     link_way_id: IntArray
     link_highway: NDArray[np.str_]
     bend_link: IntArray
@@ -313,6 +363,8 @@ def build_network(osm: OsmData) -> Network:
     per-vehicle width checks happen at propagation time.
     """
     widths = np.array([way_width_m(t) for t in osm.way_tags], dtype=float)
+    # the widest line through bends may use the pavement where it is drivable
+    usable = np.array([usable_width_m(t) for t in osm.way_tags], dtype=float)
     keep_way = widths > 0
     counts = np.diff(osm.way_offsets)
     node_keep = np.repeat(keep_way, counts)
@@ -377,13 +429,14 @@ def build_network(osm: OsmData) -> Network:
     node_y[link_v] = y[b]
     link_way = way_of_ref[a]
     link_width = widths[link_way]
+    link_usable = usable[link_way]
     link_highway = np.array([osm.way_tags[w].get("highway", "") for w in link_way], dtype=str)
     link_name = [osm.way_tags[w].get("name", "") for w in link_way]
 
     groups = _bend_groups(pt_x, pt_y, pt_s, starts)
-    bends = _bends(groups, link_width)
+    bends = _bends(groups, link_usable)
     trans = _transitions(
-        pt_x, pt_y, starts, link_u, link_v, link_width, jnodes.size, groups, link_length
+        pt_x, pt_y, starts, link_u, link_v, link_usable, jnodes.size, groups, link_length
     )
     return Network(
         lon0=lon0,
@@ -398,6 +451,7 @@ def build_network(osm: OsmData) -> Network:
         pt_s=pt_s,
         link_length_m=link_length,
         link_width_m=link_width,
+        link_usable_width_m=link_usable,
         link_way_id=osm.way_ids[link_way],
         link_highway=link_highway,
         bend_link=bends[0],
@@ -426,6 +480,7 @@ def _empty_network(osm: OsmData) -> Network:
         zi,
         zi,
         np.zeros(1, dtype=np.int64),
+        z,
         z,
         z,
         z,
