@@ -185,3 +185,33 @@ def test_splitting_a_polyline_at_its_vertices_changes_no_speed():
     np.testing.assert_allclose(one, many, atol=0.05)
     # the corners cap the speed somewhere (the test is not vacuous)
     assert one.min() < 60.0
+
+
+@pytest.mark.parametrize("junction_vertex", [17, 24])
+def test_a_side_street_at_or_after_the_apex_of_a_drawn_curve_changes_no_speed(junction_vertex):
+    # a 90-degree, 60 m curve drawn with 30 vertices (test_limits._bend), then a site 50 m on;
+    # a side street joining at the curve's middle vertex or after it: the curve is one bend
+    # capped at the junction, and the hold after it must start from the bend's apex (its
+    # drawn position on the incoming link), so the speed at the edge is the same as without
+    # the side street
+    from .test_limits import _bend
+    from .test_speed import _northbound
+
+    truck = vehicle(lat=4.0)
+    pts = _bend(30)
+    end_x, end_y = pts[-1]
+    site = square(end_x - 50, end_y - 150, end_x + 50, end_y + 50)
+    plain, _ = run([road(pts, width="7")], site, [truck], options=NO_PLAN)
+    mx, my = pts[junction_vertex]
+    side = road([(mx, my), (mx + 0.6 * mx, my + 0.6 * (my - 60.0))], width="6")
+    split, _ = run(
+        [road(pts[: junction_vertex + 1], width="7"), road(pts[junction_vertex:], width="7"), side],
+        site,
+        [truck],
+        options=NO_PLAN,
+    )
+
+    def north(res):
+        return [e for e in res.entries if e.kind == "crossing" and _northbound(e)][0].vehicles[0]
+
+    assert north(split).speed_kmh == pytest.approx(north(plain).speed_kmh, abs=0.05)

@@ -508,7 +508,9 @@ class _Groups:
     ``theta`` signed total deflection (rad, + = clockwise along u->v), ``n`` vertices,
     ``s_first``/``s_last`` positions of the end vertices from the link's start (m),
     ``d_first``/``d_last`` their absolute deflections, ``abs_sum`` the sum of absolute
-    deflections, ``rc`` the drawn centre-line radius (m), ``mid`` the apex position (m).
+    deflections, ``rc`` the drawn centre-line radius (m), ``mid`` the apex position (m),
+    ``first`` the index of the group's first vertex in ``vert_s``, the positions (m from the
+    link's start) of all grouped vertices in link order.
     """
 
     link: IntArray
@@ -521,6 +523,8 @@ class _Groups:
     abs_sum: FloatArray
     rc: FloatArray
     mid: FloatArray
+    first: IntArray
+    vert_s: FloatArray
 
 
 def _centre_radius(
@@ -557,7 +561,7 @@ def _bend_groups(pt_x: FloatArray, pt_y: FloatArray, pt_s: FloatArray, starts: I
     i = np.flatnonzero(interior)
     zi = np.zeros(0, dtype=np.int64)
     z = np.zeros(0)
-    empty = _Groups(zi, z, zi, z, z, z, z, z, z, z)
+    empty = _Groups(zi, z, zi, z, z, z, z, z, z, z, zi, z)
     if i.size == 0:
         return empty
     h_in = np.arctan2(pt_x[i] - pt_x[i - 1], pt_y[i] - pt_y[i - 1])
@@ -600,6 +604,8 @@ def _bend_groups(pt_x: FloatArray, pt_y: FloatArray, pt_s: FloatArray, starts: I
         abs_sum,
         rc,
         mid,
+        gstart.astype(np.int64),
+        s,
     )
 
 
@@ -634,6 +640,7 @@ def _end_groups(groups: _Groups, link_length: FloatArray, n_links: int) -> dict[
     for end in ("head", "tail"):
         out[f"{end}_has"] = np.zeros(n_dir, dtype=bool)
         out[f"{end}_n"] = np.zeros(n_dir, dtype=np.int64)
+        out[f"{end}_g"] = np.zeros(n_dir, dtype=np.int64)
         for k in ("theta", "gap", "span", "near", "far", "abs_sum"):
             out[f"{end}_{k}"] = np.zeros(n_dir)
     if groups.link.size == 0:
@@ -656,6 +663,7 @@ def _end_groups(groups: _Groups, link_length: FloatArray, n_links: int) -> dict[
         d = 2 * gl[mask] + off
         out[f"{end}_has"][d] = True
         out[f"{end}_n"][d] = groups.n[mask]
+        out[f"{end}_g"][d] = np.flatnonzero(mask)
         out[f"{end}_theta"][d] = sign * groups.theta[mask]
         out[f"{end}_gap"][d] = gap[mask]
         out[f"{end}_span"][d] = span[mask]
@@ -684,9 +692,8 @@ def _through_bends(
     junction when the bend's apex (middle vertex) is at or before the junction; a bend whose
     apex lies on the outgoing link is capped there by that link's own bend group. Returns
     (merged mask, radius m, hold m) per transition: the hold is the second half of the
-    widest-line arc, ``R theta / 2`` past the apex, less the distance from the apex to the
-    junction (taken as the farthest vertex of the incoming group when the apex is not the
-    junction vertex: a shorter hold, the safe side).
+    widest-line arc, ``R theta / 2`` past the apex (the middle vertex), less the drawn distance
+    from the apex to the junction (zero when the hold ends before the junction).
     """
     eg = _end_groups(groups, link_length, link_width.size)
     a, b = t_from, t_to
@@ -740,8 +747,19 @@ def _through_bends(
     d_last = np.where(use_b, eg["tail_far"][b], np.where(j_sig, j_abs, eg["head_near"][a]))
     rc = _centre_radius(theta, n, span, d_first, d_last, abs_sum)
     radius = widest_line_radius_m(link_width[a // 2], theta, rc, width_out_m=link_width[b // 2])
-    apex_is_junction = j_sig & ((n_all - 1) // 2 == n_before - 1)
-    apex_dist = np.where(apex_is_junction, 0.0, np.where(use_a, a_gap + eg["head_span"][a], 0.0))
+    # the apex (middle vertex along the path) is the junction vertex or one of the incoming
+    # group's vertices: its distance to the junction, from the drawn vertex positions
+    k = (n_all - 1) // 2
+    n_a = np.where(use_a, eg["head_n"][a], 0)
+    on_in = use_a & (k < n_a)
+    apex_dist = np.zeros(a.size)
+    if np.any(on_in) and groups.link.size:
+        g = eg["head_g"][a[on_in]]
+        kk = k[on_in]
+        fwd = a[on_in] % 2 == 0
+        idx = groups.first[g] + np.where(fwd, kk, groups.n[g] - 1 - kk)
+        s_apex = groups.vert_s[idx]
+        apex_dist[on_in] = np.where(fwd, link_length[a[on_in] // 2] - s_apex, s_apex)
     with np.errstate(invalid="ignore"):
         hold = np.where(np.isfinite(radius), np.maximum(radius * theta / 2.0 - apex_dist, 0.0), 0.0)
     return merged, radius, hold
