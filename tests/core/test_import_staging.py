@@ -273,9 +273,8 @@ def test_a_process_killed_mid_import_leaves_the_sites_unchanged_on_postgresql(
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only: this pass runs on SQLite (REMPART_DATABASE_URL unset)")
     db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    if db.get("PASSWORD"):
-        url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    user = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    url = f"postgres://{user}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
     stage = bulk.stage_name(Site)
     temp_tables = "SELECT COUNT(*) FROM pg_class WHERE relname = %s AND relpersistence = 't'"
     half_way: list[tuple[int, int, int]] = []
