@@ -1,6 +1,8 @@
 """Imports that don't block: import times, and camera read latency while an import runs.
 
-On a fresh SQLite database (the default: a temporary file, WAL), this script creates a city, a
+On a fresh database (``--database sqlite``, the default: a temporary file, WAL; or
+``--database postgres``: a database ``--pg-name`` created for the run on the server of
+``--pg-url`` and dropped at its end), this script creates a city, a
 zone with one lane and a camera token, then, each in a child process while this process posts
 camera reads (``POST /api/v1/access/requests`` through Django's test client, one after the
 other) and times every answer:
@@ -17,6 +19,8 @@ p50/p95/p99/max in ms, answers other than 200/201)
 and the ratios against the baseline (permits per second, read p95).
 
     .venv/bin/python benchmarks/import_load.py --permits 50000 --sites 10000 --baseline-permits 2000
+    .venv/bin/python benchmarks/import_load.py --database postgres \
+        --permits 50000 --sites 10000 --baseline-permits 2000
 """
 
 from __future__ import annotations
@@ -134,11 +138,56 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--permits", type=int, default=50_000)
     parser.add_argument("--sites", type=int, default=10_000)
     parser.add_argument("--baseline-permits", type=int, default=2_000)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--pg-url",
+        default="postgres://postgres@127.0.0.1:5432/postgres",
+        help="PostgreSQL server (and a database to connect to) where --pg-name is created",
+    )
+    parser.add_argument("--pg-name", default="rempart_import_bench")
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="rempart-import-bench-"))
     os.environ["REMPART_VAR_DIR"] = str(tmp)
     os.environ.pop("REMPART_DATABASE_URL", None)
+    if args.database == "postgres":
+        os.environ["REMPART_DATABASE_URL"] = _create_pg_database(args.pg_url, args.pg_name)
+    try:
+        return _run(args, tmp)
+    finally:
+        if args.database == "postgres":
+            _drop_pg_database(args.pg_url, args.pg_name)
+
+
+def _admin_sql(server_url: str, statement: str) -> None:
+    """Run ``statement`` (CREATE/DROP DATABASE) outside a transaction on ``server_url``."""
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(statement)
+
+
+def _create_pg_database(server_url: str, name: str) -> str:
+    """Create the empty database ``name`` (dropping a leftover one); its URL."""
+    from urllib.parse import urlparse, urlunparse
+
+    if not name.replace("_", "").isalnum():
+        raise SystemExit(f"--pg-name {name!r}: expected letters, digits and underscores only")
+    _admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}"')
+    _admin_sql(server_url, f'CREATE DATABASE "{name}"')
+    return urlunparse(urlparse(server_url)._replace(path=f"/{name}"))
+
+
+def _drop_pg_database(server_url: str, name: str) -> None:
+    """Drop the benchmark's database once this process's connections are closed."""
+    from django.db import connections
+
+    connections.close_all()
+    _admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _run(args: argparse.Namespace, tmp: Path) -> int:
+    """Create the data, run the phases, print the figures."""
     os.environ["REMPART_MAX_UPLOAD_MB"] = "100"
     os.environ["REMPART_MAX_FEATURES"] = str(max(args.sites, 20_000))
     os.environ["DJANGO_SETTINGS_MODULE"] = "rempart.settings"
@@ -253,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
                 "read_p95_during_import_vs_baseline": round(
                     new["read_p95_ms"] / base["read_p95_ms"], 2
                 ),
+                "database": args.database,
                 "load_average": os.getloadavg(),
             }
         )

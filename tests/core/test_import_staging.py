@@ -170,7 +170,9 @@ import json, os, sys, time, django
 os.environ["DJANGO_SETTINGS_MODULE"] = "rempart.settings"
 django.setup()
 from django.core.management import call_command
-call_command("migrate", verbosity=0)
+from django.db import connection
+if sys.argv[2] == "migrate":
+    call_command("migrate", verbosity=0)
 from rempart.core import sites_io
 from rempart.core.models import City
 city = City.objects.create(name="Nice", slug="nice", country="FR", timezone="Europe/Paris")
@@ -179,7 +181,12 @@ sites_io.import_sites(city, first)
 real = sites_io.staged_upsert
 def stop_half_way(*args, **kwargs):
     def wait():
-        print("STAGED", flush=True)
+        backend = 0
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                backend = cursor.fetchone()[0]
+        print("STAGED", backend, flush=True)
         time.sleep(120)
     return real(*args, after_staging=wait, **kwargs)
 sites_io.staged_upsert = stop_half_way
@@ -187,11 +194,14 @@ sites_io.import_sites(city, second)
 """
 
 
-def test_a_process_killed_mid_import_leaves_the_sites_unchanged(tmp_path: Any) -> None:
-    """SQLite (the default database, a file here): a child imports 20 sites, then starts
-    importing 5,000 and is killed with SIGKILL once they are staged; the file holds the 20."""
+def _import_then_kill(
+    tmp_path: Any, env: dict[str, str], *, migrate: bool, look_half_way: Any = None
+) -> int:
+    """Run :data:`_KILLED_CHILD` with ``env``: it imports 20 sites, then stages 5,000 (every one
+    with a crowd of 999) and is killed with SIGKILL once they are staged. Returns what the child
+    printed when staged (its PostgreSQL backend's pid, 0 on SQLite); ``look_half_way(pid)``, if
+    given, runs while the child waits, staged."""
     import signal
-    import sqlite3
     import subprocess
     import sys
 
@@ -200,10 +210,9 @@ def test_a_process_killed_mid_import_leaves_the_sites_unchanged(tmp_path: Any) -
         feature["properties"]["typical_crowd"] = 999
     files = tmp_path / "sites.json"
     files.write_text(json.dumps([sites_geojson(20), second]))
-    env = {k: v for k, v in os.environ.items() if k != "REMPART_DATABASE_URL"}
-    env.update(REMPART_VAR_DIR=str(tmp_path), REMPART_MAX_FEATURES="20000")
+    env = {**env, "REMPART_VAR_DIR": str(tmp_path), "REMPART_MAX_FEATURES": "20000"}
     child = subprocess.Popen(
-        [sys.executable, "-c", _KILLED_CHILD, str(files)],
+        [sys.executable, "-c", _KILLED_CHILD, str(files), "migrate" if migrate else "-"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -211,14 +220,27 @@ def test_a_process_killed_mid_import_leaves_the_sites_unchanged(tmp_path: Any) -
     )
     try:
         assert child.stdout is not None
-        line = child.stdout.readline()
-        assert line.strip() == "STAGED", child.stderr.read() if child.stderr else ""
+        line = child.stdout.readline().split()
+        assert line[:1] == ["STAGED"], child.stderr.read() if child.stderr else ""
+        backend = int(line[1])
+        if look_half_way is not None:
+            look_half_way(backend)
         child.send_signal(signal.SIGKILL)
         assert child.wait(timeout=30) == -signal.SIGKILL
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
+    return backend
+
+
+def test_a_process_killed_mid_import_leaves_the_sites_unchanged(tmp_path: Any) -> None:
+    """SQLite (the default database, a file here): a child imports 20 sites, then starts
+    importing 5,000 and is killed with SIGKILL once they are staged; the file holds the 20."""
+    import sqlite3
+
+    env = {k: v for k, v in os.environ.items() if k != "REMPART_DATABASE_URL"}
+    _import_then_kill(tmp_path, env, migrate=True)
     database = sqlite3.connect(tmp_path / "rempart.sqlite3")
     try:
         rows = database.execute("SELECT COUNT(*), MAX(typical_crowd) FROM core_site").fetchone()
@@ -230,3 +252,51 @@ def test_a_process_killed_mid_import_leaves_the_sites_unchanged(tmp_path: Any) -
     assert rows[0] == 20
     assert rows[1] != 999
     assert imports == (1,)
+
+
+def _pg_count(sql: str, *params: Any) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_process_killed_mid_import_leaves_the_sites_unchanged_on_postgresql(
+    tmp_path: Any,
+) -> None:
+    """PostgreSQL: the child imports into this test's own database (same server, same name);
+    killed with SIGKILL once the 5,000 sites are staged, its session ends: the TEMP staging
+    table goes with it, and every session sees the 20 sites of the first import only."""
+    import time
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: this pass runs on SQLite (REMPART_DATABASE_URL unset)")
+    db = connection.settings_dict
+    user = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    url = f"postgres://{user}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    stage = bulk.stage_name(Site)
+    temp_tables = "SELECT COUNT(*) FROM pg_class WHERE relname = %s AND relpersistence = 't'"
+    half_way: list[tuple[int, int, int]] = []
+
+    def look(backend: int) -> None:
+        half_way.append(
+            (
+                _pg_count(temp_tables, stage),
+                Site.objects.count(),
+                _pg_count("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = %s", backend),
+            )
+        )
+
+    env = {**os.environ, "REMPART_DATABASE_URL": url}
+    backend = _import_then_kill(tmp_path, env, migrate=False, look_half_way=look)
+    # half-way: the child's TEMP table exists, its session is live, other sessions see 20 sites
+    assert half_way == [(1, 20, 1)]
+    deadline = time.monotonic() + 20
+    while _pg_count("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = %s", backend):
+        assert time.monotonic() < deadline, f"backend {backend} still alive 20 s after SIGKILL"
+        time.sleep(0.1)
+    assert _pg_count(temp_tables, stage) == 0
+    assert Site.objects.count() == 20
+    assert not Site.objects.filter(typical_crowd=999).exists()
+    assert AuditEntry.objects.filter(action="import").count() == 1
