@@ -290,3 +290,17 @@ def test_a_practices_contacts_keep_only_the_fields_given(
     assert response.status_code == 201, response.content
     practice = Practice.objects.get(pk=response.json()["id"])
     assert practice.contacts == [{"name": "Service des sports", "email": "s@example.org"}]
+
+
+def test_a_session_request_without_csrf_token_is_refused_with_a_sentence(make_user: Any) -> None:
+    # a browser session (not a token) posting without the CSRF header: django-ninja's own
+    # answer was "CSRF check Failed"; the API answers a sentence saying what to send
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("admin", username="browser"))
+    response = client.post(
+        "/api/v1/practices/", json.dumps(PRACTICE), content_type="application/json"
+    )
+    assert response.status_code == 403
+    detail = one_line(response)
+    assert "X-CSRFToken" in detail and "CSRF check Failed" not in detail
+    assert not Practice.objects.filter(title=PRACTICE["title"]).exists()

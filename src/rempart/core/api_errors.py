@@ -30,7 +30,7 @@ from django.core.exceptions import (
 )
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import Schema
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -72,6 +72,14 @@ ERROR_MEANINGS = {
     500: "Server error (logged; the answer holds no traceback)",
     503: "The database is busy: try again",
 }
+
+
+#: django-ninja's refusal of a session request without a valid CSRF token, and our sentence.
+NINJA_CSRF_MESSAGE = "CSRF check Failed"
+CSRF_SENTENCE = (
+    "a request made with a signed-in session needs its CSRF token: send the csrftoken cookie's "
+    "value in the X-CSRFToken header, or use a bearer token (Authorization: Bearer rmp_…)"
+)
 
 
 def error(status: int, detail: str, **headers: str) -> JsonResponse:
@@ -260,6 +268,13 @@ def install(api: NinjaAPI) -> None:
         response["WWW-Authenticate"] = "Bearer"
         return response
 
+    def on_http_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        detail = str(exc)
+        if exc.status_code == 403 and detail == NINJA_CSRF_MESSAGE:
+            detail = CSRF_SENTENCE
+        return api.create_response(request, {"detail": detail}, status=exc.status_code)
+
+    api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(ValidationError, on_validation)
     api.add_exception_handler(AuthenticationError, on_no_credentials)
     api.add_exception_handler(Exception, on_exception)
