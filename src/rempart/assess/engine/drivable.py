@@ -140,37 +140,43 @@ def _underground(tags: Any) -> bool:
 def read_features(path: str | Path, project: Project) -> Features:
     """Read obstacle areas and lines, kerbs, untagged footways and mapped outlines.
 
+    Untagged objects and nodes are dropped inside osmium (filters after the location and area
+    handlers, which still see every object); geometries are built from WKB and projected to
+    the local CRS in one call per kind, not one per object.
+
     Raises
     ------
     OsmReadError
         If the file cannot be read.
     """
     text = str(path)
-    out = Features()
     wkb = osmium.geom.WKBFactory()
-
-    def local(geom: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(geom, lambda c: np.column_stack(project(c[:, 0], c[:, 1])))
+    all_nodes = osmium.geom.use_nodes.ALL
+    # kind -> WKB (hex) of the lon/lat geometries, in file order
+    kinds = ("areas", "lines", "kerbs", "footways", "mapped")
+    raw: dict[str, list[str]] = {k: [] for k in kinds}
 
     try:
-        processor = osmium.FileProcessor(text).with_locations().with_areas()
+        processor = (
+            osmium.FileProcessor(text)
+            .with_locations()
+            .with_areas()
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY | osmium.osm.AREA))
+            .with_filter(osmium.filter.EmptyTagFilter())
+        )
         for item in processor:
             obj: Any = item
             tags = obj.tags
             if obj.is_area():
                 area: Any = obj
                 is_obstacle = _matches(tags, AREA_OBSTACLES) and not _underground(tags)
-                if not is_obstacle and not len(tags):
-                    continue
                 try:
-                    geom = shapely.from_wkb(wkb.create_multipolygon(area))
+                    hexwkb = wkb.create_multipolygon(area)
                 except RuntimeError:
                     continue
-                (out.areas if is_obstacle else out.mapped).append(local(geom))
+                raw["areas" if is_obstacle else "mapped"].append(hexwkb)
             elif obj.is_way():
                 way: Any = obj
-                if not len(tags):
-                    continue
                 is_line = _matches(tags, LINE_OBSTACLES) and not _underground(tags)
                 is_kerb = tags.get("barrier") == "kerb"
                 hw = tags.get("highway")
@@ -181,23 +187,42 @@ def read_features(path: str | Path, project: Project) -> Features:
                     and tags.get("area") != "yes"
                 )
                 try:
-                    coords = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
-                except osmium.InvalidLocationError:
-                    continue
-                if len(coords) < 2:
-                    continue
-                line = local(shapely.linestrings(coords))
+                    hexwkb = wkb.create_linestring(way, use_nodes=all_nodes)
+                except (osmium.InvalidLocationError, RuntimeError):
+                    # some nodes missing from the file: the line through the others
+                    hexwkb = _line_of_valid_nodes(wkb, way)
+                    if hexwkb is None:
+                        continue
                 if is_line:
-                    out.lines.append(line)
+                    raw["lines"].append(hexwkb)
                 elif is_kerb:
-                    out.kerbs.append(line)
+                    raw["kerbs"].append(hexwkb)
                 elif untagged:
-                    out.footways.append(line)
+                    raw["footways"].append(hexwkb)
                 else:
-                    out.mapped.append(line)
+                    raw["mapped"].append(hexwkb)
     except (RuntimeError, ValueError, OSError) as err:
         raise OsmReadError("OSM file", text, f"readable .osm.pbf or .osm XML ({err})") from None
-    return out
+
+    def local(hexes: list[str]) -> list[BaseGeometry]:
+        if not hexes:
+            return []
+        geoms = shapely.from_wkb(np.asarray(hexes, dtype=object))
+        out = shapely.transform(geoms, lambda c: np.column_stack(project(c[:, 0], c[:, 1])))
+        return list(out)
+
+    return Features(**{k: local(raw[k]) for k in kinds})
+
+
+def _line_of_valid_nodes(wkb: Any, way: Any) -> str | None:
+    """WKB (hex) of a way's line through its nodes with a valid location (None if under 2)."""
+    try:
+        coords = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
+    except osmium.InvalidLocationError:
+        return None
+    if len(coords) < 2:
+        return None
+    return str(shapely.to_wkb(shapely.linestrings(coords), hex=True))
 
 
 @dataclass(frozen=True)
