@@ -186,21 +186,22 @@ def read_features(path: str | Path, project: Project) -> Features:
                     and "est_width" not in tags
                     and tags.get("area") != "yes"
                 )
+                line: str | None
                 try:
-                    hexwkb = wkb.create_linestring(way, use_nodes=all_nodes)
+                    line = wkb.create_linestring(way, use_nodes=all_nodes)
                 except (osmium.InvalidLocationError, RuntimeError):
                     # some nodes missing from the file: the line through the others
-                    hexwkb = _line_of_valid_nodes(wkb, way)
-                    if hexwkb is None:
-                        continue
+                    line = _line_of_valid_nodes(way)
+                if line is None:
+                    continue
                 if is_line:
-                    raw["lines"].append(hexwkb)
+                    raw["lines"].append(line)
                 elif is_kerb:
-                    raw["kerbs"].append(hexwkb)
+                    raw["kerbs"].append(line)
                 elif untagged:
-                    raw["footways"].append(hexwkb)
+                    raw["footways"].append(line)
                 else:
-                    raw["mapped"].append(hexwkb)
+                    raw["mapped"].append(line)
     except (RuntimeError, ValueError, OSError) as err:
         raise OsmReadError("OSM file", text, f"readable .osm.pbf or .osm XML ({err})") from None
 
@@ -214,7 +215,7 @@ def read_features(path: str | Path, project: Project) -> Features:
     return Features(**{k: local(raw[k]) for k in kinds})
 
 
-def _line_of_valid_nodes(wkb: Any, way: Any) -> str | None:
+def _line_of_valid_nodes(way: Any) -> str | None:
     """WKB (hex) of a way's line through its nodes with a valid location (None if under 2)."""
     try:
         coords = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
