@@ -67,8 +67,11 @@ HEADING_BINS = 64
 #: upstand kerb does not stop a truck (CPNI/NPSA: kerbs are not hostile-vehicle mitigation);
 #: 5 km/h is a small, explicit allowance for the jolt, to be replaced by crash-test data.
 KERB_SPEED_LOSS_KMH = 5.0
-#: Edge samples per vectorised batch (memory: batch x headings x steps cells).
-BATCH_SAMPLES = 24
+#: Edge samples per vectorised batch (memory: batch x headings x steps cells, 48 x 57 x 200
+#: x 8 B = 4.4 MB per array). Results do not depend on it; 48 was the fastest of 24, 48, 96
+#: and 200 on six sites of the synthetic city (benchmarks/offroad_city.py; 24: 0.99 s, 48:
+#: 0.82 s, 96: 1.14 s CPU).
+BATCH_SAMPLES = 48
 
 #: Spacing (m) of the tabulated V(x) and (m/s)^2 of the tabulated X(v^2) used inside the
 #: search (linear interpolation of v^2 in x and of x in v^2: both nearly linear, error below
