@@ -96,18 +96,19 @@ def pick_sites(n: int, count: int, seed: int) -> list[tuple[str, dict[str, Any]]
 
 
 @contextlib.contextmanager
-def timed_phases(times: dict[str, float]) -> Iterator[None]:
+def timed_phases(times: dict[str, float], cpu: dict[str, float]) -> Iterator[None]:
     """Wrap the engine functions of :data:`PHASES` in ``run``'s namespace, adding their wall
-    time to ``times``; restored on exit."""
+    time to ``times`` and their CPU (process) time to ``cpu``; restored on exit."""
     saved = {name: getattr(run_mod, name) for name, _ in PHASES}
 
     def wrap(fn: Callable[..., Any], label: str) -> Callable[..., Any]:
         def inner(*args: Any, **kwargs: Any) -> Any:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
                 times[label] = times.get(label, 0.0) + time.perf_counter() - t
+                cpu[label] = cpu.get(label, 0.0) + time.process_time() - c
 
         return inner
 
@@ -133,27 +134,31 @@ def run(
         out["write_s"] = time.perf_counter() - t
         sites = pick_sites(n, n_sites, seed)
         phases: dict[str, float] = {}
+        cpu: dict[str, float] = {}
+
+        @contextlib.contextmanager
+        def phase(label: str) -> Iterator[None]:
+            t, c = time.perf_counter(), time.process_time()
+            yield
+            phases[label] = time.perf_counter() - t
+            cpu[label] = time.process_time() - c
+
         w0, c0 = time.perf_counter(), time.process_time()
-        t = time.perf_counter()
-        network = load_network(path)
-        phases["parse + graph"] = time.perf_counter() - t
-        t = time.perf_counter()
-        features = network.features
-        phases["obstacles read"] = time.perf_counter() - t
-        t = time.perf_counter()
-        network.fields(vehicles)
-        phases["speed fields"] = time.perf_counter() - t
-        with timed_phases(phases):
-            t_assess = time.perf_counter()
+        with phase("parse + graph"):
+            network = load_network(path)
+        with phase("obstacles read"):
+            features = network.features
+        with phase("speed fields"):
+            network.fields(vehicles)
+        with timed_phases(phases, cpu), phase("assessment (all)"):
             results = assess_sites(network, sites, vehicles, options=AssessOptions(offroad=True))
-            phases["assessment (all)"] = time.perf_counter() - t_assess
-        t = time.perf_counter()
-        shapes = [r.to_dict() for r in results]
-        phases["JSON shape"] = time.perf_counter() - t
+        with phase("JSON shape"):
+            shapes = [r.to_dict() for r in results]
         out["wall_s"] = time.perf_counter() - w0
         out["cpu_s"] = time.process_time() - c0
         out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         out["phases_s"] = phases
+        out["phases_cpu_s"] = cpu
         out["segments_directed"] = 2 * network.net.n_segments
         out["buildings"] = len(features.areas)
         out["edge_entries"] = sum(
@@ -234,8 +239,9 @@ def main(argv: list[str] | None = None) -> int:
         f"parse to results: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU, "
         f"peak RSS {r['peak_rss_mb']:.0f} MB"
     )
+    print(f"  {'phase':20s} {'wall':>9s} {'CPU':>9s}")
     for label, seconds in r["phases_s"].items():
-        print(f"  {label:20s} {seconds:7.2f} s")
+        print(f"  {label:20s} {seconds:7.2f} s {r['phases_cpu_s'][label]:7.2f} s")
     ref = r["reference"]
     print(
         f"reference: {ref['samples']} edge samples of {ref['sites']} sites x {ref['vehicles']} "

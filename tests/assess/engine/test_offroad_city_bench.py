@@ -57,6 +57,7 @@ def test_small_city_run_is_well_formed_and_agrees_with_the_reference() -> None:
     assert r["edge_entries"] > 0 and r["entries"] >= r["edge_entries"]
     for label in ("parse + graph", "obstacles read", "drivable rasters", "ray search"):
         assert r["phases_s"][label] > 0.0
+    assert set(r["phases_cpu_s"]) == set(r["phases_s"])
     assert r["wall_s"] >= r["phases_s"]["assessment (all)"]
     assert r["peak_rss_mb"] > 0.0
     ref = r["reference"]
