@@ -385,6 +385,7 @@ def edge_threats(
     clear = drv.clearance_m.ravel().copy()
     clear[drv.inside.ravel()] = -1.0
     kerb_flat = drv.kerb.ravel()
+    any_kerb = bool(kerb_flat.any())
     lab = barrier_labels(drv, barriers).ravel() if barriers else None
     half_w = np.array([vf.vehicle.width_m / 2.0 for vf in fields])
     min_w = float(half_w.min()) if nv else 0.0
@@ -436,8 +437,11 @@ def edge_threats(
         if lmax == 0:
             continue
         cells_c = cells[:, :lmax]
-        kerb_here = valid[:, :lmax] & kerb_flat[np.maximum(cells_c, 0)]
-        kk = np.where(kerb_here.any(axis=1), kerb_here.argmax(axis=1), n_steps)
+        if any_kerb:
+            kerb_here = valid[:, :lmax] & kerb_flat[np.maximum(cells_c, 0)]
+            kk = np.where(kerb_here.any(axis=1), kerb_here.argmax(axis=1), n_steps)
+        else:
+            kk = np.full(nr, n_steps, dtype=np.int64)
         # sparse road candidates (ray, step, seed row)
         reach = np.arange(lmax)[None, :] < free_len.max(axis=0)[:, None]
         cnt = np.where(reach, seed_count[np.maximum(cells_c, 0)], 0).ravel()
