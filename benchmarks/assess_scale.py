@@ -54,10 +54,55 @@ def _lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return LON0 + x / (111_320.0 * math.cos(math.radians(LAT0))), LAT0 + y / 111_320.0
 
 
-def write_city(path: str, directed_segments: int, seed: int = 1) -> int:
-    """Write a synthetic city with about ``directed_segments`` directed segments; returns n."""
+#: Setback (m) of building footprints from a straight street's centre line: half the widest
+#: carriageway (primary, 9 m, graph.DEFAULT widths) plus a 5.5 m pavement.
+SETBACK_M = 10.0
+#: Extra setback (m) on the side of a curved street (its bends reach 12 m into the block).
+CURVE_SETBACK_M = 14.0
+#: Gap (m) between the buildings of one block: a 4 m alley, wide enough for a car (1.8 m),
+#: not for the 2.5 m trucks with their clearance (drivable.py: clearance >= half the width).
+ALLEY_M = 4.0
+#: Share of the blocks left open as squares (no buildings).
+SQUARE_SHARE = 0.05
+
+
+def city_size(directed_segments: int) -> int:
+    """Junctions per side of the grid for about ``directed_segments`` directed segments."""
+    return max(4, int(round(math.sqrt(directed_segments / (4 * VERTICES_PER_BLOCK)))))
+
+
+def block_interior(n_i: int, n_j: int) -> tuple[float, float, float, float]:
+    """Built-up rectangle ``(x0, y0, x1, y1)`` (m, the generator's planar frame) of the block
+    between streets ``n_i``/``n_i + 1`` (south/north) and ``n_j``/``n_j + 1`` (west/east),
+    set back from the streets (:data:`SETBACK_M`, :data:`CURVE_SETBACK_M`): curved streets
+    (every third) bend north/east into the block beyond them."""
+    south = SETBACK_M + (CURVE_SETBACK_M if n_i % 3 == 1 else 0.0)
+    west = SETBACK_M + (CURVE_SETBACK_M if n_j % 3 == 1 else 0.0)
+    return (
+        n_j * SPACING_M + west,
+        n_i * SPACING_M + south,
+        (n_j + 1) * SPACING_M - SETBACK_M,
+        (n_i + 1) * SPACING_M - SETBACK_M,
+    )
+
+
+def square_blocks(n: int, seed: int = 1) -> np.ndarray:
+    """(n - 1, n - 1) bool: the blocks left open as squares (:data:`SQUARE_SHARE`), seeded
+    apart from the street tags so that the street network does not depend on the buildings."""
+    rng = np.random.default_rng(seed + 10_007)
+    return rng.random((n - 1, n - 1)) < SQUARE_SHARE
+
+
+def write_city(path: str, directed_segments: int, seed: int = 1, buildings: bool = False) -> int:
+    """Write a synthetic city with about ``directed_segments`` directed segments; returns n.
+
+    With ``buildings``, every block but the squares of :func:`square_blocks` is filled with
+    four ``building=yes`` closed ways (2 x 2 footprints of :func:`block_interior` split by
+    :data:`ALLEY_M` alleys, corners jittered by up to 2 m), which the off-road model reads
+    as obstacles (engine/drivable.py).
+    """
     k = VERTICES_PER_BLOCK
-    n = max(4, int(round(math.sqrt(directed_segments / (4 * k)))))
+    n = city_size(directed_segments)
     rng = np.random.default_rng(seed)
     writer = osmium.SimpleWriter(path)
     node_id = 1
@@ -104,8 +149,44 @@ def write_city(path: str, directed_segments: int, seed: int = 1) -> int:
                 tags["width"] = f"{rng.uniform(2.2, 9.0):.1f}"
             writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs, tags=tags))
             way_id += 1
+    if buildings:
+        _write_buildings(writer, n, seed, node_id, way_id)
     writer.close()
     return n
+
+
+def _write_buildings(
+    writer: osmium.SimpleWriter, n: int, seed: int, node_id: int, way_id: int
+) -> None:
+    """Four building footprints per block, squares left open (see :func:`write_city`)."""
+    squares = square_blocks(n, seed)
+    jitter = np.random.default_rng(seed + 20_011)
+    tags = {"building": "yes"}
+    for bi in range(n - 1):
+        for bj in range(n - 1):
+            if squares[bi, bj]:
+                continue
+            x0, y0, x1, y1 = block_interior(bi, bj)
+            xm = 0.5 * (x0 + x1) + jitter.uniform(-2.0, 2.0)
+            ym = 0.5 * (y0 + y1) + jitter.uniform(-2.0, 2.0)
+            h = 0.5 * ALLEY_M
+            for bx0, bx1 in ((x0, xm - h), (xm + h, x1)):
+                for by0, by1 in ((y0, ym - h), (ym + h, y1)):
+                    xs = np.array([bx0, bx1, bx1, bx0])
+                    ys = np.array([by0, by0, by1, by1])
+                    lon, lat = _lonlat(xs, ys)
+                    refs = []
+                    for q in range(4):
+                        writer.add_node(
+                            osmium.osm.mutable.Node(
+                                id=node_id, location=(float(lon[q]), float(lat[q]))
+                            )
+                        )
+                        refs.append(node_id)
+                        node_id += 1
+                    refs.append(refs[0])
+                    writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs, tags=tags))
+                    way_id += 1
 
 
 def baseline_speeds(

@@ -170,41 +170,48 @@ def _underground(tags: Any) -> bool:
 def read_features(path: str | Path, project: Project) -> Features:
     """Read obstacle areas and lines, kerbs, untagged footways and mapped outlines.
 
+    Untagged objects and nodes are dropped inside osmium (filters after the location and area
+    handlers, which still see every object); geometries are built from WKB and projected to
+    the local CRS in one call per kind, not one per object.
+
     Raises
     ------
     OsmReadError
         If the file cannot be read.
     """
     text = str(path)
-    out = Features()
     wkb = osmium.geom.WKBFactory()
-
-    def local(geom: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(geom, lambda c: np.column_stack(project(c[:, 0], c[:, 1])))
+    all_nodes = osmium.geom.use_nodes.ALL
+    # kind -> WKB (hex) of the lon/lat geometries, in file order
+    kinds = ("areas", "lines", "kerbs", "footways", "mapped")
+    raw: dict[str, list[str]] = {k: [] for k in kinds}
+    # obstacle kind (:func:`obstacle_kind`) of each of raw["areas"] / raw["lines"]
+    area_kinds: list[str] = []
+    line_kinds: list[str] = []
 
     try:
-        processor = osmium.FileProcessor(text).with_locations().with_areas()
+        processor = (
+            osmium.FileProcessor(text)
+            .with_locations()
+            .with_areas()
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY | osmium.osm.AREA))
+            .with_filter(osmium.filter.EmptyTagFilter())
+        )
         for item in processor:
             obj: Any = item
             tags = obj.tags
             if obj.is_area():
                 area: Any = obj
                 is_obstacle = _matches(tags, AREA_OBSTACLES) and not _underground(tags)
-                if not is_obstacle and not len(tags):
-                    continue
                 try:
-                    geom = shapely.from_wkb(wkb.create_multipolygon(area))
+                    hexwkb = wkb.create_multipolygon(area)
                 except RuntimeError:
                     continue
+                raw["areas" if is_obstacle else "mapped"].append(hexwkb)
                 if is_obstacle:
-                    out.areas.append(local(geom))
-                    out.area_kinds.append(obstacle_kind(tags))
-                else:
-                    out.mapped.append(local(geom))
+                    area_kinds.append(obstacle_kind(tags))
             elif obj.is_way():
                 way: Any = obj
-                if not len(tags):
-                    continue
                 is_line = _matches(tags, LINE_OBSTACLES) and not _underground(tags)
                 is_kerb = tags.get("barrier") == "kerb"
                 hw = tags.get("highway")
@@ -214,25 +221,47 @@ def read_features(path: str | Path, project: Project) -> Features:
                     and "est_width" not in tags
                     and tags.get("area") != "yes"
                 )
+                line: str | None
                 try:
-                    coords = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
-                except osmium.InvalidLocationError:
+                    line = wkb.create_linestring(way, use_nodes=all_nodes)
+                except (osmium.InvalidLocationError, RuntimeError):
+                    # some nodes missing from the file: the line through the others
+                    line = _line_of_valid_nodes(way)
+                if line is None:
                     continue
-                if len(coords) < 2:
-                    continue
-                line = local(shapely.linestrings(coords))
                 if is_line:
-                    out.lines.append(line)
-                    out.line_kinds.append(obstacle_kind(tags))
+                    raw["lines"].append(line)
+                    line_kinds.append(obstacle_kind(tags))
                 elif is_kerb:
-                    out.kerbs.append(line)
+                    raw["kerbs"].append(line)
                 elif untagged:
-                    out.footways.append(line)
+                    raw["footways"].append(line)
                 else:
-                    out.mapped.append(line)
+                    raw["mapped"].append(line)
     except (RuntimeError, ValueError, OSError) as err:
         raise OsmReadError("OSM file", text, f"readable .osm.pbf or .osm XML ({err})") from None
-    return out
+
+    def local(hexes: list[str]) -> list[BaseGeometry]:
+        if not hexes:
+            return []
+        geoms = shapely.from_wkb(np.asarray(hexes, dtype=object))
+        out = shapely.transform(geoms, lambda c: np.column_stack(project(c[:, 0], c[:, 1])))
+        return list(out)
+
+    return Features(
+        **{k: local(raw[k]) for k in kinds}, area_kinds=area_kinds, line_kinds=line_kinds
+    )
+
+
+def _line_of_valid_nodes(way: Any) -> str | None:
+    """WKB (hex) of a way's line through its nodes with a valid location (None if under 2)."""
+    try:
+        coords = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
+    except osmium.InvalidLocationError:
+        return None
+    if len(coords) < 2:
+        return None
+    return str(shapely.to_wkb(shapely.linestrings(coords), hex=True))
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from .drivable import RADIUS_M, Drivable, burn_lines
+from .drivable import RADIUS_M, Drivable, Grid, burn_lines
 from .errors import InputFileError
 from .field import BarrierOnLink, VehicleField
 from .graph import Network
@@ -67,8 +67,11 @@ HEADING_BINS = 64
 #: upstand kerb does not stop a truck (CPNI/NPSA: kerbs are not hostile-vehicle mitigation);
 #: 5 km/h is a small, explicit allowance for the jolt, to be replaced by crash-test data.
 KERB_SPEED_LOSS_KMH = 5.0
-#: Edge samples per vectorised batch (memory: batch x headings x steps cells).
-BATCH_SAMPLES = 24
+#: Edge samples per vectorised batch (memory: batch x headings x steps cells, 48 x 57 x 200
+#: x 8 B = 4.4 MB per array). Results do not depend on it; 48 was the fastest of 24, 48, 96
+#: and 200 on six sites of the synthetic city (benchmarks/offroad_city.py; 24: 0.99 s, 48:
+#: 0.82 s, 96: 1.14 s CPU).
+BATCH_SAMPLES = 48
 
 #: Spacing (m) of the tabulated V(x) and (m/s)^2 of the tabulated X(v^2) used inside the
 #: search (linear interpolation of v^2 in x and of x in v^2: both nearly linear, error below
@@ -198,11 +201,12 @@ def road_seeds(
     rows_cell = np.concatenate([cell, cell])
     ux = np.concatenate([tx[ai], -tx[ai]])
     uy = np.concatenate([ty[ai], -ty[ai]])
-    d = d_c[both]
-    xv = xv_c[:, both]
-    best = xv.max(axis=0)
+    # every row's run-ups are those of its centre-line sample ``both``: gathered once, below
+    best = xv_c.max(axis=0)[both]
     ok = np.isfinite(best)
-    rows_cell, ux, uy, d, xv, best = rows_cell[ok], ux[ok], uy[ok], d[ok], xv[:, ok], best[ok]
+    both = both[ok]
+    rows_cell, ux, uy, best = rows_cell[ok], ux[ok], uy[ok], best[ok]
+    d = d_c[both]
     pxx = np.concatenate([px, px])[ok]
     pyy = np.concatenate([py, py])[ok]
     ang = np.mod(np.arctan2(ux, uy), 2 * math.pi)
@@ -213,7 +217,8 @@ def road_seeds(
     first = np.ones(key_s.size, dtype=bool)
     first[1:] = key_s[1:] != key_s[:-1]
     starts = np.flatnonzero(first)
-    xmax = np.maximum.reduceat(xv[:, order], starts, axis=1) if starts.size else xv[:, :0]
+    xv = xv_c[:, both[order]]
+    xmax = np.maximum.reduceat(xv, starts, axis=1) if starts.size else xv[:, :0]
     pick = order[starts]
     vms = np.vstack(
         [
@@ -311,6 +316,54 @@ def barrier_labels(drv: Drivable, barriers: Sequence[RatedShape]) -> NDArray[np.
     return lab
 
 
+#: Steps of a ray marched at a time (:func:`_march`).
+MARCH_CHUNK = 16
+
+
+def _march(
+    grid: Grid,
+    clear: NDArray[np.floating],
+    x: FloatArray,
+    y: FloatArray,
+    ufx: FloatArray,
+    ufy: FloatArray,
+    dist: NDArray[np.floating],
+    min_w: float,
+) -> tuple[IntArray, NDArray[np.floating]]:
+    """Cells (flat index, -1 outside) and clearance (m, -1 outside) of the rays of ``E``
+    edge points ``x, y`` and ``H`` travel directions each (``ufx, ufy`` flat over E x H),
+    marched back from the edge at the distances ``dist``.
+
+    Marched :data:`MARCH_CHUNK` steps at a time, only for the rays the narrowest vehicle
+    (half width ``min_w``) can still use: past a ray's first cell with less clearance no
+    vehicle uses the ray, so those cells are left at -1 (outside), which no result depends
+    on; the arrays stop after the last step any ray reaches (``<= dist.size``).
+    """
+    nr = ufx.size
+    nh = nr // max(x.size, 1)
+    px = np.repeat(x, nh)
+    py = np.repeat(y, nh)
+    n_steps = dist.size
+    cells = np.full((nr, n_steps), -1, dtype=np.int64)
+    cl = np.full((nr, n_steps), -1.0, dtype=clear.dtype)
+    # compared in double precision, as the search compares clearances with half widths
+    w = np.float64(min_w)
+    active = np.arange(nr)
+    k0 = 0
+    while active.size and k0 < n_steps:
+        k1 = min(n_steps, k0 + MARCH_CHUNK)
+        d = dist[None, k0:k1]
+        rx = px[active, None] - ufx[active, None] * d
+        ry = py[active, None] - ufy[active, None] * d
+        c = grid.cell_of(rx, ry)
+        v = np.where(c >= 0, clear[np.maximum(c, 0)], -1.0)
+        cells[active, k0:k1] = c
+        cl[active, k0:k1] = v
+        active = active[~(v < w).any(axis=1)]
+        k0 = k1
+    return cells[:, :k0], cl[:, :k0]
+
+
 def edge_threats(
     samples: EdgeSamples,
     drv: Drivable,
@@ -332,8 +385,10 @@ def edge_threats(
     clear = drv.clearance_m.ravel().copy()
     clear[drv.inside.ravel()] = -1.0
     kerb_flat = drv.kerb.ravel()
+    any_kerb = bool(kerb_flat.any())
     lab = barrier_labels(drv, barriers).ravel() if barriers else None
     half_w = np.array([vf.vehicle.width_m / 2.0 for vf in fields])
+    min_w = float(half_w.min()) if nv else 0.0
     mass = np.array([vf.vehicle.mass_kg for vf in fields])
     b_mass = np.array([b.mass_kg for b in barriers] + [0.0])
     b_x = [np.array([vf.kin.x_of_v(b.speed_kmh / 3.6) for b in barriers] + [0.0]) for vf in fields]
@@ -368,14 +423,10 @@ def edge_threats(
         # travel directions (E, H): rotate the inward normal by the fan angle
         ux = cos_f[None, :] * samples.nx[sl, None] + sin_f[None, :] * samples.tx[sl, None]
         uy = cos_f[None, :] * samples.ny[sl, None] + sin_f[None, :] * samples.ty[sl, None]
-        # ray points (E, H, S) marched back from the edge
-        rx = samples.x[sl, None, None] - ux[:, :, None] * dist[None, None, :]
-        ry = samples.y[sl, None, None] - uy[:, :, None] * dist[None, None, :]
-        cells = grid.cell_of(rx, ry).reshape(-1, n_steps)  # (R, S)
+        ufx, ufy = ux.ravel(), uy.ravel()
+        cells, cl = _march(grid, clear, samples.x[sl], samples.y[sl], ufx, ufy, dist, min_w)
         nr = cells.shape[0]
         valid = cells >= 0
-        cl = np.where(valid, clear[np.maximum(cells, 0)], -1.0)
-        ufx, ufy = ux.ravel(), uy.ravel()
         # free length per vehicle (first blocked step), per distinct width
         free_len = np.empty((nv, nr), dtype=np.int64)
         for w in np.unique(half_w):
@@ -386,8 +437,11 @@ def edge_threats(
         if lmax == 0:
             continue
         cells_c = cells[:, :lmax]
-        kerb_here = valid[:, :lmax] & kerb_flat[np.maximum(cells_c, 0)]
-        kk = np.where(kerb_here.any(axis=1), kerb_here.argmax(axis=1), n_steps)
+        if any_kerb:
+            kerb_here = valid[:, :lmax] & kerb_flat[np.maximum(cells_c, 0)]
+            kk = np.where(kerb_here.any(axis=1), kerb_here.argmax(axis=1), n_steps)
+        else:
+            kk = np.full(nr, n_steps, dtype=np.int64)
         # sparse road candidates (ray, step, seed row)
         reach = np.arange(lmax)[None, :] < free_len.max(axis=0)[:, None]
         cnt = np.where(reach, seed_count[np.maximum(cells_c, 0)], 0).ravel()
@@ -415,26 +469,31 @@ def edge_threats(
                 kb = np.where(has, applies.argmax(axis=1), n_steps)
                 bid = blab[np.arange(nr), np.minimum(kb, lmax - 1)] - 1
                 bx = np.where(has, b_x[vi][bid], np.inf)
-            # road candidates
-            xq = seeds.x_m[vi, q]
-            vq = seeds.v_ms[vi, q]
-            tq = tan_half * vq * vq / a_lat
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cap_v = np.sqrt(a_lat * dq / np.maximum(tan_half, 1e-12))
-            xc = np.where(tq <= dq, xq + dq - tq, tab.x(np.minimum(cap_v, kin.top_speed_ms)))
+            # road candidates: the seeds this vehicle reaches, on the free part of the ray
+            xq_all = seeds.x_m[vi, q]
+            sel = np.flatnonzero(np.isfinite(xq_all) & (ck < lv[cr]))
+            xq = xq_all[sel]
+            vq = seeds.v_ms[vi, q[sel]]
+            th_s, dq_s, cr_s, ck_s = tan_half[sel], dq[sel], cr[sel], ck[sel]
+            tq = th_s * vq * vq / a_lat
+            xc = xq + dq_s - tq
+            tight = np.flatnonzero(~(tq <= dq_s))  # turns at the tightest radius the ray leaves
+            if tight.size:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    cap_v = np.sqrt(a_lat * dq_s[tight] / np.maximum(th_s[tight], 1e-12))
+                xc[tight] = tab.x(np.minimum(cap_v, kin.top_speed_ms))
             xc = np.minimum(xc, kin.x_top_m)
-            ok = np.isfinite(xq) & (ck < lv[cr])
-            ok &= (ck <= kb[cr]) | (xc - dist[np.minimum(kb[cr], n_steps - 1)] > bx[cr])
+            ok = (ck_s <= kb[cr_s]) | (xc - dist[np.minimum(kb[cr_s], n_steps - 1)] > bx[cr_s])
             # rest candidates: the farthest free step, and the step before a barrier
             rest_k = np.stack([lv - 1, np.minimum(lv, kb) - 1])  # (2, R)
             rest_ok = rest_k >= 0
             rest_ok[0] &= (rest_k[0] <= kb) | (
                 dist[np.maximum(rest_k[0], 0)] - dist[np.minimum(kb, n_steps - 1)] > bx
             )
-            cand_r = np.concatenate([cr[ok], np.tile(np.arange(nr), 2)[rest_ok.ravel()]])
-            cand_k = np.concatenate([ck[ok], rest_k.ravel()[rest_ok.ravel()]])
+            cand_r = np.concatenate([cr_s[ok], np.tile(np.arange(nr), 2)[rest_ok.ravel()]])
+            cand_k = np.concatenate([ck_s[ok], rest_k.ravel()[rest_ok.ravel()]])
             cand_x = np.concatenate([xc[ok], dist[rest_k.ravel()[rest_ok.ravel()]]])
-            cand_q = np.concatenate([q[ok], np.full(int(rest_ok.sum()), -1)])
+            cand_q = np.concatenate([q[sel][ok], np.full(int(rest_ok.sum()), -1)])
             far = cand_k > kk[cand_r]
             best_near = np.full(nr, -np.inf)
             best_far = np.full(nr, -np.inf)
