@@ -196,7 +196,7 @@ def _site_section(d: dict[str, Any], features: list[dict[str, Any]], w: Words) -
     out.append(site_map(d, field, w))
     out.append(legend(w))
     key = _(
-        "Numbered circles: entries, coloured by impact speed (as the edge stretches). Dashed: worst path to each entry, from its start (black dot). Squares and lines: barrier positions (black fixed, green active, red exceeds tested speeds). Yellow triangles: data gaps."
+        "Numbered circles: stretches of the site's edge (worst point), as in the table; the edge is coloured by impact speed at every 2 m. Dashed: worst path to each stretch, from its start (black dot). Squares and lines: barrier positions (black fixed, green active, red exceeds tested speeds). Yellow triangles: data gaps."
     )
     out.append(f"<p>{_esc(key)}</p>")
     entries_title = _("Entries")
@@ -345,6 +345,9 @@ def _method(w: Words) -> str:
         ),
         _(
             "Frontage: where the site edge lies within the frontage distance of a drivable way, the vehicle swerves at its lateral limit; the rated speed is the part of its speed normal to the edge."
+        ),
+        _(
+            "The whole edge: the site's edge is sampled every 2 m; at each point the worst approach of each vehicle is the fastest of a road crossing, the frontage swerve and a straight run over open ground (from rest, or leaving a road at a speed its turn allows), rated by its speed normal to the edge. Consecutive points with the same governing requirement form one stretch, numbered from the north-most point clockwise and named by the nearest street; a road crossing is a stretch of its own."
         ),
         _(
             "Required rating: ISO 22343-1 / IWA 14-1 notation (vehicle, test mass, class, speed, angle), with the lowest standard test speed at or above the assessed speed (16, 30, 32, 40, 48, 50, 64, 80, 96 or 112 km/h); the PAS 68 equivalent where PAS 68 has a test vehicle. Above 112 km/h no tested barrier exists."
