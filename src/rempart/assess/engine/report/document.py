@@ -196,7 +196,7 @@ def _site_section(d: dict[str, Any], features: list[dict[str, Any]], w: Words) -
     out.append(site_map(d, field, w))
     out.append(legend(w))
     key = _(
-        "Numbered circles: stretches of the site's edge (worst point), as in the table; the edge is coloured by impact speed at every 2 m. Dashed: worst path to each stretch, from its start (black dot). Squares and lines: barrier positions (black fixed, green active, red exceeds tested speeds). Yellow triangles: data gaps."
+        "Numbered circles: entries, coloured by impact speed (as the edge stretches). Dashed: worst path to each entry, from its start (black dot). Squares and lines: barrier positions (black fixed, green active, red exceeds tested speeds). Yellow triangles: data gaps."
     )
     out.append(f"<p>{_esc(key)}</p>")
     entries_title = _("Entries")
