@@ -1,13 +1,18 @@
-"""Edge entries: the off-road threat along a site's whole edge, grouped into stretches.
+"""The site's whole edge as numbered stretches (issue 10 item 3), one entry type.
 
-Hand-written (the grouping is the product's own rule): consecutive edge samples of one ring
+Hand-written (the grouping is the product's own rule). The edge samples of the off-road
+search (about 2 m apart) are the only sampling of the edge: at each sample, per vehicle, the
+worst of the off-road search, a road crossing covering the sample and the frontage swerve
+model, by the speed normal to the edge (:func:`edge_worst`). Consecutive samples of one ring
 whose governing requirement (the vehicle with the most energetic required test, and that
-test) is the same form one stretch, an :class:`entries.Entry` of kind ``"edge"``. Each vehicle
-of a stretch reports its worst sample: impact speed (km/h), angle to the edge (degrees, 90 =
-head-on), its component normal to the edge (``speed_kmh``, the one rated, as for frontage),
-the straight run that produces it and the required rating (lowest standard test speed at or
-above the normal speed, :func:`ratings.required_rating`); with a stand-off the
-allowed penetration (m) is appended in the IWA 14-1 way (``V/7200[N2A]/64/90:10``).
+test) is the same form one stretch; a crossing's samples are a stretch of their own
+(:func:`edge_stretches`). Each vehicle of a stretch reports its worst sample: impact speed
+(km/h), angle to the edge (degrees, 90 = head-on), its component normal to the edge
+(``speed_kmh``, the one rated), the source and the path that produces it, and the required
+rating (lowest standard test speed at or above the normal speed,
+:func:`ratings.required_rating`); with a stand-off an off-road stretch's rating carries the
+allowed penetration (m) in the IWA 14-1 way (``V/7200[N2A]/64/90:10``). Distances in m in the
+network's local CRS, output points WGS84.
 """
 
 from __future__ import annotations
@@ -99,68 +104,6 @@ def _vehicle_entry(
     )
 
 
-def edge_entries(
-    net: Network,
-    samples: EdgeSamples,
-    threats: Sequence[EdgeThreat],
-    fields: Sequence[VehicleField],
-    standoff_m: float = 0.0,
-) -> list[Entry]:
-    """Stretches of the edge with one governing requirement each (see module docstring)."""
-    n = samples.x.size
-    if n == 0 or not fields:
-        return []
-    # energy of the required test per vehicle and sample
-    energy = np.full((len(fields), n), -1.0)
-    for vi, (vf, th) in enumerate(zip(fields, threats, strict=True)):
-        ok = np.isfinite(th.normal_kmh)
-        energy[vi, ok] = [_rating_energy(vf.vehicle.mass_kg, s) for s in th.normal_kmh[ok]]
-    gov = np.argmax(energy, axis=0)
-    gov_e = energy[gov, np.arange(n)]
-    key = np.stack([samples.ring, gov, np.where(np.isinf(gov_e), -2, np.round(gov_e))], axis=1)
-    change = np.ones(n, dtype=bool)
-    change[1:] = np.any(key[1:] != key[:-1], axis=1)
-    starts = np.flatnonzero(change)
-    ends = np.concatenate([starts[1:], [n]])
-    out: list[Entry] = []
-    for a, b in zip(starts, ends, strict=True):
-        idx = np.arange(a, b)
-        vehicles = []
-        worst_gov = idx[0]
-        for vi, (vf, th) in enumerate(zip(fields, threats, strict=True)):
-            xs = np.where(np.isfinite(th.normal_kmh[idx]), th.normal_kmh[idx], -1.0)
-            j = idx[int(np.argmax(xs))]
-            vehicles.append(_vehicle_entry(vf, th, int(j), samples, net, standoff_m))
-            if vi == gov[a]:
-                worst_gov = int(j)
-        th_g = threats[int(gov[a])]
-        link = int(th_g.link[worst_gov])
-        street = net.link_name[link] if link >= 0 else ""
-        geometry = [(float(samples.x[k]), float(samples.y[k])) for k in idx]
-        if len(geometry) == 1:
-            geometry = geometry * 2
-        bearing = (
-            round(math.degrees(math.atan2(th_g.ux[worst_gov], th_g.uy[worst_gov])) % 360.0, 1)
-            if np.isfinite(th_g.x_m[worst_gov])
-            else None
-        )
-        out.append(
-            Entry(
-                kind=EDGE,
-                x=float(samples.x[worst_gov]),
-                y=float(samples.y[worst_gov]),
-                bearing_deg=bearing,
-                link=link if link >= 0 else None,
-                way_id=int(net.link_way_id[link]) if link >= 0 else None,
-                street=street,
-                geometry_xy=geometry,
-                length_m=round(float(b - a) * EDGE_STEP_M, 1),
-                vehicles=vehicles,
-            )
-        )
-    return out
-
-
 def worst_approach(
     net: Network,
     samples: EdgeSamples,
@@ -205,33 +148,6 @@ def worst_approach(
                 [round(float(lon[0]), 7), round(float(lat[0]), 7)],
             ],
         },
-    }
-
-
-def edge_profile(
-    net: Network,
-    samples: EdgeSamples,
-    threats: Sequence[EdgeThreat],
-    fields: Sequence[VehicleField],
-) -> dict[str, Any]:
-    """Impact speed (km/h) and angle (degrees) at every edge sample per vehicle (``None``:
-    no approach), with the sample points (WGS84), for heat maps."""
-    lon, lat = net.unproject(samples.x, samples.y)
-    speeds: dict[str, list[float | None]] = {}
-    angles: dict[str, list[float | None]] = {}
-    for vf, th in zip(fields, threats, strict=True):
-        ok = np.isfinite(th.speed_kmh)
-        speeds[vf.vehicle.name] = [
-            round(float(s), 1) if o else None for s, o in zip(th.speed_kmh, ok, strict=True)
-        ]
-        angles[vf.vehicle.name] = [
-            round(float(s), 1) if o else None for s, o in zip(th.angle_deg, ok, strict=True)
-        ]
-    return {
-        "step_m": EDGE_STEP_M,
-        "points": [[round(float(a), 7), round(float(b), 7)] for a, b in zip(lon, lat, strict=True)],
-        "speeds_kmh": speeds,
-        "angles_deg": angles,
     }
 
 
