@@ -278,14 +278,20 @@ def _place(
     pts: list[tuple[float, float]],
     excluded: NDArray[np.bool_],
     approach_link: int = -1,
+    crossing: bool = False,
 ) -> tuple[str, dict[str, str]]:
-    """(street, the stretch's name in English and French): the OSM name of the way the worst
-    path comes along (``approach_link``), else of the nearest named street within
-    :data:`NAME_RADIUS_M` m, else "" and "open ground <direction from the site's centre>".
-    A path along an unnamed way is named :data:`UNNAMED` (a data gap the report lists)."""
-    if approach_link >= 0:
+    """(street, the stretch's name in English and French). A crossing is named by its way.
+    Another stretch by the nearest named street within :data:`NAME_RADIUS_M` m of it (a
+    street the reader can find it by), else by the way its worst path comes along
+    (``approach_link``), else "" and "open ground <direction from the site's centre>". A
+    path along an unnamed way is named :data:`UNNAMED` (a data gap the report lists)."""
+
+    def by_approach() -> tuple[str, dict[str, str]]:
         street = net.link_name[approach_link]
         return street, ({"en": street, "fr": street} if street else dict(UNNAMED))
+
+    if crossing and approach_link >= 0:
+        return by_approach()
     line = LineString(pts) if len(pts) > 1 else shapely.Point(pts[0])
     if net.n_links:
         cand = net.link_tree.query(line, predicate="dwithin", distance=NAME_RADIUS_M)
@@ -294,6 +300,8 @@ def _place(
             dist = shapely.distance(net.link_lines[np.asarray(named)], line)
             street = net.link_name[named[int(np.argmin(dist))]]
             return street, {"en": street, "fr": street}
+    if approach_link >= 0:
+        return by_approach()
     c = site.centroid
     mx, my = pts[len(pts) // 2]
     bearing = math.degrees(math.atan2(mx - c.x, my - c.y)) % 360.0
@@ -437,7 +445,9 @@ def _stretch(
             vehicles=vehicles,
             source=SOURCE_NAMES[CROSSING_SRC],
             stretch_m=round(c.width_m, 1),
-            place=_place(net, site, pts, excluded, c.link if c.link is not None else -1)[1],
+            place=_place(
+                net, site, pts, excluded, c.link if c.link is not None else -1, crossing=True
+            )[1],
             geometry_xy=pts,
         )
     street, place = _place(net, site, pts, excluded, gov_link)
