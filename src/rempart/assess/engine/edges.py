@@ -283,8 +283,8 @@ def _place(
     """(street, the stretch's name in English and French). A crossing is named by its way.
     Another stretch by the nearest named street within :data:`NAME_RADIUS_M` m of it (a
     street the reader can find it by), else by the way its worst path comes along
-    (``approach_link``), else "" and "open ground <direction from the site's centre>". A
-    path along an unnamed way is named :data:`UNNAMED` (a data gap the report lists)."""
+    (``approach_link``), else "" and "open ground <direction from the site's centre>". Ways
+    lying within the site (1.5 m tolerance) name nothing. A path along an unnamed way is named :data:`UNNAMED` (a data gap the report lists)."""
 
     def by_approach() -> tuple[str, dict[str, str]]:
         street = net.link_name[approach_link]
@@ -296,6 +296,10 @@ def _place(
     if net.n_links:
         cand = net.link_tree.query(line, predicate="dwithin", distance=NAME_RADIUS_M)
         named = [int(k) for k in cand if net.link_name[int(k)] and not excluded[int(k)]]
+        if named:
+            # a way lying within the site (its own paths, often named after it) names nothing
+            inside = shapely.within(net.link_lines[np.asarray(named)], site.buffer(1.5))
+            named = [k for k, i in zip(named, inside.tolist(), strict=True) if not i]
         if named:
             dist = shapely.distance(net.link_lines[np.asarray(named)], line)
             street = net.link_name[named[int(np.argmin(dist))]]
