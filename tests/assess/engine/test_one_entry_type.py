@@ -211,3 +211,18 @@ def test_french_report_names_sources_and_places_in_french(tmp_path):
     text_en = to_html([res], words=words_for("en"))
     for needle in ("open ground north", "road crossing", "off-road", "Rue Droite"):
         assert needle in text_en, needle
+
+
+def test_a_way_inside_the_site_names_no_stretch(tmp_path):
+    # a named service road inside the site, 5 m from its north side: the site's own way, not a
+    # street the north side can be found by (the north side stays "open ground north")
+    _, d = _assess(
+        tmp_path,
+        [
+            road([(0.0, -200.0), (0.0, 5.0)], width="8", name="Rue Droite"),
+            road([(-40.0, 35.0), (40.0, 35.0)], "service", name="Cour du Site"),
+            *canyon(6.0, -3.0, bottom_y=-200.0),
+        ],
+    )
+    assert d["entries"][0]["place"]["en"] == "open ground north"
+    assert all(e["street"] != "Cour du Site" for e in d["entries"])
