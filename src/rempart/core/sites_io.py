@@ -188,9 +188,19 @@ def parse_feature_collection(
 
 
 def import_sites(
-    city: City, raw: bytes | str | dict[str, Any], *, is_demo: bool = False, what: str = "file"
+    city: City,
+    raw: bytes | str | dict[str, Any],
+    *,
+    is_demo: bool = False,
+    what: str = "file",
+    osm_refs: dict[str, str] | None = None,
+    source: str = "geojson",
 ) -> list[Site]:
     """Create or update the sites of ``city`` from GeoJSON, all or nothing.
+
+    ``osm_refs`` maps a site name to its OpenStreetMap reference (``way/123``), stored in
+    ``osm_ref`` (a blank one keeps the stored reference); ``source`` names the format in the
+    audit entry (``geojson``, ``screening``).
 
     Validation runs before any write; the sites are staged in a TEMP table in short
     transactions, then upserted in one short transaction with the audit entry (counts, file
@@ -207,7 +217,7 @@ def import_sites(
             "boundary": item.boundary,
             "typical_crowd": item.typical_crowd,
             "peak_crowd": item.peak_crowd,
-            "osm_ref": "",
+            "osm_ref": (osm_refs or {}).get(item.name, ""),
             "is_demo": is_demo,
             "created_at": now,
             "updated_at": now,
@@ -222,10 +232,10 @@ def import_sites(
         audit.record(
             "import",
             object_type="core.site",
-            object_repr=f"{len(parsed)} sites from GeoJSON",
+            object_repr=f"{len(parsed)} sites from {'GeoJSON' if source == 'geojson' else source}",
             city=city,
             detail={
-                "format": "geojson",
+                "format": source,
                 "file": what,
                 "sha256": digest,
                 "created": result.created,
@@ -238,8 +248,9 @@ def import_sites(
         Site,
         rows,
         key=("city_id", "name"),
-        keep=("created_at", "osm_ref"),
+        keep=("created_at",),
         merge={
+            "osm_ref": "CASE WHEN {new} = '' THEN {old} ELSE {new} END",
             # a blank description keeps the stored one; demo data stays demo data
             "description": "CASE WHEN {new} = '' THEN {old} ELSE {new} END",
             "is_demo": "({old} OR {new})",

@@ -3,7 +3,10 @@
 pyosmium streams the file (nodes, then ways, then relations are visited once each; no network is
 built), so a country extract is read in bounded memory apart from the node-location index that
 pyosmium keeps for way geometry. One candidate is reported per matching node or way, located at
-the mean of its node coordinates (WGS84 longitude/latitude, degrees).
+the mean of its node coordinates (WGS84 longitude/latitude, degrees). A closed way (first node =
+last node, at least 4 nodes) that OSM draws as an area (any matching tag but ``highway``, or
+``area=yes``) also keeps its outline (WGS84 ring) for the exposed-edge and crowd columns of
+:mod:`.outputs`; its OSM ``capacity=*`` tag (a whole number of people) is kept when present.
 
 The selection (:data:`DEFAULT_FILTER`) is a list of ``(key, value)`` tag pairs; an object matches
 when any pair matches (``"*"`` matches any value). Default selection, with its reason:
@@ -57,6 +60,10 @@ class Candidate:
         OSM ``name`` tag, empty when absent.
     lon, lat : float
         WGS84 degrees: the node, or the mean of the way's nodes.
+    ring : tuple of (lon, lat) or None
+        The outline of an area (closed ring, WGS84 degrees), ``None`` for a point or a line.
+    capacity : int or None
+        OSM ``capacity=*`` (people) when tagged with a whole number.
     """
 
     site_id: str
@@ -64,6 +71,17 @@ class Candidate:
     name: str
     lon: float
     lat: float
+    ring: tuple[tuple[float, float], ...] | None = None
+    capacity: int | None = None
+
+
+def parse_capacity(text: str | None) -> int | None:
+    """A ``capacity=*`` value as a whole number of people, ``None`` when absent or not one
+    (``"1 200"`` and ``"1200"`` give 1200; ``"approx. 300"`` gives ``None``)."""
+    if not text:
+        return None
+    digits = text.strip().replace(" ", "").replace("\u202f", "")
+    return int(digits) if digits.isdigit() and len(digits) <= 9 else None
 
 
 def _match(tags: osmium.osm.TagList, rules: Iterable[tuple[str, str]]) -> str | None:
@@ -85,7 +103,12 @@ class _Finder(osmium.SimpleHandler):  # type: ignore[misc]
         if kind is not None and n.location.valid():
             self.found.append(
                 Candidate(
-                    f"n{n.id}", kind, n.tags.get("name") or "", n.location.lon, n.location.lat
+                    f"n{n.id}",
+                    kind,
+                    n.tags.get("name") or "",
+                    n.location.lon,
+                    n.location.lat,
+                    capacity=parse_capacity(n.tags.get("capacity")),
                 )
             )
 
@@ -98,7 +121,19 @@ class _Finder(osmium.SimpleHandler):  # type: ignore[misc]
             return
         lon = sum(p[0] for p in pts) / len(pts)
         lat = sum(p[1] for p in pts) / len(pts)
-        self.found.append(Candidate(f"w{w.id}", kind, w.tags.get("name") or "", lon, lat))
+        closed = len(pts) >= 4 and pts[0] == pts[-1] and len(pts) == len(w.nodes)
+        is_area = not kind.startswith("highway=") or w.tags.get("area") == "yes"
+        self.found.append(
+            Candidate(
+                f"w{w.id}",
+                kind,
+                w.tags.get("name") or "",
+                lon,
+                lat,
+                ring=tuple(pts) if closed and is_area else None,
+                capacity=parse_capacity(w.tags.get("capacity")),
+            )
+        )
 
 
 def find_candidates(

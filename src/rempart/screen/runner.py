@@ -5,12 +5,14 @@ scheduler address is given. Each tile is one task (:func:`run_tile`) retried ``r
 its worker dies; it writes ``tiles/<tile_id>.parquet`` (GeoParquet, WGS84 points) atomically
 (temporary name, then rename), and a rerun skips the tiles already written, so a crashed run
 resumes where it stopped. The per-tile files are then joined into ``results.parquet`` (and
-``results.geojson`` on request) and ``ranked.csv`` (sites by kinetic energy of the required
-rating, then speed).
+``results.geojson`` on request), ranked and reported by :mod:`.outputs` (``ranked.csv``,
+``ranked.html``, ``map.html``).
 
-Per site: the highest speed of each vehicle on the road segments starting within
-``SITE_RADIUS_M`` of the site point, and the required rating (IWA 14-1, 90°) of the vehicle
-with the highest kinetic energy there.
+Per site (:func:`.tile_assess.assess_site`): the highest speed of each vehicle on the road
+segments starting within ``SITE_RADIUS_M`` of the site point or, for an area, crossing or running
+along its outline; the required rating (IWA 14-1, 90°) of the vehicle with the highest kinetic
+energy there; the exposed edge length and the crowd capacity. Each tile file holds the site
+points (``geometry``) and outlines (``boundary``, WGS84; empty for a point site).
 """
 
 from __future__ import annotations
@@ -29,17 +31,27 @@ import shapely
 
 from rempart.assess.engine.graph import build_network
 from rempart.assess.engine.osm import read_osm
-from rempart.assess.engine.ratings import required_rating
 from rempart.assess.engine.vehicles import Vehicle, builtin_vehicles
 
-from .candidates import Candidate, find_candidates
+from .candidates import Candidate, find_candidates, parse_capacity
 from .extract import extract_tile
-from .tile_assess import site_speed_kmh, tile_fields
+from .outputs import check_language, rank, write_reports
+from .tile_assess import SITE_COLUMNS, assess_site, tile_fields, tile_speeds
 from .tiles import HALO_M, Tile, halo_m, make_tiles
 
 #: Radius (m) around a site point within which road segments count as its approaches.
 SITE_RADIUS_M = 30.0
-COLUMNS = ["site_id", "kind", "name", "tile_id", "speed_kmh", "vehicle", "rating", "energy_kj"]
+COLUMNS = [
+    "site_id",
+    "kind",
+    "name",
+    "tile_id",
+    "speed_kmh",
+    "vehicle",
+    "rating",
+    "energy_kj",
+    *SITE_COLUMNS,
+]
 
 
 def run_tile(
@@ -56,37 +68,24 @@ def run_tile(
         net = build_network(read_osm(cut)) if n_ways else None
         # one speed field per vehicle for the whole tile (it does not depend on the site)
         fields = tile_fields(net, tile, vehicles) if net is not None else []
+        speeds = tile_speeds(net, fields) if net is not None else None
         for site in tile.sites:
             row: dict[str, Any] = {
                 "site_id": site.site_id,
                 "kind": site.kind,
                 "name": site.name,
                 "tile_id": tile.tile_id,
-                "speed_kmh": 0.0,
-                "vehicle": "",
-                "rating": "",
-                "energy_kj": 0.0,
             }
-            if net is not None:
-                best = -1.0
-                for v, field in zip(vehicles, fields, strict=True):
-                    speed = site_speed_kmh(net, [field], site.lon, site.lat, SITE_RADIUS_M)
-                    if speed <= 0:
-                        continue
-                    rating = required_rating(v, speed)
-                    energy = 0.5 * v.mass_kg * (speed / 3.6) ** 2 / 1000.0
-                    if energy > best:
-                        best = energy
-                        row.update(
-                            speed_kmh=round(speed, 3),
-                            vehicle=v.name,
-                            rating=rating.iwa,
-                            energy_kj=round(energy, 3),
-                        )
+            row.update(assess_site(net, speeds, site, vehicles, SITE_RADIUS_M))
             rows.append(row)
     frame = gpd.GeoDataFrame(
         pd.DataFrame(rows, columns=COLUMNS),
         geometry=shapely.points([(s.lon, s.lat) for s in tile.sites]),
+        crs="EPSG:4326",
+    )
+    frame["crowd_capacity"] = frame["crowd_capacity"].astype("Int64")
+    frame["boundary"] = gpd.GeoSeries(
+        [shapely.Polygon(s.ring) if s.ring is not None else None for s in tile.sites],
         crs="EPSG:4326",
     )
     final = tiles_dir / f"{tile.tile_id}.parquet"
@@ -107,7 +106,8 @@ class ScreenReport:
 
 
 def load_sites_geojson(path: str | Path) -> list[Candidate]:
-    """Sites from a GeoJSON FeatureCollection (any geometry; its centroid is used).
+    """Sites from a GeoJSON FeatureCollection (any geometry; its centroid is used; a Polygon's
+    outline and a ``capacity`` property are kept for the edge and crowd columns).
 
     Raises
     ------
@@ -126,7 +126,13 @@ def load_sites_geojson(path: str | Path) -> list[Candidate]:
         c = row.geometry.centroid
         sid = str(row["id"]) if "id" in frame.columns and row["id"] is not None else f"s{i}"
         name = str(row["name"]) if "name" in frame.columns and row["name"] is not None else ""
-        out.append(Candidate(sid, "sites-file", name, float(c.x), float(c.y)))
+        geom = row.geometry
+        ring = tuple(geom.exterior.coords) if geom.geom_type == "Polygon" else None
+        cap = row["capacity"] if "capacity" in frame.columns else None
+        if isinstance(cap, float) and cap.is_integer():
+            cap = int(cap)
+        capacity = parse_capacity(str(cap)) if cap is not None and pd.notna(cap) else None
+        out.append(Candidate(sid, "sites-file", name, float(c.x), float(c.y), ring, capacity))
     return out
 
 
@@ -143,15 +149,18 @@ def screen(
     progress: bool = True,
     on_start: Callable[[str | None], None] | None = None,
     task: Callable[..., str] = run_tile,
+    lang: str = "en",
 ) -> ScreenReport:
     """Screen every site of ``osm_path`` (or ``sites``) tile by tile on Dask; see the module.
 
     ``task`` is the per-tile function (:func:`run_tile`; the tests wrap it to kill a worker).
-    ``workers=0`` runs the tiles in this process, in sequence, without Dask.
+    ``workers=0`` runs the tiles in this process, in sequence, without Dask. ``lang`` is the
+    language of ranked.html and map.html (:mod:`.outputs`).
     """
     from dask.distributed import Client, LocalCluster, as_completed
     from tqdm import tqdm
 
+    check_language(lang)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     vehicles = list(vehicles) if vehicles is not None else builtin_vehicles()
@@ -207,17 +216,13 @@ def screen(
         results = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
     else:
         results = gpd.GeoDataFrame(pd.DataFrame(columns=COLUMNS), geometry=[], crs="EPSG:4326")
-    results = results.sort_values(
-        ["energy_kj", "speed_kmh", "site_id"], ascending=[False, False, True]
-    )
+    results = rank(results)
     results.to_parquet(out / "results.parquet")
     if geojson:
-        (out / "results.geojson").write_text(results.to_json(), encoding="utf-8")
-    ranked = pd.DataFrame(results.drop(columns="geometry"))
-    ranked.insert(0, "rank", range(1, len(ranked) + 1))
-    ranked["lon"] = results.geometry.x.round(7).to_numpy()
-    ranked["lat"] = results.geometry.y.round(7).to_numpy()
-    ranked.to_csv(out / "ranked.csv", index=False)
+        (out / "results.geojson").write_text(
+            results.drop(columns="boundary", errors="ignore").to_json(), encoding="utf-8"
+        )
+    write_reports(results, out, lang)
     (out / "manifest.json").write_text(
         json.dumps({"tiles": sorted(wanted), "osm": str(osm_path)}, indent=1), encoding="utf-8"
     )

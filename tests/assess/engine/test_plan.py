@@ -28,11 +28,17 @@ def grid_ways():
     return ways
 
 
-def _check_separation(net, site, plan, fields, radius):
-    """Remove the cut links: no start node may reach a link entering the site."""
+def _check_separation(net, site, plan, fields, radius, grade=None):
+    """Remove the cut links: no start node may reach a link entering the site. ``grade``:
+    (L,) bool, bridges and tunnels, which enter nothing (a node reached only by them is not
+    in the site)."""
     any_ok = np.zeros(net.n_links, dtype=bool)
     for vf in fields:
         any_ok |= vf.link_ok
+    grade = np.zeros(net.n_links, dtype=bool) if grade is None else grade
+    ground = np.zeros(net.node_x.size, dtype=bool)
+    ground[net.link_u[any_ok & ~grade]] = True
+    ground[net.link_v[any_ok & ~grade]] = True
     g = nx.Graph()
     cut = set(plan.cut_links)
     for link in range(net.n_links):
@@ -40,11 +46,14 @@ def _check_separation(net, site, plan, fields, radius):
             g.add_edge(int(net.link_u[link]), int(net.link_v[link]))
     pts = shapely.points(net.node_x, net.node_y)
     far = shapely.distance(site, pts) > radius
-    inside = shapely.contains_xy(site, net.node_x, net.node_y)
+    inside = shapely.contains_xy(site, net.node_x, net.node_y) & ground
     entering = [
         link
         for link in range(net.n_links)
-        if any_ok[link] and link not in cut and net.link_lines[link].intersects(site)
+        if any_ok[link]
+        and not grade[link]
+        and link not in cut
+        and net.link_lines[link].intersects(site)
     ]
     targets = (
         {int(net.link_u[link]) for link in entering}

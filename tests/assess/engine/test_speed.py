@@ -101,7 +101,9 @@ def test_right_angle_corner_caps_then_accelerates(as_junction):
         loaded.net.project(*map(np.array, lonlat(0, 300)))[1]
         - loaded.net.project(*map(np.array, lonlat(0, 0)))[1]
     )
-    expected = kin.run_up_speed_ms(float(after), v_corner)
+    # the vehicle holds the cap along the second half of the widest-line arc (R * 90 deg / 2
+    # past the apex), then accelerates over the rest (issue 10 item 7)
+    expected = kin.run_up_speed_ms(float(after) - radius * math.pi / 4, v_corner)
     assert got.speed_kmh == pytest.approx(expected * 3.6, abs=0.1)
     assert got.runup_start in ("bend", "turn")
     assert got.runup_start_speed_kmh == pytest.approx(v_corner * 3.6, abs=0.1)
@@ -165,12 +167,16 @@ def test_dead_end_spur_restarts_from_rest():
     got = [e for e in res.road_entries if e.kind == "crossing"][0].vehicles[0]
     # entering the spur is a 90 degree turn from the main road; no U-turn at speed anywhere
     kin = Kinematics.of(veh)
-    width = 0.5 * (10 + 6)
-    v_turn = math.sqrt(4.0 * width / (1 - math.cos(math.pi / 4)))
-    assert got.speed_kmh == pytest.approx(kin.run_up_speed_ms(40.0, v_turn) * 3.6, abs=0.3)
+    # widest line from a 10 m into a 6 m street through 90 degrees (method.md s. 2):
+    # R = (w1 + w2 + 2 sqrt(w1 w2) cos 45) / (1 - cos 90); the cap is held along the second
+    # half of the arc, R pi / 4 into the spur, then the truck accelerates to the edge 40 m in
+    radius = 10 + 6 + 2 * math.sqrt(60.0) * math.cos(math.pi / 4)
+    v_turn = math.sqrt(4.0 * radius)
+    expected = kin.run_up_speed_ms(40.0 - radius * math.pi / 4, v_turn)
+    assert got.speed_kmh == pytest.approx(expected * 3.6, abs=0.1)
     # an isolated dead-end road: the vehicle starts from rest at its end
     res2, loaded = run([road([(0.0, -100.0), (0.0, 80.0)])], square(-30, 40, 30, 120), [veh])
-    assert res2.entries[0].vehicles[0].runup_start == "rest"
+    assert res2.road_entries[0].vehicles[0].runup_start == "rest"
 
 
 def test_steps_and_narrow_ways_not_traversable():

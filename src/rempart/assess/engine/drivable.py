@@ -101,6 +101,10 @@ class Features:
     kerbs: list[BaseGeometry] = field(default_factory=list)
     footways: list[BaseGeometry] = field(default_factory=list)
     mapped: list[BaseGeometry] = field(default_factory=list)
+    #: obstacle kind of each of ``areas`` / ``lines`` (:func:`obstacle_kind`); may be shorter
+    #: than them for features built by hand (the rest are "obstacle")
+    area_kinds: list[str] = field(default_factory=list)
+    line_kinds: list[str] = field(default_factory=list)
 
     def trees(self) -> dict[str, tuple[NDArray[np.object_], shapely.STRtree]]:
         out = {}
@@ -121,6 +125,32 @@ def _matches(tags: Any, table: dict[str, Any]) -> bool:
         elif value in values:
             return True
     return False
+
+
+def obstacle_kind(tags: Any) -> str:
+    """Kind of an obstacle feature, a code of the barrier plan's line ends (plan_lines):
+    building, wall, water, cliff, steps, platform, else obstacle."""
+    if tags.get("building") is not None:
+        return "building"
+    if tags.get("barrier") in LINE_OBSTACLES["barrier"]:
+        return "wall"
+    natural = tags.get("natural")
+    if natural in ("cliff", "bare_rock"):
+        return "cliff"
+    if (
+        natural == "water"
+        or tags.get("water") is not None
+        or tags.get("waterway") is not None
+        or tags.get("landuse") in ("reservoir", "basin")
+    ):
+        return "water"
+    if tags.get("highway") == "steps":
+        return "steps"
+    if "platform" in (tags.get("railway"), tags.get("public_transport")) or (
+        tags.get("railway") == "platform_edge"
+    ):
+        return "platform"
+    return "obstacle"
 
 
 def _underground(tags: Any) -> bool:
@@ -166,7 +196,11 @@ def read_features(path: str | Path, project: Project) -> Features:
                     geom = shapely.from_wkb(wkb.create_multipolygon(area))
                 except RuntimeError:
                     continue
-                (out.areas if is_obstacle else out.mapped).append(local(geom))
+                if is_obstacle:
+                    out.areas.append(local(geom))
+                    out.area_kinds.append(obstacle_kind(tags))
+                else:
+                    out.mapped.append(local(geom))
             elif obj.is_way():
                 way: Any = obj
                 if not len(tags):
@@ -189,6 +223,7 @@ def read_features(path: str | Path, project: Project) -> Features:
                 line = local(shapely.linestrings(coords))
                 if is_line:
                     out.lines.append(line)
+                    out.line_kinds.append(obstacle_kind(tags))
                 elif is_kerb:
                     out.kerbs.append(line)
                 elif untagged:

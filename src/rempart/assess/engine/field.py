@@ -17,7 +17,7 @@ from .graph import Network
 from .speed import FloatArray, IntArray, Kinematics, SpeedField, propagate
 from .vehicles import Vehicle
 
-_KEY = 1e6  # link index scale in sorted (link, position) keys; links are shorter than 1000 km
+_KEY = 1e6  # directed link index scale in sorted (directed link, position) keys; links < 1000 km
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,14 @@ class VehicleField:
         stopping this vehicle on it (``inf`` where none): the link can be driven up to it,
         not beyond.
     field : the propagation result over directed links.
-    bend_key_f, bend_min_f, bend_key_b, bend_min_b : sorted bend keys and running minima of
-        ``X(cap) - s`` per link, forward and backward, for :meth:`x_at`.
+    bend_key, bend_min, bend_dir, bend_apex : the bends of every directed link sorted by the
+        end of their hold ``e`` (the apex plus the second half of the widest-line arc,
+        ``R theta / 2``, clipped to the link's end), keys ``directed * _KEY + e``, with the
+        running minima of ``X(cap) - e`` per directed link (past ``e`` the vehicle accelerates
+        from the cap), the directed link of each key and the bend's apex (m from the tail).
+    hold_key, hold_dir, hold_end, hold_x : the same bends sorted by apex
+        (``directed * _KEY + apex``), with their directed link, hold end (m) and ``X(cap)`` (m):
+        from the apex to ``e`` the speed stays at the cap.
     """
 
     vehicle: Vehicle
@@ -58,11 +64,15 @@ class VehicleField:
     blocked_by: tuple[BarrierOnLink, ...]
     field: SpeedField
     trans_cap_x_m: FloatArray
-    bend_key_f: FloatArray
-    bend_min_f: FloatArray
-    bend_key_b: FloatArray
-    bend_min_b: FloatArray
+    bend_key: FloatArray
+    bend_min: FloatArray
+    bend_dir: IntArray
+    bend_apex: FloatArray
     barrier_s_m: FloatArray
+    hold_key: FloatArray
+    hold_dir: IntArray
+    hold_end: FloatArray
+    hold_x: FloatArray
 
     def x_at(self, directed: IntArray, s_m: FloatArray, allow_blocked: bool = False) -> FloatArray:
         """Equivalent run-up (m) at ``s_m`` metres from the tail of each directed link;
@@ -71,26 +81,39 @@ class VehicleField:
         d = np.asarray(directed, dtype=np.int64)
         s = np.asarray(s_m, dtype=float)
         link = d // 2
-        fwd = d % 2 == 0
-        x = self.field.x_in_m[d] + s
-        kp = np.full(d.shape, np.inf)
-        for mask, key, mins in (
-            (fwd, self.bend_key_f, self.bend_min_f),
-            (~fwd, self.bend_key_b, self.bend_min_b),
-        ):
-            if not np.any(mask) or key.size == 0:
-                continue
-            q = link[mask] * _KEY + s[mask]
-            pos = np.searchsorted(key, q + 1e-9, side="right") - 1
-            ok = (pos >= 0) & (np.floor(key[np.maximum(pos, 0)] / _KEY) == link[mask])
-            vals = np.where(ok, mins[np.maximum(pos, 0)] + s[mask], np.inf)
-            kp[mask] = vals
+        x = self.field.x_free_m(d, s)
+        kp = np.minimum(self._bend_slope_x(d, s)[0], self._hold_x(d, s)[0])
         out = np.minimum(np.minimum(x, kp), self.kin.x_top_m)
         ok = np.isfinite(self.field.x_in_m[d])
         if not allow_blocked:
             # a barrier blocks only beyond its position: the stretch before it is driven
             ok &= self.width_ok[link] & (s <= self.barrier_s_m[d] + 1e-9)
         return np.where(ok, out, -np.inf)
+
+    def _bend_slope_x(self, d: IntArray, s: FloatArray) -> tuple[FloatArray, IntArray]:
+        """Bound (m) from the bends whose hold ended at or before ``s``:
+        ``min_b X(c_b) - e_b + s`` (``inf`` where none), and the index of the last such key
+        (``-1`` where none)."""
+        key = self.bend_key
+        if key.size == 0:
+            return np.full(d.shape, np.inf), np.full(d.shape, -1, dtype=np.int64)
+        pos = np.searchsorted(key, d * _KEY + s + 1e-9, side="right") - 1
+        p0 = np.maximum(pos, 0)
+        ok = (pos >= 0) & (self.bend_dir[p0] == d)
+        return np.where(ok, self.bend_min[p0] + s, np.inf), np.where(ok, pos, -1)
+
+    def _hold_x(self, d: IntArray, s: FloatArray) -> tuple[FloatArray, IntArray]:
+        """Bound (m) from the last bend whose apex is at or before ``s`` while ``s`` is on the
+        second half of its arc: ``X(cap)`` (an earlier bend's overlapping hold is not checked:
+        the safe side); ``inf`` elsewhere. Also the index of that bend (``-1`` where none)."""
+        key = self.hold_key
+        if key.size == 0:
+            return np.full(d.shape, np.inf), np.full(d.shape, -1, dtype=np.int64)
+        pos = np.maximum(np.searchsorted(key, d * _KEY + s + 1e-9, side="right") - 1, 0)
+        ok = (
+            (self.hold_dir[pos] == d) & (key[pos] <= d * _KEY + s + 1e-9) & (s < self.hold_end[pos])
+        )
+        return np.where(ok, self.hold_x[pos], np.inf), np.where(ok, pos, -1)
 
     @property
     def width_ok(self) -> NDArray[np.bool_]:
@@ -116,26 +139,21 @@ class VehicleField:
         has = np.zeros(d.shape, dtype=bool)
         s_bend = np.full(d.shape, np.nan)
         x_bend = np.full(d.shape, np.nan)
-        link = d // 2
-        fwd = d % 2 == 0
-        for mask, key, mins in (
-            (fwd, self.bend_key_f, self.bend_min_f),
-            (~fwd, self.bend_key_b, self.bend_min_b),
-        ):
-            if key.size == 0 or not np.any(mask):
-                continue
-            at = np.flatnonzero(mask)
-            lk, sq = link[at], s[at]
-            lo = np.searchsorted(key, lk * _KEY)
-            hi = np.searchsorted(key, lk * _KEY + sq + 1e-9, side="right")
-            valid = hi > lo
-            last = np.maximum(hi - 1, 0)
-            x_free = self.field.x_in_m[d[at]] + sq
-            kp = mins[last] + sq
-            bind = valid & (kp < x_free - 1e-6)
-            if not np.any(bind):
-                continue
-            at, lk, lo, last = at[bind], lk[bind], lo[bind], last[bind]
+        # on the second half of a bend's arc the run-up starts at its apex, at the cap
+        x_free = self.field.x_free_m(d, s)
+        x_hold, hpos = self._hold_x(d, s)
+        kp, last = self._bend_slope_x(d, s)
+        held = x_hold < np.minimum(x_free, kp) - 1e-6
+        at = np.flatnonzero(held)
+        has[at] = True
+        s_bend[at] = self.hold_key[hpos[at]] - d[at] * _KEY
+        x_bend[at] = x_hold[at]
+        bind = ~held & (last >= 0) & (kp < x_free - 1e-6)
+        at = np.flatnonzero(bind)
+        if at.size:
+            mins = self.bend_min
+            last = last[at]
+            lo = np.searchsorted(self.bend_key, d[at] * _KEY)
             # the limiting bend is where the running minimum (non-increasing along the link)
             # first came within 1e-9 of its final value: binary search in [lo, last]
             thr = mins[last] + 1e-9
@@ -145,14 +163,15 @@ class VehicleField:
                 below = mins[mid] <= thr
                 b = np.where(below, mid, b)
                 a = np.where(below, a, mid + 1)
-            sb = key[a] - lk * _KEY
+            e = self.bend_key[a] - d[at] * _KEY
             has[at] = True
-            s_bend[at] = sb
-            x_bend[at] = mins[last] + sb
+            # the run-up starts at the bend's apex, at its cap (held to the arc's end ``e``)
+            s_bend[at] = self.bend_apex[a]
+            x_bend[at] = mins[last] + e
         return has, s_bend, x_bend
 
     def binding_bend_s(self, directed: int, s_m: float) -> tuple[float, float] | None:
-        """If a bend on the link limits the speed at ``s_m``: (bend position from the tail, x
+        """If a bend on the link limits the speed at ``s_m``: (apex position from the tail, x
         at the bend) of the limiting bend; else ``None``."""
         has, s_bend, x_bend = self.binding_bends(np.array([directed]), np.array([s_m]))
         if not has[0]:
@@ -217,26 +236,25 @@ def vehicle_field(
         v_bend < kin.top_speed_ms, kin.x_of_v(np.minimum(v_bend, kin.top_speed_ms)), np.inf
     )
     bl = net.bend_link
-    s_f = net.bend_s_m
-    key_f = bl * _KEY + s_f
-    min_f = _grouped_cummin(xc - s_f, bl)
-    s_b = net.link_length_m[bl] - s_f
-    order_b = np.lexsort((s_b, bl))
-    key_b = (bl * _KEY + s_b)[order_b]
-    min_b = _grouped_cummin((xc - s_b)[order_b], bl[order_b])
-    exit_f = np.full(net.n_links, np.inf)
-    exit_b = np.full(net.n_links, np.inf)
-    if bl.size:
-        last_f = np.ones(bl.size, dtype=bool)
-        last_f[:-1] = bl[1:] != bl[:-1]
-        exit_f[bl[last_f]] = min_f[last_f] + net.link_length_m[bl[last_f]]
-        blb = bl[order_b]
-        last_b = np.ones(bl.size, dtype=bool)
-        last_b[:-1] = blb[1:] != blb[:-1]
-        exit_b[blb[last_b]] = min_b[last_b] + net.link_length_m[blb[last_b]]
-    exit_cap = np.empty(net.n_directed)
-    exit_cap[0::2] = exit_f
-    exit_cap[1::2] = exit_b
+    length = net.link_length_m[bl]
+    # the vehicle holds the cap along the second half of the widest-line arc past the apex
+    half_arc = net.bend_radius_m * net.bend_deflection_rad / 2.0
+    bdir = np.concatenate([2 * bl, 2 * bl + 1]).astype(np.int64)
+    apex = np.concatenate([net.bend_s_m, length - net.bend_s_m])
+    end = np.minimum(apex + np.tile(half_arc, 2), np.tile(length, 2))
+    xc2 = np.tile(xc, 2)
+    by_end = np.lexsort((end, bdir))
+    by_apex = np.lexsort((apex, bdir))
+    bend_dir = bdir[by_end]
+    bend_key = np.asarray(bend_dir * _KEY + end[by_end], dtype=np.float64)
+    bend_min = _grouped_cummin((xc2 - end)[by_end], bend_dir)
+    hold_dir = bdir[by_apex]
+    hold_key = np.asarray(hold_dir * _KEY + apex[by_apex], dtype=np.float64)
+    exit_cap = np.full(net.n_directed, np.inf)
+    if bend_dir.size:
+        last = np.ones(bend_dir.size, dtype=bool)
+        last[:-1] = bend_dir[1:] != bend_dir[:-1]
+        exit_cap[bend_dir[last]] = bend_min[last] + net.dl_length_m[bend_dir[last]]
     trans_cap = transition_caps_x(net, kin, a_lat)
 
     relevant = [b for b in barriers if vehicle.mass_kg <= b.mass_kg + 1e-9]
@@ -260,6 +278,7 @@ def vehicle_field(
             trans_cap,
             kin.x_top_m,
             None if seed_links is None else np.repeat(seed_links, 2),
+            net.trans_hold_m,
         )
         vf = VehicleField(
             vehicle,
@@ -268,11 +287,15 @@ def vehicle_field(
             tuple(active),
             sf,
             trans_cap,
-            key_f,
-            min_f,
-            key_b,
-            min_b,
+            bend_key,
+            bend_min,
+            bend_dir,
+            apex[by_end],
             barrier_s,
+            hold_key,
+            hold_dir,
+            end[by_apex],
+            xc2[by_apex],
         )
         released = []
         for b in active:

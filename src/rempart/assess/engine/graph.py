@@ -90,6 +90,55 @@ def parse_width_m(text: str | None) -> float:
     return float(match.group(1).replace(",", "."))
 
 
+#: Pavement width (m) assumed beside a carriageway whose ``sidewalk`` tag says a pavement is
+#: there but gives no width: 2.0 m, the clear footway width UK guidance recommends (DfT,
+#: *Inclusive Mobility*, 2021, s. 4.2; **assumption** that a mapped pavement has it).
+DEFAULT_PAVEMENT_WIDTH_M = 2.0
+#: At most this much pavement (m) per side widens the widest line: beyond it, trees, lamp
+#: posts, benches and building fronts make a clear drivable strip unlikely (**assumption**).
+MAX_PAVEMENT_WIDTH_M = 3.0
+_SIDES = {"both": ("left", "right"), "left": ("left",), "right": ("right",)}
+
+
+def pavement_widths_m(tags: dict[str, str]) -> tuple[float, float]:
+    """Drivable pavement (m) on the left and right of a way's carriageway, from its OSM
+    ``sidewalk=*`` tags: ``sidewalk=both|left|right`` or ``sidewalk:<side>=yes``, the width
+    from ``sidewalk:<side>:width``, else ``sidewalk:both:width``, else ``sidewalk:width``, else
+    :data:`DEFAULT_PAVEMENT_WIDTH_M`; each side capped at :data:`MAX_PAVEMENT_WIDTH_M`. A
+    pavement mapped as its own way (``sidewalk=separate``) or absent (``no``/``none``) adds
+    nothing: kerbs are assumed mountable (a kerb does not stop a vehicle, docs/method.md s. 2).
+    """
+    present: set[str] = set(_SIDES.get(tags.get("sidewalk", "").strip().lower(), ()))
+    for key, sides in _SIDES.items():
+        if tags.get(f"sidewalk:{key}", "").strip().lower() in ("yes", "both", key):
+            present.update(sides)
+    out = []
+    for side in ("left", "right"):
+        if side not in present:
+            out.append(0.0)
+            continue
+        width = math.nan
+        for key in (f"sidewalk:{side}:width", "sidewalk:both:width", "sidewalk:width"):
+            width = parse_width_m(tags.get(key))
+            if not math.isnan(width):
+                break
+        if math.isnan(width):
+            width = DEFAULT_PAVEMENT_WIDTH_M
+        out.append(min(max(width, 0.0), MAX_PAVEMENT_WIDTH_M))
+    return out[0], out[1]
+
+
+def usable_width_m(tags: dict[str, str]) -> float:
+    """Width (m) the widest line through a bend may use: the carriageway
+    (:func:`way_width_m`) plus the drivable pavement on both sides
+    (:func:`pavement_widths_m`); 0 where the way is not traversable."""
+    carriageway = way_width_m(tags)
+    if carriageway <= 0:
+        return 0.0
+    left, right = pavement_widths_m(tags)
+    return carriageway + left + right
+
+
 def way_width_m(tags: dict[str, str]) -> float:
     """Usable width (m) of a way for vehicles; 0 if it is not a vehicle way at all."""
     highway = tags.get("highway", "")
@@ -119,7 +168,9 @@ class Network:
     ``pt_s`` (m from the link's start). Directed link ``2l`` goes u->v, ``2l+1`` v->u.
     Bends are grouped vertices with a widest-line radius (``bend_*``, sorted by link).
     Transitions (``trans_*``) are every pair (incoming, outgoing) of directed links at a
-    junction, U-turns included, with the widest-line radius of the turn.
+    junction, U-turns included, with the widest-line radius of the turn and its hold: the
+    distance (m) into the outgoing link over which the vehicle stays on the widest-line arc
+    (at the turn's cap speed) before it can accelerate again.
     """
 
     lon0: float
@@ -134,6 +185,7 @@ class Network:
     pt_s: FloatArray
     link_length_m: FloatArray
     link_width_m: FloatArray
+    link_usable_width_m: FloatArray
     link_way_id: IntArray
     link_highway: NDArray[np.str_]
     bend_link: IntArray
@@ -144,6 +196,7 @@ class Network:
     trans_to: IntArray
     trans_radius_m: FloatArray
     trans_deflection_rad: FloatArray
+    trans_hold_m: FloatArray
     link_name: list[str] = field(repr=False)
 
     @property
@@ -310,6 +363,8 @@ def build_network(osm: OsmData) -> Network:
     per-vehicle width checks happen at propagation time.
     """
     widths = np.array([way_width_m(t) for t in osm.way_tags], dtype=float)
+    # the widest line through bends may use the pavement where it is drivable
+    usable = np.array([usable_width_m(t) for t in osm.way_tags], dtype=float)
     keep_way = widths > 0
     counts = np.diff(osm.way_offsets)
     node_keep = np.repeat(keep_way, counts)
@@ -374,13 +429,14 @@ def build_network(osm: OsmData) -> Network:
     node_y[link_v] = y[b]
     link_way = way_of_ref[a]
     link_width = widths[link_way]
+    link_usable = usable[link_way]
     link_highway = np.array([osm.way_tags[w].get("highway", "") for w in link_way], dtype=str)
     link_name = [osm.way_tags[w].get("name", "") for w in link_way]
 
     groups = _bend_groups(pt_x, pt_y, pt_s, starts)
-    bends = _bends(groups, link_width)
+    bends = _bends(groups, link_usable)
     trans = _transitions(
-        pt_x, pt_y, starts, link_u, link_v, link_width, jnodes.size, groups, link_length
+        pt_x, pt_y, starts, link_u, link_v, link_usable, jnodes.size, groups, link_length
     )
     return Network(
         lon0=lon0,
@@ -395,6 +451,7 @@ def build_network(osm: OsmData) -> Network:
         pt_s=pt_s,
         link_length_m=link_length,
         link_width_m=link_width,
+        link_usable_width_m=link_usable,
         link_way_id=osm.way_ids[link_way],
         link_highway=link_highway,
         bend_link=bends[0],
@@ -405,6 +462,7 @@ def build_network(osm: OsmData) -> Network:
         trans_to=trans[1],
         trans_radius_m=trans[2],
         trans_deflection_rad=trans[3],
+        trans_hold_m=trans[4],
         link_name=link_name,
     )
 
@@ -427,6 +485,7 @@ def _empty_network(osm: OsmData) -> Network:
         z,
         z,
         z,
+        z,
         zi,
         np.zeros(0, dtype=str),
         zi,
@@ -435,6 +494,7 @@ def _empty_network(osm: OsmData) -> Network:
         z,
         zi,
         zi,
+        z,
         z,
         z,
         [],
@@ -448,7 +508,9 @@ class _Groups:
     ``theta`` signed total deflection (rad, + = clockwise along u->v), ``n`` vertices,
     ``s_first``/``s_last`` positions of the end vertices from the link's start (m),
     ``d_first``/``d_last`` their absolute deflections, ``abs_sum`` the sum of absolute
-    deflections, ``rc`` the drawn centre-line radius (m), ``mid`` the apex position (m).
+    deflections, ``rc`` the drawn centre-line radius (m), ``mid`` the apex position (m),
+    ``first`` the index of the group's first vertex in ``vert_s``, the positions (m from the
+    link's start) of all grouped vertices in link order.
     """
 
     link: IntArray
@@ -461,6 +523,8 @@ class _Groups:
     abs_sum: FloatArray
     rc: FloatArray
     mid: FloatArray
+    first: IntArray
+    vert_s: FloatArray
 
 
 def _centre_radius(
@@ -497,7 +561,7 @@ def _bend_groups(pt_x: FloatArray, pt_y: FloatArray, pt_s: FloatArray, starts: I
     i = np.flatnonzero(interior)
     zi = np.zeros(0, dtype=np.int64)
     z = np.zeros(0)
-    empty = _Groups(zi, z, zi, z, z, z, z, z, z, z)
+    empty = _Groups(zi, z, zi, z, z, z, z, z, z, z, zi, z)
     if i.size == 0:
         return empty
     h_in = np.arctan2(pt_x[i] - pt_x[i - 1], pt_y[i] - pt_y[i - 1])
@@ -540,6 +604,8 @@ def _bend_groups(pt_x: FloatArray, pt_y: FloatArray, pt_s: FloatArray, starts: I
         abs_sum,
         rc,
         mid,
+        gstart.astype(np.int64),
+        s,
     )
 
 
@@ -574,6 +640,7 @@ def _end_groups(groups: _Groups, link_length: FloatArray, n_links: int) -> dict[
     for end in ("head", "tail"):
         out[f"{end}_has"] = np.zeros(n_dir, dtype=bool)
         out[f"{end}_n"] = np.zeros(n_dir, dtype=np.int64)
+        out[f"{end}_g"] = np.zeros(n_dir, dtype=np.int64)
         for k in ("theta", "gap", "span", "near", "far", "abs_sum"):
             out[f"{end}_{k}"] = np.zeros(n_dir)
     if groups.link.size == 0:
@@ -596,6 +663,7 @@ def _end_groups(groups: _Groups, link_length: FloatArray, n_links: int) -> dict[
         d = 2 * gl[mask] + off
         out[f"{end}_has"][d] = True
         out[f"{end}_n"][d] = groups.n[mask]
+        out[f"{end}_g"][d] = np.flatnonzero(mask)
         out[f"{end}_theta"][d] = sign * groups.theta[mask]
         out[f"{end}_gap"][d] = gap[mask]
         out[f"{end}_span"][d] = span[mask]
@@ -612,7 +680,7 @@ def _through_bends(
     t_from: IntArray,
     t_to: IntArray,
     t_dev: FloatArray,
-) -> tuple[NDArray[np.bool_], FloatArray]:
+) -> tuple[NDArray[np.bool_], FloatArray, FloatArray]:
     """Bends continuing through a junction: one bend, not two (or three).
 
     For each transition (in -> out) the vertices of the path are the bend group of ``in``
@@ -623,7 +691,9 @@ def _through_bends(
     drawn radius give one widest-line radius (two widths: in and out), applied at the
     junction when the bend's apex (middle vertex) is at or before the junction; a bend whose
     apex lies on the outgoing link is capped there by that link's own bend group. Returns
-    (merged mask, radius m) per transition.
+    (merged mask, radius m, hold m) per transition: the hold is the second half of the
+    widest-line arc, ``R theta / 2`` past the apex (the middle vertex), less the drawn distance
+    from the apex to the junction (zero when the hold ends before the junction).
     """
     eg = _end_groups(groups, link_length, link_width.size)
     a, b = t_from, t_to
@@ -677,7 +747,22 @@ def _through_bends(
     d_last = np.where(use_b, eg["tail_far"][b], np.where(j_sig, j_abs, eg["head_near"][a]))
     rc = _centre_radius(theta, n, span, d_first, d_last, abs_sum)
     radius = widest_line_radius_m(link_width[a // 2], theta, rc, width_out_m=link_width[b // 2])
-    return merged, radius
+    # the apex (middle vertex along the path) is the junction vertex or one of the incoming
+    # group's vertices: its distance to the junction, from the drawn vertex positions
+    k = (n_all - 1) // 2
+    n_a = np.where(use_a, eg["head_n"][a], 0)
+    on_in = use_a & (k < n_a)
+    apex_dist = np.zeros(a.size)
+    if np.any(on_in) and groups.link.size:
+        g = eg["head_g"][a[on_in]]
+        kk = k[on_in]
+        fwd = a[on_in] % 2 == 0
+        idx = groups.first[g] + np.where(fwd, kk, groups.n[g] - 1 - kk)
+        s_apex = groups.vert_s[idx]
+        apex_dist[on_in] = np.where(fwd, link_length[a[on_in] // 2] - s_apex, s_apex)
+    with np.errstate(invalid="ignore"):
+        hold = np.where(np.isfinite(radius), np.maximum(radius * theta / 2.0 - apex_dist, 0.0), 0.0)
+    return merged, radius, hold
 
 
 def _transitions(
@@ -690,12 +775,14 @@ def _transitions(
     n_nodes: int,
     groups: _Groups,
     link_length: FloatArray,
-) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
-    """All (incoming, outgoing) directed-link pairs at each junction, with turn radii.
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray, FloatArray]:
+    """All (incoming, outgoing) directed-link pairs at each junction, with turn radii and
+    holds (m).
 
     A turn is a sharp corner between the two carriageways (each with its own width), unless
     it continues a bend drawn on either side (:func:`_through_bends`): then the whole bend
-    gives the radius.
+    gives the radius. The hold of a sharp corner is the second half of its widest-line arc,
+    ``R theta / 2`` (its apex is at the junction).
     """
     first = starts[:-1]
     last = starts[1:] - 1
@@ -726,15 +813,27 @@ def _transitions(
     u_turn = (t_to // 2 == t_from // 2) & (t_to != t_from)
     defl = np.where(u_turn, math.pi, defl)
     radius = widest_line_radius_m(link_width[t_from // 2], defl, width_out_m=link_width[t_to // 2])
-    merged, through = _through_bends(groups, link_length, link_width, t_from, t_to, signed)
+    merged, through, through_hold = _through_bends(
+        groups, link_length, link_width, t_from, t_to, signed
+    )
     merged &= ~u_turn
+    with np.errstate(invalid="ignore"):
+        hold = np.where(np.isfinite(radius), radius * defl / 2.0, 0.0)
+    hold = np.where(merged, through_hold, hold)
     radius = np.where(merged, through, radius)
     defl = np.where(merged, np.abs(signed), defl)
     # Turning back on the same link needs a turning circle no street offers at speed: the
     # vehicle stops and manoeuvres, so a U-turn restarts from rest.
     radius = np.where(u_turn, 0.0, radius)
+    hold = np.where(u_turn, 0.0, hold)
     order = np.argsort(t_from, kind="stable")
-    return t_from[order].astype(np.int64), t_to[order].astype(np.int64), radius[order], defl[order]
+    return (
+        t_from[order].astype(np.int64),
+        t_to[order].astype(np.int64),
+        radius[order],
+        defl[order],
+        hold[order],
+    )
 
 
 def links_of_ways(net: Network, way_ids: Iterable[int]) -> NDArray[np.bool_]:

@@ -16,12 +16,18 @@ edge of the planning area and into the site (:func:`_complete_routes`); position
 links are active (retractable) barriers, priced as such, so the route stays open from the
 outside into the site through active positions only (docs/method.md, section 4). Positions cost more with the rating their speed
 requires and with their width (number of bollards for a clear gap of at most 1.2 m).
+
+Each position is a barrier line across the whole drivable gap (:mod:`.plan_lines`), computed
+for every candidate before the cut, so the cut weighs real lines; its active part is the
+designated route's carriageway. Bridges and tunnels over or under the protected area are no
+way into it and carry no position there; no position stands beyond the planning radius.
 """
 
 from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -36,10 +42,13 @@ from shapely.geometry.base import BaseGeometry
 
 from rempart.inputs import InputError, load_toml
 
+from .drivable import Drivable, Features
 from .entries import Entry, cut_points
 from .errors import InputFileError, InputLimitError
 from .field import VehicleField
 from .graph import FloatArray, IntArray, Network
+from .offroad import RatedShape
+from .plan_lines import Lines, barrier_lines, carriageway_links, words
 from .ratings import EXCEEDS, EXCEEDS_ADVICE, TEST_SPEEDS_KMH, Rating, required_rating
 
 #: Test speeds every cost table must price (km/h); the others are optional.
@@ -49,6 +58,8 @@ DEFAULT_STANDOFF_M = 0.0
 DEFAULT_PLAN_RADIUS_M = 300.0
 DEFAULT_VERGE_M = 1.5
 _POSITION_OFFSET_M = 3.0
+#: A position whose link leaves the planning area stands this far (m, along the link) inside it.
+_RADIUS_INSET_M = 2.0
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,12 @@ class Position:
     # so the position is not priced; ``advice`` says what to do instead (ratings.EXCEEDS_ADVICE)
     costed: bool = True
     advice: str = ""
+    # the barrier line (plan_lines): its length (m), what each end closes on (codes of
+    # plan_lines.END_WORDS), the length (m) of its active part, and whether it was clipped
+    length_m: float = 0.0
+    closes_between: list[str] = field(default_factory=list)
+    active_length_m: float = 0.0
+    clipped: bool = False
 
 
 @dataclass
@@ -241,6 +258,11 @@ def plan_site(
     standoff_m: float = DEFAULT_STANDOFF_M,
     plan_radius_m: float = DEFAULT_PLAN_RADIUS_M,
     verge_m: float = DEFAULT_VERGE_M,
+    drivable: Drivable | None = None,
+    grade_separated: np.ndarray | None = None,
+    features: Features | None = None,
+    feature_trees: Any = None,
+    rated_shapes: Sequence[RatedShape] = (),
 ) -> Plan:
     """Minimum-cost barrier plan for one site (geometry in the network's local CRS, metres).
 
@@ -252,7 +274,14 @@ def plan_site(
     plan_radius_m : barriers are placed within this distance of the site; vehicles start
         anywhere beyond it (or from the edge of the planning area).
     verge_m : pavement allowance each side of the carriageway included in a barrier line
-        (vehicles mount pavements to bypass obstacles).
+        (vehicles mount pavements to bypass obstacles) where no ``drivable`` space is given.
+    drivable : the site's drivable space (:func:`drivable.drivable_space`): each position's
+        line then runs across the whole drivable gap (:mod:`.plan_lines`) and is priced by
+        its length.
+    grade_separated : (L,) bool, bridges, tunnels and ways off layer 0: not at ground level,
+        they are no way into the site and carry no position inside the protected area.
+    features, feature_trees : the obstacles (to name what a line closes on).
+    rated_shapes : the barrier register (a rated barrier may end a line).
     """
     return plan_sites(
         net,
@@ -264,6 +293,11 @@ def plan_site(
         standoff_m,
         plan_radius_m,
         verge_m,
+        [drivable],
+        grade_separated,
+        features,
+        feature_trees,
+        rated_shapes,
     )[0]
 
 
@@ -296,6 +330,11 @@ def plan_sites(
     standoff_m: float = DEFAULT_STANDOFF_M,
     plan_radius_m: float = DEFAULT_PLAN_RADIUS_M,
     verge_m: float = DEFAULT_VERGE_M,
+    drivables: Sequence[Drivable | None] | None = None,
+    grade_separated: np.ndarray | None = None,
+    features: Features | None = None,
+    feature_trees: Any = None,
+    rated_shapes: Sequence[RatedShape] = (),
 ) -> list[Plan]:
     """Minimum-cost barrier plans of many sites (local CRS, metres); see :func:`plan_site`.
 
@@ -312,6 +351,11 @@ def plan_sites(
         any_ok |= vf.link_ok
     if access_links is None:
         access_links = np.zeros(net.n_links, dtype=bool)
+    grade = (
+        np.zeros(net.n_links, dtype=bool) if grade_separated is None else grade_separated
+    ).astype(bool)
+    if drivables is None:
+        drivables = [None] * n_sites
     site_arr = np.empty(n_sites, dtype=object)
     site_arr[:] = list(sites)
     protected = shapely.buffer(site_arr, standoff_m) if standoff_m > 0 else site_arr.copy()
@@ -341,11 +385,18 @@ def plan_sites(
     inside = shapely.contains_xy(
         protected[n_site_of_key], net.node_x[n_node_of_key], net.node_y[n_node_of_key]
     )
+    # a node reached only by bridges or tunnels is not in the site (no way in at grade)
+    ground = any_ok & ~grade
+    ground_node = np.zeros(n_nodes_total, dtype=bool)
+    ground_node[net.link_u[ground]] = True
+    ground_node[net.link_v[ground]] = True
+    inside &= ground_node[n_node_of_key]
     lu = local(q_site, net.link_u[q_link])
     lv = local(q_site, net.link_v[q_link])
     length = net.link_length_m[q_link]
     lines = net.link_lines[q_link]
-    touches = shapely.intersects(lines, protected[q_site])
+    # a bridge or tunnel over or under the protected area is no way into it: a plain link
+    touches = shapely.intersects(lines, protected[q_site]) & ~grade[q_link]
     # links clear of the protected area: a position near each end, for traffic leaving it
     free = np.flatnonzero(~touches)
     s_off = np.minimum(_POSITION_OFFSET_M, length[free] / 2)
@@ -382,6 +433,37 @@ def plan_sites(
     s_dir[: 2 * n_f] = np.concatenate([s_off, s_off])
     s_u[:n_f] = s_off
     s_u[n_f : 2 * n_f] = length[free] - s_off
+    # a position beyond the planning radius moves along its link to _RADIUS_INSET_M inside
+    # it: for traffic leaving the tail, the first point within the radius
+    far_u = (
+        shapely.distance(
+            site_arr[q_site[free]], shapely.points(*net.points_at(q_link[free], s_off))
+        )
+        > plan_radius_m
+    )
+    far_v = (
+        shapely.distance(
+            site_arr[q_site[free]],
+            shapely.points(*net.points_at(q_link[free], length[free] - s_off)),
+        )
+        > plan_radius_m
+    )
+    if np.any(far_u | far_v):
+        sel = np.flatnonzero(far_u | far_v)
+        r_pair_, r_s, _ = cut_points(lines[free[sel]], shapely.boundary(regions[q_site[free[sel]]]))
+        first = np.full(sel.size, np.inf)
+        last = np.full(sel.size, -np.inf)
+        np.minimum.at(first, r_pair_, r_s)
+        np.maximum.at(last, r_pair_, r_s)
+        fu, fv = far_u[sel], far_v[sel]
+        ok_u = fu & np.isfinite(first)
+        ok_v = fv & np.isfinite(last)
+        su = np.minimum(first + _RADIUS_INSET_M, length[free[sel]])
+        sv = np.maximum(last - _RADIUS_INSET_M, 0.0)
+        s_u[sel[ok_u]] = su[ok_u]
+        s_dir[sel[ok_u]] = su[ok_u]
+        s_u[n_f + sel[ok_v]] = sv[ok_v]
+        s_dir[n_f + sel[ok_v]] = length[free[sel[ok_v]]] - sv[ok_v]
     cu = cut_min[use_u]
     cv = cut_max[use_v]
     s_u[2 * n_f : 2 * n_f + cu.size] = cu
@@ -392,7 +474,7 @@ def plan_sites(
     head = np.where(is_free, np.where(fwd, lv[r_pair], lu[r_pair]), -1)
     d = np.where(fwd, 2 * r_link, 2 * r_link + 1)
     row_order = np.lexsort((r_sub, r_pair))
-    px, py = net.points_at(r_link, s_u)
+    px, py, pdx, pdy = net.segments_at(r_link, s_u)
     cands = _Candidates(
         q_site[r_pair][row_order],
         r_link[row_order],
@@ -404,18 +486,62 @@ def plan_sites(
         py[row_order],
     )
     gov = _governing_bulk(cands, fields)
-    width = net.link_width_m[cands.link] + 2 * verge_m
+    cand_ptr = np.searchsorted(cands.site, np.arange(n_sites + 1))
+    pdx, pdy = pdx[row_order], pdy[row_order]
+    lines_all = _lines(
+        net,
+        sites,
+        protected,
+        cands,
+        gov,
+        fields,
+        cand_ptr,
+        pdx,
+        pdy,
+        drivables,
+        verge_m,
+        plan_radius_m,
+        any_ok,
+        grade,
+        access_links,
+        rated_shapes,
+        features,
+        feature_trees,
+    )
+    width = lines_all.priced_m
     gap, dia = costs.max_clear_gap_m, costs.bollard_diameter_m
-    n_bollards = np.maximum(1, np.ceil((width - gap) / (dia + gap))).astype(np.int64)
+
+    def count(w: FloatArray) -> IntArray:
+        return np.where(w > 1e-6, np.maximum(1, np.ceil((w - gap) / (dia + gap))), 0).astype(
+            np.int64
+        )
+
+    n_bollards = np.maximum(count(width), 1)
     fixed_unit, active_unit = _unit_prices(fields, costs)
     veh = np.maximum(gov.vehicle, 0)
+    f_unit = fixed_unit[veh, gov.speed_idx]
+    a_unit = active_unit[veh, gov.speed_idx]
     # every candidate priced both ways: which positions must be active depends on each
-    # site's completion of the designated routes (see _complete_routes)
-    cost_fixed = np.round(n_bollards * fixed_unit[veh, gov.speed_idx]).astype(np.int64)
-    cost_active = np.round(
-        n_bollards * active_unit[veh, gov.speed_idx] + costs.active_position_eur
+    # site's completion of the designated routes (see _complete_routes). The active part of
+    # a line is the carriageway of a route it closes and any designated link it crosses.
+    crossed = np.minimum(lines_all.crossed_access_m, width)
+    cost_fixed = np.round(
+        count(width - crossed) * f_unit
+        + count(crossed) * a_unit
+        + np.where(crossed > 0, costs.active_position_eur, 0.0)
     ).astype(np.int64)
-    cand_ptr = np.searchsorted(cands.site, np.arange(n_sites + 1))
+    act_len = np.minimum(width, net.link_width_m[cands.link] + crossed)
+    cost_active = np.round(
+        count(act_len) * a_unit + count(width - act_len) * f_unit + costs.active_position_eur
+    ).astype(np.int64)
+    # a bridge or tunnel inside the protected area is no place for a barrier: uncuttable
+    off_grade = grade[cands.link] & shapely.contains_xy(protected[cands.site], cands.x, cands.y)
+    # nor is any point beyond the planning radius (barriers stay within it)
+    beyond = shapely.distance(site_arr[cands.site], shapely.points(cands.x, cands.y)) > (
+        plan_radius_m + 0.5
+    )
+    cost_fixed[off_grade | beyond] = -1
+    cost_active[off_grade | beyond] = -1
     deg_ok = np.bincount(net.link_u[any_ok], minlength=n_nodes_total) + np.bincount(
         net.link_v[any_ok], minlength=n_nodes_total
     )
@@ -443,9 +569,99 @@ def plan_sites(
                 access_links,
                 cost_fixed,
                 cost_active,
+                lines_all,
+                act_len,
             )
         )
     return plans
+
+
+def _lines(
+    net: Network,
+    sites: list[BaseGeometry],
+    protected: NDArray[np.object_],
+    cands: _Candidates,
+    gov: _Governing,
+    fields: list[VehicleField],
+    cand_ptr: IntArray,
+    dx: FloatArray,
+    dy: FloatArray,
+    drivables: Sequence[Drivable | None],
+    verge_m: float,
+    plan_radius_m: float,
+    any_ok: NDArray[np.bool_],
+    grade: NDArray[np.bool_],
+    access: NDArray[np.bool_],
+    rated: Sequence[RatedShape],
+    features: Features | None,
+    trees: Any,
+) -> Lines:
+    """The barrier line of every candidate (:mod:`.plan_lines`); where a site has no drivable
+    space, the road's cross-section: its carriageway plus ``verge_m`` each side."""
+    n = cands.link.size
+    norm = np.hypot(dx, dy)
+    norm = np.where(norm > 0, norm, 1.0)
+    half = 0.5 * net.link_width_m[cands.link] + verge_m
+    nx_, ny_ = -dy / norm * half, dx / norm * half
+    out = Lines(
+        cands.x + nx_,
+        cands.y + ny_,
+        cands.x - nx_,
+        cands.y - ny_,
+        2 * half,
+        2 * half,
+        np.full(n, "carriageway_only", dtype=object),
+        np.full(n, "carriageway_only", dtype=object),
+        np.zeros(n),
+        np.zeros(n, dtype=bool),
+    )
+    if not fields:
+        return out
+    carriageway = carriageway_links(net, any_ok, grade)
+    min_width = min(float(vf.vehicle.width_m) for vf in fields)
+    veh = np.maximum(gov.vehicle, 0)
+    mass = np.array([vf.vehicle.mass_kg for vf in fields])[veh]
+    test = np.append(np.asarray(TEST_SPEEDS_KMH, dtype=float), np.inf)[gov.speed_idx]
+    for si, drv in enumerate(drivables):
+        if drv is None:
+            continue
+        sl = slice(int(cand_ptr[si]), int(cand_ptr[si + 1]))
+        if sl.stop <= sl.start:
+            continue
+        got = barrier_lines(
+            net,
+            cands.link[sl],
+            cands.x[sl],
+            cands.y[sl],
+            dx[sl],
+            dy[sl],
+            drv,
+            sites[si],
+            protected[si],
+            plan_radius_m,
+            min_width,
+            carriageway,
+            access,
+            rated,
+            mass[sl],
+            test[sl],
+            features,
+            trees,
+        )
+        for name in (
+            "ax",
+            "ay",
+            "bx",
+            "by",
+            "length_m",
+            "priced_m",
+            "end_a",
+            "end_b",
+            "crossed_access_m",
+        ):
+            getattr(out, name)[sl] = getattr(got, name)
+        out.clipped[sl] = got.clipped
+    return out
 
 
 @dataclass
@@ -519,6 +735,8 @@ def _plan_one(
     access_links: NDArray[np.bool_],
     cost_fixed: IntArray,
     cost_active: IntArray,
+    lines: Lines,
+    act_len: FloatArray,
 ) -> Plan:
     """Cut graph, maximum flow and cut of one site from the bulk candidate arrays."""
     if cand.size == 0:
@@ -603,6 +821,7 @@ def _plan_one(
             None,
             geom,
             entry.street,
+            length_m=round(float(entry.length_m), 1),
         )
         for lk in entry.attack_links:
             for end in (int(net.link_u[lk]), int(net.link_v[lk])):
@@ -649,7 +868,17 @@ def _plan_one(
         cut_rows[int(edge_key[k])] = k
     for k in cut_rows.values():
         pos = _position(
-            net, fields, cands, gov, int(r[k]), width, n_bollards, bool(act[k]), int(cost_r[k])
+            net,
+            fields,
+            cands,
+            gov,
+            int(r[k]),
+            width,
+            n_bollards,
+            bool(act[k]),
+            int(cost_r[k]),
+            lines,
+            act_len,
         )
         positions.append(pos)
         if pos.link is not None:
@@ -782,6 +1011,8 @@ def _position(
     n_bollards: IntArray,
     active: bool,
     cost_eur: int,
+    lines: Lines,
+    act_len: FloatArray,
 ) -> Position:
     """The :class:`Position` of candidate row ``k`` (only built for positions in the cut)."""
     per: dict[str, str] = {}
@@ -796,6 +1027,7 @@ def _position(
         fields[int(gov.vehicle[k])].vehicle, float(gov.speeds_kmh[gov.vehicle[k], k])
     )
     link = int(cands.link[k])
+    crossed = min(float(lines.crossed_access_m[k]), float(width[k]))
     return Position(
         "bollards",
         float(cands.x[k]),
@@ -810,8 +1042,15 @@ def _position(
         cost_eur,
         link,
         int(net.link_way_id[link]),
-        [],
+        [
+            (float(lines.ax[k]), float(lines.ay[k])),
+            (float(lines.bx[k]), float(lines.by[k])),
+        ],
         net.link_name[link],
+        length_m=round(float(lines.length_m[k]), 1),
+        closes_between=[str(lines.end_a[k]), str(lines.end_b[k])],
+        active_length_m=round(float(act_len[k]) if active else crossed, 1),
+        clipped=bool(lines.clipped[k]),
     )
 
 
@@ -852,6 +1091,17 @@ def plan_to_dict(plan: Plan, net: Network) -> dict[str, Any]:
             d["advice"] = p.advice
         if p.way_id is not None:
             d["way_id"] = p.way_id
+        # the barrier line (issue 10 item 5): "geometry" is the whole line, end to end
+        d["length_m"] = p.length_m
+        if p.closes_between:
+            d["closes_between"] = p.closes_between
+            d["closes_between_words"] = [
+                {"code": c, "en": words(c), "fr": words(c, "fr")} for c in p.closes_between
+            ]
+            d["open_ended"] = "open_end" in p.closes_between
+            d["clipped"] = p.clipped
+        if p.active or p.active_length_m > 0:
+            d["active_length_m"] = p.active_length_m
         if p.geometry_xy:
             arr = np.asarray(p.geometry_xy)
             glon, glat = net.unproject(arr[:, 0], arr[:, 1])

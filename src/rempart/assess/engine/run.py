@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from .drivable import RADIUS_M, Features, drivable_space, grade_separated, read_features
+from .drivable import RADIUS_M, Drivable, Features, drivable_space, grade_separated, read_features
 from .edges import edge_stretches, profile_dict, warnings_to_dicts, worst_approach
 from .entries import DEFAULT_FRONTAGE_M, Entry, entries_to_dicts, frontage_at, site_entries
 from .field import BarrierOnLink, VehicleField, segment_speeds_ms, vehicle_field
@@ -293,6 +293,18 @@ def assess_sites(
         for (crossings, frontage), ex in zip(entries, excluded, strict=True)
     ]
     plans: list[Plan | None] = [None] * len(geoms)
+    shapes = (
+        list(rated_shapes) if rated_shapes is not None else rated_shapes_from_links(net, barriers)
+    )
+    # each site's drivable space, shared by the plan's lines and the off-road search
+    drivables = [
+        drivable_space(
+            g, network.features, network.feature_trees, radius_m=options.offroad_radius_m
+        )
+        if options.offroad
+        else None
+        for _, g in geoms
+    ]
     if options.plan:
         if progress:
             progress(0.6, f"barrier plans of {len(geoms)} sites")
@@ -307,23 +319,25 @@ def assess_sites(
                 options.standoff_m,
                 options.plan_radius_m,
                 options.verge_m,
+                drivables,
+                network.grade_separated,
+                network.features if options.offroad else None,
+                network.feature_trees if options.offroad else None,
+                shapes,
             )
         )
     if progress and options.offroad:
         progress(0.8, f"off-road approaches of {len(geoms)} sites")
-    shapes = (
-        list(rated_shapes) if rated_shapes is not None else rated_shapes_from_links(net, barriers)
-    )
     shared: dict[str, Any] = {}
-    for (name, geom), (crossings, frontage), plan, ex in zip(
-        geoms, entries, plans, excluded, strict=True
+    for (name, geom), (crossings, frontage), plan, ex, drv in zip(
+        geoms, entries, plans, excluded, drivables, strict=True
     ):
         result = SiteResult(
             name, geom, crossings + frontage, plan, net, fields, options, _segment_kmh=shared
         )
         result.road_entries = crossings + frontage
-        if options.offroad:
-            _offroad(network, result, shapes, ex, crossings)
+        if drv is not None:
+            _offroad(network, result, shapes, ex, drv, crossings)
         results.append(result)
     if progress:
         progress(1.0, "done")
@@ -371,6 +385,7 @@ def _offroad(
     result: SiteResult,
     shapes: Sequence[RatedShape],
     excluded: np.ndarray,
+    drv: Drivable,
     crossings: Sequence[Entry],
 ) -> None:
     """Add the off-road model to ``result``: the edge sampled once at 2 m, the worst of the
@@ -379,9 +394,6 @@ def _offroad(
     warnings; ``excluded`` links (grade-separated, the site's own outline) seed nothing
     (docs/method.md, "Off-road model")."""
     net, site, fields = network.net, result.geometry_xy, result.fields
-    drv = drivable_space(
-        site, network.features, network.feature_trees, radius_m=result.options.offroad_radius_m
-    )
     seeds = road_seeds(net, fields, drv, excluded)
     samples = edge_samples(site)
     threats = edge_threats(

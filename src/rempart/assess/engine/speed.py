@@ -11,6 +11,15 @@ distance ``d`` maps ``x -> x + d`` exactly (the motion equation is autonomous in
 speed cap ``c`` maps ``x -> min(x, X(c))``. A directed link of length ``L`` whose bends cap the
 speed therefore transfers ``x_out = min(x_in + L, K, X_top)`` with ``K`` a per-link constant, and
 the whole propagation is additions and minima over numpy arrays. Units: metres, m/s, m/s2.
+
+After a capped turn the vehicle holds the cap speed along the second half of the widest-line
+arc, ``h`` metres into the next link, before it accelerates: at ``p`` metres into that link the
+run-up is ``min(x + p, C + max(0, p - h))`` for a transition with cap ``C`` from a link whose
+exit run-up is ``x``. Per directed link the propagation keeps the near label
+``x_in = max_t min(x_t, C_t)`` and the far label ``x_far = max_t min(x_t, C_t - h_t)``: with
+``H = max_t h_t`` the run-up is exactly ``x_far + p`` for ``p >= H`` and at most
+``min(x_in + p, x_far + H)`` before (exact for one incoming transition, the safe side for
+several).
 """
 
 from __future__ import annotations
@@ -168,6 +177,11 @@ class SpeedField:
     traversable : array (D,) bool
     rounds : int
         Relaxation rounds until convergence.
+    x_far_m : array (D,)
+        Far label: the run-up at ``p >= hold_m`` into the link is ``x_far_m + p`` (before the
+        link's own bends), m; ``x_far_m <= x_in_m``.
+    hold_m : array (D,)
+        Longest hold (m, clipped to the link's length) of the capping turns into each link.
     """
 
     x_in_m: FloatArray
@@ -176,6 +190,20 @@ class SpeedField:
     pred_turn_x_m: FloatArray
     traversable: NDArray[np.bool_]
     rounds: int
+    x_far_m: FloatArray
+    hold_m: FloatArray
+
+    def x_free_m(self, directed: IntArray, s_m: FloatArray) -> FloatArray:
+        """Run-up (m) at ``s_m`` metres into each directed link before its own bends: the
+        turn's hold, then acceleration (``min(x_in + s, x_far + H)`` before ``H``,
+        ``x_far + s`` from it)."""
+        d = np.asarray(directed, dtype=np.int64)
+        s = np.asarray(s_m, dtype=float)
+        h = self.hold_m[d]
+        far = self.x_far_m[d]
+        with np.errstate(invalid="ignore"):
+            near = np.minimum(self.x_in_m[d] + s, far + h)
+        return np.asarray(np.where(s >= h, far + s, near), dtype=float)
 
 
 def propagate(
@@ -187,6 +215,7 @@ def propagate(
     trans_cap_x_m: FloatArray,
     x_top_m: float,
     seed: NDArray[np.bool_] | None = None,
+    trans_hold_m: FloatArray | None = None,
 ) -> SpeedField:
     """Maximum equivalent run-up on every directed link over all routes.
 
@@ -206,6 +235,10 @@ def propagate(
     x_top_m : float, X(top speed), m.
     seed : (D,) bool or None, links entered at top speed (``x_in = x_top_m``): the boundary of a
         screening tile, where a vehicle may arrive from outside (rempart.screen).
+    trans_hold_m : (T,) or None, hold of each transition on its outgoing link (m): the second
+        half of the turn's widest-line arc, driven at the cap before accelerating. Clipped to
+        the outgoing link's length (the rest of a hold is dropped: the safe side); ignored
+        where the turn caps nothing.
     """
     n = len(length_m)
     # every link can be started on from rest, even one a barrier blocks (the speed reaching
@@ -213,8 +246,18 @@ def propagate(
     x_in = np.zeros(n)
     if seed is not None:
         x_in[seed] = x_top_m
+    x_far = x_in.copy()
+    hold = np.zeros(n)
+    if trans_hold_m is None:
+        cap_far = trans_cap_x_m
+    else:
+        h_t = np.where(
+            np.isfinite(trans_cap_x_m), np.minimum(trans_hold_m, length_m[trans_to]), 0.0
+        )
+        cap_far = trans_cap_x_m - h_t
+        np.maximum.at(hold, trans_to, h_t)
     x_out = np.where(
-        traversable, np.minimum(np.minimum(x_in + length_m, exit_cap_x_m), x_top_m), -np.inf
+        traversable, np.minimum(np.minimum(x_far + length_m, exit_cap_x_m), x_top_m), -np.inf
     )
     pred = np.full(n, -1, dtype=np.int64)
     pred_cap = np.full(n, np.inf)
@@ -232,26 +275,36 @@ def propagate(
             break
         offs = np.repeat(starts[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
         t_to = trans_to[offs]
-        cand = np.minimum(x_out[trans_from[offs]], trans_cap_x_m[offs])
+        cand = np.minimum(x_out[trans_from[offs]], cap_far[offs])
         best[t_to] = -np.inf
         np.maximum.at(best, t_to, cand)
-        improved_t = cand > x_in[t_to] + _EPS_M
+        improved_t = cand > x_far[t_to] + _EPS_M
         if not np.any(improved_t):
             break
         winners = improved_t & (cand >= best[t_to])
         w_to = t_to[winners]
-        x_in[w_to] = cand[winners]
-        pred[w_to] = trans_from[offs[winners]]
-        pred_cap[w_to] = trans_cap_x_m[offs[winners]]
+        x_far[w_to] = cand[winners]
         # sorted unique targets via a mask: O(D) and much faster than np.unique's hashing
         mark = np.zeros(n, dtype=bool)
         mark[w_to] = True
         targets = np.flatnonzero(mark)
         targets = targets[traversable[targets]]
+        # the exit follows the far label: holds are clipped to the link (H <= L)
         new_out = np.minimum(
-            np.minimum(x_in[targets] + length_m[targets], exit_cap_x_m[targets]), x_top_m
+            np.minimum(x_far[targets] + length_m[targets], exit_cap_x_m[targets]), x_top_m
         )
         grew = new_out > x_out[targets] + _EPS_M
         x_out[targets[grew]] = new_out[grew]
         frontier = targets[grew]
-    return SpeedField(x_in, x_out, pred, pred_cap, traversable.copy(), rounds)
+    # The near label (run-up just after the turn) and the best predecessor follow from the
+    # converged exits in one pass: x_in = max_t min(x_out[from], C_t).
+    cand = np.minimum(x_out[trans_from], trans_cap_x_m)
+    best = np.full(n, -np.inf)
+    np.maximum.at(best, trans_to, cand)
+    improved_t = cand > x_in[trans_to] + _EPS_M
+    winners = improved_t & (cand >= best[trans_to])
+    w_to = trans_to[winners]
+    x_in[w_to] = cand[winners]
+    pred[w_to] = trans_from[winners]
+    pred_cap[w_to] = trans_cap_x_m[winners]
+    return SpeedField(x_in, x_out, pred, pred_cap, traversable.copy(), rounds, x_far, hold)
