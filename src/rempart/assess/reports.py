@@ -74,6 +74,17 @@ def _site_data(run: Assessment) -> dict[str, Any]:
     return data
 
 
+def run_heat_maps(run: Assessment, language: str | None = None) -> list[tuple[str, str]]:
+    """(vehicle, SVG) per vehicle of a finished run: its speed field around the site and the
+    site's edge coloured by its impact speed (the report's heat maps), for the run's page."""
+    from rempart.assess.engine.report.maps import FieldArrays, heat_map
+
+    words = words_for(language or translation.get_language() or "en")
+    data = _site_data(run)
+    field = FieldArrays.of((run.speed_field or {}).get("features", []))
+    return [(name, heat_map(data, field, name, words)) for name in data.get("vehicles", [])]
+
+
 def run_html(run: Assessment, language: str | None = None) -> str:
     """The report of a finished run as one HTML document, in ``language`` (default: the
     request's active language)."""

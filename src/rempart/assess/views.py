@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -76,6 +77,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {"run": run, "site": run.site, "city": run.site.city}
     if run.status == Assessment.Status.DONE and run.result:
         context["entries"] = _entry_rows(run.result)
+        context["heat_maps"] = reports.run_heat_maps(run)
         context["plan"] = run.result.get("plan")
         context["map_features"] = _map_features(run)
         context["active_positions"] = access_link.active_positions(run)
@@ -83,17 +85,52 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "assess/run_detail.html", context)
 
 
+def _source_words(source: str | None) -> str:
+    """Where an edge stretch's worst approach comes from, in the reader's language."""
+    return {
+        "road crossing": _("road crossing"),
+        "crossing": _("road crossing"),
+        "frontage": _("frontage"),
+        "off-road": _("off-road"),
+        "edge": _("off-road"),
+    }.get(source or "", source or "–")
+
+
+def _place_words(entry: dict[str, Any]) -> str:
+    """A stretch's name: its street, else its place in words (e.g. "open ground north")."""
+    if entry.get("street"):
+        return str(entry["street"])
+    place = entry.get("place") or {}
+    language = (translation.get_language() or "en").split("-")[0]
+    if entry.get("way_id") is None and entry.get("approach_way_id") is None and place:
+        return str(place.get(language) or place.get("en") or "")
+    return _("unnamed way")
+
+
 def _entry_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per edge stretch: number, name, source and length in words, the governing
+    vehicle (most energy) and every vehicle with its source in words."""
     rows = []
     for number, entry in enumerate(result["entries"], start=1):
-        vehicles = entry["vehicles"]
+        vehicles = [
+            {**v, "source_words": _source_words(v.get("source") or entry.get("source"))}
+            for v in entry["vehicles"]
+        ]
         governing = max(
             (v for v in vehicles if v.get("energy_kj") is not None),
             key=lambda v: v["energy_kj"],
             default=None,
         )
         rows.append(
-            {"number": number, "entry": entry, "vehicles": vehicles, "governing": governing}
+            {
+                "number": entry.get("number", number),
+                "entry": entry,
+                "name": _place_words(entry),
+                "source": _source_words(entry.get("source") or entry.get("kind")),
+                "length_m": entry.get("stretch_length_m"),
+                "vehicles": vehicles,
+                "governing": governing,
+            }
         )
     return rows
 
@@ -103,10 +140,11 @@ def _map_features(run: Assessment) -> dict[str, Any]:
     features: list[dict[str, Any]] = [
         {"type": "Feature", "geometry": run.site.boundary, "properties": {"name": run.site.name}}
     ]
-    for number, entry in enumerate(result.get("entries", []), start=1):
+    for row in _entry_rows({"entries": result.get("entries", [])}):
+        entry, number = row["entry"], row["number"]
         vehicles = [v for v in entry["vehicles"] if v.get("speed_kmh") is not None]
         top = max(vehicles, key=lambda v: v.get("energy_kj") or 0, default=None)
-        label = f"#{number} {entry['kind']} {entry.get('street') or ''}"
+        label = f"#{number} {row['source']} {row['name']}"
         if top:
             label += f": {top['name']} {top['speed_kmh']:.0f} km/h, {top['rating']}"
             if top.get("runup_geometry"):
@@ -114,14 +152,32 @@ def _map_features(run: Assessment) -> dict[str, Any]:
                     {
                         "type": "Feature",
                         "geometry": top["runup_geometry"],
-                        "properties": {"kind": "runup", "label": f"run-up of {label}"},
+                        "properties": {
+                            "kind": "runup",
+                            "label": _("worst path to entry %(n)d") % {"n": number},
+                        },
                     }
                 )
+        stretch = entry.get("stretch_geometry")
+        if stretch and len(stretch.get("coordinates", [])) >= 2:
+            # the stretch of edge, coloured by its highest impact speed over vehicles
+            impact = [v.get("impact_speed_kmh") or v["speed_kmh"] for v in vehicles]
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": stretch,
+                    "properties": {
+                        "kind": "stretch",
+                        "speed_kmh": max(impact) if impact else None,
+                        "label": label,
+                    },
+                }
+            )
         features.append(
             {
                 "type": "Feature",
                 "geometry": {"type": "Point", "coordinates": [entry["lon"], entry["lat"]]},
-                "properties": {"kind": "entry", "label": label},
+                "properties": {"kind": "entry", "label": label, "number": number},
             }
         )
     for position in (result.get("plan") or {}).get("positions", []):

@@ -42,7 +42,7 @@ def test_ten_degree_turn_then_edge_then_bend_inside_the_site(bend_deg):
     # nothing, and the bend lies beyond the edge: the truck meets the edge at 90 km/h
     truck = vehicle("truck", top_kmh=90.0, lat=4.0, width=2.5)
     res, _ = run(_ways(bend_deg), square(EDGE_X, -100, 200, 200), [truck], options=NO_PLAN)
-    crossings = [e for e in res.entries if e.kind == "crossing"]
+    crossings = [e for e in res.road_entries if e.kind == "crossing"]
     assert crossings, "the turned street crosses the site's edge"
     speed = max(e.vehicles[0].speed_kmh or 0.0 for e in crossings)
     assert speed == pytest.approx(90.0, abs=0.05)
@@ -58,7 +58,7 @@ def test_the_bend_still_caps_beyond_it():
     res, _ = run(
         ways, square(end[0] - 15, end[1] - 8, end[0] + 15, end[1] + 30), [truck], options=NO_PLAN
     )
-    speeds = [e.vehicles[0].speed_kmh for e in res.entries if e.kind == "crossing"]
+    speeds = [e.vehicles[0].speed_kmh for e in res.road_entries if e.kind == "crossing"]
     assert speeds and max(s or 0.0 for s in speeds) < 75.0
 
 
@@ -112,7 +112,7 @@ def test_acceleration_resumes_where_the_widest_line_arc_ends():
     # north); the street's far end crosses the opposite edge too, heading 210 degrees
     (crossing,) = [
         e
-        for e in res.entries
+        for e in res.road_entries
         if e.kind == "crossing" and e.bearing_deg is not None and abs(e.bearing_deg - 30) < 1
     ]
     expected = _speed_after(truck.acceleration, 25.0, cap, past_apex - radius * theta / 2)
@@ -212,6 +212,6 @@ def test_a_side_street_at_or_after_the_apex_of_a_drawn_curve_changes_no_speed(ju
     )
 
     def north(res):
-        return [e for e in res.entries if e.kind == "crossing" and _northbound(e)][0].vehicles[0]
+        return [e for e in res.road_entries if e.kind == "crossing" and _northbound(e)][0].vehicles[0]
 
     assert north(split).speed_kmh == pytest.approx(north(plain).speed_kmh, abs=0.05)

@@ -18,7 +18,7 @@ from .test_speed import _bend, _northbound, run
 def _crossing(res, bearing: float):
     return [
         e
-        for e in res.entries
+        for e in res.road_entries
         if e.kind == "crossing" and e.bearing_deg is not None and abs(e.bearing_deg - bearing) < 5
     ][0]
 
@@ -71,7 +71,7 @@ def test_turn_between_different_widths_uses_both():
         road([(0.0, 0.0), (0.0, 500.0)], width="12"),
     ]
     res, _ = run(ways, square(-50, 300, 50, 400), [veh])
-    got = [e for e in res.entries if e.kind == "crossing" and _northbound(e)][0].vehicles[0]
+    got = [e for e in res.road_entries if e.kind == "crossing" and _northbound(e)][0].vehicles[0]
     theta = math.pi / 2
     radius = (4 + 12 + 2 * math.sqrt(4 * 12) * math.cos(theta / 2)) / (1 - math.cos(theta))
     mean = 8.0 / (1 - math.cos(theta / 2))  # the former mean-width simplification
@@ -94,7 +94,9 @@ def test_bend_through_a_junction_is_one_bend():
     split, _ = run([road(pts[: k + 1], width="7"), road(pts[k:], width="7"), side], site, [veh])
 
     def north(res):
-        return [e for e in res.entries if e.kind == "crossing" and _northbound(e)][0].vehicles[0]
+        return [e for e in res.road_entries if e.kind == "crossing" and _northbound(e)][0].vehicles[
+            0
+        ]
 
     a, b = north(plain), north(split)
     assert b.speed_kmh == pytest.approx(a.speed_kmh, rel=0.03)

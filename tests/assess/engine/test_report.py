@@ -40,6 +40,23 @@ def results(tmp_path_factory):
         [
             road([(-300.0, 0.0), (0.0, 0.0), (60.0, 0.0)], "secondary", name="Rue de la Paix"),
             road([(30.0, -200.0), (30.0, -40.0)], "residential"),
+            # buildings leave two corridors, the avenue's and the lane's, and close the site's
+            # other sides 1 m off (too narrow for any vehicle): the roads are the approaches
+            # (without them, every edge point of this open map is reached from rest over 400 m
+            # of unmapped ground, faster than either road)
+            *[
+                ({"building": "yes"}, [(a, b), (c, b), (c, e), (a, e), (a, b)])
+                for a, b, c, e in (
+                    (-420.0, 6.0, 9.0, 420.0),
+                    (-420.0, -420.0, 9.0, -6.0),
+                    (-420.0, -6.0, -301.0, 6.0),
+                    (9.0, 31.0, 420.0, 420.0),
+                    (71.0, -420.0, 420.0, 31.0),
+                    (9.0, -420.0, 26.0, -31.0),
+                    (34.0, -420.0, 71.0, -31.0),
+                    (26.0, -420.0, 34.0, -201.0),
+                )
+            ],
         ],
     )
     vehicles = [builtin_vehicles()[0], builtin_vehicles()[3]]

@@ -68,7 +68,7 @@ def test_straight_run_up_is_exact():
     # a dense straight road from a dead end 400 m west of the site boundary
     pts = [(-400.0 + 10 * i, 0.0) for i in range(46)]
     res, loaded = run([road(pts)], square(0, -50, 100, 50), [veh])
-    crossings = [e for e in res.entries if e.kind == "crossing"]
+    crossings = [e for e in res.road_entries if e.kind == "crossing"]
     assert len(crossings) == 1
     got = crossings[0].vehicles[0]
     length = loaded.net.link_length_m.sum() - 50.0  # projected length to the boundary
@@ -81,7 +81,7 @@ def test_straight_run_up_is_exact():
 def test_long_straight_reaches_top_speed_exactly():
     veh = vehicle(top_kmh=50, curve=((0, 3.0), (50, 2.0)))
     res, _ = run([road([(-2000.0, 0.0), (50.0, 0.0)])], square(0, -50, 100, 50), [veh])
-    assert res.entries[0].vehicles[0].speed_kmh == pytest.approx(50.0)
+    assert res.road_entries[0].vehicles[0].speed_kmh == pytest.approx(50.0)
 
 
 @pytest.mark.parametrize("as_junction", [False, True])
@@ -91,7 +91,7 @@ def test_right_angle_corner_caps_then_accelerates(as_junction):
     b = [(0.0, 0.0), (0.0, 500.0)]
     ways = [road(a, width="8"), road(b, width="8")] if as_junction else [road(a + b[1:], width="8")]
     res, loaded = run(ways, square(-50, 300, 50, 400), [veh])
-    north = [e for e in res.entries if e.kind == "crossing" and _northbound(e)]
+    north = [e for e in res.road_entries if e.kind == "crossing" and _northbound(e)]
     got = north[0].vehicles[0]
     kin = Kinematics.of(veh)
     radius = 8.0 / (1 - math.cos(math.radians(45)))
@@ -135,7 +135,7 @@ def test_bend_independent_of_drawing_density():
         res, _ = run(
             [road(pts, width="7")], square(end_x - 50, end_y - 150, end_x + 50, end_y + 50), [veh]
         )
-        north = [e for e in res.entries if e.kind == "crossing" and _northbound(e)]
+        north = [e for e in res.road_entries if e.kind == "crossing" and _northbound(e)]
         speeds.append(north[0].vehicles[0])
     assert speeds[0].runup_start == speeds[1].runup_start == "bend"
     assert speeds[0].runup_start_speed_kmh == pytest.approx(
@@ -153,10 +153,10 @@ def test_one_way_ignored():
     plain, _ = run([road(pts)], square(0, -50, 100, 50), [veh])
     wrong_way, _ = run([road(list(reversed(pts)), oneway="yes")], square(0, -50, 100, 50), [veh])
     access_no, _ = run([road(pts, motor_vehicle="no", access="no")], square(0, -50, 100, 50), [veh])
-    s = plain.entries[0].vehicles[0].speed_kmh
+    s = plain.road_entries[0].vehicles[0].speed_kmh
     assert s is not None
-    assert wrong_way.entries[0].vehicles[0].speed_kmh == pytest.approx(s)
-    assert access_no.entries[0].vehicles[0].speed_kmh == pytest.approx(s)
+    assert wrong_way.road_entries[0].vehicles[0].speed_kmh == pytest.approx(s)
+    assert access_no.road_entries[0].vehicles[0].speed_kmh == pytest.approx(s)
 
 
 def test_dead_end_spur_restarts_from_rest():
@@ -164,7 +164,7 @@ def test_dead_end_spur_restarts_from_rest():
     main = road([(-1000.0, 0.0), (0.0, 0.0), (1000.0, 0.0)], width="10")
     spur = road([(0.0, 0.0), (0.0, 80.0)], width="6")  # a short spur into the site
     res, _ = run([main, spur], square(-30, 40, 30, 120), [veh])
-    got = [e for e in res.entries if e.kind == "crossing"][0].vehicles[0]
+    got = [e for e in res.road_entries if e.kind == "crossing"][0].vehicles[0]
     # entering the spur is a 90 degree turn from the main road; no U-turn at speed anywhere
     kin = Kinematics.of(veh)
     # widest line from a 10 m into a 6 m street through 90 degrees (method.md s. 2):
@@ -176,7 +176,7 @@ def test_dead_end_spur_restarts_from_rest():
     assert got.speed_kmh == pytest.approx(expected * 3.6, abs=0.1)
     # an isolated dead-end road: the vehicle starts from rest at its end
     res2, loaded = run([road([(0.0, -100.0), (0.0, 80.0)])], square(-30, 40, 30, 120), [veh])
-    assert res2.entries[0].vehicles[0].runup_start == "rest"
+    assert res2.road_entries[0].vehicles[0].runup_start == "rest"
 
 
 def test_steps_and_narrow_ways_not_traversable():
@@ -191,15 +191,15 @@ def test_steps_and_narrow_ways_not_traversable():
         site,
         [car, truck],
     )
-    assert [e for e in steps.entries if e.kind == "crossing"] == []
+    assert [e for e in steps.road_entries if e.kind == "crossing"] == []
     footway, _ = run(
         [road([(-200.0, 0.0), (50.0, 0.0)], "footway"), road([(-200.0, 300.0), (200.0, 300.0)])],
         site,
         [car],
     )
-    assert [e for e in footway.entries if e.kind == "crossing"] == []
+    assert [e for e in footway.road_entries if e.kind == "crossing"] == []
     wide, _ = run([road([(-200.0, 0.0), (50.0, 0.0)], "footway", width="2.2")], site, [car, truck])
-    crossing = [e for e in wide.entries if e.kind == "crossing"][0]
+    crossing = [e for e in wide.road_entries if e.kind == "crossing"][0]
     assert crossing.vehicles[0].speed_kmh is not None
     assert crossing.vehicles[1].speed_kmh is None and crossing.vehicles[1].blocked == "too narrow"
 
@@ -209,8 +209,8 @@ def test_road_along_site_edge_is_frontage():
     res, _ = run(
         [road([(-500.0, -60.0), (600.0, -60.0)], width="8")], square(0, -50, 100, 50), [veh]
     )
-    assert [e for e in res.entries if e.kind == "crossing"] == []
-    front = [e for e in res.entries if e.kind == "frontage"]
+    assert [e for e in res.road_entries if e.kind == "crossing"] == []
+    front = [e for e in res.road_entries if e.kind == "frontage"]
     assert len(front) == 1
     f = front[0]
     assert f.length_m >= 95
@@ -222,7 +222,7 @@ def test_road_along_site_edge_is_frontage():
         [road([(-500.0, -90.0), (600.0, -90.0)], width="8")], square(0, -50, 100, 50), [veh]
     )
     # (the off-road model still reports the edge: issue 10, docs/method.md "Off-road model")
-    assert [e for e in far.entries if e.kind != "edge"] == []
+    assert [e for e in far.road_entries if e.kind != "edge"] == []
 
 
 def test_rated_barrier_removes_route_for_rated_vehicles_only():
@@ -237,7 +237,7 @@ def test_rated_barrier_removes_route_for_rated_vehicles_only():
     def west(res):
         return [
             e
-            for e in res.entries
+            for e in res.road_entries
             if e.kind == "crossing" and e.bearing_deg and abs(e.bearing_deg - 90) < 5
         ][0]
 

@@ -56,6 +56,9 @@ class VehicleEntry:
     worst_xy: tuple[float, float] | None = None
     blocked: str | None = None
     rating_speed_kmh: int | None = None
+    #: the source of this vehicle's worst point in an edge stretch (``road crossing``,
+    #: ``frontage`` or ``off-road``); None for the road-graph entries
+    source: str | None = None
 
 
 @dataclass
@@ -76,6 +79,17 @@ class Entry:
     s_m: float | None = None
     attack_links: list[int] = field(default_factory=list)
     width_m: float = 0.0
+    #: edge stretches (:func:`edges.edge_stretches`): the source of the governing vehicle's
+    #: worst point, the number (1.. from the north-most point, clockwise), the stretch's
+    #: length of edge (m) and its name in words, ``{"en": ..., "fr": ...}``
+    source: str | None = None
+    number: int | None = None
+    stretch_m: float | None = None
+    place: dict[str, str] | None = None
+    #: the OSM way the governing vehicle's worst path comes along (None: from rest) and its
+    #: name ("" unnamed)
+    approach_way_id: int | None = None
+    approach_street: str | None = None
 
     def governing(self) -> VehicleEntry | None:
         """The vehicle whose required test has the highest kinetic energy."""
@@ -729,6 +743,105 @@ def frontage_entries(
     return frontage_entries_bulk(net, [site], fields, [crossings], frontage_m, step_m)[0]
 
 
+@dataclass
+class FrontageAt:
+    """The frontage model at given edge points for one vehicle (arrays over the points).
+
+    ``normal_kmh`` the normal impact speed (NaN: no traversable way within reach),
+    ``impact_kmh`` the road speed at the swerve, ``angle_deg`` the swerve angle to the edge
+    (90 = head-on), ``directed``/``s_m`` the point of the road where the swerve starts (for the
+    run-up), ``bearing_deg`` the approach bearing.
+    """
+
+    normal_kmh: FloatArray
+    impact_kmh: FloatArray
+    angle_deg: FloatArray
+    directed: IntArray
+    s_m: FloatArray
+    bearing_deg: FloatArray
+
+
+def frontage_at(
+    net: Network,
+    site: BaseGeometry,
+    x: FloatArray,
+    y: FloatArray,
+    fields: Sequence[VehicleField],
+    crossings: Sequence[Entry],
+    excluded: np.ndarray,
+    frontage_m: float = DEFAULT_FRONTAGE_M,
+) -> list[FrontageAt]:
+    """The frontage swerve model (module docstring) at the edge points ``x, y`` (m, local
+    CRS) of ``site``: per vehicle the best over the links within ``frontage_m`` m outside the
+    site, as :func:`frontage_entries_bulk` rates its 5 m samples. Links flagged in
+    ``excluded`` (grade-separated, the site's own outline) give nothing; a point within half
+    the carriageway plus 2 m of a crossing of the same link belongs to the crossing."""
+    n = x.size
+    pts = shapely.points(np.column_stack([x, y])) if n else np.zeros(0, dtype=object)
+    pair_pt, pair_link = (
+        net.link_tree.query(pts, predicate="dwithin", distance=frontage_m)
+        if n and net.n_links
+        else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    )
+    pair_pt, pair_link = pair_pt.astype(np.int64), pair_link.astype(np.int64)
+    keep = ~excluded[pair_link] if pair_link.size else np.zeros(0, dtype=bool)
+    lines = net.link_lines[pair_link]
+    s_link = np.asarray(shapely.line_locate_point(lines, pts[pair_pt]), dtype=float)
+    near = shapely.line_interpolate_point(lines, s_link)
+    nx, ny = shapely.get_x(near), shapely.get_y(near)
+    sx, sy = x[pair_pt], y[pair_pt]
+    if pair_pt.size:
+        keep &= ~shapely.contains_xy(site, nx, ny)
+    for e in crossings:
+        if e.link is None:
+            continue
+        half = net.link_width_m[e.link] / 2 + 2.0
+        keep &= ~((pair_link == e.link) & (np.hypot(sx - e.x, sy - e.y) < half))
+    pair_pt, pair_link, s_link = pair_pt[keep], pair_link[keep], s_link[keep]
+    sx, sy, nx, ny = sx[keep], sy[keep], nx[keep], ny[keep]
+    room = np.hypot(sx - nx, sy - ny) + net.link_width_m[pair_link] / 2.0
+    length = net.link_length_m[pair_link]
+    if pair_link.size:
+        _, _, dx, dy = net.segments_at(pair_link, s_link)
+        road_bearing = np.arctan2(dx, dy)
+    else:
+        road_bearing = np.zeros(0)
+    out: list[FrontageAt] = []
+    for vf in fields:
+        v_f = vf.speed_at_ms(2 * pair_link, s_link)
+        v_b = vf.speed_at_ms(2 * pair_link + 1, length - s_link)
+        fwd = np.nan_to_num(v_f, nan=-1.0) >= np.nan_to_num(v_b, nan=-1.0)
+        v = np.where(fwd, v_f, v_b)
+        normal, angle = swerve(np.nan_to_num(v, nan=0.0), room, vf.vehicle.lateral_accel_ms2)
+        normal = np.where(np.isfinite(v) & (v > 0), normal, -1.0)
+        best = np.full(n, -1.0)
+        np.maximum.at(best, pair_pt, normal)
+        win = (normal >= best[pair_pt] - 1e-12) & (normal > 0)
+        arg = np.full(n, -1, dtype=np.int64)
+        arg[pair_pt[win]] = np.flatnonzero(win)
+        ok = arg >= 0
+        k = arg[ok]
+        heading = np.where(fwd[k], road_bearing[k], road_bearing[k] + math.pi)
+        side = np.sin(heading) * (y[ok] - ny[k]) - np.cos(heading) * (x[ok] - nx[k])
+        turn = np.where(side < 0, angle[k], -angle[k])
+        res = FrontageAt(
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+            np.full(n, -1, dtype=np.int64),
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+        )
+        res.normal_kmh[ok] = best[ok] * 3.6
+        res.impact_kmh[ok] = v[k] * 3.6
+        res.angle_deg[ok] = np.degrees(angle[k])
+        res.directed[ok] = np.where(fwd[k], 2 * pair_link[k], 2 * pair_link[k] + 1)
+        res.s_m[ok] = np.where(fwd[k], s_link[k], length[k] - s_link[k])
+        res.bearing_deg[ok] = np.degrees(heading + turn) % 360.0
+        out.append(res)
+    return out
+
+
 def site_entries(
     net: Network,
     sites: Sequence[BaseGeometry],
@@ -809,18 +922,37 @@ ENTRY_SOURCES: dict[str, str] = {
 def entries_to_dicts(entries: list[Entry], net: Network) -> list[dict[str, Any]]:
     """JSON-ready entries (WGS84), numbered from 1 in order.
 
-    Every entry is also described as one type, an ``edge_stretch`` of the site's edge: its
-    ``number``, ``street``, ``source`` (road crossing, frontage or off-road: the former
-    ``kind``, kept) and ``stretch_length_m`` (m of edge: a crossing's carriageway width, a
-    frontage or off-road stretch's length). Additive: every former key is kept.
+    Every entry is an ``edge_stretch`` of the site's edge: its ``number``, ``street`` (OSM
+    name of the nearest street, or ""), ``place`` (the stretch's name in words, English and
+    French: the street, else e.g. "open ground north-east"), ``source`` (road crossing,
+    frontage or off-road: the source of the governing vehicle's worst point; the former
+    ``kind`` is kept), ``stretch_length_m`` (m of edge: a crossing's carriageway width, a
+    stretch's length) and ``stretch_geometry`` (the stretch of edge, a LineString). Each
+    vehicle adds its own ``source``. Additive: every former key is kept.
     """
     out = []
     for number, e in enumerate(entries, start=1):
         d = entry_to_dict(e, net)
         d["entry_type"] = EDGE_STRETCH
-        d["number"] = number
-        d["source"] = ENTRY_SOURCES.get(e.kind, e.kind)
-        d["stretch_length_m"] = round(e.width_m if e.kind == "crossing" else e.length_m, 1)
+        d["number"] = e.number if e.number is not None else number
+        d["source"] = e.source or ENTRY_SOURCES.get(e.kind, e.kind)
+        if e.stretch_m is not None:
+            d["stretch_length_m"] = round(e.stretch_m, 1)
+        else:
+            d["stretch_length_m"] = round(e.width_m if e.kind == "crossing" else e.length_m, 1)
+        d["place"] = e.place or {"en": e.street, "fr": e.street}
+        if e.kind == "crossing":
+            d["approach_way_id"], d["approach_street"] = e.way_id, e.street
+        else:
+            d["approach_way_id"], d["approach_street"] = e.approach_way_id, e.approach_street
+        d["stretch_geometry"] = {
+            "type": "LineString",
+            "coordinates": _lonlat(
+                net, e.geometry_xy if len(e.geometry_xy) > 1 else e.geometry_xy * 2
+            ),
+        }
+        for vd, ve in zip(d["vehicles"], e.vehicles, strict=True):
+            vd["source"] = ve.source or d["source"]
         out.append(d)
     return out
 

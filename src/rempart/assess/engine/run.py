@@ -23,8 +23,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .drivable import RADIUS_M, Drivable, Features, drivable_space, grade_separated, read_features
-from .edges import edge_entries, edge_profile, warnings_to_dicts, worst_approach
-from .entries import DEFAULT_FRONTAGE_M, Entry, entries_to_dicts, site_entries
+from .edges import edge_stretches, profile_dict, warnings_to_dicts, worst_approach
+from .entries import DEFAULT_FRONTAGE_M, Entry, entries_to_dicts, frontage_at, site_entries
 from .field import BarrierOnLink, VehicleField, segment_speeds_ms, vehicle_field
 from .graph import Network, build_network
 from .offroad import (
@@ -153,6 +153,9 @@ class SiteResult:
     edge: dict[str, Any] | None = None
     worst_approach: dict[str, Any] | None = None
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    #: the road-graph crossings and frontage stretches (what the barrier plan is built on);
+    #: with the off-road model ``entries`` are the numbered edge stretches instead
+    road_entries: list[Entry] = field(default_factory=list)
 
     def segment_speeds_kmh(self) -> np.ndarray:
         """Highest speed (km/h) of every vehicle on every segment of the network (NaN where
@@ -332,8 +335,9 @@ def assess_sites(
         result = SiteResult(
             name, geom, crossings + frontage, plan, net, fields, options, _segment_kmh=shared
         )
+        result.road_entries = crossings + frontage
         if drv is not None:
-            _offroad(network, result, shapes, ex, drv)
+            _offroad(network, result, shapes, ex, drv, crossings)
         results.append(result)
     if progress:
         progress(1.0, "done")
@@ -382,19 +386,34 @@ def _offroad(
     shapes: Sequence[RatedShape],
     excluded: np.ndarray,
     drv: Drivable,
+    crossings: Sequence[Entry],
 ) -> None:
-    """Add the off-road model to ``result``: edge entries, the worst approach, the edge
-    profile and the data warnings; ``excluded`` links (grade-separated, the site's own
-    outline) seed nothing (docs/method.md, "Off-road model")."""
+    """Add the off-road model to ``result``: the edge sampled once at 2 m, the worst of the
+    off-road search, the road crossings and the frontage model at every sample, grouped into
+    numbered stretches (``entries``), the worst approach, the edge profile and the data
+    warnings; ``excluded`` links (grade-separated, the site's own outline) seed nothing
+    (docs/method.md, "Off-road model")."""
     net, site, fields = network.net, result.geometry_xy, result.fields
     seeds = road_seeds(net, fields, drv, excluded)
     samples = edge_samples(site)
     threats = edge_threats(
         samples, drv, seeds, fields, shapes, radius_m=result.options.offroad_radius_m
     )
-    result.entries = result.entries + edge_entries(
-        net, samples, threats, fields, result.options.standoff_m
+    frontage = frontage_at(
+        net, site, samples.x, samples.y, fields, crossings, excluded, result.options.frontage_m
     )
+    stretches, worst = edge_stretches(
+        net,
+        site,
+        samples,
+        threats,
+        fields,
+        crossings,
+        frontage,
+        excluded,
+        result.options.standoff_m,
+    )
+    result.entries = stretches
     result.worst_approach = worst_approach(net, samples, threats, fields)
-    result.edge = edge_profile(net, samples, threats, fields)
+    result.edge = profile_dict(net, samples, worst, fields, stretches)
     result.warnings = warnings_to_dicts(drv.warnings)

@@ -53,9 +53,17 @@ def _esc(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _kind(kind: str, w: Words) -> str:
+def _source(e: dict[str, Any], w: Words) -> str:
+    """Where an edge stretch's worst approach comes from, in words."""
     _ = w.gettext
-    return {"crossing": _("crossing"), "frontage": _("frontage")}.get(kind, kind)
+    source = e.get("source") or e.get("kind", "")
+    return {
+        "road crossing": _("road crossing"),
+        "crossing": _("road crossing"),
+        "frontage": _("frontage"),
+        "off-road": _("off-road"),
+        "edge": _("off-road"),
+    }.get(source, source)
 
 
 def _rating(text: str | None, w: Words) -> str:
@@ -69,8 +77,14 @@ def _rating(text: str | None, w: Words) -> str:
 
 
 def _street(e: dict[str, Any], w: Words) -> str:
+    """The stretch's name: its street, else its place in words (e.g. "open ground north")."""
     _ = w.gettext
-    return e.get("street") or _("unnamed way")
+    if e.get("street"):
+        return str(e["street"])
+    place = e.get("place") or {}
+    if e.get("way_id") is None and e.get("approach_way_id") is None and place.get(w.language):
+        return str(place[w.language])
+    return _("unnamed way")
 
 
 def _cover(sites: Sequence[SiteData], meta: ReportMeta, w: Words, title: str) -> str:
@@ -140,7 +154,7 @@ def _summary(sites: Sequence[SiteData], w: Words) -> str:
                 for ve in e["vehicles"]:
                     speed = ve.get("speed_kmh") if ve["name"] == name else None
                     if speed is not None and (best is None or speed > best[0]):
-                        best = (speed, i + 1, e, ve)
+                        best = (speed, e.get("number", i + 1), e, ve)
             if best is None:
                 out.append(
                     f"<tr><td>{_esc(d['site'])}</td><td>{_esc(name)}</td><td colspan='3'>{_esc(none_reached)}</td></tr>"
@@ -193,10 +207,12 @@ def _site_section(d: dict[str, Any], features: list[dict[str, Any]], w: Words) -
             for h in (
                 "#",
                 _("Street"),
-                _("Kind"),
+                _("Source"),
+                _("Length, m"),
                 _("Vehicle"),
                 _("Impact speed, km/h"),
                 _("Angle, degrees"),
+                _("Rated (normal) speed, km/h"),
                 _("Energy, kJ"),
                 _("Run-up, m"),
                 _("Required rating"),
@@ -207,23 +223,27 @@ def _site_section(d: dict[str, Any], features: list[dict[str, Any]], w: Words) -
     )
     for i, e in enumerate(d["entries"]):
         rows = e["vehicles"]
+        length = e.get("stretch_length_m")
         for k, ve in enumerate(rows):
             speed = ve.get("speed_kmh")
+            impact = ve.get("impact_speed_kmh", speed)
             angle = ve.get("impact_angle_deg")
             cells = []
             if k == 0:
                 cells = [
-                    f"<td rowspan='{len(rows)}'><b>{i + 1}</b></td>",
+                    f"<td rowspan='{len(rows)}'><b>{e.get('number', i + 1)}</b></td>",
                     f"<td rowspan='{len(rows)}'>{_esc(_street(e, w))}</td>",
-                    f"<td rowspan='{len(rows)}'>{_esc(_kind(e['kind'], w))}</td>",
+                    f"<td rowspan='{len(rows)}'>{_esc(_source(e, w))}</td>",
+                    f"<td rowspan='{len(rows)}'>{'-' if length is None else w.number(length, 1)}</td>",
                 ]
             raw = ve.get("rating") or ""
             rating = _rating(raw, w) if raw else (ve.get("blocked") or "-")
             cls = " class='exceeds'" if raw.endswith(EXCEEDS) else ""
             cells += [
                 f"<td>{_esc(ve['name'])}</td>",
-                f"<td>{'-' if speed is None else w.number(speed, 1)}</td>",
+                f"<td>{'-' if impact is None else w.number(impact, 1)}</td>",
                 f"<td>{'-' if angle is None else w.number(angle)}</td>",
+                f"<td>{'-' if speed is None else w.number(speed, 1)}</td>",
                 f"<td>{'-' if ve.get('energy_kj') is None else w.number(ve['energy_kj'])}</td>",
                 f"<td>{'-' if ve.get('runup_m') is None else w.number(ve['runup_m'])}</td>",
                 f"<td{cls}>{_esc(rating)}</td>",
@@ -325,6 +345,9 @@ def _method(w: Words) -> str:
         ),
         _(
             "Frontage: where the site edge lies within the frontage distance of a drivable way, the vehicle swerves at its lateral limit; the rated speed is the part of its speed normal to the edge."
+        ),
+        _(
+            "The whole edge: the site's edge is sampled every 2 m; at each point the worst approach of each vehicle is the fastest of a road crossing, the frontage swerve and a straight run over open ground (from rest, or leaving a road at a speed its turn allows), rated by its speed normal to the edge. Consecutive points with the same governing requirement form one stretch, numbered from the north-most point clockwise and named by the nearest street; a road crossing is a stretch of its own."
         ),
         _(
             "Required rating: ISO 22343-1 / IWA 14-1 notation (vehicle, test mass, class, speed, angle), with the lowest standard test speed at or above the assessed speed (16, 30, 32, 40, 48, 50, 64, 80, 96 or 112 km/h); the PAS 68 equivalent where PAS 68 has a test vehicle. Above 112 km/h no tested barrier exists."

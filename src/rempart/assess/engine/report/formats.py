@@ -38,7 +38,7 @@ def site_data(result: SiteResult, meta: ReportMeta | None = None) -> dict[str, A
     (``report``). Fields are only ever added to the issue-1 shape."""
     d = result.to_dict()
     for i, e in enumerate(d["entries"]):
-        e["number"] = i + 1
+        e.setdefault("number", i + 1)
     d["warnings"] = data_gaps(d)
     if meta is not None:
         d["report"] = meta.to_dict()
@@ -52,14 +52,16 @@ def data_gaps(d: dict[str, Any]) -> list[dict[str, Any]]:
     own = ("unnamed_way", "exceeds")  # recomputed below, so a stored object is not doubled
     out: list[dict[str, Any]] = [dict(w) for w in d.get("warnings", []) if w.get("kind") not in own]
     for i, e in enumerate(d["entries"]):
-        if not e.get("street"):
+        # the way the worst path comes along has no name (open ground has no way to name)
+        way = e.get("approach_way_id", e.get("way_id"))
+        if way is not None and not e.get("approach_street", e.get("street")):
             out.append(
                 {
                     "kind": "unnamed_way",
-                    "entry": i + 1,
+                    "entry": e.get("number", i + 1),
                     "lon": e["lon"],
                     "lat": e["lat"],
-                    "detail": str(e.get("way_id") or ""),
+                    "detail": str(way),
                 }
             )
     plan = d.get("plan") or {}
@@ -109,7 +111,11 @@ def geojson_features(d: dict[str, Any], speed_field: list[dict[str, Any]]) -> li
         }
     )
     for i, e in enumerate(d["entries"]):
-        geom = e.get("geometry") or {"type": "Point", "coordinates": [e["lon"], e["lat"]]}
+        geom = (
+            e.get("geometry")
+            or e.get("stretch_geometry")
+            or {"type": "Point", "coordinates": [e["lon"], e["lat"]]}
+        )
         props = {k: v for k, v in e.items() if k not in ("geometry", "vehicles")}
         props.update({"layer": "entry", "site": site, "entry": i})
         props["vehicles"] = [
@@ -126,7 +132,7 @@ def geojson_features(d: dict[str, Any], speed_field: list[dict[str, Any]]) -> li
                             "layer": "runup",
                             "site": site,
                             "entry": i,
-                            "number": i + 1,
+                            "number": e.get("number", i + 1),
                             "vehicle": ve["name"],
                             "speed_kmh": ve["speed_kmh"],
                             "runup_m": ve["runup_m"],
@@ -160,7 +166,7 @@ def to_text(results: Sequence[SiteResult]) -> str:
         d = r.to_dict()
         lines.append(f"Site: {r.site}  ({len(d['entries'])} entries)")
         lines.append(
-            f"{'#':>3} {'kind':9} {'street':28} {'vehicle':12} {'km/h':>6} {'kJ':>8} {'run-up m':>8}  rating"
+            f"{'#':>3} {'source':13} {'street':28} {'vehicle':12} {'km/h':>6} {'kJ':>8} {'run-up m':>8}  rating"
         )
         for i, e in enumerate(d["entries"]):
             for ve in e["vehicles"]:
@@ -169,7 +175,7 @@ def to_text(results: Sequence[SiteResult]) -> str:
                 run = "-" if ve.get("runup_m") is None else f"{ve['runup_m']:.0f}"
                 rating = ve["rating"] or ve.get("blocked", "")
                 lines.append(
-                    f"{i + 1:>3} {e['kind']:9} {(e['street'] or '-')[:28]:28} {ve['name'][:12]:12} {speed:>6} {energy:>8} {run:>8}  {rating}"
+                    f"{e.get('number', i + 1):>3} {e.get('source', e['kind'])[:13]:13} {(e['street'] or '-')[:28]:28} {ve['name'][:12]:12} {speed:>6} {energy:>8} {run:>8}  {rating}"
                 )
         plan = d["plan"]
         if plan:

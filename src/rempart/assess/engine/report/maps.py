@@ -178,6 +178,22 @@ def _site(frame: Frame, geometry: dict[str, Any]) -> list[str]:
     ]
 
 
+def _edge(frame: Frame, d: dict[str, Any], vehicle: str | None) -> list[str]:
+    """The site's edge coloured by impact speed (km/h) at every sample of the edge profile:
+    of ``vehicle``, or the highest over vehicles; grey where no vehicle reaches it."""
+    edge = d.get("edge") or {}
+    points = edge.get("points") or []
+    speeds = edge.get("speeds_kmh") or {}
+    names = [vehicle] if vehicle is not None else list(speeds)
+    parts = []
+    for k, (lon, lat) in enumerate(points):
+        values = [speeds[n][k] for n in names if n in speeds and speeds[n][k] is not None]
+        colour = speed_colour(max(values)) if values else "#bbbbbb"
+        x, y = frame.px(lon, lat)
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.6" fill="{colour}"/>')
+    return parts
+
+
 def _scale_bar(frame: Frame) -> str:
     bar = max(10.0, 10 ** math.floor(math.log10(frame.span_m / 4)))
     y = frame.size_px - 12
@@ -200,13 +216,15 @@ def site_map(d: dict[str, Any], field: FieldArrays, w: Words, size_px: int = 720
     parts = _open(size_px, _("Map of %(site)s") % {"site": d["site"]})
     parts += _field(frame, field, None, w)
     parts += _site(frame, d["geometry"])
+    parts += _edge(frame, d, None)
     for i, e in enumerate(d["entries"]):
+        number = int(e.get("number", i + 1))
         gov = governing_vehicle(e)
         path = (gov or {}).get("runup_geometry", {}).get("coordinates") or []
         if len(path) >= 2:
             sx, sy = frame.px(*path[0])
-            path_title = _("worst path to entry %(n)d") % {"n": i + 1}
-            start_title = _("start of the worst path to entry %(n)d") % {"n": i + 1}
+            path_title = _("worst path to entry %(n)d") % {"n": number}
+            start_title = _("start of the worst path to entry %(n)d") % {"n": number}
             parts.append(
                 f'<polyline points="{frame.points(path)}" stroke="#000" stroke-dasharray="6,4" '
                 f'stroke-width="1.5" fill="none"><title>{html.escape(path_title)}</title></polyline>'
@@ -215,8 +233,9 @@ def site_map(d: dict[str, Any], field: FieldArrays, w: Words, size_px: int = 720
     for i, e in enumerate(d["entries"]):
         speed = entry_speed_kmh(e)
         colour = "#777777" if speed is None else speed_colour(speed)
-        geom = e.get("geometry")
-        if geom and geom.get("type") == "LineString" and len(geom["coordinates"]) >= 2:
+        geom = e.get("geometry") or e.get("stretch_geometry")
+        if d.get("edge") is None and geom and len(geom.get("coordinates", [])) >= 2:
+            # no edge profile (off-road model off): colour the stretch by its worst speed
             parts.append(
                 f'<polyline points="{frame.points(geom["coordinates"])}" stroke="{colour}" '
                 f'stroke-width="7" fill="none" stroke-linecap="round"/>'
@@ -225,7 +244,7 @@ def site_map(d: dict[str, Any], field: FieldArrays, w: Words, size_px: int = 720
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8" fill="{colour}" stroke="#000" stroke-width="1.2"/>'
             f'<text x="{x:.1f}" y="{y + 3.5:.1f}" font-size="9" font-weight="bold" '
-            f'text-anchor="middle">{i + 1}</text>'
+            f'text-anchor="middle">{int(e.get("number", i + 1))}</text>'
         )
     for p in (d.get("plan") or {}).get("positions", []):
         colour = "#1a9641" if p["barrier"] == "active" else "#000000"
@@ -265,6 +284,7 @@ def heat_map(
     parts = _open(size_px, _("Speeds of %(vehicle)s") % {"vehicle": vehicle})
     parts += _field(frame, field, vehicle, w)
     parts += _site(frame, d["geometry"])
+    parts += _edge(frame, d, vehicle)
     parts.append(_scale_bar(frame))
     parts.append("</svg>")
     return "".join(parts)

@@ -18,6 +18,7 @@
     var p = feature.properties || {};
     if (p.kind === "plan") { return { color: p.active ? "#0b4f8a" : "#111", weight: 6 }; }
     if (p.kind === "runup") { return { color: "#a4141b", weight: 3, dashArray: "6 4" }; }
+    if (p.kind === "stretch") { return { color: p.speed_kmh == null ? "#777" : speedColour(p.speed_kmh), weight: 7, opacity: 0.9 }; }
     return { color: "#a4141b", weight: 2, fillColor: "#f29e2e", fillOpacity: 0.25 };
   }
   function popup(feature, layer) {
@@ -26,6 +27,9 @@
     if (p.name) { lines.push(p.url ? '<a href="' + p.url + '">' + escapeHtml(p.name) + "</a>" : "<strong>" + escapeHtml(p.name) + "</strong>"); }
     if (p.label) { lines.push(escapeHtml(p.label)); }
     if (lines.length) { layer.bindPopup(lines.join("<br>")); }
+    if (p.kind === "entry" && p.number != null && layer.bindTooltip) {
+      layer.bindTooltip(String(p.number), { permanent: true, direction: "center", className: "entry-number" });
+    }
   }
   function escapeHtml(text) {
     return String(text).replace(/[&<>"']/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]; });
