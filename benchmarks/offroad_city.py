@@ -9,7 +9,7 @@ run the full assessment (:func:`rempart.assess.engine.run.assess_sites`, off-roa
 road entries, barrier plans) and each site's JSON shape (``SiteResult.to_dict``). Reported:
 wall and CPU (process) time, peak RSS (``resource.getrusage``), and per-phase times (parse +
 graph, obstacles read, speed fields, road entries, plans, drivable rasters, road seeds, ray
-search, off-road entries, JSON shape), measured by wrapping the engine's functions as the run
+search, edge stretches, JSON shape), measured by wrapping the engine's functions as the run
 calls them. Then the pure-Python reference (:mod:`rempart.assess.engine._offroad_reference`)
 on every ``--every``-th edge sample of the first ``--ref-sites`` sites against the vectorised
 search on the same samples: the time ratio (vectorised time pro rata) and the largest
@@ -55,9 +55,10 @@ PHASES = (
     ("drivable_space", "drivable rasters"),
     ("road_seeds", "road seeds"),
     ("edge_threats", "ray search"),
-    ("edge_entries", "off-road entries"),
-    ("worst_approach", "off-road entries"),
-    ("edge_profile", "off-road entries"),
+    ("frontage_at", "edge stretches"),
+    ("edge_stretches", "edge stretches"),
+    ("worst_approach", "edge stretches"),
+    ("profile_dict", "edge stretches"),
 )
 
 
