@@ -62,7 +62,10 @@ def _vehicle_entry(
     samples: EdgeSamples,
     net: Network,
     standoff_m: float,
+    impact_kmh: float | None = None,
 ) -> VehicleEntry:
+    """The vehicle's entry at edge sample ``i`` of its off-road threats; ``impact_kmh`` is
+    ``V(x)`` at the sample when already computed (:func:`_exact_impact_kmh`), else computed."""
     v = vf.vehicle
     if not np.isfinite(th.x_m[i]):
         return VehicleEntry(
@@ -75,7 +78,9 @@ def _vehicle_entry(
             None,
             blocked="no straight run through the drivable space reaches this stretch",
         )
-    kmh = float(vf.kin.v_of_x(max(float(th.x_m[i]), 0.0))) * 3.6
+    if impact_kmh is None:
+        impact_kmh = float(vf.kin.v_of_x(max(float(th.x_m[i]), 0.0))) * 3.6
+    kmh = impact_kmh
     normal = kmh * math.sin(math.radians(float(th.angle_deg[i])))
     rating = required_rating(v, normal)
     iwa = rating.iwa
@@ -313,6 +318,20 @@ def _place(
     return "", {"en": f"open ground {en}", "fr": f"terrain ouvert {fr}"}
 
 
+def _exact_impact_kmh(
+    fields: Sequence[VehicleField], threats: Sequence[EdgeThreat]
+) -> list[FloatArray]:
+    """Per vehicle, the exact impact speed ``V(x)`` (km/h) at every edge sample of its
+    off-road threats (0 where no run reaches it), in one call per vehicle: the search's own
+    speeds are interpolated from tables; reported speeds are recomputed exactly
+    (``Kinematics.v_of_x`` gives each point the same result alone or in a batch)."""
+    out = []
+    for vf, th in zip(fields, threats, strict=False):
+        x = np.where(np.isfinite(th.x_m), np.maximum(th.x_m, 0.0), 0.0)
+        out.append(np.asarray(vf.kin.v_of_x(x), dtype=float) * 3.6)
+    return out
+
+
 def edge_stretches(
     net: Network,
     site: BaseGeometry,
@@ -346,6 +365,7 @@ def edge_stretches(
     gov_key = np.where(gov_e < 0, -1, gov)
     e_key = np.where(np.isinf(gov_e), -2.0, np.round(gov_e))
     queue = _RunupQueue(len(fields))
+    exact_kmh = _exact_impact_kmh(fields, threats)
     out: list[Entry] = []
     for r in np.unique(samples.ring).tolist():
         order = _clockwise_from_north(samples, int(r))
@@ -368,6 +388,7 @@ def edge_stretches(
                     excluded,
                     standoff_m,
                     queue,
+                    exact_kmh,
                 )
             )
     queue.resolve(net, list(fields))
@@ -390,6 +411,7 @@ def _stretch(
     excluded: NDArray[np.bool_],
     standoff_m: float,
     queue: _RunupQueue,
+    exact_kmh: Sequence[FloatArray],
 ) -> Entry:
     """One stretch (sample indices ``idx``, clockwise) as an :class:`Entry`."""
     vehicles: list[VehicleEntry] = []
@@ -400,7 +422,8 @@ def _stretch(
         src = int(worst.source[vi, j]) if col.max() > 0 else 0
         ve: VehicleEntry
         if src == OFFROAD_SRC:
-            ve = _vehicle_entry(vf, threats[vi], j, samples, net, standoff_m)
+            kmh = float(exact_kmh[vi][j])
+            ve = _vehicle_entry(vf, threats[vi], j, samples, net, standoff_m, kmh)
         elif src == CROSSING_SRC:
             ve = dataclasses.replace(crossings[int(worst.crossing[j])].vehicles[vi])
         elif src == FRONTAGE_SRC:
