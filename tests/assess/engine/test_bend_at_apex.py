@@ -212,6 +212,8 @@ def test_a_side_street_at_or_after_the_apex_of_a_drawn_curve_changes_no_speed(ju
     )
 
     def north(res):
-        return [e for e in res.road_entries if e.kind == "crossing" and _northbound(e)][0].vehicles[0]
+        return [e for e in res.road_entries if e.kind == "crossing" and _northbound(e)][0].vehicles[
+            0
+        ]
 
     assert north(split).speed_kmh == pytest.approx(north(plain).speed_kmh, abs=0.05)
