@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rempart.assess import access_link, reports, services
+from rempart.assess.engine.report.words import source_words
 from rempart.assess.models import Assessment, CityOsmData
 from rempart.core import audit
 from rempart.core.access_rules import fetch
@@ -87,13 +88,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _source_words(source: str | None) -> str:
     """Where an edge stretch's worst approach comes from, in the reader's language."""
-    return {
-        "road crossing": _("road crossing"),
-        "crossing": _("road crossing"),
-        "frontage": _("frontage"),
-        "off-road": _("off-road"),
-        "edge": _("off-road"),
-    }.get(source or "", source or "–")
+    return source_words(source, _) or "–"
 
 
 def _place_words(entry: dict[str, Any]) -> str:

@@ -332,17 +332,25 @@ def _exact_impact_kmh(
     return out
 
 
-def edge_stretches(
-    net: Network,
-    site: BaseGeometry,
-    samples: EdgeSamples,
-    threats: Sequence[EdgeThreat],
-    fields: Sequence[VehicleField],
-    crossings: Sequence[Entry],
-    frontage: Sequence[FrontageAt],
-    excluded: NDArray[np.bool_],
-    standoff_m: float = 0.0,
-) -> tuple[list[Entry], EdgeWorst]:
+@dataclass(frozen=True)
+class EdgeInputs:
+    """What the edge stretches of one site are built from: the network and the site (local
+    metres), the edge samples, per vehicle the off-road threats and frontage at each sample,
+    the road-graph crossings, the links excluded as the site's own ways, and the stand-off (m)
+    appended to the ratings."""
+
+    net: Network
+    site: BaseGeometry
+    samples: EdgeSamples
+    threats: Sequence[EdgeThreat]
+    fields: Sequence[VehicleField]
+    crossings: Sequence[Entry]
+    frontage: Sequence[FrontageAt]
+    excluded: NDArray[np.bool_]
+    standoff_m: float = 0.0
+
+
+def edge_stretches(inp: EdgeInputs) -> tuple[list[Entry], EdgeWorst]:
     """The site's edge as numbered stretches, one entry type (issue 10 item 3).
 
     Consecutive samples of one ring with the same governing requirement (the vehicle whose
@@ -352,7 +360,8 @@ def edge_stretches(
     source gives it, with its path. Stretches are numbered 1..n ring by ring, clockwise from
     each ring's north-most point, and named by the nearest street (:func:`_place`).
     """
-    worst = edge_worst(samples, threats, crossings, frontage)
+    samples, threats, fields = inp.samples, inp.threats, inp.fields
+    worst = edge_worst(samples, threats, inp.crossings, inp.frontage)
     n = samples.x.size
     if n == 0 or not fields:
         return [], worst
@@ -373,47 +382,24 @@ def edge_stretches(
         spacing = 2.0 * float(samples.s_m[order].min())
         for run in _cyclic_runs(keys):
             idx = order[np.asarray(run)]
-            out.append(
-                _stretch(
-                    net,
-                    site,
-                    samples,
-                    threats,
-                    fields,
-                    crossings,
-                    frontage,
-                    worst,
-                    idx,
-                    spacing,
-                    excluded,
-                    standoff_m,
-                    queue,
-                    exact_kmh,
-                )
-            )
-    queue.resolve(net, list(fields))
+            out.append(_stretch(inp, worst, idx, spacing, queue, exact_kmh))
+    queue.resolve(inp.net, list(fields))
     for number, e in enumerate(out, start=1):
         e.number = number
     return out, worst
 
 
 def _stretch(
-    net: Network,
-    site: BaseGeometry,
-    samples: EdgeSamples,
-    threats: Sequence[EdgeThreat],
-    fields: Sequence[VehicleField],
-    crossings: Sequence[Entry],
-    frontage: Sequence[FrontageAt],
+    inp: EdgeInputs,
     worst: EdgeWorst,
     idx: NDArray[np.int64],
     spacing_m: float,
-    excluded: NDArray[np.bool_],
-    standoff_m: float,
     queue: _RunupQueue,
     exact_kmh: Sequence[FloatArray],
 ) -> Entry:
     """One stretch (sample indices ``idx``, clockwise) as an :class:`Entry`."""
+    net, site, samples, fields = inp.net, inp.site, inp.samples, inp.fields
+    threats, crossings, frontage, excluded = inp.threats, inp.crossings, inp.frontage, inp.excluded
     vehicles: list[VehicleEntry] = []
     best_e, worst_j, gov_src, gov_link = -1.0, int(idx[len(idx) // 2]), 0, -1
     for vi, vf in enumerate(fields):
@@ -423,7 +409,7 @@ def _stretch(
         ve: VehicleEntry
         if src == OFFROAD_SRC:
             kmh = float(exact_kmh[vi][j])
-            ve = _vehicle_entry(vf, threats[vi], j, samples, net, standoff_m, kmh)
+            ve = _vehicle_entry(vf, threats[vi], j, samples, net, inp.standoff_m, kmh)
         elif src == CROSSING_SRC:
             ve = dataclasses.replace(crossings[int(worst.crossing[j])].vehicles[vi])
         elif src == FRONTAGE_SRC:

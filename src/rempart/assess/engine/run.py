@@ -23,7 +23,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .drivable import RADIUS_M, Drivable, Features, drivable_space, grade_separated, read_features
-from .edges import edge_stretches, profile_dict, warnings_to_dicts, worst_approach
+from .edges import EdgeInputs, edge_stretches, profile_dict, warnings_to_dicts, worst_approach
 from .entries import DEFAULT_FRONTAGE_M, Entry, entries_to_dicts, frontage_at, site_entries
 from .field import BarrierOnLink, VehicleField, segment_speeds_ms, vehicle_field
 from .graph import Network, build_network
@@ -403,15 +403,17 @@ def _offroad(
         net, site, samples.x, samples.y, fields, crossings, excluded, result.options.frontage_m
     )
     stretches, worst = edge_stretches(
-        net,
-        site,
-        samples,
-        threats,
-        fields,
-        crossings,
-        frontage,
-        excluded,
-        result.options.standoff_m,
+        EdgeInputs(
+            net,
+            site,
+            samples,
+            threats,
+            fields,
+            crossings,
+            frontage,
+            excluded,
+            result.options.standoff_m,
+        )
     )
     result.entries = stretches
     result.worst_approach = worst_approach(net, samples, threats, fields)

@@ -19,7 +19,7 @@ from ..run import SiteResult
 from .formats import site_data
 from .maps import FieldArrays, heat_map, legend, site_map
 from .meta import ReportMeta
-from .words import Words, words_for
+from .words import Words, source_words, words_for
 
 SiteData = tuple[dict[str, Any], list[dict[str, Any]]]
 
@@ -51,19 +51,6 @@ svg { max-width: 100%; height: auto; }
 
 def _esc(value: Any) -> str:
     return html.escape(str(value))
-
-
-def _source(e: dict[str, Any], w: Words) -> str:
-    """Where an edge stretch's worst approach comes from, in words."""
-    _ = w.gettext
-    source = e.get("source") or e.get("kind", "")
-    return {
-        "road crossing": _("road crossing"),
-        "crossing": _("road crossing"),
-        "frontage": _("frontage"),
-        "off-road": _("off-road"),
-        "edge": _("off-road"),
-    }.get(source, source)
 
 
 def _rating(text: str | None, w: Words) -> str:
@@ -230,10 +217,11 @@ def _site_section(d: dict[str, Any], features: list[dict[str, Any]], w: Words) -
             angle = ve.get("impact_angle_deg")
             cells = []
             if k == 0:
+                source = source_words(e.get("source") or e.get("kind"), w.gettext)
                 cells = [
                     f"<td rowspan='{len(rows)}'><b>{e.get('number', i + 1)}</b></td>",
                     f"<td rowspan='{len(rows)}'>{_esc(_street(e, w))}</td>",
-                    f"<td rowspan='{len(rows)}'>{_esc(_source(e, w))}</td>",
+                    f"<td rowspan='{len(rows)}'>{_esc(source)}</td>",
                     f"<td rowspan='{len(rows)}'>{'-' if length is None else w.number(length, 1)}</td>",
                 ]
             raw = ve.get("rating") or ""

@@ -67,3 +67,16 @@ def words_for(language: str) -> Words:
     localedir = str(resources.files("rempart").joinpath("locale"))
     catalogue = stdlib_gettext.translation("django", localedir=localedir, languages=[base])
     return Words(catalogue.gettext, catalogue.ngettext, base)
+
+
+def source_words(source: str | None, gettext: Callable[[str], str]) -> str:
+    """Where an edge stretch's worst approach comes from (the JSON ``source`` or, in older
+    results, ``kind``), in the language of ``gettext``; an unknown value is returned as is."""
+    _ = gettext
+    return {
+        "road crossing": _("road crossing"),
+        "crossing": _("road crossing"),
+        "frontage": _("frontage"),
+        "off-road": _("off-road"),
+        "edge": _("off-road"),
+    }.get(source or "", source or "")
