@@ -14,14 +14,15 @@ Steps, all timed with ``time.perf_counter``:
 1. the one-pass cut of every tile (``rempart.screen.extract.cut_tiles``) in a child process,
    with its peak RSS; for comparison one tile cut with the per-tile two-pass cut
    (``extract_tile``, what every task did before), extrapolated to all tiles;
-2. the tiles screened in one process in sequence (``workers=0``);
-3. the same tiles on a dask LocalCluster of ``--workers`` processes (``--memory-limit`` each);
-   peak RSS per worker from ``resource.getrusage`` in each task; ratio sequential/cluster;
-4. one whole-network run (no boundary seeded) on a centred ``--subset-segments`` square of
+2. the tiles on a dask LocalCluster of ``--workers`` processes (``--memory-limit`` each);
+   peak RSS per worker from ``resource.getrusage`` in each task;
+3. one whole-network run (no boundary seeded) on a centred ``--subset-segments`` square of
    the country, against the tiled answers: the difference must be 0 at every interior site
-   (at least the halo inside the subset; every site is at least the halo inside its tile box).
+   (at least the halo inside the subset; every site is at least the halo inside its tile box);
+4. the same tiles in one process in sequence (``workers=0``): ratio sequential/cluster and
+   identical answers.
 
-Usage: ``PYTHONPATH=src python benchmarks/screen_country.py --segments 10000000 --sites 1000
+Usage: ``PYTHONPATH=src python -u benchmarks/screen_country.py --segments 10000000 --sites 1000
 --workers 2 --subset-segments 1000000``
 """
 
@@ -208,19 +209,7 @@ def main() -> None:
         )
         for name in ("seq", "par"):
             shutil.copytree(cut_dir, work / name / EXTRACTS_DIR, copy_function=os.link)
-        # 2. one process, in sequence
-        t_seq = None
-        if not args.no_sequential:
-            t0 = time.perf_counter()
-            screen(osm, work / "seq", sites=sites, workers=0, progress=False, task=measured_tile)
-            t_seq = time.perf_counter() - t0
-            per = [json.loads(p.read_text()) for p in (work / "seq" / "stats").glob("*.json")]
-            secs = [s["seconds"] for s in per]
-            print(
-                f"sequential one process: {t_seq:.1f} s; per tile median {np.median(secs):.2f} s, "
-                f"max {max(secs):.2f} s"
-            )
-        # 3. LocalCluster
+        # 2. LocalCluster
         t0 = time.perf_counter()
         screen(
             osm,
@@ -240,9 +229,56 @@ def main() -> None:
             f"LocalCluster {args.workers} workers ({args.memory_limit} each): {t_par:.1f} s "
             f"(cluster start included); peak RSS per worker "
             f"{', '.join(f'{v:.0f}' for v in sorted(rss.values()))} MiB; "
-            f"tiles per worker {[sum(s['pid'] == p for s in per) for p in sorted(rss)]}"
+            f"tiles per worker {[sum(s['pid'] == p for s in per) for p in sorted(rss)]}; "
+            f"per tile median {np.median([s['seconds'] for s in per]):.2f} s"
         )
         b = pd.read_csv(work / "par" / "ranked.csv").set_index("site_id")
+        if not args.no_whole:
+            # 3. whole network on a centred subset of about --subset-segments
+            m = min(n, int(round(0.5 + math.sqrt(0.25 + args.subset_segments / 16.0))))
+            lo = (n - m) // 2
+            x_lo, x_hi = (lo - 0.5) * SPACING_M, (lo + m - 0.5) * SPACING_M
+            box_lon, box_lat = _lonlat(np.array([x_lo, x_hi]), np.array([x_lo, x_hi]))
+            sub_tile = Tile("subset", (), box_lon[0], box_lat[0], box_lon[1], box_lat[1])
+            sub = work / "subset.osm.pbf"
+            extract_tile(osm, sub_tile, sub)
+            xs = (ij % n) * SPACING_M
+            ys = (ij // n) * SPACING_M
+            inside = (xs >= x_lo) & (xs <= x_hi) & (ys >= x_lo) & (ys <= x_hi)
+            interior = (np.minimum.reduce([xs - x_lo, x_hi - xs, ys - x_lo, x_hi - ys])) >= HALO_M
+            sub_sites = tuple(s for s, k in zip(sites, inside, strict=True) if k)
+            far_lon, far_lat = _lonlat(np.array([-1e5, 1e7]), np.array([-1e5, 1e7]))
+            whole = Tile("whole", sub_sites, far_lon[0], far_lat[0], far_lon[1], far_lat[1])
+            t0 = time.perf_counter()
+            run_tile(str(sub), whole, str(work / "whole"))
+            t_whole = time.perf_counter() - t0
+            w = pd.read_parquet(work / "whole" / "tiles" / "whole.parquet").set_index("site_id")
+            diff = b.loc[w.index, "speed_kmh"] - w["speed_kmh"]
+            ids_int = [s.site_id for s, k in zip(sites, interior, strict=True) if k]
+            d_int = diff.loc[ids_int]
+            print(
+                f"whole-network run on a {m}x{m} subset ({directed_segments(sub)} directed "
+                f"segments, {len(sub_sites)} sites): {t_whole:.1f} s"
+            )
+            print(
+                f"tiled - whole speed (km/h) at the {len(ids_int)} interior sites: max |diff| "
+                f"{d_int.abs().max() if len(d_int) else 0.0:.6f}, sites differing "
+                f"{int((d_int.abs() > 1e-6).sum())}; at all {len(diff)} subset sites: min "
+                f"{diff.min():.6f} (never negative: the tile seed is conservative), max "
+                f"{diff.max():.6f}"
+            )
+        # 4. one process, in sequence (last: the longest step)
+        t_seq = None
+        if not args.no_sequential:
+            t0 = time.perf_counter()
+            screen(osm, work / "seq", sites=sites, workers=0, progress=False, task=measured_tile)
+            t_seq = time.perf_counter() - t0
+            per = [json.loads(p.read_text()) for p in (work / "seq" / "stats").glob("*.json")]
+            secs = [s["seconds"] for s in per]
+            print(
+                f"sequential one process: {t_seq:.1f} s; per tile median {np.median(secs):.2f} s, "
+                f"max {max(secs):.2f} s"
+            )
         if t_seq is not None:
             a = pd.read_csv(work / "seq" / "ranked.csv").set_index("site_id")
             same = bool((a["speed_kmh"] == b.loc[a.index, "speed_kmh"]).all())
@@ -250,41 +286,6 @@ def main() -> None:
                 f"ratio sequential/cluster {t_seq / t_par:.2f}; with the cut, "
                 f"{(t_cut + t_seq) / (t_cut + t_par):.2f}; identical answers: {same}"
             )
-        if args.no_whole:
-            return
-        # 4. whole network on a centred subset of about --subset-segments
-        m = min(n, int(round(0.5 + math.sqrt(0.25 + args.subset_segments / 16.0))))
-        lo = (n - m) // 2
-        x_lo, x_hi = (lo - 0.5) * SPACING_M, (lo + m - 0.5) * SPACING_M
-        box_lon, box_lat = _lonlat(np.array([x_lo, x_hi]), np.array([x_lo, x_hi]))
-        sub_tile = Tile("subset", (), box_lon[0], box_lat[0], box_lon[1], box_lat[1])
-        sub = work / "subset.osm.pbf"
-        extract_tile(osm, sub_tile, sub)
-        xs = (ij % n) * SPACING_M
-        ys = (ij // n) * SPACING_M
-        inside = (xs >= x_lo) & (xs <= x_hi) & (ys >= x_lo) & (ys <= x_hi)
-        interior = (np.minimum.reduce([xs - x_lo, x_hi - xs, ys - x_lo, x_hi - ys])) >= HALO_M
-        sub_sites = tuple(s for s, k in zip(sites, inside, strict=True) if k)
-        far_lon, far_lat = _lonlat(np.array([-1e5, 1e7]), np.array([-1e5, 1e7]))
-        whole = Tile("whole", sub_sites, far_lon[0], far_lat[0], far_lon[1], far_lat[1])
-        t0 = time.perf_counter()
-        run_tile(str(sub), whole, str(work / "whole"))
-        t_whole = time.perf_counter() - t0
-        w = pd.read_parquet(work / "whole" / "tiles" / "whole.parquet").set_index("site_id")
-        diff = b.loc[w.index, "speed_kmh"] - w["speed_kmh"]
-        ids_int = [s.site_id for s, k in zip(sites, interior, strict=True) if k]
-        d_int = diff.loc[ids_int]
-        print(
-            f"whole-network run on a {m}x{m} subset ({directed_segments(sub)} directed "
-            f"segments, {len(sub_sites)} sites): {t_whole:.1f} s"
-        )
-        print(
-            f"tiled - whole speed (km/h) at the {len(ids_int)} interior sites: max |diff| "
-            f"{d_int.abs().max() if len(d_int) else 0.0:.6f}, sites differing "
-            f"{int((d_int.abs() > 1e-6).sum())}; at all {len(diff)} subset sites: min "
-            f"{diff.min():.6f} (never negative: the tile seed is conservative), max "
-            f"{diff.max():.6f}"
-        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -101,7 +101,7 @@ def extract_tile(osm_path: str | Path, tile: Tile, out_path: str | Path) -> int:
 #: Default pyosmium node-location index of the one-pass cut (see the module docstring).
 NODE_INDEX = "flex_mem"
 #: Node records held in memory before the batch is matched and spooled to disk.
-SPOOL_RECORDS = 1_000_000
+SPOOL_RECORDS = 250_000
 
 
 def tile_extract_path(extract_dir: str | Path, tile_id: str) -> Path:

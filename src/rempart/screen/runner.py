@@ -4,6 +4,7 @@ Before Dask starts, the extracts of the tiles still to compute are cut in one st
 over the region's extract (:func:`.extract.cut_tiles`) into ``<out>/extracts/<tile_id>.osm.pbf``;
 tile extracts already there (an earlier, interrupted run) are reused, not cut again. The tasks
 read their tile's extract only, so ``--out`` must be on a filesystem every worker sees.
+``screen(node_index=...)`` chooses the cut's pyosmium node-location index (:mod:`.extract`).
 
 A ``LocalCluster`` (processes, one thread each, ``memory_limit`` per worker) is started unless a
 scheduler address is given. Each tile is one task (:func:`run_tile`) retried ``retries`` times if
@@ -155,17 +156,16 @@ def screen(
     geojson: bool = False,
     retries: int = 2,
     memory_limit: str = "4GiB",
+    node_index: str = NODE_INDEX,
     vehicles: Sequence[Vehicle] | None = None,
     progress: bool = True,
     on_start: Callable[[str | None], None] | None = None,
     task: Callable[..., str] = run_tile,
-    node_index: str = NODE_INDEX,
 ) -> ScreenReport:
     """Screen every site of ``osm_path`` (or ``sites``) tile by tile on Dask; see the module.
 
     ``task`` is the per-tile function (:func:`run_tile`; the tests wrap it to kill a worker).
-    ``workers=0`` runs the tiles in this process, in sequence, without Dask. ``node_index`` is
-    the pyosmium node-location index of the one-pass cut (see :mod:`.extract`).
+    ``workers=0`` runs the tiles in this process, in sequence, without Dask.
     """
     from dask.distributed import Client, LocalCluster, as_completed
     from tqdm import tqdm
