@@ -122,22 +122,22 @@ def country(cache: Path, segments: int, way_blocks: int) -> tuple[Path, int, flo
 
 
 def _cut_child(osm: str, tiles: list[Tile], out: str, queue: multiprocessing.Queue) -> None:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     counts = cut_tiles(osm, tiles, out)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    queue.put((time.perf_counter() - t0, rss, sum(counts.values())))
+    queue.put((time.perf_counter() - t0, time.process_time() - c0, rss, sum(counts.values())))
 
 
 def measured_tile(osm: str, tile: Tile, out: str, vehicles: object) -> str:
     """run_tile, then record this worker's peak RSS (MiB) and the tile's time."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     path = run_tile(osm, tile, out, vehicles)  # type: ignore[arg-type]
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     stats = Path(out) / "stats"
     stats.mkdir(exist_ok=True)
     (stats / f"{tile.tile_id}.json").write_text(
-        json.dumps({"pid": os.getpid(), "rss_mib": rss_mib, "seconds": seconds})
+        json.dumps({"pid": os.getpid(), "rss_mib": rss_mib, "seconds": seconds, "cpu": cpu})
     )
     return path
 
@@ -190,11 +190,12 @@ def main() -> None:
             target=_cut_child, args=(str(osm), tiles, str(cut_dir), queue)
         )
         proc.start()
-        t_cut, rss_cut, n_ways = queue.get()
+        t_cut, cpu_cut, rss_cut, n_ways = queue.get()
         proc.join()
         seg_tiles = [directed_segments(p) for p in sorted(cut_dir.glob("*.osm.pbf"))]
         print(
-            f"tiles: {len(tiles)}; sites: {len(sites)}; one-pass cut of all tiles: {t_cut:.1f} s, "
+            f"tiles: {len(tiles)}; sites: {len(sites)}; one-pass cut of all tiles: {t_cut:.1f} s "
+            f"({cpu_cut:.1f} CPU s), "
             f"peak RSS {rss_cut:.0f} MiB, {n_ways} ways written; directed segments per tile: "
             f"median {int(np.median(seg_tiles))}, max {max(seg_tiles)}, "
             f"sum {sum(seg_tiles)}"
@@ -230,7 +231,9 @@ def main() -> None:
             f"(cluster start included); peak RSS per worker "
             f"{', '.join(f'{v:.0f}' for v in sorted(rss.values()))} MiB; "
             f"tiles per worker {[sum(s['pid'] == p for s in per) for p in sorted(rss)]}; "
-            f"per tile median {np.median([s['seconds'] for s in per]):.2f} s"
+            f"per tile median {np.median([s['seconds'] for s in per]):.2f} s; CPU s per tile "
+            f"median {np.median([s['cpu'] for s in per]):.2f}, sum "
+            f"{sum(s['cpu'] for s in per):.0f}; load average {os.getloadavg()[0]:.1f}"
         )
         b = pd.read_csv(work / "par" / "ranked.csv").set_index("site_id")
         if not args.no_whole:
@@ -252,13 +255,15 @@ def main() -> None:
             t0 = time.perf_counter()
             run_tile(str(sub), whole, str(work / "whole"))
             t_whole = time.perf_counter() - t0
+            c_whole = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
             w = pd.read_parquet(work / "whole" / "tiles" / "whole.parquet").set_index("site_id")
             diff = b.loc[w.index, "speed_kmh"] - w["speed_kmh"]
             ids_int = [s.site_id for s, k in zip(sites, interior, strict=True) if k]
             d_int = diff.loc[ids_int]
             print(
                 f"whole-network run on a {m}x{m} subset ({directed_segments(sub)} directed "
-                f"segments, {len(sub_sites)} sites): {t_whole:.1f} s"
+                f"segments, {len(sub_sites)} sites): {t_whole:.1f} s; peak RSS of this process "
+                f"{c_whole:.0f} MiB"
             )
             print(
                 f"tiled - whole speed (km/h) at the {len(ids_int)} interior sites: max |diff| "
@@ -277,7 +282,9 @@ def main() -> None:
             secs = [s["seconds"] for s in per]
             print(
                 f"sequential one process: {t_seq:.1f} s; per tile median {np.median(secs):.2f} s, "
-                f"max {max(secs):.2f} s"
+                f"max {max(secs):.2f} s; CPU s per tile median "
+                f"{np.median([s['cpu'] for s in per]):.2f}, sum {sum(s['cpu'] for s in per):.0f}; "
+                f"load average {os.getloadavg()[0]:.1f}"
             )
         if t_seq is not None:
             a = pd.read_csv(work / "seq" / "ranked.csv").set_index("site_id")
