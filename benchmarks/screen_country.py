@@ -161,6 +161,10 @@ def main() -> None:
     parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "rempart-screen"))
     parser.add_argument("--no-whole", action="store_true", help="skip the whole-network run")
     parser.add_argument("--no-sequential", action="store_true", help="skip the one-process run")
+    parser.add_argument("--no-cluster", action="store_true", help="skip the LocalCluster run")
+    parser.add_argument(
+        "--cut-from", help="reuse the tile extracts of an earlier run's cut/ directory"
+    )
     args = parser.parse_args()
     cache = Path(args.cache)
     osm, n, t_gen = country(cache, args.segments, args.way_blocks)
@@ -184,14 +188,17 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="run-", dir=cache))
     try:
         # 1. one-pass cut in a child process (its own peak RSS)
-        cut_dir = work / "cut"
-        queue: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()
-        proc = multiprocessing.get_context("spawn").Process(
-            target=_cut_child, args=(str(osm), tiles, str(cut_dir), queue)
-        )
-        proc.start()
-        t_cut, cpu_cut, rss_cut, n_ways = queue.get()
-        proc.join()
+        cut_dir = Path(args.cut_from) if args.cut_from else work / "cut"
+        if args.cut_from:
+            t_cut, cpu_cut, rss_cut, n_ways = math.nan, math.nan, math.nan, -1
+        else:
+            queue: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()
+            proc = multiprocessing.get_context("spawn").Process(
+                target=_cut_child, args=(str(osm), tiles, str(cut_dir), queue)
+            )
+            proc.start()
+            t_cut, cpu_cut, rss_cut, n_ways = queue.get()
+            proc.join()
         seg_tiles = [directed_segments(p) for p in sorted(cut_dir.glob("*.osm.pbf"))]
         print(
             f"tiles: {len(tiles)}; sites: {len(sites)}; one-pass cut of all tiles: {t_cut:.1f} s "
@@ -200,78 +207,83 @@ def main() -> None:
             f"median {int(np.median(seg_tiles))}, max {max(seg_tiles)}, "
             f"sum {sum(seg_tiles)}"
         )
-        t0 = time.perf_counter()
-        extract_tile(osm, tiles[len(tiles) // 2], work / "one.osm.pbf")
-        t_one = time.perf_counter() - t0
-        print(
-            f"per-tile two-pass cut (before): {t_one:.1f} s for one tile, so about "
-            f"{t_one * len(tiles):.0f} s for {len(tiles)} tiles (extrapolated); "
-            f"ratio {t_one * len(tiles) / t_cut:.0f}x"
-        )
+        if not args.cut_from:
+            t0 = time.perf_counter()
+            extract_tile(osm, tiles[len(tiles) // 2], work / "one.osm.pbf")
+            t_one = time.perf_counter() - t0
+            print(
+                f"per-tile two-pass cut (before): {t_one:.1f} s for one tile, so about "
+                f"{t_one * len(tiles):.0f} s for {len(tiles)} tiles (extrapolated); "
+                f"ratio {t_one * len(tiles) / t_cut:.0f}x"
+            )
         for name in ("seq", "par"):
             shutil.copytree(cut_dir, work / name / EXTRACTS_DIR, copy_function=os.link)
-        # 2. LocalCluster
-        t0 = time.perf_counter()
-        screen(
-            osm,
-            work / "par",
-            sites=sites,
-            workers=args.workers,
-            memory_limit=args.memory_limit,
-            progress=False,
-            task=measured_tile,
-        )
-        t_par = time.perf_counter() - t0
-        per = [json.loads(p.read_text()) for p in (work / "par" / "stats").glob("*.json")]
-        rss: dict[int, float] = {}
-        for s in per:
-            rss[s["pid"]] = max(rss.get(s["pid"], 0.0), s["rss_mib"])
-        print(
-            f"LocalCluster {args.workers} workers ({args.memory_limit} each): {t_par:.1f} s "
-            f"(cluster start included); peak RSS per worker "
-            f"{', '.join(f'{v:.0f}' for v in sorted(rss.values()))} MiB; "
-            f"tiles per worker {[sum(s['pid'] == p for s in per) for p in sorted(rss)]}; "
-            f"per tile median {np.median([s['seconds'] for s in per]):.2f} s; CPU s per tile "
-            f"median {np.median([s['cpu'] for s in per]):.2f}, sum "
-            f"{sum(s['cpu'] for s in per):.0f}; load average {os.getloadavg()[0]:.1f}"
-        )
-        b = pd.read_csv(work / "par" / "ranked.csv").set_index("site_id")
-        if not args.no_whole:
-            # 3. whole network on a centred subset of about --subset-segments
-            m = min(n, int(round(0.5 + math.sqrt(0.25 + args.subset_segments / 16.0))))
-            lo = (n - m) // 2
-            x_lo, x_hi = (lo - 0.5) * SPACING_M, (lo + m - 0.5) * SPACING_M
-            box_lon, box_lat = _lonlat(np.array([x_lo, x_hi]), np.array([x_lo, x_hi]))
-            sub_tile = Tile("subset", (), box_lon[0], box_lat[0], box_lon[1], box_lat[1])
-            sub = work / "subset.osm.pbf"
-            extract_tile(osm, sub_tile, sub)
-            xs = (ij % n) * SPACING_M
-            ys = (ij // n) * SPACING_M
-            inside = (xs >= x_lo) & (xs <= x_hi) & (ys >= x_lo) & (ys <= x_hi)
-            interior = (np.minimum.reduce([xs - x_lo, x_hi - xs, ys - x_lo, x_hi - ys])) >= HALO_M
-            sub_sites = tuple(s for s, k in zip(sites, inside, strict=True) if k)
-            far_lon, far_lat = _lonlat(np.array([-1e5, 1e7]), np.array([-1e5, 1e7]))
-            whole = Tile("whole", sub_sites, far_lon[0], far_lat[0], far_lon[1], far_lat[1])
+        t_par = None
+        if not args.no_cluster:
+            # 2. LocalCluster
             t0 = time.perf_counter()
-            run_tile(str(sub), whole, str(work / "whole"))
-            t_whole = time.perf_counter() - t0
-            c_whole = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-            w = pd.read_parquet(work / "whole" / "tiles" / "whole.parquet").set_index("site_id")
-            diff = b.loc[w.index, "speed_kmh"] - w["speed_kmh"]
-            ids_int = [s.site_id for s, k in zip(sites, interior, strict=True) if k]
-            d_int = diff.loc[ids_int]
-            print(
-                f"whole-network run on a {m}x{m} subset ({directed_segments(sub)} directed "
-                f"segments, {len(sub_sites)} sites): {t_whole:.1f} s; peak RSS of this process "
-                f"{c_whole:.0f} MiB"
+            screen(
+                osm,
+                work / "par",
+                sites=sites,
+                workers=args.workers,
+                memory_limit=args.memory_limit,
+                progress=False,
+                task=measured_tile,
             )
+            t_par = time.perf_counter() - t0
+            per = [json.loads(p.read_text()) for p in (work / "par" / "stats").glob("*.json")]
+            rss: dict[int, float] = {}
+            for s in per:
+                rss[s["pid"]] = max(rss.get(s["pid"], 0.0), s["rss_mib"])
             print(
-                f"tiled - whole speed (km/h) at the {len(ids_int)} interior sites: max |diff| "
-                f"{d_int.abs().max() if len(d_int) else 0.0:.6f}, sites differing "
-                f"{int((d_int.abs() > 1e-6).sum())}; at all {len(diff)} subset sites: min "
-                f"{diff.min():.6f} (never negative: the tile seed is conservative), max "
-                f"{diff.max():.6f}"
+                f"LocalCluster {args.workers} workers ({args.memory_limit} each): {t_par:.1f} s "
+                f"(cluster start included); peak RSS per worker "
+                f"{', '.join(f'{v:.0f}' for v in sorted(rss.values()))} MiB; "
+                f"tiles per worker {[sum(s['pid'] == p for s in per) for p in sorted(rss)]}; "
+                f"per tile median {np.median([s['seconds'] for s in per]):.2f} s; CPU s per tile "
+                f"median {np.median([s['cpu'] for s in per]):.2f}, sum "
+                f"{sum(s['cpu'] for s in per):.0f}; load average {os.getloadavg()[0]:.1f}"
             )
+            b = pd.read_csv(work / "par" / "ranked.csv").set_index("site_id")
+            if not args.no_whole:
+                # 3. whole network on a centred subset of about --subset-segments
+                m = min(n, int(round(0.5 + math.sqrt(0.25 + args.subset_segments / 16.0))))
+                lo = (n - m) // 2
+                x_lo, x_hi = (lo - 0.5) * SPACING_M, (lo + m - 0.5) * SPACING_M
+                box_lon, box_lat = _lonlat(np.array([x_lo, x_hi]), np.array([x_lo, x_hi]))
+                sub_tile = Tile("subset", (), box_lon[0], box_lat[0], box_lon[1], box_lat[1])
+                sub = work / "subset.osm.pbf"
+                extract_tile(osm, sub_tile, sub)
+                xs = (ij % n) * SPACING_M
+                ys = (ij // n) * SPACING_M
+                inside = (xs >= x_lo) & (xs <= x_hi) & (ys >= x_lo) & (ys <= x_hi)
+                interior = (
+                    np.minimum.reduce([xs - x_lo, x_hi - xs, ys - x_lo, x_hi - ys])
+                ) >= HALO_M
+                sub_sites = tuple(s for s, k in zip(sites, inside, strict=True) if k)
+                far_lon, far_lat = _lonlat(np.array([-1e5, 1e7]), np.array([-1e5, 1e7]))
+                whole = Tile("whole", sub_sites, far_lon[0], far_lat[0], far_lon[1], far_lat[1])
+                t0 = time.perf_counter()
+                run_tile(str(sub), whole, str(work / "whole"))
+                t_whole = time.perf_counter() - t0
+                c_whole = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+                w = pd.read_parquet(work / "whole" / "tiles" / "whole.parquet").set_index("site_id")
+                diff = b.loc[w.index, "speed_kmh"] - w["speed_kmh"]
+                ids_int = [s.site_id for s, k in zip(sites, interior, strict=True) if k]
+                d_int = diff.loc[ids_int]
+                print(
+                    f"whole-network run on a {m}x{m} subset ({directed_segments(sub)} directed "
+                    f"segments, {len(sub_sites)} sites): {t_whole:.1f} s; peak RSS of this process "
+                    f"{c_whole:.0f} MiB"
+                )
+                print(
+                    f"tiled - whole speed (km/h) at the {len(ids_int)} interior sites: max |diff| "
+                    f"{d_int.abs().max() if len(d_int) else 0.0:.6f}, sites differing "
+                    f"{int((d_int.abs() > 1e-6).sum())}; at all {len(diff)} subset sites: min "
+                    f"{diff.min():.6f} (never negative: the tile seed is conservative), max "
+                    f"{diff.max():.6f}"
+                )
         # 4. one process, in sequence (last: the longest step)
         t_seq = None
         if not args.no_sequential:
@@ -286,7 +298,7 @@ def main() -> None:
                 f"{np.median([s['cpu'] for s in per]):.2f}, sum {sum(s['cpu'] for s in per):.0f}; "
                 f"load average {os.getloadavg()[0]:.1f}"
             )
-        if t_seq is not None:
+        if t_seq is not None and t_par is not None:
             a = pd.read_csv(work / "seq" / "ranked.csv").set_index("site_id")
             same = bool((a["speed_kmh"] == b.loc[a.index, "speed_kmh"]).all())
             print(
