@@ -165,6 +165,9 @@ def main() -> None:
     parser.add_argument(
         "--cut-from", help="reuse the tile extracts of an earlier run's cut/ directory"
     )
+    parser.add_argument(
+        "--compare-with", help="ranked.csv of an earlier cluster run to compare answers with"
+    )
     args = parser.parse_args()
     cache = Path(args.cache)
     osm, n, t_gen = country(cache, args.segments, args.way_blocks)
@@ -298,6 +301,11 @@ def main() -> None:
                 f"{np.median([s['cpu'] for s in per]):.2f}, sum {sum(s['cpu'] for s in per):.0f}; "
                 f"load average {os.getloadavg()[0]:.1f}"
             )
+        if t_seq is not None and args.compare_with:
+            a = pd.read_csv(work / "seq" / "ranked.csv").set_index("site_id")
+            c = pd.read_csv(args.compare_with).set_index("site_id")
+            same = bool((a["speed_kmh"] == c.loc[a.index, "speed_kmh"]).all())
+            print(f"identical answers to {args.compare_with}: {same}")
         if t_seq is not None and t_par is not None:
             a = pd.read_csv(work / "seq" / "ranked.csv").set_index("site_id")
             same = bool((a["speed_kmh"] == b.loc[a.index, "speed_kmh"]).all())
