@@ -1,5 +1,11 @@
 """Running the tiles of a screening on dask.distributed and writing the results.
 
+Before Dask starts, the extracts of the tiles still to compute are cut in one streaming pass
+over the region's extract (:func:`.extract.cut_tiles`) into ``<out>/extracts/<tile_id>.osm.pbf``;
+tile extracts already there (an earlier, interrupted run) are reused, not cut again. The tasks
+read their tile's extract only, so ``--out`` must be on a filesystem every worker sees.
+``screen(node_index=...)`` chooses the cut's pyosmium node-location index (:mod:`.extract`).
+
 A ``LocalCluster`` (processes, one thread each, ``memory_limit`` per worker) is started unless a
 scheduler address is given. Each tile is one task (:func:`run_tile`) retried ``retries`` times if
 its worker dies; it writes ``tiles/<tile_id>.parquet`` (GeoParquet, WGS84 points) atomically
@@ -34,13 +40,15 @@ from rempart.assess.engine.osm import read_osm
 from rempart.assess.engine.vehicles import Vehicle, builtin_vehicles
 
 from .candidates import Candidate, find_candidates, parse_capacity
-from .extract import extract_tile
+from .extract import NODE_INDEX, count_ways, cut_tiles, extract_tile, tile_extract_path
 from .outputs import check_language, rank, write_reports
 from .tile_assess import SITE_COLUMNS, assess_site, tile_fields, tile_speeds
 from .tiles import HALO_M, Tile, halo_m, make_tiles
 
 #: Radius (m) around a site point within which road segments count as its approaches.
 SITE_RADIUS_M = 30.0
+#: Sub-directory of the output directory holding the tiles' cut extracts.
+EXTRACTS_DIR = "extracts"
 COLUMNS = [
     "site_id",
     "kind",
@@ -57,14 +65,23 @@ COLUMNS = [
 def run_tile(
     osm_path: str, tile: Tile, out_dir: str, vehicles: Sequence[Vehicle] | None = None
 ) -> str:
-    """Assess one tile and write ``<out_dir>/tiles/<tile_id>.parquet``; returns its path."""
+    """Assess one tile and write ``<out_dir>/tiles/<tile_id>.parquet``; returns its path.
+
+    The tile's network is ``<out_dir>/extracts/<tile_id>.osm.pbf`` when :func:`screen` cut it
+    there; otherwise it is cut here from ``osm_path`` (two passes over the region's extract).
+    """
     vehicles = list(vehicles) if vehicles is not None else builtin_vehicles()
     tiles_dir = Path(out_dir) / "tiles"
     tiles_dir.mkdir(parents=True, exist_ok=True)
+    precut = tile_extract_path(Path(out_dir) / EXTRACTS_DIR, tile.tile_id)
     with tempfile.TemporaryDirectory() as tmp:
-        cut = Path(tmp) / f"{tile.tile_id}.osm.pbf"
         rows: list[dict[str, Any]] = []
-        n_ways = extract_tile(osm_path, tile, cut)
+        if precut.is_file():
+            cut = precut
+            n_ways = count_ways(cut)
+        else:
+            cut = Path(tmp) / f"{tile.tile_id}.osm.pbf"
+            n_ways = extract_tile(osm_path, tile, cut)
         net = build_network(read_osm(cut)) if n_ways else None
         # one speed field per vehicle for the whole tile (it does not depend on the site)
         fields = tile_fields(net, tile, vehicles) if net is not None else []
@@ -145,6 +162,7 @@ def screen(
     geojson: bool = False,
     retries: int = 2,
     memory_limit: str = "4GiB",
+    node_index: str = NODE_INDEX,
     vehicles: Sequence[Vehicle] | None = None,
     progress: bool = True,
     on_start: Callable[[str | None], None] | None = None,
@@ -173,6 +191,10 @@ def screen(
     skipped = [t.tile_id for t in tiles if t.tile_id in done]
     computed: list[str] = []
     dashboard = None
+    extracts = out / EXTRACTS_DIR
+    to_cut = [t for t in todo if not tile_extract_path(extracts, t.tile_id).is_file()]
+    if to_cut:
+        cut_tiles(osm_path, to_cut, extracts, node_index=node_index)
     if todo and workers == 0 and not scheduler:
         for t in todo:
             computed.append(Path(task(str(osm_path), t, str(out), vehicles)).stem)
