@@ -140,3 +140,25 @@ def test_screen_cuts_once_and_reuses_cut_extracts(
     (out / "tiles" / f"{lost.name[: -len('.osm.pbf')]}.parquet").unlink()
     screen(region, out, workers=0, vehicles=VEHICLES, progress=False)
     assert calls[1] == [lost.name[: -len(".osm.pbf")]]
+
+
+def test_a_long_way_crossing_a_tile_with_both_ends_outside_is_in_that_tile(tmp_path: Path) -> None:
+    # a straight 2 km road drawn with only its two end nodes, 1 km either side of a site whose
+    # tile box (the site plus a 200 m halo) holds neither end: a vehicle on it passes the site,
+    # so both cuts must keep the way (before, a way entered a tile only by a node inside it)
+    from ._osmwrite import write_osm
+
+    site = Candidate("s0", "synthetic", "", 0.0, 0.0)
+    (tile,) = make_tiles([site], halo=200.0)
+    assert tile.min_lon > -1000 * DEG_PER_M and tile.max_lon < 1000 * DEG_PER_M
+    end = 1000 * DEG_PER_M
+    osm = write_osm(
+        tmp_path / "long.osm",
+        [(1, -end, 0.0, {}), (2, end, 0.0, {})],
+        [(1, [1, 2], {"highway": "primary"})],
+    )
+    cut = cut_tiles(osm, [tile], tmp_path / "one")
+    assert cut[tile.tile_id] == 1
+    one_nodes, one_ways = _content(tile_extract_path(tmp_path / "one", tile.tile_id))
+    assert [w[0] for w in one_ways] == [1] and {n[0] for n in one_nodes} == {1, 2}
+    assert extract_tile(osm, tile, tmp_path / "per_tile.osm.pbf") == 1

@@ -1,7 +1,8 @@
 """Cutting tiles' road networks out of a large OSM extract with pyosmium.
 
-A tile's network is every ``highway=*`` way with at least one node inside the tile box (WGS84
-degrees, halo included, edges included), kept whole with the nodes of the file it references,
+A tile's network is every ``highway=*`` way whose line touches the tile box (a node inside it,
+or a segment crossing it: a long straight road drawn with both ends outside; WGS84 degrees,
+halo included, edges included), kept whole with the nodes of the file it references,
 so the tile network runs past the halo to the way's end. Tile files hold the nodes (ids
 ascending, no tags) and then the ways (ids ascending, all tags).
 
@@ -42,8 +43,14 @@ import shapely
 from .tiles import Tile
 
 
-def _inside(lon: float, lat: float, tile: Tile) -> bool:
-    return tile.min_lon <= lon <= tile.max_lon and tile.min_lat <= lat <= tile.max_lat
+def _touches(coords: list[tuple[float, float]], tile: Tile) -> bool:
+    """Whether a way's line (lon/lat vertices) touches the tile's box: a vertex inside it, or
+    a segment crossing it (a long straight road drawn with both ends outside the box)."""
+    if not coords:
+        return False
+    box = shapely.box(tile.min_lon, tile.min_lat, tile.max_lon, tile.max_lat)
+    geom = shapely.linestrings(coords) if len(coords) > 1 else shapely.points(coords[0])
+    return bool(shapely.intersects(geom, box))
 
 
 def extract_tile(osm_path: str | Path, tile: Tile, out_path: str | Path) -> int:
@@ -72,9 +79,8 @@ def extract_tile(osm_path: str | Path, tile: Tile, out_path: str | Path) -> int:
     for obj in processor:
         way: Any = obj
         refs = [n.ref for n in way.nodes]
-        if any(
-            n.location.valid() and _inside(n.location.lon, n.location.lat, tile) for n in way.nodes
-        ):
+        coords = [(n.location.lon, n.location.lat) for n in way.nodes if n.location.valid()]
+        if _touches(coords, tile):
             ways.append(
                 osmium.osm.mutable.Way(
                     id=way.id, version=1, nodes=refs, tags={t.k: t.v for t in way.tags}
@@ -230,10 +236,22 @@ def cut_tiles(
             y_a = np.asarray(ys, dtype=np.int64)
             offsets = np.zeros(len(batch_counts) + 1, dtype=np.int64)
             np.cumsum(batch_counts, out=offsets[1:])
-            pts = shapely.points(x_a / 1e7, y_a / 1e7)
-            pt_idx, tile_idx = tree.query(pts, predicate="intersects")
-            way_of_pt = np.repeat(np.arange(len(batch_counts)), batch_counts)
-            pairs = np.unique(way_of_pt[pt_idx] * len(tiles) + tile_idx)
+            # each way as its segments (a long segment may cross a box with both ends outside
+            # it), and a way with a single located node as that point
+            counts = np.asarray(batch_counts, dtype=np.int64)
+            way_of_pt = np.repeat(np.arange(len(batch_counts)), counts)
+            xy = np.column_stack([x_a / 1e7, y_a / 1e7])
+            seg = np.flatnonzero(way_of_pt[:-1] == way_of_pt[1:])
+            lone = offsets[:-1][counts == 1]
+            geoms = np.concatenate(
+                [
+                    shapely.linestrings(np.stack([xy[seg], xy[seg + 1]], axis=1)),
+                    shapely.points(xy[lone]),
+                ]
+            )
+            geom_way = np.concatenate([way_of_pt[seg], way_of_pt[lone]])
+            geom_idx, tile_idx = tree.query(geoms, predicate="intersects")
+            pairs = np.unique(geom_way[geom_idx] * len(tiles) + tile_idx)
             for w, t in zip(
                 (pairs // len(tiles)).tolist(), (pairs % len(tiles)).tolist(), strict=True
             ):
