@@ -29,14 +29,14 @@ from django.utils.translation import gettext as _
 
 from rempart.assess.engine.ratings import EXCEEDS, TEST_SPEEDS_KMH
 
-from .tile_assess import CROWD_DENSITY_PER_M2, EDGE_REACH_M
+from .tile_assess import CROWD_DENSITY_PER_M2, EDGE_REACH_M, SITE_COLUMNS
 
 #: Languages of the reports.
 LANGUAGES = ("en", "fr")
 
-#: ranked.csv columns, in order (machine headers: stable).
-CSV_COLUMNS = [
-    "rank",
+#: Columns of every site's row in the tile files and results.parquet (besides the point
+#: ``geometry`` and the outline ``boundary``).
+RESULT_COLUMNS = [
     "site_id",
     "kind",
     "name",
@@ -45,14 +45,11 @@ CSV_COLUMNS = [
     "vehicle",
     "rating",
     "energy_kj",
-    "exposed_edge_m",
-    "perimeter_m",
-    "area_m2",
-    "crowd_capacity",
-    "crowd_source",
-    "lon",
-    "lat",
+    *SITE_COLUMNS,
 ]
+#: ranked.csv columns, in order (machine headers: stable): the rank, the results' columns and
+#: the site point.
+CSV_COLUMNS = ["rank", *RESULT_COLUMNS, "lon", "lat"]
 
 #: Colour of each required test speed (km/h; ``None``: exceeds tested speeds; 0: no approach).
 BAND_COLOURS: dict[int | None, str] = {

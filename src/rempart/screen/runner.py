@@ -41,25 +41,14 @@ from rempart.assess.engine.vehicles import Vehicle, builtin_vehicles
 
 from .candidates import Candidate, find_candidates, parse_capacity
 from .extract import NODE_INDEX, count_ways, cut_tiles, extract_tile, tile_extract_path
-from .outputs import check_language, rank, write_reports
-from .tile_assess import SITE_COLUMNS, assess_site, tile_fields, tile_speeds
+from .outputs import RESULT_COLUMNS, check_language, rank, write_reports
+from .tile_assess import assess_site, tile_fields, tile_speeds
 from .tiles import HALO_M, Tile, halo_m, make_tiles
 
 #: Radius (m) around a site point within which road segments count as its approaches.
 SITE_RADIUS_M = 30.0
 #: Sub-directory of the output directory holding the tiles' cut extracts.
 EXTRACTS_DIR = "extracts"
-COLUMNS = [
-    "site_id",
-    "kind",
-    "name",
-    "tile_id",
-    "speed_kmh",
-    "vehicle",
-    "rating",
-    "energy_kj",
-    *SITE_COLUMNS,
-]
 
 
 def run_tile(
@@ -96,7 +85,7 @@ def run_tile(
             row.update(assess_site(net, speeds, site, vehicles, SITE_RADIUS_M))
             rows.append(row)
     frame = gpd.GeoDataFrame(
-        pd.DataFrame(rows, columns=COLUMNS),
+        pd.DataFrame(rows, columns=RESULT_COLUMNS),
         geometry=shapely.points([(s.lon, s.lat) for s in tile.sites]),
         crs="EPSG:4326",
     )
@@ -237,7 +226,9 @@ def screen(
     if parts:
         results = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
     else:
-        results = gpd.GeoDataFrame(pd.DataFrame(columns=COLUMNS), geometry=[], crs="EPSG:4326")
+        results = gpd.GeoDataFrame(
+            pd.DataFrame(columns=RESULT_COLUMNS), geometry=[], crs="EPSG:4326"
+        )
     results = rank(results)
     results.to_parquet(out / "results.parquet")
     if geojson:
