@@ -46,6 +46,8 @@ import osmium
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the reports (ranked.html, map.html) are written in words through Django's translations
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rempart.settings")
 
 from assess_scale import SPACING_M, VERTICES_PER_BLOCK, _lonlat  # noqa: E402
 
@@ -151,6 +153,9 @@ def directed_segments(path: Path) -> int:
 
 
 def main() -> None:
+    import django
+
+    django.setup()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--segments", type=int, default=1_000_000)
     parser.add_argument("--sites", type=int, default=100)
