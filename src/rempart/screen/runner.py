@@ -23,6 +23,7 @@ points (``geometry``) and outlines (``boundary``, WGS84; empty for a point site)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -43,7 +44,7 @@ from .candidates import Candidate, find_candidates, parse_capacity
 from .extract import NODE_INDEX, count_ways, cut_tiles, extract_tile, tile_extract_path
 from .outputs import RESULT_COLUMNS, check_language, rank, write_reports
 from .tile_assess import assess_site, tile_fields, tile_speeds
-from .tiles import HALO_M, Tile, halo_m, make_tiles
+from .tiles import DEFAULT_TILE_M, HALO_M, Tile, halo_m, make_tiles
 
 #: Radius (m) around a site point within which road segments count as its approaches.
 SITE_RADIUS_M = 30.0
@@ -101,6 +102,68 @@ def run_tile(
     return str(final)
 
 
+#: The run a ``--out`` directory belongs to (written before the first tile).
+RUN_FILE = "run.json"
+
+
+#: Each part of a run's record, in words.
+_RUN_WORDS = {
+    "osm": "extract file",
+    "osm_bytes": "extract size",
+    "tile_m": "tile size",
+    "halo_m": "halo",
+    "sites_sha256": "sites",
+}
+
+
+class OutDirInUse(ValueError):
+    """The output directory holds the tiles of another run (one sentence)."""
+
+
+def _run_fingerprint(
+    osm_path: str | Path, sites: Sequence[Candidate], tile_m: float, halo: float
+) -> dict[str, Any]:
+    """What makes a run's tiles reusable: the extract (path and size in bytes), the tile size
+    and halo (m) and the sites (SHA-256 of their ids and points); tile ids alone do not say it."""
+    digest = hashlib.sha256()
+    for s in sorted(sites, key=lambda c: c.site_id):
+        digest.update(f"{s.site_id}|{s.lon:.7f}|{s.lat:.7f}\n".encode())
+    return {
+        "osm": str(osm_path),
+        "osm_bytes": Path(osm_path).stat().st_size,
+        "tile_m": float(tile_m),
+        "halo_m": float(halo),
+        "sites_sha256": digest.hexdigest(),
+    }
+
+
+def _claim_out_dir(out: Path, fingerprint: dict[str, Any]) -> None:
+    """Record the run in ``out``, or refuse when ``out`` holds another run's tiles (resuming
+    would mix them: tiles are reused by id). A directory of a run from before this record
+    (tiles, no ``run.json``) is taken as this run's, as before.
+
+    Raises
+    ------
+    OutDirInUse
+        Naming the directory, what differs and what to do.
+    """
+    marker = out / RUN_FILE
+    if marker.is_file():
+        try:
+            before = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            before = {}
+        differs = [_RUN_WORDS[k] for k in fingerprint if before.get(k) != fingerprint[k]]
+        if differs:
+            raise OutDirInUse(
+                f"The output directory {out} holds a screening of another run (different "
+                f"{', '.join(differs)}); expected a new --out, or the same extract, sites and "
+                "tile size to resume."
+            )
+        return
+    marker.write_text(json.dumps(fingerprint, indent=1), encoding="utf-8")
+
+
 @dataclass
 class ScreenReport:
     """What a run did: tiles computed now, tiles found already written, sites in results."""
@@ -152,6 +215,7 @@ def screen(
     retries: int = 2,
     memory_limit: str = "4GiB",
     node_index: str = NODE_INDEX,
+    tile_m: float = DEFAULT_TILE_M,
     vehicles: Sequence[Vehicle] | None = None,
     progress: bool = True,
     on_start: Callable[[str | None], None] | None = None,
@@ -172,7 +236,9 @@ def screen(
     out.mkdir(parents=True, exist_ok=True)
     vehicles = list(vehicles) if vehicles is not None else builtin_vehicles()
     found = list(sites) if sites is not None else find_candidates(osm_path)
-    tiles = make_tiles(found, halo=halo_m(vehicles) if vehicles else HALO_M)
+    halo = halo_m(vehicles) if vehicles else HALO_M
+    tiles = make_tiles(found, tile_m=tile_m, halo=halo)
+    _claim_out_dir(out, _run_fingerprint(osm_path, found, tile_m, halo))
     done = (
         {p.stem for p in (out / "tiles").glob("*.parquet")} if (out / "tiles").is_dir() else set()
     )

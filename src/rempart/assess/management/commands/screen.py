@@ -31,7 +31,29 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--lang", default="en", help="language of ranked.html and map.html: en or fr (en)"
     )
+    parser.add_argument(
+        "--tile-km", type=float, default=5.0, help="side of the tiles' grid cells, km (5)"
+    )
+    parser.add_argument(
+        "--node-index",
+        default="flex_mem",
+        help="pyosmium node-location index of the cut: flex_mem (default, in memory) or "
+        "sparse_file_array,PATH / dense_file_array,PATH (on disk, for country extracts)",
+    )
     return parser
+
+
+def _node_index_problem(value: str) -> str | None:
+    """Why ``value`` is not a pyosmium node-location index, or None."""
+    import osmium.index
+
+    name, _, path = value.partition(",")
+    known = osmium.index.map_types()
+    if name not in known:
+        return f"--node-index {value!r} is not a node-location index; expected one of {', '.join(known)}"
+    if name.endswith("_file_array") and not path:
+        return f"--node-index {value!r} keeps the index in a file; expected {name},PATH"
+    return None
 
 
 def _import_parser() -> argparse.ArgumentParser:
@@ -100,7 +122,7 @@ def main(argv: list[str]) -> int:
     from pathlib import Path
 
     from rempart.screen.outputs import LANGUAGES
-    from rempart.screen.runner import load_sites_geojson, screen
+    from rempart.screen.runner import OutDirInUse, load_sites_geojson, screen
 
     if argv[:1] == ["import"]:
         return import_main(argv[1:])
@@ -117,6 +139,16 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    if not (0.5 <= args.tile_km <= 100.0):
+        print(
+            f"rempart screen: --tile-km {args.tile_km:g} is out of range; expected 0.5 to 100 km.",
+            file=sys.stderr,
+        )
+        return 2
+    problem = _node_index_problem(args.node_index)
+    if problem:
+        print(f"rempart screen: {problem}.", file=sys.stderr)
+        return 2
     if args.workers < 0:
         print(
             f"rempart screen: --workers {args.workers} is negative; expected 0 or more.",
@@ -132,18 +164,24 @@ def main(argv: list[str]) -> int:
     def started(link: str | None) -> None:
         print(f"Dask dashboard: {link}", file=sys.stderr)
 
-    report = screen(
-        args.osm,
-        args.out,
-        sites=sites,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        geojson=args.geojson,
-        retries=args.retries,
-        memory_limit=args.memory_limit,
-        on_start=started,
-        lang=args.lang,
-    )
+    try:
+        report = screen(
+            args.osm,
+            args.out,
+            sites=sites,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            geojson=args.geojson,
+            retries=args.retries,
+            memory_limit=args.memory_limit,
+            node_index=args.node_index,
+            tile_m=args.tile_km * 1000.0,
+            on_start=started,
+            lang=args.lang,
+        )
+    except OutDirInUse as err:
+        print(f"rempart screen: {err}", file=sys.stderr)
+        return 2
     print(
         f"{report.n_sites} sites; {len(report.computed)} tiles computed, "
         f"{len(report.skipped)} already done; ranked table: {Path(args.out) / 'ranked.csv'}, "
