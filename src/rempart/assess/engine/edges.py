@@ -30,7 +30,14 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
 from .drivable import WARNINGS
-from .entries import Entry, FrontageAt, VehicleEntry, _RunupQueue, required_rating_from
+from .entries import (
+    Entry,
+    FrontageAt,
+    VehicleEntry,
+    _blocked_entry,
+    _RunupQueue,
+    required_rating_from,
+)
 from .entries import _vehicle_entry as _entry_at_speed
 from .field import VehicleField
 from .graph import FloatArray, IntArray, Network
@@ -62,24 +69,13 @@ def _vehicle_entry(
     samples: EdgeSamples,
     net: Network,
     standoff_m: float,
-    impact_kmh: float | None = None,
+    impact_kmh: float,
 ) -> VehicleEntry:
     """The vehicle's entry at edge sample ``i`` of its off-road threats; ``impact_kmh`` is
-    ``V(x)`` at the sample when already computed (:func:`_exact_impact_kmh`), else computed."""
+    the exact ``V(x)`` at the sample (:func:`_exact_impact_kmh`)."""
     v = vf.vehicle
     if not np.isfinite(th.x_m[i]):
-        return VehicleEntry(
-            v.name,
-            v.test_class,
-            v.mass_kg,
-            None,
-            None,
-            None,
-            None,
-            blocked="no straight run through the drivable space reaches this stretch",
-        )
-    if impact_kmh is None:
-        impact_kmh = float(vf.kin.v_of_x(max(float(th.x_m[i]), 0.0))) * 3.6
+        return _blocked_entry(vf, "no straight run through the drivable space reaches this stretch")
     kmh = impact_kmh
     normal = kmh * math.sin(math.radians(float(th.angle_deg[i])))
     rating = required_rating(v, normal)
@@ -426,17 +422,7 @@ def _stretch(
             # the crossing's own reason (too narrow, rated barrier, unreachable)
             ve = dataclasses.replace(crossings[int(worst.crossing[idx[0]])].vehicles[vi])
         else:
-            v = vf.vehicle
-            ve = VehicleEntry(
-                v.name,
-                v.test_class,
-                v.mass_kg,
-                None,
-                None,
-                None,
-                None,
-                blocked="no approach reaches this stretch",
-            )
+            ve = _blocked_entry(vf, "no approach reaches this stretch")
         ve.source = SOURCE_NAMES.get(src)
         vehicles.append(ve)
         e = required_rating_from(ve)
