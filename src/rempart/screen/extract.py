@@ -53,6 +53,16 @@ def _touches(coords: list[tuple[float, float]], tile: Tile) -> bool:
     return bool(shapely.intersects(geom, box))
 
 
+def _existing_osm_file(osm_path: str | Path) -> Path:
+    """``osm_path`` as a path, or FileNotFoundError naming it when it is not a file."""
+    src = Path(osm_path)
+    if not src.is_file():
+        raise FileNotFoundError(
+            f"The OSM file {src} does not exist; expected an .osm or .osm.pbf file."
+        )
+    return src
+
+
 def extract_tile(osm_path: str | Path, tile: Tile, out_path: str | Path) -> int:
     """Write the highway ways touching ``tile`` and their nodes to ``out_path`` (.osm or .osm.pbf).
 
@@ -63,11 +73,7 @@ def extract_tile(osm_path: str | Path, tile: Tile, out_path: str | Path) -> int:
     FileNotFoundError
         When ``osm_path`` does not exist, naming it.
     """
-    src = Path(osm_path)
-    if not src.is_file():
-        raise FileNotFoundError(
-            f"The OSM file {src} does not exist; expected an .osm or .osm.pbf file."
-        )
+    src = _existing_osm_file(osm_path)
     ways: list[Any] = []
     needed: set[int] = set()
     processor = (
@@ -199,11 +205,7 @@ def cut_tiles(
     FileNotFoundError
         When ``osm_path`` does not exist, naming it.
     """
-    src = Path(osm_path)
-    if not src.is_file():
-        raise FileNotFoundError(
-            f"The OSM file {src} does not exist; expected an .osm or .osm.pbf file."
-        )
+    src = _existing_osm_file(osm_path)
     out_dir = Path(extract_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if not tiles:
