@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 from django.db import close_old_connections, connection
@@ -18,6 +19,8 @@ from rempart.core.models import AuditEntry, City, Site
 from rempart.core.sites_io import import_sites, parse_feature_collection
 from tests.access.test_models_fixtures import make_zone
 from tests.access.test_permit_import import permits_csv, sites_geojson
+
+T = TypeVar("T")
 
 
 @pytest.mark.django_db
@@ -37,20 +40,31 @@ def test_a_bad_row_at_line_40001_of_50000_refuses_with_its_line_and_writes_nothi
     assert AuditEntry.objects.count() == audits
 
 
-def _count_elsewhere(model: Any, city: City) -> int:
-    """Rows of ``model`` in ``city`` as another connection (another thread) sees them."""
-    seen: list[int] = []
+def on_another_connection(work: Callable[[], T]) -> T:
+    """``work()`` run on another database connection (another thread), which is closed after;
+    its result returned, its exception raised here."""
+    results: list[T] = []
+    errors: list[BaseException] = []
 
-    def read() -> None:
+    def run() -> None:
         try:
-            seen.append(model.objects.filter(city=city).count())
+            results.append(work())
+        except BaseException as err:  # noqa: BLE001 - handed to the calling thread
+            errors.append(err)
         finally:
             close_old_connections()
 
-    reader = threading.Thread(target=read)
-    reader.start()
-    reader.join()
-    return seen[0]
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return results[0]
+
+
+def _count_elsewhere(model: Any, city: City) -> int:
+    """Rows of ``model`` in ``city`` as another connection (another thread) sees them."""
+    return on_another_connection(lambda: model.objects.filter(city=city).count())
 
 
 @pytest.mark.django_db(transaction=True)

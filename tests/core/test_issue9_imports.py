@@ -11,12 +11,11 @@ tests did not pin down.
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -25,25 +24,20 @@ from rempart.core import sites_io
 from rempart.core.models import AuditEntry, City, Site
 from tests.access.test_models_fixtures import make_zone
 from tests.access.test_permit_import import permits_csv, sites_geojson
+from tests.core.test_import_staging import on_another_connection
 
 
 def _write_elsewhere(slug: str) -> bool:
     """Create a city from another connection (another thread); True once it is committed."""
-    done: list[bool] = []
 
-    def write() -> None:
+    def write() -> bool:
         try:
             City.objects.create(name=slug, slug=slug, country="FR", timezone="Europe/Paris")
-            done.append(True)
         except Exception:  # noqa: BLE001 - "database is locked" is the failure looked for
-            done.append(False)
-        finally:
-            close_old_connections()
+            return False
+        return True
 
-    writer = threading.Thread(target=write)
-    writer.start()
-    writer.join()
-    return done[0]
+    return on_another_connection(write)
 
 
 @pytest.mark.django_db(transaction=True)
