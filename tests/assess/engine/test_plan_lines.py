@@ -58,6 +58,20 @@ def n_bollards(width_m: float) -> int:
     return max(1, math.ceil((width_m - 1.2) / (0.3 + 1.2)))
 
 
+def _route_position_eur(p: Any, active_m: float) -> float:
+    """Price of a position on a designated route from the cost table: active bollards over
+    ``active_m`` m, fixed ones over the rest of its line, plus the active position's fixed cost
+    (data/costs.toml), for the truck's mass."""
+    costs = default_costs()
+    speed = int(p.rating.split("/")[2])
+    factor = costs.factor(TRUCK.mass_kg)
+    return (
+        n_bollards(active_m) * costs.active_bollard_eur[speed] * factor
+        + n_bollards(p.length_m - active_m) * costs.fixed_bollard_eur[speed] * factor
+        + costs.active_position_eur
+    )
+
+
 def test_street_between_building_fronts_closes_front_to_front(tmp_path):
     # building fronts at x = -10 and x = +10 from y = -300 to y = -5: a 20 m gap
     ways = [*STREET, block(-400.0, -400.0, -10.0, -5.0), block(10.0, -400.0, 400.0, -5.0)]
@@ -122,15 +136,7 @@ def test_designated_route_is_active_across_its_carriageway_only(tmp_path):
     p = outer_position(res)
     assert p.active
     assert p.active_length_m == 6.0  # the residential carriageway (graph.DEFAULT_WIDTH_M)
-    costs = default_costs()
-    speed = int(p.rating.split("/")[2])
-    factor = costs.factor(TRUCK.mass_kg)
-    expected = (
-        n_bollards(6.0) * costs.active_bollard_eur[speed] * factor
-        + n_bollards(p.length_m - 6.0) * costs.fixed_bollard_eur[speed] * factor
-        + costs.active_position_eur
-    )
-    assert p.cost_eur == round(expected)
+    assert p.cost_eur == round(_route_position_eur(p, active_m=6.0))
     (pd,) = [q for q in res.to_dict()["plan"]["positions"] if q.get("way_id") == 1]
     assert pd["active_length_m"] == 6.0
 
@@ -235,15 +241,7 @@ def test_a_designated_footway_the_line_crosses_is_active_there(tmp_path):
     assert not p.active
     assert p.active_length_m == 3.0
     assert p.closes_between == ["open_end", "building"]
-    costs = default_costs()
-    speed = int(p.rating.split("/")[2])
-    factor = costs.factor(TRUCK.mass_kg)
-    expected = (
-        n_bollards(3.0) * costs.active_bollard_eur[speed] * factor
-        + n_bollards(p.length_m - 3.0) * costs.fixed_bollard_eur[speed] * factor
-        + costs.active_position_eur
-    )
-    assert p.cost_eur == round(expected)
+    assert p.cost_eur == round(_route_position_eur(p, active_m=3.0))
 
 
 def test_lines_respect_the_stand_off(tmp_path):
