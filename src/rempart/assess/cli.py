@@ -37,6 +37,9 @@ from .engine.vehicles import builtin_vehicles, load_vehicles
 
 #: Largest drivable space accepted (m): a 1 m raster of (2 x 2000 m)^2 is 16 M cells per site.
 MAX_OFFROAD_RADIUS_M = 2000.0
+#: Largest planning area accepted (m): the same 2 km. The frontage distance and the stand-off
+#: may not exceed the planning radius (a line beyond it could not be planned).
+MAX_PLAN_RADIUS_M = 2000.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,6 +179,20 @@ def main(argv: list[str] | None = None) -> int:
                 args.offroad_radius_m,
                 f"at most {MAX_OFFROAD_RADIUS_M:g} m (a raster of 1 m cells around each site)",
             )
+        if args.plan_radius_m > MAX_PLAN_RADIUS_M:
+            raise InputFileError(
+                "--plan-radius-m",
+                args.plan_radius_m,
+                f"at most {MAX_PLAN_RADIUS_M:g} m (the area around each site barriers may stand in)",
+            )
+        for name in ("frontage_m", "standoff_m"):
+            if getattr(args, name) > args.plan_radius_m:
+                raise InputFileError(
+                    f"--{name.replace('_', '-')}",
+                    getattr(args, name),
+                    f"at most the planning radius, --plan-radius-m {args.plan_radius_m:g} m "
+                    "(the plan could not close a line farther out)",
+                )
         words = words_for(args.lang)
         if args.run_number is not None and args.run_number < 1:
             raise InputFileError("--run-number", args.run_number, "a positive whole number")

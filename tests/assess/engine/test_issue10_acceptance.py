@@ -524,3 +524,177 @@ def test_helsinki_demo_shows_every_sites_worst_straight_on_approach():
             dx = (lon1 - lon0) * M_PER_DEG_LAT * math.cos(math.radians(lat0))
             dy = (lat1 - lat0) * M_PER_DEG_LAT
             assert wa["impact_speed_kmh"] <= v_of(name, math.hypot(dx, dy) + 2.0) + 0.3
+
+
+# --- hostile input to rempart assess -----------------------------------------------------------
+
+
+def _refused(tmp_path: Path, capsys, argv: list[str], *expect: str) -> str:
+    """Exit code 2, one line on stderr holding every ``expect`` (the thing, the value, what was
+    expected), nothing written: neither the report nor a temporary file."""
+    out = tmp_path / "report.html"
+    capsys.readouterr()
+    code = main([*argv, "--html", str(out), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("rempart assess: error: ")
+    for e in expect:
+        assert e in err, (e, err)
+    assert "expected" in err
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rempart-")]
+    return err
+
+
+@pytest.fixture
+def case(tmp_path) -> dict[str, Path]:
+    osm = write_osm(
+        tmp_path / "case.osm",
+        [road([(0.0, -600.0), (0.0, -10.0)]), *canyon(6.0, -20.0), *ENCLOSE],
+    )
+    return {"osm": osm, "site": site_file(tmp_path), "vehicles": vehicles_file(tmp_path, N2A)}
+
+
+def _argv(case: dict[str, Path], **over: Path) -> list[str]:
+    paths = {**case, **over}
+    return [
+        "--osm",
+        str(paths["osm"]),
+        "--site",
+        str(paths["site"]),
+        "--vehicles",
+        str(paths["vehicles"]),
+    ]
+
+
+def test_a_vehicles_file_with_pas68_class_names_is_accepted(tmp_path, case, capsys):
+    # PAS 68's N3 (a truck tested at 7,500 kg) is stored as ISO's N3C with the file's mass;
+    # 590 m + 10 m from rest head-on: the vehicle's own top speed, rated in both notations
+    text = case["vehicles"].read_text()
+    pas = tmp_path / "pas68.toml"
+    pas.write_text(text.replace('test_class = "N2A"', 'test_class = "N3"').replace("7200", "7500"))
+    capsys.readouterr()
+    assert main([*_argv(case, vehicles=pas), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    best = worst(data)
+    assert best["test_class"] == "N3C"
+    assert best["speed_kmh"] == pytest.approx(90.0, abs=0.3)
+    assert best["rating"] == "V/7500[N3C]/96/90"
+    assert best["pas68"] == "V/7500(N3)/96/90"
+
+
+@pytest.mark.parametrize(
+    ("edit", "expect"),
+    [
+        (lambda t: t.replace("[[vehicle]]", "[[vehicle"), ("vehicles file", "valid TOML")),
+        (lambda t: "", ("[[vehicle]] tables", "at least one")),
+        (lambda t: t.replace('test_class = "N2A"', 'test_class = "N9"'), ("'N9'", "PAS 68")),
+        (lambda t: t.replace("width_m = 2.5", "width_m = 0"), ("'width_m'", "positive")),
+        (
+            lambda t: t.replace("lateral_accel_ms2 = 4.4", "lateral_accel_ms2 = 44"),
+            ("'lateral_accel_ms2'", "44", "at most 9.81 m/s2"),
+        ),
+        (
+            lambda t: t.replace("[0, 2.0]", "[0, 20.0]"),
+            ("acceleration at 0 km/h", "20.0", "at most 9.81"),
+        ),
+        (lambda t: t + "\n" + t, ("'N2A-7t'", "unique names")),
+    ],
+)
+def test_a_broken_vehicles_file_is_one_clear_line(tmp_path, case, capsys, edit, expect):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(edit(case["vehicles"].read_text()))
+    err = _refused(tmp_path, capsys, _argv(case, vehicles=bad), *expect)
+    assert "bad.toml" in err
+
+
+def _site(tmp_path: Path, name: str, geometry: Any) -> Path:
+    path = tmp_path / f"{name}.geojson"
+    feature = {"type": "Feature", "geometry": geometry, "properties": {"name": name}}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    return path
+
+
+def test_unusable_sites_are_one_clear_line(tmp_path, case, capsys):
+    far = [list(lonlat(x, y)) for x, y in ((5e4, 5e4), (5e4 + 90, 5e4), (5e4, 5e4 + 90))]
+    outside = _site(tmp_path, "Far", {"type": "Polygon", "coordinates": [[*far, far[0]]]})
+    _refused(tmp_path, capsys, _argv(case, site=outside), "'Far'", "outside the OSM data")
+    a, b, c, d = lonlat(-40, 5), lonlat(40, 35), lonlat(40, 5), lonlat(-40, 35)
+    bowtie = {"type": "Polygon", "coordinates": [[list(a), list(b), list(c), list(d), list(a)]]}
+    _refused(
+        tmp_path,
+        capsys,
+        _argv(case, site=_site(tmp_path, "Bowtie", bowtie)),
+        "'Bowtie'",
+        "Self-intersection",
+        "without self-intersection",
+    )
+    empty = tmp_path / "empty.geojson"
+    empty.write_text(json.dumps({"type": "FeatureCollection", "features": []}))
+    _refused(tmp_path, capsys, _argv(case, site=empty), "empty.geojson", "at least one Polygon")
+    hollow = _site(tmp_path, "Hollow", {"type": "Polygon", "coordinates": []})
+    _refused(tmp_path, capsys, _argv(case, site=hollow), "'Hollow'", "coordinates")
+    point = list(lonlat(0, 10))
+    flat = _site(tmp_path, "Flat", {"type": "Polygon", "coordinates": [[point] * 4]})
+    _refused(tmp_path, capsys, _argv(case, site=flat), "'Flat'", "valid polygon")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expect"),
+    [
+        ("--offroad-radius-m", "1e9", "at most 2000 m"),
+        ("--offroad-radius-m", "nan", "non-negative"),
+        ("--plan-radius-m", "1e9", "at most 2000 m"),
+        ("--frontage-m", "1e9", "at most the planning radius"),
+        ("--standoff-m", "1e9", "at most the planning radius"),
+        ("--standoff-m", "-1", "non-negative"),
+    ],
+)
+def test_a_huge_or_negative_distance_option_is_one_clear_line(
+    tmp_path, case, capsys, option, value, expect
+):
+    _refused(tmp_path, capsys, [*_argv(case), option, value], option, expect)
+
+
+@pytest.mark.parametrize(
+    "rating",
+    [
+        "K12",  # a US (ASTM/DoS) rating, not this notation
+        "V/7200[Z9]/48/90",  # no such class
+        "V/7200[N2A]/480/90",  # no such test speed (typo for 48)
+        "V/7200[N2A]/48/190",  # an angle above 90 degrees
+        "V/7200[N2A]/48/90x",
+        "V/-7200[N2A]/48/90",
+        "V/7200[N2A]/48/90:-3",  # a negative penetration
+        "",
+    ],
+)
+def test_a_barrier_file_with_a_wrong_rating_is_one_clear_line(tmp_path, case, capsys, rating):
+    reg = barrier_file(tmp_path, (-6.0, -20.0), (6.0, -20.0), rating)
+    _refused(
+        tmp_path,
+        capsys,
+        [*_argv(case), "--barriers", str(reg)],
+        "barriers.geojson",
+        "feature #1 rating",
+        repr(rating),
+        "V/mass[class]/speed/angle",
+    )
+
+
+@pytest.mark.parametrize(
+    ("rating", "mass_kg", "speed_kmh"),
+    [
+        ("V/7200[N2A]/48/90", 7200, 48),
+        ("V/7500(N2)/64/90:1.5", 7500, 64),  # PAS 68 notation, with penetration
+        ("v/7200[n2a]/80", 7200, 80),  # lower case, angle left out: head-on
+        ("V/7200[N2A]/96/90:10/25.0", 7200, 96),  # IWA 14-1 penetration / debris distance
+    ],
+)
+def test_every_form_of_a_good_rating_is_read(rating, mass_kg, speed_kmh):
+    from rempart.assess.engine.ratings import parse_rating
+
+    got = parse_rating(rating)
+    assert got is not None
+    assert (got.mass_kg, got.speed_kmh, got.angle_deg) == (mass_kg, speed_kmh, 90)

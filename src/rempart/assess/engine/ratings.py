@@ -101,26 +101,47 @@ def required_rating(vehicle: Vehicle, speed_kmh: float) -> Rating:
     return Rating(vehicle.test_class, int(round(vehicle.mass_kg)), None)
 
 
+#: What a barrier register's ``rating`` must look like (the end of its one-line error).
+RATING_EXPECTED = (
+    "an IWA 14-1 / PAS 68 rating V/mass[class]/speed/angle such as 'V/7200[N2A]/48/90', with "
+    f"an ISO 22343-1 class ({', '.join(ISO_CLASSES)}) or a PAS 68 class "
+    f"({', '.join(sorted(set(PAS68_CLASSES) - set(ISO_CLASSES)))}), a test speed of "
+    f"{', '.join(str(s) for s in TEST_SPEEDS_KMH)} km/h and an angle of 1 to 90 degrees"
+)
+
+
 def parse_rating(text: str) -> Rating | None:
-    """Parse ``V/7200[N2A]/48/90`` (optionally ``:penetration``); ``None`` if malformed."""
+    """Parse ``V/7200[N2A]/48/90`` (optionally ``:penetration``, and PAS 68's
+    ``V/7500(N2)/48/90``); ``None`` if malformed: a class neither ISO 22343-1 nor PAS 68, a
+    mass that is not positive, a speed that is not a test speed of the standards
+    (:data:`TEST_SPEEDS_KMH`), an angle outside 1-90 degrees or a penetration that is not a
+    non-negative number. A missing angle is 90 degrees (head-on)."""
     try:
-        body = text.strip().split(":")[0]
+        body, _, tail = text.strip().partition(":")
         parts = body.split("/")
-        if len(parts) < 3 or parts[0].upper() != "V":
+        if not 3 <= len(parts) <= 4 or parts[0].strip().upper() != "V":
             return None
         mass_part = parts[1]
-        if "[" in mass_part:
-            mass_s, cls = mass_part.split("[", 1)
-            cls = cls.rstrip("]")
-        elif "(" in mass_part:
-            mass_s, cls = mass_part.split("(", 1)
-            cls = cls.rstrip(")")
+        if mass_part.endswith("]") and "[" in mass_part:
+            mass_s, cls = mass_part[:-1].split("[", 1)
+        elif mass_part.endswith(")") and "(" in mass_part:
+            mass_s, cls = mass_part[:-1].split("(", 1)
         else:
             return None
-        angle = int(float(parts[3])) if len(parts) > 3 else 90
-        return Rating(cls.strip(), int(float(mass_s)), int(float(parts[2])), angle)
-    except (ValueError, IndexError):
+        mass, speed = float(mass_s), float(parts[2])
+        angle = float(parts[3]) if len(parts) > 3 else 90.0
+        penetration = float(tail.split("/")[0]) if tail else 0.0
+    except ValueError:
         return None
+    if (
+        iso_class(cls) is None
+        or not 0.0 < mass < float("inf")
+        or speed not in TEST_SPEEDS_KMH
+        or not 1.0 <= angle <= 90.0
+        or not 0.0 <= penetration < float("inf")
+    ):
+        return None
+    return Rating(cls.strip().upper(), int(mass), int(speed), int(angle))
 
 
 def rating_stops(rating: Rating, vehicle: Vehicle, speed_kmh: float) -> bool:

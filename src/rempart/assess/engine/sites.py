@@ -27,7 +27,7 @@ from rempart.inputs import (
 from .errors import InputFileError, InputLimitError, SiteError
 from .field import BarrierOnLink
 from .graph import Network
-from .ratings import parse_rating
+from .ratings import RATING_EXPECTED, parse_rating
 
 SiteInput = tuple[str, dict[str, Any]]
 BARRIER_SNAP_M = 10.0
@@ -151,7 +151,7 @@ def load_barriers(path: str | Path, net: Network) -> list[BarrierOnLink]:
             raise InputFileError(
                 f"barrier register {path}: feature #{i + 1} rating",
                 text,
-                "e.g. 'V/7200[N2A]/48/90'",
+                RATING_EXPECTED,
             )
         out.extend(
             barriers_on_links(

@@ -18,6 +18,11 @@ from rempart.inputs import InputError, load_toml
 from .errors import InputLimitError, VehicleFileError
 from .ratings import ISO_CLASSES, PAS68_CLASSES, iso_class
 
+#: Highest lateral or full-throttle acceleration a vehicles file may give (m/s2): 1 g, a tyre-road
+#: friction coefficient of 1.0, about the most a road tyre gives on dry asphalt. ASSUMPTION
+#: (docs/method.md, "Vehicles"): a value above it is a typing error (44 for 4.4), not a truck.
+MAX_ACCEL_MS2 = 9.81
+
 REQUIRED_FIELDS: dict[str, type | tuple[type, ...]] = {
     "name": str,
     "test_class": str,
@@ -102,6 +107,12 @@ def vehicles_from_dicts(entries: list[Any], source: str) -> list[Vehicle]:
                     )
             elif not _number(value) or value <= 0:
                 raise VehicleFileError(f"{label} field {field!r}", value, "a positive number")
+        if entry["lateral_accel_ms2"] > MAX_ACCEL_MS2:
+            raise VehicleFileError(
+                f"{label} field 'lateral_accel_ms2'",
+                entry["lateral_accel_ms2"],
+                f"at most {MAX_ACCEL_MS2:g} m/s2 (1 g, the grip of a road tyre)",
+            )
         unknown = set(entry) - set(REQUIRED_FIELDS)
         if unknown:
             raise VehicleFileError(
@@ -117,9 +128,11 @@ def vehicles_from_dicts(entries: list[Any], source: str) -> list[Vehicle]:
             ):
                 raise VehicleFileError(f"{label} acceleration point", point, "[speed km/h, m/s2]")
             speed_kmh, accel_ms2 = float(point[0]), float(point[1])
-            if accel_ms2 <= 0:
+            if not 0 < accel_ms2 <= MAX_ACCEL_MS2:
                 raise VehicleFileError(
-                    f"{label} acceleration at {speed_kmh:g} km/h", point[1], "a positive m/s2"
+                    f"{label} acceleration at {speed_kmh:g} km/h",
+                    point[1],
+                    f"a positive m/s2, at most {MAX_ACCEL_MS2:g} (1 g, the grip of a road tyre)",
                 )
             if speed_kmh < 0 or (curve and speed_kmh <= curve[-1][0]):
                 raise VehicleFileError(
