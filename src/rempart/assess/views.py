@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rempart.assess import access_link, reports, services
-from rempart.assess.engine.report.words import source_words
+from rempart.assess.engine.report.words import blocked_words, source_words
 from rempart.assess.models import Assessment, CityOsmData
 from rempart.core import audit
 from rempart.core.access_rules import fetch
@@ -108,7 +108,11 @@ def _entry_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for number, entry in enumerate(result["entries"], start=1):
         vehicles = [
-            {**v, "source_words": _source_words(v.get("source") or entry.get("source"))}
+            {
+                **v,
+                "source_words": _source_words(v.get("source") or entry.get("source")),
+                "blocked_words": blocked_words(v.get("blocked"), _),
+            }
             for v in entry["vehicles"]
         ]
         governing = max(

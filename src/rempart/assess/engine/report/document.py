@@ -14,12 +14,14 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from ..drivable import RADIUS_M
+from ..offroad import KERB_SPEED_LOSS_KMH
 from ..ratings import EXCEEDS
 from ..run import SiteResult
 from .formats import site_data
 from .maps import FieldArrays, heat_map, legend, site_map
 from .meta import ReportMeta
-from .words import Words, source_words, words_for
+from .words import Words, blocked_words, source_words, words_for
 
 SiteData = tuple[dict[str, Any], list[dict[str, Any]]]
 
@@ -225,7 +227,7 @@ def _site_section(d: dict[str, Any], features: list[dict[str, Any]], w: Words) -
                     f"<td rowspan='{len(rows)}'>{'-' if length is None else w.number(length, 1)}</td>",
                 ]
             raw = ve.get("rating") or ""
-            rating = _rating(raw, w) if raw else (ve.get("blocked") or "-")
+            rating = _rating(raw, w) if raw else (blocked_words(ve.get("blocked"), _) or "-")
             cls = " class='exceeds'" if raw.endswith(EXCEEDS) else ""
             cells += [
                 f"<td>{_esc(ve['name'])}</td>",
@@ -322,7 +324,8 @@ def _plan(d: dict[str, Any], w: Words) -> str:
     return "".join(out)
 
 
-def _method(w: Words) -> str:
+def _method(w: Words, radius_m: float = RADIUS_M) -> str:
+    """The method summarised; ``radius_m`` the drivable space's radius of the run (m)."""
     _ = w.gettext
     items = [
         _(
@@ -336,6 +339,13 @@ def _method(w: Words) -> str:
         ),
         _(
             "The whole edge: the site's edge is sampled every 2 m; at each point the worst approach of each vehicle is the fastest of a road crossing, the frontage swerve and a straight run over open ground (from rest, or leaving a road at a speed its turn allows), rated by its speed normal to the edge. Consecutive points with the same governing requirement form one stretch, numbered from the north-most point clockwise and named by the nearest street; a road crossing is a stretch of its own."
+        ),
+        _(
+            "Drivable space: within %(radius)s m of the site every vehicle may drive anywhere except through buildings, walls, water, cliffs, steps, railway platforms and level changes: roads, pavements, squares, parks and unmapped ground are drivable. A gap narrower than a vehicle is closed to it. A mapped kerb costs %(kerb)s km/h (an assumption: kerbs do not stop trucks). Bridges, tunnels and ways on another layer are no way in. A rated barrier of the register stops a vehicle no heavier than its test mass that reaches it no faster than its test speed."
+        )
+        % {"radius": w.number(radius_m), "kerb": w.number(KERB_SPEED_LOSS_KMH)},
+        _(
+            "Data gaps: footways without a width, sites mapped only by their outline and large unmapped areas are listed per site; the assessment treats them as drivable, in the threat's favour. Street furniture, trees, parked vehicles and unmapped kerbs are not obstacles."
         ),
         _(
             "Required rating: ISO 22343-1 / IWA 14-1 notation (vehicle, test mass, class, speed, angle), with the lowest standard test speed at or above the assessed speed (16, 30, 32, 40, 48, 50, 64, 80, 96 or 112 km/h); the PAS 68 equivalent where PAS 68 has a test vehicle. Above 112 km/h no tested barrier exists."
@@ -377,7 +387,8 @@ def render_html(
     ]
     for d, features in sites:
         out.append(_site_section(d, features, w))
-    out.append(_method(w))
+    radii = [d.get("options", {}).get("offroad_radius_m") for d, _f in sites]
+    out.append(_method(w, max((r for r in radii if r), default=RADIUS_M)))
     licence = _("Map data © OpenStreetMap contributors, ODbL 1.0.")
     out.append(f"<p>{_esc(licence)}</p></body></html>")
     return "".join(out)

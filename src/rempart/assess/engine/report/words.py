@@ -80,3 +80,15 @@ def source_words(source: str | None, gettext: Callable[[str], str]) -> str:
         "off-road": _("off-road"),
         "edge": _("off-road"),
     }.get(source or "", source or "")
+
+
+def blocked_words(reason: str | None, gettext: Callable[[str], str]) -> str:
+    """Why no vehicle of an entry reaches it (the JSON ``blocked`` code, as the engine writes
+    it), in the language of ``gettext``; an unknown reason is returned as is."""
+    _ = gettext
+    return {
+        "no approach reaches this stretch": _("no approach reaches this stretch"),
+        "unreachable": _("not reachable"),
+        "too narrow": _("too narrow for this vehicle"),
+        "rated barrier": _("stopped by a rated barrier"),
+    }.get(reason or "", reason or "")
