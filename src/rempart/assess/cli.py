@@ -32,7 +32,13 @@ from .engine.report import (
     words_for,
 )
 from .engine.run import AssessOptions, assess_sites, load_network
-from .engine.sites import SiteInput, load_access_lines, load_barriers, load_sites
+from .engine.sites import (
+    SiteInput,
+    check_access_routes,
+    load_access_lines,
+    load_barriers,
+    load_sites,
+)
 from .engine.vehicles import builtin_vehicles, load_vehicles
 
 #: Largest drivable space accepted (m): a 1 m raster of (2 x 2000 m)^2 is 16 M cells per site.
@@ -232,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                 ) from None
         access_lines = tuple(load_access_lines(args.access_routes)) if args.access_routes else ()
         network = load_network(osm_path, progress=progress)
+        check_access_routes(network.net, access_ids, access_lines)
         barriers = load_barriers(args.barriers, network.net) if args.barriers else []
         shapes = load_rated_shapes(args.barriers, network.net) if args.barriers else []
         options = AssessOptions(

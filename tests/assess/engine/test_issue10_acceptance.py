@@ -25,6 +25,7 @@ import contextlib
 import io
 import json
 import math
+import re
 import subprocess
 import sys
 import tomllib
@@ -37,7 +38,7 @@ import pytest
 
 from rempart.assess.cli import main
 
-from ._netbuild import LAT0, LON0, M_PER_DEG_LAT, Way, lonlat, road, write_osm
+from ._netbuild import LAT0, LON0, M_PER_DEG_LAT, Way, lonlat, road, square, write_osm
 from .test_offroad import ENCLOSE, SITE, block, canyon
 
 N2A = "N2A-7t"
@@ -638,6 +639,49 @@ def test_unusable_sites_are_one_clear_line(tmp_path, case, capsys):
     point = list(lonlat(0, 10))
     flat = _site(tmp_path, "Flat", {"type": "Polygon", "coordinates": [[point] * 4]})
     _refused(tmp_path, capsys, _argv(case, site=flat), "'Flat'", "valid polygon")
+    # a site around the whole extract (10 km square, the streets span x = 0, y in [-600, -10]):
+    # refused at once instead of minutes of work, saying how far it reaches: its farthest
+    # corners (+-5000, 5000) lie sqrt(5000^2 + 5010^2) = 7,078 m from the streets' extent
+    # (within the local projection's 0.5 %)
+    huge = _site(tmp_path, "Huge", square(-5000.0, -5000.0, 5000.0, 5000.0))
+    err = _refused(tmp_path, capsys, _argv(case, site=huge), "'Huge'", "beyond the extent")
+    beyond_m = float(re.search(r"about ([\d,]+) m", err).group(1).replace(",", ""))
+    assert beyond_m == pytest.approx(math.hypot(5000.0, 5010.0), rel=5e-3)
+    # longitude and latitude swapped: the message says so
+    ring = [[lat, lon] for lon, lat in SITE["coordinates"][0]]
+    swapped = _site(tmp_path, "Swapped", {"type": "Polygon", "coordinates": [ring]})
+    _refused(tmp_path, capsys, _argv(case, site=swapped), "'Swapped'", "swapped?")
+
+
+def test_designated_routes_the_data_does_not_have_are_one_clear_line(tmp_path, case, capsys):
+    # a designated emergency route silently dropped would leave it closed by the plan: a way id
+    # of no way in the data, a route given as a point, a line along no way are refused
+    _refused(
+        tmp_path, capsys, [*_argv(case), "--access-ways", "1,999999"], "--access-ways", "999999"
+    )
+    routes = tmp_path / "routes.geojson"
+    point = {"type": "Point", "coordinates": list(lonlat(0.0, -100.0))}
+    routes.write_text(json.dumps({"type": "Feature", "geometry": point, "properties": {}}))
+    _refused(
+        tmp_path, capsys, [*_argv(case), "--access-routes", str(routes)], "'Point'", "LineString"
+    )
+    far = {
+        "type": "LineString",
+        "coordinates": [list(lonlat(200.0, -100.0)), list(lonlat(200.0, -300.0))],
+    }
+    routes.write_text(json.dumps({"type": "Feature", "geometry": far, "properties": {}}))
+    _refused(
+        tmp_path, capsys, [*_argv(case), "--access-routes", str(routes)], "line #1", "along no way"
+    )
+    # the street itself (way 1) is a good route
+    along = {
+        "type": "LineString",
+        "coordinates": [list(lonlat(0.0, -500.0)), list(lonlat(0.0, -20.0))],
+    }
+    routes.write_text(json.dumps({"type": "Feature", "geometry": along, "properties": {}}))
+    capsys.readouterr()
+    argv = [*_argv(case), "--access-routes", str(routes), "--access-ways", "1", "--json"]
+    assert main(argv) == 0
 
 
 @pytest.mark.parametrize(

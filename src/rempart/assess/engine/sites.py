@@ -7,6 +7,7 @@ features to sites, register barriers to links and access routes to links.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,10 @@ from .ratings import RATING_EXPECTED, parse_rating
 SiteInput = tuple[str, dict[str, Any]]
 BARRIER_SNAP_M = 10.0
 ACCESS_SNAP_M = 4.0
+#: A site must touch the extent of the data's streets widened by this margin (m), and lie
+#: within twice the margin of it: beyond, nothing leads to its edge, and a site around the
+#: whole extract is a city, not a crowded place.
+SITE_MARGIN_M = 500.0
 
 
 def _read_geojson(path: str | Path, what: str) -> Any:
@@ -126,13 +131,27 @@ def site_geometry(name: str, geometry: dict[str, Any], net: Network) -> BaseGeom
         float(net.node_y.min()),
         float(net.node_x.max()),
         float(net.node_y.max()),
-    ).buffer(500.0)
+    ).buffer(SITE_MARGIN_M)
     if not hull.intersects(local):
         c = geom.centroid
+        swapped = shapely.transform(geom, lambda c: np.column_stack(net.project(c[:, 1], c[:, 0])))
+        hint = " (longitude and latitude swapped?)" if hull.intersects(swapped) else ""
         raise SiteError(
             f"site {name!r} at lon {c.x:.5f} lat {c.y:.5f}",
             "outside the OSM data",
-            "a site within the data's extent",
+            f"a site within the data's extent{hint}",
+        )
+    # a site reaching far past the data (twice the margin) has edges nothing leads to, and a
+    # site around the whole extract is a city, not a crowded place (minutes of work for
+    # nothing); the farthest point from the (convex) extent is a vertex of the site
+    coords = shapely.get_coordinates(local)
+    beyond = float(shapely.distance(hull, shapely.points(coords)).max())
+    if beyond > SITE_MARGIN_M:
+        raise SiteError(
+            f"site {name!r}",
+            f"reaches about {beyond + SITE_MARGIN_M:,.0f} m beyond the extent of the OSM "
+            "data's streets",
+            f"a site within {2 * SITE_MARGIN_M:g} m of it (cut a wider extract)",
         )
     return local
 
@@ -216,5 +235,44 @@ def access_mask(
 
 
 def load_access_lines(path: str | Path) -> list[dict[str, Any]]:
+    """Designated access routes of a GeoJSON file: its LineString / MultiLineString
+    geometries (WGS84); any other geometry is refused in one line."""
     data = _read_geojson(path, "access routes")
-    return [g for g, _ in _features(data, str(path), "access routes")]
+    out = []
+    for i, (g, _) in enumerate(_features(data, str(path), "access routes")):
+        if g.get("type") not in ("LineString", "MultiLineString"):
+            raise InputFileError(
+                f"access routes {path}: feature #{i + 1} geometry type",
+                g.get("type"),
+                "a LineString or MultiLineString along the route",
+            )
+        out.append(g)
+    return out
+
+
+def check_access_routes(
+    net: Network, way_ids: Sequence[int], lines: Sequence[dict[str, Any]]
+) -> None:
+    """Refuse designated routes the data does not have: a way id of no traversable way, or a
+    line along no way (a route silently dropped would leave an emergency route unplanned).
+
+    Raises
+    ------
+    InputFileError
+        Naming the first way id or line that is not found.
+    """
+    known = set(np.unique(net.link_way_id).tolist())
+    missing = [w for w in way_ids if w not in known]
+    if missing:
+        raise InputFileError(
+            "--access-ways",
+            ",".join(str(w) for w in missing),
+            "ids of traversable ways (highway=*) in the OSM data",
+        )
+    for i, line in enumerate(lines):
+        if not access_mask(net, lines=[line]).any():
+            raise InputFileError(
+                f"access routes: line #{i + 1}",
+                "along no way of the OSM data",
+                f"a line within {ACCESS_SNAP_M:g} m of the ways of the route",
+            )
