@@ -306,3 +306,37 @@ def test_the_command_line_writes_the_french_report(world, tmp_path):
     text = visible(doc)
     for code_word in ("off_road", "edge_stretch", "untagged_footways"):
         assert not any(code_word in t for t in text), code_word
+
+
+@pytest.mark.django_db
+def test_the_run_page_plan_says_kind_and_type_in_french(
+    client, city, tmp_path, settings, make_user
+):
+    # the web run page's plan table: "bollards"/"linear" and "fixed"/"active" were shown as the
+    # engine's codes to a French reader
+    from rempart.assess import services
+    from rempart.assess.models import Assessment, CityOsmData
+    from rempart.core.models import Site
+
+    from .engine._netbuild import square
+
+    settings.MAP_DIR = tmp_path
+    osm = write_osm(
+        tmp_path / "town.osm",
+        [road([(-300.0, 0.0), (0.0, 0.0), (60.0, 0.0)], "secondary", name="Rue de France")],
+    )
+    CityOsmData.objects.create(city=city, osm_path=str(osm))
+    site = Site.objects.create(city=city, name="Place test", boundary=square(10, -30, 70, 30))
+    run = services.execute(services.request_run(site, make_user("editor")).pk)
+    assert run.status == Assessment.Status.DONE, run.error
+    positions = run.result["plan"]["positions"]
+    assert positions
+    client.force_login(make_user("viewer", modules=("core", "assess")))
+    client.cookies["django_language"] = "fr"
+    body = client.get(run.get_absolute_url()).content.decode()
+    for code in ("bollards", "linear", "fixed", "active"):
+        assert f"<td>{code}</td>" not in body, code
+    kinds = {"bollards": "bornes", "linear": "barrière linéaire"}
+    for p in positions:
+        assert f"<td>{kinds[p['kind']]}</td>" in body
+        assert f"<td>{'actif' if p['barrier'] == 'active' else 'fixe'}</td>" in body
