@@ -742,3 +742,20 @@ def test_every_form_of_a_good_rating_is_read(rating, mass_kg, speed_kmh):
     got = parse_rating(rating)
     assert got is not None
     assert (got.mass_kg, got.speed_kmh, got.angle_deg) == (mass_kg, speed_kmh, 90)
+
+
+def test_json_and_geojson_carry_the_same_worst_approach_and_edge(tmp_path, case, capsys):
+    # item 6, data formats: what --json says about the worst approach and the edge profile,
+    # the GeoJSON's site feature says too
+    capsys.readouterr()
+    assert main([*_argv(case), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    out = tmp_path / "case.geojson"
+    assert main([*_argv(case), "--geojson", str(out), "--quiet"]) == 0
+    features = json.loads(out.read_text())["features"]
+    (site,) = [f["properties"] for f in features if f["properties"]["layer"] == "site"]
+    assert data["worst_approach"] is not None
+    assert site["worst_approach"] == data["worst_approach"]
+    assert site["edge"] == data["edge"]
+    entries = [f["properties"] for f in features if f["properties"]["layer"] == "entry"]
+    assert [e["number"] for e in entries] == [e["number"] for e in data["entries"]]
