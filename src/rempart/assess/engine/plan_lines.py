@@ -69,6 +69,10 @@ END_WORDS: dict[str, tuple[str, str]] = {
         "the edge of the planning area (line clipped)",
         "la limite de la zone de planification (ligne coupée)",
     ),
+    "stretch_end": (
+        "the end of the edge stretch (a line along it at the stand-off)",
+        "l'extrémité du tronçon de bordure (ligne le long du tronçon, au recul)",
+    ),
     "carriageway_only": (
         "no obstacle data: the carriageway and the pavement allowance",
         "pas de données d'obstacles : la chaussée et la marge de trottoir",
@@ -178,7 +182,8 @@ def barrier_lines(
 
     Parameters
     ----------
-    links, px, py, dx, dy : each candidate's link, point (m) and the link's direction there.
+    links, px, py, dx, dy : each candidate's link (-1: none, a line across an edge stretch's
+        approach path), point (m) and the link's (or path's) direction there.
     drv : the site's drivable space; a cell is closed where its clearance is below half of
         ``min_width_m`` (m, the smallest vehicle: no vehicle passes the gap left).
     protected : the site buffered by the stand-off; a line stops before it.
@@ -242,7 +247,8 @@ def barrier_lines(
             return (mass[i_g] >= req_m[i_s] - 1e-6) & (speed[i_g] >= req_v[i_s] - 1e-6)
 
     origin = shapely.points(px, py)
-    half_own = 0.5 * net.link_width_m[links]
+    # a line of an edge stretch (link -1) stands on no carriageway of its own
+    half_own = np.where(links >= 0, 0.5 * net.link_width_m[np.maximum(links, 0)], 0.0)
     for side, sign in enumerate((1.0, -1.0)):
         seg = shapely.linestrings(
             np.stack(

@@ -46,6 +46,7 @@ from .plan import (
     plan_sites,
     plan_to_dict,
 )
+from .plan_stretches import StretchContext, cover_stretches
 from .sites import SiteInput, access_mask, site_geometry
 from .vehicles import Vehicle, builtin_vehicles
 
@@ -292,53 +293,36 @@ def assess_sites(
         )
         for (crossings, frontage), ex in zip(entries, excluded, strict=True)
     ]
-    plans: list[Plan | None] = [None] * len(geoms)
     shapes = (
         list(rated_shapes) if rated_shapes is not None else rated_shapes_from_links(net, barriers)
     )
-    # each site's drivable space, shared by the plan's lines and the off-road search
-    drivables = [
-        drivable_space(
-            g, network.features, network.feature_trees, radius_m=options.offroad_radius_m
-        )
-        if options.offroad
-        else None
-        for _, g in geoms
-    ]
-    if options.plan:
-        if progress:
-            progress(0.6, f"barrier plans of {len(geoms)} sites")
-        plans = list(
-            plan_sites(
-                net,
-                [g for _, g in geoms],
-                fields,
-                [frontage for _, frontage in entries],
-                costs,
-                access,
-                options.standoff_m,
-                options.plan_radius_m,
-                options.verge_m,
-                drivables,
-                network.grade_separated,
-                network.features if options.offroad else None,
-                network.feature_trees if options.offroad else None,
-                shapes,
-            )
-        )
-    if progress and options.offroad:
-        progress(0.8, f"off-road approaches of {len(geoms)} sites")
+    if progress:
+        progress(0.4, f"off-road approaches and barrier plans of {len(geoms)} sites")
     shared: dict[str, Any] = {}
-    for (name, geom), (crossings, frontage), plan, ex, drv in zip(
-        geoms, entries, plans, excluded, drivables, strict=True
+    # site by site: drivable space -> off-road search and edge stretches -> plan -> the raster
+    # dropped, so that peak memory does not grow with the number of sites (docs/performance.md)
+    for k, ((name, geom), (crossings, frontage), ex) in enumerate(
+        zip(geoms, entries, excluded, strict=True)
     ):
         result = SiteResult(
-            name, geom, crossings + frontage, plan, net, fields, options, _segment_kmh=shared
+            name, geom, crossings + frontage, None, net, fields, options, _segment_kmh=shared
         )
         result.road_entries = crossings + frontage
+        drv = (
+            drivable_space(
+                geom, network.features, network.feature_trees, radius_m=options.offroad_radius_m
+            )
+            if options.offroad
+            else None
+        )
         if drv is not None:
             _offroad(network, result, shapes, ex, drv, crossings)
+        if options.plan:
+            result.plan = _plan(network, result, frontage, costs, access, shapes, drv)
+        del drv
         results.append(result)
+        if progress:
+            progress(0.4 + 0.6 * (k + 1) / len(geoms), f"site {k + 1} of {len(geoms)} assessed")
     if progress:
         progress(1.0, "done")
     return results
@@ -378,6 +362,59 @@ def _excluded(e: Entry, excluded: np.ndarray) -> bool:
     if e.link is not None:
         return bool(excluded[int(e.link)])
     return bool(e.attack_links) and all(excluded[int(k)] for k in e.attack_links)
+
+
+def _plan(
+    network: LoadedNetwork,
+    result: SiteResult,
+    frontage: list[Entry],
+    costs: CostTable,
+    access: np.ndarray,
+    shapes: Sequence[RatedShape],
+    drv: Drivable | None,
+) -> Plan:
+    """The barrier plan of one site: the minimum cut on the road graph (:func:`plan_sites`),
+    then, with the off-road model, a position of its own for every edge stretch whose governing
+    threat the cut does not intercept (:func:`cover_stretches`, docs/method.md section 4)."""
+    net, options = network.net, result.options
+    features = network.features if options.offroad else None
+    trees = network.feature_trees if options.offroad else None
+    plan = plan_sites(
+        net,
+        [result.geometry_xy],
+        result.fields,
+        [frontage],
+        costs,
+        access,
+        options.standoff_m,
+        options.plan_radius_m,
+        options.verge_m,
+        [drv],
+        network.grade_separated,
+        features,
+        trees,
+        shapes,
+    )[0]
+    if drv is not None:
+        cover_stretches(
+            plan,
+            StretchContext(
+                net,
+                result.geometry_xy,
+                result.fields,
+                costs,
+                drv,
+                access,
+                network.grade_separated,
+                options.standoff_m,
+                options.plan_radius_m,
+                features,
+                trees,
+                shapes,
+            ),
+            result.entries,
+        )
+    return plan
 
 
 def _offroad(
