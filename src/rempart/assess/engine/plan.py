@@ -928,8 +928,12 @@ def _plan_one(
             # no tested product stops this: never price it as if one did
             p.costed, p.cost_eur, p.advice = False, 0, EXCEEDS_ADVICE
     total_cost = float(sum(p.cost_eur for p in positions if p.costed))
+    # behind the cut: reached from a start in the cut graph, but not once the cut is made
+    # (a node no start reaches at all is not behind a position), and the site's own nodes
+    reach_all = np.zeros(n_all, dtype=bool)
+    reach_all[breadth_first_order(graph, S, directed=True, return_predecessors=False)] = True
     behind = np.zeros(net.node_x.size, dtype=bool)
-    behind[nodes[~reach[:n_nodes]]] = True
+    behind[nodes[(reach_all[:n_nodes] & ~reach[:n_nodes]) | inside]] = True
     return Plan(
         positions,
         total_cost,

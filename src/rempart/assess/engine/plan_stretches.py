@@ -27,6 +27,7 @@ within the planning radius; where there is none the position is not costed and s
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,12 +39,12 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from .drivable import Drivable, Features
-from .entries import Entry, VehicleEntry, runup_xy
+from .entries import Entry, VehicleEntry, runup_path, runup_xy
 from .field import VehicleField
 from .graph import Network
 from .offroad import RatedShape
 from .plan import CostTable, Plan, Position, StretchCover, _away_from_site
-from .plan_lines import barrier_lines, carriageway_links
+from .plan_lines import Lines, barrier_lines, carriageway_links
 from .ratings import EXCEEDS, EXCEEDS_ADVICE, Rating, required_rating
 
 #: Tolerance (m) within which a path meets a position's line (the lines are built on the
@@ -54,6 +55,10 @@ MEET_M = 0.25
 CLEAR_M = 1.0
 #: Step (m) of the search outward along the path for a tested speed.
 OUTWARD_STEP_M = 1.0
+#: A road start lies on its way's carriageway or pavement: the links of its way within this
+#: distance (m) of it are its candidates, the nearest taken. ASSUMPTION: half of a wide
+#: carriageway plus the pavement allowance (graph.MAX_PAVEMENT_WIDTH_M) is under 20 m.
+ROAD_START_M = 20.0
 #: A line across the gap shorter than this (m) is no line (the path runs on a carriageway or
 #: between closed cells): the stretch gets a line along it instead.
 MIN_LINE_M = 1.0
@@ -98,7 +103,7 @@ def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry])
                 plan.positions[i].covers_stretches.append(number)
             covers[number] = StretchCover(number, True, how, [i + 1 for i in hit])
             continue
-        pos, how = _own_position(ctx, e, ve, path)
+        pos, how = _own_position(ctx, e, ve)
         pos.covers_stretches.append(number)
         own.add(len(plan.positions))
         plan.positions.append(pos)
@@ -177,7 +182,7 @@ def _nearest_link(
 ) -> tuple[int, tuple[float, float]]:
     """The link (of ``way_id`` where given) nearest a road start point, and the point."""
     pt = shapely.Point(xy)
-    cand = net.link_tree.query(pt, predicate="dwithin", distance=2.0)
+    cand = net.link_tree.query(pt, predicate="dwithin", distance=ROAD_START_M)
     if way_id is not None:
         own = [int(k) for k in cand if int(net.link_way_id[k]) == way_id]
         cand = np.asarray(own or cand, dtype=np.int64)
@@ -187,14 +192,81 @@ def _nearest_link(
     return int(cand[int(np.argmin(d))]), xy
 
 
+@dataclass
+class _Route:
+    """The governing vehicle's whole path to the edge: its road run-up ``pieces`` (directed
+    link, s0, s1 m; start to end) then a straight ``tail`` (points, local m) from the end of
+    the road part, where its equivalent run-up is ``x_tail_m``, to the edge."""
+
+    vf: VehicleField
+    pieces: list[tuple[int, float, float]]
+    tail: list[tuple[float, float]]
+    x_tail_m: float
+
+    def xy(self, net: Network) -> list[tuple[float, float]]:
+        pts = runup_xy(
+            net, VehicleEntry("", "", 0.0, None, None, None, None, runup_pieces=self.pieces)
+        )
+        tail = self.tail[1:] if pts and self.tail and self.tail[0] == pts[-1] else self.tail
+        return pts + tail
+
+    def x_back_m(self, back_m: float) -> float:
+        """Equivalent run-up (m) ``back_m`` metres back from the edge along the path: on the
+        straight tail the run-up at its start plus the distance run (a kerb's charge ignored,
+        so never lower than the vehicle's real speed there), on the road the speed field's."""
+        tail_m = float(shapely.LineString(self.tail).length) if len(self.tail) >= 2 else 0.0
+        if back_m <= tail_m or not self.pieces:
+            return max(0.0, self.x_tail_m + tail_m - back_m)
+        rest = back_m - tail_m
+        for d, s0, s1 in reversed(self.pieces):
+            if rest <= s1 - s0:
+                return float(self.vf.x_at(np.array([d]), np.array([s1 - rest]))[0])
+            rest -= s1 - s0
+        d, s0, _ = self.pieces[0]
+        return float(self.vf.x_at(np.array([d]), np.array([s0]))[0])
+
+
+def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> _Route | None:
+    """The governing vehicle's whole path (:class:`_Route`): a road-graph run-up as recorded,
+    an off-road run from the road with the road run-up to its start added."""
+    net = ctx.net
+    vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
+    if vf is None:
+        return None
+    if ve.runup_pieces:
+        d, _, s1 = ve.runup_pieces[-1]
+        x_end = float(vf.x_at(np.array([d]), np.array([s1]))[0])
+        end = runup_xy(net, dataclasses.replace(ve, runup_tail_xy=[]))[-1:]
+        return _Route(vf, list(ve.runup_pieces), end + list(ve.runup_tail_xy), max(x_end, 0.0))
+    tail = list(ve.runup_tail_xy)
+    if len(tail) < 2:
+        return None
+    v0 = float(ve.runup_start_speed_kmh or 0.0) / 3.6
+    x0 = float(vf.kin.x_of_v(np.array([v0]))[0])
+    pieces: list[tuple[int, float, float]] = []
+    if ve.runup_start == "road":
+        link, _ = _nearest_link(net, tail[0], e.approach_way_id)
+        if link >= 0:
+            line = net.link_lines[link]
+            s_u = float(shapely.line_locate_point(line, shapely.Point(tail[0])))
+            a = line.interpolate(max(s_u - 0.5, 0.0))
+            b = line.interpolate(min(s_u + 0.5, line.length))
+            ux, uy = tail[-1][0] - tail[0][0], tail[-1][1] - tail[0][1]
+            forward = (b.x - a.x) * ux + (b.y - a.y) * uy >= 0
+            d = 2 * link + (0 if forward else 1)
+            s = s_u if forward else float(net.link_length_m[link]) - s_u
+            pieces = runup_path(net, vf, d, s)[0]
+    return _Route(vf, pieces, tail, x0)
+
+
 def _rating_at(
-    ctx: StretchContext, e: Entry, ve: VehicleEntry, back_m: float
+    ctx: StretchContext, e: Entry, ve: VehicleEntry, route: _Route | None, back_m: float
 ) -> tuple[Rating, float]:
     """Governing rating of a line ``back_m`` (m) back along the governing path from the edge,
     and the governing vehicle's speed there (km/h). At the edge (``back_m`` 0) the stretch's
-    own requirement; further out the governing vehicle at ``V(x - back_m)`` head-on (the line
-    is across its path, ``x`` its equivalent run-up at the edge) and every other vehicle at its
-    requirement on the stretch (an upper bound further out)."""
+    own requirement; further out the governing vehicle at ``V(x)`` head-on (the line is across
+    its path, ``x`` its equivalent run-up there, :meth:`_Route.x_back_m`) and every other
+    vehicle at its requirement on the stretch (an upper bound further out)."""
     best: Rating | None = None
     speed = float(ve.speed_kmh or 0.0)
     for vf in ctx.fields:
@@ -202,10 +274,9 @@ def _rating_at(
         if mine is None or mine.speed_kmh is None:
             continue
         kmh = float(mine.speed_kmh)
-        if vf.vehicle.name == ve.name and back_m > 0.0:
-            x = max(0.0, float(ve.equivalent_runup_m or 0.0) - back_m)
-            top = float(ve.impact_speed_kmh or ve.speed_kmh or 0.0)
-            kmh = speed = min(float(vf.kin.v_of_x(np.array([x]))[0]) * 3.6, top)
+        if vf.vehicle.name == ve.name and back_m > 0.0 and route is not None:
+            x = min(route.x_back_m(back_m), float(vf.kin.x_top_m))
+            kmh = speed = float(vf.kin.v_of_x(np.array([x]))[0]) * 3.6
         r = required_rating(vf.vehicle, kmh)
         if best is None or r.energy_kj > best.energy_kj:
             best = r
@@ -214,12 +285,15 @@ def _rating_at(
 
 
 def _line_point(
-    ctx: StretchContext, e: Entry, ve: VehicleEntry, path: list[tuple[float, float]]
-) -> tuple[float, float, float, float, float, Rating]:
-    """Where the stretch's own line stands on the path: (x, y, direction x, y, the governing
-    vehicle's speed there km/h, rating). First the point ``CLEAR_M`` outside the stand-off line, the
-    rating being the stretch's; then, if that exceeds every tested speed, outward to the first
-    point with a tested rating within the planning radius."""
+    ctx: StretchContext, e: Entry, ve: VehicleEntry, route: _Route | None
+) -> tuple[float, float, float, float, float, Rating] | None:
+    """Where the stretch's own line stands on the governing path: (x, y, direction x, y, the
+    governing vehicle's speed there km/h, rating). First the point ``CLEAR_M`` outside the
+    stand-off line, the rating being the stretch's; then, if that exceeds every tested speed,
+    outward to the first point with a tested rating within the planning radius."""
+    path = route.xy(ctx.net) if route is not None else runup_xy(ctx.net, ve)
+    if len(path) < 2 or shapely.LineString(path).length <= 0:
+        return None
     line = shapely.LineString(path)
     length = float(line.length)
     protected = ctx.site.buffer(ctx.standoff_m) if ctx.standoff_m > 0 else ctx.site
@@ -229,11 +303,11 @@ def _line_point(
     radius = shapely.distance(pts, ctx.site) <= ctx.plan_radius_m
     clear = np.flatnonzero((dist >= CLEAR_M) & radius)
     k0 = int(clear[0]) if clear.size else int(np.argmax(dist))
-    rating, speed = _rating_at(ctx, e, ve, 0.0)
+    rating, speed = _rating_at(ctx, e, ve, route, 0.0)
     k = k0
     if rating.speed_kmh is None:
         for j in clear[clear >= k0].tolist():
-            r, v = _rating_at(ctx, e, ve, float(back[j]))
+            r, v = _rating_at(ctx, e, ve, route, float(back[j]))
             if r.speed_kmh is not None:
                 k, rating, speed = j, r, v
                 break
@@ -244,37 +318,66 @@ def _line_point(
     return float(p.x), float(p.y), p1.x - p0.x, p1.y - p0.y, speed, rating
 
 
-def _own_position(
-    ctx: StretchContext, e: Entry, ve: VehicleEntry, path: list[tuple[float, float]]
-) -> tuple[Position, str]:
+def _own_link(ctx: StretchContext, px: float, py: float, usable: NDArray[np.bool_]) -> int:
+    """The usable ground-level link whose carriageway the point lies on (-1: none): a line
+    standing on a road is that road's line across it."""
+    net = ctx.net
+    cand = net.link_tree.query(shapely.Point(px, py), predicate="dwithin", distance=ROAD_START_M)
+    cand = np.asarray([k for k in cand if usable[k] and not ctx.grade[k]], dtype=np.int64)
+    if cand.size == 0:
+        return -1
+    d = shapely.distance(net.link_lines[cand], shapely.Point(px, py))
+    on = d <= 0.5 * net.link_width_m[cand]
+    return int(cand[on][np.argmin(d[on])]) if np.any(on) else -1
+
+
+def _own_position(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[Position, str]:
     """The position of a stretch the plan does not cover, and how it covers it."""
     net = ctx.net
-    if len(path) >= 2 and shapely.LineString(path).length > 0:
-        px, py, dx, dy, speed, rating = _line_point(ctx, e, ve, path)
+    got = _line_point(ctx, e, ve, _route(ctx, e, ve))
+    if got is not None:
+        px, py, dx, dy, speed, rating = got
         usable = np.zeros(net.n_links, dtype=bool)
         for vf in ctx.fields:
             usable |= vf.link_ok
         protected = ctx.site.buffer(ctx.standoff_m) if ctx.standoff_m > 0 else ctx.site
-        lines = barrier_lines(
-            net,
-            np.array([-1]),
-            np.array([px]),
-            np.array([py]),
-            np.array([dx]),
-            np.array([dy]),
-            ctx.drv,
-            ctx.site,
-            protected,
-            ctx.plan_radius_m,
-            min(float(vf.vehicle.width_m) for vf in ctx.fields),
-            carriageway_links(net, usable, ctx.grade),
-            ctx.access,
-            ctx.rated,
-            np.array([float(rating.mass_kg)]),
-            np.array([float(rating.speed_kmh) if rating.speed_kmh is not None else math.inf]),
-            ctx.features,
-            ctx.trees,
-        )
+        carriageway = carriageway_links(net, usable, ctx.grade)
+
+        def march(own: int) -> Lines:
+            return barrier_lines(
+                net,
+                np.array([own]),
+                np.array([px]),
+                np.array([py]),
+                np.array([dx]),
+                np.array([dy]),
+                ctx.drv,
+                ctx.site,
+                protected,
+                ctx.plan_radius_m,
+                min(float(vf.vehicle.width_m) for vf in ctx.fields),
+                carriageway,
+                ctx.access,
+                ctx.rated,
+                np.array([float(rating.mass_kg)]),
+                np.array([float(rating.speed_kmh) if rating.speed_kmh is not None else math.inf]),
+                ctx.features,
+                ctx.trees,
+            )
+
+        own = _own_link(ctx, px, py, usable)
+        lines = march(own)
+        if own < 0:
+            # a path along a road (beside its carriageway): the line closes across that road
+            # too, which no position of the cut closes
+            for end, ex, ey in (
+                (lines.end_a, lines.ax, lines.ay),
+                (lines.end_b, lines.bx, lines.by),
+            ):
+                if end[0] == "road":
+                    own = _nearest_carriageway(net, float(ex[0]), float(ey[0]), carriageway)
+                    lines = march(own) if own >= 0 else lines
+                    break
         ends = [str(lines.end_a[0]), str(lines.end_b[0])]
         length_m = float(lines.length_m[0])
         if length_m >= MIN_LINE_M and not ({"open_end", "planning_radius"} & set(ends)):
@@ -285,7 +388,7 @@ def _own_position(
             crossed = min(float(lines.crossed_access_m[0]), length_m)
             pos = _linear(ctx, e, (rating, speed), geom, length_m, ends, crossed, (px, py))
             return pos, "own_line"
-    rating, speed = _rating_at(ctx, e, ve, 0.0)
+    rating, speed = _rating_at(ctx, e, ve, None, 0.0)
     geom = _away_from_site(list(e.geometry_xy), ctx.site, ctx.standoff_m)
     length_m = float(shapely.LineString(geom).length) if len(geom) >= 2 else 0.0
     length_m = max(length_m, float(e.stretch_m or e.length_m or 0.0))
@@ -293,6 +396,16 @@ def _own_position(
     ends = ["stretch_end", "stretch_end"]
     pos = _linear(ctx, e, (rating, speed), geom, length_m, ends, crossed, (e.x, e.y))
     return pos, "along"
+
+
+def _nearest_carriageway(net: Network, x: float, y: float, carriageway: NDArray[np.bool_]) -> int:
+    """The carriageway link nearest a line's end that stopped at it (-1: none)."""
+    pt = shapely.Point(x, y)
+    cand = net.link_tree.query(pt, predicate="dwithin", distance=ROAD_START_M)
+    cand = np.asarray([k for k in cand if carriageway[k]], dtype=np.int64)
+    if cand.size == 0:
+        return -1
+    return int(cand[int(np.argmin(shapely.distance(net.link_lines[cand], pt)))])
 
 
 def _crossed_access(
