@@ -15,6 +15,7 @@ Coordinates are the network's local CRS (azimuthal equidistant, metres).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -106,8 +107,23 @@ class Lines:
 def carriageway_links(net: Network, usable: NDArray[np.bool_], grade: NDArray[np.bool_]) -> Any:
     """(L,) bool: usable links at ground level that are carriageways (not footways or
     pedestrian streets): a line stops at them."""
+    return usable & ~grade & _carriageway_class(net)
+
+
+#: the carriageway-class mask of the last network seen (plans are built site by site)
+_CLASS_CACHE: dict[int, tuple[weakref.ref[Network], NDArray[np.bool_]]] = {}
+
+
+def _carriageway_class(net: Network) -> NDArray[np.bool_]:
+    """(L,) bool: links whose highway class is a carriageway (computed once per network)."""
+    hit = _CLASS_CACHE.get(id(net))
+    if hit is not None and hit[0]() is net:
+        return hit[1]
     hw = np.asarray(net.link_highway).astype(str)
-    return usable & ~grade & ~np.isin(hw, sorted(NOT_CARRIAGEWAY))
+    mask = ~np.isin(hw, sorted(NOT_CARRIAGEWAY))
+    _CLASS_CACHE.clear()
+    _CLASS_CACHE[id(net)] = (weakref.ref(net), mask)
+    return mask
 
 
 def _first_hits(

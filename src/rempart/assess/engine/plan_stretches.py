@@ -80,6 +80,17 @@ class StretchContext:
     features: Features | None = None
     trees: Any = None
     rated: Sequence[RatedShape] = ()
+    _cache: dict[str, NDArray[np.bool_]] = dataclasses.field(default_factory=dict, repr=False)
+
+    def usable(self) -> NDArray[np.bool_]:
+        """(L,) bool: links some vehicle can use (computed once per context)."""
+        cache: dict[str, NDArray[np.bool_]] = self._cache
+        if "usable" not in cache:
+            usable = np.zeros(self.net.n_links, dtype=bool)
+            for vf in self.fields:
+                usable |= vf.link_ok
+            cache["usable"] = usable
+        return cache["usable"]
 
 
 def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry]) -> None:
@@ -337,9 +348,7 @@ def _own_position(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[Posi
     got = _line_point(ctx, e, ve, _route(ctx, e, ve))
     if got is not None:
         px, py, dx, dy, speed, rating = got
-        usable = np.zeros(net.n_links, dtype=bool)
-        for vf in ctx.fields:
-            usable |= vf.link_ok
+        usable = ctx.usable()
         protected = ctx.site.buffer(ctx.standoff_m) if ctx.standoff_m > 0 else ctx.site
         carriageway = carriageway_links(net, usable, ctx.grade)
 
