@@ -269,3 +269,20 @@ def test_report_renders_a_stretch_position(tmp_path):
     features = report.to_geojson([res])["features"]
     plan = [f for f in features if f["properties"].get("layer") == "plan"]
     assert plan and plan[0]["properties"]["covers_stretches"] == [stretch.number]
+
+
+def test_route_run_up_back_along_the_path():
+    # the run-up x (m) back along a governing path: on its straight tail (5 m, from x = 100 at
+    # its start) x grows with the distance run; on the road pieces, the field's x at the
+    # point (a stand-in field: x = s + 1000 * directed link)
+    from rempart.assess.engine.plan_stretches import _Route
+
+    class Field:
+        def x_at(self, d: Any, s: Any) -> Any:
+            return np.asarray(s, dtype=float) + 1000.0 * np.asarray(d)
+
+    route = _Route(Field(), [(0, 0.0, 10.0), (1, 5.0, 25.0)], [(0.0, 0.0), (0.0, 5.0)], 100.0)  # type: ignore[arg-type]
+    got = route.x_back_m(np.array([0.0, 3.0, 10.0, 24.0, 30.0, 100.0]))
+    # edge: 100 + 5; 3 m back: 102; 5 m into the last piece (s 25 -> 20); 19 m into it
+    # (s 6); 5 m into the first piece (s 10 -> 5); beyond the path's start: its start (s 0)
+    assert got.tolist() == [105.0, 102.0, 1020.0, 1006.0, 5.0, 0.0]

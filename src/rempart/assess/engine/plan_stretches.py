@@ -41,11 +41,11 @@ from shapely.geometry.base import BaseGeometry
 from .drivable import Drivable, Features
 from .entries import Entry, VehicleEntry, runup_path, runup_xy
 from .field import VehicleField
-from .graph import Network
+from .graph import FloatArray, Network
 from .offroad import RatedShape
 from .plan import CostTable, Plan, Position, StretchCover, _away_from_site
 from .plan_lines import Lines, barrier_lines, carriageway_links
-from .ratings import EXCEEDS, EXCEEDS_ADVICE, Rating, required_rating
+from .ratings import EXCEEDS, EXCEEDS_ADVICE, TEST_SPEEDS_KMH, Rating, required_rating
 
 #: Tolerance (m) within which a path meets a position's line (the lines are built on the
 #: 1 m raster and the paths on 2 m edge samples). ASSUMPTION: a quarter of a raster cell.
@@ -221,20 +221,28 @@ class _Route:
         tail = self.tail[1:] if pts and self.tail and self.tail[0] == pts[-1] else self.tail
         return pts + tail
 
-    def x_back_m(self, back_m: float) -> float:
+    def x_back_m(self, back_m: FloatArray) -> FloatArray:
         """Equivalent run-up (m) ``back_m`` metres back from the edge along the path: on the
         straight tail the run-up at its start plus the distance run (a kerb's charge ignored,
-        so never lower than the vehicle's real speed there), on the road the speed field's."""
+        so never lower than the vehicle's real speed there), on the road the speed field's
+        (before the first piece: the run-up at the path's start)."""
+        back = np.asarray(back_m, dtype=float)
         tail_m = float(shapely.LineString(self.tail).length) if len(self.tail) >= 2 else 0.0
-        if back_m <= tail_m or not self.pieces:
-            return max(0.0, self.x_tail_m + tail_m - back_m)
-        rest = back_m - tail_m
-        for d, s0, s1 in reversed(self.pieces):
-            if rest <= s1 - s0:
-                return float(self.vf.x_at(np.array([d]), np.array([s1 - rest]))[0])
-            rest -= s1 - s0
-        d, s0, _ = self.pieces[0]
-        return float(self.vf.x_at(np.array([d]), np.array([s0]))[0])
+        out = np.maximum(0.0, self.x_tail_m + tail_m - back)
+        road = back > tail_m
+        if not self.pieces or not np.any(road):
+            return out
+        d = np.array([p[0] for p in self.pieces], dtype=np.int64)
+        s0 = np.array([p[1] for p in self.pieces])
+        s1 = np.array([p[2] for p in self.pieces])
+        # distance back from the road part's end to the end of each piece (last piece first)
+        end_back = np.concatenate([[0.0], np.cumsum((s1 - s0)[::-1])])[:-1][::-1]
+        rest = np.minimum(back[road] - tail_m, end_back[0] + (s1 - s0)[0])
+        # the piece holding each point: the first whose end lies at or before it, going back
+        k = np.clip(np.searchsorted(-end_back, -rest, side="left"), 0, len(self.pieces) - 1)
+        s = np.maximum(s1[k] - (rest - end_back[k]), s0[k])
+        out[road] = self.vf.x_at(d[k], s)
+        return out
 
 
 def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> _Route | None:
@@ -286,13 +294,21 @@ def _rating_at(
             continue
         kmh = float(mine.speed_kmh)
         if vf.vehicle.name == ve.name and back_m > 0.0 and route is not None:
-            x = min(route.x_back_m(back_m), float(vf.kin.x_top_m))
+            x = min(float(route.x_back_m(np.array([back_m]))[0]), float(vf.kin.x_top_m))
             kmh = speed = float(vf.kin.v_of_x(np.array([x]))[0]) * 3.6
         r = required_rating(vf.vehicle, kmh)
         if best is None or r.energy_kj > best.energy_kj:
             best = r
     assert best is not None  # the governing vehicle is one of the fields
     return best, speed
+
+
+def _along(path: list[tuple[float, float]], back_m: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Points (local m) ``back_m`` metres back from the path's end (linear in the vertices)."""
+    xy = np.asarray(path, dtype=float)
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+    t = cum[-1] - back_m
+    return np.interp(t, cum, xy[:, 0]), np.interp(t, cum, xy[:, 1])
 
 
 def _line_point(
@@ -305,28 +321,32 @@ def _line_point(
     path = route.xy(ctx.net) if route is not None else runup_xy(ctx.net, ve)
     if len(path) < 2 or shapely.LineString(path).length <= 0:
         return None
-    line = shapely.LineString(path)
-    length = float(line.length)
+    length = float(shapely.LineString(path).length)
     protected = ctx.site.buffer(ctx.standoff_m) if ctx.standoff_m > 0 else ctx.site
     back = np.arange(0.0, length + 1e-9, OUTWARD_STEP_M)
-    pts = shapely.line_interpolate_point(line, length - back)
+    px, py = _along(path, back)
+    pts = shapely.points(px, py)
     dist = shapely.distance(pts, protected)
     radius = shapely.distance(pts, ctx.site) <= ctx.plan_radius_m
     clear = np.flatnonzero((dist >= CLEAR_M) & radius)
     k0 = int(clear[0]) if clear.size else int(np.argmax(dist))
     rating, speed = _rating_at(ctx, e, ve, route, 0.0)
     k = k0
-    if rating.speed_kmh is None:
-        for j in clear[clear >= k0].tolist():
+    if rating.speed_kmh is None and route is not None:
+        # the first point out where the governing vehicle's head-on speed is tested
+        cand = clear[clear >= k0]
+        x = np.minimum(route.x_back_m(back[cand]), float(route.vf.kin.x_top_m))
+        kmh = route.vf.kin.v_of_x(x) * 3.6
+        ok = np.flatnonzero(kmh <= max(TEST_SPEEDS_KMH) + 1e-9)
+        if ok.size:
+            j = int(cand[ok[0]])
             r, v = _rating_at(ctx, e, ve, route, float(back[j]))
             if r.speed_kmh is not None:
                 k, rating, speed = j, r, v
-                break
     b = float(back[k])
-    p0 = line.interpolate(max(length - b - 0.5, 0.0))
-    p1 = line.interpolate(min(length - b + 0.5, length))
-    p = pts[k]
-    return float(p.x), float(p.y), p1.x - p0.x, p1.y - p0.y, speed, rating
+    ax, ay = _along(path, np.array([min(b + 0.5, length)]))
+    bx, by = _along(path, np.array([max(b - 0.5, 0.0)]))
+    return float(px[k]), float(py[k]), float(bx[0] - ax[0]), float(by[0] - ay[0]), speed, rating
 
 
 def _own_link(ctx: StretchContext, px: float, py: float, usable: NDArray[np.bool_]) -> int:
