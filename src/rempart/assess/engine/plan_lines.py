@@ -193,6 +193,7 @@ def barrier_lines(
     req_speed_kmh: FloatArray | None = None,
     features: Features | None = None,
     trees: Any = None,
+    cache: dict[str, Any] | None = None,
 ) -> Lines:
     """Lines of the candidate positions of one site (local CRS, m).
 
@@ -207,6 +208,9 @@ def barrier_lines(
         access links it crosses are made active).
     rated : the barrier register; a rated barrier ends a line when it is rated for at least
         the candidate's governing ``req_mass_kg`` and ``req_speed_kmh`` (km/h, the test speed).
+    cache : where the raster masks of the protected area and the planning area are kept
+        between calls for the same site, ``drv``, stand-off and radius (the edge stretches' lines
+        are marched one by one).
     """
     n = links.size
     norm = np.hypot(dx, dy)
@@ -214,13 +218,16 @@ def barrier_lines(
     nx_, ny_ = -dy / norm, dx / norm  # left of the direction of travel u -> v
     grid = drv.grid
     closed = (drv.clearance_m < 0.5 * min_width_m).ravel()
-    inner = protected.buffer(-STANDOFF_TOLERANCE_M)
-    in_protected = (
-        fill_polygons(grid, [inner]).ravel()
-        if not inner.is_empty
-        else np.zeros(grid.nx * grid.ny, dtype=bool)
-    )
-    in_radius = fill_polygons(grid, [site.buffer(plan_radius_m)]).ravel()
+    masks = cache if cache is not None else {}
+    if "in_protected" not in masks:
+        inner = protected.buffer(-STANDOFF_TOLERANCE_M)
+        masks["in_protected"] = (
+            fill_polygons(grid, [inner]).ravel()
+            if not inner.is_empty
+            else np.zeros(grid.nx * grid.ny, dtype=bool)
+        )
+        masks["in_radius"] = fill_polygons(grid, [site.buffer(plan_radius_m)]).ravel()
+    in_protected, in_radius = masks["in_protected"], masks["in_radius"]
     t = np.arange(1, int(round(CAP_M / STEP_M)) + 1) * STEP_M
     reach = np.empty((2, n))
     code = np.empty((2, n), dtype=object)

@@ -80,17 +80,17 @@ class StretchContext:
     features: Features | None = None
     trees: Any = None
     rated: Sequence[RatedShape] = ()
-    _cache: dict[str, NDArray[np.bool_]] = dataclasses.field(default_factory=dict, repr=False)
+    _cache: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
 
     def usable(self) -> NDArray[np.bool_]:
         """(L,) bool: links some vehicle can use (computed once per context)."""
-        cache: dict[str, NDArray[np.bool_]] = self._cache
+        cache = self._cache
         if "usable" not in cache:
             usable = np.zeros(self.net.n_links, dtype=bool)
             for vf in self.fields:
                 usable |= vf.link_ok
             cache["usable"] = usable
-        return cache["usable"]
+        return cache["usable"]  # type: ignore[no-any-return]
 
 
 def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry]) -> None:
@@ -245,9 +245,10 @@ class _Route:
         return out
 
 
-def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> _Route | None:
+def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool = True) -> _Route | None:
     """The governing vehicle's whole path (:class:`_Route`): a road-graph run-up as recorded,
-    an off-road run from the road with the road run-up to its start added."""
+    an off-road run from the road with the road run-up to its start added (``road``; without
+    it the straight run only, enough where the line stands on it)."""
     net = ctx.net
     vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
     if vf is None:
@@ -263,7 +264,7 @@ def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> _Route | None:
     v0 = float(ve.runup_start_speed_kmh or 0.0) / 3.6
     x0 = float(vf.kin.x_of_v(np.array([v0]))[0])
     pieces: list[tuple[int, float, float]] = []
-    if ve.runup_start == "road":
+    if ve.runup_start == "road" and road:
         link, _ = _nearest_link(net, tail[0], e.approach_way_id)
         if link >= 0:
             line = net.link_lines[link]
@@ -313,9 +314,10 @@ def _along(path: list[tuple[float, float]], back_m: FloatArray) -> tuple[FloatAr
 
 def _line_point(
     ctx: StretchContext, e: Entry, ve: VehicleEntry, route: _Route | None
-) -> tuple[float, float, float, float, float, Rating] | None:
+) -> tuple[float, float, float, float, float, Rating, bool] | None:
     """Where the stretch's own line stands on the governing path: (x, y, direction x, y, the
-    governing vehicle's speed there km/h, rating). First the point ``CLEAR_M`` outside the
+    governing vehicle's speed there km/h, rating, settled: a point clear of the stand-off
+    with a tested rating, or none further out on this path). First the point ``CLEAR_M`` outside the
     stand-off line, the rating being the stretch's; then, if that exceeds every tested speed,
     outward to the first point with a tested rating within the planning radius."""
     path = route.xy(ctx.net) if route is not None else runup_xy(ctx.net, ve)
@@ -346,7 +348,11 @@ def _line_point(
     b = float(back[k])
     ax, ay = _along(path, np.array([min(b + 0.5, length)]))
     bx, by = _along(path, np.array([max(b - 0.5, 0.0)]))
-    return float(px[k]), float(py[k]), float(bx[0] - ax[0]), float(by[0] - ay[0]), speed, rating
+    # unsettled: no clear point on this path, or still above tested speeds where the path
+    # (without its road run-up) has not yet left the planning radius
+    settled = bool(clear.size) and (rating.speed_kmh is not None or not bool(radius[-1]))
+    dx, dy = float(bx[0] - ax[0]), float(by[0] - ay[0])
+    return float(px[k]), float(py[k]), dx, dy, speed, rating, settled
 
 
 def _own_link(ctx: StretchContext, px: float, py: float, usable: NDArray[np.bool_]) -> int:
@@ -365,9 +371,12 @@ def _own_link(ctx: StretchContext, px: float, py: float, usable: NDArray[np.bool
 def _own_position(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[Position, str]:
     """The position of a stretch the plan does not cover, and how it covers it."""
     net = ctx.net
-    got = _line_point(ctx, e, ve, _route(ctx, e, ve))
+    got = _line_point(ctx, e, ve, _route(ctx, e, ve, road=False))
+    if (got is None or not got[-1]) and ve.runup_start == "road" and not ve.runup_pieces:
+        # the line needs the road run-up before the straight run (further out)
+        got = _line_point(ctx, e, ve, _route(ctx, e, ve))
     if got is not None:
-        px, py, dx, dy, speed, rating = got
+        px, py, dx, dy, speed, rating, _settled = got
         usable = ctx.usable()
         protected = ctx.site.buffer(ctx.standoff_m) if ctx.standoff_m > 0 else ctx.site
         carriageway = carriageway_links(net, usable, ctx.grade)
@@ -392,6 +401,7 @@ def _own_position(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[Posi
                 np.array([float(rating.speed_kmh) if rating.speed_kmh is not None else math.inf]),
                 ctx.features,
                 ctx.trees,
+                ctx._cache.setdefault("masks", {}),
             )
 
         own = _own_link(ctx, px, py, usable)

@@ -284,15 +284,6 @@ def assess_sites(
         progress(0.3, f"entries of {len(geoms)} sites")
     # all sites at once: bulk spatial queries and one run-up walk per vehicle
     entries = site_entries(net, [g for _, g in geoms], fields, options.frontage_m)
-    # grade-separated ways and each site's own pedestrian outline are never roads into it
-    excluded = [network.grade_separated | network.outline_links(g) for _, g in geoms]
-    entries = [
-        (
-            [e for e in crossings if not _excluded(e, ex)],
-            [e for e in frontage if not _excluded(e, ex)],
-        )
-        for (crossings, frontage), ex in zip(entries, excluded, strict=True)
-    ]
     shapes = (
         list(rated_shapes) if rated_shapes is not None else rated_shapes_from_links(net, barriers)
     )
@@ -301,9 +292,13 @@ def assess_sites(
     shared: dict[str, Any] = {}
     # site by site: drivable space -> off-road search and edge stretches -> plan -> the raster
     # dropped, so that peak memory does not grow with the number of sites (docs/performance.md)
-    for k, ((name, geom), (crossings, frontage), ex) in enumerate(
-        zip(geoms, entries, excluded, strict=True)
+    for k, ((name, geom), (all_crossings, all_frontage)) in enumerate(
+        zip(geoms, entries, strict=True)
     ):
+        # grade-separated ways and the site's own pedestrian outline are never roads into it
+        ex = network.grade_separated | network.outline_links(geom)
+        crossings = [e for e in all_crossings if not _excluded(e, ex)]
+        frontage = [e for e in all_frontage if not _excluded(e, ex)]
         result = SiteResult(
             name, geom, crossings + frontage, None, net, fields, options, _segment_kmh=shared
         )
