@@ -230,9 +230,11 @@ def test_stretch_beyond_tested_speeds_is_never_priced_as_tested(tmp_path):
 
 
 def test_assess_sites_keeps_no_raster_per_site(tmp_path, monkeypatch):
-    # the drivable raster of a site is dropped once its plan is made: count the live ones
-    # when each site's drivable space is built (at most the one being built, never one per
-    # site assessed before)
+    # the drivable rasters of a chunk of sites are dropped once their plans are made: count
+    # the live ones when each site's drivable space is built. With chunks of 2, at most the
+    # other site of the chunk is alive, never one per site assessed before
+    import weakref
+
     live: list[int] = []
     made: list[Any] = []
     original = drivable_mod.drivable_space
@@ -240,20 +242,25 @@ def test_assess_sites_keeps_no_raster_per_site(tmp_path, monkeypatch):
     def counting(*args: Any, **kwargs: Any) -> Any:
         gc.collect()
         live.append(sum(1 for r in made if r() is not None))
-        import weakref
-
         out = original(*args, **kwargs)
         made.append(weakref.ref(out))
         return out
 
     monkeypatch.setattr(run_mod, "drivable_space", counting)
+    monkeypatch.setattr(run_mod, "SITE_CHUNK", 2)
     osm = write_osm(tmp_path / "case.osm", SQUARE_WORLD)
-    sites = [("a", SITE), ("b", square(-30.0, 60.0, 30.0, 100.0)), ("c", SITE)]
+    other = square(-30.0, 60.0, 30.0, 100.0)
+    sites = [("a", SITE), ("b", other), ("c", SITE), ("d", other), ("e", SITE)]
     results = assess(osm, sites, [TRUCK])
-    assert len(results) == 3 and len(made) == 3
-    assert live == [0, 0, 0]
+    assert len(results) == 5 and len(made) == 5
+    assert live == [0, 1, 0, 1, 0]
     gc.collect()
     assert all(r() is None for r in made)
+    # the same plans as one site at a time
+    monkeypatch.setattr(run_mod, "SITE_CHUNK", 1)
+    alone = assess(osm, sites, [TRUCK])
+    for a, b in zip(results, alone, strict=True):
+        assert a.to_dict()["plan"] == b.to_dict()["plan"]
 
 
 def test_report_renders_a_stretch_position(tmp_path):

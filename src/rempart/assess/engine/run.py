@@ -52,6 +52,10 @@ from .vehicles import Vehicle, builtin_vehicles
 
 Progress = Callable[[float, str], None]
 
+#: Sites assessed together (their drivable rasters, about 5 MB each at 400 m, live at once):
+#: enough to share the plans' bulk work, few enough that memory does not grow with the sites.
+SITE_CHUNK = 8
+
 
 @dataclass(frozen=True)
 class AssessOptions:
@@ -290,34 +294,46 @@ def assess_sites(
     if progress:
         progress(0.4, f"off-road approaches and barrier plans of {len(geoms)} sites")
     shared: dict[str, Any] = {}
-    # site by site: drivable space -> off-road search and edge stretches -> plan -> the raster
-    # dropped, so that peak memory does not grow with the number of sites (docs/performance.md)
-    for k, ((name, geom), (all_crossings, all_frontage)) in enumerate(
-        zip(geoms, entries, strict=True)
-    ):
-        # grade-separated ways and the site's own pedestrian outline are never roads into it
-        ex = network.grade_separated | network.outline_links(geom)
-        crossings = [e for e in all_crossings if not _excluded(e, ex)]
-        frontage = [e for e in all_frontage if not _excluded(e, ex)]
-        result = SiteResult(
-            name, geom, crossings + frontage, None, net, fields, options, _segment_kmh=shared
-        )
-        result.road_entries = crossings + frontage
-        drv = (
-            drivable_space(
-                geom, network.features, network.feature_trees, radius_m=options.offroad_radius_m
+    # a few sites at a time: drivable space -> off-road search and edge stretches -> plans ->
+    # the rasters dropped, so that peak memory does not grow with the number of sites
+    # (docs/performance.md); the plans' bulk work is shared by the sites of a chunk
+    for start in range(0, len(geoms), SITE_CHUNK):
+        chunk: list[SiteResult] = []
+        frontages: list[list[Entry]] = []
+        drvs: list[Drivable | None] = []
+        for (name, geom), (all_crossings, all_frontage) in zip(
+            geoms[start : start + SITE_CHUNK], entries[start : start + SITE_CHUNK], strict=True
+        ):
+            # grade-separated ways and the site's own pedestrian outline are never roads in
+            ex = network.grade_separated | network.outline_links(geom)
+            crossings = [e for e in all_crossings if not _excluded(e, ex)]
+            frontage = [e for e in all_frontage if not _excluded(e, ex)]
+            result = SiteResult(
+                name, geom, crossings + frontage, None, net, fields, options, _segment_kmh=shared
             )
-            if options.offroad
-            else None
-        )
-        if drv is not None:
-            _offroad(network, result, shapes, ex, drv, crossings)
+            result.road_entries = crossings + frontage
+            drv = (
+                drivable_space(
+                    geom,
+                    network.features,
+                    network.feature_trees,
+                    radius_m=options.offroad_radius_m,
+                )
+                if options.offroad
+                else None
+            )
+            if drv is not None:
+                _offroad(network, result, shapes, ex, drv, crossings)
+            chunk.append(result)
+            frontages.append(frontage)
+            drvs.append(drv)
         if options.plan:
-            result.plan = _plan(network, result, frontage, costs, access, shapes, drv)
-        del drv
-        results.append(result)
+            _plans(network, chunk, frontages, costs, access, shapes, drvs)
+        del drvs, drv
+        results.extend(chunk)
         if progress:
-            progress(0.4 + 0.6 * (k + 1) / len(geoms), f"site {k + 1} of {len(geoms)} assessed")
+            done = len(results)
+            progress(0.4 + 0.6 * done / len(geoms), f"{done} of {len(geoms)} sites assessed")
     if progress:
         progress(1.0, "done")
     return results
@@ -359,57 +375,58 @@ def _excluded(e: Entry, excluded: np.ndarray) -> bool:
     return bool(e.attack_links) and all(excluded[int(k)] for k in e.attack_links)
 
 
-def _plan(
+def _plans(
     network: LoadedNetwork,
-    result: SiteResult,
-    frontage: list[Entry],
+    results: Sequence[SiteResult],
+    frontages: list[list[Entry]],
     costs: CostTable,
     access: np.ndarray,
     shapes: Sequence[RatedShape],
-    drv: Drivable | None,
-) -> Plan:
-    """The barrier plan of one site: the minimum cut on the road graph (:func:`plan_sites`),
-    then, with the off-road model, a position of its own for every edge stretch whose governing
-    threat the cut does not intercept (:func:`cover_stretches`, docs/method.md section 4)."""
-    net, options = network.net, result.options
+    drvs: list[Drivable | None],
+) -> None:
+    """The barrier plans of a few sites: the minimum cut on the road graph (:func:`plan_sites`,
+    bulk over the sites), then, with the off-road model, a position of its own for every edge
+    stretch whose governing threat the cut does not intercept (:func:`cover_stretches`,
+    docs/method.md section 4)."""
+    net = network.net
+    options = results[0].options
     features = network.features if options.offroad else None
     trees = network.feature_trees if options.offroad else None
-    plan = plan_sites(
+    plans = plan_sites(
         net,
-        [result.geometry_xy],
-        result.fields,
-        [frontage],
+        [r.geometry_xy for r in results],
+        results[0].fields,
+        frontages,
         costs,
         access,
         options.standoff_m,
         options.plan_radius_m,
         options.verge_m,
-        [drv],
+        drvs,
         network.grade_separated,
         features,
         trees,
         shapes,
-    )[0]
-    if drv is not None:
-        cover_stretches(
-            plan,
-            StretchContext(
-                net,
-                result.geometry_xy,
-                result.fields,
-                costs,
-                drv,
-                access,
-                network.grade_separated,
-                options.standoff_m,
-                options.plan_radius_m,
-                features,
-                trees,
-                shapes,
-            ),
-            result.entries,
+    )
+    for result, plan, drv in zip(results, plans, drvs, strict=True):
+        result.plan = plan
+        if drv is None:
+            continue
+        ctx = StretchContext(
+            net,
+            result.geometry_xy,
+            result.fields,
+            costs,
+            drv,
+            access,
+            network.grade_separated,
+            options.standoff_m,
+            options.plan_radius_m,
+            features,
+            trees,
+            shapes,
         )
-    return plan
+        cover_stretches(plan, ctx, result.entries)
 
 
 def _offroad(
