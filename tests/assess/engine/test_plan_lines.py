@@ -198,7 +198,12 @@ def test_lines_stay_within_the_planning_radius(tmp_path):
             continue
         for x, y in p.geometry_xy:
             assert shapely.Point(x, y).distance(site) <= 120.0 + 1e-6
-    assert np.all([p.length_m <= 2 * CAP_M for p in res.plan.positions])
+    # the lines across a gap are capped; a line along an edge stretch at the stand-off (the
+    # open ground around the site leaves its stretches uncovered by the road positions, issue 10
+    # item 5) is as long as its stretch, not capped
+    assert np.all([p.length_m <= 2 * CAP_M for p in res.plan.positions if p.kind == "bollards"])
+    along = [p for p in res.plan.positions if p.closes_between == ["stretch_end"] * 2]
+    assert all(p.covers_stretches for p in along)
 
 
 def _register(tmp_path: Path, rating: str) -> Path:

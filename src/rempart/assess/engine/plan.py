@@ -192,6 +192,8 @@ class Position:
     closes_between: list[str] = field(default_factory=list)
     active_length_m: float = 0.0
     clipped: bool = False
+    #: numbers of the edge stretches whose governing threat this position intercepts
+    covers_stretches: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -208,6 +210,47 @@ class Plan:
     # links kept passable behind active positions: the designated access routes and their
     # completion to the edge of the planning area and into the site (network link ids)
     access_links: list[int] = field(default_factory=list)
+    #: (N,) bool over the network's nodes: behind the road-graph cut (not reachable from a
+    #: start without passing a position); empty before the cut is made
+    behind_nodes: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    #: per edge stretch (off-road model): whether its governing threat is intercepted and by
+    #: which positions (:func:`cover_stretches`)
+    stretches: list[StretchCover] = field(default_factory=list)
+
+
+#: How an edge stretch is covered (codes of :class:`StretchCover`) -> (English, French).
+COVER_WORDS: dict[str, tuple[str, str]] = {
+    "road_plan": (
+        "intercepted by the road positions of the plan",
+        "interceptée par les positions du plan sur les voies",
+    ),
+    "stretch_line": (
+        "intercepted by the line of another stretch",
+        "interceptée par la ligne d'un autre tronçon",
+    ),
+    "own_line": (
+        "a line of its own across the open ground its approach uses",
+        "une ligne propre en travers du terrain ouvert que prend son approche",
+    ),
+    "along": (
+        "a line along the stretch at the stand-off",
+        "une ligne le long du tronçon, au recul",
+    ),
+    "unreached": ("no vehicle reaches it", "aucun véhicule ne l'atteint"),
+}
+
+
+@dataclass
+class StretchCover:
+    """How one edge stretch is covered: ``how`` is ``road_plan`` (the road-graph cut
+    intercepts its governing threat), ``own_line`` (a line of its own across the drivable gap
+    its approach uses), ``along`` (a line along the stretch at the stand-off), or
+    ``unreached`` (no vehicle reaches it); ``positions`` are 1-based position numbers."""
+
+    number: int
+    covered: bool
+    how: str
+    positions: list[int] = field(default_factory=list)
 
 
 def _governing(
@@ -796,15 +839,7 @@ def _plan_one(
         f = next_id
         next_id += 1
         cost = entry.length_m * costs.price(costs.linear_eur_per_m, rating)
-        geom = entry.geometry_xy
-        if standoff_m > 0 and len(geom) >= 2:
-            off = shapely.offset_curve(shapely.LineString(geom), standoff_m)
-            if not off.is_empty and off.geom_type == "LineString":
-                # keep the side away from the site
-                if off.distance(site) < standoff_m * 0.5:
-                    off = shapely.offset_curve(shapely.LineString(geom), -standoff_m)
-                if off.geom_type == "LineString":
-                    geom = [(float(a), float(b)) for a, b in off.coords]
+        geom = _away_from_site(entry.geometry_xy, site, standoff_m)
         pos = Position(
             "linear",
             entry.x,
@@ -893,6 +928,12 @@ def _plan_one(
             # no tested product stops this: never price it as if one did
             p.costed, p.cost_eur, p.advice = False, 0, EXCEEDS_ADVICE
     total_cost = float(sum(p.cost_eur for p in positions if p.costed))
+    # behind the cut: reached from a start in the cut graph, but not once the cut is made
+    # (a node no start reaches at all is not behind a position), and the site's own nodes
+    reach_all = np.zeros(n_all, dtype=bool)
+    reach_all[breadth_first_order(graph, S, directed=True, return_predecessors=False)] = True
+    behind = np.zeros(net.node_x.size, dtype=bool)
+    behind[nodes[(reach_all[:n_nodes] & ~reach[:n_nodes]) | inside]] = True
     return Plan(
         positions,
         total_cost,
@@ -901,6 +942,7 @@ def _plan_one(
         sorted(set(cut_links)),
         cut_frontage,
         access_links=np.unique(cand[route[cand]]).tolist(),
+        behind_nodes=behind,
     )
 
 
@@ -1054,6 +1096,22 @@ def _position(
     )
 
 
+def _away_from_site(
+    geom: list[tuple[float, float]], site: BaseGeometry, standoff_m: float
+) -> list[tuple[float, float]]:
+    """A line along the site's edge moved ``standoff_m`` (m) away from the site (as is where
+    the offset fails or the stand-off is zero)."""
+    if standoff_m > 0 and len(geom) >= 2:
+        off = shapely.offset_curve(shapely.LineString(geom), standoff_m)
+        if not off.is_empty and off.geom_type == "LineString":
+            # keep the side away from the site
+            if off.distance(site) < standoff_m * 0.5:
+                off = shapely.offset_curve(shapely.LineString(geom), -standoff_m)
+            if off.geom_type == "LineString":
+                return [(float(a), float(b)) for a, b in off.coords]
+    return geom
+
+
 def _coords(geom: BaseGeometry) -> list[tuple[float, float]]:
     if geom.is_empty:
         return []
@@ -1070,9 +1128,10 @@ def _coords(geom: BaseGeometry) -> list[tuple[float, float]]:
 
 def plan_to_dict(plan: Plan, net: Network) -> dict[str, Any]:
     out_positions = []
-    for p in plan.positions:
+    for number, p in enumerate(plan.positions, start=1):
         lon, lat = net.unproject(np.array([p.x]), np.array([p.y]))
         d: dict[str, Any] = {
+            "number": number,
             "kind": p.kind,
             "lon": round(float(lon[0]), 7),
             "lat": round(float(lat[0]), 7),
@@ -1089,6 +1148,8 @@ def plan_to_dict(plan: Plan, net: Network) -> dict[str, Any]:
         }
         if p.advice:
             d["advice"] = p.advice
+        # the edge stretches whose governing threat this position intercepts (issue 10 item 5)
+        d["covers_stretches"] = list(p.covers_stretches)
         if p.way_id is not None:
             d["way_id"] = p.way_id
         # the barrier line (issue 10 item 5): "geometry" is the whole line, end to end
@@ -1120,4 +1181,15 @@ def plan_to_dict(plan: Plan, net: Network) -> dict[str, Any]:
         "standoff_m": plan.standoff_m,
         "note": plan.note,
         "not_costed": sum(1 for p in plan.positions if not p.costed),
+        # per edge stretch: covered or not, how, and by which positions (numbers above)
+        "stretches": [
+            {
+                "number": c.number,
+                "covered": c.covered,
+                "how": c.how,
+                "how_words": {"en": COVER_WORDS[c.how][0], "fr": COVER_WORDS[c.how][1]},
+                "positions": c.positions,
+            }
+            for c in plan.stretches
+        ],
     }

@@ -15,6 +15,7 @@ Coordinates are the network's local CRS (azimuthal equidistant, metres).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,10 @@ END_WORDS: dict[str, tuple[str, str]] = {
         "the edge of the planning area (line clipped)",
         "la limite de la zone de planification (ligne coupée)",
     ),
+    "stretch_end": (
+        "the end of the edge stretch (a line along it at the stand-off)",
+        "l'extrémité du tronçon de bordure (ligne le long du tronçon, au recul)",
+    ),
     "carriageway_only": (
         "no obstacle data: the carriageway and the pavement allowance",
         "pas de données d'obstacles : la chaussée et la marge de trottoir",
@@ -102,8 +107,23 @@ class Lines:
 def carriageway_links(net: Network, usable: NDArray[np.bool_], grade: NDArray[np.bool_]) -> Any:
     """(L,) bool: usable links at ground level that are carriageways (not footways or
     pedestrian streets): a line stops at them."""
+    return usable & ~grade & _carriageway_class(net)
+
+
+#: the carriageway-class mask of the last network seen (plans are built site by site)
+_CLASS_CACHE: dict[int, tuple[weakref.ref[Network], NDArray[np.bool_]]] = {}
+
+
+def _carriageway_class(net: Network) -> NDArray[np.bool_]:
+    """(L,) bool: links whose highway class is a carriageway (computed once per network)."""
+    hit = _CLASS_CACHE.get(id(net))
+    if hit is not None and hit[0]() is net:
+        return hit[1]
     hw = np.asarray(net.link_highway).astype(str)
-    return usable & ~grade & ~np.isin(hw, sorted(NOT_CARRIAGEWAY))
+    mask = ~np.isin(hw, sorted(NOT_CARRIAGEWAY))
+    _CLASS_CACHE.clear()
+    _CLASS_CACHE[id(net)] = (weakref.ref(net), mask)
+    return mask
 
 
 def _first_hits(
@@ -173,12 +193,14 @@ def barrier_lines(
     req_speed_kmh: FloatArray | None = None,
     features: Features | None = None,
     trees: Any = None,
+    cache: dict[str, Any] | None = None,
 ) -> Lines:
     """Lines of the candidate positions of one site (local CRS, m).
 
     Parameters
     ----------
-    links, px, py, dx, dy : each candidate's link, point (m) and the link's direction there.
+    links, px, py, dx, dy : each candidate's link (-1: none, a line across an edge stretch's
+        approach path), point (m) and the link's (or path's) direction there.
     drv : the site's drivable space; a cell is closed where its clearance is below half of
         ``min_width_m`` (m, the smallest vehicle: no vehicle passes the gap left).
     protected : the site buffered by the stand-off; a line stops before it.
@@ -186,6 +208,9 @@ def barrier_lines(
         access links it crosses are made active).
     rated : the barrier register; a rated barrier ends a line when it is rated for at least
         the candidate's governing ``req_mass_kg`` and ``req_speed_kmh`` (km/h, the test speed).
+    cache : where the raster masks of the protected area and the planning area are kept
+        between calls for the same site, ``drv``, stand-off and radius (the edge stretches' lines
+        are marched one by one).
     """
     n = links.size
     norm = np.hypot(dx, dy)
@@ -193,13 +218,16 @@ def barrier_lines(
     nx_, ny_ = -dy / norm, dx / norm  # left of the direction of travel u -> v
     grid = drv.grid
     closed = (drv.clearance_m < 0.5 * min_width_m).ravel()
-    inner = protected.buffer(-STANDOFF_TOLERANCE_M)
-    in_protected = (
-        fill_polygons(grid, [inner]).ravel()
-        if not inner.is_empty
-        else np.zeros(grid.nx * grid.ny, dtype=bool)
-    )
-    in_radius = fill_polygons(grid, [site.buffer(plan_radius_m)]).ravel()
+    masks = cache if cache is not None else {}
+    if "in_protected" not in masks:
+        inner = protected.buffer(-STANDOFF_TOLERANCE_M)
+        masks["in_protected"] = (
+            fill_polygons(grid, [inner]).ravel()
+            if not inner.is_empty
+            else np.zeros(grid.nx * grid.ny, dtype=bool)
+        )
+        masks["in_radius"] = fill_polygons(grid, [site.buffer(plan_radius_m)]).ravel()
+    in_protected, in_radius = masks["in_protected"], masks["in_radius"]
     t = np.arange(1, int(round(CAP_M / STEP_M)) + 1) * STEP_M
     reach = np.empty((2, n))
     code = np.empty((2, n), dtype=object)
@@ -242,7 +270,8 @@ def barrier_lines(
             return (mass[i_g] >= req_m[i_s] - 1e-6) & (speed[i_g] >= req_v[i_s] - 1e-6)
 
     origin = shapely.points(px, py)
-    half_own = 0.5 * net.link_width_m[links]
+    # a line of an edge stretch (link -1) stands on no carriageway of its own
+    half_own = np.where(links >= 0, 0.5 * net.link_width_m[np.maximum(links, 0)], 0.0)
     for side, sign in enumerate((1.0, -1.0)):
         seg = shapely.linestrings(
             np.stack(

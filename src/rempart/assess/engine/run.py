@@ -46,10 +46,15 @@ from .plan import (
     plan_sites,
     plan_to_dict,
 )
+from .plan_stretches import StretchContext, cover_stretches
 from .sites import SiteInput, access_mask, site_geometry
 from .vehicles import Vehicle, builtin_vehicles
 
 Progress = Callable[[float, str], None]
+
+#: Sites assessed together (their drivable rasters, about 5 MB each at 400 m, live at once):
+#: enough to share the plans' bulk work, few enough that memory does not grow with the sites.
+SITE_CHUNK = 8
 
 
 @dataclass(frozen=True)
@@ -283,62 +288,52 @@ def assess_sites(
         progress(0.3, f"entries of {len(geoms)} sites")
     # all sites at once: bulk spatial queries and one run-up walk per vehicle
     entries = site_entries(net, [g for _, g in geoms], fields, options.frontage_m)
-    # grade-separated ways and each site's own pedestrian outline are never roads into it
-    excluded = [network.grade_separated | network.outline_links(g) for _, g in geoms]
-    entries = [
-        (
-            [e for e in crossings if not _excluded(e, ex)],
-            [e for e in frontage if not _excluded(e, ex)],
-        )
-        for (crossings, frontage), ex in zip(entries, excluded, strict=True)
-    ]
-    plans: list[Plan | None] = [None] * len(geoms)
     shapes = (
         list(rated_shapes) if rated_shapes is not None else rated_shapes_from_links(net, barriers)
     )
-    # each site's drivable space, shared by the plan's lines and the off-road search
-    drivables = [
-        drivable_space(
-            g, network.features, network.feature_trees, radius_m=options.offroad_radius_m
-        )
-        if options.offroad
-        else None
-        for _, g in geoms
-    ]
-    if options.plan:
-        if progress:
-            progress(0.6, f"barrier plans of {len(geoms)} sites")
-        plans = list(
-            plan_sites(
-                net,
-                [g for _, g in geoms],
-                fields,
-                [frontage for _, frontage in entries],
-                costs,
-                access,
-                options.standoff_m,
-                options.plan_radius_m,
-                options.verge_m,
-                drivables,
-                network.grade_separated,
-                network.features if options.offroad else None,
-                network.feature_trees if options.offroad else None,
-                shapes,
-            )
-        )
-    if progress and options.offroad:
-        progress(0.8, f"off-road approaches of {len(geoms)} sites")
+    if progress:
+        progress(0.4, f"off-road approaches and barrier plans of {len(geoms)} sites")
     shared: dict[str, Any] = {}
-    for (name, geom), (crossings, frontage), plan, ex, drv in zip(
-        geoms, entries, plans, excluded, drivables, strict=True
-    ):
-        result = SiteResult(
-            name, geom, crossings + frontage, plan, net, fields, options, _segment_kmh=shared
-        )
-        result.road_entries = crossings + frontage
-        if drv is not None:
-            _offroad(network, result, shapes, ex, drv, crossings)
-        results.append(result)
+    # a few sites at a time: drivable space -> off-road search and edge stretches -> plans ->
+    # the rasters dropped, so that peak memory does not grow with the number of sites
+    # (docs/performance.md); the plans' bulk work is shared by the sites of a chunk
+    for start in range(0, len(geoms), SITE_CHUNK):
+        chunk: list[SiteResult] = []
+        frontages: list[list[Entry]] = []
+        drvs: list[Drivable | None] = []
+        for (name, geom), (all_crossings, all_frontage) in zip(
+            geoms[start : start + SITE_CHUNK], entries[start : start + SITE_CHUNK], strict=True
+        ):
+            # grade-separated ways and the site's own pedestrian outline are never roads in
+            ex = network.grade_separated | network.outline_links(geom)
+            crossings = [e for e in all_crossings if not _excluded(e, ex)]
+            frontage = [e for e in all_frontage if not _excluded(e, ex)]
+            result = SiteResult(
+                name, geom, crossings + frontage, None, net, fields, options, _segment_kmh=shared
+            )
+            result.road_entries = crossings + frontage
+            drv = (
+                drivable_space(
+                    geom,
+                    network.features,
+                    network.feature_trees,
+                    radius_m=options.offroad_radius_m,
+                )
+                if options.offroad
+                else None
+            )
+            if drv is not None:
+                _offroad(network, result, shapes, ex, drv, crossings)
+            chunk.append(result)
+            frontages.append(frontage)
+            drvs.append(drv)
+        if options.plan:
+            _plans(network, chunk, frontages, costs, access, shapes, drvs)
+        del drvs, drv
+        results.extend(chunk)
+        if progress:
+            done = len(results)
+            progress(0.4 + 0.6 * done / len(geoms), f"{done} of {len(geoms)} sites assessed")
     if progress:
         progress(1.0, "done")
     return results
@@ -378,6 +373,60 @@ def _excluded(e: Entry, excluded: np.ndarray) -> bool:
     if e.link is not None:
         return bool(excluded[int(e.link)])
     return bool(e.attack_links) and all(excluded[int(k)] for k in e.attack_links)
+
+
+def _plans(
+    network: LoadedNetwork,
+    results: Sequence[SiteResult],
+    frontages: list[list[Entry]],
+    costs: CostTable,
+    access: np.ndarray,
+    shapes: Sequence[RatedShape],
+    drvs: list[Drivable | None],
+) -> None:
+    """The barrier plans of a few sites: the minimum cut on the road graph (:func:`plan_sites`,
+    bulk over the sites), then, with the off-road model, a position of its own for every edge
+    stretch whose governing threat the cut does not intercept (:func:`cover_stretches`,
+    docs/method.md section 4)."""
+    net = network.net
+    options = results[0].options
+    features = network.features if options.offroad else None
+    trees = network.feature_trees if options.offroad else None
+    plans = plan_sites(
+        net,
+        [r.geometry_xy for r in results],
+        results[0].fields,
+        frontages,
+        costs,
+        access,
+        options.standoff_m,
+        options.plan_radius_m,
+        options.verge_m,
+        drvs,
+        network.grade_separated,
+        features,
+        trees,
+        shapes,
+    )
+    for result, plan, drv in zip(results, plans, drvs, strict=True):
+        result.plan = plan
+        if drv is None:
+            continue
+        ctx = StretchContext(
+            net,
+            result.geometry_xy,
+            result.fields,
+            costs,
+            drv,
+            access,
+            network.grade_separated,
+            options.standoff_m,
+            options.plan_radius_m,
+            features,
+            trees,
+            shapes,
+        )
+        cover_stretches(plan, ctx, result.entries)
 
 
 def _offroad(

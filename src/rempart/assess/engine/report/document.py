@@ -294,6 +294,7 @@ def _plan(d: dict[str, Any], w: Words) -> str:
                 _("Bollards"),
                 _("Required rating"),
                 _("PAS 68"),
+                _("Edge stretches covered"),
                 _("Cost"),
             )
         )
@@ -310,7 +311,7 @@ def _plan(d: dict[str, Any], w: Words) -> str:
             + "".join(
                 f"<td>{_esc(c)}</td>"
                 for c in (
-                    p.get("street") or _("unnamed way"),
+                    p.get("street") or _position_place(p, w),
                     kind,
                     barrier,
                     w.number(p["width_m"], 1),
@@ -318,10 +319,20 @@ def _plan(d: dict[str, Any], w: Words) -> str:
                 )
             )
             + f"<td{cls}>{_esc(_rating(p['rating'], w))}</td><td>{_esc(_rating(p['pas68'], w))}</td>"
+            + f"<td>{_esc(', '.join(str(n) for n in p.get('covers_stretches') or []) or '–')}</td>"
             + f"<td{cls}>{_esc(cost)}</td></tr>"
         )
     out.append("</table>")
     return "".join(out)
+
+
+def _position_place(p: dict[str, Any], w: Words) -> str:
+    """Where an unnamed position stands: on an unnamed way, or in front of edge stretches."""
+    _ = w.gettext
+    if p.get("way_id") is None and p.get("covers_stretches"):
+        numbers = ", ".join(str(n) for n in p["covers_stretches"])
+        return _("in front of edge stretch %(numbers)s") % {"numbers": numbers}
+    return _("unnamed way")
 
 
 def _method(w: Words, radius_m: float = RADIUS_M) -> str:
@@ -352,6 +363,9 @@ def _method(w: Words, radius_m: float = RADIUS_M) -> str:
         ),
         _(
             "Barrier plan: the cheapest set of positions separating the site from every start, as a minimum cut on the road network; positions above tested speeds are not costed."
+        ),
+        _(
+            "Edge stretches in the plan: a stretch whose worst approach the road positions do not intercept gets a line of its own across the open ground that approach uses, closing between obstacles, or along the stretch at the stand-off, priced per metre at its rating; a line above tested speeds moves out along the approach to where the run-up gives a tested speed, or is not costed."
         ),
         _(
             "Not modelled: impact and penetration, debris, blast, gradient, traffic and parked vehicles."

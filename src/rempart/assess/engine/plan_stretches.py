@@ -1,0 +1,504 @@
+"""Every edge stretch covered by the barrier plan (issue 10 items 5, 6; docs/method.md section
+4, "Edge stretches in the plan").
+
+The road-graph cut (:func:`.plan.plan_sites`) is placed first: it may stop the run-up of
+crossings and frontage further out, cheaper. Then, stretch by stretch (most energetic
+requirement first), the governing vehicle's worst path (:func:`.entries.runup_xy`, start to
+edge) is tested against the plan:
+
+- it is intercepted where it crosses a position's line, or where it leaves the road network
+  behind the cut (its road start lies on a link both of whose nodes are behind the cut, or on a
+  cut link beyond the position from the side the vehicles come from);
+- otherwise the stretch gets a position of its own: a barrier line across the drivable gap
+  its path uses (:func:`.plan_lines.barrier_lines`, perpendicular to the path where it passes
+  the stand-off line, so closing between building fronts, walls, water or rated barriers,
+  stopping at other carriageways, within the planning radius) or, where that line would be
+  open-ended or clipped, a line along the stretch at the stand-off. It is priced by its length
+  at the required rating per metre (``CostTable.price`` of ``linear_eur_per_m``; the part
+  across a designated access route as active bollards, so the route stays passable).
+
+A stretch whose required rating exceeds every tested speed is never priced as if a tested
+product existed: its line moves out along the path, where the run-up is shorter, to the first
+point at which the governing vehicle's speed ``V(x - d)`` (its acceleration curve, ``x`` the
+equivalent run-up at the edge, ``d`` the distance back along the path) has a tested rating,
+within the planning radius; where there is none the position is not costed and says so
+(:data:`.ratings.EXCEEDS_ADVICE`). Local CRS (metres) throughout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+from .drivable import Drivable, Features
+from .entries import Entry, VehicleEntry, runup_path, runup_xy
+from .field import VehicleField
+from .graph import FloatArray, Network
+from .offroad import RatedShape
+from .plan import CostTable, Plan, Position, StretchCover, _away_from_site
+from .plan_lines import Lines, barrier_lines, carriageway_links
+from .ratings import EXCEEDS, EXCEEDS_ADVICE, TEST_SPEEDS_KMH, Rating, required_rating
+
+#: Tolerance (m) within which a path meets a position's line (the lines are built on the
+#: 1 m raster and the paths on 2 m edge samples). ASSUMPTION: a quarter of a raster cell.
+MEET_M = 0.25
+#: The own line of a stretch stands this far (m) outside the stand-off line along the path, so
+#: that its march starts on free ground (one raster cell).
+CLEAR_M = 1.0
+#: Step (m) of the search outward along the path for a tested speed.
+OUTWARD_STEP_M = 1.0
+#: A road start lies on its way's carriageway or pavement: the links of its way within this
+#: distance (m) of it are its candidates, the nearest taken. ASSUMPTION: half of a wide
+#: carriageway plus the pavement allowance (graph.MAX_PAVEMENT_WIDTH_M) is under 20 m.
+ROAD_START_M = 20.0
+#: A line across the gap shorter than this (m) is no line (the path runs on a carriageway or
+#: between closed cells): the stretch gets a line along it instead.
+MIN_LINE_M = 1.0
+
+
+@dataclass(frozen=True)
+class StretchContext:
+    """What the stretch positions of one site are built from (local metres)."""
+
+    net: Network
+    site: BaseGeometry
+    fields: Sequence[VehicleField]
+    costs: CostTable
+    drv: Drivable
+    access: NDArray[np.bool_]
+    grade: NDArray[np.bool_]
+    standoff_m: float
+    plan_radius_m: float
+    features: Features | None = None
+    trees: Any = None
+    rated: Sequence[RatedShape] = ()
+    _cache: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+
+    def usable(self) -> NDArray[np.bool_]:
+        """(L,) bool: links some vehicle can use (computed once per context)."""
+        cache = self._cache
+        if "usable" not in cache:
+            usable = np.zeros(self.net.n_links, dtype=bool)
+            for vf in self.fields:
+                usable |= vf.link_ok
+            cache["usable"] = usable
+        return cache["usable"]  # type: ignore[no-any-return]
+
+
+def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry]) -> None:
+    """Add to ``plan`` a position for every stretch whose governing threat the placed
+    positions do not intercept, and record per stretch how it is covered
+    (``plan.stretches``, positions' ``covers_stretches``)."""
+    order = sorted(stretches, key=lambda e: -_energy(e))
+    covers: dict[int, StretchCover] = {}
+    own: set[int] = set()  # indices of the stretches' own positions
+    for e in order:
+        number = int(e.number or 0)
+        ve = e.governing()
+        if ve is None:
+            covers[number] = StretchCover(number, True, "unreached")
+            continue
+        path = runup_xy(ctx.net, ve)
+        hit = _crossing_positions(plan.positions, path)
+        if hit or _sealed(plan, ctx.net, e, ve, path):
+            how = "stretch_line" if hit and set(hit) <= own else "road_plan"
+            for i in hit:
+                plan.positions[i].covers_stretches.append(number)
+            covers[number] = StretchCover(number, True, how, [i + 1 for i in hit])
+            continue
+        pos, how = _own_position(ctx, e, ve)
+        pos.covers_stretches.append(number)
+        own.add(len(plan.positions))
+        plan.positions.append(pos)
+        covers[number] = StretchCover(number, True, how, [len(plan.positions)])
+    plan.stretches = [covers[k] for k in sorted(covers)]
+    for p in plan.positions:
+        p.covers_stretches.sort()
+    plan.total_cost_eur = float(sum(p.cost_eur for p in plan.positions if p.costed))
+
+
+def _energy(e: Entry) -> float:
+    ve = e.governing()
+    if ve is None or ve.speed_kmh is None:
+        return -1.0
+    return 0.5 * ve.mass_kg * (ve.speed_kmh / 3.6) ** 2
+
+
+def _crossing_positions(
+    positions: Sequence[Position], path: list[tuple[float, float]]
+) -> list[int]:
+    """Indices of the positions whose line the path (start to edge) meets."""
+    if len(path) < 2 or not positions:
+        return []
+    line = shapely.LineString(path)
+    out = []
+    for i, p in enumerate(positions):
+        if len(p.geometry_xy) >= 2 and line.dwithin(shapely.LineString(p.geometry_xy), MEET_M):
+            out.append(i)
+    return out
+
+
+def _sealed(
+    plan: Plan, net: Network, e: Entry, ve: VehicleEntry, path: list[tuple[float, float]]
+) -> bool:
+    """Whether the path leaves the road network behind the road-graph cut: its last point on
+    a road (a crossing's link at the edge, an off-road run's road start, a frontage swerve's
+    road point) lies on a link behind the cut."""
+    if plan.behind_nodes.size == 0 or not path:
+        return False
+    if e.link is not None:
+        link, point = int(e.link), (e.x, e.y)
+    elif ve.runup_pieces:
+        d, _, s1 = ve.runup_pieces[-1]
+        link = d // 2
+        length = float(net.link_length_m[link])
+        x, y = net.points_at(np.array([link]), np.array([s1 if d % 2 == 0 else length - s1]))
+        point = (float(x[0]), float(y[0]))
+    elif ve.runup_start == "road":
+        link, point = _nearest_link(net, path[0], e.approach_way_id)
+    else:
+        return False
+    if link < 0:
+        return False
+    behind = plan.behind_nodes
+    bu, bv = bool(behind[net.link_u[link]]), bool(behind[net.link_v[link]])
+    if bu and bv:
+        return True
+    line = net.link_lines[link]
+    s_pt = float(shapely.line_locate_point(line, shapely.Point(point)))
+    cuts = [
+        float(shapely.line_locate_point(line, shapely.Point(p.x, p.y)))
+        for p in plan.positions
+        if p.link == link
+    ]
+    if not cuts:
+        return False
+    if bv and not bu:  # vehicles come from u: beyond a position towards v
+        return any(s_pt >= c - MEET_M for c in cuts)
+    if bu and not bv:
+        return any(s_pt <= c + MEET_M for c in cuts)
+    return min(cuts) - MEET_M <= s_pt <= max(cuts) + MEET_M and len(cuts) > 1
+
+
+def _nearest_link(
+    net: Network, xy: tuple[float, float], way_id: int | None
+) -> tuple[int, tuple[float, float]]:
+    """The link (of ``way_id`` where given) nearest a road start point, and the point."""
+    pt = shapely.Point(xy)
+    cand = net.link_tree.query(pt, predicate="dwithin", distance=ROAD_START_M)
+    if way_id is not None:
+        own = [int(k) for k in cand if int(net.link_way_id[k]) == way_id]
+        cand = np.asarray(own or cand, dtype=np.int64)
+    if len(cand) == 0:
+        return -1, xy
+    d = shapely.distance(net.link_lines[cand], pt)
+    return int(cand[int(np.argmin(d))]), xy
+
+
+@dataclass
+class _Route:
+    """The governing vehicle's whole path to the edge: its road run-up ``pieces`` (directed
+    link, s0, s1 m; start to end) then a straight ``tail`` (points, local m) from the end of
+    the road part, where its equivalent run-up is ``x_tail_m``, to the edge."""
+
+    vf: VehicleField
+    pieces: list[tuple[int, float, float]]
+    tail: list[tuple[float, float]]
+    x_tail_m: float
+
+    def xy(self, net: Network) -> list[tuple[float, float]]:
+        pts = runup_xy(
+            net, VehicleEntry("", "", 0.0, None, None, None, None, runup_pieces=self.pieces)
+        )
+        tail = self.tail[1:] if pts and self.tail and self.tail[0] == pts[-1] else self.tail
+        return pts + tail
+
+    def x_back_m(self, back_m: FloatArray) -> FloatArray:
+        """Equivalent run-up (m) ``back_m`` metres back from the edge along the path: on the
+        straight tail the run-up at its start plus the distance run (a kerb's charge ignored,
+        so never lower than the vehicle's real speed there), on the road the speed field's
+        (before the first piece: the run-up at the path's start)."""
+        back = np.asarray(back_m, dtype=float)
+        tail_m = float(shapely.LineString(self.tail).length) if len(self.tail) >= 2 else 0.0
+        out = np.maximum(0.0, self.x_tail_m + tail_m - back)
+        road = back > tail_m
+        if not self.pieces or not np.any(road):
+            return out
+        d = np.array([p[0] for p in self.pieces], dtype=np.int64)
+        s0 = np.array([p[1] for p in self.pieces])
+        s1 = np.array([p[2] for p in self.pieces])
+        # distance back from the road part's end to the end of each piece (last piece first)
+        end_back = np.concatenate([[0.0], np.cumsum((s1 - s0)[::-1])])[:-1][::-1]
+        rest = np.minimum(back[road] - tail_m, end_back[0] + (s1 - s0)[0])
+        # the piece holding each point: the first whose end lies at or before it, going back
+        k = np.clip(np.searchsorted(-end_back, -rest, side="left"), 0, len(self.pieces) - 1)
+        s = np.maximum(s1[k] - (rest - end_back[k]), s0[k])
+        out[road] = self.vf.x_at(d[k], s)
+        return out
+
+
+def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool = True) -> _Route | None:
+    """The governing vehicle's whole path (:class:`_Route`): a road-graph run-up as recorded,
+    an off-road run from the road with the road run-up to its start added (``road``; without
+    it the straight run only, enough where the line stands on it)."""
+    net = ctx.net
+    vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
+    if vf is None:
+        return None
+    if ve.runup_pieces:
+        d, _, s1 = ve.runup_pieces[-1]
+        x_end = float(vf.x_at(np.array([d]), np.array([s1]))[0])
+        end = runup_xy(net, dataclasses.replace(ve, runup_tail_xy=[]))[-1:]
+        return _Route(vf, list(ve.runup_pieces), end + list(ve.runup_tail_xy), max(x_end, 0.0))
+    tail = list(ve.runup_tail_xy)
+    if len(tail) < 2:
+        return None
+    v0 = float(ve.runup_start_speed_kmh or 0.0) / 3.6
+    x0 = float(vf.kin.x_of_v(np.array([v0]))[0])
+    pieces: list[tuple[int, float, float]] = []
+    if ve.runup_start == "road" and road:
+        link, _ = _nearest_link(net, tail[0], e.approach_way_id)
+        if link >= 0:
+            line = net.link_lines[link]
+            s_u = float(shapely.line_locate_point(line, shapely.Point(tail[0])))
+            a = line.interpolate(max(s_u - 0.5, 0.0))
+            b = line.interpolate(min(s_u + 0.5, line.length))
+            ux, uy = tail[-1][0] - tail[0][0], tail[-1][1] - tail[0][1]
+            forward = (b.x - a.x) * ux + (b.y - a.y) * uy >= 0
+            d = 2 * link + (0 if forward else 1)
+            s = s_u if forward else float(net.link_length_m[link]) - s_u
+            pieces = runup_path(net, vf, d, s)[0]
+    return _Route(vf, pieces, tail, x0)
+
+
+def _rating_at(
+    ctx: StretchContext, e: Entry, ve: VehicleEntry, route: _Route | None, back_m: float
+) -> tuple[Rating, float]:
+    """Governing rating of a line ``back_m`` (m) back along the governing path from the edge,
+    and the governing vehicle's speed there (km/h). At the edge (``back_m`` 0) the stretch's
+    own requirement; further out the governing vehicle at ``V(x)`` head-on (the line is across
+    its path, ``x`` its equivalent run-up there, :meth:`_Route.x_back_m`) and every other
+    vehicle at its requirement on the stretch (an upper bound further out)."""
+    best: Rating | None = None
+    speed = float(ve.speed_kmh or 0.0)
+    for vf in ctx.fields:
+        mine = next((v for v in e.vehicles if v.name == vf.vehicle.name), None)
+        if mine is None or mine.speed_kmh is None:
+            continue
+        kmh = float(mine.speed_kmh)
+        if vf.vehicle.name == ve.name and back_m > 0.0 and route is not None:
+            x = min(float(route.x_back_m(np.array([back_m]))[0]), float(vf.kin.x_top_m))
+            kmh = speed = float(vf.kin.v_of_x(np.array([x]))[0]) * 3.6
+        r = required_rating(vf.vehicle, kmh)
+        if best is None or r.energy_kj > best.energy_kj:
+            best = r
+    assert best is not None  # the governing vehicle is one of the fields
+    return best, speed
+
+
+def _along(path: list[tuple[float, float]], back_m: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Points (local m) ``back_m`` metres back from the path's end (linear in the vertices)."""
+    xy = np.asarray(path, dtype=float)
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+    t = cum[-1] - back_m
+    return np.interp(t, cum, xy[:, 0]), np.interp(t, cum, xy[:, 1])
+
+
+def _line_point(
+    ctx: StretchContext, e: Entry, ve: VehicleEntry, route: _Route | None
+) -> tuple[float, float, float, float, float, Rating, bool] | None:
+    """Where the stretch's own line stands on the governing path: (x, y, direction x, y, the
+    governing vehicle's speed there km/h, rating, settled: a point clear of the stand-off
+    with a tested rating, or none further out on this path). First the point ``CLEAR_M`` outside the
+    stand-off line, the rating being the stretch's; then, if that exceeds every tested speed,
+    outward to the first point with a tested rating within the planning radius."""
+    path = route.xy(ctx.net) if route is not None else runup_xy(ctx.net, ve)
+    if len(path) < 2 or shapely.LineString(path).length <= 0:
+        return None
+    length = float(shapely.LineString(path).length)
+    protected = ctx.site.buffer(ctx.standoff_m) if ctx.standoff_m > 0 else ctx.site
+    back = np.arange(0.0, length + 1e-9, OUTWARD_STEP_M)
+    px, py = _along(path, back)
+    pts = shapely.points(px, py)
+    dist = shapely.distance(pts, protected)
+    radius = shapely.distance(pts, ctx.site) <= ctx.plan_radius_m
+    clear = np.flatnonzero((dist >= CLEAR_M) & radius)
+    k0 = int(clear[0]) if clear.size else int(np.argmax(dist))
+    rating, speed = _rating_at(ctx, e, ve, route, 0.0)
+    k = k0
+    if rating.speed_kmh is None and route is not None:
+        # the first point out where the governing vehicle's head-on speed is tested
+        cand = clear[clear >= k0]
+        x = np.minimum(route.x_back_m(back[cand]), float(route.vf.kin.x_top_m))
+        kmh = route.vf.kin.v_of_x(x) * 3.6
+        ok = np.flatnonzero(kmh <= max(TEST_SPEEDS_KMH) + 1e-9)
+        if ok.size:
+            j = int(cand[ok[0]])
+            r, v = _rating_at(ctx, e, ve, route, float(back[j]))
+            if r.speed_kmh is not None:
+                k, rating, speed = j, r, v
+    b = float(back[k])
+    ax, ay = _along(path, np.array([min(b + 0.5, length)]))
+    bx, by = _along(path, np.array([max(b - 0.5, 0.0)]))
+    # unsettled: no clear point on this path, or still above tested speeds where the path
+    # (without its road run-up) has not yet left the planning radius
+    settled = bool(clear.size) and (rating.speed_kmh is not None or not bool(radius[-1]))
+    dx, dy = float(bx[0] - ax[0]), float(by[0] - ay[0])
+    return float(px[k]), float(py[k]), dx, dy, speed, rating, settled
+
+
+def _own_link(ctx: StretchContext, px: float, py: float, usable: NDArray[np.bool_]) -> int:
+    """The usable ground-level link whose carriageway the point lies on (-1: none): a line
+    standing on a road is that road's line across it."""
+    net = ctx.net
+    cand = net.link_tree.query(shapely.Point(px, py), predicate="dwithin", distance=ROAD_START_M)
+    cand = np.asarray([k for k in cand if usable[k] and not ctx.grade[k]], dtype=np.int64)
+    if cand.size == 0:
+        return -1
+    d = shapely.distance(net.link_lines[cand], shapely.Point(px, py))
+    on = d <= 0.5 * net.link_width_m[cand]
+    return int(cand[on][np.argmin(d[on])]) if np.any(on) else -1
+
+
+def _own_position(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[Position, str]:
+    """The position of a stretch the plan does not cover, and how it covers it."""
+    net = ctx.net
+    got = _line_point(ctx, e, ve, _route(ctx, e, ve, road=False))
+    if (got is None or not got[-1]) and ve.runup_start == "road" and not ve.runup_pieces:
+        # the line needs the road run-up before the straight run (further out)
+        got = _line_point(ctx, e, ve, _route(ctx, e, ve))
+    if got is not None:
+        px, py, dx, dy, speed, rating, _settled = got
+        usable = ctx.usable()
+        protected = ctx.site.buffer(ctx.standoff_m) if ctx.standoff_m > 0 else ctx.site
+        carriageway = carriageway_links(net, usable, ctx.grade)
+
+        def march(own: int) -> Lines:
+            return barrier_lines(
+                net,
+                np.array([own]),
+                np.array([px]),
+                np.array([py]),
+                np.array([dx]),
+                np.array([dy]),
+                ctx.drv,
+                ctx.site,
+                protected,
+                ctx.plan_radius_m,
+                min(float(vf.vehicle.width_m) for vf in ctx.fields),
+                carriageway,
+                ctx.access,
+                ctx.rated,
+                np.array([float(rating.mass_kg)]),
+                np.array([float(rating.speed_kmh) if rating.speed_kmh is not None else math.inf]),
+                ctx.features,
+                ctx.trees,
+                ctx._cache.setdefault("masks", {}),
+            )
+
+        own = _own_link(ctx, px, py, usable)
+        lines = march(own)
+        if own < 0:
+            # a path along a road (beside its carriageway): the line closes across that road
+            # too, which no position of the cut closes
+            for end, ex, ey in (
+                (lines.end_a, lines.ax, lines.ay),
+                (lines.end_b, lines.bx, lines.by),
+            ):
+                if end[0] == "road":
+                    own = _nearest_carriageway(net, float(ex[0]), float(ey[0]), carriageway)
+                    lines = march(own) if own >= 0 else lines
+                    break
+        ends = [str(lines.end_a[0]), str(lines.end_b[0])]
+        length_m = float(lines.length_m[0])
+        if length_m >= MIN_LINE_M and not ({"open_end", "planning_radius"} & set(ends)):
+            geom = [
+                (float(lines.ax[0]), float(lines.ay[0])),
+                (float(lines.bx[0]), float(lines.by[0])),
+            ]
+            crossed = min(float(lines.crossed_access_m[0]), length_m)
+            pos = _linear(ctx, e, (rating, speed), geom, length_m, ends, crossed, (px, py))
+            return pos, "own_line"
+    rating, speed = _rating_at(ctx, e, ve, None, 0.0)
+    geom = _away_from_site(list(e.geometry_xy), ctx.site, ctx.standoff_m)
+    length_m = float(shapely.LineString(geom).length) if len(geom) >= 2 else 0.0
+    length_m = max(length_m, float(e.stretch_m or e.length_m or 0.0))
+    crossed = _crossed_access(net, ctx.access, geom)
+    ends = ["stretch_end", "stretch_end"]
+    pos = _linear(ctx, e, (rating, speed), geom, length_m, ends, crossed, (e.x, e.y))
+    return pos, "along"
+
+
+def _nearest_carriageway(net: Network, x: float, y: float, carriageway: NDArray[np.bool_]) -> int:
+    """The carriageway link nearest a line's end that stopped at it (-1: none)."""
+    pt = shapely.Point(x, y)
+    cand = net.link_tree.query(pt, predicate="dwithin", distance=ROAD_START_M)
+    cand = np.asarray([k for k in cand if carriageway[k]], dtype=np.int64)
+    if cand.size == 0:
+        return -1
+    return int(cand[int(np.argmin(shapely.distance(net.link_lines[cand], pt)))])
+
+
+def _crossed_access(
+    net: Network, access: NDArray[np.bool_], geom: list[tuple[float, float]]
+) -> float:
+    """Width (m) of the designated access links a line crosses (made active there)."""
+    if len(geom) < 2 or not np.any(access):
+        return 0.0
+    hit = net.link_tree.query(shapely.LineString(geom), predicate="intersects")
+    hit = hit[access[hit]]
+    return float(net.link_width_m[hit].sum())
+
+
+def _linear(
+    ctx: StretchContext,
+    e: Entry,
+    required: tuple[Rating, float],
+    geom: list[tuple[float, float]],
+    length_m: float,
+    ends: list[str],
+    crossed_m: float,
+    xy: tuple[float, float],
+) -> Position:
+    """A linear position of ``length_m`` (m) at ``rating``, priced per metre; the part across
+    designated access routes (``crossed_m``) as active bollards, so the route stays open.
+    ``required``: the rating and the governing vehicle's speed (km/h) at the line."""
+    costs = ctx.costs
+    rating, speed = required
+    per_m = costs.price(costs.linear_eur_per_m, rating)
+    cost = (length_m - crossed_m) * per_m
+    if crossed_m > 0:
+        cost += costs.bollards(crossed_m) * costs.price(costs.active_bollard_eur, rating)
+        cost += costs.active_position_eur
+    per = {v.name: v.rating for v in e.vehicles if v.rating is not None}
+    exceeds = rating.iwa.endswith(EXCEEDS)
+    return Position(
+        "linear",
+        float(xy[0]),
+        float(xy[1]),
+        round(length_m, 1),
+        costs.bollards(crossed_m) if crossed_m > 0 else 0,
+        rating.iwa,
+        rating.pas68,
+        per,
+        round(speed, 1),
+        False,
+        0 if exceeds else round(cost),
+        None,
+        None,
+        geom,
+        e.street,
+        costed=not exceeds,
+        advice=EXCEEDS_ADVICE if exceeds else "",
+        length_m=round(length_m, 1),
+        closes_between=ends,
+        active_length_m=round(crossed_m, 1),
+    )

@@ -1,0 +1,295 @@
+"""The barrier plan covers every edge stretch (issue 10 items 5, 6; docs/method.md section 4,
+"Edge stretches in the plan"). Hand-built OSM worlds; expected lengths from the geometry built,
+ratings from the standard's test speeds, speeds from the vehicle's acceleration curve, prices
+from the cost table.
+
+Square world: the site x in [-30, 30], y in [0, 40], closed by buildings 1 m off on its west,
+north and east sides (their fronts at x = -31 and x = +31 down to y = -3); an avenue from the
+south, x = 0, y from -600 to -112, in a 12 m canyon of buildings (x = -6 to 6) up to y = -120,
+then an open square (unmapped ground, buildings at x = -40 and x = 40 to the sides) up to the
+site. The avenue ends 112 m short of the site: no road crossing, no frontage; the straight-on
+run across the square reaches the south edge at the truck's 90 km/h.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rempart.assess.engine import drivable as drivable_mod
+from rempart.assess.engine import run as run_mod
+from rempart.assess.engine.plan import default_costs
+from rempart.assess.engine.ratings import EXCEEDS, TEST_SPEEDS_KMH
+from rempart.assess.engine.run import AssessOptions, SiteResult, assess
+
+from ._netbuild import Way, lonlat, road, square, vehicle, write_osm
+
+SITE = square(-30.0, 0.0, 30.0, 40.0)
+TRUCK = vehicle("T", width=2.0)  # 7.2 t N2A, 90 km/h top
+WIDTH_M = 2.0
+CELL_M = 1.0
+#: the fronts either side of the site's south edge: a 62 m gap
+GAP_M = 62.0
+
+
+def block(x0: float, y0: float, x1: float, y1: float) -> Way:
+    return ({"building": "yes"}, [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)])
+
+
+SQUARE_WORLD: list[Way] = [
+    road([(0.0, -600.0), (0.0, -112.0)]),
+    block(-400.0, -620.0, -6.0, -120.0),
+    block(6.0, -620.0, 400.0, -120.0),
+    block(-6.0, -700.0, 6.0, -621.0),
+    block(-400.0, -120.0, -40.0, 400.0),
+    block(40.0, -120.0, 400.0, 400.0),
+    block(-40.0, -3.0, -31.0, 400.0),
+    block(31.0, -3.0, 40.0, 400.0),
+    block(-31.0, 41.0, 31.0, 400.0),
+]
+
+
+def run(tmp_path: Path, ways: list[Way], vehicles: list[Any], **options: Any) -> SiteResult:
+    osm = write_osm(tmp_path / "case.osm", ways)
+    return assess(osm, [("site", SITE)], vehicles, options=AssessOptions(**options))[0]
+
+
+def local_y(res: SiteResult, y: float) -> float:
+    """The network's local y (m) of a point of this file's metric frame (on x = 0)."""
+    lon, lat = lonlat(0.0, y)
+    _, py = res.net.project(np.array([lon]), np.array([lat]))
+    return float(py[0])
+
+
+def south_stretch(res: SiteResult) -> Any:
+    """The stretch along the south edge (the one facing the square): the most energetic."""
+    reached = [e for e in res.entries if e.governing() is not None]
+    return max(reached, key=lambda e: e.governing().speed_kmh)
+
+
+def assert_every_stretch_covered(res: SiteResult) -> None:
+    d = res.to_dict()
+    numbers = sorted(e.number for e in res.entries)
+    cover = {c["number"]: c for c in d["plan"]["stretches"]}
+    assert sorted(cover) == numbers
+    assert all(c["covered"] for c in cover.values())
+    for c in cover.values():
+        for k in c["positions"]:
+            assert c["number"] in d["plan"]["positions"][k - 1]["covers_stretches"]
+    # a reached stretch is either behind the road cut or on a listed position's line
+    for e in res.entries:
+        c = cover[e.number]
+        if e.governing() is None:
+            assert c["how"] == "unreached"
+        else:
+            assert c["how"] in ("road_plan", "stretch_line", "own_line", "along")
+            assert c["positions"] or c["how"] == "road_plan"
+
+
+def test_open_square_stretch_gets_a_line_across_the_gap(tmp_path):
+    res = run(tmp_path, SQUARE_WORLD, [TRUCK])
+    assert res.plan is not None
+    stretch = south_stretch(res)
+    gov = stretch.governing()
+    assert gov.speed_kmh >= 89.0  # straight on across the square at the truck's top speed
+    # the required rating: the lowest standard test speed at or above 90 km/h, head-on
+    assert gov.rating == "V/7200[N2A]/96/90"
+    # no road crossing and no frontage: the road plan has nothing to cut
+    assert not [p for p in res.plan.positions if p.link is not None]
+    mine = [p for p in res.plan.positions if stretch.number in p.covers_stretches]
+    assert len(mine) == 1
+    p = mine[0]
+    assert p.kind == "linear"
+    assert p.closes_between == ["building", "building"]
+    # across the gap between the fronts x = -31 and x = +31, each end within the vehicle's
+    # half width and one raster cell of its front
+    assert GAP_M - WIDTH_M - 2 * CELL_M <= p.length_m <= GAP_M
+    (ax, ay), (bx, by) = p.geometry_xy
+    assert abs(abs(ax - bx) - p.length_m) < 0.2 and abs(ay - by) < 0.2
+    # in front of the site (stand-off 0): between the edge and the fronts' south end (y = -3)
+    assert local_y(res, -3.0) <= ay <= local_y(res, 0.0)
+    # rated at the stretch's requirement, priced per metre at that rating for the truck's mass
+    assert p.rating == gov.rating
+    costs = default_costs()
+    unit = costs.linear_eur_per_m[96] * costs.factor(7200.0)
+    assert p.cost_eur == round(p.length_m * unit)
+    assert p.costed
+    d = res.to_dict()
+    pd = d["plan"]["positions"][res.plan.positions.index(p)]
+    assert pd["covers_stretches"] == [stretch.number]
+    assert pd["closes_between"] == ["building", "building"] and pd["open_ended"] is False
+    assert pd["geometry"]["type"] == "LineString"
+    cover = {c["number"]: c for c in d["plan"]["stretches"]}
+    assert cover[stretch.number]["how"] == "own_line"
+    assert cover[stretch.number]["positions"] == [pd["number"]]
+    assert d["plan"]["total_cost_eur"] == round(sum(q.cost_eur for q in res.plan.positions))
+    assert_every_stretch_covered(res)
+
+
+def test_site_with_only_road_crossings_keeps_the_road_plan(tmp_path):
+    # a street into the site between building fronts 20 m apart (x = -10 and 10, up to y = -5),
+    # the other sides closed 1 m off: every approach comes along the street, so the road cut
+    # (one position on the outer way, between the fronts) covers every stretch: no extra line
+    site_world = [
+        road([(0.0, -600.0), (0.0, -100.0)]),
+        road([(0.0, -100.0), (0.0, 20.0)]),
+        block(-400.0, -400.0, -10.0, -5.0),
+        block(10.0, -400.0, 400.0, -5.0),
+        block(-400.0, -5.0, -31.0, 400.0),
+        block(31.0, -5.0, 400.0, 400.0),
+        block(-31.0, 41.0, 31.0, 400.0),
+    ]
+    res = run(tmp_path, site_world, [TRUCK])
+    assert res.plan is not None
+    assert [(p.kind, p.way_id) for p in res.plan.positions] == [("bollards", 1)]
+    assert res.plan.positions[0].closes_between == ["building", "building"]
+    # the same plan as the road graph alone gives (its lines need the drivable space: same run)
+    alone = run(tmp_path, site_world, [TRUCK], offroad=False)
+    assert alone.plan is not None
+    assert [(p.kind, p.way_id, p.rating) for p in alone.plan.positions] == [
+        (p.kind, p.way_id, p.rating) for p in res.plan.positions
+    ]
+    assert {c.how for c in res.plan.stretches} <= {"road_plan", "unreached"}
+    assert_every_stretch_covered(res)
+
+
+def test_open_street_every_stretch_covered(tmp_path):
+    # a street into the site across open ground (nothing mapped around): vehicles can come
+    # from anywhere, the road positions are open-ended; every stretch still gets a position
+    street = [road([(0.0, -600.0), (0.0, -100.0)]), road([(0.0, -100.0), (0.0, 20.0)])]
+    res = run(tmp_path, street, [TRUCK], plan_radius_m=120.0)
+    assert_every_stretch_covered(res)
+    costs = default_costs()
+    for p in res.plan.positions:
+        if p.link is None and p.costed:
+            speed = int(p.rating.split("/")[2])
+            unit = costs.linear_eur_per_m[speed] * costs.factor(7200.0)
+            # no designated route here: the whole line at the linear price
+            assert p.active_length_m == 0.0
+            assert p.cost_eur == round(p.length_m * unit)
+
+
+#: a vehicle faster than every tested speed: 140 km/h top, 2 m/s2 throughout, so
+#: V(x) = sqrt(2 a x): the highest tested speed, 112 km/h, is reached after x = v^2 / (2 a)
+FAST = vehicle("F", top_kmh=140.0, curve=((0.0, 2.0), (140.0, 2.0)))
+A_MS2 = 2.0
+X_112_M = (112.0 / 3.6) ** 2 / (2 * A_MS2)
+
+
+def test_stretch_beyond_tested_speeds_moves_out_to_a_tested_speed(tmp_path):
+    res = run(tmp_path, SQUARE_WORLD, [FAST])
+    assert res.plan is not None
+    stretch = south_stretch(res)
+    gov = stretch.governing()
+    assert gov.speed_kmh > max(TEST_SPEEDS_KMH)
+    assert gov.rating.endswith(EXCEEDS)
+    mine = [p for p in res.plan.positions if stretch.number in p.covers_stretches]
+    assert len(mine) == 1
+    p = mine[0]
+    # never priced as the stretch's untested requirement: a tested rating where the line is
+    assert not p.rating.endswith(EXCEEDS) and p.costed
+    assert int(p.rating.split("/")[2]) == 112
+    # the line stands where the run-up (straight, from rest, along the governing path) gives
+    # at most 112 km/h: V(x) <= 112 with x the distance run from the path's start
+    sx, sy = gov.runup_tail_xy[0]
+    run_m = math.hypot(p.x - sx, p.y - sy)
+    assert run_m <= X_112_M + 1e-6
+    assert run_m >= X_112_M - 1.5  # the first such point, 1 m steps outward
+    assert p.speed_kmh <= 112.0
+    assert math.sqrt(2 * A_MS2 * run_m) * 3.6 == pytest.approx(p.speed_kmh, abs=0.2)
+    # a line across the 12 m canyon there (the avenue closed with it)
+    assert p.closes_between == ["building", "building"]
+    assert 12.0 - WIDTH_M - 2 * CELL_M <= p.length_m <= 12.0
+    costs = default_costs()
+    assert p.cost_eur == round(p.length_m * costs.linear_eur_per_m[112] * costs.factor(7200.0))
+
+
+def test_stretch_beyond_tested_speeds_is_never_priced_as_tested(tmp_path):
+    # with a 100 m planning radius no point of the path within it is slow enough (112 km/h is
+    # reached X_112_M m after the start, further than 100 m from the site): not costed
+    res = run(tmp_path, SQUARE_WORLD, [FAST], plan_radius_m=100.0)
+    assert res.plan is not None
+    stretch = south_stretch(res)
+    (sx, sy), (ex, ey) = stretch.governing().runup_tail_xy[0], stretch.governing().runup_tail_xy[-1]
+    assert math.hypot(ex - sx, ey - sy) - 100.0 > X_112_M  # the premise
+    mine = [p for p in res.plan.positions if stretch.number in p.covers_stretches]
+    assert len(mine) == 1
+    p = mine[0]
+    assert p.rating.endswith(EXCEEDS)
+    assert not p.costed and p.cost_eur == 0 and p.advice
+    d = res.to_dict()
+    assert d["plan"]["not_costed"] >= 1
+    assert d["plan"]["total_cost_eur"] == round(sum(q.cost_eur for q in res.plan.positions))
+    for q in res.plan.positions:
+        assert q.costed != q.rating.endswith(EXCEEDS)
+
+
+def test_assess_sites_keeps_no_raster_per_site(tmp_path, monkeypatch):
+    # the drivable rasters of a chunk of sites are dropped once their plans are made: count
+    # the live ones when each site's drivable space is built. With chunks of 2, at most the
+    # other site of the chunk is alive, never one per site assessed before
+    import weakref
+
+    live: list[int] = []
+    made: list[Any] = []
+    original = drivable_mod.drivable_space
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        gc.collect()
+        live.append(sum(1 for r in made if r() is not None))
+        out = original(*args, **kwargs)
+        made.append(weakref.ref(out))
+        return out
+
+    monkeypatch.setattr(run_mod, "drivable_space", counting)
+    monkeypatch.setattr(run_mod, "SITE_CHUNK", 2)
+    osm = write_osm(tmp_path / "case.osm", SQUARE_WORLD)
+    other = square(-30.0, 60.0, 30.0, 100.0)
+    sites = [("a", SITE), ("b", other), ("c", SITE), ("d", other), ("e", SITE)]
+    results = assess(osm, sites, [TRUCK])
+    assert len(results) == 5 and len(made) == 5
+    assert live == [0, 1, 0, 1, 0]
+    gc.collect()
+    assert all(r() is None for r in made)
+    # the same plans as one site at a time
+    monkeypatch.setattr(run_mod, "SITE_CHUNK", 1)
+    alone = assess(osm, sites, [TRUCK])
+    for a, b in zip(results, alone, strict=True):
+        assert a.to_dict()["plan"] == b.to_dict()["plan"]
+
+
+def test_report_renders_a_stretch_position(tmp_path):
+    # a position with no road link: named by the stretches it covers, in the HTML and text
+    from rempart.assess.engine import report
+
+    res = run(tmp_path, SQUARE_WORLD, [TRUCK])
+    stretch = south_stretch(res)
+    html = report.to_html([res])
+    assert f"in front of edge stretch {stretch.number}" in html
+    assert "Edge stretches covered" in html
+    assert "linear" in report.to_text([res])
+    features = report.to_geojson([res])["features"]
+    plan = [f for f in features if f["properties"].get("layer") == "plan"]
+    assert plan and plan[0]["properties"]["covers_stretches"] == [stretch.number]
+
+
+def test_route_run_up_back_along_the_path():
+    # the run-up x (m) back along a governing path: on its straight tail (5 m, from x = 100 at
+    # its start) x grows with the distance run; on the road pieces, the field's x at the
+    # point (a stand-in field: x = s + 1000 * directed link)
+    from rempart.assess.engine.plan_stretches import _Route
+
+    class Field:
+        def x_at(self, d: Any, s: Any) -> Any:
+            return np.asarray(s, dtype=float) + 1000.0 * np.asarray(d)
+
+    route = _Route(Field(), [(0, 0.0, 10.0), (1, 5.0, 25.0)], [(0.0, 0.0), (0.0, 5.0)], 100.0)  # type: ignore[arg-type]
+    got = route.x_back_m(np.array([0.0, 3.0, 10.0, 24.0, 30.0, 100.0]))
+    # edge: 100 + 5; 3 m back: 102; 5 m into the last piece (s 25 -> 20); 19 m into it
+    # (s 6); 5 m into the first piece (s 10 -> 5); beyond the path's start: its start (s 0)
+    assert got.tolist() == [105.0, 102.0, 1020.0, 1006.0, 5.0, 0.0]
