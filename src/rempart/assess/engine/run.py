@@ -400,7 +400,15 @@ def _offroad(
         samples, drv, seeds, fields, shapes, radius_m=result.options.offroad_radius_m
     )
     frontage = frontage_at(
-        net, site, samples.x, samples.y, fields, crossings, excluded, result.options.frontage_m
+        net,
+        site,
+        samples.x,
+        samples.y,
+        fields,
+        crossings,
+        excluded,
+        result.options.frontage_m,
+        drivable=drv,
     )
     stretches, worst = edge_stretches(
         EdgeInputs(
