@@ -171,13 +171,21 @@ def test_a_fast_swerve_needs_the_gap_along_its_slanted_path(tmp_path):
     assert n_open >= 5 and n_shut >= 5
 
 
-def test_the_edge_profile_has_no_frontage_through_the_row(tmp_path):
-    ways = street_case([(-400.0, 400.0)])
-    osm = write_osm(tmp_path / "case.osm", ways + ENCLOSE)
-    res = assess(osm, [("site", SITE)], [FAST], options=AssessOptions(plan=False))[0]
+def test_the_assessment_has_no_frontage_through_the_row(tmp_path):
+    # neither in the edge profile (raster) nor in the road-graph entries the plan is built on
+    # (obstacle geometry); without the row both have it
+    def assessed(row):
+        osm = write_osm(tmp_path / "case.osm", street_case(row) + ENCLOSE)
+        return assess(osm, [("site", SITE)], [FAST], options=AssessOptions(plan=False))[0]
+
+    res = assessed([(-400.0, 400.0)])
     assert res.edge is not None
     assert "frontage" not in res.edge["sources"]["fast"]
     assert all(e.source != "frontage" for e in res.entries)
+    assert [e for e in res.road_entries if e.kind == "frontage"] == []
+    open_res = assessed(None)
+    assert open_res.edge is not None and "frontage" in open_res.edge["sources"]["fast"]
+    assert [e for e in open_res.road_entries if e.kind == "frontage"]
 
 
 def _road_graph_frontage(tmp_path, ways, vehicles, obstacles: bool):
