@@ -256,6 +256,13 @@ def vehicle_field(
         last[:-1] = bend_dir[1:] != bend_dir[:-1]
         exit_cap[bend_dir[last]] = bend_min[last] + net.dl_length_m[bend_dir[last]]
     trans_cap = transition_caps_x(net, kin, a_lat)
+    # a bend's hold not over at its link's end goes on to the links after it
+    left = apex + np.tile(half_arc, 2) - np.tile(length, 2)
+    on = (left > 0) & np.isfinite(xc2)
+    exit_hold = np.zeros(net.n_directed)
+    exit_hold_x = np.full(net.n_directed, np.inf)
+    np.maximum.at(exit_hold, bdir[on], left[on])
+    np.minimum.at(exit_hold_x, bdir[on], xc2[on] - left[on])
 
     relevant = [b for b in barriers if vehicle.mass_kg <= b.mass_kg + 1e-9]
     active = list(relevant)
@@ -279,6 +286,8 @@ def vehicle_field(
             kin.x_top_m,
             None if seed_links is None else np.repeat(seed_links, 2),
             net.trans_hold_m,
+            exit_hold,
+            exit_hold_x,
         )
         vf = VehicleField(
             vehicle,
