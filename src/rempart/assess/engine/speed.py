@@ -272,13 +272,22 @@ def propagate(
         h_t = np.where(np.isfinite(trans_cap_x_m), trans_hold_m, 0.0)
     cap_far = trans_cap_x_m - h_t
     hold = _holds(length_m, h_t, bend_r, trans_from, trans_to, starts)
-    reach = np.maximum(length_m, hold)
+    # the near label matters only on links whose hold outlasts them (elsewhere the exit is
+    # x_far + L <= x_in + L): it is propagated for those alone
+    long = hold > length_m
+    any_long = bool(long.any())
 
     def exits(d: IntArray) -> tuple[FloatArray, FloatArray]:
         """Near exit ``min(x_in + L, x_far + max(L, H), K)`` and far exit
         ``min(x_far + L, K, K_far)`` of the links ``d`` (``-inf`` where not traversable)."""
-        near = np.minimum(np.minimum(x_in[d] + length_m[d], x_far[d] + reach[d]), exit_cap_x_m[d])
-        far = np.minimum(x_far[d] + length_m[d], k_far[d])
+        far_l = x_far[d] + length_m[d]
+        near = np.minimum(far_l, exit_cap_x_m[d])
+        if any_long:
+            lg = d[long[d]]
+            near[long[d]] = np.minimum(
+                np.minimum(x_in[lg] + length_m[lg], x_far[lg] + hold[lg]), exit_cap_x_m[lg]
+            )
+        far = np.minimum(far_l, k_far[d])
         ok = traversable[d]
         return (
             np.where(ok, np.minimum(near, x_top_m), -np.inf),
@@ -300,23 +309,26 @@ def propagate(
             break
         offs = np.repeat(starts[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
         t_to = trans_to[offs]
-        t_from = trans_from[offs]
-        cand_f = np.minimum(f_out[t_from], cap_far[offs])
-        cand_n = np.minimum(x_out[t_from], trans_cap_x_m[offs])
-        up = (cand_f > x_far[t_to] + _EPS_M) | (cand_n > x_in[t_to] + _EPS_M)
-        if not np.any(up):
-            break
-        t_to, cand_f, cand_n = t_to[up], cand_f[up], cand_n[up]
+        cand = np.minimum(f_out[trans_from[offs]], cap_far[offs])
         best_f[t_to] = -np.inf
-        best_n[t_to] = -np.inf
-        np.maximum.at(best_f, t_to, cand_f)
-        np.maximum.at(best_n, t_to, cand_n)
+        np.maximum.at(best_f, t_to, cand)
+        winners = (cand > x_far[t_to] + _EPS_M) & (cand >= best_f[t_to])
+        x_far[t_to[winners]] = cand[winners]
         # sorted unique targets via a mask: O(D) and much faster than np.unique's hashing
         mark = np.zeros(n, dtype=bool)
-        mark[t_to] = True
+        mark[t_to[winners]] = True
+        if any_long:
+            lt = np.flatnonzero(long[t_to])
+            n_to = t_to[lt]
+            cand_n = np.minimum(x_out[trans_from[offs[lt]]], trans_cap_x_m[offs[lt]])
+            best_n[n_to] = -np.inf
+            np.maximum.at(best_n, n_to, cand_n)
+            win_n = (cand_n > x_in[n_to] + _EPS_M) & (cand_n >= best_n[n_to])
+            x_in[n_to[win_n]] = cand_n[win_n]
+            mark[n_to[win_n]] = True
         targets = np.flatnonzero(mark)
-        x_far[targets] = np.maximum(x_far[targets], best_f[targets])
-        x_in[targets] = np.maximum(x_in[targets], best_n[targets])
+        if targets.size == 0:
+            break
         targets = targets[traversable[targets]]
         new_out, new_f = exits(targets)
         grew = (new_out > x_out[targets] + _EPS_M) | (new_f > f_out[targets] + _EPS_M)
