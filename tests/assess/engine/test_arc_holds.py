@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from ._netbuild import lonlat, road, vehicle
+from ._netbuild import LAT0, LON0, M_PER_DEG_LAT, lonlat, road, square, vehicle
 from .test_bend_at_apex import NO_PLAN, _speed_after, _speeds_along, _zigzag
 from .test_speed import run
 
@@ -109,3 +109,55 @@ def test_a_hold_past_junctions_ends_where_the_arc_ends(junctions):
     # cutting the hold at the first junction would give a clearly higher speed
     cut = _speed_after(truck.acceleration, 25.0, cap, past_apex - junctions[0])
     assert cut * 3.6 > expected * 3.6 + 1.0
+
+
+@pytest.mark.parametrize("junction_vertex", [17, 24])
+def test_a_run_up_capped_by_a_bend_through_a_junction_starts_at_its_apex(junction_vertex):
+    # a 90-degree, 60 m curve drawn with 30 vertices (apex: its middle vertex, 15), a site
+    # 50 m on, and a side street joining at vertex 17 or 24, after the apex: the bend is capped
+    # at the junction (test_bend_at_apex), and the run-up reported at the edge starts at the
+    # bend's apex, at its cap, exactly as without the side street (it started at the junction,
+    # shorter by the drawn distance from the apex, reported as a turn)
+    from rempart.assess.engine.entries import runup_xy
+
+    from .test_limits import _bend
+    from .test_speed import _northbound
+
+    truck = vehicle(lat=4.0)
+    pts = _bend(30)
+    end_x, end_y = pts[-1]
+    site = square(end_x - 50, end_y - 150, end_x + 50, end_y + 50)
+    plain, _ = run([road(pts, width="7")], site, [truck], options=NO_PLAN)
+    mx, my = pts[junction_vertex]
+    side = road([(mx, my), (mx + 0.6 * mx, my + 0.6 * (my - 60.0))], width="6")
+    split, _ = run(
+        [road(pts[: junction_vertex + 1], width="7"), road(pts[junction_vertex:], width="7"), side],
+        site,
+        [truck],
+        options=NO_PLAN,
+    )
+
+    def north(res):
+        (entry,) = [e for e in res.road_entries if e.kind == "crossing" and _northbound(e)]
+        return entry.vehicles[0], res.net
+
+    (a, net_a), (b, net_b) = north(plain), north(split)
+    assert a.runup_start == "bend"
+    assert b.runup_start == a.runup_start
+    assert b.runup_m == pytest.approx(a.runup_m, abs=0.15)
+    assert b.runup_start_speed_kmh == pytest.approx(a.runup_start_speed_kmh, abs=0.05)
+
+    # both start at the curve's apex (compared in the test's metres: each network
+    # has its own local CRS)
+    def start_m(net, ve):
+        x, y = runup_xy(net, ve)[0]
+        lon, lat = net.unproject(np.array([x]), np.array([y]))
+        return (float(lon[0]) - LON0) * M_PER_DEG_LAT * math.cos(math.radians(LAT0)), (
+            float(lat[0]) - LAT0
+        ) * M_PER_DEG_LAT
+
+    apex = start_m(net_a, a)
+    assert min(math.dist(apex, p) for p in pts[13:18]) < 0.1  # a middle vertex of the curve
+    assert math.dist(start_m(net_b, b), apex) < 0.1
+    # not at the junction, where it started before
+    assert math.dist(start_m(net_b, b), pts[junction_vertex]) > 3.0  # a vertex or more back

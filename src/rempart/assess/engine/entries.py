@@ -204,8 +204,9 @@ def runups(net: Network, vf: VehicleField, directed: IntArray, s_m: FloatArray) 
 
     Walks the best-predecessor pointers backwards from every point at once (one vectorised
     step per link of the longest run-up, instead of a Python loop per point and link) until
-    each run-up starts: from rest (no better predecessor), at a junction turn whose cap binds,
-    at a bend whose cap binds, or where the walk would revisit a link (a loop driven at top
+    each run-up starts: from rest (no better predecessor), at a junction turn whose cap binds
+    (at the apex of a bend merged through the junction when it lies on the incoming link,
+    reported as a bend), at a bend whose cap binds, or where the walk would revisit a link (a loop driven at top
     speed: the walk stops before the first repeated link, reported as a turn). Loops are found
     with Brent's cycle detection per point and trimmed back to that first repeat afterwards.
     The semantics and the floating-point order of the length sums are those of a
@@ -224,6 +225,13 @@ def runups(net: Network, vf: VehicleField, directed: IntArray, s_m: FloatArray) 
     power = np.ones(n, dtype=np.int64)
     lam = np.ones(n, dtype=np.int64)
     looped: list[tuple[int, int]] = []  # (point, cycle length)
+    # transitions through a bend whose apex lies before the junction, by (from, to) key
+    n_dir = net.n_directed
+    apex_all = net.trans_apex_m
+    on = np.flatnonzero(apex_all > 0) if apex_all.size == net.trans_from.size else np.zeros(0, int)
+    keys = net.trans_from[on] * n_dir + net.trans_to[on]
+    by_key = np.argsort(keys)
+    apex_key, apex_m = keys[by_key], apex_all[on][by_key]
     rec_item, rec_step, rec_d, rec_s0, rec_s1 = [], [], [], [], []
     step = 0
     while item.size and step < MAX_BACKTRACK:
@@ -245,6 +253,21 @@ def runups(net: Network, vf: VehicleField, directed: IntArray, s_m: FloatArray) 
         turn = cont & (xi < x_out[pc] - 1e-6)
         kind[item[turn]] = _TURN
         start_x[item[turn]] = xi[turn]
+        if apex_key.size and np.any(turn):
+            # a bend merged through the junction with its apex on the incoming link: the
+            # run-up starts at that apex, at the cap (the cap's hold runs from there)
+            ti = np.flatnonzero(turn)
+            pos = np.minimum(np.searchsorted(apex_key, pc[ti] * n_dir + d[ti]), apex_key.size - 1)
+            hit = apex_key[pos] == pc[ti] * n_dir + d[ti]
+            ti, back = ti[hit], apex_m[pos[hit]]
+            end = net.dl_length_m[pc[ti]]
+            rec_item.append(item[ti])
+            rec_step.append(np.full(ti.size, step + 1))
+            rec_d.append(pc[ti])
+            rec_s0.append(end - back)
+            rec_s1.append(end)
+            length[item[ti]] += back
+            kind[item[ti]] = _BEND
         go = np.flatnonzero(cont & ~turn)
         it_go = item[go]
         move = power[it_go] == lam[it_go]
