@@ -206,8 +206,9 @@ def runups(net: Network, vf: VehicleField, directed: IntArray, s_m: FloatArray) 
     step per link of the longest run-up, instead of a Python loop per point and link) until
     each run-up starts: from rest (no better predecessor), at a junction turn whose cap binds
     (at the apex of a bend merged through the junction when it lies on the incoming link,
-    reported as a bend), at a bend whose cap binds, or where the walk would revisit a link (a loop driven at top
-    speed: the walk stops before the first repeated link, reported as a turn). Loops are found
+    reported as a bend), at a bend whose cap binds, or where the walk would revisit a link
+    (a loop driven at top speed: the walk stops before the first repeated link, reported as a
+    turn). Loops are found
     with Brent's cycle detection per point and trimmed back to that first repeat afterwards.
     The semantics and the floating-point order of the length sums are those of a
     point-by-point walk, so results are identical to it.
