@@ -762,6 +762,14 @@ def _swerve_both_ways(
     swerve angle (rad) and whether travelling u->v is the better direction (ties: the faster
     road speed, then u->v)."""
     a_lat = vf.vehicle.lateral_accel_ms2
+    if geometry is None:
+        # the normal speed grows with the road speed: the faster direction is the better one
+        v_f = vf.speed_at_ms(2 * pair_link, s_link)
+        v_b = vf.speed_at_ms(2 * pair_link + 1, length_m - s_link)
+        fwd = np.nan_to_num(v_f, nan=-1.0) >= np.nan_to_num(v_b, nan=-1.0)
+        v = np.where(fwd, v_f, v_b)
+        normal, angle = swerve(np.nan_to_num(v, nan=0.0), room_m, a_lat)
+        return v, np.where(np.isfinite(v), normal, -1.0), angle, fwd
     ways = []
     for forward, d, s in (
         (True, 2 * pair_link, s_link),

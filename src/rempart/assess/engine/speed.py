@@ -276,25 +276,35 @@ def propagate(
     # x_far + L <= x_in + L): it is propagated for those alone
     long = hold > length_m
     any_long = bool(long.any())
+    # links whose far exit differs from their exit: a hold outlasting them, or a bend's hold
+    # left at their end (elsewhere both are min(x_far + L, K); most links)
+    special = long | (k_far < exit_cap_x_m)
+    any_special = bool(special.any())
 
     def exits(d: IntArray) -> tuple[FloatArray, FloatArray]:
         """Near exit ``min(x_in + L, x_far + max(L, H), K)`` and far exit
         ``min(x_far + L, K, K_far)`` of the links ``d`` (``-inf`` where not traversable)."""
         far_l = x_far[d] + length_m[d]
-        near = np.minimum(far_l, exit_cap_x_m[d])
-        if any_long:
-            lg = d[long[d]]
-            near[long[d]] = np.minimum(
-                np.minimum(x_in[lg] + length_m[lg], x_far[lg] + hold[lg]), exit_cap_x_m[lg]
-            )
-        far = np.minimum(far_l, k_far[d])
-        ok = traversable[d]
-        return (
-            np.where(ok, np.minimum(near, x_top_m), -np.inf),
-            np.where(ok, np.minimum(far, x_top_m), -np.inf),
+        near = np.where(
+            traversable[d], np.minimum(np.minimum(far_l, exit_cap_x_m[d]), x_top_m), -np.inf
         )
+        if not any_special:
+            return near, near
+        far = near.copy()
+        sp = special[d] & traversable[d]
+        ds = d[sp]
+        far[sp] = np.minimum(np.minimum(far_l[sp], k_far[ds]), x_top_m)
+        lg = sp & long[d]
+        dl = d[lg]
+        near[lg] = np.minimum(
+            np.minimum(np.minimum(x_in[dl] + length_m[dl], x_far[dl] + hold[dl]), exit_cap_x_m[dl]),
+            x_top_m,
+        )
+        return near, far
 
     x_out, f_out = exits(np.arange(n))
+    if not any_special:
+        f_out = x_out  # one array: every far exit is the exit
     # Transitions into non-traversable links are kept so that x_in is known at a blocked link
     # (the register needs the speed arriving at a barrier); they never propagate further.
     frontier = np.flatnonzero(traversable)
@@ -331,9 +341,11 @@ def propagate(
             break
         targets = targets[traversable[targets]]
         new_out, new_f = exits(targets)
-        grew = (new_out > x_out[targets] + _EPS_M) | (new_f > f_out[targets] + _EPS_M)
+        grew = new_out > x_out[targets] + _EPS_M
         x_out[targets] = np.maximum(x_out[targets], new_out)
-        f_out[targets] = np.maximum(f_out[targets], new_f)
+        if any_special:
+            grew |= new_f > f_out[targets] + _EPS_M
+            f_out[targets] = np.maximum(f_out[targets], new_f)
         frontier = targets[grew]
     # The near label (run-up just after the turn) and the best predecessor follow from the
     # converged exits in one pass: x_in = max_t min(x_out[from], C_t).
