@@ -161,3 +161,33 @@ def test_a_run_up_capped_by_a_bend_through_a_junction_starts_at_its_apex(junctio
     assert math.dist(start_m(net_b, b), apex) < 0.1
     # not at the junction, where it started before
     assert math.dist(start_m(net_b, b), pts[junction_vertex]) > 3.0  # a vertex or more back
+
+
+def test_an_earlier_corner_still_holding_caps_past_a_later_apex():
+    # a jog on one 6 m street: 600 m east, a 90-degree left corner at (0, 0) (R1 = w / (1 -
+    # cos 45 deg) = 20.49 m, cap c1 = sqrt(a_lat R1) = 9.05 m/s, hold R1 pi / 4 = 16.09 m),
+    # then 5 m on a 60-degree right corner (R2 = 44.78 m, c2 = 13.38 m/s, hold 23.45 m). From
+    # the second apex to the end of the first hold (5 to 16.09 m past the first apex) the
+    # speed is still c1, not c2 (only the last apex's hold used to count); after it the
+    # vehicle accelerates from c1 (RK4), still below c2
+    from rempart.assess.engine.field import vehicle_field
+
+    from ._netbuild import network
+
+    w, a_lat = 6.0, 4.0
+    r1, r2 = w / (1 - math.cos(math.radians(45))), w / (1 - math.cos(math.radians(30)))
+    c1, c2 = math.sqrt(a_lat * r1), math.sqrt(a_lat * r2)
+    h1 = r1 * math.pi / 4
+    heading = math.radians(60.0)  # from north, clockwise, after the right turn
+    far = (400 * math.sin(heading), 5.0 + 400 * math.cos(heading))
+    net = network([road([(-600.0, 0.0), (0.0, 0.0), (0.0, 5.0), far], "secondary", width="6")])
+    truck = vehicle("truck", top_kmh=90.0, lat=a_lat, width=2.5)
+    vf = vehicle_field(net, truck)
+    assert net.n_links == 1
+    apex = float(net.pt_s[1])  # the first corner, 600 m from the way's start
+    past = np.array([7.0, 10.0, 15.0, h1 + 6.0])
+    got = vf.speed_at_ms(np.zeros(past.size, dtype=np.int64), apex + past)
+    np.testing.assert_allclose(got[:3], c1, atol=0.01)
+    want = _speed_after(truck.acceleration, 25.0, c1, 6.0)
+    assert got[3] == pytest.approx(want, abs=0.02)
+    assert want < c2 - 1.0
