@@ -14,16 +14,18 @@ normal speed is the one rated.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
+from .drivable import BoolArray, Drivable, Features
 from .field import VehicleField
 from .graph import FloatArray, IntArray, Network
 from .ratings import required_rating
@@ -202,9 +204,11 @@ def runups(net: Network, vf: VehicleField, directed: IntArray, s_m: FloatArray) 
 
     Walks the best-predecessor pointers backwards from every point at once (one vectorised
     step per link of the longest run-up, instead of a Python loop per point and link) until
-    each run-up starts: from rest (no better predecessor), at a junction turn whose cap binds,
-    at a bend whose cap binds, or where the walk would revisit a link (a loop driven at top
-    speed: the walk stops before the first repeated link, reported as a turn). Loops are found
+    each run-up starts: from rest (no better predecessor), at a junction turn whose cap binds
+    (at the apex of a bend merged through the junction when it lies on the incoming link,
+    reported as a bend), at a bend whose cap binds, or where the walk would revisit a link
+    (a loop driven at top speed: the walk stops before the first repeated link, reported as a
+    turn). Loops are found
     with Brent's cycle detection per point and trimmed back to that first repeat afterwards.
     The semantics and the floating-point order of the length sums are those of a
     point-by-point walk, so results are identical to it.
@@ -222,6 +226,13 @@ def runups(net: Network, vf: VehicleField, directed: IntArray, s_m: FloatArray) 
     power = np.ones(n, dtype=np.int64)
     lam = np.ones(n, dtype=np.int64)
     looped: list[tuple[int, int]] = []  # (point, cycle length)
+    # transitions through a bend whose apex lies before the junction, by (from, to) key
+    n_dir = net.n_directed
+    apex_all = net.trans_apex_m
+    on = np.flatnonzero(apex_all > 0) if apex_all.size == net.trans_from.size else np.zeros(0, int)
+    keys = net.trans_from[on] * n_dir + net.trans_to[on]
+    by_key = np.argsort(keys)
+    apex_key, apex_m = keys[by_key], apex_all[on][by_key]
     rec_item, rec_step, rec_d, rec_s0, rec_s1 = [], [], [], [], []
     step = 0
     while item.size and step < MAX_BACKTRACK:
@@ -243,6 +254,21 @@ def runups(net: Network, vf: VehicleField, directed: IntArray, s_m: FloatArray) 
         turn = cont & (xi < x_out[pc] - 1e-6)
         kind[item[turn]] = _TURN
         start_x[item[turn]] = xi[turn]
+        if apex_key.size and np.any(turn):
+            # a bend merged through the junction with its apex on the incoming link: the
+            # run-up starts at that apex, at the cap (the cap's hold runs from there)
+            ti = np.flatnonzero(turn)
+            pos = np.minimum(np.searchsorted(apex_key, pc[ti] * n_dir + d[ti]), apex_key.size - 1)
+            hit = apex_key[pos] == pc[ti] * n_dir + d[ti]
+            ti, back = ti[hit], apex_m[pos[hit]]
+            end = net.dl_length_m[pc[ti]]
+            rec_item.append(item[ti])
+            rec_step.append(np.full(ti.size, step + 1))
+            rec_d.append(pc[ti])
+            rec_s0.append(end - back)
+            rec_s1.append(end)
+            length[item[ti]] += back
+            kind[item[ti]] = _BEND
         go = np.flatnonzero(cont & ~turn)
         it_go = item[go]
         move = power[it_go] == lam[it_go]
@@ -530,6 +556,238 @@ def swerve(
     return normal, angle
 
 
+#: Spacing (m) of the points at which a frontage swerve path is checked against obstacles:
+#: half the drivable raster's 1 m cell (drivable.CELL_M), so no obstacle cell is stepped over.
+SWERVE_STEP_M = 0.5
+#: Spacing (m) of the vertices of a swerve path checked against obstacle geometry (exact
+#: distances to the polyline): its chords stay within 1.6 cm of the arc for radii of 7.7 m
+#: (20 km/h at 4 m/s2) and up (sagitta ``step^2 / 8R``).
+SWERVE_POLYLINE_STEP_M = 1.0
+
+
+@dataclass
+class SwervePaths:
+    """Points (m, local CRS) of frontage swerve paths off the carriageway, ragged: ``x[k],
+    y[k]`` belong to path ``path[k]`` (paths in input order; a path may have no point)."""
+
+    x: FloatArray
+    y: FloatArray
+    path: IntArray
+    n_paths: int
+
+
+def swerve_paths(
+    sx: FloatArray,
+    sy: FloatArray,
+    nx: FloatArray,
+    ny: FloatArray,
+    hx: FloatArray,
+    hy: FloatArray,
+    road_width_m: FloatArray,
+    speed_ms: FloatArray,
+    lateral_ms2: float,
+    step_m: float = SWERVE_STEP_M,
+) -> SwervePaths:
+    """The path of the frontage swerve (module docstring) from the way's nearest point
+    ``(nx, ny)`` to the edge point ``(sx, sy)`` (m, local CRS), sampled every ``step_m`` m
+    from where it leaves the carriageway (its near edge) to the edge point.
+
+    Frame: ``n`` the unit vector from the way's point to the edge point, ``t`` the heading
+    ``(hx, hy)`` with its ``n`` component removed (any perpendicular when the heading points at
+    the edge point). Lateral offset ``u`` is measured from the carriageway's far edge (``u = 0``)
+    to the edge point (``u = c``, ``c`` = distance + half the width). The swerve is the arc of
+    radius ``R = v^2 / a_lat`` tangent to ``t`` at ``u = 0``: at turn angle ``theta`` it is
+    ``R (1 - cos theta)`` across and ``R (sin theta - sin phi)`` along ``t`` from the edge point,
+    up to the swerve angle ``phi`` (``cos phi = 1 - c / R``); when ``R <= c`` the arc turns
+    90 degrees and a straight run along ``n`` follows. The carriageway itself is trusted
+    drivable (the road field trusts the width tags), so points with ``u`` below the
+    carriageway width are left out.
+    """
+    dx, dy = sx - nx, sy - ny
+    dist = np.hypot(dx, dy)
+    ux = np.where(dist > 0, dx / np.where(dist > 0, dist, 1.0), 0.0)
+    uy = np.where(dist > 0, dy / np.where(dist > 0, dist, 1.0), 0.0)
+    along = hx * ux + hy * uy
+    tx, ty = hx - along * ux, hy - along * uy
+    tn = np.hypot(tx, ty)
+    flat = tn < 1e-9
+    tx = np.where(flat, -uy, tx / np.where(flat, 1.0, tn))
+    ty = np.where(flat, ux, ty / np.where(flat, 1.0, tn))
+    half = road_width_m / 2.0
+    c = dist + half
+    u0 = np.minimum(road_width_m, c)
+    radius = np.asarray(speed_ms, dtype=float) ** 2 / lateral_ms2
+    r_safe = np.where(radius > 0, radius, 1.0)
+    # turn angle where the arc reaches the lateral offset u (pi/2 beyond R)
+    th0 = np.where(radius > u0, np.arccos(np.clip(1.0 - u0 / r_safe, -1.0, 1.0)), math.pi / 2)
+    phi = np.where(radius > c, np.arccos(np.clip(1.0 - c / r_safe, -1.0, 1.0)), math.pi / 2)
+    arc_m = np.where(radius > 0, radius * (phi - th0), 0.0)
+    straight_m = np.maximum(c - np.maximum(radius, u0), 0.0)
+    total = arc_m + straight_m
+    n_pts = np.where(c > u0, np.ceil(total / step_m).astype(np.int64) + 1, 0)
+    path = np.repeat(np.arange(sx.size), n_pts)
+    first = np.cumsum(n_pts) - n_pts
+    sigma = np.minimum((np.arange(path.size) - first[path]) * step_m, total[path])
+    on_arc = sigma < arc_m[path]
+    r = radius[path]
+    theta = np.where(on_arc, th0[path] + sigma / np.where(r > 0, r, 1.0), phi[path])
+    a = np.where(on_arc, r * (np.sin(theta) - np.sin(phi[path])), 0.0)
+    u = np.where(
+        on_arc,
+        r * (1.0 - np.cos(theta)),
+        np.maximum(r, u0[path]) + (sigma - arc_m[path]),
+    )
+    lat = np.minimum(u - c[path], 0.0)
+    x = sx[path] + a * tx[path] + lat * ux[path]
+    y = sy[path] + a * ty[path] + lat * uy[path]
+    return SwervePaths(x, y, path, int(sx.size))
+
+
+def clear_on_raster(paths: SwervePaths, drivable: Drivable, half_width_m: float) -> BoolArray:
+    """Per path: every point lies on the raster where the vehicle fits (clearance at least
+    ``half_width_m``, outside the site's interior)."""
+    cell = drivable.grid.cell_of(paths.x, paths.y)
+    clear = np.where(
+        cell >= 0,
+        drivable.clearance_m.ravel()[np.maximum(cell, 0)].astype(float),
+        -1.0,
+    )
+    clear = np.where((cell >= 0) & drivable.inside.ravel()[np.maximum(cell, 0)], -1.0, clear)
+    bad = np.zeros(paths.n_paths, dtype=bool)
+    bad[paths.path[clear < half_width_m]] = True
+    return ~bad
+
+
+@dataclass
+class Obstacles:
+    """Obstacle geometry (buildings, walls, water, ... of :class:`drivable.Features`) for the
+    road-graph frontage, without a raster: one STRtree over areas and lines (local CRS)."""
+
+    geoms: NDArray[np.object_]
+    tree: shapely.STRtree | None
+
+    @classmethod
+    def of(cls, features: Features, sites: Sequence[BaseGeometry] = ()) -> Obstacles:
+        """The obstacles of ``features``, less those lying more than half inside one of
+        ``sites`` (a site's own building, as :func:`drivable.drivable_space` leaves out)."""
+        geoms = np.asarray(list(features.areas) + list(features.lines), dtype=object)
+        if geoms.size and sites:
+            site_arr = np.asarray(list(sites), dtype=object)
+            tree = shapely.STRtree(site_arr)
+            g_idx, s_idx = tree.query(geoms, predicate="intersects")
+            if g_idx.size:
+                area = shapely.area(geoms[g_idx])
+                share = shapely.area(shapely.intersection(geoms[g_idx], site_arr[s_idx]))
+                own = np.unique(g_idx[(area > 0) & (share > 0.5 * area)])
+                geoms = np.delete(geoms, own)
+        return cls(geoms, shapely.STRtree(geoms) if geoms.size else None)
+
+
+def clear_of_obstacles(paths: SwervePaths, obstacles: Obstacles, half_width_m: float) -> BoolArray:
+    """Per path: no obstacle within ``half_width_m`` of the polyline through its points."""
+    ok = np.ones(paths.n_paths, dtype=bool)
+    if paths.path.size == 0 or obstacles.tree is None:
+        return ok
+    counts = np.bincount(paths.path, minlength=paths.n_paths)
+    coords = np.column_stack([paths.x, paths.y])
+    # a one-point path is its point drawn twice
+    single = counts[paths.path] == 1
+    coords = np.vstack([coords, coords[single]])
+    index = np.concatenate([paths.path, paths.path[single]])
+    order = np.argsort(index, kind="stable")
+    has, dense = np.unique(index[order], return_inverse=True)
+    lines = shapely.linestrings(coords[order], indices=dense)
+    hit, _ = obstacles.tree.query(lines, predicate="dwithin", distance=half_width_m)
+    ok[has[np.unique(hit)]] = False
+    return ok
+
+
+PathCheck = Callable[[SwervePaths, float], BoolArray]
+
+
+@dataclass
+class _SwerveGeometry:
+    """Pairs (edge point, link) of the frontage model: the edge point ``sx, sy``, the link's
+    nearest point ``nx, ny``, its u->v direction ``dx, dy`` there (any length) and its
+    carriageway width (m, local CRS); ``check`` tells which swerve paths are drivable."""
+
+    sx: FloatArray
+    sy: FloatArray
+    nx: FloatArray
+    ny: FloatArray
+    dx: FloatArray
+    dy: FloatArray
+    width_m: FloatArray
+    check: PathCheck
+    step_m: float = SWERVE_STEP_M
+
+    def passable(self, vf: VehicleField, v_ms: FloatArray, forward: bool) -> BoolArray:
+        """Whether the swerve at ``v_ms`` (m/s, travelling u->v if ``forward``) reaches the
+        edge point through drivable ground for the vehicle of ``vf``; True where ``v_ms``
+        gives no swerve (NaN or 0: nothing to check)."""
+        go = np.flatnonzero(np.isfinite(v_ms) & (v_ms > 0))
+        ok = np.ones(v_ms.size, dtype=bool)
+        if go.size == 0:
+            return ok
+        sign = 1.0 if forward else -1.0
+        norm = np.hypot(self.dx[go], self.dy[go])
+        norm = np.where(norm > 0, norm, 1.0)
+        paths = swerve_paths(
+            self.sx[go],
+            self.sy[go],
+            self.nx[go],
+            self.ny[go],
+            sign * self.dx[go] / norm,
+            sign * self.dy[go] / norm,
+            self.width_m[go],
+            v_ms[go],
+            vf.vehicle.lateral_accel_ms2,
+            self.step_m,
+        )
+        ok[go] = self.check(paths, vf.vehicle.width_m / 2.0)
+        return ok
+
+
+def _swerve_both_ways(
+    vf: VehicleField,
+    pair_link: IntArray,
+    s_link: FloatArray,
+    length_m: FloatArray,
+    room_m: FloatArray,
+    geometry: _SwerveGeometry | None = None,
+) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
+    """The frontage swerve of one vehicle from every pair (link, ``s_link`` m from its start)
+    in the better of its two directions of travel: road speed (m/s), normal speed (m/s, -1
+    where the way is not reached or, with ``geometry``, the swerve path is not drivable),
+    swerve angle (rad) and whether travelling u->v is the better direction (ties: the faster
+    road speed, then u->v)."""
+    a_lat = vf.vehicle.lateral_accel_ms2
+    if geometry is None:
+        # the normal speed grows with the road speed: the faster direction is the better one
+        v_f = vf.speed_at_ms(2 * pair_link, s_link)
+        v_b = vf.speed_at_ms(2 * pair_link + 1, length_m - s_link)
+        fwd = np.nan_to_num(v_f, nan=-1.0) >= np.nan_to_num(v_b, nan=-1.0)
+        v = np.where(fwd, v_f, v_b)
+        normal, angle = swerve(np.nan_to_num(v, nan=0.0), room_m, a_lat)
+        return v, np.where(np.isfinite(v), normal, -1.0), angle, fwd
+    ways = []
+    for forward, d, s in (
+        (True, 2 * pair_link, s_link),
+        (False, 2 * pair_link + 1, length_m - s_link),
+    ):
+        v = vf.speed_at_ms(d, s)
+        normal, angle = swerve(np.nan_to_num(v, nan=0.0), room_m, a_lat)
+        normal = np.where(np.isfinite(v), normal, -1.0)
+        if geometry is not None:
+            normal = np.where(geometry.passable(vf, v, forward), normal, -1.0)
+        ways.append((v, normal, angle))
+    (v_f, n_f, a_f), (v_b, n_b, a_b) = ways
+    fwd = (n_f > n_b) | (
+        (n_f == n_b) & (np.nan_to_num(v_f, nan=-1.0) >= np.nan_to_num(v_b, nan=-1.0))
+    )
+    return np.where(fwd, v_f, v_b), np.where(fwd, n_f, n_b), np.where(fwd, a_f, a_b), fwd
+
+
 def _rings(site: BaseGeometry) -> list[LineString]:
     rings: list[LineString] = []
     polys = list(site.geoms) if site.geom_type == "MultiPolygon" else [site]  # type: ignore[attr-defined]
@@ -547,8 +805,13 @@ def frontage_entries_bulk(
     frontage_m: float = DEFAULT_FRONTAGE_M,
     step_m: float = FRONTAGE_STEP_M,
     queue: _RunupQueue | None = None,
+    obstacles: Obstacles | None = None,
 ) -> list[list[Entry]]:
     """Boundary stretches within ``frontage_m`` (m) of a traversable way outside each site.
+
+    With ``obstacles`` (buildings, walls, water, ...: :meth:`Obstacles.of`) a swerve counts
+    only where its path (:func:`swerve_paths`) keeps half the vehicle's width clear of every
+    obstacle, so a façade row between the way and the site shuts the frontage.
 
     The boundary rings of all sites are sampled every ``step_m`` m and queried against the
     links in one STRtree bulk query; nearest points, the swerve model and the best sample per
@@ -622,16 +885,32 @@ def frontage_entries_bulk(
         return out
     room = dist_m + net.link_width_m[pair_link] / 2.0
     length = net.link_length_m[pair_link]
+    geometry = None
+    if obstacles is not None:
+        _, _, road_dx, road_dy = net.segments_at(pair_link, s_link)
+        blocked = obstacles
+
+        def check(paths: SwervePaths, half_width_m: float) -> BoolArray:
+            return clear_of_obstacles(paths, blocked, half_width_m)
+
+        geometry = _SwerveGeometry(
+            sx[keep],
+            sy[keep],
+            nx[keep],
+            ny[keep],
+            road_dx,
+            road_dy,
+            net.link_width_m[pair_link],
+            check,
+            SWERVE_POLYLINE_STEP_M,
+        )
     # per vehicle, per sample: best normal speed and the pair (speed/angle) achieving it
     per_vehicle = []
     exposed = np.zeros(n_samples, dtype=bool)
     for vf in fields:
-        v_f = vf.speed_at_ms(2 * pair_link, s_link)
-        v_b = vf.speed_at_ms(2 * pair_link + 1, length - s_link)
-        fwd_better = np.nan_to_num(v_f, nan=-1.0) >= np.nan_to_num(v_b, nan=-1.0)
-        v = np.where(fwd_better, v_f, v_b)
-        normal, angle = swerve(np.nan_to_num(v, nan=0.0), room, vf.vehicle.lateral_accel_ms2)
-        normal = np.where(np.isfinite(v), normal, -1.0)
+        v, normal, angle, fwd_better = _swerve_both_ways(
+            vf, pair_link, s_link, length, room, geometry
+        )
         best = np.full(n_samples, -1.0)
         np.maximum.at(best, pair_pt, normal)
         win = normal >= best[pair_pt] - 1e-12
@@ -770,12 +1049,17 @@ def frontage_at(
     crossings: Sequence[Entry],
     excluded: np.ndarray,
     frontage_m: float = DEFAULT_FRONTAGE_M,
+    *,
+    drivable: Drivable | None = None,
 ) -> list[FrontageAt]:
     """The frontage swerve model (module docstring) at the edge points ``x, y`` (m, local
     CRS) of ``site``: per vehicle the best over the links within ``frontage_m`` m outside the
     site, as :func:`frontage_entries_bulk` rates its 5 m samples. Links flagged in
     ``excluded`` (grade-separated, the site's own outline) give nothing; a point within half
-    the carriageway plus 2 m of a crossing of the same link belongs to the crossing."""
+    the carriageway plus 2 m of a crossing of the same link belongs to the crossing. With the
+    site's ``drivable`` raster a swerve counts only where its path (:func:`swerve_paths`) runs
+    through cells where the vehicle fits (clearance at least half its width), so a building,
+    wall or water between the way and the edge shuts it."""
     n = x.size
     pts = shapely.points(np.column_stack([x, y])) if n else np.zeros(0, dtype=object)
     pair_pt, pair_link = (
@@ -805,14 +1089,18 @@ def frontage_at(
         _, _, dx, dy = net.segments_at(pair_link, s_link)
         road_bearing = np.arctan2(dx, dy)
     else:
-        road_bearing = np.zeros(0)
+        dx = dy = road_bearing = np.zeros(0)
+    geometry = None
+    if drivable is not None:
+        raster = drivable
+
+        def check(paths: SwervePaths, half_width_m: float) -> BoolArray:
+            return clear_on_raster(paths, raster, half_width_m)
+
+        geometry = _SwerveGeometry(sx, sy, nx, ny, dx, dy, net.link_width_m[pair_link], check)
     out: list[FrontageAt] = []
     for vf in fields:
-        v_f = vf.speed_at_ms(2 * pair_link, s_link)
-        v_b = vf.speed_at_ms(2 * pair_link + 1, length - s_link)
-        fwd = np.nan_to_num(v_f, nan=-1.0) >= np.nan_to_num(v_b, nan=-1.0)
-        v = np.where(fwd, v_f, v_b)
-        normal, angle = swerve(np.nan_to_num(v, nan=0.0), room, vf.vehicle.lateral_accel_ms2)
+        v, normal, angle, fwd = _swerve_both_ways(vf, pair_link, s_link, length, room, geometry)
         normal = np.where(np.isfinite(v) & (v > 0), normal, -1.0)
         best = np.full(n, -1.0)
         np.maximum.at(best, pair_pt, normal)
@@ -847,11 +1135,15 @@ def site_entries(
     sites: Sequence[BaseGeometry],
     fields: list[VehicleField],
     frontage_m: float = DEFAULT_FRONTAGE_M,
+    obstacles: Obstacles | None = None,
 ) -> list[tuple[list[Entry], list[Entry]]]:
-    """(crossings, frontage) of every site (local CRS polygons), computed in bulk."""
+    """(crossings, frontage) of every site (local CRS polygons), computed in bulk; with
+    ``obstacles`` the frontage swerve must pass them (:func:`frontage_entries_bulk`)."""
     queue = _RunupQueue(len(fields))
     crossings = crossing_entries_bulk(net, sites, fields, queue)
-    frontage = frontage_entries_bulk(net, sites, fields, crossings, frontage_m, queue=queue)
+    frontage = frontage_entries_bulk(
+        net, sites, fields, crossings, frontage_m, queue=queue, obstacles=obstacles
+    )
     queue.resolve(net, fields)
     return list(zip(crossings, frontage, strict=True))
 

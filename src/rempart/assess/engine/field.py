@@ -53,9 +53,11 @@ class VehicleField:
         ``R theta / 2``, clipped to the link's end), keys ``directed * _KEY + e``, with the
         running minima of ``X(cap) - e`` per directed link (past ``e`` the vehicle accelerates
         from the cap), the directed link of each key and the bend's apex (m from the tail).
-    hold_key, hold_dir, hold_end, hold_x : the same bends sorted by apex
-        (``directed * _KEY + apex``), with their directed link, hold end (m) and ``X(cap)`` (m):
-        from the apex to ``e`` the speed stays at the cap.
+    hold_key, hold_dir, hold_x, hold_apex : the held stretches, from each bend's apex to the
+        end of its hold ``e`` (the speed stays at the cap there), cut at every apex and hold end
+        of the link into pieces keyed ``directed * _KEY + start`` (sorted), with their directed
+        link, the least ``X(cap)`` (m) of the bends holding over the piece (``inf``: none) and
+        that bend's apex (m from the tail).
     """
 
     vehicle: Vehicle
@@ -71,8 +73,8 @@ class VehicleField:
     barrier_s_m: FloatArray
     hold_key: FloatArray
     hold_dir: IntArray
-    hold_end: FloatArray
     hold_x: FloatArray
+    hold_apex: FloatArray
 
     def x_at(self, directed: IntArray, s_m: FloatArray, allow_blocked: bool = False) -> FloatArray:
         """Equivalent run-up (m) at ``s_m`` metres from the tail of each directed link;
@@ -103,15 +105,17 @@ class VehicleField:
         return np.where(ok, self.bend_min[p0] + s, np.inf), np.where(ok, pos, -1)
 
     def _hold_x(self, d: IntArray, s: FloatArray) -> tuple[FloatArray, IntArray]:
-        """Bound (m) from the last bend whose apex is at or before ``s`` while ``s`` is on the
-        second half of its arc: ``X(cap)`` (an earlier bend's overlapping hold is not checked:
-        the safe side); ``inf`` elsewhere. Also the index of that bend (``-1`` where none)."""
+        """Bound (m) from the bends whose hold ``s`` is on (from the apex to the end of the
+        second half of the arc): the least of their ``X(cap)``; ``inf`` elsewhere. Also the
+        index of the held piece (``-1`` where none; its bend's apex is ``hold_apex``)."""
         key = self.hold_key
         if key.size == 0:
             return np.full(d.shape, np.inf), np.full(d.shape, -1, dtype=np.int64)
         pos = np.maximum(np.searchsorted(key, d * _KEY + s + 1e-9, side="right") - 1, 0)
         ok = (
-            (self.hold_dir[pos] == d) & (key[pos] <= d * _KEY + s + 1e-9) & (s < self.hold_end[pos])
+            (self.hold_dir[pos] == d)
+            & (key[pos] <= d * _KEY + s + 1e-9)
+            & np.isfinite(self.hold_x[pos])
         )
         return np.where(ok, self.hold_x[pos], np.inf), np.where(ok, pos, -1)
 
@@ -146,7 +150,7 @@ class VehicleField:
         held = x_hold < np.minimum(x_free, kp) - 1e-6
         at = np.flatnonzero(held)
         has[at] = True
-        s_bend[at] = self.hold_key[hpos[at]] - d[at] * _KEY
+        s_bend[at] = self.hold_apex[hpos[at]]
         x_bend[at] = x_hold[at]
         bind = ~held & (last >= 0) & (kp < x_free - 1e-6)
         at = np.flatnonzero(bind)
@@ -199,6 +203,42 @@ def _grouped_cummin(values: FloatArray, groups: IntArray) -> FloatArray:
     return out
 
 
+def _held_pieces(
+    bdir: IntArray, apex: FloatArray, end: FloatArray, x_cap: FloatArray
+) -> tuple[FloatArray, IntArray, FloatArray, FloatArray]:
+    """The held stretches ``[apex, end)`` of the bends (directed link ``bdir``, m from its
+    tail, cap ``x_cap`` as X(cap) m) cut at every apex and end of the same link into pieces:
+    (keys ``directed * _KEY + start`` sorted, directed link, least ``x_cap`` over the bends
+    holding on the piece (``inf`` where none), that bend's apex). Overlapping holds all count
+    (a stabbing minimum)."""
+    if bdir.size == 0:
+        z = np.zeros(0)
+        return z, np.zeros(0, dtype=np.int64), z, z
+    pd = np.concatenate([bdir, bdir])
+    pp = np.concatenate([apex, end])
+    order = np.lexsort((pp, pd))
+    pd, pp = pd[order], pp[order]
+    new = np.ones(pd.size, dtype=bool)
+    new[1:] = (pd[1:] != pd[:-1]) | (pp[1:] > pp[:-1])
+    pd, pp = pd[new], pp[new]
+    key = np.asarray(pd * _KEY + pp, dtype=np.float64)
+    lo = np.searchsorted(key, bdir * _KEY + apex)
+    hi = np.searchsorted(key, bdir * _KEY + end)
+    n = np.maximum(hi - lo, 0)
+    bend = np.repeat(np.arange(bdir.size), n)
+    piece = lo[bend] + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
+    value = np.full(key.size, np.inf)
+    arg_apex = np.full(key.size, np.nan)
+    if piece.size:
+        first = np.lexsort((x_cap[bend], piece))
+        piece, bend = piece[first], bend[first]
+        head = np.ones(piece.size, dtype=bool)
+        head[1:] = piece[1:] != piece[:-1]
+        value[piece[head]] = x_cap[bend[head]]
+        arg_apex[piece[head]] = apex[bend[head]]
+    return key, pd.astype(np.int64), value, arg_apex
+
+
 def transition_caps_x(net: Network, kin: Kinematics, lateral_accel_ms2: float) -> FloatArray:
     """Turn caps of every transition as equivalent run-ups (m): ``X(sqrt(a_lat R))``."""
     with np.errstate(invalid="ignore"):
@@ -244,18 +284,23 @@ def vehicle_field(
     end = np.minimum(apex + np.tile(half_arc, 2), np.tile(length, 2))
     xc2 = np.tile(xc, 2)
     by_end = np.lexsort((end, bdir))
-    by_apex = np.lexsort((apex, bdir))
     bend_dir = bdir[by_end]
     bend_key = np.asarray(bend_dir * _KEY + end[by_end], dtype=np.float64)
     bend_min = _grouped_cummin((xc2 - end)[by_end], bend_dir)
-    hold_dir = bdir[by_apex]
-    hold_key = np.asarray(hold_dir * _KEY + apex[by_apex], dtype=np.float64)
+    hold_key, hold_dir, hold_x, hold_apex = _held_pieces(bdir, apex, end, xc2)
     exit_cap = np.full(net.n_directed, np.inf)
     if bend_dir.size:
         last = np.ones(bend_dir.size, dtype=bool)
         last[:-1] = bend_dir[1:] != bend_dir[:-1]
         exit_cap[bend_dir[last]] = bend_min[last] + net.dl_length_m[bend_dir[last]]
     trans_cap = transition_caps_x(net, kin, a_lat)
+    # a bend's hold not over at its link's end goes on to the links after it
+    left = apex + np.tile(half_arc, 2) - np.tile(length, 2)
+    on = (left > 0) & np.isfinite(xc2)
+    exit_hold = np.zeros(net.n_directed)
+    exit_hold_x = np.full(net.n_directed, np.inf)
+    np.maximum.at(exit_hold, bdir[on], left[on])
+    np.minimum.at(exit_hold_x, bdir[on], xc2[on] - left[on])
 
     relevant = [b for b in barriers if vehicle.mass_kg <= b.mass_kg + 1e-9]
     active = list(relevant)
@@ -279,6 +324,8 @@ def vehicle_field(
             kin.x_top_m,
             None if seed_links is None else np.repeat(seed_links, 2),
             net.trans_hold_m,
+            exit_hold,
+            exit_hold_x,
         )
         vf = VehicleField(
             vehicle,
@@ -294,8 +341,8 @@ def vehicle_field(
             barrier_s,
             hold_key,
             hold_dir,
-            end[by_apex],
-            xc2[by_apex],
+            hold_x,
+            hold_apex,
         )
         released = []
         for b in active:

@@ -198,6 +198,10 @@ class Network:
     trans_deflection_rad: FloatArray
     trans_hold_m: FloatArray
     link_name: list[str] = field(repr=False)
+    #: per transition, the drawn distance (m) back along the incoming link from the junction
+    #: to the apex of a bend merged through the junction (0: a corner, apex at the junction):
+    #: where a run-up capped by the turn starts
+    trans_apex_m: FloatArray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     @property
     def n_links(self) -> int:
@@ -464,6 +468,7 @@ def build_network(osm: OsmData) -> Network:
         trans_deflection_rad=trans[3],
         trans_hold_m=trans[4],
         link_name=link_name,
+        trans_apex_m=trans[5],
     )
 
 
@@ -680,7 +685,7 @@ def _through_bends(
     t_from: IntArray,
     t_to: IntArray,
     t_dev: FloatArray,
-) -> tuple[NDArray[np.bool_], FloatArray, FloatArray]:
+) -> tuple[NDArray[np.bool_], FloatArray, FloatArray, FloatArray]:
     """Bends continuing through a junction: one bend, not two (or three).
 
     For each transition (in -> out) the vertices of the path are the bend group of ``in``
@@ -691,9 +696,10 @@ def _through_bends(
     drawn radius give one widest-line radius (two widths: in and out), applied at the
     junction when the bend's apex (middle vertex) is at or before the junction; a bend whose
     apex lies on the outgoing link is capped there by that link's own bend group. Returns
-    (merged mask, radius m, hold m) per transition: the hold is the second half of the
+    (merged mask, radius m, hold m, apex m) per transition: the hold is the second half of the
     widest-line arc, ``R theta / 2`` past the apex (the middle vertex), less the drawn distance
-    from the apex to the junction (zero when the hold ends before the junction).
+    from the apex to the junction (zero when the hold ends before the junction); apex is that
+    drawn distance (0 when the apex is the junction vertex).
     """
     eg = _end_groups(groups, link_length, link_width.size)
     a, b = t_from, t_to
@@ -762,7 +768,7 @@ def _through_bends(
         apex_dist[on_in] = np.where(fwd, link_length[a[on_in] // 2] - s_apex, s_apex)
     with np.errstate(invalid="ignore"):
         hold = np.where(np.isfinite(radius), np.maximum(radius * theta / 2.0 - apex_dist, 0.0), 0.0)
-    return merged, radius, hold
+    return merged, radius, hold, apex_dist
 
 
 def _transitions(
@@ -775,9 +781,9 @@ def _transitions(
     n_nodes: int,
     groups: _Groups,
     link_length: FloatArray,
-) -> tuple[IntArray, IntArray, FloatArray, FloatArray, FloatArray]:
-    """All (incoming, outgoing) directed-link pairs at each junction, with turn radii and
-    holds (m).
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """All (incoming, outgoing) directed-link pairs at each junction, with turn radii, holds
+    (m) and the distance (m) from a merged bend's apex back to the junction.
 
     A turn is a sharp corner between the two carriageways (each with its own width), unless
     it continues a bend drawn on either side (:func:`_through_bends`): then the whole bend
@@ -813,7 +819,7 @@ def _transitions(
     u_turn = (t_to // 2 == t_from // 2) & (t_to != t_from)
     defl = np.where(u_turn, math.pi, defl)
     radius = widest_line_radius_m(link_width[t_from // 2], defl, width_out_m=link_width[t_to // 2])
-    merged, through, through_hold = _through_bends(
+    merged, through, through_hold, through_apex = _through_bends(
         groups, link_length, link_width, t_from, t_to, signed
     )
     merged &= ~u_turn
@@ -826,6 +832,7 @@ def _transitions(
     # vehicle stops and manoeuvres, so a U-turn restarts from rest.
     radius = np.where(u_turn, 0.0, radius)
     hold = np.where(u_turn, 0.0, hold)
+    apex = np.where(merged, through_apex, 0.0)
     order = np.argsort(t_from, kind="stable")
     return (
         t_from[order].astype(np.int64),
@@ -833,6 +840,7 @@ def _transitions(
         radius[order],
         defl[order],
         hold[order],
+        apex[order],
     )
 
 

@@ -24,7 +24,14 @@ from shapely.geometry.base import BaseGeometry
 
 from .drivable import RADIUS_M, Drivable, Features, drivable_space, grade_separated, read_features
 from .edges import EdgeInputs, edge_stretches, profile_dict, warnings_to_dicts, worst_approach
-from .entries import DEFAULT_FRONTAGE_M, Entry, entries_to_dicts, frontage_at, site_entries
+from .entries import (
+    DEFAULT_FRONTAGE_M,
+    Entry,
+    Obstacles,
+    entries_to_dicts,
+    frontage_at,
+    site_entries,
+)
 from .field import BarrierOnLink, VehicleField, segment_speeds_ms, vehicle_field
 from .graph import Network, build_network
 from .offroad import (
@@ -287,7 +294,9 @@ def assess_sites(
     if progress:
         progress(0.3, f"entries of {len(geoms)} sites")
     # all sites at once: bulk spatial queries and one run-up walk per vehicle
-    entries = site_entries(net, [g for _, g in geoms], fields, options.frontage_m)
+    # the frontage swerve must pass the buildings, walls and water (with the off-road data)
+    obstacles = Obstacles.of(network.features, [g for _, g in geoms]) if options.offroad else None
+    entries = site_entries(net, [g for _, g in geoms], fields, options.frontage_m, obstacles)
     shapes = (
         list(rated_shapes) if rated_shapes is not None else rated_shapes_from_links(net, barriers)
     )
@@ -449,7 +458,15 @@ def _offroad(
         samples, drv, seeds, fields, shapes, radius_m=result.options.offroad_radius_m
     )
     frontage = frontage_at(
-        net, site, samples.x, samples.y, fields, crossings, excluded, result.options.frontage_m
+        net,
+        site,
+        samples.x,
+        samples.y,
+        fields,
+        crossings,
+        excluded,
+        result.options.frontage_m,
+        drivable=drv,
     )
     stretches, worst = edge_stretches(
         EdgeInputs(

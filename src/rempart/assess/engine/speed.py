@@ -181,7 +181,8 @@ class SpeedField:
         Far label: the run-up at ``p >= hold_m`` into the link is ``x_far_m + p`` (before the
         link's own bends), m; ``x_far_m <= x_in_m``.
     hold_m : array (D,)
-        Longest hold (m, clipped to the link's length) of the capping turns into each link.
+        Hold of each link (m): the longest hold of the capping turns into it, or what is
+        left of a hold from a link before it; it may exceed the link's length.
     """
 
     x_in_m: FloatArray
@@ -216,14 +217,23 @@ def propagate(
     x_top_m: float,
     seed: NDArray[np.bool_] | None = None,
     trans_hold_m: FloatArray | None = None,
+    exit_hold_m: FloatArray | None = None,
+    exit_hold_x_m: FloatArray | None = None,
 ) -> SpeedField:
     """Maximum equivalent run-up on every directed link over all routes.
 
     Label-correcting max-propagation: every traversable directed link starts at ``x_in = 0``
     (a start from rest at its tail dominates a start anywhere further along), then rounds of
-    vectorised relaxation over the transitions leaving the links whose ``x_out`` grew. The
-    transfer functions ``min(x + L, K)`` and ``min(x, cap)`` are monotone and bounded by
-    ``x_top_m``, so the labels only grow and converge (loops add length until a cap binds).
+    vectorised relaxation over the transitions leaving the links whose exit grew. The
+    transfer functions are monotone and bounded by ``x_top_m``, so the labels only grow and
+    converge (loops add length until a cap binds).
+
+    Each directed link carries a near label ``x_in`` (just after the turn into it) and a far
+    label ``x_far`` valid from its hold ``H`` (m): the run-up ``p`` m into it is
+    ``min(x_in + p, x_far + H)`` before ``H`` and ``x_far + p`` from it (before its own bends).
+    ``H`` is the longest hold of the capping turns into the link, or what is left of a hold
+    (a turn's or a bend's) of a link before it that did not end on that link: a hold is not
+    cut at a link's end (docs/method.md, "After a bend").
 
     Parameters
     ----------
@@ -236,9 +246,12 @@ def propagate(
     seed : (D,) bool or None, links entered at top speed (``x_in = x_top_m``): the boundary of a
         screening tile, where a vehicle may arrive from outside (rempart.screen).
     trans_hold_m : (T,) or None, hold of each transition on its outgoing link (m): the second
-        half of the turn's widest-line arc, driven at the cap before accelerating. Clipped to
-        the outgoing link's length (the rest of a hold is dropped: the safe side); ignored
-        where the turn caps nothing.
+        half of the turn's widest-line arc, driven at the cap before accelerating; what is
+        longer than the outgoing link goes on to the links after it. Ignored where the turn
+        caps nothing.
+    exit_hold_m, exit_hold_x_m : (D,) or None, the hold of the link's own bends left at its end
+        (m, 0 where none) and the bound it carries, ``min_b X(cap_b) - r_b`` (m, ``inf`` where
+        none): past the link's end the run-up is at most ``X(cap_b) + max(0, p - r_b)``.
     """
     n = len(length_m)
     # every link can be started on from rest, even one a barrier blocks (the speed reaching
@@ -246,26 +259,57 @@ def propagate(
     x_in = np.zeros(n)
     if seed is not None:
         x_in[seed] = x_top_m
+    x_in0 = x_in.copy()
     x_far = x_in.copy()
-    hold = np.zeros(n)
+    bend_r = np.zeros(n) if exit_hold_m is None else np.asarray(exit_hold_m, dtype=float)
+    k_far = np.asarray(exit_cap_x_m, dtype=float)
+    if exit_hold_x_m is not None:
+        k_far = np.minimum(k_far, exit_hold_x_m)
+    starts = np.searchsorted(trans_from, np.arange(n + 1))
     if trans_hold_m is None:
-        cap_far = trans_cap_x_m
+        h_t = np.zeros(trans_cap_x_m.shape)
     else:
-        h_t = np.where(
-            np.isfinite(trans_cap_x_m), np.minimum(trans_hold_m, length_m[trans_to]), 0.0
+        h_t = np.where(np.isfinite(trans_cap_x_m), trans_hold_m, 0.0)
+    cap_far = trans_cap_x_m - h_t
+    hold = _holds(length_m, h_t, bend_r, trans_from, trans_to, starts)
+    # the near label matters only on links whose hold outlasts them (elsewhere the exit is
+    # x_far + L <= x_in + L): it is propagated for those alone
+    long = hold > length_m
+    any_long = bool(long.any())
+    # links whose far exit differs from their exit: a hold outlasting them, or a bend's hold
+    # left at their end (elsewhere both are min(x_far + L, K); most links)
+    special = long | (k_far < exit_cap_x_m)
+    any_special = bool(special.any())
+
+    def exits(d: IntArray) -> tuple[FloatArray, FloatArray]:
+        """Near exit ``min(x_in + L, x_far + max(L, H), K)`` and far exit
+        ``min(x_far + L, K, K_far)`` of the links ``d`` (``-inf`` where not traversable)."""
+        far_l = x_far[d] + length_m[d]
+        near = np.where(
+            traversable[d], np.minimum(np.minimum(far_l, exit_cap_x_m[d]), x_top_m), -np.inf
         )
-        cap_far = trans_cap_x_m - h_t
-        np.maximum.at(hold, trans_to, h_t)
-    x_out = np.where(
-        traversable, np.minimum(np.minimum(x_far + length_m, exit_cap_x_m), x_top_m), -np.inf
-    )
-    pred = np.full(n, -1, dtype=np.int64)
-    pred_cap = np.full(n, np.inf)
+        if not any_special:
+            return near, near
+        far = near.copy()
+        sp = special[d] & traversable[d]
+        ds = d[sp]
+        far[sp] = np.minimum(np.minimum(far_l[sp], k_far[ds]), x_top_m)
+        lg = sp & long[d]
+        dl = d[lg]
+        near[lg] = np.minimum(
+            np.minimum(np.minimum(x_in[dl] + length_m[dl], x_far[dl] + hold[dl]), exit_cap_x_m[dl]),
+            x_top_m,
+        )
+        return near, far
+
+    x_out, f_out = exits(np.arange(n))
+    if not any_special:
+        f_out = x_out  # one array: every far exit is the exit
     # Transitions into non-traversable links are kept so that x_in is known at a blocked link
     # (the register needs the speed arriving at a barrier); they never propagate further.
-    starts = np.searchsorted(trans_from, np.arange(n + 1))
     frontier = np.flatnonzero(traversable)
-    best = np.full(n, -np.inf)
+    best_f = np.full(n, -np.inf)
+    best_n = np.full(n, -np.inf)
     rounds = 0
     while frontier.size:
         rounds += 1
@@ -275,29 +319,39 @@ def propagate(
             break
         offs = np.repeat(starts[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
         t_to = trans_to[offs]
-        cand = np.minimum(x_out[trans_from[offs]], cap_far[offs])
-        best[t_to] = -np.inf
-        np.maximum.at(best, t_to, cand)
-        improved_t = cand > x_far[t_to] + _EPS_M
-        if not np.any(improved_t):
-            break
-        winners = improved_t & (cand >= best[t_to])
-        w_to = t_to[winners]
-        x_far[w_to] = cand[winners]
+        cand = np.minimum(f_out[trans_from[offs]], cap_far[offs])
+        best_f[t_to] = -np.inf
+        np.maximum.at(best_f, t_to, cand)
+        winners = (cand > x_far[t_to] + _EPS_M) & (cand >= best_f[t_to])
+        x_far[t_to[winners]] = cand[winners]
         # sorted unique targets via a mask: O(D) and much faster than np.unique's hashing
         mark = np.zeros(n, dtype=bool)
-        mark[w_to] = True
+        mark[t_to[winners]] = True
+        if any_long:
+            lt = np.flatnonzero(long[t_to])
+            n_to = t_to[lt]
+            cand_n = np.minimum(x_out[trans_from[offs[lt]]], trans_cap_x_m[offs[lt]])
+            best_n[n_to] = -np.inf
+            np.maximum.at(best_n, n_to, cand_n)
+            win_n = (cand_n > x_in[n_to] + _EPS_M) & (cand_n >= best_n[n_to])
+            x_in[n_to[win_n]] = cand_n[win_n]
+            mark[n_to[win_n]] = True
         targets = np.flatnonzero(mark)
+        if targets.size == 0:
+            break
         targets = targets[traversable[targets]]
-        # the exit follows the far label: holds are clipped to the link (H <= L)
-        new_out = np.minimum(
-            np.minimum(x_far[targets] + length_m[targets], exit_cap_x_m[targets]), x_top_m
-        )
+        new_out, new_f = exits(targets)
         grew = new_out > x_out[targets] + _EPS_M
-        x_out[targets[grew]] = new_out[grew]
+        x_out[targets] = np.maximum(x_out[targets], new_out)
+        if any_special:
+            grew |= new_f > f_out[targets] + _EPS_M
+            f_out[targets] = np.maximum(f_out[targets], new_f)
         frontier = targets[grew]
     # The near label (run-up just after the turn) and the best predecessor follow from the
     # converged exits in one pass: x_in = max_t min(x_out[from], C_t).
+    x_in = x_in0
+    pred = np.full(n, -1, dtype=np.int64)
+    pred_cap = np.full(n, np.inf)
     cand = np.minimum(x_out[trans_from], trans_cap_x_m)
     best = np.full(n, -np.inf)
     np.maximum.at(best, trans_to, cand)
@@ -308,3 +362,41 @@ def propagate(
     pred[w_to] = trans_from[winners]
     pred_cap[w_to] = trans_cap_x_m[winners]
     return SpeedField(x_in, x_out, pred, pred_cap, traversable.copy(), rounds, x_far, hold)
+
+
+def _holds(
+    length_m: FloatArray,
+    trans_hold_m: FloatArray,
+    bend_hold_m: FloatArray,
+    trans_from: IntArray,
+    trans_to: IntArray,
+    starts: IntArray,
+) -> FloatArray:
+    """Hold ``H`` (m) of every directed link: the longest hold of the capping turns into it
+    (``trans_hold_m``, 0 where a turn caps nothing) or of what is left past the end of a link
+    before it, ``max(H - L, the link's own bend hold left at its end)``, carried on from link
+    to link until it ends (a fixed point over the links where something is left)."""
+    n = len(length_m)
+    hold = np.zeros(n)
+    np.maximum.at(hold, trans_to, trans_hold_m)
+    left = np.maximum(hold - length_m, bend_hold_m)
+    frontier = np.flatnonzero(left > 0)
+    while frontier.size:
+        counts = starts[frontier + 1] - starts[frontier]
+        total = int(counts.sum())
+        if total == 0:
+            break
+        offs = np.repeat(starts[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
+        t_to = trans_to[offs]
+        cand = left[trans_from[offs]]
+        grow = cand > hold[t_to] + _EPS_M
+        if not np.any(grow):
+            break
+        np.maximum.at(hold, t_to[grow], cand[grow])
+        mark = np.zeros(n, dtype=bool)
+        mark[t_to[grow]] = True
+        targets = np.flatnonzero(mark)
+        new_left = np.maximum(hold[targets] - length_m[targets], bend_hold_m[targets])
+        frontier = targets[new_left > left[targets] + _EPS_M]
+        left[targets] = np.maximum(left[targets], new_left)
+    return hold
