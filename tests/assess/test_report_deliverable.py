@@ -308,12 +308,8 @@ def test_the_command_line_writes_the_french_report(world, tmp_path):
         assert not any(code_word in t for t in text), code_word
 
 
-@pytest.mark.django_db
-def test_the_run_page_plan_says_kind_and_type_in_french(
-    client, city, tmp_path, settings, make_user
-):
-    # the web run page's plan table: "bollards"/"linear" and "fixed"/"active" were shown as the
-    # engine's codes to a French reader
+def _run_in_french(client, city, tmp_path, settings, make_user):
+    """A finished run of a street ending at a square site, and a French viewer signed in."""
     from rempart.assess import services
     from rempart.assess.models import Assessment, CityOsmData
     from rempart.core.models import Site
@@ -329,10 +325,20 @@ def test_the_run_page_plan_says_kind_and_type_in_french(
     site = Site.objects.create(city=city, name="Place test", boundary=square(10, -30, 70, 30))
     run = services.execute(services.request_run(site, make_user("editor")).pk)
     assert run.status == Assessment.Status.DONE, run.error
-    positions = run.result["plan"]["positions"]
-    assert positions
     client.force_login(make_user("viewer", modules=("core", "assess")))
     client.cookies["django_language"] = "fr"
+    return run
+
+
+@pytest.mark.django_db
+def test_the_run_page_plan_says_kind_and_type_in_french(
+    client, city, tmp_path, settings, make_user
+):
+    # the web run page's plan table: "bollards"/"linear" and "fixed"/"active" were shown as the
+    # engine's codes to a French reader
+    run = _run_in_french(client, city, tmp_path, settings, make_user)
+    positions = run.result["plan"]["positions"]
+    assert positions
     body = client.get(run.get_absolute_url()).content.decode()
     for code in ("bollards", "linear", "fixed", "active"):
         assert f"<td>{code}</td>" not in body, code
@@ -340,3 +346,22 @@ def test_the_run_page_plan_says_kind_and_type_in_french(
     for p in positions:
         assert f"<td>{kinds[p['kind']]}</td>" in body
         assert f"<td>{'actif' if p['barrier'] == 'active' else 'fixe'}</td>" in body
+
+
+@pytest.mark.django_db
+def test_the_run_page_plan_note_and_ratings_beyond_tests_are_french(
+    client, city, tmp_path, settings, make_user
+):
+    # the plan's cost note and a rating "V/1500[M1]/exceeds tested speeds" were English on the
+    # French run page and on its map labels
+    from rempart.assess.engine.ratings import EXCEEDS
+
+    run = _run_in_french(client, city, tmp_path, settings, make_user)
+    run.result["plan"]["positions"][0]["rating"] = f"V/1500[M1]/{EXCEEDS}"
+    run.result["entries"][0]["vehicles"][0]["rating"] = f"V/1500[M1]/{EXCEEDS}"
+    run.save(update_fields=["result"])
+    body = html.unescape(client.get(run.get_absolute_url()).content.decode())
+    assert "exceeds tested speeds" not in body
+    assert "costs indicative" not in body
+    assert "V/1500[M1]/au-delà des vitesses d'essai" in body
+    assert "coûts indicatifs" in body

@@ -13,7 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rempart.assess import access_link, reports, services
-from rempart.assess.engine.report.words import blocked_words, source_words
+from rempart.assess.engine.report.words import (
+    blocked_words,
+    plan_note_words,
+    position_words,
+    rating_words,
+    source_words,
+)
 from rempart.assess.models import Assessment, CityOsmData
 from rempart.core import audit
 from rempart.core.access_rules import fetch
@@ -79,11 +85,21 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if run.status == Assessment.Status.DONE and run.result:
         context["entries"] = _entry_rows(run.result)
         context["heat_maps"] = reports.run_heat_maps(run)
-        context["plan"] = run.result.get("plan")
+        context["plan"] = _plan_in_words(run.result.get("plan"))
         context["map_features"] = _map_features(run)
         context["active_positions"] = access_link.active_positions(run)
         context["zones"] = access_link.zones_for(request.user, run.site.city)
     return render(request, "assess/run_detail.html", context)
+
+
+def _plan_in_words(plan: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The plan with its note and every position's rating in the reader's language."""
+    if not plan:
+        return plan
+    positions = [
+        {**p, "rating_words": rating_words(p.get("rating"), _)} for p in plan.get("positions", [])
+    ]
+    return {**plan, "note": plan_note_words(plan.get("note"), _), "positions": positions}
 
 
 def _source_words(source: str | None) -> str:
@@ -112,6 +128,8 @@ def _entry_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
                 **v,
                 "source_words": _source_words(v.get("source") or entry.get("source")),
                 "blocked_words": blocked_words(v.get("blocked"), _),
+                "rating_words": rating_words(v.get("rating"), _),
+                "pas68_words": rating_words(v.get("pas68"), _),
             }
             for v in entry["vehicles"]
         ]
@@ -145,7 +163,9 @@ def _map_features(run: Assessment) -> dict[str, Any]:
         top = max(vehicles, key=lambda v: v.get("energy_kj") or 0, default=None)
         label = f"#{number} {row['source']} {row['name']}"
         if top:
-            label += f": {top['name']} {top['speed_kmh']:.0f} km/h, {top['rating']}"
+            label += (
+                f": {top['name']} {top['speed_kmh']:.0f} km/h, {rating_words(top.get('rating'), _)}"
+            )
             if top.get("runup_geometry"):
                 features.append(
                     {
@@ -191,7 +211,8 @@ def _map_features(run: Assessment) -> dict[str, Any]:
                 "properties": {
                     "kind": "plan",
                     "active": position.get("barrier") == "active",
-                    "label": f"{position['kind']} ({position['barrier']}) {position['rating']}, {position['width_m']} m",
+                    "label": f"{position_words(position.get('kind'), position.get('barrier'), _)} "
+                    f"{rating_words(position.get('rating'), _)}, {position['width_m']} m",
                 },
             }
         )

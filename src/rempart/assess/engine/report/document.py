@@ -21,7 +21,7 @@ from ..run import SiteResult
 from .formats import site_data
 from .maps import FieldArrays, heat_map, legend, site_map
 from .meta import ReportMeta
-from .words import Words, blocked_words, source_words, words_for
+from .words import Words, blocked_words, rating_words, source_words, words_for
 
 SiteData = tuple[dict[str, Any], list[dict[str, Any]]]
 
@@ -57,12 +57,7 @@ def _esc(value: Any) -> str:
 
 def _rating(text: str | None, w: Words) -> str:
     """A rating's notation with its "exceeds tested speeds" part in the reader's language."""
-    _ = w.gettext
-    if not text:
-        return "-"
-    if text.startswith("no PAS 68 test vehicle"):
-        return _("no PAS 68 test vehicle this heavy")
-    return text.replace(EXCEEDS, _("exceeds tested speeds"))
+    return rating_words(text, w.gettext)
 
 
 def _street(e: dict[str, Any], w: Words) -> str:

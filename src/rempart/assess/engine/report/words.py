@@ -18,6 +18,7 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 
 from ..errors import InputFileError
+from ..ratings import EXCEEDS
 
 #: Languages the report is written in.
 LANGUAGES = ("en", "fr")
@@ -92,3 +93,37 @@ def blocked_words(reason: str | None, gettext: Callable[[str], str]) -> str:
         "too narrow": _("too narrow for this vehicle"),
         "rated barrier": _("stopped by a rated barrier"),
     }.get(reason or "", reason or "")
+
+
+def rating_words(text: str | None, gettext: Callable[[str], str]) -> str:
+    """A rating's notation (``V/7200[N2A]/48/90``) with its "exceeds tested speeds" part, or
+    the PAS 68 column's "no test vehicle this heavy", in the language of ``gettext``; ``-``
+    when there is none."""
+    _ = gettext
+    if not text:
+        return "-"
+    if text.startswith("no PAS 68 test vehicle"):
+        return _("no PAS 68 test vehicle this heavy")
+    return text.replace(EXCEEDS, _("exceeds tested speeds"))
+
+
+def position_words(kind: str | None, barrier: str | None, gettext: Callable[[str], str]) -> str:
+    """A barrier position's kind (``bollards``, ``linear``) and type (``fixed``, ``active``) in
+    the language of ``gettext``, e.g. "bollards (active)"."""
+    _ = gettext
+    kind_words = {"bollards": _("bollards"), "linear": _("linear barrier")}.get(
+        kind or "", kind or ""
+    )
+    barrier_words = {"active": _("active"), "fixed": _("fixed")}.get(barrier or "", barrier or "")
+    return f"{kind_words} ({barrier_words})"
+
+
+def plan_note_words(note: str | None, gettext: Callable[[str], str]) -> str:
+    """The plan's note on its costs (the JSON ``note``) in the language of ``gettext``; an
+    unknown note is returned as is."""
+    _ = gettext
+    return {
+        "costs indicative (unsourced default table unless --costs is given)": _(
+            "costs indicative (unsourced default table unless a cost table is given)"
+        ),
+    }.get(note or "", note or "")
