@@ -46,8 +46,8 @@ from .offroad import (
     FloatArray,
     IntArray,
     _Extra,
-    _Rays,
     _ray_best,
+    _Rays,
     _rays,
     _Search,
     _Tables,
@@ -232,9 +232,8 @@ class PivotField:
             S + s_p + np.maximum(r_max * (delta - 2.0 * t), 0.0),
         )
         keep = tab.v(np.minimum(bound, kin.x_top_m)) > floor
-        pi, hi, S, delta, t, s_p, r_max = (
-            a[keep] for a in (pi, hi, S, delta, t, s_p, r_max)
-        )
+        pi, hi = pi[keep], hi[keep]
+        S, delta, t, s_p, r_max = S[keep], delta[keep], t[keep], s_p[keep], r_max[keep]
         if pi.size == 0:
             return None
         f = np.asarray(RADIUS_FRACTIONS)
@@ -260,7 +259,7 @@ class PivotField:
         h = hi[ci]
         ro = r[pair]
         free = self._arc_clear(
-            float(s.half_w[vi]),
+            vi,
             px[pair],
             py[pair],
             self.hx[h],
@@ -279,7 +278,7 @@ class PivotField:
 
     def _arc_clear(
         self,
-        half_w: float,
+        vi: int,
         px: FloatArray,
         py: FloatArray,
         uix: FloatArray,
@@ -291,7 +290,11 @@ class PivotField:
         delta: FloatArray,
     ) -> np.ndarray:
         """Whether the arc of radius ``R`` from heading ``ui`` to ``uo`` about the pivot ``p``
-        is free for a vehicle of half width ``half_w`` (points every :data:`ARC_STEP_M`)."""
+        is free for vehicle ``vi`` (points every :data:`ARC_STEP_M`): clearance at least half
+        its width, outside the site, and no rated barrier that stops it at the arc's speed
+        (it is no heavier than the barrier's rated mass and ``X(sqrt(a_lat R))`` is at most
+        the run-up of the barrier's rated speed)."""
+        s = self.s
         T = R * t
         ax, ay = px - T * uix, py - T * uiy  # arc start, on the first leg
         sg = np.sign(uix * uoy - uiy * uox)  # +1 turning left
@@ -304,8 +307,15 @@ class PivotField:
         c, sn = np.cos(phi), np.sin(phi)
         x = cx[item] + c * vx0[item] - sn * vy0[item]
         y = cy[item] + sn * vx0[item] + c * vy0[item]
-        cell = self.s.grid.cell_of(x, y)
-        bad = (cell < 0) | (self.s.clear[np.maximum(cell, 0)] < half_w)
+        cell = s.grid.cell_of(x, y)
+        safe = np.maximum(cell, 0)
+        bad = (cell < 0) | (s.clear[safe] < s.half_w[vi])
+        if s.lab is not None:
+            b = s.lab[safe] - 1
+            x_r = s.tables[vi].x(np.sqrt(s.fields[vi].vehicle.lateral_accel_ms2 * R))[item]
+            bad |= (
+                (cell >= 0) & (b >= 0) & (s.mass[vi] <= s.b_mass[b] + 1e-9) & (x_r <= s.b_x[vi][b])
+            )
         return np.bincount(item[bad], minlength=n.size) == 0
 
     def write_path(self, vi: int, th: EdgeThreat, es: IntArray, codes: IntArray) -> None:

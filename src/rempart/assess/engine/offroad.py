@@ -399,8 +399,8 @@ class _Search:
     """Inputs of one site's ray search shared by every batch and vehicle (m, local CRS)."""
 
     grid: Grid
-    clear: FloatArray  # clearance per flat cell (m), -1 inside the site
-    dist: FloatArray  # distance of march step k from the ray's origin (m)
+    clear: NDArray[np.floating]  # clearance per flat cell (m), -1 inside the site
+    dist: NDArray[np.floating]  # distance of march step k from the ray's origin (m)
     half_w: FloatArray  # half width per vehicle (m)
     kerb_flat: NDArray[np.bool_]
     lab: NDArray[np.int32] | None  # rated barrier label per flat cell (0 none)
@@ -494,7 +494,7 @@ def _rays(s: _Search, x: FloatArray, y: FloatArray, ufx: FloatArray, ufy: FloatA
     lmax = int(free_len.max()) if nr else 0
     cells_c = cells[:, :lmax]
     safe = np.maximum(cells_c, 0)
-    if s.any_kerb:
+    if s.any_kerb and lmax:
         kerb_here = valid[:, :lmax] & s.kerb_flat[safe]
         kk = np.where(kerb_here.any(axis=1), kerb_here.argmax(axis=1), n_steps)
     else:
