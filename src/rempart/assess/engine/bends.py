@@ -7,9 +7,9 @@ pivot ``P`` in heading ``h_in`` (from rest or from the road field, exactly as a 
 arrives at an edge sample) and the edge ray itself, from ``P`` (at distance ``s`` from the
 edge) to the sample in heading ``h_out``. Method:
 
-- **pivots**: the points of the edge rays every :data:`PIVOT_STRIDE` march steps (4 m) up to
-  :data:`PIVOT_MAX_M` from the edge, merged on a lattice of :data:`PIVOT_CELL_M` cells (the
-  first ray point in a lattice cell stands for it);
+- **pivots**: the points of each edge ray blocked within :data:`PIVOT_MAX_M` of the edge,
+  every 4 m in the last 8 m before its obstacle (:data:`PIVOT_DEPTH_STEPS`), merged on a
+  lattice of :data:`PIVOT_CELL_M` cells (the first ray point in a lattice cell stands for it);
 - **first legs**: from each pivot, :data:`BEND_HEADINGS` rays (every 15 degrees) are searched
   like the edge rays (same march, starts, turn rule for road starts, barriers and kerbs):
   ``S(P, h_in)`` the equivalent run-up arriving at ``P`` and ``L(P, h_in)`` the straight
@@ -24,9 +24,8 @@ edge) to the sample in heading ``h_out``. Method:
   limit ``sqrt(a_lat R)`` (braking before the bend allowed), and accelerates again over the
   ``s - T`` left: ``x_edge = min(S - T + R delta, X(sqrt(a_lat R))) + s - T``. Counting the
   whole arc length at full acceleration is in the threat's favour;
-- **where**: only edge samples whose straight answer is below some vehicle's top speed
-  (:func:`gated_samples`), only rays on which the vehicle's top speed would beat the sample's
-  normal speed so far, and per ray only the :data:`TOP_PER_RAY` best bends before their arc
+- **where**: only rays on which the vehicle's top speed would beat the sample's straight
+  normal speed, only pivots whose bound (widest radius, no arc check) beats it, and per ray only the :data:`TOP_PER_RAY` best bends before their arc
   is checked. A bend found is a lower bound of the truth (fewer pivots, headings and radii
   than the continuum); one bend only (docs/method.md says so).
 
@@ -50,19 +49,22 @@ from .offroad import (
     _Rays,
     _rays,
     _Search,
-    _Tables,
 )
 
 #: First-leg headings per pivot (every 15 degrees). 24 keeps the lattice's heading error
 #: within 7.5 degrees of a corridor's axis; the bend itself is exact for the heading kept.
-BEND_HEADINGS = 24
+BEND_HEADINGS = 16
 #: Pivots every this many march steps of an edge ray (2 m steps: every 4 m).
 PIVOT_STRIDE = 2
+#: Pivots lie in the last this many march steps (8 m) of an edge ray before the obstacle that
+#: ends it: a bend is needed where the straight ray is blocked, and the widest arc pivots as
+#: far from the edge as the ray allows (the tangent length T <= s grows with s).
+PIVOT_DEPTH_STEPS = 4
 #: Lattice cell (m) on which pivots are merged (one first-leg search per cell).
-PIVOT_CELL_M = 4.0
-#: Bends farther than this from the edge (m) are not searched. ASSUMPTION (budget): a bend
-#: 100 m out leaves at most 100 m of straight to the edge; beyond it the road field, which
-#: follows the streets, carries the run-up.
+PIVOT_CELL_M = 6.0
+#: Rays free for more than this (m) are not bent. ASSUMPTION (budget): such a ray already
+#: gives a straight run-up from rest of more than 100 m (V = 56 km/h for the test truck);
+#: longer bent approaches arrive through the road field, which follows the streets.
 PIVOT_MAX_M = 100.0
 #: Fractions of the widest radius the legs allow that are tried (a corner of an obstacle
 #: inside the bend may cut the widest arc).
@@ -74,17 +76,6 @@ ARC_STEP_M = 2.0
 TOP_PER_RAY = 4
 #: Pivots per first-leg batch.
 PIVOT_BATCH = 64
-
-
-def gated_samples(out: list[EdgeThreat], tables: list[_Tables]) -> IntArray:
-    """Edge samples where some vehicle's straight normal speed is below its top speed (by
-    more than 0.1 km/h) or missing: only there can a bend raise the answer."""
-    ne = out[0].x_m.size
-    g = np.zeros(ne, dtype=bool)
-    for th, tab in zip(out, tables, strict=True):
-        top_kmh = math.sqrt(float(tab.v2_of_x[-1])) * 3.6
-        g |= ~(th.normal_kmh >= top_kmh - 0.1)
-    return np.flatnonzero(g)
 
 
 class PivotField:
@@ -196,14 +187,16 @@ class PivotField:
         kin = vf.kin
         a_lat = vf.vehicle.lateral_accel_ms2
         top = kin.top_speed_ms
-        kmax = min(rays.lmax, int(np.searchsorted(s.dist, PIVOT_MAX_M, side="right")))
-        kp = np.arange(PIVOT_STRIDE - 1, kmax, PIVOT_STRIDE)
+        kmax = int(np.searchsorted(s.dist, PIVOT_MAX_M, side="right"))
         lv = rays.free_len[vi]
-        hope = floor_ms < top - 1e-6
-        r, kj = np.nonzero(hope[:, None] & (kp[None, :] < lv[:, None]))
+        # pivots in the last PIVOT_DEPTH_M of each ray before its obstacle, within PIVOT_MAX_M
+        back = np.arange(0, PIVOT_DEPTH_STEPS, PIVOT_STRIDE)
+        kk = lv[:, None] - 1 - back[None, :]
+        hope = (floor_ms < top - 1e-6) & (lv <= kmax)
+        r, kj = np.nonzero(hope[:, None] & (kk >= 0))
         if r.size == 0:
             return None
-        k = kp[kj]
+        k = kk[r, kj]
         sd = s.dist[k]
         px = ox[r] - rays.ufx[r] * sd
         py = oy[r] - rays.ufy[r] * sd

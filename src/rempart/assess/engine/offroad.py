@@ -619,6 +619,28 @@ def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> 
     return _Best(np.where(win >= 0, ray_best, -np.inf), use_far, wk, wq, wroom)
 
 
+def _with_extra(s: _Search, rays: _Rays, vi: int, best: _Best, extra: _Extra) -> _Best:
+    """``best`` with the ``extra`` starts added: directly when the rays meet no rated barrier
+    and no kerb (an extra start then simply competes with the ray's best), else by the full
+    :func:`_ray_best`."""
+    if s.lab is not None or s.any_kerb:
+        return _ray_best(s, rays, vi, extra)
+    top = np.full(rays.nr, -np.inf)
+    np.maximum.at(top, extra.r, extra.x)
+    win = np.full(rays.nr, -1, dtype=np.int64)
+    is_top = extra.x == top[extra.r]
+    idx = np.flatnonzero(is_top)[::-1]
+    win[extra.r[idx]] = idx
+    better = (win >= 0) & (top > best.x)
+    w = win[better]
+    x, k, q, room = best.x.copy(), best.k.copy(), best.q.copy(), best.room.copy()
+    x[better] = top[better]
+    k[better] = extra.k[w]
+    q[better] = -2 - extra.code[w]
+    room[better] = 0.0
+    return _Best(x, best.kerb, k, q, room)
+
+
 def edge_threats(
     samples: EdgeSamples,
     drv: Drivable,
@@ -628,19 +650,15 @@ def edge_threats(
     radius_m: float | None = None,
     bends: bool = True,
 ) -> list[EdgeThreat]:
-    """Worst approach at every edge sample, per vehicle (see module docstring): straight runs,
-    then (``bends``) runs with one bend in open ground for the samples where a bend may beat
-    the straight answer (:mod:`bends`)."""
-    from .bends import PivotField, gated_samples
+    """Worst approach at every edge sample, per vehicle (see module docstring): straight runs
+    and (``bends``) runs with one bend in open ground on the rays where a bend may beat the
+    sample's straight answer (:mod:`bends`)."""
+    from .bends import PivotField
 
     s = _Search.of(drv, seeds, fields, barriers, radius_m)
     ne = samples.x.size
     out = [EdgeThreat.empty(ne) for _ in fields]
-    _search(s, samples, np.arange(ne), out, None)
-    if bends and ne and fields:
-        idx = gated_samples(out, s.tables)
-        if idx.size:
-            _search(s, samples, idx, out, PivotField(s))
+    _search(s, samples, np.arange(ne), out, PivotField(s) if bends else None)
     return out
 
 
@@ -672,16 +690,18 @@ def _search(
         for vi in range(len(s.fields)):
             tab = s.tables[vi]
             th = out[vi]
-            extra = None
-            if pivots is not None:
-                # the speed a bent run on each ray must beat: the sample's normal speed so far
-                normal = np.where(np.isfinite(th.normal_kmh[es_all]), th.normal_kmh[es_all], 0)
-                floor_ms = np.repeat(normal / 3.6, nh) / np.tile(sin_edge, ne)
-                extra = pivots.candidates(vi, rays, ox, oy, floor_ms)
-            best = _ray_best(s, rays, vi, extra)
+            best = _ray_best(s, rays, vi)
             rb = best.x.reshape(ne, nh)
             # per sample, the heading with the highest speed normal to the edge
             score = np.where(np.isfinite(rb), tab.v(rb) * sin_edge[None, :], -1.0)
+            if pivots is not None:
+                # bent runs: each ray's must beat the sample's straight normal speed
+                floor_ms = np.repeat(np.maximum(score.max(axis=1), 0.0), nh) / np.tile(sin_edge, ne)
+                extra = pivots.candidates(vi, rays, ox, oy, floor_ms)
+                if extra is not None:
+                    best = _with_extra(s, rays, vi, best, extra)
+                    rb = best.x.reshape(ne, nh)
+                    score = np.where(np.isfinite(rb), tab.v(rb) * sin_edge[None, :], -1.0)
             h_best = np.argmax(score, axis=1)
             r_best = np.arange(ne) * nh + h_best
             x_best = rb[np.arange(ne), h_best]
