@@ -53,7 +53,7 @@ A_LAT = 4.0  # the test truck's lateral acceleration (m/s2)
 #: the drivable raster's precision: clearance exact to within half a 1 m cell either way
 #: (docs/method.md section 7), so an arc may pass an obstacle 0.5 m closer than 1 m
 RASTER_TOL_M = 0.5
-#: lattice discretisation: pivots on a 4 m lattice, 15-degree first-leg headings, five radii
+#: lattice discretisation: pivots on a 6 m lattice, 22.5-degree first-leg headings, five radii
 #: per bend, 3-degree fan; measured below 2 km/h on these worlds, asserted at 4 km/h
 LATTICE_TOL_KMH = 4.0
 

@@ -10,7 +10,7 @@ edge) to the sample in heading ``h_out``. Method:
 - **pivots**: the points of each edge ray blocked within :data:`PIVOT_MAX_M` of the edge,
   every 4 m in the last 8 m before its obstacle (:data:`PIVOT_DEPTH_STEPS`), merged on a
   lattice of :data:`PIVOT_CELL_M` cells (the first ray point in a lattice cell stands for it);
-- **first legs**: from each pivot, :data:`BEND_HEADINGS` rays (every 15 degrees) are searched
+- **first legs**: from each pivot, :data:`BEND_HEADINGS` rays (every 22.5 degrees) are searched
   like the edge rays (same march, starts, turn rule for road starts, barriers and kerbs):
   ``S(P, h_in)`` the equivalent run-up arriving at ``P`` and ``L(P, h_in)`` the straight
   length of the leg behind it (from its rest start, or after the turn of its road start: two
@@ -51,8 +51,9 @@ from .offroad import (
     _Search,
 )
 
-#: First-leg headings per pivot (every 15 degrees). 24 keeps the lattice's heading error
-#: within 7.5 degrees of a corridor's axis; the bend itself is exact for the heading kept.
+#: First-leg headings per pivot (every 22.5 degrees): a corridor's axis within 11.25 degrees
+#: of one of them (the bend itself is exact for the heading kept; a first leg off the axis is
+#: shorter, a lower bound). 16 rather than 24 for the budget (docs/performance.md).
 BEND_HEADINGS = 16
 #: Pivots every this many march steps of an edge ray (2 m steps: every 4 m).
 PIVOT_STRIDE = 2
@@ -60,7 +61,8 @@ PIVOT_STRIDE = 2
 #: ends it: a bend is needed where the straight ray is blocked, and the widest arc pivots as
 #: far from the edge as the ray allows (the tangent length T <= s grows with s).
 PIVOT_DEPTH_STEPS = 4
-#: Lattice cell (m) on which pivots are merged (one first-leg search per cell).
+#: Lattice cell (m) on which pivots are merged (one first-leg search per cell; 6 rather than
+#: 4 m for the budget, docs/performance.md).
 PIVOT_CELL_M = 6.0
 #: Rays free for more than this (m) are not bent. ASSUMPTION (budget): such a ray already
 #: gives a straight run-up from rest of more than 100 m (V = 56 km/h for the test truck);

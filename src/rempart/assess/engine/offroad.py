@@ -1,5 +1,6 @@
 """Off-road approaches: the highest impact speed at every point of a site's edge, per vehicle,
-over straight runs through the drivable space (docs/method.md, "Off-road model").
+over straight runs through the drivable space and runs with one bend around an obstacle
+(:mod:`bends`; docs/method.md, "Off-road model").
 
 Hand-written because no library computes hostile-vehicle approaches over open ground. The
 search is a vectorised ray fan (numpy):
