@@ -35,6 +35,7 @@ Distances in metres in the network's local CRS, speeds in m/s.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -78,6 +79,20 @@ ARC_STEP_M = 2.0
 TOP_PER_RAY = 4
 #: Pivots per first-leg batch.
 PIVOT_BATCH = 64
+
+
+@dataclass
+class _Pivots:
+    """Pivots wanted on a batch's edge rays by one vehicle: ray, march step, distance to the
+    edge (m), position (m), lattice cell, and the rays' floors (m/s)."""
+
+    r: IntArray
+    k: IntArray
+    sd: FloatArray
+    px: FloatArray
+    py: FloatArray
+    lat: IntArray
+    floor_ms: FloatArray
 
 
 class PivotField:
@@ -178,20 +193,16 @@ class PivotField:
                 )
                 self.link[vi, p0:p1] = np.where(road, s.seeds.link[qs], -1).reshape(n, nh)
 
-    def candidates(
+    def pivots_of(
         self, vi: int, rays: _Rays, ox: FloatArray, oy: FloatArray, floor_ms: FloatArray
-    ) -> _Extra | None:
-        """Bent starts of the edge rays ``rays`` (origins ``ox, oy``) for vehicle ``vi`` that
-        beat ``floor_ms`` (per ray, the speed a bend must exceed), as extra starts."""
+    ) -> _Pivots | None:
+        """The pivots of the edge rays ``rays`` (origins ``ox, oy``) on which vehicle ``vi``
+        may beat ``floor_ms`` (per ray, the speed a bend must exceed)."""
         s = self.s
-        vf = s.fields[vi]
-        tab = s.tables[vi]
-        kin = vf.kin
-        a_lat = vf.vehicle.lateral_accel_ms2
-        top = kin.top_speed_ms
+        top = s.fields[vi].kin.top_speed_ms
         kmax = int(np.searchsorted(s.dist, PIVOT_MAX_M, side="right"))
         lv = rays.free_len[vi]
-        # pivots in the last PIVOT_DEPTH_M of each ray before its obstacle, within PIVOT_MAX_M
+        # pivots in the last PIVOT_DEPTH_STEPS of each ray before its obstacle
         back = np.arange(0, PIVOT_DEPTH_STEPS, PIVOT_STRIDE)
         kk = lv[:, None] - 1 - back[None, :]
         hope = (floor_ms < top - 1e-6) & (lv <= kmax)
@@ -204,7 +215,28 @@ class PivotField:
         py = oy[r] - rays.ufy[r] * sd
         lat = self._lattice(px, py)
         ok = lat >= 0
-        r, k, sd, px, py, lat = r[ok], k[ok], sd[ok], px[ok], py[ok], lat[ok]
+        return _Pivots(r[ok], k[ok], sd[ok], px[ok], py[ok], lat[ok], floor_ms)
+
+    def prefetch(self, wanted: list[_Pivots]) -> None:
+        """Compute the first legs of every pivot some vehicle wants, in one go."""
+        if wanted:
+            self._ensure(
+                np.concatenate([w.lat for w in wanted]),
+                np.concatenate([w.px for w in wanted]),
+                np.concatenate([w.py for w in wanted]),
+            )
+
+    def candidates(self, vi: int, rays: _Rays, piv: _Pivots) -> _Extra | None:
+        """Bent starts of the edge rays ``rays`` through the pivots ``piv`` for vehicle ``vi``
+        that beat the rays' floors, as extra starts."""
+        s = self.s
+        vf = s.fields[vi]
+        tab = s.tables[vi]
+        kin = vf.kin
+        a_lat = vf.vehicle.lateral_accel_ms2
+        top = kin.top_speed_ms
+        floor_ms = piv.floor_ms
+        r, k, sd, px, py, lat = piv.r, piv.k, piv.sd, piv.px, piv.py, piv.lat
         p = self._ensure(lat, px, py)
         # every pair (pivot of a ray, first-leg heading)
         cosd = np.clip(

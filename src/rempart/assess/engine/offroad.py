@@ -620,6 +620,11 @@ def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> 
     return _Best(np.where(win >= 0, ray_best, -np.inf), use_far, wk, wq, wroom)
 
 
+def _scores(tab: _Tables, rb: FloatArray, sin_edge: FloatArray) -> FloatArray:
+    """Speed normal to the edge (m/s) of the best run of every (sample, heading); -1 none."""
+    return np.where(np.isfinite(rb), tab.v(rb) * sin_edge[None, :], -1.0)
+
+
 def _with_extra(s: _Search, rays: _Rays, vi: int, best: _Best, extra: _Extra) -> _Best:
     """``best`` with the ``extra`` starts added: directly when the rays meet no rated barrier
     and no kerb (an extra start then simply competes with the ray's best), else by the full
@@ -688,21 +693,28 @@ def _search(
             continue
         ox = np.repeat(samples.x[es_all], nh)
         oy = np.repeat(samples.y[es_all], nh)
-        for vi in range(len(s.fields)):
+        nv = len(s.fields)
+        straight = [_ray_best(s, rays, vi) for vi in range(nv)]
+        wanted = []
+        if pivots is not None:
+            # bent runs: each ray's must beat its sample's straight normal speed
+            for vi in range(nv):
+                sc = _scores(s.tables[vi], straight[vi].x.reshape(ne, nh), sin_edge)
+                floor_ms = np.repeat(np.maximum(sc.max(axis=1), 0.0), nh) / np.tile(sin_edge, ne)
+                wanted.append(pivots.pivots_of(vi, rays, ox, oy, floor_ms))
+            pivots.prefetch([w for w in wanted if w is not None])
+        for vi in range(nv):
             tab = s.tables[vi]
             th = out[vi]
-            best = _ray_best(s, rays, vi)
-            rb = best.x.reshape(ne, nh)
-            # per sample, the heading with the highest speed normal to the edge
-            score = np.where(np.isfinite(rb), tab.v(rb) * sin_edge[None, :], -1.0)
-            if pivots is not None:
-                # bent runs: each ray's must beat the sample's straight normal speed
-                floor_ms = np.repeat(np.maximum(score.max(axis=1), 0.0), nh) / np.tile(sin_edge, ne)
-                extra = pivots.candidates(vi, rays, ox, oy, floor_ms)
+            best = straight[vi]
+            piv = wanted[vi] if wanted else None
+            if pivots is not None and piv is not None:
+                extra = pivots.candidates(vi, rays, piv)
                 if extra is not None:
                     best = _with_extra(s, rays, vi, best, extra)
-                    rb = best.x.reshape(ne, nh)
-                    score = np.where(np.isfinite(rb), tab.v(rb) * sin_edge[None, :], -1.0)
+            rb = best.x.reshape(ne, nh)
+            # per sample, the heading with the highest speed normal to the edge
+            score = _scores(tab, rb, sin_edge)
             h_best = np.argmax(score, axis=1)
             r_best = np.arange(ne) * nh + h_best
             x_best = rb[np.arange(ne), h_best]
