@@ -200,3 +200,13 @@ def test_search_agrees_with_the_brute_force(tmp_path, world):
     upper = best_single_arc(*world, clear_m=1.0 - RASTER_TOL_M, x_leg1_m=400.0)
     lower = best_single_arc(*world, clear_m=1.0 + RASTER_TOL_M, x_leg1_m=396.0)
     assert lower - LATTICE_TOL_KMH <= got <= max(upper, v_num(-world[1] + 2.0)) + 0.2
+
+
+def test_a_vehicle_too_wide_for_every_first_leg(tmp_path):
+    # a 9 m wide load fits nowhere in the 8 m channel: the first legs searched for the truck
+    # have no start for it (this raised IndexError once); the truck's answer is unchanged
+    wide = vehicle("W", width=9.0)
+    alone = threats_of(tmp_path, l_world(*NARROW), [TRUCK], bends=True)[0]
+    both = threats_of(tmp_path, l_world(*NARROW), [TRUCK, wide], bends=True)
+    assert best_normal(both[0]) == pytest.approx(best_normal(alone))
+    assert not np.isfinite(both[1].x_m).any()

@@ -614,6 +614,8 @@ def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> 
     win = np.full(nr, -1, dtype=np.int64)
     idx = np.flatnonzero(is_win)
     win[cand_r[idx[::-1]]] = idx[::-1]
+    if cand_x.size == 0:  # no start on any ray
+        cand_k, cand_q, cand_room = np.zeros(1, np.int64), np.full(1, -1), np.zeros(1)
     wk = np.where(win >= 0, cand_k[np.maximum(win, 0)], 0)
     wq = np.where(win >= 0, cand_q[np.maximum(win, 0)], -1)
     wroom = np.where(win >= 0, cand_room[np.maximum(win, 0)], 0.0)
