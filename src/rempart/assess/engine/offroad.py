@@ -530,13 +530,17 @@ class _Best:
     ``kerb`` charged, and the winning start's step ``k`` and ``q`` (seed row >= 0, -1 rest,
     ``-2 - code`` an extra start); ``room``: the straight length (m) the winning start leaves
     before the origin (the run from a rest start; after the turn of a road start; 0 for an
-    extra start), the room a further bend at the origin may use."""
+    extra start), the room a further bend at the origin may use; ``kb, bx``: the step of the
+    rated barrier nearest the origin that stops this vehicle (``n_steps`` none) and the run-up
+    of its rated speed (m)."""
 
     x: FloatArray
     kerb: NDArray[np.bool_]
     k: IntArray
     q: IntArray
     room: FloatArray
+    kb: IntArray
+    bx: FloatArray
 
 
 def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> _Best:
@@ -619,7 +623,7 @@ def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> 
     wk = np.where(win >= 0, cand_k[np.maximum(win, 0)], 0)
     wq = np.where(win >= 0, cand_q[np.maximum(win, 0)], -1)
     wroom = np.where(win >= 0, cand_room[np.maximum(win, 0)], 0.0)
-    return _Best(np.where(win >= 0, ray_best, -np.inf), use_far, wk, wq, wroom)
+    return _Best(np.where(win >= 0, ray_best, -np.inf), use_far, wk, wq, wroom, kb, bx)
 
 
 def _scores(tab: _Tables, rb: FloatArray, sin_edge: FloatArray) -> FloatArray:
@@ -628,25 +632,35 @@ def _scores(tab: _Tables, rb: FloatArray, sin_edge: FloatArray) -> FloatArray:
 
 
 def _with_extra(s: _Search, rays: _Rays, vi: int, best: _Best, extra: _Extra) -> _Best:
-    """``best`` with the ``extra`` starts added: directly when the rays meet no rated barrier
-    and no kerb (an extra start then simply competes with the ray's best), else by the full
-    :func:`_ray_best`."""
-    if s.lab is not None or s.any_kerb:
-        return _ray_best(s, rays, vi, extra)
+    """``best`` with the ``extra`` starts added, by the rules of :func:`_ray_best` applied to
+    each extra start alone (the kerb loss is monotone in the run-up, so charging it per start
+    and taking the best equals charging it to the best start beyond the kerb)."""
+    dist, n_steps, tab = s.dist, s.n_steps, s.tables[vi]
+    r, k, xe = extra.r, extra.k, extra.x
+    kb = np.minimum(best.kb[r], n_steps - 1)
+    ok = (k <= best.kb[r]) | (xe - dist[kb] > best.bx[r])
+    r, k, xe, code = r[ok], k[ok], xe[ok], extra.code[ok]
+    far = k > rays.kk[r]
+    if far.any():
+        dk = dist[np.minimum(rays.kk[r[far]], n_steps - 1)]
+        v_k = tab.v(np.maximum(xe[far] - dk, 0.0))
+        xe = xe.copy()
+        xe[far] = tab.x(np.maximum(v_k - KERB_SPEED_LOSS_KMH / 3.6, 0.0)) + dk
     top = np.full(rays.nr, -np.inf)
-    np.maximum.at(top, extra.r, extra.x)
+    np.maximum.at(top, r, xe)
     win = np.full(rays.nr, -1, dtype=np.int64)
-    is_top = extra.x == top[extra.r]
-    idx = np.flatnonzero(is_top)[::-1]
-    win[extra.r[idx]] = idx
+    idx = np.flatnonzero(xe == top[r])[::-1]
+    win[r[idx]] = idx
     better = (win >= 0) & (top > best.x)
     w = win[better]
-    x, k, q, room = best.x.copy(), best.k.copy(), best.q.copy(), best.room.copy()
+    x, k2, q, room = best.x.copy(), best.k.copy(), best.q.copy(), best.room.copy()
+    kerb = best.kerb.copy()
     x[better] = top[better]
-    k[better] = extra.k[w]
-    q[better] = -2 - extra.code[w]
+    k2[better] = k[w]
+    q[better] = -2 - code[w]
     room[better] = 0.0
-    return _Best(x, best.kerb, k, q, room)
+    kerb[better] = far[w]
+    return _Best(x, kerb, k2, q, room, best.kb, best.bx)
 
 
 def edge_threats(
