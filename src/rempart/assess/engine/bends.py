@@ -78,7 +78,7 @@ ARC_STEP_M = 2.0
 #: Best bends per ray whose arc is checked (the rest are dropped: a lower bound).
 TOP_PER_RAY = 4
 #: Pivots per first-leg batch.
-PIVOT_BATCH = 64
+PIVOT_BATCH = 128
 
 
 @dataclass
@@ -121,6 +121,7 @@ class PivotField:
         self.kind = np.zeros((nv, cap, BEND_HEADINGS), dtype=np.int64)
         self.skmh = np.zeros((nv, cap, BEND_HEADINGS))
         self.link = np.full((nv, cap, BEND_HEADINGS), -1, dtype=np.int64)
+        self.done = np.zeros((nv, cap), dtype=bool)  # first legs computed per vehicle
         self._last: tuple[IntArray, IntArray, FloatArray, FloatArray] | None = None
 
     def _grow(self, need: int) -> None:
@@ -131,6 +132,7 @@ class PivotField:
         for name in ("px", "py"):
             a = getattr(self, name)
             setattr(self, name, np.concatenate([a, np.zeros(new - cap)]))
+        self.done = np.concatenate([self.done, np.zeros((self.done.shape[0], new - cap), bool)], 1)
         for name, fill in (
             ("x", -np.inf),
             ("free", 0.0),
@@ -152,8 +154,9 @@ class PivotField:
         return np.where(ok, i * self.nlx + j, -1)
 
     def _ensure(self, lat: IntArray, x: FloatArray, y: FloatArray) -> IntArray:
-        """Pivot index of every lattice cell ``lat`` (>= 0), computing the new ones from the
-        first point (``x, y``) that falls in each."""
+        """Pivot index of every lattice cell ``lat`` (>= 0), making new pivots at the first
+        point (``x, y``) that falls in each (their first legs are computed by
+        :meth:`prefetch`)."""
         new_lat, first = np.unique(lat, return_index=True)
         fresh = self.lat2piv[new_lat] < 0
         new_lat, first = new_lat[fresh], first[fresh]
@@ -164,34 +167,32 @@ class PivotField:
             self.px[n0 : n0 + new_lat.size] = x[first]
             self.py[n0 : n0 + new_lat.size] = y[first]
             self.n = n0 + new_lat.size
-            for b0 in range(n0, self.n, PIVOT_BATCH):
-                self._compute(b0, min(self.n, b0 + PIVOT_BATCH))
         return self.lat2piv[lat]
 
-    def _compute(self, p0: int, p1: int) -> None:
-        """First legs of pivots ``p0 .. p1 - 1``: the straight search from each pivot."""
+    def _compute(self, piv: IntArray, vis: list[int]) -> None:
+        """First legs of the pivots ``piv`` for the vehicles ``vis``: the straight search
+        from each pivot (one march shared by the vehicles)."""
         s = self.s
-        n, nh = p1 - p0, BEND_HEADINGS
-        px, py = self.px[p0:p1], self.py[p0:p1]
+        n, nh = piv.size, BEND_HEADINGS
+        px, py = self.px[piv], self.py[piv]
         ufx, ufy = np.tile(self.hx, n), np.tile(self.hy, n)
         rays = _rays(s, px, py, ufx, ufy)
-        if rays.lmax == 0:
-            return
-        for vi in range(len(s.fields)):
+        for vi in vis:
+            self.done[vi, piv] = True
+            if rays.lmax == 0:
+                continue
             best = _ray_best(s, rays, vi)
             d = s.dist[best.k]
             road = best.q >= 0
-            self.x[vi, p0:p1] = best.x.reshape(n, nh)
-            self.free[vi, p0:p1] = best.room.reshape(n, nh)
-            self.sx[vi, p0:p1] = (np.repeat(px, nh) - ufx * d).reshape(n, nh)
-            self.sy[vi, p0:p1] = (np.repeat(py, nh) - ufy * d).reshape(n, nh)
-            self.kind[vi, p0:p1] = np.where(road, ROAD, REST).reshape(n, nh)
+            self.x[vi, piv] = best.x.reshape(n, nh)
+            self.free[vi, piv] = best.room.reshape(n, nh)
+            self.sx[vi, piv] = (np.repeat(px, nh) - ufx * d).reshape(n, nh)
+            self.sy[vi, piv] = (np.repeat(py, nh) - ufy * d).reshape(n, nh)
+            self.kind[vi, piv] = np.where(road, ROAD, REST).reshape(n, nh)
             if s.seeds.cell.size:
                 qs = np.maximum(best.q, 0)
-                self.skmh[vi, p0:p1] = np.where(road, s.seeds.v_ms[vi, qs] * 3.6, 0.0).reshape(
-                    n, nh
-                )
-                self.link[vi, p0:p1] = np.where(road, s.seeds.link[qs], -1).reshape(n, nh)
+                self.skmh[vi, piv] = np.where(road, s.seeds.v_ms[vi, qs] * 3.6, 0.0).reshape(n, nh)
+                self.link[vi, piv] = np.where(road, s.seeds.link[qs], -1).reshape(n, nh)
 
     def pivots_of(
         self, vi: int, rays: _Rays, ox: FloatArray, oy: FloatArray, floor_ms: FloatArray
@@ -217,14 +218,18 @@ class PivotField:
         ok = lat >= 0
         return _Pivots(r[ok], k[ok], sd[ok], px[ok], py[ok], lat[ok], floor_ms)
 
-    def prefetch(self, wanted: list[_Pivots]) -> None:
-        """Compute the first legs of every pivot some vehicle wants, in one go."""
-        if wanted:
-            self._ensure(
-                np.concatenate([w.lat for w in wanted]),
-                np.concatenate([w.px for w in wanted]),
-                np.concatenate([w.py for w in wanted]),
-            )
+    def prefetch(self, wanted: list[tuple[int, _Pivots]]) -> None:
+        """Compute the first legs of every pivot each vehicle wants that it lacks, marching
+        each batch of pivots once for every vehicle that needs some of them."""
+        need: dict[int, IntArray] = {}
+        for vi, w in wanted:
+            p = np.unique(self._ensure(w.lat, w.px, w.py))
+            need[vi] = p[~self.done[vi, p]]
+        union = np.unique(np.concatenate(list(need.values()))) if need else np.zeros(0, int)
+        for b0 in range(0, union.size, PIVOT_BATCH):
+            piv = union[b0 : b0 + PIVOT_BATCH]
+            vis = [vi for vi, p in need.items() if np.isin(piv, p).any()]
+            self._compute(piv, vis)
 
     def candidates(self, vi: int, rays: _Rays, piv: _Pivots) -> _Extra | None:
         """Bent starts of the edge rays ``rays`` through the pivots ``piv`` for vehicle ``vi``
@@ -237,7 +242,7 @@ class PivotField:
         top = kin.top_speed_ms
         floor_ms = piv.floor_ms
         r, k, sd, px, py, lat = piv.r, piv.k, piv.sd, piv.px, piv.py, piv.lat
-        p = self._ensure(lat, px, py)
+        p = self.lat2piv[lat]  # computed for this vehicle by prefetch
         # every pair (pivot of a ray, first-leg heading)
         cosd = np.clip(
             rays.ufx[r, None] * self.hx[None, :] + rays.ufy[r, None] * self.hy[None, :], -1, 1

@@ -718,7 +718,7 @@ def _search(
                 sc = _scores(s.tables[vi], straight[vi].x.reshape(ne, nh), sin_edge)
                 floor_ms = np.repeat(np.maximum(sc.max(axis=1), 0.0), nh) / np.tile(sin_edge, ne)
                 wanted.append(pivots.pivots_of(vi, rays, ox, oy, floor_ms))
-            pivots.prefetch([w for w in wanted if w is not None])
+            pivots.prefetch([(vi, w) for vi, w in enumerate(wanted) if w is not None])
         for vi in range(nv):
             tab = s.tables[vi]
             th = out[vi]
