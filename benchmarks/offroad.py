@@ -84,7 +84,9 @@ def main() -> int:
         seeds = road_seeds(net, fields, drv, excluded)
         t2 = time.perf_counter()
         samples = edge_samples(site)
-        threats = edge_threats(samples, drv, seeds, fields)
+        threats = edge_threats(
+            samples, drv, seeds, fields, bends=False
+        )  # straight, as the reference
         t3 = time.perf_counter()
         print(
             f"  {name}: raster {drv.grid.nx}x{drv.grid.ny} {t1 - t0:.2f} s, seeds "

@@ -182,7 +182,9 @@ def run(
             seeds = road_seeds(net, fields, drv, excluded)
             samples = edge_samples(site)
             t = time.perf_counter()
-            threats = edge_threats(samples, drv, seeds, fields)
+            threats = edge_threats(
+                samples, drv, seeds, fields, bends=False
+            )  # straight, as the reference
             fast = time.perf_counter() - t
             idx = list(range(0, samples.x.size, every))
             t = time.perf_counter()

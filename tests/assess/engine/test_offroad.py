@@ -285,8 +285,16 @@ def test_rated_barrier_stops_the_rated_vehicle_not_a_heavier_one(tmp_path):
     res = run(tmp_path, ways, [light, heavy], [barrier])
     stopped = edge_best(res, "T")
     passed = edge_best(res, "H")
-    # the light truck can only start behind the barrier: at most about 20 m of run-up
-    assert stopped.speed_kmh <= v_num(21.0) + 0.2
+    # head-on, the light truck can only start behind the barrier: at most about 20 m of
+    # run-up. Since the bend search (engine/bends.py) it may also run 400 m along the 9 m
+    # strip between the buildings (y in [-12, -3]) and veer into the edge: a run parallel to
+    # the edge turning into it with a lateral room D has a normal speed of at most
+    # sqrt(2 a_lat D) (v sin(theta) with R (1 - cos(theta)) <= D and v^2 = a_lat R, largest as
+    # theta -> 0; a straight l after the arc adds at most 2 a l sin(theta)^2, and with
+    # a <= 2 m/s2 < a_lat its lateral share l sin(theta) counts less than in the arc);
+    # D = 12 - 1 m of clearance, + 0.5 m of raster precision
+    glancing = math.sqrt(2.0 * 4.0 * 11.5) * 3.6
+    assert stopped.speed_kmh <= max(v_num(21.0) + 0.2, glancing)
     assert passed.speed_kmh >= v_num(196.0) - 0.2
 
 
@@ -345,7 +353,9 @@ def test_vectorised_search_equals_the_pure_python_reference(tmp_path):
     seeds = road_seeds(net, fields, drv, network.grade_separated)
     samples = edge_samples(site)
     shapes = load_rated_shapes(reg, net)
-    fast = edge_threats(samples, drv, seeds, fields, shapes)
+    # the reference searches straight runs only (the bends have their own brute force in
+    # test_offroad_bends.py)
+    fast = edge_threats(samples, drv, seeds, fields, shapes, bends=False)
     idx = list(range(0, samples.x.size, 12))
     ref = edge_speeds_reference(samples, idx, drv, seeds, fields, shapes)
     assert any(r is not None for r in ref[0])

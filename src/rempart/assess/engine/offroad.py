@@ -1,5 +1,6 @@
 """Off-road approaches: the highest impact speed at every point of a site's edge, per vehicle,
-over straight runs through the drivable space (docs/method.md, "Off-road model").
+over straight runs through the drivable space and runs with one bend around an obstacle
+(:mod:`bends`; docs/method.md, "Off-road model").
 
 Hand-written because no library computes hostile-vehicle approaches over open ground. The
 search is a vectorised ray fan (numpy):
@@ -34,6 +35,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -48,6 +50,9 @@ from .graph import Network
 from .ratings import parse_rating
 from .speed import Kinematics
 from .vehicles import Vehicle
+
+if TYPE_CHECKING:
+    from .bends import PivotField
 
 #: Spacing of the edge samples (m) (issue 10: "sampled at 2 m or finer").
 EDGE_STEP_M = 2.0
@@ -286,7 +291,10 @@ class EdgeThreat:
     straight run starts; ``kind``: 0 none, 1 from rest, 2 from the road field;
     ``start_speed_kmh``; ``link``: the road link of a road start (-1 otherwise);
     ``kerb``: a kerb was charged; ``normal_kmh``: the impact speed's component normal to
-    the edge (the heading kept at each sample is the one maximising it).
+    the edge (the heading kept at each sample is the one maximising it); ``via_x, via_y``:
+    the bend of a bent run (its pivot: the path is start -> via -> edge point; NaN for a
+    straight run, whose path is start -> edge point). ``kind`` and the start describe the
+    first leg of a bent run.
     """
 
     x_m: FloatArray
@@ -301,6 +309,29 @@ class EdgeThreat:
     link: IntArray
     kerb: NDArray[np.bool_]
     normal_kmh: FloatArray
+    via_x: FloatArray
+    via_y: FloatArray
+
+    @classmethod
+    def empty(cls, ne: int) -> EdgeThreat:
+        """No approach at any of ``ne`` samples."""
+        nan = np.full(ne, np.nan)
+        return cls(
+            np.full(ne, -np.inf),
+            nan.copy(),
+            nan.copy(),
+            np.zeros(ne),
+            np.zeros(ne),
+            nan.copy(),
+            nan.copy(),
+            np.zeros(ne, dtype=np.int64),
+            nan.copy(),
+            np.full(ne, -1, dtype=np.int64),
+            np.zeros(ne, dtype=bool),
+            nan.copy(),
+            nan.copy(),
+            nan.copy(),
+        )
 
 
 def _fan() -> FloatArray:
@@ -364,6 +395,274 @@ def _march(
     return cells[:, :k0], cl[:, :k0]
 
 
+@dataclass
+class _Search:
+    """Inputs of one site's ray search shared by every batch and vehicle (m, local CRS)."""
+
+    grid: Grid
+    clear: NDArray[np.floating]  # clearance per flat cell (m), -1 inside the site
+    dist: NDArray[np.floating]  # distance of march step k from the ray's origin (m)
+    half_w: FloatArray  # half width per vehicle (m)
+    kerb_flat: NDArray[np.bool_]
+    lab: NDArray[np.int32] | None  # rated barrier label per flat cell (0 none)
+    mass: FloatArray
+    b_mass: FloatArray
+    b_x: list[FloatArray]  # per vehicle, X(rated speed) per barrier (m)
+    tables: list[_Tables]
+    seeds: RoadSeeds
+    seed_count: IntArray
+    seed_start: IntArray
+    fields: Sequence[VehicleField]
+    any_kerb: bool
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.dist.size)
+
+    @classmethod
+    def of(
+        cls,
+        drv: Drivable,
+        seeds: RoadSeeds,
+        fields: Sequence[VehicleField],
+        barriers: Sequence[RatedShape],
+        radius_m: float | None,
+    ) -> _Search:
+        grid = drv.grid
+        c = max(RAY_STEP_M, grid.cell_m)
+        radius = radius_m if radius_m is not None else RADIUS_M
+        n_steps = int(math.ceil(radius / c))
+        clear = drv.clearance_m.ravel().copy()
+        clear[drv.inside.ravel()] = -1.0
+        seed_count = np.bincount(seeds.cell, minlength=grid.nx * grid.ny)
+        return cls(
+            grid,
+            clear,
+            (np.arange(n_steps) + 0.25) * c,
+            np.array([vf.vehicle.width_m / 2.0 for vf in fields]),
+            drv.kerb.ravel(),
+            barrier_labels(drv, barriers).ravel() if barriers else None,
+            np.array([vf.vehicle.mass_kg for vf in fields]),
+            np.array([b.mass_kg for b in barriers] + [0.0]),
+            [
+                np.array([vf.kin.x_of_v(b.speed_kmh / 3.6) for b in barriers] + [0.0])
+                for vf in fields
+            ],
+            [_tables(vf.vehicle) for vf in fields],
+            seeds,
+            seed_count,
+            np.concatenate([[0], np.cumsum(seed_count)]),
+            fields,
+            bool(drv.kerb.any()),
+        )
+
+
+@dataclass
+class _Rays:
+    """Rays of one batch marched back from their origins: cells, free length per vehicle
+    (steps), nearest kerb step, and the road-seed candidates (ray ``cr``, step ``ck``, seed
+    row ``q``, ``tan(delta / 2)`` of the turn onto the ray)."""
+
+    cells: IntArray
+    valid: NDArray[np.bool_]
+    free_len: IntArray  # (V, R)
+    lmax: int
+    kk: IntArray
+    cr: IntArray
+    ck: IntArray
+    q: IntArray
+    tan_half: FloatArray
+    blab: NDArray[np.int32] | None
+    ufx: FloatArray
+    ufy: FloatArray
+
+    @property
+    def nr(self) -> int:
+        return int(self.cells.shape[0])
+
+
+def _rays(s: _Search, x: FloatArray, y: FloatArray, ufx: FloatArray, ufy: FloatArray) -> _Rays:
+    """March the rays of origins ``x, y`` (``H`` travel directions each, ``ufx, ufy`` flat over
+    origins x H) and gather their road-seed candidates."""
+    n_steps = s.n_steps
+    cells, cl = _march(s.grid, s.clear, x, y, ufx, ufy, s.dist, float(s.half_w.min()))
+    nr = cells.shape[0]
+    valid = cells >= 0
+    free_len = np.empty((s.half_w.size, nr), dtype=np.int64)
+    for w in np.unique(s.half_w):
+        blocked = cl < w
+        free_len[s.half_w == w] = np.where(blocked.any(axis=1), blocked.argmax(axis=1), n_steps)
+    lmax = int(free_len.max()) if nr else 0
+    cells_c = cells[:, :lmax]
+    safe = np.maximum(cells_c, 0)
+    if s.any_kerb and lmax:
+        kerb_here = valid[:, :lmax] & s.kerb_flat[safe]
+        kk = np.where(kerb_here.any(axis=1), kerb_here.argmax(axis=1), n_steps)
+    else:
+        kk = np.full(nr, n_steps, dtype=np.int64)
+    reach = np.arange(lmax)[None, :] < free_len.max(axis=0)[:, None]
+    cnt = np.where(reach, s.seed_count[safe], 0).ravel()
+    flat_rs = np.repeat(np.arange(cnt.size), cnt)
+    q = s.seed_start[safe.ravel()[flat_rs]] + (
+        np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    )
+    cr, ck = np.divmod(flat_rs, max(lmax, 1))
+    cosd = np.clip(s.seeds.ux[q] * ufx[cr] + s.seeds.uy[q] * ufy[cr], -1.0, 1.0)
+    tan_half = np.sqrt(np.maximum((1.0 - cosd) / (1.0 + cosd + 1e-12), 0.0))
+    blab = np.where(valid[:, :lmax], s.lab[safe], 0) if s.lab is not None else None
+    return _Rays(cells, valid, free_len, lmax, kk, cr, ck, q, tan_half, blab, ufx, ufy)
+
+
+@dataclass
+class _Extra:
+    """Extra starts of a batch's rays (bent runs): ray, step of the bend (the pivot), run-up
+    at the edge (m), and a row of the caller's own table (``code``)."""
+
+    r: IntArray
+    k: IntArray
+    x: FloatArray
+    code: IntArray
+
+
+@dataclass
+class _Best:
+    """Best start per ray of one vehicle: ``x`` run-up at the origin (m, -inf none),
+    ``kerb`` charged, and the winning start's step ``k`` and ``q`` (seed row >= 0, -1 rest,
+    ``-2 - code`` an extra start); ``room``: the straight length (m) the winning start leaves
+    before the origin (the run from a rest start; after the turn of a road start; 0 for an
+    extra start), the room a further bend at the origin may use; ``kb, bx``: the step of the
+    rated barrier nearest the origin that stops this vehicle (``n_steps`` none) and the run-up
+    of its rated speed (m)."""
+
+    x: FloatArray
+    kerb: NDArray[np.bool_]
+    k: IntArray
+    q: IntArray
+    room: FloatArray
+    kb: IntArray
+    bx: FloatArray
+
+
+def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> _Best:
+    """Best start per ray for vehicle ``vi``: rest at the farthest free step (or just before a
+    barrier that stops it), road seeds turning onto the ray, and ``extra`` starts; rated
+    barriers and the kerb nearest the origin applied (module docstring)."""
+    vf = s.fields[vi]
+    kin, tab, dist, n_steps = vf.kin, s.tables[vi], s.dist, s.n_steps
+    nr, lmax = rays.nr, rays.lmax
+    a_lat = vf.vehicle.lateral_accel_ms2
+    lv = rays.free_len[vi]
+    # barrier stopping this vehicle nearest the origin on each ray
+    kb = np.full(nr, n_steps, dtype=np.int64)
+    bx = np.full(nr, np.inf)
+    if rays.blab is not None and lmax:
+        blab = rays.blab
+        applies = (blab > 0) & (s.mass[vi] <= s.b_mass[np.maximum(blab - 1, 0)] + 1e-9)
+        has = applies.any(axis=1)
+        kb = np.where(has, applies.argmax(axis=1), n_steps)
+        bid = blab[np.arange(nr), np.minimum(kb, lmax - 1)] - 1
+        bx = np.where(has, s.b_x[vi][bid], np.inf)
+    # road candidates: the seeds this vehicle reaches, on the free part of the ray
+    q, cr, ck = rays.q, rays.cr, rays.ck
+    xq_all = s.seeds.x_m[vi, q]
+    sel = np.flatnonzero(np.isfinite(xq_all) & (ck < lv[cr]))
+    xq = xq_all[sel]
+    vq = s.seeds.v_ms[vi, q[sel]]
+    th_s, dq_s, cr_s, ck_s = rays.tan_half[sel], dist[ck[sel]], cr[sel], ck[sel]
+    tq = th_s * vq * vq / a_lat
+    xc = xq + dq_s - tq
+    tight = np.flatnonzero(~(tq <= dq_s))  # turns at the tightest radius the ray leaves
+    if tight.size:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cap_v = np.sqrt(a_lat * dq_s[tight] / np.maximum(th_s[tight], 1e-12))
+        xc[tight] = tab.x(np.minimum(cap_v, kin.top_speed_ms))
+    xc = np.minimum(xc, kin.x_top_m)
+    qc = q[sel]
+    room = np.maximum(dq_s - tq, 0.0)
+    room[tight] = 0.0
+    if extra is not None and extra.r.size:
+        cr_s = np.concatenate([cr_s, extra.r])
+        ck_s = np.concatenate([ck_s, extra.k])
+        xc = np.concatenate([xc, extra.x])
+        qc = np.concatenate([qc, -2 - extra.code])
+        room = np.concatenate([room, np.zeros(extra.r.size)])
+    ok = (ck_s <= kb[cr_s]) | (xc - dist[np.minimum(kb[cr_s], n_steps - 1)] > bx[cr_s])
+    # rest candidates: the farthest free step, and the step before a barrier
+    rest_k = np.stack([lv - 1, np.minimum(lv, kb) - 1])  # (2, R)
+    rest_ok = rest_k >= 0
+    rest_ok[0] &= (rest_k[0] <= kb) | (
+        dist[np.maximum(rest_k[0], 0)] - dist[np.minimum(kb, n_steps - 1)] > bx
+    )
+    cand_r = np.concatenate([cr_s[ok], np.tile(np.arange(nr), 2)[rest_ok.ravel()]])
+    cand_k = np.concatenate([ck_s[ok], rest_k.ravel()[rest_ok.ravel()]])
+    cand_x = np.concatenate([xc[ok], dist[rest_k.ravel()[rest_ok.ravel()]]])
+    cand_q = np.concatenate([qc[ok], np.full(int(rest_ok.sum()), -1)])
+    cand_room = np.concatenate([room[ok], dist[rest_k.ravel()[rest_ok.ravel()]]])
+    far = cand_k > rays.kk[cand_r]
+    best_near = np.full(nr, -np.inf)
+    best_far = np.full(nr, -np.inf)
+    np.maximum.at(best_near, cand_r[~far], cand_x[~far])
+    np.maximum.at(best_far, cand_r[far], cand_x[far])
+    # kerb nearest the origin: charge the loss to the starts beyond it
+    has_far = np.isfinite(best_far)
+    adj = np.full(nr, -np.inf)
+    if np.any(has_far):
+        dk = dist[np.minimum(rays.kk[has_far], n_steps - 1)]
+        v_k = tab.v(np.maximum(best_far[has_far] - dk, 0.0))
+        adj[has_far] = tab.x(np.maximum(v_k - KERB_SPEED_LOSS_KMH / 3.6, 0.0)) + dk
+    ray_best = np.maximum(best_near, adj)
+    use_far = adj > best_near
+    # the candidate that produced each ray's best
+    target = np.where(use_far, best_far, best_near)
+    is_win = (cand_x == target[cand_r]) & (far == use_far[cand_r])
+    win = np.full(nr, -1, dtype=np.int64)
+    idx = np.flatnonzero(is_win)
+    win[cand_r[idx[::-1]]] = idx[::-1]
+    if cand_x.size == 0:  # no start on any ray
+        cand_k, cand_q, cand_room = np.zeros(1, np.int64), np.full(1, -1), np.zeros(1)
+    wk = np.where(win >= 0, cand_k[np.maximum(win, 0)], 0)
+    wq = np.where(win >= 0, cand_q[np.maximum(win, 0)], -1)
+    wroom = np.where(win >= 0, cand_room[np.maximum(win, 0)], 0.0)
+    return _Best(np.where(win >= 0, ray_best, -np.inf), use_far, wk, wq, wroom, kb, bx)
+
+
+def _scores(tab: _Tables, rb: FloatArray, sin_edge: FloatArray) -> FloatArray:
+    """Speed normal to the edge (m/s) of the best run of every (sample, heading); -1 none."""
+    return np.where(np.isfinite(rb), tab.v(rb) * sin_edge[None, :], -1.0)
+
+
+def _with_extra(s: _Search, rays: _Rays, vi: int, best: _Best, extra: _Extra) -> _Best:
+    """``best`` with the ``extra`` starts added, by the rules of :func:`_ray_best` applied to
+    each extra start alone (the kerb loss is monotone in the run-up, so charging it per start
+    and taking the best equals charging it to the best start beyond the kerb)."""
+    dist, n_steps, tab = s.dist, s.n_steps, s.tables[vi]
+    r, k, xe = extra.r, extra.k, extra.x
+    kb = np.minimum(best.kb[r], n_steps - 1)
+    ok = (k <= best.kb[r]) | (xe - dist[kb] > best.bx[r])
+    r, k, xe, code = r[ok], k[ok], xe[ok], extra.code[ok]
+    far = k > rays.kk[r]
+    if far.any():
+        dk = dist[np.minimum(rays.kk[r[far]], n_steps - 1)]
+        v_k = tab.v(np.maximum(xe[far] - dk, 0.0))
+        xe = xe.copy()
+        xe[far] = tab.x(np.maximum(v_k - KERB_SPEED_LOSS_KMH / 3.6, 0.0)) + dk
+    top = np.full(rays.nr, -np.inf)
+    np.maximum.at(top, r, xe)
+    win = np.full(rays.nr, -1, dtype=np.int64)
+    idx = np.flatnonzero(xe == top[r])[::-1]
+    win[r[idx]] = idx
+    better = (win >= 0) & (top > best.x)
+    w = win[better]
+    x, k2, q, room = best.x.copy(), best.k.copy(), best.q.copy(), best.room.copy()
+    kerb = best.kerb.copy()
+    x[better] = top[better]
+    k2[better] = k[w]
+    q[better] = -2 - code[w]
+    room[better] = 0.0
+    kerb[better] = far[w]
+    return _Best(x, kerb, k2, q, room, best.kb, best.bx)
+
+
 def edge_threats(
     samples: EdgeSamples,
     drv: Drivable,
@@ -371,180 +670,97 @@ def edge_threats(
     fields: Sequence[VehicleField],
     barriers: Sequence[RatedShape] = (),
     radius_m: float | None = None,
+    bends: bool = True,
 ) -> list[EdgeThreat]:
-    """Worst straight-run approach at every edge sample, per vehicle (see module docstring)."""
-    grid = drv.grid
-    c = max(RAY_STEP_M, grid.cell_m)
-    radius = radius_m if radius_m is not None else RADIUS_M
-    n_steps = int(math.ceil(radius / c))
-    dist = (np.arange(n_steps) + 0.25) * c  # distance of step k from the edge
+    """Worst approach at every edge sample, per vehicle (see module docstring): straight runs
+    and (``bends``) runs with one bend in open ground on the rays where a bend may beat the
+    sample's straight answer (:mod:`bends`)."""
+    from .bends import PivotField
+
+    s = _Search.of(drv, seeds, fields, barriers, radius_m)
+    ne = samples.x.size
+    out = [EdgeThreat.empty(ne) for _ in fields]
+    _search(s, samples, np.arange(ne), out, PivotField(s) if bends else None)
+    return out
+
+
+def _search(
+    s: _Search,
+    samples: EdgeSamples,
+    idx: IntArray,
+    out: list[EdgeThreat],
+    pivots: PivotField | None,
+) -> None:
+    """Search the edge samples ``idx`` in batches and write their worst approach into ``out``
+    (with ``pivots``, bent runs are candidates too)."""
     fan = _fan()
     nh = fan.size
-    ne = samples.x.size
-    nv = len(fields)
-    clear = drv.clearance_m.ravel().copy()
-    clear[drv.inside.ravel()] = -1.0
-    kerb_flat = drv.kerb.ravel()
-    any_kerb = bool(kerb_flat.any())
-    lab = barrier_labels(drv, barriers).ravel() if barriers else None
-    half_w = np.array([vf.vehicle.width_m / 2.0 for vf in fields])
-    min_w = float(half_w.min()) if nv else 0.0
-    mass = np.array([vf.vehicle.mass_kg for vf in fields])
-    b_mass = np.array([b.mass_kg for b in barriers] + [0.0])
-    b_x = [np.array([vf.kin.x_of_v(b.speed_kmh / 3.6) for b in barriers] + [0.0]) for vf in fields]
-    loss_ms = KERB_SPEED_LOSS_KMH / 3.6
-    tables = [_tables(vf.vehicle) for vf in fields]
-    # seeds in CSR by cell
-    seed_count = np.bincount(seeds.cell, minlength=grid.nx * grid.ny)
-    seed_start = np.concatenate([[0], np.cumsum(seed_count)])
-
-    out = [
-        EdgeThreat(
-            np.full(ne, -np.inf),
-            np.full(ne, np.nan),
-            np.full(ne, np.nan),
-            np.zeros(ne),
-            np.zeros(ne),
-            np.full(ne, np.nan),
-            np.full(ne, np.nan),
-            np.zeros(ne, dtype=np.int64),
-            np.full(ne, np.nan),
-            np.full(ne, -1, dtype=np.int64),
-            np.zeros(ne, dtype=bool),
-            np.full(ne, np.nan),
-        )
-        for _ in fields
-    ]
     cos_f, sin_f = np.cos(fan), np.sin(fan)
     sin_edge = np.cos(fan)  # sine of the angle to the edge
-    for e0 in range(0, ne, BATCH_SAMPLES):
-        e1 = min(ne, e0 + BATCH_SAMPLES)
-        sl = slice(e0, e1)
+    for b0 in range(0, idx.size, BATCH_SAMPLES):
+        es_all = idx[b0 : b0 + BATCH_SAMPLES]
+        ne = es_all.size
         # travel directions (E, H): rotate the inward normal by the fan angle
-        ux = cos_f[None, :] * samples.nx[sl, None] + sin_f[None, :] * samples.tx[sl, None]
-        uy = cos_f[None, :] * samples.ny[sl, None] + sin_f[None, :] * samples.ty[sl, None]
+        ux = cos_f[None, :] * samples.nx[es_all, None] + sin_f[None, :] * samples.tx[es_all, None]
+        uy = cos_f[None, :] * samples.ny[es_all, None] + sin_f[None, :] * samples.ty[es_all, None]
         ufx, ufy = ux.ravel(), uy.ravel()
-        cells, cl = _march(grid, clear, samples.x[sl], samples.y[sl], ufx, ufy, dist, min_w)
-        nr = cells.shape[0]
-        valid = cells >= 0
-        # free length per vehicle (first blocked step), per distinct width
-        free_len = np.empty((nv, nr), dtype=np.int64)
-        for w in np.unique(half_w):
-            blocked = cl < w
-            first = np.where(blocked.any(axis=1), blocked.argmax(axis=1), n_steps)
-            free_len[half_w == w] = first
-        lmax = int(free_len.max()) if nr else 0
-        if lmax == 0:
+        rays = _rays(s, samples.x[es_all], samples.y[es_all], ufx, ufy)
+        if rays.lmax == 0:
             continue
-        cells_c = cells[:, :lmax]
-        if any_kerb:
-            kerb_here = valid[:, :lmax] & kerb_flat[np.maximum(cells_c, 0)]
-            kk = np.where(kerb_here.any(axis=1), kerb_here.argmax(axis=1), n_steps)
-        else:
-            kk = np.full(nr, n_steps, dtype=np.int64)
-        # sparse road candidates (ray, step, seed row)
-        reach = np.arange(lmax)[None, :] < free_len.max(axis=0)[:, None]
-        cnt = np.where(reach, seed_count[np.maximum(cells_c, 0)], 0).ravel()
-        flat_rs = np.repeat(np.arange(cnt.size), cnt)
-        q = seed_start[np.maximum(cells_c, 0).ravel()[flat_rs]] + (
-            np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        )
-        cr, ck = np.divmod(flat_rs, lmax)
-        cosd = np.clip(seeds.ux[q] * ufx[cr] + seeds.uy[q] * ufy[cr], -1.0, 1.0)
-        tan_half = np.sqrt(np.maximum((1.0 - cosd) / (1.0 + cosd + 1e-12), 0.0))
-        dq = dist[ck]
-        if lab is not None:
-            blab = np.where(valid[:, :lmax], lab[np.maximum(cells_c, 0)], 0)
-        for vi, vf in enumerate(fields):
-            kin = vf.kin
-            tab = tables[vi]
-            a_lat = vf.vehicle.lateral_accel_ms2
-            lv = free_len[vi]
-            # barrier stopping this vehicle nearest the edge on each ray
-            kb = np.full(nr, n_steps, dtype=np.int64)
-            bx = np.full(nr, np.inf)
-            if lab is not None:
-                applies = (blab > 0) & (mass[vi] <= b_mass[np.maximum(blab - 1, 0)] + 1e-9)
-                has = applies.any(axis=1)
-                kb = np.where(has, applies.argmax(axis=1), n_steps)
-                bid = blab[np.arange(nr), np.minimum(kb, lmax - 1)] - 1
-                bx = np.where(has, b_x[vi][bid], np.inf)
-            # road candidates: the seeds this vehicle reaches, on the free part of the ray
-            xq_all = seeds.x_m[vi, q]
-            sel = np.flatnonzero(np.isfinite(xq_all) & (ck < lv[cr]))
-            xq = xq_all[sel]
-            vq = seeds.v_ms[vi, q[sel]]
-            th_s, dq_s, cr_s, ck_s = tan_half[sel], dq[sel], cr[sel], ck[sel]
-            tq = th_s * vq * vq / a_lat
-            xc = xq + dq_s - tq
-            tight = np.flatnonzero(~(tq <= dq_s))  # turns at the tightest radius the ray leaves
-            if tight.size:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    cap_v = np.sqrt(a_lat * dq_s[tight] / np.maximum(th_s[tight], 1e-12))
-                xc[tight] = tab.x(np.minimum(cap_v, kin.top_speed_ms))
-            xc = np.minimum(xc, kin.x_top_m)
-            ok = (ck_s <= kb[cr_s]) | (xc - dist[np.minimum(kb[cr_s], n_steps - 1)] > bx[cr_s])
-            # rest candidates: the farthest free step, and the step before a barrier
-            rest_k = np.stack([lv - 1, np.minimum(lv, kb) - 1])  # (2, R)
-            rest_ok = rest_k >= 0
-            rest_ok[0] &= (rest_k[0] <= kb) | (
-                dist[np.maximum(rest_k[0], 0)] - dist[np.minimum(kb, n_steps - 1)] > bx
-            )
-            cand_r = np.concatenate([cr_s[ok], np.tile(np.arange(nr), 2)[rest_ok.ravel()]])
-            cand_k = np.concatenate([ck_s[ok], rest_k.ravel()[rest_ok.ravel()]])
-            cand_x = np.concatenate([xc[ok], dist[rest_k.ravel()[rest_ok.ravel()]]])
-            cand_q = np.concatenate([q[sel][ok], np.full(int(rest_ok.sum()), -1)])
-            far = cand_k > kk[cand_r]
-            best_near = np.full(nr, -np.inf)
-            best_far = np.full(nr, -np.inf)
-            np.maximum.at(best_near, cand_r[~far], cand_x[~far])
-            np.maximum.at(best_far, cand_r[far], cand_x[far])
-            # kerb nearest the edge: charge the loss to the starts beyond it
-            has_far = np.isfinite(best_far)
-            adj = np.full(nr, -np.inf)
-            if np.any(has_far):
-                dk = dist[np.minimum(kk[has_far], n_steps - 1)]
-                v_k = tab.v(np.maximum(best_far[has_far] - dk, 0.0))
-                adj[has_far] = tab.x(np.maximum(v_k - loss_ms, 0.0)) + dk
-            ray_best = np.maximum(best_near, adj)
-            use_far = adj > best_near
-            rb = ray_best.reshape(e1 - e0, nh)
-            # per sample, the heading with the highest speed normal to the edge
-            score = np.where(np.isfinite(rb), tab.v(rb) * sin_edge[None, :], -1.0)
-            h_best = np.argmax(score, axis=1)
-            r_best = np.arange(e1 - e0) * nh + h_best
-            x_best = rb[np.arange(e1 - e0), h_best]
-            # the candidate that produced each winning ray
-            target = np.where(use_far, best_far, best_near)
-            is_win = (cand_x == target[cand_r]) & (far == use_far[cand_r])
-            win_idx = np.full(nr, -1, dtype=np.int64)
-            idx = np.flatnonzero(is_win)
-            win_idx[cand_r[idx[::-1]]] = idx[::-1]
-            wi = win_idx[r_best]
+        ox = np.repeat(samples.x[es_all], nh)
+        oy = np.repeat(samples.y[es_all], nh)
+        nv = len(s.fields)
+        straight = [_ray_best(s, rays, vi) for vi in range(nv)]
+        wanted = []
+        if pivots is not None:
+            # bent runs: each ray's must beat its sample's straight normal speed
+            for vi in range(nv):
+                sc = _scores(s.tables[vi], straight[vi].x.reshape(ne, nh), sin_edge)
+                floor_ms = np.repeat(np.maximum(sc.max(axis=1), 0.0), nh) / np.tile(sin_edge, ne)
+                wanted.append(pivots.pivots_of(vi, rays, ox, oy, floor_ms))
+            pivots.prefetch([(vi, w) for vi, w in enumerate(wanted) if w is not None])
+        for vi in range(nv):
+            tab = s.tables[vi]
             th = out[vi]
-            got = np.isfinite(x_best) & (wi >= 0)
-            es = np.arange(e0, e1)[got]
-            wi = wi[got]
+            best = straight[vi]
+            piv = wanted[vi] if wanted else None
+            if pivots is not None and piv is not None:
+                extra = pivots.candidates(vi, rays, piv)
+                if extra is not None:
+                    best = _with_extra(s, rays, vi, best, extra)
+            rb = best.x.reshape(ne, nh)
+            # per sample, the heading with the highest speed normal to the edge
+            score = _scores(tab, rb, sin_edge)
+            h_best = np.argmax(score, axis=1)
+            r_best = np.arange(ne) * nh + h_best
+            x_best = rb[np.arange(ne), h_best]
+            got = np.isfinite(x_best)
+            es = es_all[got]
             rbg = r_best[got]
             th.x_m[es] = x_best[got]
             th.speed_kmh[es] = tab.v(x_best[got]) * 3.6
             th.angle_deg[es] = 90.0 - np.degrees(np.abs(fan[h_best[got]]))
             th.normal_kmh[es] = th.speed_kmh[es] * sin_edge[h_best[got]]
             th.ux[es], th.uy[es] = ufx[rbg], ufy[rbg]
-            qk = cand_q[wi]
-            kdist = dist[cand_k[wi]]
+            qk = best.q[rbg]
+            kdist = s.dist[best.k[rbg]]
             road = qk >= 0
             th.kind[es] = np.where(road, ROAD, REST)
             th.start_x[es] = samples.x[es] - ufx[rbg] * kdist
             th.start_y[es] = samples.y[es] - ufy[rbg] * kdist
-            if seeds.cell.size:
+            th.via_x[es] = np.nan
+            th.via_y[es] = np.nan
+            if s.seeds.cell.size:
                 qs = np.maximum(qk, 0)
-                th.start_speed_kmh[es] = np.where(road, seeds.v_ms[vi, qs] * 3.6, 0.0)
-                th.link[es] = np.where(road, seeds.link[qs], -1)
+                th.start_speed_kmh[es] = np.where(road, s.seeds.v_ms[vi, qs] * 3.6, 0.0)
+                th.link[es] = np.where(road, s.seeds.link[qs], -1)
             else:
                 th.start_speed_kmh[es] = 0.0
-            th.kerb[es] = use_far[rbg]
-    return out
+                th.link[es] = -1
+            th.kerb[es] = best.kerb[rbg]
+            bent = qk <= -2
+            if pivots is not None and bent.any():
+                pivots.write_path(vi, th, es[bent], -2 - qk[bent])
 
 
 def rated_shapes_from_links(net: Network, barriers: Sequence[BarrierOnLink]) -> list[RatedShape]:

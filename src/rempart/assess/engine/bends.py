@@ -1,0 +1,363 @@
+"""Bent runs through open ground: one bend around an obstacle (docs/method.md section 7,
+"Bent runs"; issue 10 item 2).
+
+The straight search (:func:`offroad.edge_threats`) marches a fan of rays back from every edge
+sample. A bent run has two straight legs joined by a circular arc: a first leg arriving at a
+pivot ``P`` in heading ``h_in`` (from rest or from the road field, exactly as a straight run
+arrives at an edge sample) and the edge ray itself, from ``P`` (at distance ``s`` from the
+edge) to the sample in heading ``h_out``. Method:
+
+- **pivots**: the points of each edge ray blocked within :data:`PIVOT_MAX_M` of the edge,
+  every 4 m in the last 8 m before its obstacle (:data:`PIVOT_DEPTH_STEPS`), merged on a
+  lattice of :data:`PIVOT_CELL_M` cells (the first ray point in a lattice cell stands for it);
+- **first legs**: from each pivot, :data:`BEND_HEADINGS` rays (every 22.5 degrees) are searched
+  like the edge rays (same march, starts, turn rule for road starts, barriers and kerbs):
+  ``S(P, h_in)`` the equivalent run-up arriving at ``P`` and ``L(P, h_in)`` the straight
+  length of the leg behind it (from its rest start, or after the turn of its road start: two
+  arcs never share a stretch of the leg); computed once per pivot and site, only for the pivots a bent run needs;
+- **the bend**: turning by ``delta`` at radius ``R`` needs the tangent length
+  ``T = R tan(delta / 2) <= min(s, L)`` and the arc free for the vehicle (clearance at least
+  half its width every :data:`ARC_STEP_M` along it, outside the site). ``R`` is tried at the
+  widest the legs allow, ``R_max = min(s, L) / tan(delta / 2)`` (at most the radius of top
+  speed), and at the fractions :data:`RADIUS_FRACTIONS` of it (a corner cuts the widest arc).
+  The vehicle enters the arc with ``S - T``, may accelerate along it up to the arc's speed
+  limit ``sqrt(a_lat R)`` (braking before the bend allowed), and accelerates again over the
+  ``s - T`` left: ``x_edge = min(S - T + R delta, X(sqrt(a_lat R))) + s - T``. Counting the
+  whole arc length at full acceleration is in the threat's favour;
+- **where**: only rays on which the vehicle's top speed would beat the sample's straight
+  normal speed, only pivots whose bound (widest radius, no arc check) beats it, and per ray only the :data:`TOP_PER_RAY` best bends before their arc
+  is checked. A bend found is a lower bound of the truth (fewer pivots, headings and radii
+  than the continuum); one bend only (docs/method.md says so).
+
+Distances in metres in the network's local CRS, speeds in m/s.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .offroad import (
+    REST,
+    ROAD,
+    EdgeThreat,
+    FloatArray,
+    IntArray,
+    _Extra,
+    _ray_best,
+    _Rays,
+    _rays,
+    _Search,
+)
+
+#: First-leg headings per pivot (every 22.5 degrees): a corridor's axis within 11.25 degrees
+#: of one of them (the bend itself is exact for the heading kept; a first leg off the axis is
+#: shorter, a lower bound). 16 rather than 24 for the budget (docs/performance.md).
+BEND_HEADINGS = 16
+#: Pivots every this many march steps of an edge ray (2 m steps: every 4 m).
+PIVOT_STRIDE = 2
+#: Pivots lie in the last this many march steps (8 m) of an edge ray before the obstacle that
+#: ends it: a bend is needed where the straight ray is blocked, and the widest arc pivots as
+#: far from the edge as the ray allows (the tangent length T <= s grows with s).
+PIVOT_DEPTH_STEPS = 4
+#: Lattice cell (m) on which pivots are merged (one first-leg search per cell; 6 rather than
+#: 4 m for the budget, docs/performance.md).
+PIVOT_CELL_M = 6.0
+#: Rays free for more than this (m) are not bent. ASSUMPTION (budget): such a ray already
+#: gives a straight run-up from rest of more than 100 m (V = 56 km/h for the test truck);
+#: longer bent approaches arrive through the road field, which follows the streets.
+PIVOT_MAX_M = 100.0
+#: Fractions of the widest radius the legs allow that are tried (a corner of an obstacle
+#: inside the bend may cut the widest arc).
+RADIUS_FRACTIONS = (1.0, 0.7, 0.5, 0.35, 0.25)
+#: Spacing (m) of the arc's checked points: every obstacle is wrapped in at least 2.8 m of
+#: cells too close for any vehicle (offroad.RAY_STEP_M), so 2 m cannot step over one.
+ARC_STEP_M = 2.0
+#: Best bends per ray whose arc is checked (the rest are dropped: a lower bound).
+TOP_PER_RAY = 4
+#: Pivots per first-leg batch.
+PIVOT_BATCH = 128
+
+
+@dataclass
+class _Pivots:
+    """Pivots wanted on a batch's edge rays by one vehicle: ray, march step, distance to the
+    edge (m), position (m), lattice cell, and the rays' floors (m/s)."""
+
+    r: IntArray
+    k: IntArray
+    sd: FloatArray
+    px: FloatArray
+    py: FloatArray
+    lat: IntArray
+    floor_ms: FloatArray
+
+
+class PivotField:
+    """First legs arriving at the pivots of one site, per vehicle, computed on demand."""
+
+    def __init__(self, s: _Search) -> None:
+        self.s = s
+        g = s.grid
+        self.nlx = int(math.ceil(g.nx * g.cell_m / PIVOT_CELL_M))
+        self.nly = int(math.ceil(g.ny * g.cell_m / PIVOT_CELL_M))
+        self.lat2piv = np.full(self.nlx * self.nly, -1, dtype=np.int64)
+        ang = np.arange(BEND_HEADINGS) * (2.0 * math.pi / BEND_HEADINGS)
+        self.hx, self.hy = np.sin(ang), np.cos(ang)  # travel directions (bearing from north)
+        nv = len(s.fields)
+        self.n = 0
+        cap = 256
+        self.px = np.zeros(cap)
+        self.py = np.zeros(cap)
+        # per vehicle (V, pivots, headings): run-up at the pivot, the first leg's straight
+        # length behind it (after its start's own turn: the room for the bend's tangent),
+        # start of the first leg (position, kind, speed km/h, road link)
+        self.x = np.full((nv, cap, BEND_HEADINGS), -np.inf)
+        self.free = np.zeros((nv, cap, BEND_HEADINGS))
+        self.sx = np.zeros((nv, cap, BEND_HEADINGS))
+        self.sy = np.zeros((nv, cap, BEND_HEADINGS))
+        self.kind = np.zeros((nv, cap, BEND_HEADINGS), dtype=np.int64)
+        self.skmh = np.zeros((nv, cap, BEND_HEADINGS))
+        self.link = np.full((nv, cap, BEND_HEADINGS), -1, dtype=np.int64)
+        self.done = np.zeros((nv, cap), dtype=bool)  # first legs computed per vehicle
+        self._last: tuple[IntArray, IntArray, FloatArray, FloatArray] | None = None
+
+    def _grow(self, need: int) -> None:
+        cap = self.px.size
+        if need <= cap:
+            return
+        new = max(need, 2 * cap)
+        for name in ("px", "py"):
+            a = getattr(self, name)
+            setattr(self, name, np.concatenate([a, np.zeros(new - cap)]))
+        self.done = np.concatenate([self.done, np.zeros((self.done.shape[0], new - cap), bool)], 1)
+        for name, fill in (
+            ("x", -np.inf),
+            ("free", 0.0),
+            ("sx", 0.0),
+            ("sy", 0.0),
+            ("kind", 0),
+            ("skmh", 0.0),
+            ("link", -1),
+        ):
+            a = getattr(self, name)
+            pad = np.full((a.shape[0], new - cap, a.shape[2]), fill, dtype=a.dtype)
+            setattr(self, name, np.concatenate([a, pad], axis=1))
+
+    def _lattice(self, x: FloatArray, y: FloatArray) -> IntArray:
+        g = self.s.grid
+        j = np.floor((x - g.x0) / PIVOT_CELL_M).astype(np.int64)
+        i = np.floor((y - g.y0) / PIVOT_CELL_M).astype(np.int64)
+        ok = (i >= 0) & (i < self.nly) & (j >= 0) & (j < self.nlx)
+        return np.where(ok, i * self.nlx + j, -1)
+
+    def _ensure(self, lat: IntArray, x: FloatArray, y: FloatArray) -> IntArray:
+        """Pivot index of every lattice cell ``lat`` (>= 0), making new pivots at the first
+        point (``x, y``) that falls in each (their first legs are computed by
+        :meth:`prefetch`)."""
+        new_lat, first = np.unique(lat, return_index=True)
+        fresh = self.lat2piv[new_lat] < 0
+        new_lat, first = new_lat[fresh], first[fresh]
+        if new_lat.size:
+            n0 = self.n
+            self._grow(n0 + new_lat.size)
+            self.lat2piv[new_lat] = n0 + np.arange(new_lat.size)
+            self.px[n0 : n0 + new_lat.size] = x[first]
+            self.py[n0 : n0 + new_lat.size] = y[first]
+            self.n = n0 + new_lat.size
+        return self.lat2piv[lat]
+
+    def _compute(self, piv: IntArray, vis: list[int]) -> None:
+        """First legs of the pivots ``piv`` for the vehicles ``vis``: the straight search
+        from each pivot (one march shared by the vehicles)."""
+        s = self.s
+        n, nh = piv.size, BEND_HEADINGS
+        px, py = self.px[piv], self.py[piv]
+        ufx, ufy = np.tile(self.hx, n), np.tile(self.hy, n)
+        rays = _rays(s, px, py, ufx, ufy)
+        for vi in vis:
+            self.done[vi, piv] = True
+            if rays.lmax == 0:
+                continue
+            best = _ray_best(s, rays, vi)
+            d = s.dist[best.k]
+            road = best.q >= 0
+            self.x[vi, piv] = best.x.reshape(n, nh)
+            self.free[vi, piv] = best.room.reshape(n, nh)
+            self.sx[vi, piv] = (np.repeat(px, nh) - ufx * d).reshape(n, nh)
+            self.sy[vi, piv] = (np.repeat(py, nh) - ufy * d).reshape(n, nh)
+            self.kind[vi, piv] = np.where(road, ROAD, REST).reshape(n, nh)
+            if s.seeds.cell.size:
+                qs = np.maximum(best.q, 0)
+                self.skmh[vi, piv] = np.where(road, s.seeds.v_ms[vi, qs] * 3.6, 0.0).reshape(n, nh)
+                self.link[vi, piv] = np.where(road, s.seeds.link[qs], -1).reshape(n, nh)
+
+    def pivots_of(
+        self, vi: int, rays: _Rays, ox: FloatArray, oy: FloatArray, floor_ms: FloatArray
+    ) -> _Pivots | None:
+        """The pivots of the edge rays ``rays`` (origins ``ox, oy``) on which vehicle ``vi``
+        may beat ``floor_ms`` (per ray, the speed a bend must exceed)."""
+        s = self.s
+        top = s.fields[vi].kin.top_speed_ms
+        kmax = int(np.searchsorted(s.dist, PIVOT_MAX_M, side="right"))
+        lv = rays.free_len[vi]
+        # pivots in the last PIVOT_DEPTH_STEPS of each ray before its obstacle
+        back = np.arange(0, PIVOT_DEPTH_STEPS, PIVOT_STRIDE)
+        kk = lv[:, None] - 1 - back[None, :]
+        hope = (floor_ms < top - 1e-6) & (lv <= kmax)
+        r, kj = np.nonzero(hope[:, None] & (kk >= 0))
+        if r.size == 0:
+            return None
+        k = kk[r, kj]
+        sd = s.dist[k]
+        px = ox[r] - rays.ufx[r] * sd
+        py = oy[r] - rays.ufy[r] * sd
+        lat = self._lattice(px, py)
+        ok = lat >= 0
+        return _Pivots(r[ok], k[ok], sd[ok], px[ok], py[ok], lat[ok], floor_ms)
+
+    def prefetch(self, wanted: list[tuple[int, _Pivots]]) -> None:
+        """Compute the first legs of every pivot each vehicle wants that it lacks, marching
+        each batch of pivots once for every vehicle that needs some of them."""
+        need: dict[int, IntArray] = {}
+        for vi, w in wanted:
+            p = np.unique(self._ensure(w.lat, w.px, w.py))
+            need[vi] = p[~self.done[vi, p]]
+        union = np.unique(np.concatenate(list(need.values()))) if need else np.zeros(0, int)
+        for b0 in range(0, union.size, PIVOT_BATCH):
+            piv = union[b0 : b0 + PIVOT_BATCH]
+            vis = [vi for vi, p in need.items() if np.isin(piv, p).any()]
+            self._compute(piv, vis)
+
+    def candidates(self, vi: int, rays: _Rays, piv: _Pivots) -> _Extra | None:
+        """Bent starts of the edge rays ``rays`` through the pivots ``piv`` for vehicle ``vi``
+        that beat the rays' floors, as extra starts."""
+        s = self.s
+        vf = s.fields[vi]
+        tab = s.tables[vi]
+        kin = vf.kin
+        a_lat = vf.vehicle.lateral_accel_ms2
+        top = kin.top_speed_ms
+        floor_ms = piv.floor_ms
+        r, k, sd, px, py, lat = piv.r, piv.k, piv.sd, piv.px, piv.py, piv.lat
+        p = self.lat2piv[lat]  # computed for this vehicle by prefetch
+        # every pair (pivot of a ray, first-leg heading)
+        cosd = np.clip(
+            rays.ufx[r, None] * self.hx[None, :] + rays.ufy[r, None] * self.hy[None, :], -1, 1
+        )
+        delta = np.arccos(cosd)
+        S = self.x[vi, p]
+        L = self.free[vi, p]
+        pi, hi = np.nonzero(np.isfinite(S) & (L > 0) & (delta >= math.pi / BEND_HEADINGS))
+        if pi.size == 0:
+            return None
+        S, L, delta = S[pi, hi], L[pi, hi], delta[pi, hi]
+        t = np.tan(0.5 * delta)
+        s_p = sd[pi]
+        r_max = np.minimum(np.minimum(s_p, L) / t, top * top / a_lat)
+        floor = floor_ms[r[pi]]
+        # optimistic bound with the widest radius: drop the pairs that cannot beat the floor
+        bound = np.minimum(
+            tab.x(np.sqrt(a_lat * r_max)) + s_p,
+            S + s_p + np.maximum(r_max * (delta - 2.0 * t), 0.0),
+        )
+        keep = tab.v(np.minimum(bound, kin.x_top_m)) > floor
+        pi, hi = pi[keep], hi[keep]
+        S, delta, t, s_p, r_max = S[keep], delta[keep], t[keep], s_p[keep], r_max[keep]
+        if pi.size == 0:
+            return None
+        f = np.asarray(RADIUS_FRACTIONS)
+        R = r_max[:, None] * f[None, :]
+        T = R * t[:, None]
+        x_exit = np.minimum(
+            np.maximum(S[:, None] - T, 0.0) + R * delta[:, None], tab.x(np.sqrt(a_lat * R))
+        )
+        x_edge = np.minimum(x_exit + s_p[:, None] - T, kin.x_top_m)
+        ci, fi = np.nonzero(tab.v(x_edge) > floor_ms[r[pi]][:, None])
+        if ci.size == 0:
+            return None
+        xe = x_edge[ci, fi]
+        rr = r[pi[ci]]
+        # per ray the TOP_PER_RAY best, then their arcs checked
+        order = np.lexsort((-xe, rr))
+        rs = rr[order]
+        start = np.flatnonzero(np.r_[True, rs[1:] != rs[:-1]])
+        rank = np.arange(rs.size) - np.repeat(start, np.diff(np.r_[start, rs.size]))
+        top_k = order[rank < TOP_PER_RAY]
+        ci, fi, xe = ci[top_k], fi[top_k], xe[top_k]
+        pair = pi[ci]
+        h = hi[ci]
+        ro = r[pair]
+        free = self._arc_clear(
+            vi,
+            px[pair],
+            py[pair],
+            self.hx[h],
+            self.hy[h],
+            rays.ufx[ro],
+            rays.ufy[ro],
+            R[ci, fi],
+            t[ci],
+            delta[ci],
+        )
+        if not free.any():
+            return None
+        sel = np.flatnonzero(free)
+        self._last = (p[pair[sel]], h[sel], px[pair[sel]], py[pair[sel]])
+        return _Extra(ro[sel], k[pair[sel]], xe[sel], np.arange(sel.size))
+
+    def _arc_clear(
+        self,
+        vi: int,
+        px: FloatArray,
+        py: FloatArray,
+        uix: FloatArray,
+        uiy: FloatArray,
+        uox: FloatArray,
+        uoy: FloatArray,
+        R: FloatArray,
+        t: FloatArray,
+        delta: FloatArray,
+    ) -> np.ndarray:
+        """Whether the arc of radius ``R`` from heading ``ui`` to ``uo`` about the pivot ``p``
+        is free for vehicle ``vi`` (points every :data:`ARC_STEP_M`): clearance at least half
+        its width, outside the site, and no rated barrier that stops it at the arc's speed
+        (it is no heavier than the barrier's rated mass and ``X(sqrt(a_lat R))`` is at most
+        the run-up of the barrier's rated speed)."""
+        s = self.s
+        T = R * t
+        ax, ay = px - T * uix, py - T * uiy  # arc start, on the first leg
+        sg = np.sign(uix * uoy - uiy * uox)  # +1 turning left
+        cx, cy = ax - sg * R * uiy, ay + sg * R * uix  # centre: left normal of ui times sg
+        vx0, vy0 = ax - cx, ay - cy
+        n = np.maximum(np.ceil(R * delta / ARC_STEP_M).astype(np.int64), 1)
+        item = np.repeat(np.arange(n.size), n)
+        j = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n) + 1
+        phi = sg[item] * delta[item] * j / n[item]
+        c, sn = np.cos(phi), np.sin(phi)
+        x = cx[item] + c * vx0[item] - sn * vy0[item]
+        y = cy[item] + sn * vx0[item] + c * vy0[item]
+        cell = s.grid.cell_of(x, y)
+        safe = np.maximum(cell, 0)
+        bad = (cell < 0) | (s.clear[safe] < s.half_w[vi])
+        if s.lab is not None:
+            b = s.lab[safe] - 1
+            x_r = s.tables[vi].x(np.sqrt(s.fields[vi].vehicle.lateral_accel_ms2 * R))[item]
+            bad |= (
+                (cell >= 0) & (b >= 0) & (s.mass[vi] <= s.b_mass[b] + 1e-9) & (x_r <= s.b_x[vi][b])
+            )
+        return np.bincount(item[bad], minlength=n.size) == 0
+
+    def write_path(self, vi: int, th: EdgeThreat, es: IntArray, codes: IntArray) -> None:
+        """Start, kind and bend point of the bent runs that won at samples ``es``."""
+        assert self._last is not None
+        p, h, vx, vy = (a[codes] for a in self._last)
+        th.kind[es] = self.kind[vi, p, h]
+        th.start_x[es] = self.sx[vi, p, h]
+        th.start_y[es] = self.sy[vi, p, h]
+        th.start_speed_kmh[es] = self.skmh[vi, p, h]
+        th.link[es] = self.link[vi, p, h]
+        th.via_x[es] = vx
+        th.via_y[es] = vy
