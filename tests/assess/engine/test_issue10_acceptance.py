@@ -274,11 +274,6 @@ def test_row3_last_node_on_the_outline_is_a_crossing_whatever_the_standoff(tmp_p
     assert best10["rating"] == RATING_90 + ":10"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entries.py (helper C): a street whose last node lies on the outline gives no "
-    "crossing stretch; its 90 km/h comes in as a 29.8 m off-road stretch named 'unnamed way'",
-)
 def test_row3_the_street_ending_on_the_outline_is_its_own_named_crossing_stretch(tmp_path):
     # the same street, named: the user reads one crossing stretch as wide as its carriageway
     # (a residential street without width: 6 m, docs/method.md), named by the street, at
@@ -463,6 +458,25 @@ def test_rated_barrier_across_the_approach(tmp_path, rating, n2a_stopped):
     else:
         assert light["speed_kmh"] >= v_of(N2A, 197.0) - 0.2
     assert v_of(N3D, 197.0) - 0.2 <= heavy["speed_kmh"] <= v_of(N3D, 203.0) + 0.2
+
+
+@pytest.mark.parametrize(("angle_deg", "stopped"), [(45, False), (90, True)])
+def test_a_barrier_tested_at_an_angle_is_credited_with_its_normal_speed(
+    tmp_path, angle_deg, stopped
+):
+    # the same barrier rated /80/ at 45 degrees, across the approach (the truck meets it
+    # head-on): a test at 45 degrees proves only the speed normal to the barrier,
+    # 80 sin 45 = 56.6 km/h (docs/method.md, "Ratings"); the truck arrives at V(180 m), above
+    # that and at most 80 km/h, so at 45 degrees the barrier does not stop it, at 90 it does
+    at_barrier = v_of(N2A, 180.0)
+    assert 80.0 * math.sin(math.radians(45.0)) < at_barrier <= 80.0
+    ways = [road([(0.0, -200.0), (0.0, -10.0)]), *canyon(6.0, -12.0, bottom_y=-200.0)]
+    reg = barrier_file(tmp_path, (-6.0, -20.0), (6.0, -20.0), f"V/7200[N2A]/80/{angle_deg}")
+    best = worst(assess_json(tmp_path, ways, "--barriers", str(reg)))
+    if stopped:
+        assert best["speed_kmh"] <= v_of(N2A, 21.0) + 0.2
+    else:
+        assert best["speed_kmh"] >= v_of(N2A, 197.0) - 0.2
 
 
 def test_approach_over_a_kerb_costs_the_documented_loss(tmp_path):

@@ -381,6 +381,83 @@ def crossing_table(net: Network, sites: Sequence[BaseGeometry]) -> CrossingTable
     geoms[:] = list(sites)
     shapely.prepare(geoms)
     boundaries = shapely.boundary(geoms)
+    cut = _cut_crossings(net, geoms, boundaries)
+    ends = _outline_end_crossings(net, geoms, boundaries)
+    # a way ending on the outline where another carries on inside is one crossing, not two
+    taken = np.zeros(ends.site.size, dtype=bool)
+    for k in range(cut.site.size):
+        taken |= (ends.site == cut.site[k]) & (np.hypot(ends.x - cut.x[k], ends.y - cut.y[k]) < 1.0)
+    keep = ~taken
+    cols = [
+        np.concatenate((a, b[keep]))
+        for a, b in zip(astuple_rows(cut), astuple_rows(ends), strict=True)
+    ]
+    order = np.lexsort((cols[1], cols[0]))
+    return CrossingTable(*(c[order] for c in cols))
+
+
+def astuple_rows(t: CrossingTable) -> list[np.ndarray]:
+    """The columns of a crossing table, in field order."""
+    return [t.site, t.link, t.directed, t.s_m, t.x, t.y]
+
+
+ON_OUTLINE_M = 0.5
+"""m: a link's end this close to a site's boundary lies on the outline (ASSUMPTION)."""
+
+
+def _outline_end_crossings(
+    net: Network, geoms: np.ndarray, boundaries: np.ndarray
+) -> CrossingTable:
+    """Links ending on a site's outline (within ``ON_OUTLINE_M``) pointing inwards.
+
+    The street stops at a node of the outline, so it has no point inside the site and the
+    boundary-intersection test finds no crossing; it is one all the same: the link's last
+    0.5 m lies outside (strictly, not along the boundary: the outline itself is no way in)
+    and, produced ``ON_OUTLINE_M`` + 0.5 m on, points inside. A link starting on the outline
+    and leaving it is the same crossing in reverse. Local CRS, m.
+    """
+    q_site, q_link = net.link_tree.query(boundaries, predicate="dwithin", distance=ON_OUTLINE_M)
+    if q_site.size == 0:
+        return _empty_crossings()
+    q_site, q_link = q_site.astype(np.int64), q_link.astype(np.int64)
+    lines = net.link_lines[q_link]
+    length = net.link_length_m[q_link]
+    site_g, bnd = geoms[q_site], boundaries[q_site]
+    out: list[CrossingTable] = []
+    for at_end in (True, False):
+        tip = shapely.line_interpolate_point(lines, length if at_end else 0.0)
+        back = shapely.line_interpolate_point(
+            lines, np.maximum(length - 0.5, 0.0) if at_end else np.minimum(0.5, length)
+        )
+        txy, bxy = shapely.get_coordinates(tip), shapely.get_coordinates(back)
+        step = txy - bxy
+        norm = np.hypot(step[:, 0], step[:, 1])
+        unit = step / np.maximum(norm, 1e-9)[:, None]
+        ahead = txy + unit * (ON_OUTLINE_M + 0.5)
+        ok = (
+            (shapely.distance(tip, bnd) <= ON_OUTLINE_M)
+            & (norm > 0.1)
+            & ~shapely.contains_xy(site_g, bxy[:, 0], bxy[:, 1])
+            & (shapely.distance(back, bnd) > ON_OUTLINE_M)
+            & shapely.contains_xy(site_g, ahead[:, 0], ahead[:, 1])
+        )
+        link = q_link[ok]
+        out.append(
+            CrossingTable(
+                q_site[ok],
+                link,
+                2 * link if at_end else 2 * link + 1,
+                length[ok],
+                txy[ok, 0],
+                txy[ok, 1],
+            )
+        )
+    cols = [np.concatenate(c) for c in zip(*(astuple_rows(t) for t in out), strict=True)]
+    return CrossingTable(*cols)
+
+
+def _cut_crossings(net: Network, geoms: np.ndarray, boundaries: np.ndarray) -> CrossingTable:
+    """Inbound crossings where a link cuts a site's boundary (see ``crossing_table``)."""
     q_site, q_link = net.link_tree.query(boundaries, predicate="intersects")
     if q_site.size == 0:
         return _empty_crossings()
