@@ -26,7 +26,7 @@ from rempart.assess.cli import main
 from rempart.assess.engine.drivable import RADIUS_M
 from rempart.assess.engine.offroad import KERB_SPEED_LOSS_KMH
 from rempart.assess.engine.report import ReportMeta, html_to_pdf, site_data, to_html, words_for
-from rempart.assess.engine.run import assess
+from rempart.assess.engine.run import AssessOptions, assess
 from rempart.assess.engine.vehicles import builtin_vehicles
 
 from .engine._netbuild import road, write_osm
@@ -141,6 +141,23 @@ catalogue_pending = pytest.mark.xfail(
     strict=True,
 )
 
+#: this branch's new report words (the summary's "6: Rue", the method without the drivable
+#: space when the off-road model is off, the angled barrier), French in row3.fr.json
+ROW3_PENDING = (
+    "%(number)s: %(street)s",
+    "Off-road runs are not modelled in this assessment: vehicles keep to the streets and ways "
+    "of the map data.",
+    "A rated barrier of the register stops a vehicle no heavier than its test mass that reaches "
+    "it no faster than its test speed times the sine of its test angle: a test at an angle "
+    "proves only the speed normal to the barrier.",
+)
+row3_pending = pytest.mark.xfail(
+    not all(translated(m) for m in ROW3_PENDING),
+    reason="the French of branch row3's new report words is not yet in the catalogue "
+    "(row3.fr.json, merged by the lead); passes once it is",
+    strict=True,
+)
+
 
 @pytest.mark.parametrize(
     ("lang", "labels", "moment", "map_date"),
@@ -183,6 +200,7 @@ def test_the_french_report_shows_no_raw_code(reports):
 
 
 @catalogue_pending
+@row3_pending
 def test_the_french_report_has_no_english_left(reports):
     # every text node the French document shares with the English one is a name, a number,
     # the rating notation or a word that is the same in both languages
@@ -340,3 +358,61 @@ def test_the_run_page_plan_says_kind_and_type_in_french(
     for p in positions:
         assert f"<td>{kinds[p['kind']]}</td>" in body
         assert f"<td>{'actif' if p['barrier'] == 'active' else 'fixe'}</td>" in body
+
+
+def _summary_cells(doc: str) -> list[str]:
+    table = doc[doc.index("<h2 class='first'>") :]
+    table = table[: table.index("</table>")]
+    return [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", table)]
+
+
+def test_the_summary_names_the_worst_stretch_number_colon_street_in_english(reports):
+    cells = _summary_cells(reports["en"])
+    assert any(re.fullmatch(r"\d+: \S.*", c) for c in cells), cells
+    assert not any(re.fullmatch(r"\d+ : .*", c) for c in cells), cells
+
+
+@row3_pending
+def test_the_summary_names_the_worst_stretch_with_french_typography(reports):
+    # French puts a space before the colon ("6 : Rue"), through the catalogue
+    cells = _summary_cells(reports["fr"])
+    assert any(re.fullmatch(r"\d+ : \S.*", c) for c in cells), cells
+    assert not any(re.fullmatch(r"\d+: .*", c) for c in cells), cells
+
+
+@pytest.fixture(scope="module")
+def road_only(world):
+    """The same world assessed with the off-road model off (``--offroad-radius-m 0``)."""
+    path, _ = world
+    vehicles = [v for v in builtin_vehicles() if v.name in VEHICLES]
+    res = assess(
+        path,
+        [("Place Test", SITE)],
+        vehicles=vehicles,
+        options=AssessOptions(offroad=False),
+    )
+    return {lang: to_html(res, meta=_meta(), words=words_for(lang)) for lang in ("en", "fr")}
+
+
+def _method_text(doc: str, lang: str) -> str:
+    title = {"en": "Method and assumptions", "fr": "Méthode et hypothèses"}[lang]
+    doc = html.unescape(doc)
+    return doc[doc.index(f"<h2>{title}</h2>") :]
+
+
+def test_the_method_leaves_out_the_drivable_space_when_off_road_is_off(reports, road_only):
+    on, off = _method_text(reports["en"], "en"), _method_text(road_only["en"], "en")
+    assert "Drivable space" in on and "Off-road runs are not modelled" not in on
+    assert "Drivable space" not in off and f"{RADIUS_M:g} m of the site" not in off
+    assert "Off-road runs are not modelled in this assessment" in off
+    # the rated barrier's rule holds either way, angle included
+    for method in (on, off):
+        assert "times the sine of its test angle" in method
+
+
+@row3_pending
+def test_the_french_method_leaves_out_the_drivable_space_when_off_road_is_off(reports, road_only):
+    on, off = _method_text(reports["fr"], "fr"), _method_text(road_only["fr"], "fr")
+    assert "Espace praticable" in on and "Espace praticable" not in off
+    assert "hors voirie ne sont pas modélisées" in off
+    assert "sinus de son angle d'essai" in off
