@@ -383,20 +383,26 @@ def crossing_table(net: Network, sites: Sequence[BaseGeometry]) -> CrossingTable
     boundaries = shapely.boundary(geoms)
     cut = _cut_crossings(net, geoms, boundaries)
     ends = _outline_end_crossings(net, geoms, boundaries)
+    if ends.site.size == 0:
+        return cut
     # a way ending on the outline where another carries on inside is one crossing, not two
-    taken = np.zeros(ends.site.size, dtype=bool)
-    for k in range(cut.site.size):
-        taken |= (ends.site == cut.site[k]) & (np.hypot(ends.x - cut.x[k], ends.y - cut.y[k]) < 1.0)
-    keep = ~taken
+    keep = np.array(
+        [
+            not np.any(
+                (cut.site == ends.site[k]) & (np.hypot(cut.x - ends.x[k], cut.y - ends.y[k]) < 1.0)
+            )
+            for k in range(ends.site.size)
+        ],
+        dtype=bool,
+    )
     cols = [
-        np.concatenate((a, b[keep]))
-        for a, b in zip(astuple_rows(cut), astuple_rows(ends), strict=True)
+        np.concatenate((a, b[keep])) for a, b in zip(_columns(cut), _columns(ends), strict=True)
     ]
     order = np.lexsort((cols[1], cols[0]))
     return CrossingTable(*(c[order] for c in cols))
 
 
-def astuple_rows(t: CrossingTable) -> list[np.ndarray]:
+def _columns(t: CrossingTable) -> list[np.ndarray]:
     """The columns of a crossing table, in field order."""
     return [t.site, t.link, t.directed, t.s_m, t.x, t.y]
 
@@ -460,7 +466,7 @@ def _outline_end_crossings(
                 txy[ok, 1],
             )
         )
-    cols = [np.concatenate(c) for c in zip(*(astuple_rows(t) for t in out), strict=True)]
+    cols = [np.concatenate(c) for c in zip(*(_columns(t) for t in out), strict=True)]
     return CrossingTable(*cols)
 
 
