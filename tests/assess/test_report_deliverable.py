@@ -26,7 +26,7 @@ from rempart.assess.cli import main
 from rempart.assess.engine.drivable import RADIUS_M
 from rempart.assess.engine.offroad import KERB_SPEED_LOSS_KMH
 from rempart.assess.engine.report import ReportMeta, html_to_pdf, site_data, to_html, words_for
-from rempart.assess.engine.run import assess
+from rempart.assess.engine.run import AssessOptions, assess
 from rempart.assess.engine.vehicles import builtin_vehicles
 
 from .engine._netbuild import road, write_osm
@@ -120,28 +120,6 @@ def visible(doc: str) -> list[str]:
     return [t for t in nodes if t]
 
 
-def translated(msgid: str) -> bool:
-    """Whether the French catalogue shipped with the code translates ``msgid``."""
-    return words_for("fr").gettext(msgid) != msgid
-
-
-#: the report's words added for issue 10 (blocked stretches, the drivable space in the method),
-#: whose French is listed for the catalogue (accept10.fr.json) and is merged with it
-PENDING = (
-    "no approach reaches this stretch",
-    "Data gaps: footways without a width, sites mapped only by their outline and large "
-    "unmapped areas are listed per site; the assessment treats them as drivable, in the "
-    "threat's favour. Street furniture, trees, parked vehicles and unmapped kerbs are not "
-    "obstacles.",
-)
-catalogue_pending = pytest.mark.xfail(
-    not all(translated(m) for m in PENDING),
-    reason="the French of this branch's new report words is not yet in the catalogue "
-    "(accept10.fr.json, merged by the lead); passes once it is",
-    strict=True,
-)
-
-
 @pytest.mark.parametrize(
     ("lang", "labels", "moment", "map_date"),
     [
@@ -182,7 +160,6 @@ def test_the_french_report_shows_no_raw_code(reports):
         assert not hits, (code, hits[:3])
 
 
-@catalogue_pending
 def test_the_french_report_has_no_english_left(reports):
     # every text node the French document shares with the English one is a name, a number,
     # the rating notation or a word that is the same in both languages
@@ -207,7 +184,6 @@ def test_the_blocked_stretches_say_why_in_words(reports, world):
     assert "no approach reaches this stretch" in html.unescape(reports["en"])
 
 
-@catalogue_pending
 def test_the_blocked_stretches_say_why_in_french(reports):
     doc = html.unescape(reports["fr"])
     assert "aucune approche n'atteint ce tronçon" in doc
@@ -365,3 +341,59 @@ def test_the_run_page_plan_note_and_ratings_beyond_tests_are_french(
     assert "costs indicative" not in body
     assert "V/1500[M1]/au-delà des vitesses d'essai" in body
     assert "coûts indicatifs" in body
+
+
+def _summary_cells(doc: str) -> list[str]:
+    table = doc[doc.index("<h2 class='first'>") :]
+    table = table[: table.index("</table>")]
+    return [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", table)]
+
+
+def test_the_summary_names_the_worst_stretch_number_colon_street_in_english(reports):
+    cells = _summary_cells(reports["en"])
+    assert any(re.fullmatch(r"\d+: \S.*", c) for c in cells), cells
+    assert not any(re.fullmatch(r"\d+ : .*", c) for c in cells), cells
+
+
+def test_the_summary_names_the_worst_stretch_with_french_typography(reports):
+    # French puts a space before the colon ("6 : Rue"), through the catalogue
+    cells = _summary_cells(reports["fr"])
+    assert any(re.fullmatch(r"\d+ : \S.*", c) for c in cells), cells
+    assert not any(re.fullmatch(r"\d+: .*", c) for c in cells), cells
+
+
+@pytest.fixture(scope="module")
+def road_only(world):
+    """The same world assessed with the off-road model off (``--offroad-radius-m 0``)."""
+    path, _ = world
+    vehicles = [v for v in builtin_vehicles() if v.name in VEHICLES]
+    res = assess(
+        path,
+        [("Place Test", SITE)],
+        vehicles=vehicles,
+        options=AssessOptions(offroad=False),
+    )
+    return {lang: to_html(res, meta=_meta(), words=words_for(lang)) for lang in ("en", "fr")}
+
+
+def _method_text(doc: str, lang: str) -> str:
+    title = {"en": "Method and assumptions", "fr": "Méthode et hypothèses"}[lang]
+    doc = html.unescape(doc)
+    return doc[doc.index(f"<h2>{title}</h2>") :]
+
+
+def test_the_method_leaves_out_the_drivable_space_when_off_road_is_off(reports, road_only):
+    on, off = _method_text(reports["en"], "en"), _method_text(road_only["en"], "en")
+    assert "Drivable space" in on and "Off-road runs are not modelled" not in on
+    assert "Drivable space" not in off and f"{RADIUS_M:g} m of the site" not in off
+    assert "Off-road runs are not modelled in this assessment" in off
+    # the rated barrier's rule holds either way, angle included
+    for method in (on, off):
+        assert "times the sine of its test angle" in method
+
+
+def test_the_french_method_leaves_out_the_drivable_space_when_off_road_is_off(reports, road_only):
+    on, off = _method_text(reports["fr"], "fr"), _method_text(road_only["fr"], "fr")
+    assert "Espace praticable" in on and "Espace praticable" not in off
+    assert "hors voirie ne sont pas modélisées" in off
+    assert "sinus de son angle d'essai" in off

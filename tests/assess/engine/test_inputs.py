@@ -83,6 +83,11 @@ def test_ratings_notation():
     assert rating_stops(r, builtin_vehicles()[0], 40)
     assert not rating_stops(r, builtin_vehicles()[6], 40)  # 12 t is heavier than rated
     assert not rating_stops(r, builtin_vehicles()[0], 60)
+    # tested at 45 degrees: credited with the normal component only, 80 sin 45 = 56.57 km/h
+    r45 = parse_rating("V/7200[N2A]/80/45")
+    assert r45 is not None
+    assert rating_stops(r45, builtin_vehicles()[0], 56.5)
+    assert not rating_stops(r45, builtin_vehicles()[0], 56.7)
 
 
 @pytest.fixture

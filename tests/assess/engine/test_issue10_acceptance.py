@@ -274,11 +274,6 @@ def test_row3_last_node_on_the_outline_is_a_crossing_whatever_the_standoff(tmp_p
     assert best10["rating"] == RATING_90 + ":10"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entries.py (helper C): a street whose last node lies on the outline gives no "
-    "crossing stretch; its 90 km/h comes in as a 29.8 m off-road stretch named 'unnamed way'",
-)
 def test_row3_the_street_ending_on_the_outline_is_its_own_named_crossing_stretch(tmp_path):
     # the same street, named: the user reads one crossing stretch as wide as its carriageway
     # (a residential street without width: 6 m, docs/method.md), named by the street, at
@@ -443,6 +438,18 @@ def test_gap_between_two_buildings_narrower_than_the_vehicle_closes_the_way(tmp_
         assert best is None or best["speed_kmh"] < v_of(N2A, 30.0)
 
 
+def stopped_in_canyon_kmh() -> float:
+    """The highest normal speed of the N2A truck at the edge once a barrier closes the 12 m
+    canyon 20 m before it (km/h): it starts behind the barrier (at most V(21 m)), or it runs
+    along the 12 m strip of open ground between the canyon's buildings and the edge (the
+    barrier closes the canyon, not the strip) and swerves in at its lateral limit; from
+    parallel with lateral room D (the centre line 1.25 m, half the truck, off the buildings;
+    plus half a 1 m cell of raster tolerance) the normal speed is at most sqrt(2 a_lat D)."""
+    a_lat = shipped(N2A)["lateral_accel_ms2"]
+    swerve_kmh = math.sqrt(2.0 * a_lat * (12.0 - 1.25 + 0.5)) * 3.6
+    return max(v_of(N2A, 21.0) + 0.2, swerve_kmh)
+
+
 @pytest.mark.parametrize(
     ("rating", "n2a_stopped"),
     [("V/7200[N2A]/80/90", True), ("V/7200[N2A]/48/90", False)],
@@ -459,18 +466,30 @@ def test_rated_barrier_across_the_approach(tmp_path, rating, n2a_stopped):
     data = assess_json(tmp_path, ways, "--barriers", str(reg), vehicles=(N2A, N3D))
     light, heavy = worst(data, N2A), worst(data, N3D)
     if n2a_stopped:
-        # stopped, the truck starts behind the barrier (at most V(21 m)), or runs along the 12 m
-        # strip of open ground between the canyon's buildings and the edge (the barrier closes
-        # the canyon, not the strip) and swerves in at its lateral limit: from parallel with
-        # lateral room D (centre line 1.25 m, half the truck, off the buildings; half a 1 m
-        # cell of raster tolerance) the normal speed is at most sqrt(2 a_lat D)
-        a_lat = shipped(N2A)["lateral_accel_ms2"]
-        swerve_kmh = math.sqrt(2.0 * a_lat * (12.0 - 1.25 + 0.5)) * 3.6
-        assert light["speed_kmh"] <= max(v_of(N2A, 21.0) + 0.2, swerve_kmh)
+        assert light["speed_kmh"] <= stopped_in_canyon_kmh()
         assert light["speed_kmh"] < at_barrier - 30.0
     else:
         assert light["speed_kmh"] >= v_of(N2A, 197.0) - 0.2
     assert v_of(N3D, 197.0) - 0.2 <= heavy["speed_kmh"] <= v_of(N3D, 203.0) + 0.2
+
+
+@pytest.mark.parametrize(("angle_deg", "stopped"), [(45, False), (90, True)])
+def test_a_barrier_tested_at_an_angle_is_credited_with_its_normal_speed(
+    tmp_path, angle_deg, stopped
+):
+    # the same barrier rated /80/ at 45 degrees, across the approach (the truck meets it
+    # head-on): a test at 45 degrees proves only the speed normal to the barrier,
+    # 80 sin 45 = 56.6 km/h (docs/method.md, "Ratings"); the truck arrives at V(180 m), above
+    # that and at most 80 km/h, so at 45 degrees the barrier does not stop it, at 90 it does
+    at_barrier = v_of(N2A, 180.0)
+    assert 80.0 * math.sin(math.radians(45.0)) < at_barrier <= 80.0
+    ways = [road([(0.0, -200.0), (0.0, -10.0)]), *canyon(6.0, -12.0, bottom_y=-200.0)]
+    reg = barrier_file(tmp_path, (-6.0, -20.0), (6.0, -20.0), f"V/7200[N2A]/80/{angle_deg}")
+    best = worst(assess_json(tmp_path, ways, "--barriers", str(reg)))
+    if stopped:
+        assert best["speed_kmh"] <= stopped_in_canyon_kmh()
+    else:
+        assert best["speed_kmh"] >= v_of(N2A, 197.0) - 0.2
 
 
 def test_approach_over_a_kerb_costs_the_documented_loss(tmp_path):

@@ -62,6 +62,14 @@ def required_rating_speed(speed_kmh: float) -> int | None:
     return None
 
 
+def with_penetration(iwa: str | None, rating_kmh: float | None, standoff_m: float) -> str | None:
+    """The IWA 14-1 notation with the allowed penetration (m, the stand-off) written after
+    the angle, when there is a stand-off and a rated speed."""
+    if standoff_m > 0 and rating_kmh is not None and iwa and ":" not in iwa:
+        return f"{iwa}:{standoff_m:g}"
+    return iwa
+
+
 def _vehicle_entry(
     vf: VehicleField,
     th: EdgeThreat,
@@ -79,9 +87,7 @@ def _vehicle_entry(
     kmh = impact_kmh
     normal = kmh * math.sin(math.radians(float(th.angle_deg[i])))
     rating = required_rating(v, normal)
-    iwa = rating.iwa
-    if standoff_m > 0 and rating.speed_kmh is not None:
-        iwa = f"{iwa}:{standoff_m:g}"
+    iwa = with_penetration(rating.iwa, rating.speed_kmh, standoff_m)
     sx, sy = float(th.start_x[i]), float(th.start_y[i])
     ex, ey = float(samples.x[i]), float(samples.y[i])
     return VehicleEntry(
@@ -424,6 +430,8 @@ def _stretch(
         else:
             ve = _blocked_entry(vf, "no approach reaches this stretch")
         ve.source = SOURCE_NAMES.get(src)
+        if src in (CROSSING_SRC, FRONTAGE_SRC):
+            ve.rating = with_penetration(ve.rating, ve.rating_speed_kmh, inp.standoff_m)
         vehicles.append(ve)
         e = required_rating_from(ve)
         if e is not None and e > best_e:

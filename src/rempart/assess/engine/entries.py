@@ -407,6 +407,108 @@ def crossing_table(net: Network, sites: Sequence[BaseGeometry]) -> CrossingTable
     geoms[:] = list(sites)
     shapely.prepare(geoms)
     boundaries = shapely.boundary(geoms)
+    cut = _cut_crossings(net, geoms, boundaries)
+    ends = _outline_end_crossings(net, geoms, boundaries)
+    if ends.site.size == 0:
+        return cut
+    # a way ending on the outline where another carries on inside is one crossing, not two
+    keep = np.array(
+        [
+            not np.any(
+                (cut.site == ends.site[k]) & (np.hypot(cut.x - ends.x[k], cut.y - ends.y[k]) < 1.0)
+            )
+            for k in range(ends.site.size)
+        ],
+        dtype=bool,
+    )
+    cols = [
+        np.concatenate((a, b[keep])) for a, b in zip(_columns(cut), _columns(ends), strict=True)
+    ]
+    order = np.lexsort((cols[1], cols[0]))
+    return CrossingTable(*(c[order] for c in cols))
+
+
+def _columns(t: CrossingTable) -> list[np.ndarray]:
+    """The columns of a crossing table, in field order."""
+    return [t.site, t.link, t.directed, t.s_m, t.x, t.y]
+
+
+ON_OUTLINE_M = 0.5
+"""m: a link's end this close to a site's boundary lies on the outline (ASSUMPTION)."""
+OUTLINE_BACK_M = 2.0
+"""m: how far back along a link ending on the outline it must lie outside (ASSUMPTION)."""
+OUTLINE_AHEAD_M = ON_OUTLINE_M + 2.0
+"""m: how far on its last direction a link ending on the outline is produced (ASSUMPTION)."""
+OUTLINE_INSIDE_M = 0.25
+"""m: how far inside the produced point must lie: a way pointing in, not along the edge, at
+more than asin(0.25 / 2.5), about 6 degrees, to it (ASSUMPTION)."""
+
+
+def _outline_end_crossings(
+    net: Network, geoms: np.ndarray, boundaries: np.ndarray
+) -> CrossingTable:
+    """Links ending on a site's outline (within ``ON_OUTLINE_M``) pointing inwards.
+
+    The street stops at a node of the outline, so it has no point inside the site and the
+    boundary-intersection test finds no crossing; it is one all the same when the point
+    ``OUTLINE_BACK_M`` before its end lies outside, farther than ``ON_OUTLINE_M`` from the
+    boundary (not along it: the outline itself is no way in), and its last direction produced
+    ``OUTLINE_AHEAD_M`` past the end lies inside, at least ``OUTLINE_INSIDE_M`` from the
+    boundary (it points into the site, not along the edge). A link starting on the outline and
+    leaving it is the same crossing in reverse. Local CRS, m.
+    """
+    q_site, q_link = net.link_tree.query(boundaries, predicate="dwithin", distance=ON_OUTLINE_M)
+    if q_site.size == 0:
+        return _empty_crossings()
+    q_site, q_link = q_site.astype(np.int64), q_link.astype(np.int64)
+    lines = net.link_lines[q_link]
+    length = net.link_length_m[q_link]
+    site_g, bnd = geoms[q_site], boundaries[q_site]
+    back_m = np.minimum(OUTLINE_BACK_M, length)
+    out: list[CrossingTable] = []
+    for at_end in (True, False):
+        tip = shapely.line_interpolate_point(lines, length if at_end else 0.0)
+        back = shapely.line_interpolate_point(lines, length - back_m if at_end else back_m)
+        txy, bxy = shapely.get_coordinates(tip), shapely.get_coordinates(back)
+        step = txy - bxy
+        norm = np.hypot(step[:, 0], step[:, 1])
+        ahead = shapely.points(txy + step / np.maximum(norm, 1e-9)[:, None] * OUTLINE_AHEAD_M)
+        ok = (
+            (shapely.distance(tip, bnd) <= ON_OUTLINE_M)
+            & (norm > 0.1)
+            & ~shapely.contains_xy(site_g, bxy[:, 0], bxy[:, 1])
+            & (shapely.distance(back, bnd) > ON_OUTLINE_M)
+            & shapely.contains(site_g, ahead)
+            & (shapely.distance(ahead, bnd) >= OUTLINE_INSIDE_M)
+        )
+        link = q_link[ok]
+        out.append(
+            CrossingTable(
+                q_site[ok],
+                link,
+                2 * link if at_end else 2 * link + 1,
+                length[ok],
+                txy[ok, 0],
+                txy[ok, 1],
+            )
+        )
+    cols = [np.concatenate(c) for c in zip(*(_columns(t) for t in out), strict=True)]
+    return CrossingTable(*cols)
+
+
+ON_BOUNDARY_M = 1e-3
+"""m: a point this close to the boundary is on it, not inside (rounding of the projection)."""
+
+
+def _clearly_inside(geoms: np.ndarray, boundaries: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Points inside their site and not on its boundary (a way along the outline, sharing its
+    nodes, lies on it up to rounding and is no way in)."""
+    inside = shapely.contains_xy(geoms, shapely.get_x(pts), shapely.get_y(pts))
+    return inside & (shapely.distance(pts, boundaries) > ON_BOUNDARY_M)
+
+
+def _cut_crossings(net: Network, geoms: np.ndarray, boundaries: np.ndarray) -> CrossingTable:
+    """Inbound crossings where a link cuts a site's boundary (see ``crossing_table``)."""
     q_site, q_link = net.link_tree.query(boundaries, predicate="intersects")
     if q_site.size == 0:
         return _empty_crossings()
@@ -432,8 +534,8 @@ def crossing_table(net: Network, sites: Sequence[BaseGeometry]) -> CrossingTable
     length = net.link_length_m[link]
     before = shapely.line_interpolate_point(pt_lines, np.maximum(s_all - 0.5, 0.0))
     after = shapely.line_interpolate_point(pt_lines, np.minimum(s_all + 0.5, length))
-    in_b = shapely.contains_xy(geoms[site], shapely.get_x(before), shapely.get_y(before))
-    in_a = shapely.contains_xy(geoms[site], shapely.get_x(after), shapely.get_y(after))
+    in_b = _clearly_inside(geoms[site], boundaries[site], before)
+    in_a = _clearly_inside(geoms[site], boundaries[site], after)
     fwd = in_a & ~in_b
     bwd = in_b & ~in_a
     rows = fwd | bwd

@@ -47,7 +47,7 @@ from .drivable import RADIUS_M, Drivable, Grid, burn_lines
 from .errors import InputFileError
 from .field import BarrierOnLink, VehicleField
 from .graph import Network
-from .ratings import parse_rating
+from .ratings import credited_speed_kmh, parse_rating
 from .speed import Kinematics
 from .vehicles import Vehicle
 
@@ -799,7 +799,10 @@ def load_rated_shapes(path: str | Path, net: Network) -> list[RatedShape]:
             local = local.buffer(0.5).boundary
         out.append(
             RatedShape(
-                local, float(rating.mass_kg), float(rating.speed_kmh), str(props.get("name", text))
+                local,
+                float(rating.mass_kg),
+                credited_speed_kmh(rating),
+                str(props.get("name", text)),
             )
         )
     return out

@@ -6,6 +6,7 @@ docs/method.md ("Ratings").
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -144,12 +145,24 @@ def parse_rating(text: str) -> Rating | None:
     return Rating(cls.strip().upper(), int(mass), int(speed), int(angle))
 
 
+def credited_speed_kmh(rating: Rating) -> float:
+    """The speed (km/h) an existing barrier is credited with stopping head-on: its test speed
+    times the sine of its test angle, ``V sin(angle)`` (a test at 45 degrees proves the normal
+    component only; docs/method.md, "Ratings", ASSUMPTION, the safe side). 0 when the
+    rating has no tested speed (it is credited with stopping nothing)."""
+    if rating.speed_kmh is None:
+        return 0.0
+    return rating.speed_kmh * math.sin(math.radians(rating.angle_deg))
+
+
 def rating_stops(rating: Rating, vehicle: Vehicle, speed_kmh: float) -> bool:
     """Whether an existing barrier with ``rating`` stops ``vehicle`` arriving at ``speed_kmh``.
 
-    A rating covers its test class at no more than its test mass and speed (domain.md s. 2);
-    a lighter class is covered when its mass is at most the rated mass.
+    A rating covers its test class at no more than its test mass and its credited speed
+    (:func:`credited_speed_kmh`, domain.md s. 2); a lighter class is covered when its mass is
+    at most the rated mass.
     """
     if rating.speed_kmh is None:
         return False
-    return vehicle.mass_kg <= rating.mass_kg + 1e-9 and speed_kmh <= rating.speed_kmh + 1e-9
+    credited = credited_speed_kmh(rating)
+    return vehicle.mass_kg <= rating.mass_kg + 1e-9 and speed_kmh <= credited + 1e-9

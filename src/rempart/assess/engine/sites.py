@@ -28,7 +28,7 @@ from rempart.inputs import (
 from .errors import InputFileError, InputLimitError, SiteError
 from .field import BarrierOnLink
 from .graph import Network
-from .ratings import RATING_EXPECTED, parse_rating
+from .ratings import RATING_EXPECTED, credited_speed_kmh, parse_rating
 
 SiteInput = tuple[str, dict[str, Any]]
 BARRIER_SNAP_M = 10.0
@@ -172,9 +172,14 @@ def load_barriers(path: str | Path, net: Network) -> list[BarrierOnLink]:
                 text,
                 RATING_EXPECTED,
             )
+        # a barrier stops what arrives at no more than V sin(angle) (ratings.credited_speed_kmh)
         out.extend(
             barriers_on_links(
-                net, geom_d, rating.mass_kg, rating.speed_kmh, str(props.get("name", text))
+                net,
+                geom_d,
+                rating.mass_kg,
+                credited_speed_kmh(rating),
+                str(props.get("name", text)),
             )
         )
     return out

@@ -145,9 +145,11 @@ def _summary(sites: Sequence[SiteData], w: Words) -> str:
                 )
                 continue
             speed, number, e, ve = best
+            # "6: Rue" in English, "6 : Rue" in French: the colon's spacing is the language's
+            numbered = _("%(number)s: %(street)s") % {"number": number, "street": _street(e, w)}
             out.append(
                 f"<tr><td>{_esc(d['site'])}</td><td>{_esc(name)}</td><td>{w.number(speed, 1)}</td>"
-                f"<td>{number}: {_esc(_street(e, w))}</td><td>{_esc(_rating(ve.get('rating'), w))}</td></tr>"
+                f"<td>{_esc(numbered)}</td><td>{_esc(_rating(ve.get('rating'), w))}</td></tr>"
             )
     out.append("</table>")
     return "".join(out)
@@ -330,9 +332,18 @@ def _position_place(p: dict[str, Any], w: Words) -> str:
     return _("unnamed way")
 
 
-def _method(w: Words, radius_m: float = RADIUS_M) -> str:
-    """The method summarised; ``radius_m`` the drivable space's radius of the run (m)."""
+def _method(w: Words, radius_m: float | None = RADIUS_M) -> str:
+    """The method summarised; ``radius_m`` the drivable space's radius of the run (m),
+    ``None`` when the off-road model is off (the road network only)."""
     _ = w.gettext
+    if radius_m:
+        drivable = _(
+            "Drivable space: within %(radius)s m of the site every vehicle may drive anywhere except through buildings, walls, water, cliffs, steps, railway platforms and level changes: roads, pavements, squares, parks and unmapped ground are drivable. A gap narrower than a vehicle is closed to it. A mapped kerb costs %(kerb)s km/h (an assumption: kerbs do not stop trucks). Bridges, tunnels and ways on another layer are no way in."
+        ) % {"radius": w.number(radius_m), "kerb": w.number(KERB_SPEED_LOSS_KMH)}
+    else:
+        drivable = _(
+            "Off-road runs are not modelled in this assessment: vehicles keep to the streets and ways of the map data."
+        )
     items = [
         _(
             "Worst-case hostile driver: any route, loops included; one-way and access restrictions ignored; a start from rest anywhere; full throttle along the vehicle's acceleration curve, capped at its top speed."
@@ -346,10 +357,10 @@ def _method(w: Words, radius_m: float = RADIUS_M) -> str:
         _(
             "The whole edge: the site's edge is sampled every 2 m; at each point the worst approach of each vehicle is the fastest of a road crossing, the frontage swerve and a straight run over open ground (from rest, or leaving a road at a speed its turn allows), rated by its speed normal to the edge. Consecutive points with the same governing requirement form one stretch, numbered from the north-most point clockwise and named by the nearest street; a road crossing is a stretch of its own."
         ),
+        drivable,
         _(
-            "Drivable space: within %(radius)s m of the site every vehicle may drive anywhere except through buildings, walls, water, cliffs, steps, railway platforms and level changes: roads, pavements, squares, parks and unmapped ground are drivable. A gap narrower than a vehicle is closed to it. A mapped kerb costs %(kerb)s km/h (an assumption: kerbs do not stop trucks). Bridges, tunnels and ways on another layer are no way in. A rated barrier of the register stops a vehicle no heavier than its test mass that reaches it no faster than its test speed."
-        )
-        % {"radius": w.number(radius_m), "kerb": w.number(KERB_SPEED_LOSS_KMH)},
+            "A rated barrier of the register stops a vehicle no heavier than its test mass that reaches it no faster than its test speed times the sine of its test angle: a test at an angle proves only the speed normal to the barrier."
+        ),
         _(
             "Data gaps: footways without a width, sites mapped only by their outline and large unmapped areas are listed per site; the assessment treats them as drivable, in the threat's favour. Street furniture, trees, parked vehicles and unmapped kerbs are not obstacles."
         ),
@@ -396,8 +407,9 @@ def render_html(
     ]
     for d, features in sites:
         out.append(_site_section(d, features, w))
-    radii = [d.get("options", {}).get("offroad_radius_m") for d, _f in sites]
-    out.append(_method(w, max((r for r in radii if r), default=RADIUS_M)))
+    # the off-road model's radius of the run (options.offroad_radius_m, None or 0 when off)
+    radii = [d.get("options", {}).get("offroad_radius_m", RADIUS_M) for d, _f in sites]
+    out.append(_method(w, max((r for r in radii if r), default=None)))
     licence = _("Map data © OpenStreetMap contributors, ODbL 1.0.")
     out.append(f"<p>{_esc(licence)}</p></body></html>")
     return "".join(out)
