@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import math
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -88,7 +89,8 @@ def assert_every_stretch_covered(res: SiteResult) -> None:
             assert c["how"] == "unreached"
         else:
             assert c["how"] in ("road_plan", "stretch_line", "own_line", "along")
-            assert c["positions"] or c["how"] == "road_plan"
+            # a reader sees which position protects it, also behind the road cut
+            assert c["positions"]
 
 
 def test_open_square_stretch_gets_a_line_across_the_gap(tmp_path):
@@ -155,6 +157,9 @@ def test_site_with_only_road_crossings_keeps_the_road_plan(tmp_path):
         (p.kind, p.way_id, p.rating) for p in res.plan.positions
     ]
     assert {c.how for c in res.plan.stretches} <= {"road_plan", "unreached"}
+    # every reached stretch names the street's position that cuts its road approach
+    reached = [c for c in res.plan.stretches if c.how == "road_plan"]
+    assert reached and all(c.positions == [1] for c in reached)
     assert_every_stretch_covered(res)
 
 
@@ -293,3 +298,33 @@ def test_route_run_up_back_along_the_path():
     # edge: 100 + 5; 3 m back: 102; 5 m into the last piece (s 25 -> 20); 19 m into it
     # (s 6); 5 m into the first piece (s 10 -> 5); beyond the path's start: its start (s 0)
     assert got.tolist() == [105.0, 102.0, 1020.0, 1006.0, 5.0, 0.0]
+
+
+def test_stretch_line_across_an_access_route_is_active(tmp_path):
+    # the open square crossed north-south into the site by a pedestrian way designated
+    # an access route (emergency vehicles): the stretch's own line across the square crosses
+    # it; over the route's width it is active bollards plus the controller, like a road
+    # position, and the run page lists it among the positions to make access points
+    world = SQUARE_WORLD + [road([(10.0, -100.0), (10.0, 20.0)], "pedestrian")]
+    res = run(tmp_path, world, [TRUCK], access_way_ids=(len(world),))
+    assert res.plan is not None
+    lines = [p for p in res.plan.positions if p.link is None and p.active_length_m > 0]
+    assert lines, [(p.kind, p.link, p.closes_between) for p in res.plan.positions]
+    costs = default_costs()
+    d = res.to_dict()
+    from rempart.assess.access_link import active_positions  # noqa: PLC0415
+
+    for p in lines:
+        assert p.active
+        speed = int(p.rating.split("/")[2])
+        unit = costs.linear_eur_per_m[speed] * costs.factor(7200.0)
+        active = (
+            costs.bollards(p.active_length_m)
+            * costs.active_bollard_eur[speed]
+            * costs.factor(7200.0)
+        )
+        expected = (p.length_m - p.active_length_m) * unit + active + costs.active_position_eur
+        assert p.cost_eur == pytest.approx(expected, abs=1.0)
+        pd = d["plan"]["positions"][res.plan.positions.index(p)]
+        assert pd["barrier"] == "active"
+        assert pd in active_positions(SimpleNamespace(result=d))

@@ -110,6 +110,8 @@ def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry])
         hit = _crossing_positions(plan.positions, path)
         if hit or _sealed(plan, ctx.net, e, ve, path):
             how = "stretch_line" if hit and set(hit) <= own else "road_plan"
+            if not hit:
+                hit = _cutting_positions(plan, ctx, e, ve)
             for i in hit:
                 plan.positions[i].covers_stretches.append(number)
             covers[number] = StretchCover(number, True, how, [i + 1 for i in hit])
@@ -144,6 +146,20 @@ def _crossing_positions(
         if len(p.geometry_xy) >= 2 and line.dwithin(shapely.LineString(p.geometry_xy), MEET_M):
             out.append(i)
     return out
+
+
+def _cutting_positions(plan: Plan, ctx: StretchContext, e: Entry, ve: VehicleEntry) -> list[int]:
+    """Indices of the road positions that cut a path sealed behind the cut: those whose line
+    its whole route (with the road run-up to an off-road run's start) meets, else those on the
+    links of its road run-up."""
+    route = _route(ctx, e, ve)
+    if route is None:
+        return []
+    hit = _crossing_positions(plan.positions, route.xy(ctx.net))
+    if hit:
+        return hit
+    links = {d // 2 for d, _, _ in route.pieces}
+    return [i for i, p in enumerate(plan.positions) if p.link is not None and p.link in links]
 
 
 def _sealed(
@@ -424,7 +440,11 @@ def _own_position(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[Posi
                 (float(lines.ax[0]), float(lines.ay[0])),
                 (float(lines.bx[0]), float(lines.by[0])),
             ]
-            crossed = min(float(lines.crossed_access_m[0]), length_m)
+            crossed = float(lines.crossed_access_m[0])
+            if own >= 0 and ctx.access[own]:
+                # standing on a designated route: active over its own carriageway too
+                crossed += float(net.link_width_m[own])
+            crossed = min(crossed, length_m)
             pos = _linear(ctx, e, (rating, speed), geom, length_m, ends, crossed, (px, py))
             return pos, "own_line"
     rating, speed = _rating_at(ctx, e, ve, None, 0.0)
@@ -490,7 +510,7 @@ def _linear(
         rating.pas68,
         per,
         round(speed, 1),
-        False,
+        crossed_m > 0,  # active over the access route it crosses, as road positions are
         0 if exceeds else round(cost),
         None,
         None,
