@@ -106,25 +106,40 @@ def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry])
         if ve is None:
             covers[number] = StretchCover(number, True, "unreached")
             continue
-        path = runup_xy(ctx.net, ve)
-        hit = _crossing_positions(plan.positions, path)
-        if hit or _sealed(plan, ctx.net, e, ve, path):
-            how = "stretch_line" if hit and set(hit) <= own else "road_plan"
-            if not hit:
-                hit = _cutting_positions(plan, ctx, e, ve)
-            for i in hit:
-                plan.positions[i].covers_stretches.append(number)
-            covers[number] = StretchCover(number, True, how, [i + 1 for i in hit])
-            continue
-        pos, how = _own_position(ctx, e, ve)
-        pos.covers_stretches.append(number)
-        own.add(len(plan.positions))
-        plan.positions.append(pos)
-        covers[number] = StretchCover(number, True, how, [len(plan.positions)])
+        how, positions = _cover_threat(plan, ctx, e, ve, own, alone=False)
+        # every other vehicle's worst path too: a lighter vehicle may come by another path
+        # (a gap only it fits through) that no position intercepts; its line is rated for it
+        for other in e.vehicles:
+            if other is ve or other.speed_kmh is None or other.name == ve.name:
+                continue
+            positions += _cover_threat(plan, ctx, e, other, own, alone=True)[1]
+        for k in sorted(set(positions)):
+            if number not in plan.positions[k - 1].covers_stretches:
+                plan.positions[k - 1].covers_stretches.append(number)
+        covers[number] = StretchCover(number, True, how, sorted(set(positions)))
     plan.stretches = [covers[k] for k in sorted(covers)]
     for p in plan.positions:
         p.covers_stretches.sort()
     plan.total_cost_eur = float(sum(p.cost_eur for p in plan.positions if p.costed))
+
+
+def _cover_threat(
+    plan: Plan, ctx: StretchContext, e: Entry, ve: VehicleEntry, own: set[int], alone: bool
+) -> tuple[str, list[int]]:
+    """Cover one vehicle's worst path to the stretch: how, and the 1-based numbers of the
+    positions that intercept it (a new own position where none does). ``alone``: rate a new
+    line for this vehicle only (its requirement), else for every vehicle on the stretch."""
+    path = runup_xy(ctx.net, ve)
+    hit = _crossing_positions(plan.positions, path)
+    if hit or _sealed(plan, ctx.net, e, ve, path):
+        how = "stretch_line" if hit and set(hit) <= own else "road_plan"
+        if not hit:
+            hit = _cutting_positions(plan, ctx, e, ve)
+        return how, [i + 1 for i in hit]
+    pos, how = _own_position(ctx, e, ve, alone)
+    own.add(len(plan.positions))
+    plan.positions.append(pos)
+    return how, [len(plan.positions)]
 
 
 def _energy(e: Entry) -> float:
@@ -296,16 +311,24 @@ def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool = True) -
 
 
 def _rating_at(
-    ctx: StretchContext, e: Entry, ve: VehicleEntry, route: _Route | None, back_m: float
+    ctx: StretchContext,
+    e: Entry,
+    ve: VehicleEntry,
+    route: _Route | None,
+    back_m: float,
+    alone: bool = False,
 ) -> tuple[Rating, float]:
     """Governing rating of a line ``back_m`` (m) back along the governing path from the edge,
     and the governing vehicle's speed there (km/h). At the edge (``back_m`` 0) the stretch's
     own requirement; further out the governing vehicle at ``V(x)`` head-on (the line is across
     its path, ``x`` its equivalent run-up there, :meth:`_Route.x_back_m`) and every other
-    vehicle at its requirement on the stretch (an upper bound further out)."""
+    vehicle at its requirement on the stretch (an upper bound further out); ``alone``: the
+    vehicle ``ve`` only (a line on its own path, which the others do not take)."""
     best: Rating | None = None
     speed = float(ve.speed_kmh or 0.0)
     for vf in ctx.fields:
+        if alone and vf.vehicle.name != ve.name:
+            continue
         mine = next((v for v in e.vehicles if v.name == vf.vehicle.name), None)
         if mine is None or mine.speed_kmh is None:
             continue
@@ -329,7 +352,7 @@ def _along(path: list[tuple[float, float]], back_m: FloatArray) -> tuple[FloatAr
 
 
 def _line_point(
-    ctx: StretchContext, e: Entry, ve: VehicleEntry, route: _Route | None
+    ctx: StretchContext, e: Entry, ve: VehicleEntry, route: _Route | None, alone: bool = False
 ) -> tuple[float, float, float, float, float, Rating, bool] | None:
     """Where the stretch's own line stands on the governing path: (x, y, direction x, y, the
     governing vehicle's speed there km/h, rating, settled: a point clear of the stand-off
@@ -348,7 +371,7 @@ def _line_point(
     radius = shapely.distance(pts, ctx.site) <= ctx.plan_radius_m
     clear = np.flatnonzero((dist >= CLEAR_M) & radius)
     k0 = int(clear[0]) if clear.size else int(np.argmax(dist))
-    rating, speed = _rating_at(ctx, e, ve, route, 0.0)
+    rating, speed = _rating_at(ctx, e, ve, route, 0.0, alone)
     k = k0
     if rating.speed_kmh is None and route is not None:
         # the first point out where the governing vehicle's head-on speed is tested
@@ -358,7 +381,7 @@ def _line_point(
         ok = np.flatnonzero(kmh <= max(TEST_SPEEDS_KMH) + 1e-9)
         if ok.size:
             j = int(cand[ok[0]])
-            r, v = _rating_at(ctx, e, ve, route, float(back[j]))
+            r, v = _rating_at(ctx, e, ve, route, float(back[j]), alone)
             if r.speed_kmh is not None:
                 k, rating, speed = j, r, v
     b = float(back[k])
@@ -384,13 +407,16 @@ def _own_link(ctx: StretchContext, px: float, py: float, usable: NDArray[np.bool
     return int(cand[on][np.argmin(d[on])]) if np.any(on) else -1
 
 
-def _own_position(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[Position, str]:
-    """The position of a stretch the plan does not cover, and how it covers it."""
+def _own_position(
+    ctx: StretchContext, e: Entry, ve: VehicleEntry, alone: bool = False
+) -> tuple[Position, str]:
+    """The position of a stretch the plan does not cover, and how it covers it (``alone``:
+    rated for the vehicle ``ve`` only, :func:`_rating_at`)."""
     net = ctx.net
-    got = _line_point(ctx, e, ve, _route(ctx, e, ve, road=False))
+    got = _line_point(ctx, e, ve, _route(ctx, e, ve, road=False), alone)
     if (got is None or not got[-1]) and ve.runup_start == "road" and not ve.runup_pieces:
         # the line needs the road run-up before the straight run (further out)
-        got = _line_point(ctx, e, ve, _route(ctx, e, ve))
+        got = _line_point(ctx, e, ve, _route(ctx, e, ve), alone)
     if got is not None:
         px, py, dx, dy, speed, rating, _settled = got
         usable = ctx.usable()
@@ -445,15 +471,17 @@ def _own_position(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[Posi
                 # standing on a designated route: active over its own carriageway too
                 crossed += float(net.link_width_m[own])
             crossed = min(crossed, length_m)
-            pos = _linear(ctx, e, (rating, speed), geom, length_m, ends, crossed, (px, py))
+            pos = _linear(
+                ctx, e, (rating, speed), geom, length_m, ends, crossed, (px, py), ve, alone
+            )
             return pos, "own_line"
-    rating, speed = _rating_at(ctx, e, ve, None, 0.0)
+    rating, speed = _rating_at(ctx, e, ve, None, 0.0, alone)
     geom = _away_from_site(list(e.geometry_xy), ctx.site, ctx.standoff_m)
     length_m = float(shapely.LineString(geom).length) if len(geom) >= 2 else 0.0
     length_m = max(length_m, float(e.stretch_m or e.length_m or 0.0))
     crossed = _crossed_access(net, ctx.access, geom)
     ends = ["stretch_end", "stretch_end"]
-    pos = _linear(ctx, e, (rating, speed), geom, length_m, ends, crossed, (e.x, e.y))
+    pos = _linear(ctx, e, (rating, speed), geom, length_m, ends, crossed, (e.x, e.y), ve, alone)
     return pos, "along"
 
 
@@ -487,6 +515,8 @@ def _linear(
     ends: list[str],
     crossed_m: float,
     xy: tuple[float, float],
+    ve: VehicleEntry | None = None,
+    alone: bool = False,
 ) -> Position:
     """A linear position of ``length_m`` (m) at ``rating``, priced per metre; the part across
     designated access routes (``crossed_m``) as active bollards, so the route stays open.
@@ -498,7 +528,11 @@ def _linear(
     if crossed_m > 0:
         cost += costs.bollards(crossed_m) * costs.price(costs.active_bollard_eur, rating)
         cost += costs.active_position_eur
-    per = {v.name: v.rating for v in e.vehicles if v.rating is not None}
+    per = {
+        v.name: v.rating
+        for v in e.vehicles
+        if v.rating is not None and (not alone or ve is None or v.name == ve.name)
+    }
     exceeds = rating.iwa.endswith(EXCEEDS)
     return Position(
         "linear",
