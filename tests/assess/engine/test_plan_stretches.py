@@ -21,16 +21,20 @@ from typing import Any
 
 import numpy as np
 import pytest
+import shapely
 
 from rempart.assess.engine import drivable as drivable_mod
+from rempart.assess.engine import plan_stretches
 from rempart.assess.engine import run as run_mod
-from rempart.assess.engine.plan import default_costs
+from rempart.assess.engine.entries import Entry, VehicleEntry
+from rempart.assess.engine.plan import Plan, Position, default_costs
 from rempart.assess.engine.ratings import EXCEEDS, TEST_SPEEDS_KMH
 from rempart.assess.engine.run import AssessOptions, SiteResult, assess
 
 from ._netbuild import Way, lonlat, road, square, vehicle, write_osm
 
 SITE = square(-30.0, 0.0, 30.0, 40.0)
+SITE_XY = shapely.box(-10.0, 0.0, 10.0, 20.0)
 TRUCK = vehicle("T", width=2.0)  # 7.2 t N2A, 90 km/h top
 WIDTH_M = 2.0
 CELL_M = 1.0
@@ -328,3 +332,46 @@ def test_stretch_line_across_an_access_route_is_active(tmp_path):
         pd = d["plan"]["positions"][res.plan.positions.index(p)]
         assert pd["barrier"] == "active"
         assert pd in active_positions(SimpleNamespace(result=d))
+
+
+def _linear_position(geom: list[tuple[float, float]], rating: str) -> Position:
+    return Position("linear", 0.0, 0.0, 40.0, 0, rating, "", {}, 0.0, False, 0, None, None, geom)
+
+
+def test_every_vehicle_worst_path_is_covered(monkeypatch):
+    # one stretch (edge y = 0, x in [-10, 10]): the truck (governing) comes straight up x = 0,
+    # the car diagonally from (-100, -50), e.g. through a gap only it fits through. A line
+    # y = -10, x in [-20, 20] meets the truck's path, not the car's (it crosses y = -10 at
+    # x = -100 + 95 * 40 / 50 = -24): the car's path gets a line of its own, rated for the car
+    truck = VehicleEntry(
+        "T", "N2A", 7200.0, 60.0, 1000.0, "V/7200[N2A]/64/90", None,
+        runup_start="rest", runup_tail_xy=[(0.0, -100.0), (0.0, 0.0)], rating_speed_kmh=64,
+    )  # fmt: skip
+    car = VehicleEntry(
+        "C", "M1", 1500.0, 100.0, 580.0, "V/1500[M1]/112/90", None,
+        runup_start="rest", runup_tail_xy=[(-100.0, -50.0), (-5.0, 0.0)], rating_speed_kmh=112,
+    )  # fmt: skip
+    stretch = Entry(
+        "frontage", 0.0, 0.0, None, None, None, "", [(-10.0, 0.0), (10.0, 0.0)], 20.0,
+        [car, truck], number=1,
+    )  # fmt: skip
+    assert stretch.governing() is truck  # 7.2 t at 64 km/h outweighs 1.5 t at 112 km/h
+    plan = Plan(
+        [_linear_position([(-20.0, -10.0), (20.0, -10.0)], truck.rating)], 0.0, 0.0, "EUR", [], []
+    )
+    made: list[tuple[str, bool]] = []
+
+    def own(ctx, e, ve, alone=False):
+        made.append((ve.name, alone))
+        return _linear_position(list(ve.runup_tail_xy), str(ve.rating)), "own_line"
+
+    monkeypatch.setattr(plan_stretches, "_own_position", own)
+    ctx = plan_stretches.StretchContext(
+        None, SITE_XY, [], default_costs(), None, np.zeros(0, bool), np.zeros(0, bool), 0.0, 200.0
+    )  # type: ignore[arg-type]
+    plan_stretches.cover_stretches(plan, ctx, [stretch])
+    # the car's path only, rated for the car alone; the truck's path is intercepted
+    assert made == [("C", True)]
+    assert [p.rating for p in plan.positions] == [truck.rating, car.rating]
+    assert plan.stretches[0].positions == [1, 2]
+    assert [p.covers_stretches for p in plan.positions] == [[1], [1]]
