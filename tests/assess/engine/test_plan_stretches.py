@@ -335,14 +335,14 @@ def test_stretch_line_across_an_access_route_is_active(tmp_path):
 
 
 def _linear_position(geom: list[tuple[float, float]], rating: str) -> Position:
-    return Position("linear", 0.0, 0.0, 40.0, 0, rating, "", {}, 0.0, False, 0, None, None, geom)
+    return Position(
+        "linear", 0.0, 0.0, 40.0, 0, rating, "", {}, 0.0, False, 0, None, None, geom, length_m=40.0
+    )
 
 
-def test_every_vehicle_worst_path_is_covered(monkeypatch):
-    # one stretch (edge y = 0, x in [-10, 10]): the truck (governing) comes straight up x = 0,
-    # the car diagonally from (-100, -50), e.g. through a gap only it fits through. A line
-    # y = -10, x in [-20, 20] meets the truck's path, not the car's (it crosses y = -10 at
-    # x = -100 + 95 * 40 / 50 = -24): the car's path gets a line of its own, rated for the car
+def _two_paths() -> tuple[VehicleEntry, VehicleEntry, Entry]:
+    """Stretch 1 (edge y = 0, x in [-10, 10]): the truck straight up x = 0 from (0, -100), the
+    car diagonally from (-100, -50) to (-5, 0)."""
     truck = VehicleEntry(
         "T", "N2A", 7200.0, 60.0, 1000.0, "V/7200[N2A]/64/90", None,
         runup_start="rest", runup_tail_xy=[(0.0, -100.0), (0.0, 0.0)], rating_speed_kmh=64,
@@ -355,23 +355,80 @@ def test_every_vehicle_worst_path_is_covered(monkeypatch):
         "frontage", 0.0, 0.0, None, None, None, "", [(-10.0, 0.0), (10.0, 0.0)], 20.0,
         [car, truck], number=1,
     )  # fmt: skip
-    assert stretch.governing() is truck  # 7.2 t at 64 km/h outweighs 1.5 t at 112 km/h
-    plan = Plan(
-        [_linear_position([(-20.0, -10.0), (20.0, -10.0)], truck.rating)], 0.0, 0.0, "EUR", [], []
-    )
+    return truck, car, stretch
+
+
+def _plan_with_truck_line(truck: VehicleEntry) -> Plan:
+    """A plan with one line, y = -10, x in [-20, 20], rated for the truck."""
+    line = _linear_position([(-20.0, -10.0), (20.0, -10.0)], str(truck.rating))
+    return Plan([line], 0.0, 0.0, "EUR", [], [])
+
+
+def _fake_context(monkeypatch: Any, vehicles: list[Any]) -> Any:
+    """A stretch context without a network: a new line is the vehicle's path itself, at its
+    rating on the stretch (``_cache["made"]`` lists (vehicle, alone) per line made)."""
     made: list[tuple[str, bool]] = []
 
-    def own(ctx, e, ve, alone=False):
+    def own(ctx: Any, e: Entry, ve: VehicleEntry, alone: bool = False) -> tuple[Position, str]:
         made.append((ve.name, alone))
         return _linear_position(list(ve.runup_tail_xy), str(ve.rating)), "own_line"
 
     monkeypatch.setattr(plan_stretches, "_own_position", own)
+    fields = [SimpleNamespace(vehicle=v) for v in vehicles]
     ctx = plan_stretches.StretchContext(
-        None, SITE_XY, [], default_costs(), None, np.zeros(0, bool), np.zeros(0, bool), 0.0, 200.0
+        None,
+        SITE_XY,
+        fields,
+        default_costs(),
+        None,
+        np.zeros(0, bool),
+        np.zeros(0, bool),
+        0.0,
+        200.0,
     )  # type: ignore[arg-type]
+    ctx._cache["made"] = made
+    return ctx
+
+
+def test_every_vehicle_worst_path_is_covered(monkeypatch):
+    # one stretch (edge y = 0, x in [-10, 10]): the truck (governing) comes straight up x = 0,
+    # the car diagonally from (-100, -50), e.g. through a gap only it fits through. A line
+    # y = -10, x in [-20, 20] meets the truck's path, not the car's (it crosses y = -10 at
+    # x = -100 + 95 * 40 / 50 = -24): the car's path gets a line of its own, rated for the car
+    truck, car, stretch = _two_paths()
+    assert stretch.governing() is truck  # 7.2 t at 64 km/h outweighs 1.5 t at 112 km/h
+    plan = _plan_with_truck_line(truck)
+    ctx = _fake_context(monkeypatch, [])
+    made = ctx._cache["made"]
     plan_stretches.cover_stretches(plan, ctx, [stretch])
     # the car's path only, rated for the car alone; the truck's path is intercepted
     assert made == [("C", True)]
     assert [p.rating for p in plan.positions] == [truck.rating, car.rating]
     assert plan.stretches[0].positions == [1, 2]
     assert [p.covers_stretches for p in plan.positions] == [[1], [1]]
+
+
+def test_a_line_rated_for_one_vehicle_is_raised_for_a_heavier_one(monkeypatch):
+    # stretch 1 as above: the car's path gets a line rated for the car alone (M1 at 112 km/h,
+    # 726 kJ). Stretch 2's truck (56 km/h: the test speed 64, 7.2 t, 1138 kJ) comes up x = -60
+    # and meets that line (the car's path crosses x = -60 at y = -50 + 50 * 40 / 95): the line
+    # is raised to the truck's rating and repriced per metre at it
+    truck, car, stretch = _two_paths()
+    truck2 = VehicleEntry(
+        "T", "N2A", 7200.0, 56.0, 871.0, "V/7200[N2A]/64/90", None,
+        runup_start="rest", runup_tail_xy=[(-60.0, -60.0), (-60.0, 0.0)], rating_speed_kmh=64,
+    )  # fmt: skip
+    second = Entry(
+        "frontage", -60.0, 0.0, None, None, None, "", [(-70.0, 0.0), (-50.0, 0.0)], 20.0,
+        [truck2], number=2,
+    )  # fmt: skip
+    plan = _plan_with_truck_line(truck)
+    ctx = _fake_context(monkeypatch, [vehicle("T"), vehicle("C", mass=1500, test_class="M1")])
+    plan_stretches.cover_stretches(plan, ctx, [second, stretch])
+    car_line = plan.positions[1]
+    assert car_line.rating == "V/7200[N2A]/64/90"
+    costs = default_costs()
+    assert car_line.cost_eur == round(40.0 * costs.linear_eur_per_m[64] * costs.factor(7200.0))
+    cover = {c.number: c for c in plan.stretches}
+    assert cover[2].how == "stretch_line" and cover[2].positions == [2]
+    assert car_line.covers_stretches == [1, 2]

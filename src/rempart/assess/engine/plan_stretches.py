@@ -45,7 +45,14 @@ from .graph import FloatArray, Network
 from .offroad import RatedShape
 from .plan import CostTable, Plan, Position, StretchCover, _away_from_site
 from .plan_lines import Lines, barrier_lines, carriageway_links
-from .ratings import EXCEEDS, EXCEEDS_ADVICE, TEST_SPEEDS_KMH, Rating, required_rating
+from .ratings import (
+    EXCEEDS,
+    EXCEEDS_ADVICE,
+    TEST_SPEEDS_KMH,
+    Rating,
+    parse_rating,
+    required_rating,
+)
 
 #: Tolerance (m) within which a path meets a position's line (the lines are built on the
 #: 1 m raster and the paths on 2 m edge samples). ASSUMPTION: a quarter of a raster cell.
@@ -133,6 +140,8 @@ def _cover_threat(
     hit = _crossing_positions(plan.positions, path)
     if hit or _sealed(plan, ctx.net, e, ve, path):
         how = "stretch_line" if hit and set(hit) <= own else "road_plan"
+        for i in set(hit) & own:
+            _raise_to(ctx, plan.positions[i], ve)
         if not hit:
             hit = _cutting_positions(plan, ctx, e, ve)
         return how, [i + 1 for i in hit]
@@ -140,6 +149,27 @@ def _cover_threat(
     own.add(len(plan.positions))
     plan.positions.append(pos)
     return how, [len(plan.positions)]
+
+
+def _raise_to(ctx: StretchContext, pos: Position, ve: VehicleEntry) -> None:
+    """Raise a stretch line that a vehicle's worst path meets to that vehicle's requirement on
+    its stretch where the line is rated lower (an upper bound where the line stands further
+    out), repriced at the new rating."""
+    vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
+    current = parse_rating(pos.rating)  # None: above tested speeds already
+    if vf is None or ve.speed_kmh is None or current is None:
+        return
+    need = required_rating(vf.vehicle, float(ve.speed_kmh))
+    if need.energy_kj <= current.energy_kj:
+        return
+    exceeds = need.iwa.endswith(EXCEEDS)
+    pos.rating, pos.pas68 = need.iwa, need.pas68
+    if ve.rating is not None:
+        pos.ratings[ve.name] = ve.rating
+    pos.costed = not exceeds
+    pos.advice = EXCEEDS_ADVICE if exceeds else ""
+    cost = _linear_cost(ctx.costs, need, pos.length_m, pos.active_length_m)
+    pos.cost_eur = 0 if exceeds else round(cost)
 
 
 def _energy(e: Entry) -> float:
@@ -506,6 +536,16 @@ def _crossed_access(
     return float(net.link_width_m[hit].sum())
 
 
+def _linear_cost(costs: CostTable, rating: Rating, length_m: float, crossed_m: float) -> float:
+    """Price of a line of ``length_m`` (m) at ``rating``: per metre, the part across designated
+    access routes (``crossed_m``) as active bollards plus the controller."""
+    cost = (length_m - crossed_m) * costs.price(costs.linear_eur_per_m, rating)
+    if crossed_m > 0:
+        cost += costs.bollards(crossed_m) * costs.price(costs.active_bollard_eur, rating)
+        cost += costs.active_position_eur
+    return cost
+
+
 def _linear(
     ctx: StretchContext,
     e: Entry,
@@ -523,11 +563,7 @@ def _linear(
     ``required``: the rating and the governing vehicle's speed (km/h) at the line."""
     costs = ctx.costs
     rating, speed = required
-    per_m = costs.price(costs.linear_eur_per_m, rating)
-    cost = (length_m - crossed_m) * per_m
-    if crossed_m > 0:
-        cost += costs.bollards(crossed_m) * costs.price(costs.active_bollard_eur, rating)
-        cost += costs.active_position_eur
+    cost = _linear_cost(costs, rating, length_m, crossed_m)
     per = {
         v.name: v.rating
         for v in e.vehicles
