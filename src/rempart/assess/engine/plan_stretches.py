@@ -4,7 +4,8 @@
 The road-graph cut (:func:`.plan.plan_sites`) is placed first: it may stop the run-up of
 crossings and frontage further out, cheaper. Then, stretch by stretch (most energetic
 requirement first), the governing vehicle's worst path (:func:`.entries.runup_xy`, start to
-edge) is tested against the plan:
+edge), then every other vehicle's, is tested against the plan (a line made for a vehicle's
+path alone is rated for that vehicle; a line a heavier vehicle's path meets is raised to it):
 
 - it is intercepted where it crosses a position's line, or where it leaves the road network
   behind the cut (its road start lies on a link both of whose nodes are behind the cut, or on a
