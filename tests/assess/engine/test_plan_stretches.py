@@ -432,3 +432,32 @@ def test_a_line_rated_for_one_vehicle_is_raised_for_a_heavier_one(monkeypatch):
     cover = {c.number: c for c in plan.stretches}
     assert cover[2].how == "stretch_line" and cover[2].positions == [2]
     assert car_line.covers_stretches == [1, 2]
+
+
+def test_a_lighter_vehicle_from_the_road_is_checked_along_its_road_run_up(tmp_path):
+    # the square world with the avenue from y = -400 (canyon closed there). The fast truck
+    # (2.5 m wide, 2 m/s2 to 140 km/h) runs from rest up the canyon: its line stands where
+    # sqrt(2 a x) = 112 km/h, x = X_112_M from its start. The car (1.8 m wide, 1.5 t M1,
+    # 1 m/s2 to 110 km/h) drives the avenue and runs on across the square: 400 m from rest,
+    # sqrt(2 * 1 * 400) = 101.8 km/h, test speed 112. Its straight run alone meets no line,
+    # but its road run-up crosses the truck's line in the canyon: both paths intercepted, by
+    # the one line, rated for the truck; no second line across the square
+    fast = vehicle("F", top_kmh=140.0, width=2.5, curve=((0.0, 2.0), (140.0, 2.0)))
+    car = vehicle("C", 110.0, width=1.8, mass=1500, test_class="M1", curve=((0, 1.0), (110, 1.0)))
+    world = [road([(0.0, -400.0), (0.0, -112.0)]), block(-6.0, -700.0, 6.0, -401.0)] + [
+        w for w in SQUARE_WORLD[1:] if w[1][0] != (-6.0, -700.0)
+    ]
+    res = run(tmp_path, world, [fast, car])
+    assert res.plan is not None
+    stretch = south_stretch(res)
+    mine = {v.name: v for v in stretch.vehicles}
+    assert stretch.governing() is mine["F"]
+    assert mine["C"].speed_kmh == pytest.approx(math.sqrt(2 * 1.0 * 400.0) * 3.6, abs=0.5)
+    assert mine["C"].rating == "V/1500[M1]/112/90"
+    assert [p.covers_stretches for p in res.plan.positions] == [[stretch.number]]
+    (p,) = res.plan.positions
+    assert p.rating == "V/7200[N2A]/112/90" and p.ratings["C"] == "V/1500[M1]/112/90"
+    assert p.closes_between == ["building", "building"]
+    sx, sy = mine["F"].runup_tail_xy[0]  # where the truck starts from rest
+    assert X_112_M - 1.5 <= math.hypot(p.x - sx, p.y - sy) <= X_112_M + 1e-6
+    assert_every_stretch_covered(res)

@@ -139,6 +139,10 @@ def _cover_threat(
     line for this vehicle only (its requirement), else for every vehicle on the stretch."""
     path = runup_xy(ctx.net, ve)
     hit = _crossing_positions(plan.positions, path)
+    if not hit and ve.runup_start == "road" and not ve.runup_pieces:
+        # an off-road run from a road: its road run-up to the run's start may meet a line
+        route = _route(ctx, e, ve)
+        hit = _crossing_positions(plan.positions, route.xy(ctx.net)) if route else []
     if hit or _sealed(plan, ctx.net, e, ve, path):
         how = "stretch_line" if hit and set(hit) <= own else "road_plan"
         for i in set(hit) & own:
