@@ -461,3 +461,56 @@ def test_a_lighter_vehicle_from_the_road_is_checked_along_its_road_run_up(tmp_pa
     sx, sy = mine["F"].runup_tail_xy[0]  # where the truck starts from rest
     assert X_112_M - 1.5 <= math.hypot(p.x - sx, p.y - sy) <= X_112_M + 1e-6
     assert_every_stretch_covered(res)
+
+
+def test_a_position_met_by_a_faster_path_is_raised_to_its_rating(tmp_path):
+    # a site closed 1 m off on three sides; from the south a street in a 20 m canyon closed
+    # 200 m out, and beside it a 3.2 m passage between buildings running 400 m south into open
+    # ground (straight at the edge x = -20): vehicles run up the passage from rest further than
+    # along the street. The road cut's line across the whole south front was rated for the
+    # street's speeds; every vehicle's worst path to every stretch must meet a position rated
+    # at least its required test (lowest standard test speed at or above its speed, test mass)
+    truck = vehicle("T", width=2.5)
+    car = vehicle("C", 110.0, width=1.8, mass=1500, test_class="M1", curve=((0, 1.0), (110, 1.0)))
+    world = [
+        road([(0.0, -200.0), (0.0, -100.0)]),
+        road([(0.0, -100.0), (0.0, 20.0)]),
+        block(-400.0, -400.0, -21.6, -5.0),
+        block(-18.4, -400.0, -10.0, -5.0),
+        block(-10.0, -400.0, 10.0, -201.0),
+        block(10.0, -400.0, 400.0, -5.0),
+        block(-400.0, -5.0, -31.0, 400.0),
+        block(31.0, -5.0, 400.0, 400.0),
+        block(-31.0, 41.0, 31.0, 400.0),
+    ]
+    res = run(tmp_path, world, [truck, car])
+    assert res.plan is not None
+    fastest = max(v.speed_kmh or 0.0 for e in res.entries for v in e.vehicles if v.name == "T")
+    assert fastest > 80.0  # the premise: faster than the street allows (its cut was /80)
+    cover = {c.number: c for c in res.plan.stretches}
+    mass = {"T": 7200.0, "C": 1500.0}
+    for e in res.entries:
+        for v in e.vehicles:
+            if v.speed_kmh is None:
+                continue
+            test_kmh = min(s for s in TEST_SPEEDS_KMH if s >= v.speed_kmh - 1e-9)
+            need_kj = 0.5 * mass[v.name] * (test_kmh / 3.6) ** 2 / 1000.0
+            got = [res.plan.positions[k - 1] for k in cover[e.number].positions]
+            best = max(
+                0.5 * mass_of(p.rating) * (speed_of(p.rating) / 3.6) ** 2 / 1000 for p in got
+            )
+            assert best >= need_kj - 1e-6, (e.number, v.name, v.speed_kmh, [p.rating for p in got])
+    costs = default_costs()
+    for p in res.plan.positions:
+        if p.kind == "bollards" and p.active_length_m == 0 and p.costed:
+            unit = costs.fixed_bollard_eur[speed_of(p.rating)] * costs.factor(mass_of(p.rating))
+            assert p.cost_eur == round(p.n_bollards * unit)
+    assert_every_stretch_covered(res)
+
+
+def mass_of(rating: str) -> float:
+    return float(rating.split("/")[1].split("[")[0])
+
+
+def speed_of(rating: str) -> int:
+    return int(rating.split("/")[2])

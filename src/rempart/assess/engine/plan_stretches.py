@@ -145,7 +145,7 @@ def _cover_threat(
         hit = _crossing_positions(plan.positions, route.xy(ctx.net)) if route else []
     if hit or _sealed(plan, ctx.net, e, ve, path):
         how = "stretch_line" if hit and set(hit) <= own else "road_plan"
-        for i in set(hit) & own:
+        for i in hit:
             _raise_to(ctx, plan.positions[i], ve)
         if not hit:
             hit = _cutting_positions(plan, ctx, e, ve)
@@ -157,23 +157,33 @@ def _cover_threat(
 
 
 def _raise_to(ctx: StretchContext, pos: Position, ve: VehicleEntry) -> None:
-    """Raise a stretch line that a vehicle's worst path meets to that vehicle's requirement on
-    its stretch where the line is rated lower (an upper bound where the line stands further
-    out), repriced at the new rating."""
+    """Raise a position whose line a vehicle's worst path meets (a stretch line, or a road
+    position's line) to that vehicle's requirement on its stretch where it is rated lower (an
+    upper bound where the line stands further out), repriced at the new rating."""
     vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
     current = parse_rating(pos.rating)  # None: above tested speeds already
     if vf is None or ve.speed_kmh is None or current is None:
         return
     need = required_rating(vf.vehicle, float(ve.speed_kmh))
+    listed = parse_rating(pos.ratings.get(ve.name, ""))
+    if listed is not None and need.energy_kj > listed.energy_kj:
+        pos.ratings[ve.name] = need.iwa
     if need.energy_kj <= current.energy_kj:
         return
     exceeds = need.iwa.endswith(EXCEEDS)
     pos.rating, pos.pas68 = need.iwa, need.pas68
-    if ve.rating is not None:
-        pos.ratings[ve.name] = ve.rating
+    pos.ratings[ve.name] = need.iwa
     pos.costed = not exceeds
     pos.advice = EXCEEDS_ADVICE if exceeds else ""
-    cost = _linear_cost(ctx.costs, need, pos.length_m, pos.active_length_m)
+    if pos.kind == "linear":
+        cost = _linear_cost(ctx.costs, need, pos.length_m, pos.active_length_m)
+    else:  # a road position's bollards: the fixed and the active ones at the new rating
+        costs = ctx.costs
+        active_n = costs.bollards(pos.active_length_m) if pos.active_length_m > 0 else 0
+        cost = (pos.n_bollards - active_n) * costs.price(costs.fixed_bollard_eur, need)
+        if active_n:
+            cost += active_n * costs.price(costs.active_bollard_eur, need)
+            cost += costs.active_position_eur
     pos.cost_eur = 0 if exceeds else round(cost)
 
 
