@@ -16,20 +16,25 @@ from __future__ import annotations
 import gc
 import math
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
+import shapely
 
 from rempart.assess.engine import drivable as drivable_mod
+from rempart.assess.engine import plan_stretches
 from rempart.assess.engine import run as run_mod
-from rempart.assess.engine.plan import default_costs
+from rempart.assess.engine.entries import Entry, VehicleEntry
+from rempart.assess.engine.plan import Plan, Position, default_costs
 from rempart.assess.engine.ratings import EXCEEDS, TEST_SPEEDS_KMH
 from rempart.assess.engine.run import AssessOptions, SiteResult, assess
 
 from ._netbuild import Way, lonlat, road, square, vehicle, write_osm
 
 SITE = square(-30.0, 0.0, 30.0, 40.0)
+SITE_XY = shapely.box(-10.0, 0.0, 10.0, 20.0)
 TRUCK = vehicle("T", width=2.0)  # 7.2 t N2A, 90 km/h top
 WIDTH_M = 2.0
 CELL_M = 1.0
@@ -88,7 +93,8 @@ def assert_every_stretch_covered(res: SiteResult) -> None:
             assert c["how"] == "unreached"
         else:
             assert c["how"] in ("road_plan", "stretch_line", "own_line", "along")
-            assert c["positions"] or c["how"] == "road_plan"
+            # a reader sees which position protects it, also behind the road cut
+            assert c["positions"]
 
 
 def test_open_square_stretch_gets_a_line_across_the_gap(tmp_path):
@@ -155,6 +161,9 @@ def test_site_with_only_road_crossings_keeps_the_road_plan(tmp_path):
         (p.kind, p.way_id, p.rating) for p in res.plan.positions
     ]
     assert {c.how for c in res.plan.stretches} <= {"road_plan", "unreached"}
+    # every reached stretch names the street's position that cuts its road approach
+    reached = [c for c in res.plan.stretches if c.how == "road_plan"]
+    assert reached and all(c.positions == [1] for c in reached)
     assert_every_stretch_covered(res)
 
 
@@ -293,3 +302,215 @@ def test_route_run_up_back_along_the_path():
     # edge: 100 + 5; 3 m back: 102; 5 m into the last piece (s 25 -> 20); 19 m into it
     # (s 6); 5 m into the first piece (s 10 -> 5); beyond the path's start: its start (s 0)
     assert got.tolist() == [105.0, 102.0, 1020.0, 1006.0, 5.0, 0.0]
+
+
+def test_stretch_line_across_an_access_route_is_active(tmp_path):
+    # the open square crossed north-south into the site by a pedestrian way designated
+    # an access route (emergency vehicles): the stretch's own line across the square crosses
+    # it; over the route's width it is active bollards plus the controller, like a road
+    # position, and the run page lists it among the positions to make access points
+    world = SQUARE_WORLD + [road([(10.0, -100.0), (10.0, 20.0)], "pedestrian")]
+    res = run(tmp_path, world, [TRUCK], access_way_ids=(len(world),))
+    assert res.plan is not None
+    lines = [p for p in res.plan.positions if p.link is None and p.active_length_m > 0]
+    assert lines, [(p.kind, p.link, p.closes_between) for p in res.plan.positions]
+    costs = default_costs()
+    d = res.to_dict()
+    from rempart.assess.access_link import active_positions  # noqa: PLC0415
+
+    for p in lines:
+        assert p.active
+        speed = int(p.rating.split("/")[2])
+        unit = costs.linear_eur_per_m[speed] * costs.factor(7200.0)
+        active = (
+            costs.bollards(p.active_length_m)
+            * costs.active_bollard_eur[speed]
+            * costs.factor(7200.0)
+        )
+        expected = (p.length_m - p.active_length_m) * unit + active + costs.active_position_eur
+        assert p.cost_eur == pytest.approx(expected, abs=1.0)
+        pd = d["plan"]["positions"][res.plan.positions.index(p)]
+        assert pd["barrier"] == "active"
+        assert pd in active_positions(SimpleNamespace(result=d))
+
+
+def _linear_position(geom: list[tuple[float, float]], rating: str) -> Position:
+    return Position(
+        "linear", 0.0, 0.0, 40.0, 0, rating, "", {}, 0.0, False, 0, None, None, geom, length_m=40.0
+    )
+
+
+def _two_paths() -> tuple[VehicleEntry, VehicleEntry, Entry]:
+    """Stretch 1 (edge y = 0, x in [-10, 10]): the truck straight up x = 0 from (0, -100), the
+    car diagonally from (-100, -50) to (-5, 0)."""
+    truck = VehicleEntry(
+        "T", "N2A", 7200.0, 60.0, 1000.0, "V/7200[N2A]/64/90", None,
+        runup_start="rest", runup_tail_xy=[(0.0, -100.0), (0.0, 0.0)], rating_speed_kmh=64,
+    )  # fmt: skip
+    car = VehicleEntry(
+        "C", "M1", 1500.0, 100.0, 580.0, "V/1500[M1]/112/90", None,
+        runup_start="rest", runup_tail_xy=[(-100.0, -50.0), (-5.0, 0.0)], rating_speed_kmh=112,
+    )  # fmt: skip
+    stretch = Entry(
+        "frontage", 0.0, 0.0, None, None, None, "", [(-10.0, 0.0), (10.0, 0.0)], 20.0,
+        [car, truck], number=1,
+    )  # fmt: skip
+    return truck, car, stretch
+
+
+def _plan_with_truck_line(truck: VehicleEntry) -> Plan:
+    """A plan with one line, y = -10, x in [-20, 20], rated for the truck."""
+    line = _linear_position([(-20.0, -10.0), (20.0, -10.0)], str(truck.rating))
+    return Plan([line], 0.0, 0.0, "EUR", [], [])
+
+
+def _fake_context(monkeypatch: Any, vehicles: list[Any]) -> Any:
+    """A stretch context without a network: a new line is the vehicle's path itself, at its
+    rating on the stretch (``_cache["made"]`` lists (vehicle, alone) per line made)."""
+    made: list[tuple[str, bool]] = []
+
+    def own(ctx: Any, e: Entry, ve: VehicleEntry, alone: bool = False) -> tuple[Position, str]:
+        made.append((ve.name, alone))
+        return _linear_position(list(ve.runup_tail_xy), str(ve.rating)), "own_line"
+
+    monkeypatch.setattr(plan_stretches, "_own_position", own)
+    fields = [SimpleNamespace(vehicle=v) for v in vehicles]
+    ctx = plan_stretches.StretchContext(
+        None,
+        SITE_XY,
+        fields,
+        default_costs(),
+        None,
+        np.zeros(0, bool),
+        np.zeros(0, bool),
+        0.0,
+        200.0,
+    )  # type: ignore[arg-type]
+    ctx._cache["made"] = made
+    return ctx
+
+
+def test_every_vehicle_worst_path_is_covered(monkeypatch):
+    # one stretch (edge y = 0, x in [-10, 10]): the truck (governing) comes straight up x = 0,
+    # the car diagonally from (-100, -50), e.g. through a gap only it fits through. A line
+    # y = -10, x in [-20, 20] meets the truck's path, not the car's (it crosses y = -10 at
+    # x = -100 + 95 * 40 / 50 = -24): the car's path gets a line of its own, rated for the car
+    truck, car, stretch = _two_paths()
+    assert stretch.governing() is truck  # 7.2 t at 64 km/h outweighs 1.5 t at 112 km/h
+    plan = _plan_with_truck_line(truck)
+    ctx = _fake_context(monkeypatch, [])
+    made = ctx._cache["made"]
+    plan_stretches.cover_stretches(plan, ctx, [stretch])
+    # the car's path only, rated for the car alone; the truck's path is intercepted
+    assert made == [("C", True)]
+    assert [p.rating for p in plan.positions] == [truck.rating, car.rating]
+    assert plan.stretches[0].positions == [1, 2]
+    assert [p.covers_stretches for p in plan.positions] == [[1], [1]]
+
+
+def test_a_line_rated_for_one_vehicle_is_raised_for_a_heavier_one(monkeypatch):
+    # stretch 1 as above: the car's path gets a line rated for the car alone (M1 at 112 km/h,
+    # 726 kJ). Stretch 2's truck (56 km/h: the test speed 64, 7.2 t, 1138 kJ) comes up x = -60
+    # and meets that line (the car's path crosses x = -60 at y = -50 + 50 * 40 / 95): the line
+    # is raised to the truck's rating and repriced per metre at it
+    truck, car, stretch = _two_paths()
+    truck2 = VehicleEntry(
+        "T", "N2A", 7200.0, 56.0, 871.0, "V/7200[N2A]/64/90", None,
+        runup_start="rest", runup_tail_xy=[(-60.0, -60.0), (-60.0, 0.0)], rating_speed_kmh=64,
+    )  # fmt: skip
+    second = Entry(
+        "frontage", -60.0, 0.0, None, None, None, "", [(-70.0, 0.0), (-50.0, 0.0)], 20.0,
+        [truck2], number=2,
+    )  # fmt: skip
+    plan = _plan_with_truck_line(truck)
+    ctx = _fake_context(monkeypatch, [vehicle("T"), vehicle("C", mass=1500, test_class="M1")])
+    plan_stretches.cover_stretches(plan, ctx, [second, stretch])
+    car_line = plan.positions[1]
+    assert car_line.rating == "V/7200[N2A]/64/90"
+    costs = default_costs()
+    assert car_line.cost_eur == round(40.0 * costs.linear_eur_per_m[64] * costs.factor(7200.0))
+    cover = {c.number: c for c in plan.stretches}
+    assert cover[2].how == "stretch_line" and cover[2].positions == [2]
+    assert car_line.covers_stretches == [1, 2]
+
+
+def test_a_lighter_vehicle_from_the_road_is_checked_along_its_road_run_up(tmp_path):
+    # the square world with the avenue from y = -400 (canyon closed there). The fast truck
+    # (2.5 m wide, 2 m/s2 to 140 km/h) runs from rest up the canyon: its line stands where
+    # sqrt(2 a x) = 112 km/h, x = X_112_M from its start. The car (1.8 m wide, 1.5 t M1,
+    # 1 m/s2 to 110 km/h) drives the avenue and runs on across the square: 400 m from rest,
+    # sqrt(2 * 1 * 400) = 101.8 km/h, test speed 112. Its straight run alone meets no line,
+    # but its road run-up crosses the truck's line in the canyon: both paths intercepted, by
+    # the one line, rated for the truck; no second line across the square
+    fast = vehicle("F", top_kmh=140.0, width=2.5, curve=((0.0, 2.0), (140.0, 2.0)))
+    car = vehicle("C", 110.0, width=1.8, mass=1500, test_class="M1", curve=((0, 1.0), (110, 1.0)))
+    world = [road([(0.0, -400.0), (0.0, -112.0)]), block(-6.0, -700.0, 6.0, -401.0)] + [
+        w for w in SQUARE_WORLD[1:] if w[1][0] != (-6.0, -700.0)
+    ]
+    res = run(tmp_path, world, [fast, car])
+    assert res.plan is not None
+    stretch = south_stretch(res)
+    mine = {v.name: v for v in stretch.vehicles}
+    assert stretch.governing() is mine["F"]
+    assert mine["C"].speed_kmh == pytest.approx(math.sqrt(2 * 1.0 * 400.0) * 3.6, abs=0.5)
+    assert mine["C"].rating == "V/1500[M1]/112/90"
+    assert [p.covers_stretches for p in res.plan.positions] == [[stretch.number]]
+    (p,) = res.plan.positions
+    assert p.rating == "V/7200[N2A]/112/90" and p.ratings["C"] == "V/1500[M1]/112/90"
+    assert p.closes_between == ["building", "building"]
+    sx, sy = mine["F"].runup_tail_xy[0]  # where the truck starts from rest
+    assert X_112_M - 1.5 <= math.hypot(p.x - sx, p.y - sy) <= X_112_M + 1e-6
+    assert_every_stretch_covered(res)
+
+
+def test_a_position_met_by_a_faster_path_is_raised_to_its_rating(tmp_path):
+    # a site closed 1 m off on three sides; from the south a street in a 20 m canyon closed
+    # 200 m out, and beside it a 3.2 m passage between buildings running 400 m south into open
+    # ground (straight at the edge x = -20): vehicles run up the passage from rest further than
+    # along the street. The road cut's line across the whole south front was rated for the
+    # street's speeds; every vehicle's worst path to every stretch must meet a position rated
+    # at least its required test (lowest standard test speed at or above its speed, test mass)
+    truck = vehicle("T", width=2.5)
+    car = vehicle("C", 110.0, width=1.8, mass=1500, test_class="M1", curve=((0, 1.0), (110, 1.0)))
+    world = [
+        road([(0.0, -200.0), (0.0, -100.0)]),
+        road([(0.0, -100.0), (0.0, 20.0)]),
+        block(-400.0, -400.0, -21.6, -5.0),
+        block(-18.4, -400.0, -10.0, -5.0),
+        block(-10.0, -400.0, 10.0, -201.0),
+        block(10.0, -400.0, 400.0, -5.0),
+        block(-400.0, -5.0, -31.0, 400.0),
+        block(31.0, -5.0, 400.0, 400.0),
+        block(-31.0, 41.0, 31.0, 400.0),
+    ]
+    res = run(tmp_path, world, [truck, car])
+    assert res.plan is not None
+    fastest = max(v.speed_kmh or 0.0 for e in res.entries for v in e.vehicles if v.name == "T")
+    assert fastest > 80.0  # the premise: faster than the street allows (its cut was /80)
+    cover = {c.number: c for c in res.plan.stretches}
+    mass = {"T": 7200.0, "C": 1500.0}
+    for e in res.entries:
+        for v in e.vehicles:
+            if v.speed_kmh is None:
+                continue
+            test_kmh = min(s for s in TEST_SPEEDS_KMH if s >= v.speed_kmh - 1e-9)
+            need_kj = 0.5 * mass[v.name] * (test_kmh / 3.6) ** 2 / 1000.0
+            got = [res.plan.positions[k - 1] for k in cover[e.number].positions]
+            best = max(
+                0.5 * mass_of(p.rating) * (speed_of(p.rating) / 3.6) ** 2 / 1000 for p in got
+            )
+            assert best >= need_kj - 1e-6, (e.number, v.name, v.speed_kmh, [p.rating for p in got])
+    costs = default_costs()
+    for p in res.plan.positions:
+        if p.kind == "bollards" and p.active_length_m == 0 and p.costed:
+            unit = costs.fixed_bollard_eur[speed_of(p.rating)] * costs.factor(mass_of(p.rating))
+            assert p.cost_eur == round(p.n_bollards * unit)
+    assert_every_stretch_covered(res)
+
+
+def mass_of(rating: str) -> float:
+    return float(rating.split("/")[1].split("[")[0])
+
+
+def speed_of(rating: str) -> int:
+    return int(rating.split("/")[2])

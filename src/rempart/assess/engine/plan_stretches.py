@@ -4,7 +4,8 @@
 The road-graph cut (:func:`.plan.plan_sites`) is placed first: it may stop the run-up of
 crossings and frontage further out, cheaper. Then, stretch by stretch (most energetic
 requirement first), the governing vehicle's worst path (:func:`.entries.runup_xy`, start to
-edge) is tested against the plan:
+edge), then every other vehicle's, is tested against the plan (a line made for a vehicle's
+path alone is rated for that vehicle; a line a heavier vehicle's path meets is raised to it):
 
 - it is intercepted where it crosses a position's line, or where it leaves the road network
   behind the cut (its road start lies on a link both of whose nodes are behind the cut, or on a
@@ -45,7 +46,14 @@ from .graph import FloatArray, Network
 from .offroad import RatedShape
 from .plan import CostTable, Plan, Position, StretchCover, _away_from_site
 from .plan_lines import Lines, barrier_lines, carriageway_links
-from .ratings import EXCEEDS, EXCEEDS_ADVICE, TEST_SPEEDS_KMH, Rating, required_rating
+from .ratings import (
+    EXCEEDS,
+    EXCEEDS_ADVICE,
+    TEST_SPEEDS_KMH,
+    Rating,
+    parse_rating,
+    required_rating,
+)
 
 #: Tolerance (m) within which a path meets a position's line (the lines are built on the
 #: 1 m raster and the paths on 2 m edge samples). ASSUMPTION: a quarter of a raster cell.
@@ -106,23 +114,77 @@ def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry])
         if ve is None:
             covers[number] = StretchCover(number, True, "unreached")
             continue
-        path = runup_xy(ctx.net, ve)
-        hit = _crossing_positions(plan.positions, path)
-        if hit or _sealed(plan, ctx.net, e, ve, path):
-            how = "stretch_line" if hit and set(hit) <= own else "road_plan"
-            for i in hit:
-                plan.positions[i].covers_stretches.append(number)
-            covers[number] = StretchCover(number, True, how, [i + 1 for i in hit])
-            continue
-        pos, how = _own_position(ctx, e, ve)
-        pos.covers_stretches.append(number)
-        own.add(len(plan.positions))
-        plan.positions.append(pos)
-        covers[number] = StretchCover(number, True, how, [len(plan.positions)])
+        how, positions = _cover_threat(plan, ctx, e, ve, own, alone=False)
+        # every other vehicle's worst path too: a lighter vehicle may come by another path
+        # (a gap only it fits through) that no position intercepts; its line is rated for it
+        for other in e.vehicles:
+            if other is ve or other.speed_kmh is None or other.name == ve.name:
+                continue
+            positions += _cover_threat(plan, ctx, e, other, own, alone=True)[1]
+        for k in sorted(set(positions)):
+            if number not in plan.positions[k - 1].covers_stretches:
+                plan.positions[k - 1].covers_stretches.append(number)
+        covers[number] = StretchCover(number, True, how, sorted(set(positions)))
     plan.stretches = [covers[k] for k in sorted(covers)]
     for p in plan.positions:
         p.covers_stretches.sort()
     plan.total_cost_eur = float(sum(p.cost_eur for p in plan.positions if p.costed))
+
+
+def _cover_threat(
+    plan: Plan, ctx: StretchContext, e: Entry, ve: VehicleEntry, own: set[int], alone: bool
+) -> tuple[str, list[int]]:
+    """Cover one vehicle's worst path to the stretch: how, and the 1-based numbers of the
+    positions that intercept it (a new own position where none does). ``alone``: rate a new
+    line for this vehicle only (its requirement), else for every vehicle on the stretch."""
+    path = runup_xy(ctx.net, ve)
+    hit = _crossing_positions(plan.positions, path)
+    if not hit and ve.runup_start == "road" and not ve.runup_pieces:
+        # an off-road run from a road: its road run-up to the run's start may meet a line
+        route = _route(ctx, e, ve)
+        hit = _crossing_positions(plan.positions, route.xy(ctx.net)) if route else []
+    if hit or _sealed(plan, ctx.net, e, ve, path):
+        how = "stretch_line" if hit and set(hit) <= own else "road_plan"
+        for i in hit:
+            _raise_to(ctx, plan.positions[i], ve)
+        if not hit:
+            hit = _cutting_positions(plan, ctx, e, ve)
+        return how, [i + 1 for i in hit]
+    pos, how = _own_position(ctx, e, ve, alone)
+    own.add(len(plan.positions))
+    plan.positions.append(pos)
+    return how, [len(plan.positions)]
+
+
+def _raise_to(ctx: StretchContext, pos: Position, ve: VehicleEntry) -> None:
+    """Raise a position whose line a vehicle's worst path meets (a stretch line, or a road
+    position's line) to that vehicle's requirement on its stretch where it is rated lower (an
+    upper bound where the line stands further out), repriced at the new rating."""
+    vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
+    current = parse_rating(pos.rating)  # None: above tested speeds already
+    if vf is None or ve.speed_kmh is None or current is None:
+        return
+    need = required_rating(vf.vehicle, float(ve.speed_kmh))
+    listed = parse_rating(pos.ratings.get(ve.name, ""))
+    if listed is not None and need.energy_kj > listed.energy_kj:
+        pos.ratings[ve.name] = need.iwa
+    if need.energy_kj <= current.energy_kj:
+        return
+    exceeds = need.iwa.endswith(EXCEEDS)
+    pos.rating, pos.pas68 = need.iwa, need.pas68
+    pos.ratings[ve.name] = need.iwa
+    pos.costed = not exceeds
+    pos.advice = EXCEEDS_ADVICE if exceeds else ""
+    if pos.kind == "linear":
+        cost = _linear_cost(ctx.costs, need, pos.length_m, pos.active_length_m)
+    else:  # a road position's bollards: the fixed and the active ones at the new rating
+        costs = ctx.costs
+        active_n = costs.bollards(pos.active_length_m) if pos.active_length_m > 0 else 0
+        cost = (pos.n_bollards - active_n) * costs.price(costs.fixed_bollard_eur, need)
+        if active_n:
+            cost += active_n * costs.price(costs.active_bollard_eur, need)
+            cost += costs.active_position_eur
+    pos.cost_eur = 0 if exceeds else round(cost)
 
 
 def _energy(e: Entry) -> float:
@@ -144,6 +206,20 @@ def _crossing_positions(
         if len(p.geometry_xy) >= 2 and line.dwithin(shapely.LineString(p.geometry_xy), MEET_M):
             out.append(i)
     return out
+
+
+def _cutting_positions(plan: Plan, ctx: StretchContext, e: Entry, ve: VehicleEntry) -> list[int]:
+    """Indices of the road positions that cut a path sealed behind the cut: those whose line
+    its whole route (with the road run-up to an off-road run's start) meets, else those on the
+    links of its road run-up."""
+    route = _route(ctx, e, ve)
+    if route is None:
+        return []
+    hit = _crossing_positions(plan.positions, route.xy(ctx.net))
+    if hit:
+        return hit
+    links = {d // 2 for d, _, _ in route.pieces}
+    return [i for i, p in enumerate(plan.positions) if p.link is not None and p.link in links]
 
 
 def _sealed(
@@ -280,16 +356,24 @@ def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool = True) -
 
 
 def _rating_at(
-    ctx: StretchContext, e: Entry, ve: VehicleEntry, route: _Route | None, back_m: float
+    ctx: StretchContext,
+    e: Entry,
+    ve: VehicleEntry,
+    route: _Route | None,
+    back_m: float,
+    alone: bool = False,
 ) -> tuple[Rating, float]:
     """Governing rating of a line ``back_m`` (m) back along the governing path from the edge,
     and the governing vehicle's speed there (km/h). At the edge (``back_m`` 0) the stretch's
     own requirement; further out the governing vehicle at ``V(x)`` head-on (the line is across
     its path, ``x`` its equivalent run-up there, :meth:`_Route.x_back_m`) and every other
-    vehicle at its requirement on the stretch (an upper bound further out)."""
+    vehicle at its requirement on the stretch (an upper bound further out); ``alone``: the
+    vehicle ``ve`` only (a line on its own path, which the others do not take)."""
     best: Rating | None = None
     speed = float(ve.speed_kmh or 0.0)
     for vf in ctx.fields:
+        if alone and vf.vehicle.name != ve.name:
+            continue
         mine = next((v for v in e.vehicles if v.name == vf.vehicle.name), None)
         if mine is None or mine.speed_kmh is None:
             continue
@@ -313,7 +397,7 @@ def _along(path: list[tuple[float, float]], back_m: FloatArray) -> tuple[FloatAr
 
 
 def _line_point(
-    ctx: StretchContext, e: Entry, ve: VehicleEntry, route: _Route | None
+    ctx: StretchContext, e: Entry, ve: VehicleEntry, route: _Route | None, alone: bool = False
 ) -> tuple[float, float, float, float, float, Rating, bool] | None:
     """Where the stretch's own line stands on the governing path: (x, y, direction x, y, the
     governing vehicle's speed there km/h, rating, settled: a point clear of the stand-off
@@ -332,7 +416,7 @@ def _line_point(
     radius = shapely.distance(pts, ctx.site) <= ctx.plan_radius_m
     clear = np.flatnonzero((dist >= CLEAR_M) & radius)
     k0 = int(clear[0]) if clear.size else int(np.argmax(dist))
-    rating, speed = _rating_at(ctx, e, ve, route, 0.0)
+    rating, speed = _rating_at(ctx, e, ve, route, 0.0, alone)
     k = k0
     if rating.speed_kmh is None and route is not None:
         # the first point out where the governing vehicle's head-on speed is tested
@@ -342,7 +426,7 @@ def _line_point(
         ok = np.flatnonzero(kmh <= max(TEST_SPEEDS_KMH) + 1e-9)
         if ok.size:
             j = int(cand[ok[0]])
-            r, v = _rating_at(ctx, e, ve, route, float(back[j]))
+            r, v = _rating_at(ctx, e, ve, route, float(back[j]), alone)
             if r.speed_kmh is not None:
                 k, rating, speed = j, r, v
     b = float(back[k])
@@ -368,13 +452,16 @@ def _own_link(ctx: StretchContext, px: float, py: float, usable: NDArray[np.bool
     return int(cand[on][np.argmin(d[on])]) if np.any(on) else -1
 
 
-def _own_position(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[Position, str]:
-    """The position of a stretch the plan does not cover, and how it covers it."""
+def _own_position(
+    ctx: StretchContext, e: Entry, ve: VehicleEntry, alone: bool = False
+) -> tuple[Position, str]:
+    """The position of a stretch the plan does not cover, and how it covers it (``alone``:
+    rated for the vehicle ``ve`` only, :func:`_rating_at`)."""
     net = ctx.net
-    got = _line_point(ctx, e, ve, _route(ctx, e, ve, road=False))
+    got = _line_point(ctx, e, ve, _route(ctx, e, ve, road=False), alone)
     if (got is None or not got[-1]) and ve.runup_start == "road" and not ve.runup_pieces:
         # the line needs the road run-up before the straight run (further out)
-        got = _line_point(ctx, e, ve, _route(ctx, e, ve))
+        got = _line_point(ctx, e, ve, _route(ctx, e, ve), alone)
     if got is not None:
         px, py, dx, dy, speed, rating, _settled = got
         usable = ctx.usable()
@@ -424,16 +511,22 @@ def _own_position(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[Posi
                 (float(lines.ax[0]), float(lines.ay[0])),
                 (float(lines.bx[0]), float(lines.by[0])),
             ]
-            crossed = min(float(lines.crossed_access_m[0]), length_m)
-            pos = _linear(ctx, e, (rating, speed), geom, length_m, ends, crossed, (px, py))
+            crossed = float(lines.crossed_access_m[0])
+            if own >= 0 and ctx.access[own]:
+                # standing on a designated route: active over its own carriageway too
+                crossed += float(net.link_width_m[own])
+            crossed = min(crossed, length_m)
+            pos = _linear(
+                ctx, e, (rating, speed), geom, length_m, ends, crossed, (px, py), ve, alone
+            )
             return pos, "own_line"
-    rating, speed = _rating_at(ctx, e, ve, None, 0.0)
+    rating, speed = _rating_at(ctx, e, ve, None, 0.0, alone)
     geom = _away_from_site(list(e.geometry_xy), ctx.site, ctx.standoff_m)
     length_m = float(shapely.LineString(geom).length) if len(geom) >= 2 else 0.0
     length_m = max(length_m, float(e.stretch_m or e.length_m or 0.0))
     crossed = _crossed_access(net, ctx.access, geom)
     ends = ["stretch_end", "stretch_end"]
-    pos = _linear(ctx, e, (rating, speed), geom, length_m, ends, crossed, (e.x, e.y))
+    pos = _linear(ctx, e, (rating, speed), geom, length_m, ends, crossed, (e.x, e.y), ve, alone)
     return pos, "along"
 
 
@@ -458,6 +551,16 @@ def _crossed_access(
     return float(net.link_width_m[hit].sum())
 
 
+def _linear_cost(costs: CostTable, rating: Rating, length_m: float, crossed_m: float) -> float:
+    """Price of a line of ``length_m`` (m) at ``rating``: per metre, the part across designated
+    access routes (``crossed_m``) as active bollards plus the controller."""
+    cost = (length_m - crossed_m) * costs.price(costs.linear_eur_per_m, rating)
+    if crossed_m > 0:
+        cost += costs.bollards(crossed_m) * costs.price(costs.active_bollard_eur, rating)
+        cost += costs.active_position_eur
+    return cost
+
+
 def _linear(
     ctx: StretchContext,
     e: Entry,
@@ -467,18 +570,20 @@ def _linear(
     ends: list[str],
     crossed_m: float,
     xy: tuple[float, float],
+    ve: VehicleEntry | None = None,
+    alone: bool = False,
 ) -> Position:
     """A linear position of ``length_m`` (m) at ``rating``, priced per metre; the part across
     designated access routes (``crossed_m``) as active bollards, so the route stays open.
     ``required``: the rating and the governing vehicle's speed (km/h) at the line."""
     costs = ctx.costs
     rating, speed = required
-    per_m = costs.price(costs.linear_eur_per_m, rating)
-    cost = (length_m - crossed_m) * per_m
-    if crossed_m > 0:
-        cost += costs.bollards(crossed_m) * costs.price(costs.active_bollard_eur, rating)
-        cost += costs.active_position_eur
-    per = {v.name: v.rating for v in e.vehicles if v.rating is not None}
+    cost = _linear_cost(costs, rating, length_m, crossed_m)
+    per = {
+        v.name: v.rating
+        for v in e.vehicles
+        if v.rating is not None and (not alone or ve is None or v.name == ve.name)
+    }
     exceeds = rating.iwa.endswith(EXCEEDS)
     return Position(
         "linear",
@@ -490,7 +595,7 @@ def _linear(
         rating.pas68,
         per,
         round(speed, 1),
-        False,
+        crossed_m > 0,  # active over the access route it crosses, as road positions are
         0 if exceeds else round(cost),
         None,
         None,
