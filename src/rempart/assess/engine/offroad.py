@@ -712,32 +712,45 @@ class _RoadTurns:
         pending = self.t > math.tan(math.radians(TURN_CHECK_MIN_DEG) / 2.0)
         nr = self.rays.nr
         rest = np.where(lv > 0, self.s.dist[np.maximum(lv - 1, 0)], -np.inf)
-        fr = np.asarray(RADIUS_FRACTIONS[1:])
+        ref = rest.copy()  # per ray, the best checked start (or one too slight to check)
+        np.maximum.at(ref, self.cr[~pending], x[~pending])
+        live = np.flatnonzero(pending)
         while True:  # each round checks at least one start: ends
-            done = ~pending
-            ref = rest.copy()
-            np.maximum.at(ref, self.cr[done], x[done])
-            cand = np.flatnonzero(pending & (x > ref[self.cr]))
-            if cand.size == 0:
+            live = live[x[live] > ref[self.cr[live]]]
+            if live.size == 0:
                 break
             top = np.full(nr, -np.inf)
-            np.maximum.at(top, self.cr[cand], x[cand])
-            cand = cand[x[cand] == top[self.cr[cand]]]
+            np.maximum.at(top, self.cr[live], x[live])
+            best = x[live] == top[self.cr[live]]
+            cand = live[best]
             cand = cand[np.unique(self.cr[cand], return_index=True)[1]]  # one per ray
-            pending[cand] = False
+            live = live[~np.isin(live, cand)]
             bad = cand[~self._free(cand, rad[cand])]
-            if bad.size == 0:
-                continue
-            ii = np.repeat(bad, fr.size)
-            xf, rf, roomf = self._turn(ii, np.tile(fr, bad.size))
-            ok = self._free(ii, rf).reshape(bad.size, fr.size)
-            xf = np.where(ok, xf.reshape(bad.size, fr.size), -np.inf)
-            j = np.argmax(ok, axis=1)  # the widest free arc (-inf if none)
-            pick = np.arange(bad.size) * fr.size + j
-            x[bad] = xf[np.arange(bad.size), j]
-            rad[bad] = rf[pick]
-            room[bad] = roomf[pick]
+            if bad.size:
+                self._tighter(bad, x, rad, room, ref)
+            np.maximum.at(ref, self.cr[cand], x[cand])
         return _RoadTurns.Out(x, room, rad)
+
+    def _tighter(
+        self, bad: IntArray, x: FloatArray, rad: FloatArray, room: FloatArray, ref: FloatArray
+    ) -> None:
+        """Starts ``bad`` (widest arc blocked) at the widest free arc of the fractions, or
+        ``-inf`` (in place); those that cannot beat their ray's ``ref`` at any fraction get
+        ``-inf`` unchecked (they cannot win the ray)."""
+        fr = np.asarray(RADIUS_FRACTIONS[1:])
+        ii = np.repeat(bad, fr.size)
+        xf, rf, roomf = self._turn(ii, np.tile(fr, bad.size))
+        hope = (xf.reshape(bad.size, fr.size) > ref[self.cr[bad]][:, None]).any(axis=1)
+        ok = np.zeros((bad.size, fr.size), dtype=bool)
+        if hope.any():
+            h = np.repeat(hope, fr.size)
+            ok[hope] = self._free(ii[h], rf[h]).reshape(-1, fr.size)
+        xf = np.where(ok, xf.reshape(bad.size, fr.size), -np.inf)
+        j = np.argmax(ok, axis=1)  # the widest free arc (-inf if none)
+        pick = np.arange(bad.size) * fr.size + j
+        x[bad] = xf[np.arange(bad.size), j]
+        rad[bad] = rf[pick]
+        room[bad] = roomf[pick]
 
     @dataclass
     class Out:
