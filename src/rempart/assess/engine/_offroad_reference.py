@@ -14,19 +14,15 @@ import numpy as np
 from .drivable import RADIUS_M, Drivable
 from .field import VehicleField
 from .offroad import (
-    ARC_STEP_M,
     FAN_MAX_DEG,
     FAN_STEP_DEG,
     KERB_SPEED_LOSS_KMH,
-    RADIUS_FRACTIONS,
     RAY_STEP_M,
-    TURN_CHECK_MIN_DEG,
     EdgeSamples,
     RatedShape,
     RoadSeeds,
     barrier_labels,
 )
-from .speed import Kinematics
 
 
 def edge_speeds_reference(
@@ -95,26 +91,13 @@ def edge_speeds_reference(
                         vq = float(kin.v_of_x(max(xq, 0.0)))
                         cosd = max(-1.0, min(1.0, seeds.ux[q] * ux + seeds.uy[q] * uy))
                         t = math.sqrt(max((1.0 - cosd) / (1.0 + cosd + 1e-12), 0.0))
-                        wide = t * vq * vq / a_lat <= d
-                        r0 = vq * vq / a_lat if wide else d / max(t, 1e-12)
-                        delta = 2.0 * math.atan(t)
-                        check = delta > math.radians(TURN_CHECK_MIN_DEG)
-                        px, py = samples.x[i] - ux * d, samples.y[i] - uy * d
-                        xc = -math.inf
-                        for f in RADIUS_FRACTIONS if check else (1.0,):
-                            rad = f * r0
-                            v_arc = min(math.sqrt(a_lat * rad), kin.top_speed_ms)
-                            x_rad = float(kin.x_of_v(v_arc))
-                            x_arc = xq if (wide and f == 1.0) else min(xq, x_rad)
-                            turn = (px, py, seeds.ux[q], seeds.uy[q], ux, uy, rad, delta)
-                            if check and not _arc_free_ref(
-                                turn, drv, half_w, lab, barriers, veh.mass_kg, x_rad, kin
-                            ):
-                                continue
-                            xc = x_arc + max(d - rad * t, 0.0)
-                            break  # the widest free arc
-                        if math.isfinite(xc):
-                            cands.append((k, min(xc, kin.x_top_m)))
+                        tq = t * vq * vq / a_lat
+                        if tq <= d:
+                            xc = xq + d - tq
+                        else:
+                            cap = min(math.sqrt(a_lat * d / max(t, 1e-12)), kin.top_speed_ms)
+                            xc = float(kin.x_of_v(cap))
+                        cands.append((k, min(xc, kin.x_top_m)))
                 last_k, last_d, _ = cells[-1]
                 cands.append((last_k, last_d))
                 if kb is not None and kb > 0:
@@ -137,46 +120,6 @@ def edge_speeds_reference(
             row.append(best_kmh)
         out.append(row)
     return out
-
-
-def _arc_free_ref(
-    turn: tuple[float, float, float, float, float, float, float, float],
-    drv: Drivable,
-    half_w: float,
-    lab: np.ndarray | None,
-    barriers: Sequence[RatedShape],
-    mass_kg: float,
-    x_rad: float,
-    kin: Kinematics,
-) -> bool:
-    """Whether a road start's turn (corner ``p``, heading in ``ui``, out ``uo``, radius,
-    angle) is free: every point of its arc every ``ARC_STEP_M`` (its start excluded) off the
-    raster or in a cell with clearance >= ``half_w`` outside the site, and no rated barrier
-    stopping the vehicle at the arc's speed (run-up ``x_rad``)."""
-    px, py, uix, uiy, uox, uoy, rad, delta = turn
-    grid = drv.grid
-    tl = rad * math.tan(delta / 2.0)
-    ax, ay = px - tl * uix, py - tl * uiy
-    left = 1.0 if uix * uoy - uiy * uox > 0 else -1.0
-    cx, cy = ax - left * rad * uiy, ay + left * rad * uix
-    n = max(math.ceil(rad * delta / ARC_STEP_M), 1)
-    for j in range(1, n + 1):
-        phi = left * delta * j / n
-        x = cx + math.cos(phi) * (ax - cx) - math.sin(phi) * (ay - cy)
-        y = cy + math.sin(phi) * (ax - cx) + math.cos(phi) * (ay - cy)
-        col = math.floor((x - grid.x0) / grid.cell_m)
-        row = math.floor((y - grid.y0) / grid.cell_m)
-        if not (0 <= row < grid.ny and 0 <= col < grid.nx):
-            continue
-        cell = row * grid.nx + col
-        if drv.inside.ravel()[cell] or drv.clearance_m.ravel()[cell] < half_w:
-            return False
-        if lab is not None and lab[cell]:
-            b = barriers[int(lab[cell]) - 1]
-            x_b = float(kin.x_of_v(b.speed_kmh / 3.6))
-            if mass_kg <= b.mass_kg + 1e-9 and x_rad <= x_b:
-                return False
-    return True
 
 
 def compare(

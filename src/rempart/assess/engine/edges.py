@@ -41,14 +41,7 @@ from .entries import (
 from .entries import _vehicle_entry as _entry_at_speed
 from .field import VehicleField
 from .graph import FloatArray, IntArray, Network
-from .offroad import (
-    EDGE_STEP_M,
-    ROAD,
-    EdgeSamples,
-    EdgeThreat,
-    approach_path_xy,
-    path_length_m,
-)
+from .offroad import EDGE_STEP_M, ROAD, EdgeSamples, EdgeThreat
 from .ratings import required_rating
 
 EDGE = "edge"
@@ -95,8 +88,8 @@ def _vehicle_entry(
     normal = kmh * math.sin(math.radians(float(th.angle_deg[i])))
     rating = required_rating(v, normal)
     iwa = with_penetration(rating.iwa, rating.speed_kmh, standoff_m)
+    sx, sy = float(th.start_x[i]), float(th.start_y[i])
     ex, ey = float(samples.x[i]), float(samples.y[i])
-    path = approach_path_xy(th, i, ex, ey)
     return VehicleEntry(
         name=v.name,
         test_class=v.test_class,
@@ -105,11 +98,11 @@ def _vehicle_entry(
         energy_kj=round(0.5 * v.mass_kg * (normal / 3.6) ** 2 / 1000.0, 1),
         rating=iwa,
         pas68=rating.pas68,
-        runup_m=round(path_length_m(path), 1),
+        runup_m=round(math.hypot(ex - sx, ey - sy), 1),
         equivalent_runup_m=round(float(th.x_m[i]), 1),
         runup_start="road" if th.kind[i] == ROAD else "rest",
         runup_start_speed_kmh=round(float(th.start_speed_kmh[i]), 1),
-        runup_tail_xy=path,
+        runup_tail_xy=[(sx, sy), (ex, ey)],
         approach_bearing_deg=round(math.degrees(math.atan2(th.ux[i], th.uy[i])) % 360.0, 1),
         impact_speed_kmh=round(kmh, 1),
         impact_angle_deg=round(float(th.angle_deg[i]), 1),
@@ -140,9 +133,9 @@ def worst_approach(
     th, vf = threats[vi], fields[vi]
     kmh = float(vf.kin.v_of_x(max(float(th.x_m[i]), 0.0))) * 3.6
     normal = kmh * math.sin(math.radians(float(th.angle_deg[i])))
-    ex, ey = float(samples.x[i]), float(samples.y[i])
-    pxy = np.asarray(approach_path_xy(th, i, ex, ey))
-    lon, lat = net.unproject(np.r_[ex, pxy[:, 0]], np.r_[ey, pxy[:, 1]])
+    lon, lat = net.unproject(
+        np.array([samples.x[i], th.start_x[i]]), np.array([samples.y[i], th.start_y[i]])
+    )
     link = int(th.link[i])
     return {
         "vehicle": vf.vehicle.name,
@@ -158,8 +151,8 @@ def worst_approach(
         "path": {
             "type": "LineString",
             "coordinates": [
-                [round(float(a), 7), round(float(b), 7)]
-                for a, b in zip(lon[1:], lat[1:], strict=True)
+                [round(float(lon[1]), 7), round(float(lat[1]), 7)],
+                [round(float(lon[0]), 7), round(float(lat[0]), 7)],
             ],
         },
     }

@@ -84,19 +84,6 @@ BATCH_SAMPLES = 48
 TABLE_X_STEP_M = 0.5
 TABLE_V2_STEP = 0.5
 
-#: Fractions of the widest radius that are tried for a turn whose widest arc is not free (a
-#: corner of an obstacle inside the turn may cut the widest arc): road starts' turns onto a
-#: ray and bends (:mod:`bends`).
-RADIUS_FRACTIONS = (1.0, 0.7, 0.5, 0.35, 0.25)
-#: Spacing (m) of an arc's checked points (:func:`arc_free`): every obstacle is wrapped in at
-#: least 2.8 m of cells too close for any vehicle (:data:`RAY_STEP_M`), so 2 m cannot step
-#: over one.
-ARC_STEP_M = 2.0
-#: A road start's turn onto a ray by less than this (degrees) is not checked against the
-#: raster: its arc stays within ``R (1 - cos(delta / 2))`` of the road and the ray (0.2 m at
-#: R = 200 m), less than one cell. ASSUMPTION (budget).
-TURN_CHECK_MIN_DEG = 5.0
-
 REST, ROAD = 1, 2
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -307,9 +294,7 @@ class EdgeThreat:
     the edge (the heading kept at each sample is the one maximising it); ``via_x, via_y``:
     the bend of a bent run (its pivot: the path is start -> via -> edge point; NaN for a
     straight run, whose path is start -> edge point). ``kind`` and the start describe the
-    first leg of a bent run. ``turn_r_m, turn_ux, turn_uy``: a road start's turn onto its run
-    (radius m, NaN none; heading on the road before it, the start being the corner where the
-    road's line meets the run); ``bend_r_m``: a bent run's radius at ``via`` (m, NaN none).
+    first leg of a bent run.
     """
 
     x_m: FloatArray
@@ -326,10 +311,6 @@ class EdgeThreat:
     normal_kmh: FloatArray
     via_x: FloatArray
     via_y: FloatArray
-    turn_r_m: FloatArray
-    turn_ux: FloatArray
-    turn_uy: FloatArray
-    bend_r_m: FloatArray
 
     @classmethod
     def empty(cls, ne: int) -> EdgeThreat:
@@ -349,10 +330,6 @@ class EdgeThreat:
             np.zeros(ne, dtype=bool),
             nan.copy(),
             nan.copy(),
-            nan.copy(),
-            nan.copy(),
-            np.zeros(ne),
-            np.zeros(ne),
             nan.copy(),
         )
 
@@ -480,71 +457,6 @@ class _Search:
         )
 
 
-def arc_xy(
-    px: FloatArray,
-    py: FloatArray,
-    uix: FloatArray,
-    uiy: FloatArray,
-    uox: FloatArray,
-    uoy: FloatArray,
-    R: FloatArray,
-    delta: FloatArray,
-    step_m: float = ARC_STEP_M,
-) -> tuple[IntArray, FloatArray, FloatArray]:
-    """Points every about ``step_m`` (its end included, its start not) of the arcs of radius
-    ``R`` (m) turning by ``delta`` (rad) from heading ``ui`` to ``uo`` (unit travel
-    directions) about the corner ``p`` (the two legs' intersection: the arc runs from
-    ``p - T ui`` to ``p + T uo``, ``T = R tan(delta / 2)``): the arc of each point and its
-    position (m, local CRS)."""
-    T = R * np.tan(0.5 * delta)
-    ax, ay = px - T * uix, py - T * uiy  # arc start, on the first leg
-    sg = np.sign(uix * uoy - uiy * uox)  # +1 turning left
-    cx, cy = ax - sg * R * uiy, ay + sg * R * uix  # centre: left normal of ui times sg
-    vx0, vy0 = ax - cx, ay - cy
-    n = np.maximum(np.ceil(R * delta / step_m).astype(np.int64), 1)
-    item = np.repeat(np.arange(n.size), n)
-    j = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n) + 1
-    phi = sg[item] * delta[item] * j / n[item]
-    c, sn = np.cos(phi), np.sin(phi)
-    x = cx[item] + c * vx0[item] - sn * vy0[item]
-    y = cy[item] + sn * vx0[item] + c * vy0[item]
-    return item, x, y
-
-
-def arc_free(
-    s: _Search,
-    vi: int,
-    px: FloatArray,
-    py: FloatArray,
-    uix: FloatArray,
-    uiy: FloatArray,
-    uox: FloatArray,
-    uoy: FloatArray,
-    R: FloatArray,
-    delta: FloatArray,
-    outside_free: bool = False,
-) -> NDArray[np.bool_]:
-    """Whether the arc of radius ``R`` from heading ``ui`` to ``uo`` about the corner ``p``
-    (:func:`arc_xy`) is free for vehicle ``vi`` (points every
-    :data:`ARC_STEP_M`): clearance at least half its width, outside the site, and no rated
-    barrier that stops it at the arc's speed (it is no heavier than the barrier's rated mass
-    and ``X(sqrt(a_lat R))`` is at most the run-up of the barrier's rated speed). Points off
-    the raster block the arc unless ``outside_free`` (a road start's turn: the vehicle comes
-    from the street network beyond it)."""
-    item, x, y = arc_xy(px, py, uix, uiy, uox, uoy, R, delta)
-    n = R.size
-    cell = s.grid.cell_of(x, y)
-    safe = np.maximum(cell, 0)
-    bad = (cell >= 0) & (s.clear[safe] < s.half_w[vi])
-    if not outside_free:
-        bad |= cell < 0
-    if s.lab is not None:
-        b = s.lab[safe] - 1
-        x_r = s.tables[vi].x(np.sqrt(s.fields[vi].vehicle.lateral_accel_ms2 * R))[item]
-        bad |= (cell >= 0) & (b >= 0) & (s.mass[vi] <= s.b_mass[b] + 1e-9) & (x_r <= s.b_x[vi][b])
-    return np.asarray(np.bincount(item[bad], minlength=n) == 0)
-
-
 @dataclass
 class _Rays:
     """Rays of one batch marched back from their origins: cells, free length per vehicle
@@ -563,8 +475,6 @@ class _Rays:
     blab: NDArray[np.int32] | None
     ufx: FloatArray
     ufy: FloatArray
-    ox: FloatArray  # origin of every ray (m)
-    oy: FloatArray
 
     @property
     def nr(self) -> int:
@@ -600,23 +510,7 @@ def _rays(s: _Search, x: FloatArray, y: FloatArray, ufx: FloatArray, ufy: FloatA
     cosd = np.clip(s.seeds.ux[q] * ufx[cr] + s.seeds.uy[q] * ufy[cr], -1.0, 1.0)
     tan_half = np.sqrt(np.maximum((1.0 - cosd) / (1.0 + cosd + 1e-12), 0.0))
     blab = np.where(valid[:, :lmax], s.lab[safe], 0) if s.lab is not None else None
-    nh = nr // max(x.size, 1)
-    return _Rays(
-        cells,
-        valid,
-        free_len,
-        lmax,
-        kk,
-        cr,
-        ck,
-        q,
-        tan_half,
-        blab,
-        ufx,
-        ufy,
-        np.repeat(x, nh),
-        np.repeat(y, nh),
-    )
+    return _Rays(cells, valid, free_len, lmax, kk, cr, ck, q, tan_half, blab, ufx, ufy)
 
 
 @dataclass
@@ -638,8 +532,7 @@ class _Best:
     before the origin (the run from a rest start; after the turn of a road start; 0 for an
     extra start), the room a further bend at the origin may use; ``kb, bx``: the step of the
     rated barrier nearest the origin that stops this vehicle (``n_steps`` none) and the run-up
-    of its rated speed (m); ``rad``: the radius (m) of a winning road start's turn onto the
-    ray (NaN otherwise)."""
+    of its rated speed (m)."""
 
     x: FloatArray
     kerb: NDArray[np.bool_]
@@ -648,117 +541,6 @@ class _Best:
     room: FloatArray
     kb: IntArray
     bx: FloatArray
-    rad: FloatArray
-
-
-@dataclass
-class _RoadTurns:
-    """Road starts turning onto their rays (one row per candidate): seed run-up ``xq`` (m) and
-    speed ``vq`` (m/s), ``t = tan(delta / 2)`` of the turn, distance ``dq`` (m) from the start
-    to the ray's origin, ray ``cr`` and seed row ``q``. :meth:`checked` gives each start's
-    run-up at the origin ``x`` (m, ``-inf`` no free turn), the straight ``room`` (m) left after
-    its turn and the turn's radius ``rad`` (m)."""
-
-    s: _Search
-    rays: _Rays
-    vi: int
-    xq: FloatArray
-    vq: FloatArray
-    t: FloatArray
-    dq: FloatArray
-    cr: IntArray
-    q: IntArray
-
-    def _turn(self, i: IntArray, frac: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Run-up at the origin, radius and room of starts ``i`` turning at ``frac`` of their
-        widest radius ``R0 = min(v_q^2 / a_lat, d / t)``: the vehicle enters the arc at
-        ``min(v_q, sqrt(a_lat R))`` (braking before it allowed) and accelerates over the
-        ``d - T`` left, ``x = min(x_q, X(sqrt(a_lat R))) + d - R t``."""
-        a_lat = self.s.fields[self.vi].vehicle.lateral_accel_ms2
-        xq, vq, t, dq = self.xq[i], self.vq[i], self.t[i], self.dq[i]
-        wide = t * vq * vq / a_lat <= dq  # the road speed's own turn fits before the origin
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r0 = np.where(wide, vq * vq / a_lat, dq / np.maximum(t, 1e-12))
-        R = r0 * frac
-        top = self.s.fields[self.vi].kin.top_speed_ms
-        x_arc = np.where(
-            wide & (frac >= 1.0),
-            xq,
-            np.minimum(xq, self.s.tables[self.vi].x(np.minimum(np.sqrt(a_lat * R), top))),
-        )
-        room = np.maximum(dq - R * t, 0.0)
-        return x_arc + room, R, room
-
-    def _free(self, i: IntArray, R: FloatArray) -> NDArray[np.bool_]:
-        """Whether the arcs of radius ``R`` of starts ``i`` are free (:func:`arc_free`)."""
-        s, rays, r, q = self.s, self.rays, self.cr[i], self.q[i]
-        px = rays.ox[r] - rays.ufx[r] * self.dq[i]
-        py = rays.oy[r] - rays.ufy[r] * self.dq[i]
-        delta = 2.0 * np.arctan(self.t[i])
-        ux, uy = s.seeds.ux[q], s.seeds.uy[q]
-        return arc_free(
-            s, self.vi, px, py, ux, uy, rays.ufx[r], rays.ufy[r], R, delta, outside_free=True
-        )
-
-    def checked(self, lv: IntArray) -> _RoadTurns.Out:
-        """Every start at its widest turn, the arcs checked where they may matter (until no
-        unchecked start beats its ray's best checked one): per round, on each ray, the best
-        unchecked start turning by more than
-        :data:`TURN_CHECK_MIN_DEG` that beats the ray's best checked start (or its rest
-        start); a start whose widest arc is not free takes the widest free one of the
-        :data:`RADIUS_FRACTIONS`, or nothing (``lv``: the ray's free steps)."""
-        n = self.xq.size
-        x, rad, room = self._turn(np.arange(n), np.ones(n))
-        pending = self.t > math.tan(math.radians(TURN_CHECK_MIN_DEG) / 2.0)
-        nr = self.rays.nr
-        rest = np.where(lv > 0, self.s.dist[np.maximum(lv - 1, 0)], -np.inf)
-        ref = rest.copy()  # per ray, the best checked start (or one too slight to check)
-        np.maximum.at(ref, self.cr[~pending], x[~pending])
-        live = np.flatnonzero(pending)
-        while True:  # each round checks at least one start: ends
-            live = live[x[live] > ref[self.cr[live]]]
-            if live.size == 0:
-                break
-            top = np.full(nr, -np.inf)
-            np.maximum.at(top, self.cr[live], x[live])
-            best = x[live] == top[self.cr[live]]
-            cand = live[best]
-            cand = cand[np.unique(self.cr[cand], return_index=True)[1]]  # one per ray
-            live = live[~np.isin(live, cand)]
-            bad = cand[~self._free(cand, rad[cand])]
-            if bad.size:
-                self._tighter(bad, x, rad, room, ref)
-            np.maximum.at(ref, self.cr[cand], x[cand])
-        return _RoadTurns.Out(x, room, rad)
-
-    def _tighter(
-        self, bad: IntArray, x: FloatArray, rad: FloatArray, room: FloatArray, ref: FloatArray
-    ) -> None:
-        """Starts ``bad`` (widest arc blocked) at the widest free arc of the fractions, or
-        ``-inf`` (in place); those that cannot beat their ray's ``ref`` at any fraction get
-        ``-inf`` unchecked (they cannot win the ray)."""
-        fr = np.asarray(RADIUS_FRACTIONS[1:])
-        ii = np.repeat(bad, fr.size)
-        xf, rf, roomf = self._turn(ii, np.tile(fr, bad.size))
-        hope = (xf.reshape(bad.size, fr.size) > ref[self.cr[bad]][:, None]).any(axis=1)
-        ok = np.zeros((bad.size, fr.size), dtype=bool)
-        if hope.any():
-            h = np.repeat(hope, fr.size)
-            ok[hope] = self._free(ii[h], rf[h]).reshape(-1, fr.size)
-        xf = np.where(ok, xf.reshape(bad.size, fr.size), -np.inf)
-        j = np.argmax(ok, axis=1)  # the widest free arc (-inf if none)
-        pick = np.arange(bad.size) * fr.size + j
-        x[bad] = xf[np.arange(bad.size), j]
-        rad[bad] = rf[pick]
-        room[bad] = roomf[pick]
-
-    @dataclass
-    class Out:
-        """Run-up at the origin (m), room left after the turn (m) and radius (m) per start."""
-
-        x: FloatArray
-        room: FloatArray
-        rad: FloatArray
 
 
 def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> _Best:
@@ -768,6 +550,7 @@ def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> 
     vf = s.fields[vi]
     kin, tab, dist, n_steps = vf.kin, s.tables[vi], s.dist, s.n_steps
     nr, lmax = rays.nr, rays.lmax
+    a_lat = vf.vehicle.lateral_accel_ms2
     lv = rays.free_len[vi]
     # barrier stopping this vehicle nearest the origin on each ray
     kb = np.full(nr, n_steps, dtype=np.int64)
@@ -785,20 +568,24 @@ def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> 
     sel = np.flatnonzero(np.isfinite(xq_all) & (ck < lv[cr]))
     xq = xq_all[sel]
     vq = s.seeds.v_ms[vi, q[sel]]
-    turns = _RoadTurns(
-        s, rays, vi, xq, vq, rays.tan_half[sel], np.asarray(dist[ck[sel]], float), cr[sel], q[sel]
-    ).checked(lv)
-    fin = np.flatnonzero(np.isfinite(turns.x))
-    cr_s, ck_s, qc = cr[sel][fin], ck[sel][fin], q[sel][fin]
-    xc = np.minimum(turns.x[fin], kin.x_top_m)
-    room, rad = turns.room[fin], turns.rad[fin]
+    th_s, dq_s, cr_s, ck_s = rays.tan_half[sel], dist[ck[sel]], cr[sel], ck[sel]
+    tq = th_s * vq * vq / a_lat
+    xc = xq + dq_s - tq
+    tight = np.flatnonzero(~(tq <= dq_s))  # turns at the tightest radius the ray leaves
+    if tight.size:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cap_v = np.sqrt(a_lat * dq_s[tight] / np.maximum(th_s[tight], 1e-12))
+        xc[tight] = tab.x(np.minimum(cap_v, kin.top_speed_ms))
+    xc = np.minimum(xc, kin.x_top_m)
+    qc = q[sel]
+    room = np.maximum(dq_s - tq, 0.0)
+    room[tight] = 0.0
     if extra is not None and extra.r.size:
         cr_s = np.concatenate([cr_s, extra.r])
         ck_s = np.concatenate([ck_s, extra.k])
         xc = np.concatenate([xc, extra.x])
         qc = np.concatenate([qc, -2 - extra.code])
         room = np.concatenate([room, np.zeros(extra.r.size)])
-        rad = np.concatenate([rad, np.full(extra.r.size, np.nan)])
     ok = (ck_s <= kb[cr_s]) | (xc - dist[np.minimum(kb[cr_s], n_steps - 1)] > bx[cr_s])
     # rest candidates: the farthest free step, and the step before a barrier
     rest_k = np.stack([lv - 1, np.minimum(lv, kb) - 1])  # (2, R)
@@ -811,7 +598,6 @@ def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> 
     cand_x = np.concatenate([xc[ok], dist[rest_k.ravel()[rest_ok.ravel()]]])
     cand_q = np.concatenate([qc[ok], np.full(int(rest_ok.sum()), -1)])
     cand_room = np.concatenate([room[ok], dist[rest_k.ravel()[rest_ok.ravel()]]])
-    cand_rad = np.concatenate([rad[ok], np.full(int(rest_ok.sum()), np.nan)])
     far = cand_k > rays.kk[cand_r]
     best_near = np.full(nr, -np.inf)
     best_far = np.full(nr, -np.inf)
@@ -834,13 +620,10 @@ def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> 
     win[cand_r[idx[::-1]]] = idx[::-1]
     if cand_x.size == 0:  # no start on any ray
         cand_k, cand_q, cand_room = np.zeros(1, np.int64), np.full(1, -1), np.zeros(1)
-        cand_rad = np.full(1, np.nan)
-    w0 = np.maximum(win, 0)
-    wk = np.where(win >= 0, cand_k[w0], 0)
-    wq = np.where(win >= 0, cand_q[w0], -1)
-    wroom = np.where(win >= 0, cand_room[w0], 0.0)
-    wrad = np.where(win >= 0, cand_rad[w0], np.nan)
-    return _Best(np.where(win >= 0, ray_best, -np.inf), use_far, wk, wq, wroom, kb, bx, wrad)
+    wk = np.where(win >= 0, cand_k[np.maximum(win, 0)], 0)
+    wq = np.where(win >= 0, cand_q[np.maximum(win, 0)], -1)
+    wroom = np.where(win >= 0, cand_room[np.maximum(win, 0)], 0.0)
+    return _Best(np.where(win >= 0, ray_best, -np.inf), use_far, wk, wq, wroom, kb, bx)
 
 
 def _scores(tab: _Tables, rb: FloatArray, sin_edge: FloatArray) -> FloatArray:
@@ -877,9 +660,7 @@ def _with_extra(s: _Search, rays: _Rays, vi: int, best: _Best, extra: _Extra) ->
     q[better] = -2 - code[w]
     room[better] = 0.0
     kerb[better] = far[w]
-    rad = best.rad.copy()
-    rad[better] = np.nan
-    return _Best(x, kerb, k2, q, room, best.kb, best.bx, rad)
+    return _Best(x, kerb, k2, q, room, best.kb, best.bx)
 
 
 def edge_threats(
@@ -969,12 +750,8 @@ def _search(
             th.start_y[es] = samples.y[es] - ufy[rbg] * kdist
             th.via_x[es] = np.nan
             th.via_y[es] = np.nan
-            th.bend_r_m[es] = np.nan
-            th.turn_r_m[es] = np.where(road, best.rad[rbg], np.nan)
             if s.seeds.cell.size:
                 qs = np.maximum(qk, 0)
-                th.turn_ux[es] = np.where(road, s.seeds.ux[qs], 0.0)
-                th.turn_uy[es] = np.where(road, s.seeds.uy[qs], 0.0)
                 th.start_speed_kmh[es] = np.where(road, s.seeds.v_ms[vi, qs] * 3.6, 0.0)
                 th.link[es] = np.where(road, s.seeds.link[qs], -1)
             else:
@@ -984,61 +761,6 @@ def _search(
             bent = qk <= -2
             if pivots is not None and bent.any():
                 pivots.write_path(vi, th, es[bent], -2 - qk[bent])
-
-
-def approach_path_xy(th: EdgeThreat, i: int, ex: float, ey: float) -> list[tuple[float, float]]:
-    """The path of the approach kept at edge sample ``i`` (edge point ``ex, ey``), m, local
-    CRS: a road start's turn (its arc every :data:`ARC_STEP_M`, from where it leaves the
-    road), the straight leg, a bent run's arc about its bend point ``via``, and the edge
-    point. Its length is the run-up drawn (``runup_m``)."""
-    sx, sy = float(th.start_x[i]), float(th.start_y[i])
-    vx, vy = float(th.via_x[i]), float(th.via_y[i])
-    bent = math.isfinite(vx) and math.isfinite(vy)
-    nxt = (vx, vy) if bent else (ex, ey)
-    u_road = (float(th.turn_ux[i]), float(th.turn_uy[i]))
-    pts = _corner_arc((sx, sy), u_road, nxt, float(th.turn_r_m[i]))
-    if bent:
-        pts += _corner_arc((vx, vy), _unit(vx - sx, vy - sy), (ex, ey), float(th.bend_r_m[i]))
-    pts.append((ex, ey))
-    return pts
-
-
-def _unit(dx: float, dy: float) -> tuple[float, float]:
-    n = math.hypot(dx, dy)
-    return (dx / n, dy / n) if n > 0 else (0.0, 0.0)
-
-
-def _corner_arc(
-    p: tuple[float, float], u_in: tuple[float, float], to: tuple[float, float], r_m: float
-) -> list[tuple[float, float]]:
-    """Points of the turn of radius ``r_m`` (m) at the corner ``p`` from heading ``u_in`` onto
-    the leg towards ``to`` (:func:`arc_xy`), from the arc's start; the corner itself when
-    there is no turn (NaN radius, no heading or no angle)."""
-    u_out = _unit(to[0] - p[0], to[1] - p[1])
-    cosd = max(-1.0, min(1.0, u_in[0] * u_out[0] + u_in[1] * u_out[1]))
-    delta = math.acos(cosd)
-    if not (math.isfinite(r_m) and r_m > 0 and delta > 1e-6 and u_in != (0.0, 0.0)):
-        return [p]
-    one = np.ones(1)
-    _, x, y = arc_xy(
-        p[0] * one,
-        p[1] * one,
-        u_in[0] * one,
-        u_in[1] * one,
-        u_out[0] * one,
-        u_out[1] * one,
-        r_m * one,
-        delta * one,
-    )
-    t = r_m * math.tan(0.5 * delta)
-    return [(p[0] - t * u_in[0], p[1] - t * u_in[1])] + list(
-        zip(x.tolist(), y.tolist(), strict=True)
-    )
-
-
-def path_length_m(pts: Sequence[tuple[float, float]]) -> float:
-    """Length (m) of a polyline."""
-    return float(sum(math.dist(a, b) for a, b in zip(pts[:-1], pts[1:], strict=True)))
 
 
 def rated_shapes_from_links(net: Network, barriers: Sequence[BarrierOnLink]) -> list[RatedShape]:
