@@ -286,21 +286,9 @@ def test_the_command_line_writes_the_french_report(world, tmp_path):
 
 def _run_in_french(client, city, tmp_path, settings, make_user):
     """A finished run of a street ending at a square site, and a French viewer signed in."""
-    from rempart.assess import services
-    from rempart.assess.models import Assessment, CityOsmData
-    from rempart.core.models import Site
+    from .test_run_page_stretches import street_run
 
-    from .engine._netbuild import square
-
-    settings.MAP_DIR = tmp_path
-    osm = write_osm(
-        tmp_path / "town.osm",
-        [road([(-300.0, 0.0), (0.0, 0.0), (60.0, 0.0)], "secondary", name="Rue de France")],
-    )
-    CityOsmData.objects.create(city=city, osm_path=str(osm))
-    site = Site.objects.create(city=city, name="Place test", boundary=square(10, -30, 70, 30))
-    run = services.execute(services.request_run(site, make_user("editor")).pk)
-    assert run.status == Assessment.Status.DONE, run.error
+    run = street_run(city, tmp_path, settings, make_user)
     client.force_login(make_user("viewer", modules=("core", "assess")))
     client.cookies["django_language"] = "fr"
     return run

@@ -20,8 +20,8 @@ from .engine._netbuild import road, square, write_osm
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def run(city: Any, tmp_path: Any, settings: Any, make_user: Any) -> Assessment:
+def street_run(city: Any, tmp_path: Any, settings: Any, make_user: Any) -> Assessment:
+    """A finished run of a 360 m secondary street ("Rue de France") ending in a square site."""
     settings.MAP_DIR = tmp_path
     osm = write_osm(
         tmp_path / "town.osm",
@@ -32,6 +32,11 @@ def run(city: Any, tmp_path: Any, settings: Any, make_user: Any) -> Assessment:
     done = services.execute(services.request_run(site, make_user("editor")).pk)
     assert done.status == Assessment.Status.DONE, done.error
     return done
+
+
+@pytest.fixture
+def run(city: Any, tmp_path: Any, settings: Any, make_user: Any) -> Assessment:
+    return street_run(city, tmp_path, settings, make_user)
 
 
 def test_run_page_lists_numbered_stretches_with_sources_in_words(

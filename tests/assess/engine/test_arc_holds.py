@@ -14,9 +14,14 @@ import math
 import numpy as np
 import pytest
 
-from ._netbuild import LAT0, LON0, M_PER_DEG_LAT, lonlat, road, square, vehicle
-from .test_bend_at_apex import NO_PLAN, _speed_after, _speeds_along, _zigzag
-from .test_speed import run
+from ._netbuild import LAT0, LON0, M_PER_DEG_LAT, road, vehicle
+from .test_bend_at_apex import (
+    _speed_after,
+    _speeds_along,
+    _zigzag,
+    crossing_heading_30,
+    curve_with_side_street,
+)
 
 
 def _split_points(pts, after_m=(5.0, 12.0)):
@@ -92,18 +97,7 @@ def test_a_hold_past_junctions_ends_where_the_arc_ends(junctions):
     for sx, sy in stops:  # side streets to the right, 200 m long
         ways.append(road([(sx, sy), (sx - 200 * n[0], sy - 200 * n[1])], width="6"))
     edge = (past_apex * out[0], past_apex * out[1])
-    half = 40.0
-    corners = [
-        (edge[0] + n[0] * s + out[0] * t, edge[1] + n[1] * s + out[1] * t)
-        for s, t in ((-half, 0), (half, 0), (half, 2 * half), (-half, 2 * half))
-    ]
-    site = {"type": "Polygon", "coordinates": [[list(lonlat(*c)) for c in [*corners, corners[0]]]]}
-    res, _ = run(ways, site, [truck], options=NO_PLAN)
-    (crossing,) = [
-        e
-        for e in res.road_entries
-        if e.kind == "crossing" and e.bearing_deg is not None and abs(e.bearing_deg - 30) < 1
-    ]
+    crossing = crossing_heading_30(ways, edge, out, truck)
     expected = _speed_after(truck.acceleration, 25.0, cap, past_apex - radius * theta / 2)
     assert crossing.vehicles[0].speed_kmh == pytest.approx(expected * 3.6, abs=0.15)
     # cutting the hold at the first junction would give a clearly higher speed
@@ -120,22 +114,9 @@ def test_a_run_up_capped_by_a_bend_through_a_junction_starts_at_its_apex(junctio
     # shorter by the drawn distance from the apex, reported as a turn)
     from rempart.assess.engine.entries import runup_xy
 
-    from .test_limits import _bend
     from .test_speed import _northbound
 
-    truck = vehicle(lat=4.0)
-    pts = _bend(30)
-    end_x, end_y = pts[-1]
-    site = square(end_x - 50, end_y - 150, end_x + 50, end_y + 50)
-    plain, _ = run([road(pts, width="7")], site, [truck], options=NO_PLAN)
-    mx, my = pts[junction_vertex]
-    side = road([(mx, my), (mx + 0.6 * mx, my + 0.6 * (my - 60.0))], width="6")
-    split, _ = run(
-        [road(pts[: junction_vertex + 1], width="7"), road(pts[junction_vertex:], width="7"), side],
-        site,
-        [truck],
-        options=NO_PLAN,
-    )
+    plain, split, pts = curve_with_side_street(junction_vertex)
 
     def north(res):
         (entry,) = [e for e in res.road_entries if e.kind == "crossing" and _northbound(e)]

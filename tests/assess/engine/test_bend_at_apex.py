@@ -97,24 +97,9 @@ def test_acceleration_resumes_where_the_widest_line_arc_ends():
     ways = [road([(-600.0, 0.0), apex, far], "secondary", width="6")]
     edge = (past_apex * out[0], past_apex * out[1])
     # a square site whose edge crosses the street 60 m past the apex, at right angles
-    half = 40.0
-    n = (-out[1], out[0])
-    corners = [
-        (edge[0] + n[0] * s + out[0] * t, edge[1] + n[1] * s + out[1] * t)
-        for s, t in ((-half, 0), (half, 0), (half, 2 * half), (-half, 2 * half))
-    ]
-    site = {
-        "type": "Polygon",
-        "coordinates": [[list(lonlat(*c)) for c in [*corners, corners[0]]]],
-    }
-    res, _ = run(ways, site, [truck], options=NO_PLAN)
     # the crossing at the edge 60 m past the apex, entered heading 30 degrees (clockwise from
     # north); the street's far end crosses the opposite edge too, heading 210 degrees
-    (crossing,) = [
-        e
-        for e in res.road_entries
-        if e.kind == "crossing" and e.bearing_deg is not None and abs(e.bearing_deg - 30) < 1
-    ]
+    crossing = crossing_heading_30(ways, edge, out, truck)
     expected = _speed_after(truck.acceleration, 25.0, cap, past_apex - radius * theta / 2)
     assert crossing.vehicles[0].speed_kmh == pytest.approx(expected * 3.6, abs=0.15)
     # the old rule (accelerating from the apex) would give a clearly higher speed
@@ -187,15 +172,33 @@ def test_splitting_a_polyline_at_its_vertices_changes_no_speed():
     assert one.min() < 60.0
 
 
-@pytest.mark.parametrize("junction_vertex", [17, 24])
-def test_a_side_street_at_or_after_the_apex_of_a_drawn_curve_changes_no_speed(junction_vertex):
-    # a 90-degree, 60 m curve drawn with 30 vertices (test_limits._bend), then a site 50 m on;
-    # a side street joining at the curve's middle vertex or after it: the curve is one bend
-    # capped at the junction, and the hold after it must start from the bend's apex (its
-    # drawn position on the incoming link), so the speed at the edge is the same as without
-    # the side street
+def crossing_heading_30(ways, edge, out, truck):
+    """Run ``ways`` with an 80 m square site whose near edge is centred on ``edge`` (m) and
+    square to the unit vector ``out``; the road crossing entered heading 30 degrees."""
+    half = 40.0
+    n = (-out[1], out[0])
+    corners = [
+        (edge[0] + n[0] * s + out[0] * t, edge[1] + n[1] * s + out[1] * t)
+        for s, t in ((-half, 0), (half, 0), (half, 2 * half), (-half, 2 * half))
+    ]
+    site = {
+        "type": "Polygon",
+        "coordinates": [[list(lonlat(*c)) for c in [*corners, corners[0]]]],
+    }
+    res, _ = run(ways, site, [truck], options=NO_PLAN)
+    (crossing,) = [
+        e
+        for e in res.road_entries
+        if e.kind == "crossing" and e.bearing_deg is not None and abs(e.bearing_deg - 30) < 1
+    ]
+    return crossing
+
+
+def curve_with_side_street(junction_vertex: int):
+    """A 90-degree, 60 m curve drawn with 30 vertices (test_limits._bend), a site 50 m on, run
+    for a 4 m/s2 truck as one way (``plain``) and split at ``junction_vertex`` where a side
+    street joins (``split``); returns (plain, split, the curve's points in metres)."""
     from .test_limits import _bend
-    from .test_speed import _northbound
 
     truck = vehicle(lat=4.0)
     pts = _bend(30)
@@ -210,6 +213,19 @@ def test_a_side_street_at_or_after_the_apex_of_a_drawn_curve_changes_no_speed(ju
         [truck],
         options=NO_PLAN,
     )
+    return plain, split, pts
+
+
+@pytest.mark.parametrize("junction_vertex", [17, 24])
+def test_a_side_street_at_or_after_the_apex_of_a_drawn_curve_changes_no_speed(junction_vertex):
+    # a 90-degree, 60 m curve drawn with 30 vertices (test_limits._bend), then a site 50 m on;
+    # a side street joining at the curve's middle vertex or after it: the curve is one bend
+    # capped at the junction, and the hold after it must start from the bend's apex (its
+    # drawn position on the incoming link), so the speed at the edge is the same as without
+    # the side street
+    from .test_speed import _northbound
+
+    plain, split, _ = curve_with_side_street(junction_vertex)
 
     def north(res):
         return [e for e in res.road_entries if e.kind == "crossing" and _northbound(e)][0].vehicles[

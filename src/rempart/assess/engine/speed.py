@@ -313,11 +313,9 @@ def propagate(
     rounds = 0
     while frontier.size:
         rounds += 1
-        counts = starts[frontier + 1] - starts[frontier]
-        total = int(counts.sum())
-        if total == 0:
+        offs = _transitions_from(starts, frontier)
+        if offs.size == 0:
             break
-        offs = np.repeat(starts[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
         t_to = trans_to[offs]
         cand = np.minimum(f_out[trans_from[offs]], cap_far[offs])
         best_f[t_to] = -np.inf
@@ -364,6 +362,14 @@ def propagate(
     return SpeedField(x_in, x_out, pred, pred_cap, traversable.copy(), rounds, x_far, hold)
 
 
+def _transitions_from(starts: np.ndarray, frontier: np.ndarray) -> np.ndarray:
+    """Offsets of every transition leaving the directed links ``frontier``, with ``starts``
+    the CSR row starts of the transitions by source link (one vectorised gather)."""
+    counts = starts[frontier + 1] - starts[frontier]
+    total = int(counts.sum())
+    return np.repeat(starts[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
+
+
 def _holds(
     length_m: FloatArray,
     trans_hold_m: FloatArray,
@@ -382,11 +388,9 @@ def _holds(
     left = np.maximum(hold - length_m, bend_hold_m)
     frontier = np.flatnonzero(left > 0)
     while frontier.size:
-        counts = starts[frontier + 1] - starts[frontier]
-        total = int(counts.sum())
-        if total == 0:
+        offs = _transitions_from(starts, frontier)
+        if offs.size == 0:
             break
-        offs = np.repeat(starts[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
         t_to = trans_to[offs]
         cand = left[trans_from[offs]]
         grow = cand > hold[t_to] + _EPS_M
