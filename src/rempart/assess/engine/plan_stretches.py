@@ -139,7 +139,8 @@ def _cover_threat(
     line for this vehicle only (its requirement), else for every vehicle on the stretch."""
     path = runup_xy(ctx.net, ve)
     hit = _crossing_positions(plan.positions, path)
-    if not hit and ve.runup_start == "road" and not ve.runup_pieces:
+    walked = not hit and ve.runup_start == "road" and not ve.runup_pieces
+    if walked:
         # an off-road run from a road: its road run-up to the run's start may meet a line
         route = _route(ctx, e, ve)
         hit = _crossing_positions(plan.positions, route.xy(ctx.net)) if route else []
@@ -148,7 +149,8 @@ def _cover_threat(
         for i in hit:
             _raise_to(ctx, plan.positions[i], ve)
         if not hit:
-            hit = _cutting_positions(plan, ctx, e, ve)
+            # the road run-up is walked once: the one just walked, if any, is reused
+            hit = _cutting_positions(plan, ctx.net, route if walked else _route(ctx, e, ve))
         return how, [i + 1 for i in hit]
     pos, how = _own_position(ctx, e, ve, alone)
     own.add(len(plan.positions))
@@ -208,14 +210,13 @@ def _crossing_positions(
     return out
 
 
-def _cutting_positions(plan: Plan, ctx: StretchContext, e: Entry, ve: VehicleEntry) -> list[int]:
+def _cutting_positions(plan: Plan, net: Network, route: _Route | None) -> list[int]:
     """Indices of the road positions that cut a path sealed behind the cut: those whose line
-    its whole route (with the road run-up to an off-road run's start) meets, else those on the
-    links of its road run-up."""
-    route = _route(ctx, e, ve)
+    its whole ``route`` (:func:`_route`: with the road run-up to an off-road run's start)
+    meets, else those on the links of its road run-up."""
     if route is None:
         return []
-    hit = _crossing_positions(plan.positions, route.xy(ctx.net))
+    hit = _crossing_positions(plan.positions, route.xy(net))
     if hit:
         return hit
     links = {d // 2 for d, _, _ in route.pieces}
