@@ -169,11 +169,22 @@ def _blocked_entry(vf: VehicleField, reason: str) -> VehicleEntry:
     return VehicleEntry(v.name, v.test_class, v.mass_kg, None, None, None, None, blocked=reason)
 
 
-def runup_xy(net: Network, ve: VehicleEntry) -> list[tuple[float, float]]:
-    """Run-up geometry (local metres, start to entry) from its pieces, built on demand."""
+#: Road pieces' points (local m) by (directed link, s0 m, s1 m), for :func:`runup_xy`.
+PieceCache = dict[tuple[int, float, float], list[tuple[float, float]]]
+
+
+def runup_xy(
+    net: Network, ve: VehicleEntry, cache: PieceCache | None = None
+) -> list[tuple[float, float]]:
+    """Run-up geometry (local metres, start to entry) from its pieces, built on demand;
+    ``cache``: each piece's points kept there and reused (many run-ups share their links)."""
+    cache = {} if cache is None else cache
     pts: list[tuple[float, float]] = []
     for d, s0, s1 in ve.runup_pieces:
-        piece = _directed_piece(net, d, s0, s1)
+        key = (d, s0, s1)
+        if key not in cache:
+            cache[key] = _directed_piece(net, d, s0, s1)
+        piece = cache[key]
         if pts and piece and piece[0] == pts[-1]:
             piece = piece[1:]
         pts.extend(piece)
