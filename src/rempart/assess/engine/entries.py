@@ -1336,8 +1336,10 @@ def entries_to_dicts(entries: list[Entry], net: Network) -> list[dict[str, Any]]
     vehicle adds its own ``source``. Additive: every former key is kept.
     """
     out = []
+    pieces: PieceCache = {}  # the run-ups of a site's entries share their road pieces
     for number, e in enumerate(entries, start=1):
-        d = entry_to_dict(e, net)
+        stretch = e.geometry_xy if len(e.geometry_xy) > 1 else e.geometry_xy * 2
+        d, (stretch_ll,) = _entry_dict(e, net, pieces, [stretch])
         d["entry_type"] = EDGE_STRETCH
         d["number"] = e.number if e.number is not None else number
         d["source"] = e.source or ENTRY_SOURCES.get(e.kind, e.kind)
@@ -1350,12 +1352,7 @@ def entries_to_dicts(entries: list[Entry], net: Network) -> list[dict[str, Any]]
             d["approach_way_id"], d["approach_street"] = e.way_id, e.street
         else:
             d["approach_way_id"], d["approach_street"] = e.approach_way_id, e.approach_street
-        d["stretch_geometry"] = {
-            "type": "LineString",
-            "coordinates": _lonlat(
-                net, e.geometry_xy if len(e.geometry_xy) > 1 else e.geometry_xy * 2
-            ),
-        }
+        d["stretch_geometry"] = {"type": "LineString", "coordinates": stretch_ll}
         for vd, ve in zip(d["vehicles"], e.vehicles, strict=True):
             vd["source"] = ve.source or d["source"]
         out.append(d)
@@ -1363,15 +1360,45 @@ def entries_to_dicts(entries: list[Entry], net: Network) -> list[dict[str, Any]]
 
 
 def _lonlat(net: Network, pts: list[tuple[float, float]]) -> list[list[float]]:
-    if not pts:
-        return []
-    arr = np.asarray(pts, dtype=float)
+    return _lonlat_many(net, [pts])[0]
+
+
+def _lonlat_many(
+    net: Network, groups: Sequence[Sequence[tuple[float, float]]]
+) -> list[list[list[float]]]:
+    """Each group of points (local m) as ``[lon, lat]`` lists (WGS84 degrees, 7 decimals),
+    all projected in one call."""
+    sizes = [len(g) for g in groups]
+    if not any(sizes):
+        return [[] for _ in groups]
+    arr = np.asarray([p for g in groups for p in g], dtype=float)
     lon, lat = net.unproject(arr[:, 0], arr[:, 1])
-    return [[round(float(a), 7), round(float(b), 7)] for a, b in zip(lon, lat, strict=True)]
+    flat = [[round(a, 7), round(b, 7)] for a, b in zip(lon.tolist(), lat.tolist(), strict=True)]
+    bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+    return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def entry_to_dict(e: Entry, net: Network) -> dict[str, Any]:
-    (lon, lat) = _lonlat(net, [(e.x, e.y)])[0]
+    """JSON-ready entry (WGS84): its point, geometry and every vehicle's run-up."""
+    return _entry_dict(e, net, {}, [])[0]
+
+
+def _entry_dict(
+    e: Entry,
+    net: Network,
+    pieces: PieceCache,
+    extra: Sequence[Sequence[tuple[float, float]]],
+) -> tuple[dict[str, Any], list[list[list[float]]]]:
+    """:func:`entry_to_dict`, with ``pieces`` (:func:`runup_xy`'s cache) and the ``extra``
+    groups of points (local m) projected in the same call, returned as ``[lon, lat]`` lists."""
+    live = [ve for ve in e.vehicles if not ve.blocked]
+    worst = [ve.worst_xy for ve in live if ve.worst_xy is not None]
+    groups: list[Sequence[tuple[float, float]]] = [[(e.x, e.y)], e.geometry_xy]
+    groups += [runup_xy(net, ve, pieces) for ve in live] + [worst] + list(extra)
+    ll = _lonlat_many(net, groups)
+    (lon, lat), geometry_ll = ll[0][0], ll[1]
+    runups_ll = iter(ll[2 : 2 + len(live)])
+    worst_ll = iter(ll[2 + len(live)])
     out: dict[str, Any] = {
         "kind": e.kind,
         "lon": lon,
@@ -1384,7 +1411,7 @@ def entry_to_dict(e: Entry, net: Network) -> dict[str, Any]:
         out["width_m"] = round(e.width_m, 1)
     else:
         out["length_m"] = e.length_m
-        out["geometry"] = {"type": "LineString", "coordinates": _lonlat(net, e.geometry_xy)}
+        out["geometry"] = {"type": "LineString", "coordinates": geometry_ll}
         out["worst_point"] = {"lon": lon, "lat": lat}
     vehicles = []
     for ve in e.vehicles:
@@ -1409,15 +1436,12 @@ def entry_to_dict(e: Entry, net: Network) -> dict[str, Any]:
                     "approach_bearing_deg": ve.approach_bearing_deg,
                     "impact_speed_kmh": ve.impact_speed_kmh,
                     "impact_angle_deg": ve.impact_angle_deg,
-                    "runup_geometry": {
-                        "type": "LineString",
-                        "coordinates": _lonlat(net, runup_xy(net, ve)),
-                    },
+                    "runup_geometry": {"type": "LineString", "coordinates": next(runups_ll)},
                 }
             )
             if ve.worst_xy is not None:
-                wl = _lonlat(net, [ve.worst_xy])[0]
+                wl = next(worst_ll)
                 d["worst_point"] = {"lon": wl[0], "lat": wl[1]}
         vehicles.append(d)
     out["vehicles"] = vehicles
-    return out
+    return out, ll[3 + len(live) :]
