@@ -89,10 +89,14 @@ class StretchContext:
     trees: Any = None
     rated: Sequence[RatedShape] = ()
     _cache: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+    #: what does not depend on the site (road run-up walks, road starts, paths, road pieces'
+    #: points): the same dict may be given to the contexts of sites on one network with the
+    #: same ``fields``, so that they share it (:func:`prefetch_walks`)
+    shared: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
 
     def pieces(self) -> PieceCache:
-        """The road pieces' geometry, built once per context (:func:`.entries.runup_xy`)."""
-        return self._cache.setdefault("pieces", {})  # type: ignore[no-any-return]
+        """The road pieces' geometry, built once (:func:`.entries.runup_xy`)."""
+        return self.shared.setdefault("pieces", {})  # type: ignore[no-any-return]
 
     def usable(self) -> NDArray[np.bool_]:
         """(L,) bool: links some vehicle can use (computed once per context)."""
@@ -110,7 +114,7 @@ def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry])
     positions do not intercept, and record per stretch how it is covered
     (``plan.stretches``, positions' ``covers_stretches``)."""
     order = sorted(stretches, key=lambda e: -_energy(e))
-    _prefetch_walks(ctx, order)
+    prefetch_walks(ctx, order)
     covers: dict[int, StretchCover] = {}
     own: set[int] = set()  # indices of the stretches' own positions
     for e in order:
@@ -217,22 +221,25 @@ def _crossing_positions(
 
 
 def _position_lines(ctx: StretchContext, positions: Sequence[Position]) -> NDArray[np.object_]:
-    """(P,) the positions' lines (None where a position has fewer than two points), each
-    built once per context while its points stay the same (positions are only appended to a
-    plan, and a raised position keeps its line)."""
-    made: list[tuple[Any, Any]] = ctx._cache.setdefault("position_lines", [])
-    del made[len(positions) :]
+    """(P,) the positions' lines (None where a position has fewer than two points), built
+    once per context: rebuilt only for a position whose points are a new list (positions are
+    appended to a plan, a raised position keeps its points)."""
+    points, lines = ctx._cache.get("position_lines", ([], np.empty(0, dtype=object)))
+    if len(points) == len(positions) and all(
+        a is p.geometry_xy for a, p in zip(points, positions, strict=True)
+    ):
+        return lines  # type: ignore[no-any-return]
+    old = dict(zip(map(id, points), lines, strict=True))
+    lines = np.empty(len(positions), dtype=object)
     for i, p in enumerate(positions):
-        if i < len(made) and made[i][0] == p.geometry_xy:
-            continue
-        line = shapely.LineString(p.geometry_xy) if len(p.geometry_xy) >= 2 else None
-        if i < len(made):
-            made[i] = (list(p.geometry_xy), line)
-        else:
-            made.append((list(p.geometry_xy), line))
-    out = np.empty(len(positions), dtype=object)
-    out[:] = [line for _, line in made]
-    return out
+        xy = p.geometry_xy
+        lines[i] = old.get(id(xy)) if id(xy) in old else _line_or_none(xy)
+    ctx._cache["position_lines"] = ([p.geometry_xy for p in positions], lines)
+    return lines
+
+
+def _line_or_none(xy: list[tuple[float, float]]) -> shapely.LineString | None:
+    return shapely.LineString(xy) if len(xy) >= 2 else None
 
 
 def _cutting_positions(plan: Plan, ctx: StretchContext, route: _Route | None) -> list[int]:
@@ -365,7 +372,7 @@ def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool = True) -
         e.approach_way_id,
         road,
     )
-    routes: dict[Any, _Route | None] = ctx._cache.setdefault("routes", {})
+    routes: dict[Any, _Route | None] = ctx.shared.setdefault("routes", {})
     if key not in routes:
         routes[key] = _new_route(ctx, e, ve, road)
     return routes[key]
@@ -391,7 +398,7 @@ def _new_route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool) -> _
     if ve.runup_start == "road" and road:
         start = _road_start(ctx, e, ve)
         if start is not None:
-            walks: dict[Any, list[tuple[int, float, float]]] = ctx._cache.setdefault("walks", {})
+            walks: dict[Any, list[tuple[int, float, float]]] = ctx.shared.setdefault("walks", {})
             walk = (ve.name, *start)
             if walk not in walks:
                 walks[walk] = runup_path(net, vf, *start)[0]
@@ -404,7 +411,7 @@ def _road_start(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[int, f
     the run's start (:func:`_nearest_link`), in the run's direction, and the distance (m)
     from its tail (None: no link within ``ROAD_START_M``)."""
     tail = ve.runup_tail_xy
-    found: dict[Any, Any] = ctx._cache.setdefault("road_links", {})
+    found: dict[Any, Any] = ctx.shared.setdefault("road_links", {})
     key = (tail[0], e.approach_way_id)
     if key not in found:
         link, _ = _nearest_link(ctx.net, tail[0], e.approach_way_id)
@@ -426,11 +433,11 @@ def _road_start(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[int, f
     return d, s
 
 
-def _prefetch_walks(ctx: StretchContext, stretches: Sequence[Entry]) -> None:
+def prefetch_walks(ctx: StretchContext, stretches: Sequence[Entry]) -> None:
     """Walk the road run-up of every off-road run from a road among the stretches' vehicle
-    entries (:func:`_route` may need it): one vectorised walk per vehicle
+    entries (:func:`_route` may need it) not walked yet: one vectorised walk per vehicle
     (:func:`.entries.runups`, the same pieces as one walk per point) instead of one per
-    path."""
+    path. ``stretches`` may be those of several sites sharing ``ctx.shared``."""
     want: dict[str, set[tuple[int, float]]] = {}
     for e in stretches:
         for ve in e.vehicles:
@@ -443,7 +450,7 @@ def _prefetch_walks(ctx: StretchContext, stretches: Sequence[Entry]) -> None:
                 start = _road_start(ctx, e, ve)
                 if start is not None:
                     want.setdefault(ve.name, set()).add(start)
-    walks: dict[Any, list[tuple[int, float, float]]] = ctx._cache.setdefault("walks", {})
+    walks: dict[Any, list[tuple[int, float, float]]] = ctx.shared.setdefault("walks", {})
     for vf in ctx.fields:
         name = vf.vehicle.name
         todo = sorted(k for k in want.get(name, ()) if (name, *k) not in walks)

@@ -53,7 +53,7 @@ from .plan import (
     plan_sites,
     plan_to_dict,
 )
-from .plan_stretches import StretchContext, cover_stretches
+from .plan_stretches import StretchContext, cover_stretches, prefetch_walks
 from .sites import SiteInput, access_mask, site_geometry
 from .vehicles import Vehicle, builtin_vehicles
 
@@ -417,6 +417,8 @@ def _plans(
         trees,
         shapes,
     )
+    shared: dict[str, Any] = {}  # the sites' road walks, shared (same network and fields)
+    work = []
     for result, plan, drv in zip(results, plans, drvs, strict=True):
         result.plan = plan
         if drv is None:
@@ -434,8 +436,14 @@ def _plans(
             features,
             trees,
             shapes,
+            shared=shared,
         )
-        cover_stretches(plan, ctx, result.entries)
+        work.append((plan, ctx, result.entries))
+    if work:
+        # every site's road run-ups in one walk per vehicle
+        prefetch_walks(work[0][1], [e for _, _, entries in work for e in entries])
+    for plan, ctx, entries in work:
+        cover_stretches(plan, ctx, entries)
 
 
 def _offroad(
