@@ -884,17 +884,21 @@ def _swerve_both_ways(
         normal, angle = swerve(np.nan_to_num(v, nan=0.0), room_m, a_lat)
         return v, np.where(np.isfinite(v), normal, -1.0), angle, fwd
     ways = []
-    for forward, d, s in (
-        (True, 2 * pair_link, s_link),
-        (False, 2 * pair_link + 1, length_m - s_link),
-    ):
+    for d, s in ((2 * pair_link, s_link), (2 * pair_link + 1, length_m - s_link)):
         v = vf.speed_at_ms(d, s)
         normal, angle = swerve(np.nan_to_num(v, nan=0.0), room_m, a_lat)
-        normal = np.where(np.isfinite(v), normal, -1.0)
-        if geometry is not None:
-            normal = np.where(geometry.passable(vf, v, forward), normal, -1.0)
-        ways.append((v, normal, angle))
+        ways.append((v, np.where(np.isfinite(v), normal, -1.0), angle))
     (v_f, n_f, a_f), (v_b, n_b, a_b) = ways
+    # only the swerve paths that decide are checked (a blocked path counts -1): the leading
+    # direction's everywhere, the other's where the leader's is blocked or the two tie; where
+    # the leader's passes and is faster, the other cannot win whatever its path
+    lead_f = n_f >= n_b
+    ok_f = geometry.passable(vf, np.where(lead_f, v_f, np.nan), True)
+    ok_b = geometry.passable(vf, np.where(lead_f, np.nan, v_b), False)
+    other = ~np.where(lead_f, ok_f, ok_b) | (n_f == n_b)
+    ok_f &= geometry.passable(vf, np.where(other & ~lead_f, v_f, np.nan), True)
+    ok_b &= geometry.passable(vf, np.where(other & lead_f, v_b, np.nan), False)
+    n_f, n_b = np.where(ok_f, n_f, -1.0), np.where(ok_b, n_b, -1.0)
     fwd = (n_f > n_b) | (
         (n_f == n_b) & (np.nan_to_num(v_f, nan=-1.0) >= np.nan_to_num(v_b, nan=-1.0))
     )
