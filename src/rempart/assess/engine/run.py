@@ -224,7 +224,8 @@ class SiteResult:
         with np.errstate(all="ignore"):
             top = np.round(np.nanmax(col, axis=0), 1).tolist()
         per = np.round(col, 1)
-        per_lists = [[None if v != v else v for v in row] for row in per.tolist()]
+        # per segment, the vehicles' speeds (None where unreached)
+        per_segment = [[None if v != v else v for v in row] for row in per.T.tolist()]
         ways = net.link_way_id[seg_link].tolist()
         feats = []
         for k, (a, b, c, d) in enumerate(ends):
@@ -237,7 +238,7 @@ class SiteResult:
                         "site": self.site,
                         "way_id": int(ways[k]),
                         "speed_kmh": top[k],
-                        "speeds_kmh": {n: per_lists[i][k] for i, n in enumerate(names)},
+                        "speeds_kmh": dict(zip(names, per_segment[k], strict=True)),
                     },
                 }
             )
