@@ -361,8 +361,9 @@ class _Route:
 def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool = True) -> _Route | None:
     """The governing vehicle's whole path (:class:`_Route`): a road-graph run-up as recorded,
     an off-road run from the road with the road run-up to its start added (``road``; without
-    it the straight run only, enough where the line stands on it). Built once per context
-    for what determines it (the same path of another stretch or vehicle entry is reused)."""
+    it the straight run only, enough where the line stands on it). Built once for what
+    determines it, in ``ctx.shared`` (the same path of another stretch, vehicle entry or
+    site is reused)."""
     key = (
         ve.name,
         tuple(ve.runup_pieces),
