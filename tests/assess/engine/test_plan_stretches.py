@@ -514,3 +514,33 @@ def mass_of(rating: str) -> float:
 
 def speed_of(rating: str) -> int:
     return int(rating.split("/")[2])
+
+
+def test_road_walks_done_together_are_the_walks_one_by_one(tmp_path):
+    # the world of the lighter-vehicle test: the car runs on from the avenue (y = -400 to
+    # -112, from rest at its closed south end) across the square. The plan walks the road
+    # run-up of every off-road run from a road once, all of them in one vectorised walk per
+    # vehicle (prefetch_walks). Each walk is the one-point-at-a-time reference walk, and the
+    # car's is the whole avenue from rest: 288 m, the car's run-up from rest
+    fast = vehicle("F", top_kmh=140.0, width=2.5, curve=((0.0, 2.0), (140.0, 2.0)))
+    car = vehicle("C", 110.0, width=1.8, mass=1500, test_class="M1", curve=((0, 1.0), (110, 1.0)))
+    world = [road([(0.0, -400.0), (0.0, -112.0)]), block(-6.0, -700.0, 6.0, -401.0)] + [
+        w for w in SQUARE_WORLD[1:] if w[1][0] != (-6.0, -700.0)
+    ]
+    res = run(tmp_path, world, [fast, car])
+    from rempart.assess.engine._reference import runup_path_reference  # noqa: PLC0415
+
+    ctx = plan_stretches.StretchContext(
+        res.net, SITE_XY, res.fields, default_costs(), None, np.zeros(0, bool),
+        np.zeros(0, bool), 0.0, 200.0,
+    )  # type: ignore[arg-type]  # fmt: skip
+    plan_stretches.prefetch_walks(ctx, res.entries)
+    walks = ctx.shared["walks"]
+    assert any(name == "C" for name, _, _ in walks)
+    fields = {vf.vehicle.name: vf for vf in res.fields}
+    for (name, d, s), pieces in walks.items():
+        ref = runup_path_reference(res.net, fields[name], d, s)
+        assert pieces == ref[0]
+        if name == "C":
+            assert ref[2] == "rest" and ref[3] == 0.0
+            assert sum(b - a for _, a, b in pieces) == pytest.approx(288.0, abs=1.0)

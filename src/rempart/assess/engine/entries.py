@@ -169,11 +169,22 @@ def _blocked_entry(vf: VehicleField, reason: str) -> VehicleEntry:
     return VehicleEntry(v.name, v.test_class, v.mass_kg, None, None, None, None, blocked=reason)
 
 
-def runup_xy(net: Network, ve: VehicleEntry) -> list[tuple[float, float]]:
-    """Run-up geometry (local metres, start to entry) from its pieces, built on demand."""
+#: Road pieces' points (local m) by (directed link, s0 m, s1 m), for :func:`runup_xy`.
+PieceCache = dict[tuple[int, float, float], list[tuple[float, float]]]
+
+
+def runup_xy(
+    net: Network, ve: VehicleEntry, cache: PieceCache | None = None
+) -> list[tuple[float, float]]:
+    """Run-up geometry (local metres, start to entry) from its pieces, built on demand;
+    ``cache``: each piece's points kept there and reused (many run-ups share their links)."""
+    cache = {} if cache is None else cache
     pts: list[tuple[float, float]] = []
     for d, s0, s1 in ve.runup_pieces:
-        piece = _directed_piece(net, d, s0, s1)
+        key = (d, s0, s1)
+        if key not in cache:
+            cache[key] = _directed_piece(net, d, s0, s1)
+        piece = cache[key]
         if pts and piece and piece[0] == pts[-1]:
             piece = piece[1:]
         pts.extend(piece)
@@ -873,17 +884,21 @@ def _swerve_both_ways(
         normal, angle = swerve(np.nan_to_num(v, nan=0.0), room_m, a_lat)
         return v, np.where(np.isfinite(v), normal, -1.0), angle, fwd
     ways = []
-    for forward, d, s in (
-        (True, 2 * pair_link, s_link),
-        (False, 2 * pair_link + 1, length_m - s_link),
-    ):
+    for d, s in ((2 * pair_link, s_link), (2 * pair_link + 1, length_m - s_link)):
         v = vf.speed_at_ms(d, s)
         normal, angle = swerve(np.nan_to_num(v, nan=0.0), room_m, a_lat)
-        normal = np.where(np.isfinite(v), normal, -1.0)
-        if geometry is not None:
-            normal = np.where(geometry.passable(vf, v, forward), normal, -1.0)
-        ways.append((v, normal, angle))
+        ways.append((v, np.where(np.isfinite(v), normal, -1.0), angle))
     (v_f, n_f, a_f), (v_b, n_b, a_b) = ways
+    # only the swerve paths that decide are checked (a blocked path counts -1): the leading
+    # direction's everywhere, the other's where the leader's is blocked or the two tie; where
+    # the leader's passes and is faster, the other cannot win whatever its path
+    lead_f = n_f >= n_b
+    ok_f = geometry.passable(vf, np.where(lead_f, v_f, np.nan), True)
+    ok_b = geometry.passable(vf, np.where(lead_f, np.nan, v_b), False)
+    other = ~np.where(lead_f, ok_f, ok_b) | (n_f == n_b)
+    ok_f &= geometry.passable(vf, np.where(other & ~lead_f, v_f, np.nan), True)
+    ok_b &= geometry.passable(vf, np.where(other & lead_f, v_b, np.nan), False)
+    n_f, n_b = np.where(ok_f, n_f, -1.0), np.where(ok_b, n_b, -1.0)
     fwd = (n_f > n_b) | (
         (n_f == n_b) & (np.nan_to_num(v_f, nan=-1.0) >= np.nan_to_num(v_b, nan=-1.0))
     )
@@ -1325,8 +1340,10 @@ def entries_to_dicts(entries: list[Entry], net: Network) -> list[dict[str, Any]]
     vehicle adds its own ``source``. Additive: every former key is kept.
     """
     out = []
+    pieces: PieceCache = {}  # the run-ups of a site's entries share their road pieces
     for number, e in enumerate(entries, start=1):
-        d = entry_to_dict(e, net)
+        stretch = e.geometry_xy if len(e.geometry_xy) > 1 else e.geometry_xy * 2
+        d, (stretch_ll,) = _entry_dict(e, net, pieces, [stretch])
         d["entry_type"] = EDGE_STRETCH
         d["number"] = e.number if e.number is not None else number
         d["source"] = e.source or ENTRY_SOURCES.get(e.kind, e.kind)
@@ -1339,12 +1356,7 @@ def entries_to_dicts(entries: list[Entry], net: Network) -> list[dict[str, Any]]
             d["approach_way_id"], d["approach_street"] = e.way_id, e.street
         else:
             d["approach_way_id"], d["approach_street"] = e.approach_way_id, e.approach_street
-        d["stretch_geometry"] = {
-            "type": "LineString",
-            "coordinates": _lonlat(
-                net, e.geometry_xy if len(e.geometry_xy) > 1 else e.geometry_xy * 2
-            ),
-        }
+        d["stretch_geometry"] = {"type": "LineString", "coordinates": stretch_ll}
         for vd, ve in zip(d["vehicles"], e.vehicles, strict=True):
             vd["source"] = ve.source or d["source"]
         out.append(d)
@@ -1352,15 +1364,45 @@ def entries_to_dicts(entries: list[Entry], net: Network) -> list[dict[str, Any]]
 
 
 def _lonlat(net: Network, pts: list[tuple[float, float]]) -> list[list[float]]:
-    if not pts:
-        return []
-    arr = np.asarray(pts, dtype=float)
+    return _lonlat_many(net, [pts])[0]
+
+
+def _lonlat_many(
+    net: Network, groups: Sequence[Sequence[tuple[float, float]]]
+) -> list[list[list[float]]]:
+    """Each group of points (local m) as ``[lon, lat]`` lists (WGS84 degrees, 7 decimals),
+    all projected in one call."""
+    sizes = [len(g) for g in groups]
+    if not any(sizes):
+        return [[] for _ in groups]
+    arr = np.asarray([p for g in groups for p in g], dtype=float)
     lon, lat = net.unproject(arr[:, 0], arr[:, 1])
-    return [[round(float(a), 7), round(float(b), 7)] for a, b in zip(lon, lat, strict=True)]
+    flat = [[round(a, 7), round(b, 7)] for a, b in zip(lon.tolist(), lat.tolist(), strict=True)]
+    bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+    return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def entry_to_dict(e: Entry, net: Network) -> dict[str, Any]:
-    (lon, lat) = _lonlat(net, [(e.x, e.y)])[0]
+    """JSON-ready entry (WGS84): its point, geometry and every vehicle's run-up."""
+    return _entry_dict(e, net, {}, [])[0]
+
+
+def _entry_dict(
+    e: Entry,
+    net: Network,
+    pieces: PieceCache,
+    extra: Sequence[Sequence[tuple[float, float]]],
+) -> tuple[dict[str, Any], list[list[list[float]]]]:
+    """:func:`entry_to_dict`, with ``pieces`` (:func:`runup_xy`'s cache) and the ``extra``
+    groups of points (local m) projected in the same call, returned as ``[lon, lat]`` lists."""
+    live = [ve for ve in e.vehicles if not ve.blocked]
+    worst = [ve.worst_xy for ve in live if ve.worst_xy is not None]
+    groups: list[Sequence[tuple[float, float]]] = [[(e.x, e.y)], e.geometry_xy]
+    groups += [runup_xy(net, ve, pieces) for ve in live] + [worst] + list(extra)
+    ll = _lonlat_many(net, groups)
+    (lon, lat), geometry_ll = ll[0][0], ll[1]
+    runups_ll = iter(ll[2 : 2 + len(live)])
+    worst_ll = iter(ll[2 + len(live)])
     out: dict[str, Any] = {
         "kind": e.kind,
         "lon": lon,
@@ -1373,7 +1415,7 @@ def entry_to_dict(e: Entry, net: Network) -> dict[str, Any]:
         out["width_m"] = round(e.width_m, 1)
     else:
         out["length_m"] = e.length_m
-        out["geometry"] = {"type": "LineString", "coordinates": _lonlat(net, e.geometry_xy)}
+        out["geometry"] = {"type": "LineString", "coordinates": geometry_ll}
         out["worst_point"] = {"lon": lon, "lat": lat}
     vehicles = []
     for ve in e.vehicles:
@@ -1398,15 +1440,12 @@ def entry_to_dict(e: Entry, net: Network) -> dict[str, Any]:
                     "approach_bearing_deg": ve.approach_bearing_deg,
                     "impact_speed_kmh": ve.impact_speed_kmh,
                     "impact_angle_deg": ve.impact_angle_deg,
-                    "runup_geometry": {
-                        "type": "LineString",
-                        "coordinates": _lonlat(net, runup_xy(net, ve)),
-                    },
+                    "runup_geometry": {"type": "LineString", "coordinates": next(runups_ll)},
                 }
             )
             if ve.worst_xy is not None:
-                wl = _lonlat(net, [ve.worst_xy])[0]
+                wl = next(worst_ll)
                 d["worst_point"] = {"lon": wl[0], "lat": wl[1]}
         vehicles.append(d)
     out["vehicles"] = vehicles
-    return out
+    return out, ll[3 + len(live) :]

@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from .drivable import Drivable, Features
-from .entries import Entry, VehicleEntry, runup_path, runup_xy
+from .entries import Entry, PieceCache, VehicleEntry, runup_path, runup_xy, runups
 from .field import VehicleField
 from .graph import FloatArray, Network
 from .offroad import RatedShape
@@ -89,6 +89,14 @@ class StretchContext:
     trees: Any = None
     rated: Sequence[RatedShape] = ()
     _cache: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+    #: what does not depend on the site (road run-up walks, road starts, paths, road pieces'
+    #: points): the same dict may be given to the contexts of sites on one network with the
+    #: same ``fields``, so that they share it (:func:`prefetch_walks`)
+    shared: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+
+    def pieces(self) -> PieceCache:
+        """The road pieces' geometry, built once (:func:`.entries.runup_xy`)."""
+        return self.shared.setdefault("pieces", {})  # type: ignore[no-any-return]
 
     def usable(self) -> NDArray[np.bool_]:
         """(L,) bool: links some vehicle can use (computed once per context)."""
@@ -106,6 +114,7 @@ def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry])
     positions do not intercept, and record per stretch how it is covered
     (``plan.stretches``, positions' ``covers_stretches``)."""
     order = sorted(stretches, key=lambda e: -_energy(e))
+    prefetch_walks(ctx, order)
     covers: dict[int, StretchCover] = {}
     own: set[int] = set()  # indices of the stretches' own positions
     for e in order:
@@ -137,20 +146,24 @@ def _cover_threat(
     """Cover one vehicle's worst path to the stretch: how, and the 1-based numbers of the
     positions that intercept it (a new own position where none does). ``alone``: rate a new
     line for this vehicle only (its requirement), else for every vehicle on the stretch."""
-    path = runup_xy(ctx.net, ve)
-    hit = _crossing_positions(plan.positions, path)
+    path = runup_xy(ctx.net, ve, ctx.pieces())
+    hit = _crossing_positions(ctx, plan.positions, path)
     walked = not hit and ve.runup_start == "road" and not ve.runup_pieces
     if walked:
         # an off-road run from a road: its road run-up to the run's start may meet a line
         route = _route(ctx, e, ve)
-        hit = _crossing_positions(plan.positions, route.xy(ctx.net)) if route else []
+        hit = (
+            _crossing_positions(ctx, plan.positions, route.xy(ctx.net, ctx.pieces()))
+            if route
+            else []
+        )
     if hit or _sealed(plan, ctx.net, e, ve, path):
         how = "stretch_line" if hit and set(hit) <= own else "road_plan"
         for i in hit:
             _raise_to(ctx, plan.positions[i], ve)
         if not hit:
             # the road run-up is walked once: the one just walked, if any, is reused
-            hit = _cutting_positions(plan, ctx.net, route if walked else _route(ctx, e, ve))
+            hit = _cutting_positions(plan, ctx, route if walked else _route(ctx, e, ve))
         return how, [i + 1 for i in hit]
     pos, how = _own_position(ctx, e, ve, alone)
     own.add(len(plan.positions))
@@ -197,26 +210,45 @@ def _energy(e: Entry) -> float:
 
 
 def _crossing_positions(
-    positions: Sequence[Position], path: list[tuple[float, float]]
+    ctx: StretchContext, positions: Sequence[Position], path: list[tuple[float, float]]
 ) -> list[int]:
     """Indices of the positions whose line the path (start to edge) meets."""
     if len(path) < 2 or not positions:
         return []
-    line = shapely.LineString(path)
-    out = []
+    lines = _position_lines(ctx, positions)
+    near = shapely.dwithin(shapely.LineString(path), lines, MEET_M)
+    return np.flatnonzero(near).tolist()  # type: ignore[no-any-return]
+
+
+def _position_lines(ctx: StretchContext, positions: Sequence[Position]) -> NDArray[np.object_]:
+    """(P,) the positions' lines (None where a position has fewer than two points), built
+    once per context: rebuilt only for a position whose points are a new list (positions are
+    appended to a plan, a raised position keeps its points)."""
+    points, lines = ctx._cache.get("position_lines", ([], np.empty(0, dtype=object)))
+    if len(points) == len(positions) and all(
+        a is p.geometry_xy for a, p in zip(points, positions, strict=True)
+    ):
+        return lines  # type: ignore[no-any-return]
+    old = dict(zip(map(id, points), lines, strict=True))
+    lines = np.empty(len(positions), dtype=object)
     for i, p in enumerate(positions):
-        if len(p.geometry_xy) >= 2 and line.dwithin(shapely.LineString(p.geometry_xy), MEET_M):
-            out.append(i)
-    return out
+        xy = p.geometry_xy
+        lines[i] = old.get(id(xy)) if id(xy) in old else _line_or_none(xy)
+    ctx._cache["position_lines"] = ([p.geometry_xy for p in positions], lines)
+    return lines
 
 
-def _cutting_positions(plan: Plan, net: Network, route: _Route | None) -> list[int]:
+def _line_or_none(xy: list[tuple[float, float]]) -> shapely.LineString | None:
+    return shapely.LineString(xy) if len(xy) >= 2 else None
+
+
+def _cutting_positions(plan: Plan, ctx: StretchContext, route: _Route | None) -> list[int]:
     """Indices of the road positions that cut a path sealed behind the cut: those whose line
     its whole ``route`` (:func:`_route`: with the road run-up to an off-road run's start)
     meets, else those on the links of its road run-up."""
     if route is None:
         return []
-    hit = _crossing_positions(plan.positions, route.xy(net))
+    hit = _crossing_positions(ctx, plan.positions, route.xy(ctx.net, ctx.pieces()))
     if hit:
         return hit
     links = {d // 2 for d, _, _ in route.pieces}
@@ -290,13 +322,17 @@ class _Route:
     pieces: list[tuple[int, float, float]]
     tail: list[tuple[float, float]]
     x_tail_m: float
+    _xy: list[tuple[float, float]] | None = dataclasses.field(default=None, repr=False)
 
-    def xy(self, net: Network) -> list[tuple[float, float]]:
-        pts = runup_xy(
-            net, VehicleEntry("", "", 0.0, None, None, None, None, runup_pieces=self.pieces)
-        )
-        tail = self.tail[1:] if pts and self.tail and self.tail[0] == pts[-1] else self.tail
-        return pts + tail
+    def xy(self, net: Network, pieces: PieceCache | None = None) -> list[tuple[float, float]]:
+        """The whole path's points (local m, start to edge), built once (a copy returned);
+        ``pieces``: a cache of the road pieces' geometry (:func:`.entries.runup_xy`)."""
+        if self._xy is None:
+            ve = VehicleEntry("", "", 0.0, None, None, None, None, runup_pieces=self.pieces)
+            pts = runup_xy(net, ve, pieces)
+            tail = self.tail[1:] if pts and self.tail and self.tail[0] == pts[-1] else self.tail
+            self._xy = pts + tail
+        return list(self._xy)
 
     def x_back_m(self, back_m: FloatArray) -> FloatArray:
         """Equivalent run-up (m) ``back_m`` metres back from the edge along the path: on the
@@ -325,7 +361,26 @@ class _Route:
 def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool = True) -> _Route | None:
     """The governing vehicle's whole path (:class:`_Route`): a road-graph run-up as recorded,
     an off-road run from the road with the road run-up to its start added (``road``; without
-    it the straight run only, enough where the line stands on it)."""
+    it the straight run only, enough where the line stands on it). Built once for what
+    determines it, in ``ctx.shared`` (the same path of another stretch, vehicle entry or
+    site is reused)."""
+    key = (
+        ve.name,
+        tuple(ve.runup_pieces),
+        tuple(ve.runup_tail_xy),
+        ve.runup_start,
+        ve.runup_start_speed_kmh,
+        e.approach_way_id,
+        road,
+    )
+    routes: dict[Any, _Route | None] = ctx.shared.setdefault("routes", {})
+    if key not in routes:
+        routes[key] = _new_route(ctx, e, ve, road)
+    return routes[key]
+
+
+def _new_route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool) -> _Route | None:
+    """:func:`_route`, computed."""
     net = ctx.net
     vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
     if vf is None:
@@ -333,7 +388,7 @@ def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool = True) -
     if ve.runup_pieces:
         d, _, s1 = ve.runup_pieces[-1]
         x_end = float(vf.x_at(np.array([d]), np.array([s1]))[0])
-        end = runup_xy(net, dataclasses.replace(ve, runup_tail_xy=[]))[-1:]
+        end = runup_xy(net, dataclasses.replace(ve, runup_tail_xy=[]), ctx.pieces())[-1:]
         return _Route(vf, list(ve.runup_pieces), end + list(ve.runup_tail_xy), max(x_end, 0.0))
     tail = list(ve.runup_tail_xy)
     if len(tail) < 2:
@@ -342,18 +397,70 @@ def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool = True) -
     x0 = float(vf.kin.x_of_v(np.array([v0]))[0])
     pieces: list[tuple[int, float, float]] = []
     if ve.runup_start == "road" and road:
-        link, _ = _nearest_link(net, tail[0], e.approach_way_id)
-        if link >= 0:
-            line = net.link_lines[link]
+        start = _road_start(ctx, e, ve)
+        if start is not None:
+            walks: dict[Any, list[tuple[int, float, float]]] = ctx.shared.setdefault("walks", {})
+            walk = (ve.name, *start)
+            if walk not in walks:
+                walks[walk] = runup_path(net, vf, *start)[0]
+            pieces = walks[walk]
+    return _Route(vf, pieces, tail, x0)
+
+
+def _road_start(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[int, float] | None:
+    """Where an off-road run from the road leaves it: the directed link of its way nearest
+    the run's start (:func:`_nearest_link`), in the run's direction, and the distance (m)
+    from its tail (None: no link within ``ROAD_START_M``)."""
+    tail = ve.runup_tail_xy
+    found: dict[Any, Any] = ctx.shared.setdefault("road_links", {})
+    key = (tail[0], e.approach_way_id)
+    if key not in found:
+        link, _ = _nearest_link(ctx.net, tail[0], e.approach_way_id)
+        if link < 0:
+            found[key] = None
+        else:
+            line = ctx.net.link_lines[link]
             s_u = float(shapely.line_locate_point(line, shapely.Point(tail[0])))
             a = line.interpolate(max(s_u - 0.5, 0.0))
             b = line.interpolate(min(s_u + 0.5, line.length))
-            ux, uy = tail[-1][0] - tail[0][0], tail[-1][1] - tail[0][1]
-            forward = (b.x - a.x) * ux + (b.y - a.y) * uy >= 0
-            d = 2 * link + (0 if forward else 1)
-            s = s_u if forward else float(net.link_length_m[link]) - s_u
-            pieces = runup_path(net, vf, d, s)[0]
-    return _Route(vf, pieces, tail, x0)
+            found[key] = (link, s_u, b.x - a.x, b.y - a.y)
+    if found[key] is None:
+        return None
+    link, s_u, lx, ly = found[key]
+    ux, uy = tail[-1][0] - tail[0][0], tail[-1][1] - tail[0][1]
+    forward = lx * ux + ly * uy >= 0
+    d = 2 * link + (0 if forward else 1)
+    s = s_u if forward else float(ctx.net.link_length_m[link]) - s_u
+    return d, s
+
+
+def prefetch_walks(ctx: StretchContext, stretches: Sequence[Entry]) -> None:
+    """Walk the road run-up of every off-road run from a road among the stretches' vehicle
+    entries (:func:`_route` may need it) not walked yet: one vectorised walk per vehicle
+    (:func:`.entries.runups`, the same pieces as one walk per point) instead of one per
+    path. ``stretches`` may be those of several sites sharing ``ctx.shared``."""
+    want: dict[str, set[tuple[int, float]]] = {}
+    for e in stretches:
+        for ve in e.vehicles:
+            if (
+                ve.speed_kmh is not None
+                and ve.runup_start == "road"
+                and not ve.runup_pieces
+                and len(ve.runup_tail_xy) >= 2
+            ):
+                start = _road_start(ctx, e, ve)
+                if start is not None:
+                    want.setdefault(ve.name, set()).add(start)
+    walks: dict[Any, list[tuple[int, float, float]]] = ctx.shared.setdefault("walks", {})
+    for vf in ctx.fields:
+        name = vf.vehicle.name
+        todo = sorted(k for k in want.get(name, ()) if (name, *k) not in walks)
+        if not todo:
+            continue
+        d = np.array([k[0] for k in todo], dtype=np.int64)
+        s = np.array([k[1] for k in todo], dtype=float)
+        for k, pieces in zip(todo, runups(ctx.net, vf, d, s).pieces, strict=True):
+            walks[(name, *k)] = pieces
 
 
 def _rating_at(
@@ -405,7 +512,7 @@ def _line_point(
     with a tested rating, or none further out on this path). First the point ``CLEAR_M`` outside the
     stand-off line, the rating being the stretch's; then, if that exceeds every tested speed,
     outward to the first point with a tested rating within the planning radius."""
-    path = route.xy(ctx.net) if route is not None else runup_xy(ctx.net, ve)
+    path = route.xy(ctx.net, ctx.pieces()) if route is not None else runup_xy(ctx.net, ve)
     if len(path) < 2 or shapely.LineString(path).length <= 0:
         return None
     length = float(shapely.LineString(path).length)

@@ -53,7 +53,7 @@ from .plan import (
     plan_sites,
     plan_to_dict,
 )
-from .plan_stretches import StretchContext, cover_stretches
+from .plan_stretches import StretchContext, cover_stretches, prefetch_walks
 from .sites import SiteInput, access_mask, site_geometry
 from .vehicles import Vehicle, builtin_vehicles
 
@@ -224,7 +224,8 @@ class SiteResult:
         with np.errstate(all="ignore"):
             top = np.round(np.nanmax(col, axis=0), 1).tolist()
         per = np.round(col, 1)
-        per_lists = [[None if v != v else v for v in row] for row in per.tolist()]
+        # per segment, the vehicles' speeds (None where unreached)
+        per_segment = [[None if v != v else v for v in row] for row in per.T.tolist()]
         ways = net.link_way_id[seg_link].tolist()
         feats = []
         for k, (a, b, c, d) in enumerate(ends):
@@ -237,7 +238,7 @@ class SiteResult:
                         "site": self.site,
                         "way_id": int(ways[k]),
                         "speed_kmh": top[k],
-                        "speeds_kmh": {n: per_lists[i][k] for i, n in enumerate(names)},
+                        "speeds_kmh": dict(zip(names, per_segment[k], strict=True)),
                     },
                 }
             )
@@ -417,6 +418,8 @@ def _plans(
         trees,
         shapes,
     )
+    shared: dict[str, Any] = {}  # the sites' road walks, shared (same network and fields)
+    work = []
     for result, plan, drv in zip(results, plans, drvs, strict=True):
         result.plan = plan
         if drv is None:
@@ -434,8 +437,14 @@ def _plans(
             features,
             trees,
             shapes,
+            shared=shared,
         )
-        cover_stretches(plan, ctx, result.entries)
+        work.append((plan, ctx, result.entries))
+    if work:
+        # every site's road run-ups in one walk per vehicle
+        prefetch_walks(work[0][1], [e for _, _, entries in work for e in entries])
+    for plan, ctx, entries in work:
+        cover_stretches(plan, ctx, entries)
 
 
 def _offroad(

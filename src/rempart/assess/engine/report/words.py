@@ -8,6 +8,7 @@ same language. The web app and the command line both pass a :class:`Words` in.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gettext as stdlib_gettext
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,8 +39,7 @@ class Words:
 
     def number(self, value: float, digits: int = 0) -> str:
         """``value`` with ``digits`` decimals and the language's separators."""
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(value, format=pattern, locale=self.language)
+        return _number(value, digits, self.language)
 
     def moment(self, when: dt.datetime, time_zone: str) -> str:
         """Date and time of ``when`` (aware) in ``time_zone``, with the zone's name."""
@@ -50,6 +50,14 @@ class Words:
 
     def day(self, when: dt.date) -> str:
         return format_date(when, format="long", locale=self.language)
+
+
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _number(value: float, digits: int, language: str) -> str:
+    """:meth:`Words.number`, formatted once per value (a report repeats its speeds, masses
+    and ratings many times; Babel's formatting is most of the HTML report's time)."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=language)
 
 
 def words_for(language: str) -> Words:
