@@ -45,7 +45,7 @@ from .field import VehicleField
 from .graph import FloatArray, Network
 from .offroad import RatedShape
 from .plan import CostTable, Plan, Position, StretchCover, _away_from_site
-from .plan_lines import Lines, barrier_lines, carriageway_links
+from .plan_lines import Lines, Origins, along_path, barrier_lines, carriageway_links, slide_origins
 from .ratings import (
     EXCEEDS,
     EXCEEDS_ADVICE,
@@ -389,29 +389,23 @@ def _rating_at(
     return best, speed
 
 
-def _along(path: list[tuple[float, float]], back_m: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Points (local m) ``back_m`` metres back from the path's end (linear in the vertices)."""
-    xy = np.asarray(path, dtype=float)
-    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
-    t = cum[-1] - back_m
-    return np.interp(t, cum, xy[:, 0]), np.interp(t, cum, xy[:, 1])
-
-
 def _line_point(
     ctx: StretchContext, e: Entry, ve: VehicleEntry, route: _Route | None, alone: bool = False
-) -> tuple[float, float, float, float, float, Rating, bool] | None:
-    """Where the stretch's own line stands on the governing path: (x, y, direction x, y, the
-    governing vehicle's speed there km/h, rating, settled: a point clear of the stand-off
-    with a tested rating, or none further out on this path). First the point ``CLEAR_M`` outside the
-    stand-off line, the rating being the stretch's; then, if that exceeds every tested speed,
-    outward to the first point with a tested rating within the planning radius."""
+) -> tuple[Origins, float, Rating, bool] | None:
+    """Where the stretch's own line stands on the governing path: its origins (the point,
+    then the points it may slide to outward, :func:`.plan_lines.slide_origins`), the
+    governing vehicle's speed at the point (km/h), its rating, and whether it is settled (a
+    point clear of the stand-off with a tested rating, or none further out on this path).
+    First the point ``CLEAR_M`` outside the stand-off line, the rating being the stretch's;
+    then, if that exceeds every tested speed, outward to the first point with a tested
+    rating within the planning radius."""
     path = route.xy(ctx.net) if route is not None else runup_xy(ctx.net, ve)
     if len(path) < 2 or shapely.LineString(path).length <= 0:
         return None
     length = float(shapely.LineString(path).length)
     protected = ctx.site.buffer(ctx.standoff_m) if ctx.standoff_m > 0 else ctx.site
     back = np.arange(0.0, length + 1e-9, OUTWARD_STEP_M)
-    px, py = _along(path, back)
+    px, py = along_path(path, back)
     pts = shapely.points(px, py)
     dist = shapely.distance(pts, protected)
     radius = shapely.distance(pts, ctx.site) <= ctx.plan_radius_m
@@ -430,14 +424,17 @@ def _line_point(
             r, v = _rating_at(ctx, e, ve, route, float(back[j]), alone)
             if r.speed_kmh is not None:
                 k, rating, speed = j, r, v
-    b = float(back[k])
-    ax, ay = _along(path, np.array([min(b + 0.5, length)]))
-    bx, by = _along(path, np.array([max(b - 0.5, 0.0)]))
     # unsettled: no clear point on this path, or still above tested speeds where the path
     # (without its road run-up) has not yet left the planning radius
     settled = bool(clear.size) and (rating.speed_kmh is not None or not bool(radius[-1]))
-    dx, dy = float(bx[0] - ax[0]), float(by[0] - ay[0])
-    return float(px[k]), float(py[k]), dx, dy, speed, rating, settled
+
+    def allowed(x: FloatArray, y: FloatArray) -> NDArray[np.bool_]:
+        pts = shapely.points(x, y)
+        return (shapely.distance(pts, protected) >= CLEAR_M) & (
+            shapely.distance(pts, ctx.site) <= ctx.plan_radius_m
+        )
+
+    return slide_origins(path, float(back[k]), allowed), speed, rating, settled
 
 
 def _own_link(ctx: StretchContext, px: float, py: float, usable: NDArray[np.bool_]) -> int:
@@ -459,12 +456,15 @@ def _own_position(
     """The position of a stretch the plan does not cover, and how it covers it (``alone``:
     rated for the vehicle ``ve`` only, :func:`_rating_at`)."""
     net = ctx.net
-    got = _line_point(ctx, e, ve, _route(ctx, e, ve, road=False), alone)
+    route = _route(ctx, e, ve, road=False)
+    got = _line_point(ctx, e, ve, route, alone)
     if (got is None or not got[-1]) and ve.runup_start == "road" and not ve.runup_pieces:
         # the line needs the road run-up before the straight run (further out)
-        got = _line_point(ctx, e, ve, _route(ctx, e, ve), alone)
+        route = _route(ctx, e, ve)
+        got = _line_point(ctx, e, ve, route, alone)
     if got is not None:
-        px, py, dx, dy, speed, rating, _settled = got
+        origins, speed, rating, _settled = got
+        px, py = float(origins.x[0, 0]), float(origins.y[0, 0])
         usable = ctx.usable()
         protected = ctx.site.buffer(ctx.standoff_m) if ctx.standoff_m > 0 else ctx.site
         carriageway = carriageway_links(net, usable, ctx.grade)
@@ -473,10 +473,10 @@ def _own_position(
             return barrier_lines(
                 net,
                 np.array([own]),
-                np.array([px]),
-                np.array([py]),
-                np.array([dx]),
-                np.array([dy]),
+                origins.x[:, 0],
+                origins.y[:, 0],
+                origins.dx[:, 0],
+                origins.dy[:, 0],
                 ctx.drv,
                 ctx.site,
                 protected,
@@ -490,6 +490,7 @@ def _own_position(
                 ctx.features,
                 ctx.trees,
                 ctx._cache.setdefault("masks", {}),
+                origins,
             )
 
         own = _own_link(ctx, px, py, usable)
@@ -517,6 +518,13 @@ def _own_position(
                 # standing on a designated route: active over its own carriageway too
                 crossed += float(net.link_width_m[own])
             crossed = min(crossed, length_m)
+            j = int(lines.origin[0]) if lines.origin is not None else 0
+            if j > 0:
+                # slid outward: rated at the governing vehicle's speed there too (never below)
+                px, py = float(origins.x[0, j]), float(origins.y[0, j])
+                there = _rating_at(ctx, e, ve, route, float(origins.back_m[j]), alone)
+                if there[0].energy_kj > rating.energy_kj:
+                    rating, speed = there
             pos = _linear(
                 ctx, e, (rating, speed), geom, length_m, ends, crossed, (px, py), ve, alone
             )
