@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.ops
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
@@ -146,8 +147,11 @@ def _cover_threat(
         hit = _crossing_positions(plan.positions, route.xy(ctx.net)) if route else []
     if hit or _sealed(plan, ctx.net, e, ve, path):
         how = "stretch_line" if hit and set(hit) <= own else "road_plan"
+        met = route.xy(ctx.net) if walked and route is not None else path
         for i in hit:
-            _raise_to(ctx, plan.positions[i], ve)
+            pos = plan.positions[i]
+            speed = _speed_at_line(ctx, e, ve, route if walked else None, met, pos)
+            _raise_to(ctx, pos, ve, speed)
         if not hit:
             # the road run-up is walked once: the one just walked, if any, is reused
             hit = _cutting_positions(plan, ctx.net, route if walked else _route(ctx, e, ve))
@@ -158,15 +162,40 @@ def _cover_threat(
     return how, [len(plan.positions)]
 
 
-def _raise_to(ctx: StretchContext, pos: Position, ve: VehicleEntry) -> None:
+def _speed_at_line(
+    ctx: StretchContext,
+    e: Entry,
+    ve: VehicleEntry,
+    route: _Route | None,
+    path: list[tuple[float, float]],
+    pos: Position,
+) -> float:
+    """The vehicle's speed (km/h) where its worst ``path`` (start to edge, local m) meets the
+    position's line: ``V(x - d)`` (:meth:`_Route.speed_back_kmh`), ``d`` the distance back
+    along the path from the edge to the meeting point, as the outward search rates a line
+    (:func:`_rating_at`); at the edge, or without a route, the speed at the edge. ``route``:
+    the path's route where it was walked with its road run-up, else built from the entry."""
+    line = shapely.LineString(pos.geometry_xy)
+    along = shapely.LineString(path)
+    meet = shapely.ops.nearest_points(along, line)[0]
+    back_m = float(along.length - along.project(meet))
+    if route is None and back_m > 0.0:
+        route = _route(ctx, e, ve, road=False)
+    if route is None or back_m <= 0.0 or ve.speed_kmh is None:
+        return float(ve.speed_kmh or 0.0)
+    return float(route.speed_back_kmh(np.array([back_m]))[0])
+
+
+def _raise_to(ctx: StretchContext, pos: Position, ve: VehicleEntry, speed_kmh: float) -> None:
     """Raise a position whose line a vehicle's worst path meets (a stretch line, or a road
-    position's line) to that vehicle's requirement on its stretch where it is rated lower (an
-    upper bound where the line stands further out), repriced at the new rating."""
+    position's line) to that vehicle's requirement at its speed where it meets the line
+    (``speed_kmh``, :func:`_speed_at_line`) where it is rated lower, repriced at the new
+    rating."""
     vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
     current = parse_rating(pos.rating)  # None: above tested speeds already
     if vf is None or ve.speed_kmh is None or current is None:
         return
-    need = required_rating(vf.vehicle, float(ve.speed_kmh))
+    need = required_rating(vf.vehicle, speed_kmh)
     listed = parse_rating(pos.ratings.get(ve.name, ""))
     if listed is not None and need.energy_kj > listed.energy_kj:
         pos.ratings[ve.name] = need.iwa
@@ -298,6 +327,12 @@ class _Route:
         tail = self.tail[1:] if pts and self.tail and self.tail[0] == pts[-1] else self.tail
         return pts + tail
 
+    def speed_back_kmh(self, back_m: FloatArray) -> FloatArray:
+        """The vehicle's speed (km/h) ``back_m`` metres back from the edge along the path:
+        ``V(x)`` of its equivalent run-up there (:meth:`x_back_m`, at most top speed)."""
+        x = np.minimum(self.x_back_m(back_m), float(self.vf.kin.x_top_m))
+        return self.vf.kin.v_of_x(x) * 3.6
+
     def x_back_m(self, back_m: FloatArray) -> FloatArray:
         """Equivalent run-up (m) ``back_m`` metres back from the edge along the path: on the
         straight tail the run-up at its start plus the distance run (a kerb's charge ignored,
@@ -380,8 +415,7 @@ def _rating_at(
             continue
         kmh = float(mine.speed_kmh)
         if vf.vehicle.name == ve.name and back_m > 0.0 and route is not None:
-            x = min(float(route.x_back_m(np.array([back_m]))[0]), float(vf.kin.x_top_m))
-            kmh = speed = float(vf.kin.v_of_x(np.array([x]))[0]) * 3.6
+            kmh = speed = float(route.speed_back_kmh(np.array([back_m]))[0])
         r = required_rating(vf.vehicle, kmh)
         if best is None or r.energy_kj > best.energy_kj:
             best = r
@@ -416,8 +450,7 @@ def _line_point(
     if rating.speed_kmh is None and route is not None:
         # the first point out where the governing vehicle's head-on speed is tested
         cand = clear[clear >= k0]
-        x = np.minimum(route.x_back_m(back[cand]), float(route.vf.kin.x_top_m))
-        kmh = route.vf.kin.v_of_x(x) * 3.6
+        kmh = route.speed_back_kmh(back[cand])
         ok = np.flatnonzero(kmh <= max(TEST_SPEEDS_KMH) + 1e-9)
         if ok.size:
             j = int(cand[ok[0]])
