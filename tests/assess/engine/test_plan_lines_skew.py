@@ -1,0 +1,134 @@
+"""Barrier lines close where the gap is narrowest: turned and slid lines (issue 10 item 5;
+docs/method.md section 4, "Barrier lines"). Hand-built OSM worlds; expected lengths from the
+geometry built, prices from the cost table.
+
+The open-square world of test_plan_stretches (site x in [-30, 30], y in [0, 40], closed 1 m
+off on three sides; an avenue ending 112 m short of the south edge, the truck straight on
+across the square at 90 km/h) with a funnel in front of the south edge: two buildings whose
+fronts are skewed, the west one's corner at (-10, -4), its front running south-west to
+(-28, -45); the east one's corner at (10, -10), its front running south-east to (28, -51).
+The gap is narrowest between the two corners (each front and each north face leaves the
+corner-to-corner segment at more than 90 degrees), 20.9 m apart, a segment that crosses
+the truck's path (x = 0) at y = -7, 6 m further out than the first point 1 m clear of the
+edge; the line square to the path there runs 62 m between the fronts beside the site.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from rempart.assess.engine.plan import default_costs
+from rempart.assess.engine.plan_lines import STANDOFF_TOLERANCE_M
+
+from ._netbuild import Way, lonlat, road
+from .test_plan_stretches import (
+    CELL_M,
+    GAP_M,
+    SQUARE_WORLD,
+    TRUCK,
+    WIDTH_M,
+    run,
+    south_stretch,
+)
+
+WEST_CORNER = (-10.0, -4.0)
+EAST_CORNER = (10.0, -10.0)
+WEST: Way = (
+    {"building": "yes"},
+    [(-40.0, -4.0), WEST_CORNER, (-28.0, -45.0), (-40.0, -45.0), (-40.0, -4.0)],
+)
+EAST: Way = (
+    {"building": "yes"},
+    [EAST_CORNER, (40.0, -10.0), (40.0, -51.0), (28.0, -51.0), EAST_CORNER],
+)
+FUNNEL = [*SQUARE_WORLD, WEST, EAST]
+
+
+def local(res: Any, x: float, y: float) -> tuple[float, float]:
+    """The network's local coordinates (m) of a point of this file's metric frame."""
+    lon, lat = lonlat(x, y)
+    px, py = res.net.project(np.array([lon]), np.array([lat]))
+    return float(px[0]), float(py[0])
+
+
+def governing_line(res: Any) -> Any:
+    """The one position covering the south stretch (the truck straight on at 90 km/h)."""
+    assert res.plan is not None
+    stretch = south_stretch(res)
+    mine = [p for p in res.plan.positions if stretch.number in p.covers_stretches]
+    assert len(mine) == 1
+    return stretch, mine[0]
+
+
+def test_funnel_line_closes_between_the_skewed_corners(tmp_path: Path) -> None:
+    res = run(tmp_path, FUNNEL, [TRUCK])
+    stretch, p = governing_line(res)
+    gov = stretch.governing()
+    assert gov.rating == "V/7200[N2A]/96/90"  # straight on at 90 km/h
+    corner_m = math.dist(local(res, *WEST_CORNER), local(res, *EAST_CORNER))
+    assert abs(corner_m - math.hypot(20.0, 6.0)) < 0.1
+    assert p.kind == "linear" and p.closes_between == ["building", "building"]
+    # across the funnel's throat, not the 62 m between the fronts beside the site: each end
+    # within the vehicle's half width and a raster cell of its corner's building
+    assert corner_m - WIDTH_M - 2 * CELL_M <= p.length_m <= corner_m
+    assert p.length_m < GAP_M - WIDTH_M - 2 * CELL_M
+    line = shapely.LineString(p.geometry_xy)
+    ends = [shapely.Point(xy) for xy in p.geometry_xy]
+    for front in (WEST, EAST):
+        building = shapely.Polygon([local(res, x, y) for x, y in front[1]])
+        assert min(end.distance(building) for end in ends) <= WIDTH_M / 2 + 2 * CELL_M
+    # it crosses the truck's path, and stands clear of the site (stand-off 0: outside it)
+    assert line.intersects(shapely.LineString(gov.runup_tail_xy))
+    assert line.distance(res.geometry_xy) > 0.0
+    # priced per metre at the stretch's rating for the truck's mass
+    assert p.rating == gov.rating and p.costed
+    costs = default_costs()
+    assert p.cost_eur == round(p.length_m * costs.linear_eur_per_m[96] * costs.factor(7200.0))
+    d = res.to_dict()
+    pd = d["plan"]["positions"][res.plan.positions.index(p)]
+    assert pd["geometry"]["type"] == "LineString" and len(pd["geometry"]["coordinates"]) == 2
+    assert pd["length_m"] == p.length_m and pd["open_ended"] is False
+
+
+def test_a_turned_line_stays_clear_of_the_stand_off(tmp_path: Path) -> None:
+    # 8 m stand-off: the west corner (4 m from the edge) lies inside it; no line comes closer
+    # to the site than the stand-off less the 2 m tolerance along the stand-off line. The
+    # truck's line still closes across the funnel on the two buildings, further out: no
+    # shorter than the corners' distance (the shortest segment between the buildings) less
+    # the half widths and a cell at each end
+    standoff_m = 8.0
+    res = run(tmp_path, FUNNEL, [TRUCK], standoff_m=standoff_m)
+    assert res.plan is not None and res.plan.positions
+    for q in res.plan.positions:
+        line = shapely.LineString(q.geometry_xy)
+        assert line.distance(res.geometry_xy) >= standoff_m - STANDOFF_TOLERANCE_M - 0.5
+    _, p = governing_line(res)
+    corner_m = math.dist(local(res, *WEST_CORNER), local(res, *EAST_CORNER))
+    assert p.closes_between == ["building", "building"]
+    assert corner_m - WIDTH_M - 2 * CELL_M <= p.length_m < GAP_M - WIDTH_M - 2 * CELL_M
+
+
+def test_a_turned_line_never_crosses_another_carriageway(tmp_path: Path) -> None:
+    # a street running north to 3.5 m short of the edge through the funnel's west half,
+    # x = -7 at y = -40 to x = -6 at y = -3.5: it crosses the corner-to-corner segment (at
+    # x = -6 that runs at y = -5.2). No line crosses its carriageway (or any other than its
+    # own); the truck's line closes on buildings at both ends all the same, around it
+    street = road([(-7.0, -40.0), (-6.0, -3.5)])
+    res = run(tmp_path, [*FUNNEL, street], [TRUCK])
+    assert res.plan is not None
+    net = res.net
+    for q in res.plan.positions:
+        line = shapely.LineString(q.geometry_xy)
+        crossed = net.link_tree.query(line, predicate="intersects")
+        assert all(q.link is not None and int(k) == q.link for k in crossed), (q.kind, crossed)
+    _, p = governing_line(res)
+    assert p.closes_between == ["building", "building"]
+    corner_line = shapely.LineString([local(res, *WEST_CORNER), local(res, *EAST_CORNER)])
+    street_line = shapely.LineString([local(res, -7.0, -40.0), local(res, -6.0, -3.5)])
+    assert corner_line.intersects(street_line)  # the premise
+    assert not shapely.LineString(p.geometry_xy).intersects(street_line)
