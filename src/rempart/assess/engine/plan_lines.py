@@ -6,7 +6,10 @@ perpendicular to the road, across drivable ground until it meets ground closed t
 smallest vehicle (a building front, a wall, water... of the obstacle raster of
 :mod:`.drivable`), a rated barrier of the register that is rated for the position, another
 carriageway, the protected area (site plus stand-off) or the edge of the planning area; at most
-:data:`CAP_M` per side, beyond which the end is "open-ended" (priced to the cap).
+:data:`CAP_M` per side, beyond which the end is "open-ended" (priced to the cap). Where the gap
+is narrower on a skew, the line may turn (up to :data:`TURN_MAX_DEG` either way) and an edge
+stretch's own line slide outward along its path (up to :data:`SLIDE_MAX_M`): the shortest line
+closed at both ends on obstacles, crossing no other carriageway, is kept.
 
 Hand-written: the march along the raster (numpy, all candidates of one site at once); the
 crossings with other carriageways and rated barriers are shapely STRtree queries.

@@ -11,8 +11,9 @@ path alone is rated for that vehicle; a line a heavier vehicle's path meets is r
   behind the cut (its road start lies on a link both of whose nodes are behind the cut, or on a
   cut link beyond the position from the side the vehicles come from);
 - otherwise the stretch gets a position of its own: a barrier line across the drivable gap
-  its path uses (:func:`.plan_lines.barrier_lines`, perpendicular to the path where it passes
-  the stand-off line, so closing between building fronts, walls, water or rated barriers,
+  its path uses (:func:`.plan_lines.barrier_lines`, across the path where it passes the
+  stand-off line, turned or slid outward where the gap is narrower, so closing between
+  building fronts, walls, water or rated barriers,
   stopping at other carriageways, within the planning radius) or, where that line would be
   open-ended or clipped, a line along the stretch at the stand-off. It is priced by its length
   at the required rating per metre (``CostTable.price`` of ``linear_eur_per_m``; the part
