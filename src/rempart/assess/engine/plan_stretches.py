@@ -37,7 +37,6 @@ from typing import Any
 
 import numpy as np
 import shapely
-import shapely.ops
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
@@ -142,17 +141,22 @@ def _cover_threat(
     path = runup_xy(ctx.net, ve)
     hit = _crossing_positions(plan.positions, path)
     walked = not hit and ve.runup_start == "road" and not ve.runup_pieces
+    met = path  # the path that met the positions' lines
     if walked:
         # an off-road run from a road: its road run-up to the run's start may meet a line
         route = _route(ctx, e, ve)
-        hit = _crossing_positions(plan.positions, route.xy(ctx.net)) if route else []
+        met = route.xy(ctx.net) if route else path
+        hit = _crossing_positions(plan.positions, met) if route else []
     if hit or _sealed(plan, ctx.net, e, ve, path):
         how = "stretch_line" if hit and set(hit) <= own else "road_plan"
-        met = route.xy(ctx.net) if walked and route is not None else path
-        for i in hit:
-            pos = plan.positions[i]
-            speed = _speed_at_line(ctx, e, ve, route if walked else None, met, pos)
-            _raise_to(ctx, pos, ve, speed)
+        # the lines the vehicle could raise: rated (or listing it) below its requirement at top
+        # speed (its speed where it meets a line is never above it)
+        hit_low = [i for i in hit if _raisable(ctx, plan.positions[i], ve)]
+        if hit_low:
+            met_by = [plan.positions[i] for i in hit_low]
+            speeds = _speeds_at_lines(ctx, e, ve, route if walked else None, met, met_by)
+            for pos, speed in zip(met_by, speeds, strict=True):
+                _raise_to(ctx, pos, ve, float(speed))
         if not hit:
             # the road run-up is walked once: the one just walked, if any, is reused
             hit = _cutting_positions(plan, ctx.net, route if walked else _route(ctx, e, ve))
@@ -163,34 +167,50 @@ def _cover_threat(
     return how, [len(plan.positions)]
 
 
-def _speed_at_line(
+def _raisable(ctx: StretchContext, pos: Position, ve: VehicleEntry) -> bool:
+    """Whether the vehicle could raise the position (:func:`_raise_to`): its rating, or its
+    listing for the vehicle, is below the vehicle's requirement at its top speed."""
+    vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
+    current = parse_rating(pos.rating)
+    if vf is None or current is None or ve.speed_kmh is None:
+        return False
+    top = required_rating(vf.vehicle, float(vf.vehicle.top_speed_ms) * 3.6)
+    listed = parse_rating(pos.ratings.get(ve.name, ""))
+    low = listed is not None and listed.energy_kj < top.energy_kj
+    return low or current.energy_kj < top.energy_kj
+
+
+def _speeds_at_lines(
     ctx: StretchContext,
     e: Entry,
     ve: VehicleEntry,
     route: _Route | None,
     path: list[tuple[float, float]],
-    pos: Position,
-) -> float:
-    """The vehicle's speed (km/h) where its worst ``path`` (start to edge, local m) meets the
-    position's line: ``V(x - d)`` (:meth:`_Route.speed_back_kmh`), ``d`` the distance back
+    positions: Sequence[Position],
+) -> FloatArray:
+    """The speed (km/h) a position's line is rated at for the vehicle whose worst ``path``
+    (start to edge, local m) meets it: its speed there, ``V(x - d)``, ``d`` the distance back
     along the path from the edge to the meeting point, as the outward search rates a line
-    (:func:`_rating_at`); at the edge, or without a route, the speed at the edge. ``route``:
-    the path's route where it was walked with its road run-up, else built from the entry."""
-    line = shapely.LineString(pos.geometry_xy)
+    (:func:`_rating_at`), given as the lowest test speed at or above it (the same rating,
+    :meth:`_Route.test_speed_back_kmh`); at the edge, or without a route, the speed at the
+    edge. ``route``: the path's route where it was walked with its road run-up, else built
+    from the entry."""
+    edge_kmh = float(ve.speed_kmh or 0.0)
     along = shapely.LineString(path)
-    meet = shapely.ops.nearest_points(along, line)[0]
-    back_m = float(along.length - along.project(meet))
-    if route is None and back_m > 0.0:
+    lines = np.array([shapely.LineString(p.geometry_xy) for p in positions], dtype=object)
+    meet = shapely.get_point(shapely.shortest_line(along, lines), 0)
+    back_m = along.length - shapely.line_locate_point(along, meet)
+    if route is None and np.any(back_m > 0.0):
         route = _route(ctx, e, ve, road=False)
-    if route is None or back_m <= 0.0 or ve.speed_kmh is None:
-        return float(ve.speed_kmh or 0.0)
-    return float(route.speed_back_kmh(np.array([back_m]))[0])
+    if route is None or ve.speed_kmh is None:
+        return np.full(len(positions), edge_kmh)
+    return np.where(back_m > 0.0, route.test_speed_back_kmh(np.maximum(back_m, 0.0)), edge_kmh)
 
 
 def _raise_to(ctx: StretchContext, pos: Position, ve: VehicleEntry, speed_kmh: float) -> None:
     """Raise a position whose line a vehicle's worst path meets (a stretch line, or a road
     position's line) to that vehicle's requirement at its speed where it meets the line
-    (``speed_kmh``, :func:`_speed_at_line`) where it is rated lower, repriced at the new
+    (``speed_kmh``, :func:`_speeds_at_lines`) where it is rated lower, repriced at the new
     rating."""
     vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
     current = parse_rating(pos.rating)  # None: above tested speeds already
@@ -333,6 +353,17 @@ class _Route:
         ``V(x)`` of its equivalent run-up there (:meth:`x_back_m`, at most top speed)."""
         x = np.minimum(self.x_back_m(back_m), float(self.vf.kin.x_top_m))
         return self.vf.kin.v_of_x(x) * 3.6
+
+    def test_speed_back_kmh(self, back_m: FloatArray) -> FloatArray:
+        """The lowest standard test speed (km/h, :data:`.ratings.TEST_SPEEDS_KMH`) at or above
+        the vehicle's speed ``back_m`` metres back from the edge (inf: above every one): the
+        rating of :meth:`speed_back_kmh` without inverting ``X`` (its run-up there compared
+        with ``X`` of the test speeds, closed form)."""
+        x = np.minimum(self.x_back_m(back_m), float(self.vf.kin.x_top_m))
+        tests = np.asarray(TEST_SPEEDS_KMH, dtype=float)
+        x_tests = self.vf.kin.x_of_v(tests / 3.6)  # non-decreasing; x_top above top speed
+        k = np.searchsorted(x_tests, x - 1e-9, side="left")
+        return np.append(tests, np.inf)[k]
 
     def x_back_m(self, back_m: FloatArray) -> FloatArray:
         """Equivalent run-up (m) ``back_m`` metres back from the edge along the path: on the
