@@ -16,6 +16,7 @@ edge; the line square to the path there runs 62 m between the fronts beside the 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,23 @@ def test_funnel_line_closes_between_the_skewed_corners(tmp_path: Path) -> None:
     pd = d["plan"]["positions"][res.plan.positions.index(p)]
     assert pd["geometry"]["type"] == "LineString" and len(pd["geometry"]["coordinates"]) == 2
     assert pd["length_m"] == p.length_m and pd["open_ended"] is False
+    # the report's map draws the line as it stands, turned: a two-point position line at the
+    # line's angle (degrees modulo 180; the map's north is up, y pixels grow southward)
+    from rempart.assess.engine import report
+
+    html = report.to_html([res])
+    (ax, ay), (bx, by) = p.geometry_xy
+    want = math.degrees(math.atan2(by - ay, bx - ax)) % 180.0
+    assert 3.0 < want < 177.0  # the premise: a skewed line, not east-west
+    drawn = []
+    for pts in re.findall(
+        r'<polyline points="([^"]+)" stroke="#[0-9a-f]{6}" stroke-width="3"', html
+    ):
+        xy = [tuple(map(float, q.split(","))) for q in pts.split()]
+        if len(xy) == 2:
+            (x1, y1), (x2, y2) = xy
+            drawn.append(math.degrees(math.atan2(y1 - y2, x2 - x1)) % 180.0)
+    assert any(min(abs(a - want), 180.0 - abs(a - want)) < 1.0 for a in drawn), (want, drawn)
 
 
 def test_a_turned_line_stays_clear_of_the_stand_off(tmp_path: Path) -> None:
