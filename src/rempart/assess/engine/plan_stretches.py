@@ -149,8 +149,8 @@ def _cover_threat(
         hit = _crossing_positions(plan.positions, met) if route else []
     if hit or _sealed(plan, ctx.net, e, ve, path):
         how = "stretch_line" if hit and set(hit) <= own else "road_plan"
-        # the lines the vehicle could raise: rated (or listing it) below its requirement at top
-        # speed (its speed where it meets a line is never above it)
+        # the lines the vehicle could raise: rated (or listing it) below its requirement at the
+        # edge (its speed where it meets a line is taken at most its speed there)
         hit_low = [i for i in hit if _raisable(ctx, plan.positions[i], ve)]
         if hit_low:
             met_by = [plan.positions[i] for i in hit_low]
@@ -169,15 +169,16 @@ def _cover_threat(
 
 def _raisable(ctx: StretchContext, pos: Position, ve: VehicleEntry) -> bool:
     """Whether the vehicle could raise the position (:func:`_raise_to`): its rating, or its
-    listing for the vehicle, is below the vehicle's requirement at its top speed."""
+    listing for the vehicle, is below the vehicle's requirement at the edge (its speed where
+    it meets the line is taken at most that, :func:`_speeds_at_lines`)."""
     vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
     current = parse_rating(pos.rating)
     if vf is None or current is None or ve.speed_kmh is None:
         return False
-    top = required_rating(vf.vehicle, float(vf.vehicle.top_speed_ms) * 3.6)
+    edge = required_rating(vf.vehicle, float(ve.speed_kmh))
     listed = parse_rating(pos.ratings.get(ve.name, ""))
-    low = listed is not None and listed.energy_kj < top.energy_kj
-    return low or current.energy_kj < top.energy_kj
+    low = listed is not None and listed.energy_kj < edge.energy_kj
+    return low or current.energy_kj < edge.energy_kj
 
 
 def _speeds_at_lines(
@@ -192,8 +193,9 @@ def _speeds_at_lines(
     (start to edge, local m) meets it: its speed there, ``V(x - d)``, ``d`` the distance back
     along the path from the edge to the meeting point, as the outward search rates a line
     (:func:`_rating_at`), given as the lowest test speed at or above it (the same rating,
-    :meth:`_Route.test_speed_back_kmh`); at the edge, or without a route, the speed at the
-    edge. ``route``: the path's route where it was walked with its road run-up, else built
+    :meth:`_Route.test_speed_back_kmh`), at most the speed at the edge (both bound the speed
+    there from above on a path that does not brake before the edge); at the edge, or without
+    a route, the speed at the edge. ``route``: the path's route where it was walked with its road run-up, else built
     from the entry."""
     edge_kmh = float(ve.speed_kmh or 0.0)
     along = shapely.LineString(path)
@@ -204,7 +206,10 @@ def _speeds_at_lines(
         route = _route(ctx, e, ve, road=False)
     if route is None or ve.speed_kmh is None:
         return np.full(len(positions), edge_kmh)
-    return np.where(back_m > 0.0, route.test_speed_back_kmh(np.maximum(back_m, 0.0)), edge_kmh)
+    # at most the speed at the edge: V(x - d) ignores a straight run's kerbs and its bend, the
+    # edge speed counts them (a path braking between the line and the edge is not modelled)
+    there = route.test_speed_back_kmh(np.maximum(back_m, 0.0))
+    return np.where(back_m > 0.0, np.minimum(there, edge_kmh), edge_kmh)
 
 
 def _raise_to(ctx: StretchContext, pos: Position, ve: VehicleEntry, speed_kmh: float) -> None:
