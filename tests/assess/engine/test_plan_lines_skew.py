@@ -24,9 +24,13 @@ import numpy as np
 import shapely
 
 from rempart.assess.engine.plan import default_costs
-from rempart.assess.engine.plan_lines import STANDOFF_TOLERANCE_M
+from rempart.assess.engine.plan_lines import CAP_M, STANDOFF_TOLERANCE_M, TURN_MAX_DEG
+from rempart.assess.engine.run import assess
 
-from ._netbuild import Way, lonlat, road
+from ._netbuild import Way, lonlat, road, write_osm
+from .test_plan_lines import SITE as STREET_SITE
+from .test_plan_lines import TRUCK as STREET_TRUCK
+from .test_plan_lines import block, n_bollards
 from .test_plan_stretches import (
     CELL_M,
     GAP_M,
@@ -150,3 +154,38 @@ def test_a_turned_line_never_crosses_another_carriageway(tmp_path: Path) -> None
     street_line = shapely.LineString([local(res, -7.0, -40.0), local(res, -6.0, -3.5)])
     assert corner_line.intersects(street_line)  # the premise
     assert not shapely.LineString(p.geometry_xy).intersects(street_line)
+
+
+def test_a_road_position_turns_to_close_between_offset_fronts(tmp_path: Path) -> None:
+    # the street of test_plan_lines (x = 0, from the south) split at y = -210; a building
+    # west of it from y = -200 north (its south-east corner at (-20, -200)) and one east of it
+    # from y = -208 south (its north-west corner at (20, -208)). Square to the street, a line
+    # near y = -205 passes between them, open at both ends (priced 2 x 60 m); turned, it closes
+    # on the two buildings: the cut takes it. Its length is at least the corners' distance
+    # less the half widths and a cell at each end, and at most 40 m / cos 45 degrees
+    ways = [
+        road([(0.0, -600.0), (0.0, -210.0)]),
+        road([(0.0, -210.0), (0.0, -100.0)]),
+        road([(0.0, -100.0), (0.0, 20.0)]),
+        block(-60.0, -200.0, -20.0, -170.0),
+        block(20.0, -238.0, 60.0, -208.0),
+    ]
+    (res,) = assess(write_osm(tmp_path / "case.osm", ways), [("site", STREET_SITE)], [STREET_TRUCK])
+    assert res.plan is not None
+    (p,) = [q for q in res.plan.positions if q.way_id == 2]
+    assert p.kind == "bollards" and p.closes_between == ["building", "building"]
+    corner_m = math.dist(local(res, -20.0, -200.0), local(res, 20.0, -208.0))
+    assert corner_m - WIDTH_M - 2 * CELL_M <= p.length_m
+    assert p.length_m <= 40.0 / math.cos(math.radians(TURN_MAX_DEG))
+    assert p.length_m < 2 * CAP_M  # cheaper than the open square line
+    # it crosses its street at the position's point, turned from square (east-west)
+    line = shapely.LineString(p.geometry_xy)
+    assert line.distance(shapely.Point(p.x, p.y)) < 0.05
+    (ax, ay), (bx, by) = p.geometry_xy
+    assert 4.9 < math.degrees(math.atan2(by - ay, bx - ax)) % 180.0 < 175.1
+    # bollards over its whole length, at the street's test
+    costs = default_costs()
+    speed = int(p.rating.split("/")[2])
+    unit = costs.fixed_bollard_eur[speed] * costs.factor(STREET_TRUCK.mass_kg)
+    assert p.n_bollards == n_bollards(p.length_m)
+    assert p.cost_eur == round(p.n_bollards * unit)
