@@ -13,6 +13,7 @@ run across the square reaches the south edge at the truck's 90 km/h.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import math
 from pathlib import Path
@@ -30,6 +31,7 @@ from rempart.assess.engine.entries import Entry, VehicleEntry
 from rempart.assess.engine.plan import Plan, Position, default_costs
 from rempart.assess.engine.ratings import EXCEEDS, TEST_SPEEDS_KMH
 from rempart.assess.engine.run import AssessOptions, SiteResult, assess
+from rempart.assess.engine.speed import Kinematics
 
 from ._netbuild import Way, lonlat, road, square, vehicle, write_osm
 
@@ -374,7 +376,7 @@ def _fake_context(monkeypatch: Any, vehicles: list[Any]) -> Any:
         return _linear_position(list(ve.runup_tail_xy), str(ve.rating)), "own_line"
 
     monkeypatch.setattr(plan_stretches, "_own_position", own)
-    fields = [SimpleNamespace(vehicle=v) for v in vehicles]
+    fields = [SimpleNamespace(vehicle=v, kin=Kinematics.of(v)) for v in vehicles]
     ctx = plan_stretches.StretchContext(
         None,
         SITE_XY,
@@ -410,23 +412,34 @@ def test_every_vehicle_worst_path_is_covered(monkeypatch):
 
 def test_a_line_rated_for_one_vehicle_is_raised_for_a_heavier_one(monkeypatch):
     # stretch 1 as above: the car's path gets a line rated for the car alone (M1 at 112 km/h,
-    # 726 kJ). Stretch 2's truck (56 km/h: the test speed 64, 7.2 t, 1138 kJ) comes up x = -60
-    # and meets that line (the car's path crosses x = -60 at y = -50 + 50 * 40 / 95): the line
-    # is raised to the truck's rating and repriced per metre at it
+    # 726 kJ). Stretch 2's truck (7.2 t, constant 1 m/s2 from rest) comes up x = -60 from
+    # y = -180 and meets that line where the car's path crosses x = -60, at
+    # y = -50 + 50 * 40 / 95, d = 28.95 m back from the edge: there it has run 151.05 m,
+    # sqrt(2 * 1 * 151.05) = 62.6 km/h (test speed 64: 1138 kJ), not the 68.3 km/h it
+    # reaches at the edge (test speed 80). The line is raised to /64/ and repriced per metre
+    # (stretch 1's truck at 75 km/h, 1563 kJ, so that stretch 1 is covered first)
     truck, car, stretch = _two_paths()
+    truck = dataclasses.replace(truck, speed_kmh=75.0, rating="V/7200[N2A]/80/90")
+    stretch = dataclasses.replace(stretch, vehicles=[car, truck])
+    d_m = -(-50.0 + 50.0 * 40.0 / 95.0)
+    edge_kmh = math.sqrt(2 * 1.0 * 180.0) * 3.6
+    line_kmh = math.sqrt(2 * 1.0 * (180.0 - d_m)) * 3.6
+    assert 48.0 < line_kmh <= 64.0 < edge_kmh <= 80.0  # the premise: two test speeds apart
     truck2 = VehicleEntry(
-        "T", "N2A", 7200.0, 56.0, 871.0, "V/7200[N2A]/64/90", None,
-        runup_start="rest", runup_tail_xy=[(-60.0, -60.0), (-60.0, 0.0)], rating_speed_kmh=64,
+        "T", "N2A", 7200.0, edge_kmh, 1296.0, "V/7200[N2A]/80/90", None,
+        runup_start="rest", runup_tail_xy=[(-60.0, -180.0), (-60.0, 0.0)], rating_speed_kmh=80,
     )  # fmt: skip
     second = Entry(
         "frontage", -60.0, 0.0, None, None, None, "", [(-70.0, 0.0), (-50.0, 0.0)], 20.0,
         [truck2], number=2,
     )  # fmt: skip
     plan = _plan_with_truck_line(truck)
-    ctx = _fake_context(monkeypatch, [vehicle("T"), vehicle("C", mass=1500, test_class="M1")])
+    t = vehicle("T", curve=((0.0, 1.0), (90.0, 1.0)))
+    ctx = _fake_context(monkeypatch, [t, vehicle("C", mass=1500, test_class="M1")])
     plan_stretches.cover_stretches(plan, ctx, [second, stretch])
     car_line = plan.positions[1]
     assert car_line.rating == "V/7200[N2A]/64/90"
+    assert car_line.ratings["T"] == "V/7200[N2A]/64/90"
     costs = default_costs()
     assert car_line.cost_eur == round(40.0 * costs.linear_eur_per_m[64] * costs.factor(7200.0))
     cover = {c.number: c for c in plan.stretches}

@@ -11,8 +11,9 @@ path alone is rated for that vehicle; a line a heavier vehicle's path meets is r
   behind the cut (its road start lies on a link both of whose nodes are behind the cut, or on a
   cut link beyond the position from the side the vehicles come from);
 - otherwise the stretch gets a position of its own: a barrier line across the drivable gap
-  its path uses (:func:`.plan_lines.barrier_lines`, perpendicular to the path where it passes
-  the stand-off line, so closing between building fronts, walls, water or rated barriers,
+  its path uses (:func:`.plan_lines.barrier_lines`, across the path where it passes the
+  stand-off line, turned or slid outward where the gap is narrower, so closing between
+  building fronts, walls, water or rated barriers,
   stopping at other carriageways, within the planning radius) or, where that line would be
   open-ended or clipped, a line along the stretch at the stand-off. It is priced by its length
   at the required rating per metre (``CostTable.price`` of ``linear_eur_per_m``; the part
@@ -45,7 +46,7 @@ from .field import VehicleField
 from .graph import FloatArray, Network
 from .offroad import RatedShape
 from .plan import CostTable, Plan, Position, StretchCover, _away_from_site
-from .plan_lines import Lines, barrier_lines, carriageway_links
+from .plan_lines import Lines, Origins, along_path, barrier_lines, carriageway_links, slide_origins
 from .ratings import (
     EXCEEDS,
     EXCEEDS_ADVICE,
@@ -149,18 +150,22 @@ def _cover_threat(
     path = runup_xy(ctx.net, ve, ctx.pieces())
     hit = _crossing_positions(ctx, plan.positions, path)
     walked = not hit and ve.runup_start == "road" and not ve.runup_pieces
+    met = path  # the path that met the positions' lines
     if walked:
         # an off-road run from a road: its road run-up to the run's start may meet a line
         route = _route(ctx, e, ve)
-        hit = (
-            _crossing_positions(ctx, plan.positions, route.xy(ctx.net, ctx.pieces()))
-            if route
-            else []
-        )
+        met = route.xy(ctx.net, ctx.pieces()) if route else path
+        hit = _crossing_positions(ctx, plan.positions, met) if route else []
     if hit or _sealed(plan, ctx.net, e, ve, path):
         how = "stretch_line" if hit and set(hit) <= own else "road_plan"
-        for i in hit:
-            _raise_to(ctx, plan.positions[i], ve)
+        # the lines the vehicle could raise: rated (or listing it) below its requirement at the
+        # edge (its speed where it meets a line is taken at most its speed there)
+        hit_low = [i for i in hit if _raisable(ctx, plan.positions[i], ve)]
+        if hit_low:
+            met_by = [plan.positions[i] for i in hit_low]
+            speeds = _speeds_at_lines(ctx, e, ve, route if walked else None, met, met_by)
+            for pos, speed in zip(met_by, speeds, strict=True):
+                _raise_to(ctx, pos, ve, float(speed))
         if not hit:
             # the road run-up is walked once: the one just walked, if any, is reused
             hit = _cutting_positions(plan, ctx, route if walked else _route(ctx, e, ve))
@@ -171,15 +176,61 @@ def _cover_threat(
     return how, [len(plan.positions)]
 
 
-def _raise_to(ctx: StretchContext, pos: Position, ve: VehicleEntry) -> None:
+def _raisable(ctx: StretchContext, pos: Position, ve: VehicleEntry) -> bool:
+    """Whether the vehicle could raise the position (:func:`_raise_to`): its rating, or its
+    listing for the vehicle, is below the vehicle's requirement at the edge (its speed where
+    it meets the line is taken at most that, :func:`_speeds_at_lines`)."""
+    vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
+    current = parse_rating(pos.rating)
+    if vf is None or current is None or ve.speed_kmh is None:
+        return False
+    edge = required_rating(vf.vehicle, float(ve.speed_kmh))
+    listed = parse_rating(pos.ratings.get(ve.name, ""))
+    low = listed is not None and listed.energy_kj < edge.energy_kj
+    return low or current.energy_kj < edge.energy_kj
+
+
+def _speeds_at_lines(
+    ctx: StretchContext,
+    e: Entry,
+    ve: VehicleEntry,
+    route: _Route | None,
+    path: list[tuple[float, float]],
+    positions: Sequence[Position],
+) -> FloatArray:
+    """The speed (km/h) a position's line is rated at for the vehicle whose worst ``path``
+    (start to edge, local m) meets it: its speed there, ``V(x - d)``, ``d`` the distance back
+    along the path from the edge to the meeting point, as the outward search rates a line
+    (:func:`_rating_at`), given as the lowest test speed at or above it (the same rating,
+    :meth:`_Route.test_speed_back_kmh`), at most the speed at the edge (both bound the speed
+    there from above on a path that does not brake before the edge); at the edge, or without
+    a route, the speed at the edge. ``route``: the path's route where it was walked with its road run-up, else built
+    from the entry."""
+    edge_kmh = float(ve.speed_kmh or 0.0)
+    along = shapely.LineString(path)
+    lines = np.array([shapely.LineString(p.geometry_xy) for p in positions], dtype=object)
+    meet = shapely.get_point(shapely.shortest_line(along, lines), 0)
+    back_m = along.length - shapely.line_locate_point(along, meet)
+    if route is None and np.any(back_m > 0.0):
+        route = _route(ctx, e, ve, road=False)
+    if route is None or ve.speed_kmh is None:
+        return np.full(len(positions), edge_kmh)
+    # at most the speed at the edge: V(x - d) ignores a straight run's kerbs and its bend, the
+    # edge speed counts them (a path braking between the line and the edge is not modelled)
+    there = route.test_speed_back_kmh(np.maximum(back_m, 0.0))
+    return np.where(back_m > 0.0, np.minimum(there, edge_kmh), edge_kmh)
+
+
+def _raise_to(ctx: StretchContext, pos: Position, ve: VehicleEntry, speed_kmh: float) -> None:
     """Raise a position whose line a vehicle's worst path meets (a stretch line, or a road
-    position's line) to that vehicle's requirement on its stretch where it is rated lower (an
-    upper bound where the line stands further out), repriced at the new rating."""
+    position's line) to that vehicle's requirement at its speed where it meets the line
+    (``speed_kmh``, :func:`_speeds_at_lines`) where it is rated lower, repriced at the new
+    rating."""
     vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
     current = parse_rating(pos.rating)  # None: above tested speeds already
     if vf is None or ve.speed_kmh is None or current is None:
         return
-    need = required_rating(vf.vehicle, float(ve.speed_kmh))
+    need = required_rating(vf.vehicle, speed_kmh)
     listed = parse_rating(pos.ratings.get(ve.name, ""))
     if listed is not None and need.energy_kj > listed.energy_kj:
         pos.ratings[ve.name] = need.iwa
@@ -334,6 +385,23 @@ class _Route:
             self._xy = pts + tail
         return list(self._xy)
 
+    def speed_back_kmh(self, back_m: FloatArray) -> FloatArray:
+        """The vehicle's speed (km/h) ``back_m`` metres back from the edge along the path:
+        ``V(x)`` of its equivalent run-up there (:meth:`x_back_m`, at most top speed)."""
+        x = np.minimum(self.x_back_m(back_m), float(self.vf.kin.x_top_m))
+        return self.vf.kin.v_of_x(x) * 3.6
+
+    def test_speed_back_kmh(self, back_m: FloatArray) -> FloatArray:
+        """The lowest standard test speed (km/h, :data:`.ratings.TEST_SPEEDS_KMH`) at or above
+        the vehicle's speed ``back_m`` metres back from the edge (inf: above every one): the
+        rating of :meth:`speed_back_kmh` without inverting ``X`` (its run-up there compared
+        with ``X`` of the test speeds, closed form)."""
+        x = np.minimum(self.x_back_m(back_m), float(self.vf.kin.x_top_m))
+        tests = np.asarray(TEST_SPEEDS_KMH, dtype=float)
+        x_tests = self.vf.kin.x_of_v(tests / 3.6)  # non-decreasing; x_top above top speed
+        k = np.searchsorted(x_tests, x - 1e-9, side="left")
+        return np.append(tests, np.inf)[k]
+
     def x_back_m(self, back_m: FloatArray) -> FloatArray:
         """Equivalent run-up (m) ``back_m`` metres back from the edge along the path: on the
         straight tail the run-up at its start plus the distance run (a kerb's charge ignored,
@@ -487,8 +555,7 @@ def _rating_at(
             continue
         kmh = float(mine.speed_kmh)
         if vf.vehicle.name == ve.name and back_m > 0.0 and route is not None:
-            x = min(float(route.x_back_m(np.array([back_m]))[0]), float(vf.kin.x_top_m))
-            kmh = speed = float(vf.kin.v_of_x(np.array([x]))[0]) * 3.6
+            kmh = speed = float(route.speed_back_kmh(np.array([back_m]))[0])
         r = required_rating(vf.vehicle, kmh)
         if best is None or r.energy_kj > best.energy_kj:
             best = r
@@ -496,29 +563,23 @@ def _rating_at(
     return best, speed
 
 
-def _along(path: list[tuple[float, float]], back_m: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Points (local m) ``back_m`` metres back from the path's end (linear in the vertices)."""
-    xy = np.asarray(path, dtype=float)
-    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
-    t = cum[-1] - back_m
-    return np.interp(t, cum, xy[:, 0]), np.interp(t, cum, xy[:, 1])
-
-
 def _line_point(
     ctx: StretchContext, e: Entry, ve: VehicleEntry, route: _Route | None, alone: bool = False
-) -> tuple[float, float, float, float, float, Rating, bool] | None:
-    """Where the stretch's own line stands on the governing path: (x, y, direction x, y, the
-    governing vehicle's speed there km/h, rating, settled: a point clear of the stand-off
-    with a tested rating, or none further out on this path). First the point ``CLEAR_M`` outside the
-    stand-off line, the rating being the stretch's; then, if that exceeds every tested speed,
-    outward to the first point with a tested rating within the planning radius."""
+) -> tuple[Origins, float, Rating, bool] | None:
+    """Where the stretch's own line stands on the governing path: its origins (the point,
+    then the points it may slide to outward, :func:`.plan_lines.slide_origins`), the
+    governing vehicle's speed at the point (km/h), its rating, and whether it is settled (a
+    point clear of the stand-off with a tested rating, or none further out on this path).
+    First the point ``CLEAR_M`` outside the stand-off line, the rating being the stretch's;
+    then, if that exceeds every tested speed, outward to the first point with a tested
+    rating within the planning radius."""
     path = route.xy(ctx.net, ctx.pieces()) if route is not None else runup_xy(ctx.net, ve)
     if len(path) < 2 or shapely.LineString(path).length <= 0:
         return None
     length = float(shapely.LineString(path).length)
     protected = ctx.site.buffer(ctx.standoff_m) if ctx.standoff_m > 0 else ctx.site
     back = np.arange(0.0, length + 1e-9, OUTWARD_STEP_M)
-    px, py = _along(path, back)
+    px, py = along_path(path, back)
     pts = shapely.points(px, py)
     dist = shapely.distance(pts, protected)
     radius = shapely.distance(pts, ctx.site) <= ctx.plan_radius_m
@@ -529,22 +590,24 @@ def _line_point(
     if rating.speed_kmh is None and route is not None:
         # the first point out where the governing vehicle's head-on speed is tested
         cand = clear[clear >= k0]
-        x = np.minimum(route.x_back_m(back[cand]), float(route.vf.kin.x_top_m))
-        kmh = route.vf.kin.v_of_x(x) * 3.6
+        kmh = route.speed_back_kmh(back[cand])
         ok = np.flatnonzero(kmh <= max(TEST_SPEEDS_KMH) + 1e-9)
         if ok.size:
             j = int(cand[ok[0]])
             r, v = _rating_at(ctx, e, ve, route, float(back[j]), alone)
             if r.speed_kmh is not None:
                 k, rating, speed = j, r, v
-    b = float(back[k])
-    ax, ay = _along(path, np.array([min(b + 0.5, length)]))
-    bx, by = _along(path, np.array([max(b - 0.5, 0.0)]))
     # unsettled: no clear point on this path, or still above tested speeds where the path
     # (without its road run-up) has not yet left the planning radius
     settled = bool(clear.size) and (rating.speed_kmh is not None or not bool(radius[-1]))
-    dx, dy = float(bx[0] - ax[0]), float(by[0] - ay[0])
-    return float(px[k]), float(py[k]), dx, dy, speed, rating, settled
+
+    def allowed(x: FloatArray, y: FloatArray) -> NDArray[np.bool_]:
+        pts = shapely.points(x, y)
+        return (shapely.distance(pts, protected) >= CLEAR_M) & (
+            shapely.distance(pts, ctx.site) <= ctx.plan_radius_m
+        )
+
+    return slide_origins(path, float(back[k]), allowed), speed, rating, settled
 
 
 def _own_link(ctx: StretchContext, px: float, py: float, usable: NDArray[np.bool_]) -> int:
@@ -566,12 +629,15 @@ def _own_position(
     """The position of a stretch the plan does not cover, and how it covers it (``alone``:
     rated for the vehicle ``ve`` only, :func:`_rating_at`)."""
     net = ctx.net
-    got = _line_point(ctx, e, ve, _route(ctx, e, ve, road=False), alone)
+    route = _route(ctx, e, ve, road=False)
+    got = _line_point(ctx, e, ve, route, alone)
     if (got is None or not got[-1]) and ve.runup_start == "road" and not ve.runup_pieces:
         # the line needs the road run-up before the straight run (further out)
-        got = _line_point(ctx, e, ve, _route(ctx, e, ve), alone)
+        route = _route(ctx, e, ve)
+        got = _line_point(ctx, e, ve, route, alone)
     if got is not None:
-        px, py, dx, dy, speed, rating, _settled = got
+        origins, speed, rating, _settled = got
+        px, py = float(origins.x[0, 0]), float(origins.y[0, 0])
         usable = ctx.usable()
         protected = ctx.site.buffer(ctx.standoff_m) if ctx.standoff_m > 0 else ctx.site
         carriageway = carriageway_links(net, usable, ctx.grade)
@@ -580,10 +646,10 @@ def _own_position(
             return barrier_lines(
                 net,
                 np.array([own]),
-                np.array([px]),
-                np.array([py]),
-                np.array([dx]),
-                np.array([dy]),
+                origins.x[:, 0],
+                origins.y[:, 0],
+                origins.dx[:, 0],
+                origins.dy[:, 0],
                 ctx.drv,
                 ctx.site,
                 protected,
@@ -597,6 +663,7 @@ def _own_position(
                 ctx.features,
                 ctx.trees,
                 ctx._cache.setdefault("masks", {}),
+                origins,
             )
 
         own = _own_link(ctx, px, py, usable)
@@ -624,6 +691,13 @@ def _own_position(
                 # standing on a designated route: active over its own carriageway too
                 crossed += float(net.link_width_m[own])
             crossed = min(crossed, length_m)
+            j = int(lines.origin[0]) if lines.origin is not None else 0
+            if j > 0:
+                # slid outward: rated at the governing vehicle's speed there too (never below)
+                px, py = float(origins.x[0, j]), float(origins.y[0, j])
+                there = _rating_at(ctx, e, ve, route, float(origins.back_m[j]), alone)
+                if there[0].energy_kj > rating.energy_kj:
+                    rating, speed = there
             pos = _linear(
                 ctx, e, (rating, speed), geom, length_m, ends, crossed, (px, py), ve, alone
             )
