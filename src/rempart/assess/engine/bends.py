@@ -14,7 +14,8 @@ edge) to the sample in heading ``h_out``. Method:
   like the edge rays (same march, starts, turn rule for road starts, barriers and kerbs):
   ``S(P, h_in)`` the equivalent run-up arriving at ``P`` and ``L(P, h_in)`` the straight
   length of the leg behind it (from its rest start, or after the turn of its road start: two
-  arcs never share a stretch of the leg); computed once per pivot and site, only for the pivots a bent run needs;
+  arcs never share a stretch of the leg); computed once per pivot, heading and site, only for
+  the pairs a bent run may need;
 - **the bend**: turning by ``delta`` at radius ``R`` needs the tangent length
   ``T = R tan(delta / 2) <= min(s, L)`` and the arc free for the vehicle (clearance at least
   half its width every :data:`ARC_STEP_M` along it, outside the site). ``R`` is tried at the
@@ -25,8 +26,11 @@ edge) to the sample in heading ``h_out``. Method:
   ``s - T`` left: ``x_edge = min(S - T + R delta, X(sqrt(a_lat R))) + s - T``. Counting the
   whole arc length at full acceleration is in the threat's favour;
 - **where**: only rays on which the vehicle's top speed would beat the sample's straight
-  normal speed, only pivots whose bound (widest radius, no arc check) beats it, and per ray only the :data:`TOP_PER_RAY` best bends before their arc
-  is checked. A bend found is a lower bound of the truth (fewer pivots, headings and radii
+  normal speed; first legs only for the (pivot, heading) pairs whose bound without the first
+  leg, ``X(sqrt(a_lat min(s / tan(delta / 2), v_top^2 / a_lat))) + s``, beats it (an upper
+  bound of the next one, so no answer changes); only pivots whose bound (widest radius, no arc
+  check) beats it, and per ray only the :data:`TOP_PER_RAY` best bends before their arc is
+  checked. A bend found is a lower bound of the truth (fewer pivots, headings and radii
   than the continuum); one bend only (docs/method.md says so).
 
 Distances in metres in the network's local CRS, speeds in m/s.
