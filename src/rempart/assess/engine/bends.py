@@ -88,6 +88,13 @@ FIRST_LEG_BATCH = 2048
 #: pair is dropped only when its bound is this much below the floor, so table rounding can
 #: never drop a pair the exact filter of :meth:`PivotField.candidates` would keep.
 BOUND_MARGIN_MS = 1e-6
+#: Slack of the screen before that bound (:meth:`PivotField.pivots_of`): the arc exit speed
+#: the bound needs is taken this much lower (run-up in m, share of the speed, m/s), far more
+#: than the tables' error (below 0.01 km/h, 0.5 m), so the screen never drops a pair the
+#: bound keeps; it only spares the bound's arithmetic on the pairs it drops.
+SCREEN_RUNUP_M = 1.0
+SCREEN_SPEED_SHARE = 0.99
+SCREEN_SPEED_MS = 0.05
 
 
 @dataclass
@@ -242,14 +249,31 @@ class PivotField:
         cosd = np.clip(
             rays.ufx[r, None] * self.hx[None, :] + rays.ufy[r, None] * self.hy[None, :], -1, 1
         )
-        delta = np.arccos(cosd)
-        t = np.tan(0.5 * delta)
-        with np.errstate(divide="ignore"):
-            r_top = np.minimum(sd[:, None] / t, top * top / a_lat)
-        bound = np.minimum(tab.x(np.sqrt(a_lat * r_top)) + sd[:, None], vf.kin.x_top_m)
-        want = (delta >= math.pi / BEND_HEADINGS) & (
-            tab.v(bound) > floor_ms[r][:, None] - BOUND_MARGIN_MS
+        # screen: the bound below needs an arc exit speed sqrt(a_lat R) above about
+        # V(X(floor) - s), so R > V^2 / a_lat and tan(delta / 2) <= s / R < s a_lat / V^2; V
+        # taken low (SCREEN_RUNUP_M, SCREEN_SPEED_SHARE, SCREEN_SPEED_MS), so the screen keeps
+        # every pair the bound keeps and only spares the bound's arithmetic on the others
+        floor_p = floor_ms[r] - BOUND_MARGIN_MS
+        v_exit = np.maximum(
+            SCREEN_SPEED_SHARE * tab.v(np.maximum(tab.x(floor_p) - sd - SCREEN_RUNUP_M, 0.0))
+            - SCREEN_SPEED_MS,
+            0.0,
         )
+        with np.errstate(divide="ignore"):
+            cos_lo = np.cos(2.0 * np.arctan(sd * a_lat / np.square(v_exit))) - 1e-9
+        pi, hi = np.nonzero(
+            (cosd >= cos_lo[:, None]) & (cosd <= math.cos(math.pi / BEND_HEADINGS) + 1e-9)
+        )
+        delta = np.full(cosd.shape, np.nan)
+        want = np.zeros(cosd.shape, dtype=bool)
+        d = np.arccos(cosd[pi, hi])
+        t = np.tan(0.5 * d)
+        s_p = sd[pi]
+        with np.errstate(divide="ignore"):
+            r_top = np.minimum(s_p / t, top * top / a_lat)
+        bound = np.minimum(tab.x(np.sqrt(a_lat * r_top)) + s_p, vf.kin.x_top_m)
+        delta[pi, hi] = d
+        want[pi, hi] = (d >= math.pi / BEND_HEADINGS) & (tab.v(bound) > floor_p[pi])
         return _Pivots(r, k, sd, px, py, lat, floor_ms, delta, want)
 
     def prefetch(self, wanted: list[tuple[int, _Pivots]]) -> None:
