@@ -318,8 +318,11 @@ def test_kerb_costs_its_speed(tmp_path):
     assert best.speed_kmh < v_num(197.0) - 2.0
 
 
-def test_vectorised_search_equals_the_pure_python_reference(tmp_path):
-    # the T-junction case with a kerb and a rated barrier, two vehicles, every 12th sample
+@pytest.mark.parametrize("kerb_and_barrier", [True, False], ids=["kerb+barrier", "plain"])
+def test_vectorised_search_equals_the_pure_python_reference(tmp_path, kerb_and_barrier):
+    # the T-junction case, two vehicles, every 12th sample; with a kerb and a rated barrier
+    # (the search's general rule) and without (its plain rule: every start stands, none is
+    # charged a kerb)
     from rempart.assess.engine._offroad_reference import compare, edge_speeds_reference
     from rempart.assess.engine.drivable import drivable_space
     from rempart.assess.engine.offroad import (
@@ -341,7 +344,7 @@ def test_vectorised_search_equals_the_pure_python_reference(tmp_path):
     ways = [
         road([(-600.0, -12.0), (600.0, -12.0)]),
         road([(0.0, -600.0), (0.0, -12.0)]),
-        ({"barrier": "kerb"}, [(-50.0, -5.0), (50.0, -5.0)]),
+        *([({"barrier": "kerb"}, [(-50.0, -5.0), (50.0, -5.0)])] if kerb_and_barrier else []),
         *canyon(6.0, -20.0),
         *ENCLOSE,
     ]
@@ -352,7 +355,8 @@ def test_vectorised_search_equals_the_pure_python_reference(tmp_path):
     drv = drivable_space(site, network.features, network.feature_trees)
     seeds = road_seeds(net, fields, drv, network.grade_separated)
     samples = edge_samples(site)
-    shapes = load_rated_shapes(reg, net)
+    shapes = load_rated_shapes(reg, net) if kerb_and_barrier else []
+    assert drv.kerb.any() == kerb_and_barrier
     # the reference searches straight runs only (the bends have their own brute force in
     # test_offroad_bends.py)
     fast = edge_threats(samples, drv, seeds, fields, shapes, bends=False)

@@ -210,3 +210,42 @@ def test_a_vehicle_too_wide_for_every_first_leg(tmp_path):
     both = threats_of(tmp_path, l_world(*NARROW), [TRUCK, wide], bends=True)
     assert best_normal(both[0]) == pytest.approx(best_normal(alone))
     assert not np.isfinite(both[1].x_m).any()
+
+
+def test_first_legs_skipped_by_the_bound_change_no_answer(tmp_path, monkeypatch):
+    """A first leg (pivot, heading) is searched only if ``X(sqrt(a_lat R)) + s`` with the widest
+    radius the edge leg allows, ``R = min(s / tan(delta / 2), v_top^2 / a_lat)``, beats the
+    ray's floor: whatever the first leg, the arc's exit speed is at most ``sqrt(a_lat R)``
+    (v^2 = a_lat R) and the vehicle then gains at most the run-up ``s``. The bound must skip
+    some pairs in this world (sharp turns close to the edge) and no answer may change against
+    the search of every pair."""
+    from rempart.assess.engine import bends
+
+    ways = [*l_world(*WIDE), road([(-390.0, -80.0), (-20.0, -80.0)])]
+    vehicles = [TRUCK, vehicle("C", top_kmh=160.0, lat=6.9, width=1.8)]
+    kept = []
+    pivots_of = bends.PivotField.pivots_of
+
+    def counted(self: Any, *args: Any) -> Any:
+        piv = pivots_of(self, *args)
+        if piv is not None:
+            kept.append((int(piv.want.sum()), int((piv.delta >= math.pi / 16).sum())))
+        return piv
+
+    monkeypatch.setattr(bends.PivotField, "pivots_of", counted)
+    pruned = threats_of(tmp_path, ways, vehicles, bends=True)
+    wanted, admissible = np.sum(kept, axis=0)
+    assert 0 < wanted < admissible
+
+    def every_pair(self: Any, *args: Any) -> Any:
+        piv = pivots_of(self, *args)
+        if piv is not None:
+            piv.want = piv.delta >= math.pi / 16
+        return piv
+
+    monkeypatch.setattr(bends.PivotField, "pivots_of", every_pair)
+    full = threats_of(tmp_path, ways, vehicles, bends=True)
+    assert np.isfinite(full[0].via_x).any()  # bent runs win somewhere
+    for a, b in zip(pruned, full, strict=True):
+        for name in ("x_m", "normal_kmh", "start_x", "start_y", "via_x", "via_y", "kind"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))

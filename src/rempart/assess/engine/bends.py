@@ -14,7 +14,8 @@ edge) to the sample in heading ``h_out``. Method:
   like the edge rays (same march, starts, turn rule for road starts, barriers and kerbs):
   ``S(P, h_in)`` the equivalent run-up arriving at ``P`` and ``L(P, h_in)`` the straight
   length of the leg behind it (from its rest start, or after the turn of its road start: two
-  arcs never share a stretch of the leg); computed once per pivot and site, only for the pivots a bent run needs;
+  arcs never share a stretch of the leg); computed once per pivot, heading and site, only for
+  the pairs a bent run may need;
 - **the bend**: turning by ``delta`` at radius ``R`` needs the tangent length
   ``T = R tan(delta / 2) <= min(s, L)`` and the arc free for the vehicle (clearance at least
   half its width every :data:`ARC_STEP_M` along it, outside the site). ``R`` is tried at the
@@ -25,8 +26,11 @@ edge) to the sample in heading ``h_out``. Method:
   ``s - T`` left: ``x_edge = min(S - T + R delta, X(sqrt(a_lat R))) + s - T``. Counting the
   whole arc length at full acceleration is in the threat's favour;
 - **where**: only rays on which the vehicle's top speed would beat the sample's straight
-  normal speed, only pivots whose bound (widest radius, no arc check) beats it, and per ray only the :data:`TOP_PER_RAY` best bends before their arc
-  is checked. A bend found is a lower bound of the truth (fewer pivots, headings and radii
+  normal speed; first legs only for the (pivot, heading) pairs whose bound without the first
+  leg, ``X(sqrt(a_lat min(s / tan(delta / 2), v_top^2 / a_lat))) + s``, beats it (an upper
+  bound of the next one, so no answer changes); only pivots whose bound (widest radius, no arc
+  check) beats it, and per ray only the :data:`TOP_PER_RAY` best bends before their arc is
+  checked. A bend found is a lower bound of the truth (fewer pivots, headings and radii
   than the continuum); one bend only (docs/method.md says so).
 
 Distances in metres in the network's local CRS, speeds in m/s.
@@ -38,6 +42,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .offroad import (
     REST,
@@ -77,14 +82,27 @@ RADIUS_FRACTIONS = (1.0, 0.7, 0.5, 0.35, 0.25)
 ARC_STEP_M = 2.0
 #: Best bends per ray whose arc is checked (the rest are dropped: a lower bound).
 TOP_PER_RAY = 4
-#: Pivots per first-leg batch.
-PIVOT_BATCH = 128
+#: First-leg rays (pivot, heading) per batch.
+FIRST_LEG_BATCH = 2048
+#: Margin (m/s) of the per-heading bound of :meth:`PivotField.pivots_of`: a (pivot, heading)
+#: pair is dropped only when its bound is this much below the floor, so table rounding can
+#: never drop a pair the exact filter of :meth:`PivotField.candidates` would keep.
+BOUND_MARGIN_MS = 1e-6
+#: Slack of the screen before that bound (:meth:`PivotField.pivots_of`): the arc exit speed
+#: the bound needs is taken this much lower (run-up in m, share of the speed, m/s), far more
+#: than the tables' error (below 0.01 km/h, 0.5 m), so the screen never drops a pair the
+#: bound keeps; it only spares the bound's arithmetic on the pairs it drops.
+SCREEN_RUNUP_M = 1.0
+SCREEN_SPEED_SHARE = 0.99
+SCREEN_SPEED_MS = 0.05
 
 
 @dataclass
 class _Pivots:
     """Pivots wanted on a batch's edge rays by one vehicle: ray, march step, distance to the
-    edge (m), position (m), lattice cell, and the rays' floors (m/s)."""
+    edge (m), position (m), lattice cell, and the rays' floors (m/s); per (pivot, first-leg
+    heading) the turn ``delta`` (rad) and ``want``, whether the bend's
+    bound beats the floor whatever the first leg (only these first legs are computed)."""
 
     r: IntArray
     k: IntArray
@@ -93,6 +111,8 @@ class _Pivots:
     py: FloatArray
     lat: IntArray
     floor_ms: FloatArray
+    delta: FloatArray
+    want: NDArray[np.bool_]
 
 
 class PivotField:
@@ -121,7 +141,7 @@ class PivotField:
         self.kind = np.zeros((nv, cap, BEND_HEADINGS), dtype=np.int64)
         self.skmh = np.zeros((nv, cap, BEND_HEADINGS))
         self.link = np.full((nv, cap, BEND_HEADINGS), -1, dtype=np.int64)
-        self.done = np.zeros((nv, cap), dtype=bool)  # first legs computed per vehicle
+        self.done = np.zeros((nv, cap, BEND_HEADINGS), dtype=bool)  # first legs computed
         self._last: tuple[IntArray, IntArray, FloatArray, FloatArray] | None = None
 
     def _grow(self, need: int) -> None:
@@ -132,8 +152,8 @@ class PivotField:
         for name in ("px", "py"):
             a = getattr(self, name)
             setattr(self, name, np.concatenate([a, np.zeros(new - cap)]))
-        self.done = np.concatenate([self.done, np.zeros((self.done.shape[0], new - cap), bool)], 1)
         for name, fill in (
+            ("done", False),
             ("x", -np.inf),
             ("free", 0.0),
             ("sx", 0.0),
@@ -169,38 +189,46 @@ class PivotField:
             self.n = n0 + new_lat.size
         return self.lat2piv[lat]
 
-    def _compute(self, piv: IntArray, vis: list[int]) -> None:
-        """First legs of the pivots ``piv`` for the vehicles ``vis``: the straight search
-        from each pivot (one march shared by the vehicles)."""
+    def _compute(self, pairs: IntArray, vis: list[int]) -> None:
+        """First legs of the (pivot, heading) ``pairs`` (flat, ``pivot * BEND_HEADINGS +
+        heading``) for the vehicles ``vis``: the straight search from each pivot in each
+        heading (one march shared by the vehicles)."""
         s = self.s
-        n, nh = piv.size, BEND_HEADINGS
+        piv, h = np.divmod(pairs, BEND_HEADINGS)
         px, py = self.px[piv], self.py[piv]
-        ufx, ufy = np.tile(self.hx, n), np.tile(self.hy, n)
+        ufx, ufy = self.hx[h], self.hy[h]
         rays = _rays(s, px, py, ufx, ufy)
         for vi in vis:
-            self.done[vi, piv] = True
+            self.done[vi, piv, h] = True
             if rays.lmax == 0:
                 continue
             best = _ray_best(s, rays, vi)
             d = s.dist[best.k]
             road = best.q >= 0
-            self.x[vi, piv] = best.x.reshape(n, nh)
-            self.free[vi, piv] = best.room.reshape(n, nh)
-            self.sx[vi, piv] = (np.repeat(px, nh) - ufx * d).reshape(n, nh)
-            self.sy[vi, piv] = (np.repeat(py, nh) - ufy * d).reshape(n, nh)
-            self.kind[vi, piv] = np.where(road, ROAD, REST).reshape(n, nh)
+            self.x[vi, piv, h] = best.x
+            self.free[vi, piv, h] = best.room
+            self.sx[vi, piv, h] = px - ufx * d
+            self.sy[vi, piv, h] = py - ufy * d
+            self.kind[vi, piv, h] = np.where(road, ROAD, REST)
             if s.seeds.cell.size:
                 qs = np.maximum(best.q, 0)
-                self.skmh[vi, piv] = np.where(road, s.seeds.v_ms[vi, qs] * 3.6, 0.0).reshape(n, nh)
-                self.link[vi, piv] = np.where(road, s.seeds.link[qs], -1).reshape(n, nh)
+                self.skmh[vi, piv, h] = np.where(road, s.seeds.v_ms[vi, qs] * 3.6, 0.0)
+                self.link[vi, piv, h] = np.where(road, s.seeds.link[qs], -1)
 
     def pivots_of(
         self, vi: int, rays: _Rays, ox: FloatArray, oy: FloatArray, floor_ms: FloatArray
     ) -> _Pivots | None:
         """The pivots of the edge rays ``rays`` (origins ``ox, oy``) on which vehicle ``vi``
-        may beat ``floor_ms`` (per ray, the speed a bend must exceed)."""
+        may beat ``floor_ms`` (per ray, the speed a bend must exceed), and per pivot the
+        first-leg headings whose bend may beat it whatever the first leg: turning by
+        ``delta`` at a radius ``R <= min(s / tan(delta / 2), v_top^2 / a_lat)`` the vehicle
+        reaches the edge with at most ``X(sqrt(a_lat R)) + s`` (the widest-radius term of the
+        bound of :meth:`candidates`, which is no larger), so the other headings cannot win."""
         s = self.s
-        top = s.fields[vi].kin.top_speed_ms
+        vf = s.fields[vi]
+        tab = s.tables[vi]
+        a_lat = vf.vehicle.lateral_accel_ms2
+        top = vf.kin.top_speed_ms
         kmax = int(np.searchsorted(s.dist, PIVOT_MAX_M, side="right"))
         lv = rays.free_len[vi]
         # pivots in the last PIVOT_DEPTH_STEPS of each ray before its obstacle
@@ -216,20 +244,54 @@ class PivotField:
         py = oy[r] - rays.ufy[r] * sd
         lat = self._lattice(px, py)
         ok = lat >= 0
-        return _Pivots(r[ok], k[ok], sd[ok], px[ok], py[ok], lat[ok], floor_ms)
+        r, k, sd, px, py, lat = r[ok], k[ok], sd[ok], px[ok], py[ok], lat[ok]
+        # every pair (pivot of a ray, first-leg heading)
+        cosd = np.clip(
+            rays.ufx[r, None] * self.hx[None, :] + rays.ufy[r, None] * self.hy[None, :], -1, 1
+        )
+        # screen: the bound below needs an arc exit speed sqrt(a_lat R) above about
+        # V(X(floor) - s), so R > V^2 / a_lat and tan(delta / 2) <= s / R < s a_lat / V^2; V
+        # taken low (SCREEN_RUNUP_M, SCREEN_SPEED_SHARE, SCREEN_SPEED_MS), so the screen keeps
+        # every pair the bound keeps and only spares the bound's arithmetic on the others
+        floor_p = floor_ms[r] - BOUND_MARGIN_MS
+        v_exit = np.maximum(
+            SCREEN_SPEED_SHARE * tab.v(np.maximum(tab.x(floor_p) - sd - SCREEN_RUNUP_M, 0.0))
+            - SCREEN_SPEED_MS,
+            0.0,
+        )
+        with np.errstate(divide="ignore"):
+            cos_lo = np.cos(2.0 * np.arctan(sd * a_lat / np.square(v_exit))) - 1e-9
+        pi, hi = np.nonzero(
+            (cosd >= cos_lo[:, None]) & (cosd <= math.cos(math.pi / BEND_HEADINGS) + 1e-9)
+        )
+        delta = np.full(cosd.shape, np.nan)
+        want = np.zeros(cosd.shape, dtype=bool)
+        d = np.arccos(cosd[pi, hi])
+        t = np.tan(0.5 * d)
+        s_p = sd[pi]
+        with np.errstate(divide="ignore"):
+            r_top = np.minimum(s_p / t, top * top / a_lat)
+        bound = np.minimum(tab.x(np.sqrt(a_lat * r_top)) + s_p, vf.kin.x_top_m)
+        delta[pi, hi] = d
+        want[pi, hi] = (d >= math.pi / BEND_HEADINGS) & (tab.v(bound) > floor_p[pi])
+        return _Pivots(r, k, sd, px, py, lat, floor_ms, delta, want)
 
     def prefetch(self, wanted: list[tuple[int, _Pivots]]) -> None:
-        """Compute the first legs of every pivot each vehicle wants that it lacks, marching
-        each batch of pivots once for every vehicle that needs some of them."""
+        """Compute the first legs of every (pivot, heading) each vehicle wants that it lacks,
+        marching each batch of them once for every vehicle that needs some of them. Every
+        pivot point is placed on the lattice (whether or not a heading is wanted), so a
+        lattice cell's pivot is the first point in it, as with every heading computed."""
         need: dict[int, IntArray] = {}
         for vi, w in wanted:
-            p = np.unique(self._ensure(w.lat, w.px, w.py))
-            need[vi] = p[~self.done[vi, p]]
+            p = self._ensure(w.lat, w.px, w.py)
+            pi, hi = np.nonzero(w.want)
+            pairs = np.unique(p[pi] * BEND_HEADINGS + hi)
+            need[vi] = pairs[~self.done[vi].ravel()[pairs]]
         union = np.unique(np.concatenate(list(need.values()))) if need else np.zeros(0, int)
-        for b0 in range(0, union.size, PIVOT_BATCH):
-            piv = union[b0 : b0 + PIVOT_BATCH]
-            vis = [vi for vi, p in need.items() if np.isin(piv, p).any()]
-            self._compute(piv, vis)
+        for b0 in range(0, union.size, FIRST_LEG_BATCH):
+            pairs = union[b0 : b0 + FIRST_LEG_BATCH]
+            vis = [vi for vi, p in need.items() if np.isin(pairs, p).any()]
+            self._compute(pairs, vis)
 
     def candidates(self, vi: int, rays: _Rays, piv: _Pivots) -> _Extra | None:
         """Bent starts of the edge rays ``rays`` through the pivots ``piv`` for vehicle ``vi``
@@ -243,17 +305,15 @@ class PivotField:
         floor_ms = piv.floor_ms
         r, k, sd, px, py, lat = piv.r, piv.k, piv.sd, piv.px, piv.py, piv.lat
         p = self.lat2piv[lat]  # computed for this vehicle by prefetch
-        # every pair (pivot of a ray, first-leg heading)
-        cosd = np.clip(
-            rays.ufx[r, None] * self.hx[None, :] + rays.ufy[r, None] * self.hy[None, :], -1, 1
-        )
-        delta = np.arccos(cosd)
-        S = self.x[vi, p]
-        L = self.free[vi, p]
-        pi, hi = np.nonzero(np.isfinite(S) & (L > 0) & (delta >= math.pi / BEND_HEADINGS))
+        # the pairs (pivot of a ray, first-leg heading) whose bound may beat the floor
+        pi, hi = np.nonzero(piv.want)
+        S = self.x[vi, p[pi], hi]
+        L = self.free[vi, p[pi], hi]
+        got = np.isfinite(S) & (L > 0)
+        pi, hi, S, L = pi[got], hi[got], S[got], L[got]
         if pi.size == 0:
             return None
-        S, L, delta = S[pi, hi], L[pi, hi], delta[pi, hi]
+        delta = piv.delta[pi, hi]
         t = np.tan(0.5 * delta)
         s_p = sd[pi]
         r_max = np.minimum(np.minimum(s_p, L) / t, top * top / a_lat)

@@ -15,7 +15,7 @@ cells of :data:`CELL_M` metres, row ``i`` at ``y0 + (i + 0.5) * cell``, column `
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,12 +167,16 @@ def _underground(tags: Any) -> bool:
     )
 
 
-def read_features(path: str | Path, project: Project) -> Features:
+def read_features(
+    path: str | Path, project: Project, areas: osmium.area.AreaManager | None = None
+) -> Features:
     """Read obstacle areas and lines, kerbs, untagged footways and mapped outlines.
 
     Untagged objects and nodes are dropped inside osmium (filters after the location and area
     handlers, which still see every object); geometries are built from WKB and projected to
-    the local CRS in one call per kind, not one per object.
+    the local CRS in one call per kind, not one per object. ``areas``: an area manager whose
+    first pass over the relations is done (:func:`osm.read_osm` does it in its own read): the
+    file is then read once here, not twice.
 
     Raises
     ------
@@ -190,14 +194,7 @@ def read_features(path: str | Path, project: Project) -> Features:
     line_kinds: list[str] = []
 
     try:
-        processor = (
-            osmium.FileProcessor(text)
-            .with_locations()
-            .with_areas()
-            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY | osmium.osm.AREA))
-            .with_filter(osmium.filter.EmptyTagFilter())
-        )
-        for item in processor:
+        for item in _ways_and_areas(text, areas):
             obj: Any = item
             tags = obj.tags
             if obj.is_area():
@@ -251,6 +248,35 @@ def read_features(path: str | Path, project: Project) -> Features:
     return Features(
         **{k: local(raw[k]) for k in kinds}, area_kinds=area_kinds, line_kinds=line_kinds
     )
+
+
+def _ways_and_areas(text: str, areas: osmium.area.AreaManager | None) -> Iterator[Any]:
+    """Tagged ways and assembled areas of the file, with node locations. Without ``areas``,
+    pyosmium's FileProcessor (two reads: the relations, then everything); with an area manager
+    whose first pass is done, only the second read (as FileProcessor does it: the areas
+    assembled in a buffer, yielded after the object that completed them)."""
+    filters = (
+        osmium.filter.EntityFilter(osmium.osm.WAY | osmium.osm.AREA),
+        osmium.filter.EmptyTagFilter(),
+    )
+    if areas is None:
+        processor = osmium.FileProcessor(text).with_locations().with_areas()
+        for f in filters:
+            processor.with_filter(f)
+        yield from processor
+        return
+    locations = osmium.NodeLocationsForWays(osmium.index.create_map("flex_mem"))
+    locations.ignore_errors()
+    assembled = osmium.BufferIterator(*filters)
+    # the handlers are held here: the iterator does not keep them alive
+    handlers = (locations, areas.second_pass_to_buffer(assembled), *filters)
+    with osmium.io.Reader(text) as reader:
+        for obj in osmium.OsmFileIterator(reader, *handlers):
+            yield obj
+            if assembled:
+                yield from assembled
+    if assembled:
+        yield from assembled
 
 
 def _line_of_valid_nodes(way: Any) -> str | None:

@@ -73,9 +73,12 @@ HEADING_BINS = 64
 #: 5 km/h is a small, explicit allowance for the jolt, to be replaced by crash-test data.
 KERB_SPEED_LOSS_KMH = 5.0
 #: Edge samples per vectorised batch (memory: batch x headings x steps cells, 48 x 57 x 200
-#: x 8 B = 4.4 MB per array). Results do not depend on it; 48 was the fastest of 24, 48, 96
-#: and 200 on six sites of the synthetic city (benchmarks/offroad_city.py; 24: 0.99 s, 48:
-#: 0.82 s, 96: 1.14 s CPU).
+#: x 8 B = 4.4 MB per array). The straight search does not depend on it; the bent search
+#: does, a little: a pivot lattice cell is represented by the first point placed in it, and
+#: the batches set that order (48 against 96 on 8 sites of a 200k city: 18 of 11,214 sample
+#: and vehicle speeds differ, by up to 29 km/h, no site's worst). 48 was the fastest of 24,
+#: 48, 96 and 200 on six sites of the synthetic city before the bent search
+#: (benchmarks/offroad_city.py; 24: 0.99 s, 48: 0.82 s, 96: 1.14 s CPU).
 BATCH_SAMPLES = 48
 
 #: Spacing (m) of the tabulated V(x) and (m/s)^2 of the tabulated X(v^2) used inside the
@@ -586,6 +589,8 @@ def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> 
         xc = np.concatenate([xc, extra.x])
         qc = np.concatenate([qc, -2 - extra.code])
         room = np.concatenate([room, np.zeros(extra.r.size)])
+    if not (kb < n_steps).any() and not (rays.kk < n_steps).any():
+        return _plain_best(dist, lv, kb, bx, cr_s, ck_s, xc, qc, room)
     ok = (ck_s <= kb[cr_s]) | (xc - dist[np.minimum(kb[cr_s], n_steps - 1)] > bx[cr_s])
     # rest candidates: the farthest free step, and the step before a barrier
     rest_k = np.stack([lv - 1, np.minimum(lv, kb) - 1])  # (2, R)
@@ -624,6 +629,48 @@ def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> 
     wq = np.where(win >= 0, cand_q[np.maximum(win, 0)], -1)
     wroom = np.where(win >= 0, cand_room[np.maximum(win, 0)], 0.0)
     return _Best(np.where(win >= 0, ray_best, -np.inf), use_far, wk, wq, wroom, kb, bx)
+
+
+def _plain_best(
+    dist: NDArray[np.floating],
+    lv: IntArray,
+    kb: IntArray,
+    bx: FloatArray,
+    cr: IntArray,
+    ck: IntArray,
+    xc: FloatArray,
+    qc: IntArray,
+    room: FloatArray,
+) -> _Best:
+    """:func:`_ray_best` where no rated barrier stops the vehicle and no kerb lies on any ray of
+    the batch: every candidate stands and none is charged a kerb, so each ray's best is the
+    larger of its road (or extra) candidates ``cr, ck, xc, qc, room`` and its rest start at
+    the farthest free step (the rest start before a barrier is the same step). The winner is
+    chosen as :func:`_ray_best` does: the first road or extra candidate reaching the best, else
+    the rest start."""
+    nr = lv.size
+    top = np.full(nr, -np.inf)
+    np.maximum.at(top, cr, xc)
+    rest = lv >= 1
+    k_rest = np.maximum(lv - 1, 0)
+    best = np.maximum(top, np.where(rest, dist[k_rest], -np.inf))
+    win = np.full(nr, -1, dtype=np.int64)
+    idx = np.flatnonzero(xc == best[cr])[::-1]
+    win[cr[idx]] = idx
+    road = win >= 0
+    rest &= ~road
+    w = np.maximum(win, 0)
+    if not xc.size:  # no road or extra candidate on any ray
+        ck, qc, room = np.zeros(1, np.int64), np.full(1, -1), np.zeros(1)
+    return _Best(
+        np.where(road | rest, best, -np.inf),
+        np.zeros(nr, dtype=bool),
+        np.where(road, ck[w], np.where(rest, k_rest, 0)),
+        np.where(road, qc[w], -1),
+        np.where(road, room[w], np.where(rest, dist[k_rest], 0.0)),
+        kb,
+        bx,
+    )
 
 
 def _scores(tab: _Tables, rb: FloatArray, sin_edge: FloatArray) -> FloatArray:

@@ -90,8 +90,15 @@ def _check_path(path: str | Path) -> str:
     return text
 
 
-def read_osm(path: str | Path, progress: Progress | None = None) -> OsmData:
+def read_osm(
+    path: str | Path,
+    progress: Progress | None = None,
+    areas: osmium.area.AreaManager | None = None,
+) -> OsmData:
     """Read all ``highway=*`` ways with their node locations.
+
+    ``areas``: an area manager whose first pass (the multipolygon relations) is done in this
+    same read, so that :func:`drivable.read_features` need not read the file once more for it.
 
     Raises
     ------
@@ -108,11 +115,14 @@ def read_osm(path: str | Path, progress: Progress | None = None) -> OsmData:
     if progress:
         progress(0.0, f"reading {os.path.basename(text)}")
     try:
-        processor = (
-            osmium.FileProcessor(text, osmium.osm.NODE | osmium.osm.WAY)
-            .with_locations()
-            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-            .with_filter(osmium.filter.KeyFilter("highway"))
+        entities = osmium.osm.NODE | osmium.osm.WAY
+        processor = osmium.FileProcessor(
+            text, entities if areas is None else entities | osmium.osm.RELATION
+        ).with_locations()
+        if areas is not None:
+            processor.with_filter(areas.first_pass_handler())
+        processor.with_filter(osmium.filter.EntityFilter(osmium.osm.WAY)).with_filter(
+            osmium.filter.KeyFilter("highway")
         )
         for obj in processor:
             way: Any = obj

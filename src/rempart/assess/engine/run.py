@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import osmium
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -98,7 +99,9 @@ class LoadedNetwork:
             import os
 
             if os.path.isfile(self.osm.path):
-                self._extra["features"] = read_features(self.osm.path, self.net.project)
+                self._extra["features"] = read_features(
+                    self.osm.path, self.net.project, areas=self._extra.pop("areas", None)
+                )
             else:
                 self._extra["features"] = Features()
             self._extra["trees"] = self._extra["features"].trees()
@@ -247,13 +250,17 @@ class SiteResult:
 
 def load_network(osm_path: str | Path, progress: Progress | None = None) -> LoadedNetwork:
     """Parse an OSM file (.osm.pbf or .osm XML) and build its movement network."""
-    osm = read_osm(osm_path, progress=(lambda f, m: progress(0.5 * f, m)) if progress else None)
+    # the obstacles' area assembly: its pass over the relations is done in this read
+    areas = osmium.area.AreaManager()
+    osm = read_osm(
+        osm_path, progress=(lambda f, m: progress(0.5 * f, m)) if progress else None, areas=areas
+    )
     if progress:
         progress(0.5, "building the movement network")
     net = build_network(osm)
     if progress:
         progress(1.0, f"network: {net.n_links} links, {net.n_segments} segments")
-    return LoadedNetwork(osm, net)
+    return LoadedNetwork(osm, net, _extra={"areas": areas})
 
 
 def assess_sites(
