@@ -276,6 +276,7 @@ def test_building_across_the_line_forces_a_turn(tmp_path):
     assert expected * 0.9 <= best.impact_speed_kmh <= expected * 1.1
     assert best.runup_start in ("road", "rest")  # on the street or beside it in the corridor
     assert 60.0 <= best.impact_angle_deg <= 90.0
+    assert len(best.runup_tail_xy) > 2  # drawn as a turn
 
 
 @pytest.mark.parametrize(("gap_m", "fits"), [(2.0, False), (6.0, True)])
