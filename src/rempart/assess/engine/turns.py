@@ -57,8 +57,8 @@ TURN_CHECK_MIN_DEG = 5.0
 #: Switch for the benchmark only (benchmarks/offroad_city.py ``--no-turn-check``): False
 #: leaves road starts' turns unchecked (the answers before the check).
 CHECK_TURNS = True
-#: Deterministic counts of the work done (the benchmark reads and resets them): arcs
-#: checked, raster cells looked up, road starts met, starts turning by more than
+#: Deterministic counts of the road starts' turn checks (the benchmark reads and resets
+#: them): arcs checked, raster cells looked up, road starts met, starts turning by more than
 #: :data:`TURN_CHECK_MIN_DEG`, of those the ones whose bound may win, starts quick-accepted,
 #: doubling rounds.
 STATS = {"arcs": 0, "lookups": 0, "starts": 0, "turning": 0, "hopeful": 0, "quick": 0, "rounds": 0}
@@ -116,8 +116,9 @@ def arc_free(
     meets the edge at no more than the speed counted at the ray's origin: in the threat's
     favour)."""
     item, x, y = arc_points(px, py, uix, uiy, uox, uoy, R, delta)
-    STATS["arcs"] += int(R.size)
-    STATS["lookups"] += int(item.size)
+    if road_start:
+        STATS["arcs"] += int(R.size)
+        STATS["lookups"] += int(item.size)
     cell = s.grid.cell_of(x, y)
     safe = np.maximum(cell, 0)
     c = s.clear[safe]
