@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,6 +54,9 @@ ARC_STEP_M = 2.0
 #: within ``R (1 - cos(delta / 2))`` of the road's line and the ray (0.2 m at R = 200 m), less
 #: than one cell. ASSUMPTION (budget).
 TURN_CHECK_MIN_DEG = 5.0
+#: Points per block of a road start's arc checked coarse to fine (:func:`_road_arc_free`;
+#: the answer does not depend on it, only the lookups: 4 fewest on the synthetic city).
+ARC_BLOCK = 4
 
 #: Switch for the benchmark only (benchmarks/offroad_city.py ``--no-turn-check``): False
 #: leaves road starts' turns unchecked (the answers before the check).
@@ -79,19 +83,52 @@ def arc_points(
     ``R`` (m) turning by ``delta`` (rad) from heading ``ui`` to ``uo`` (unit travel
     directions) at the corner ``p`` (m, local CRS; the arc runs from ``p - T ui`` to
     ``p + T uo``, ``T = R tan(delta / 2)``): the arc of each point and its position (m)."""
-    T = R * np.tan(0.5 * delta)
-    ax, ay = px - T * uix, py - T * uiy  # arc start, on the first leg
-    sg = np.sign(uix * uoy - uiy * uox)  # +1 turning left
-    cx, cy = ax - sg * R * uiy, ay + sg * R * uix  # centre: left normal of ui times sg
-    vx0, vy0 = ax - cx, ay - cy
-    n = np.maximum(np.ceil(R * delta / step_m).astype(np.int64), 1)
+    arcs = _Arcs.of(px, py, uix, uiy, uox, uoy, R, delta, step_m)
+    n = arcs.n
     item = np.repeat(np.arange(n.size), n)
     j = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n) + 1
-    phi = sg[item] * delta[item] * j / n[item]
-    c, sn = np.cos(phi), np.sin(phi)
-    x = cx[item] + c * vx0[item] - sn * vy0[item]
-    y = cy[item] + sn * vx0[item] + c * vy0[item]
+    x, y = arcs.xy(item, j)
     return item, x, y
+
+
+@dataclass
+class _Arcs:
+    """Arcs (:func:`arc_points`): centre ``c`` and start relative to it ``v0`` (m), signed
+    angle turned (rad, + left), and ``n`` points each (every about ``step_m``)."""
+
+    cx: FloatArray
+    cy: FloatArray
+    vx0: FloatArray
+    vy0: FloatArray
+    phi: FloatArray
+    n: IntArray
+
+    @classmethod
+    def of(
+        cls,
+        px: FloatArray,
+        py: FloatArray,
+        uix: FloatArray,
+        uiy: FloatArray,
+        uox: FloatArray,
+        uoy: FloatArray,
+        R: FloatArray,
+        delta: FloatArray,
+        step_m: float,
+    ) -> _Arcs:
+        T = R * np.tan(0.5 * delta)
+        ax, ay = px - T * uix, py - T * uiy  # arc start, on the first leg
+        sg = np.sign(uix * uoy - uiy * uox)  # +1 turning left
+        cx, cy = ax - sg * R * uiy, ay + sg * R * uix  # centre: left normal of ui times sg
+        n = np.maximum(np.ceil(R * delta / step_m).astype(np.int64), 1)
+        return cls(cx, cy, ax - cx, ay - cy, sg * delta, n)
+
+    def xy(self, item: IntArray, j: IntArray) -> tuple[FloatArray, FloatArray]:
+        """Position (m) of point ``j`` (1..n) of arc ``item``."""
+        phi = self.phi[item] * j / self.n[item]
+        c, sn = np.cos(phi), np.sin(phi)
+        vx0, vy0 = self.vx0[item], self.vy0[item]
+        return self.cx[item] + c * vx0 - sn * vy0, self.cy[item] + sn * vx0 + c * vy0
 
 
 def arc_free(
@@ -115,6 +152,8 @@ def arc_free(
     search radius: in the threat's favour) nor inside the site (an arc reaching into the site
     meets the edge at no more than the speed counted at the ray's origin: in the threat's
     favour)."""
+    if road_start and s.lab is None:
+        return _road_arc_free(s, vi, _Arcs.of(px, py, uix, uiy, uox, uoy, R, delta, ARC_STEP_M))
     item, x, y = arc_points(px, py, uix, uiy, uox, uoy, R, delta)
     if road_start:
         STATS["arcs"] += int(R.size)
@@ -132,6 +171,40 @@ def arc_free(
         x_r = s.tables[vi].x(np.sqrt(s.fields[vi].vehicle.lateral_accel_ms2 * R))[item]
         bad |= (cell >= 0) & (b >= 0) & (s.mass[vi] <= s.b_mass[b] + 1e-9) & (x_r <= s.b_x[vi][b])
     return np.asarray(np.bincount(item[bad], minlength=R.size) == 0)
+
+
+def _road_arc_free(s: _Search, vi: int, arcs: _Arcs) -> NDArray[np.bool_]:
+    """:func:`arc_free` for road starts without rated barriers, coarse to fine with the same
+    answer: the points are taken in blocks of :data:`ARC_BLOCK`; the middle point of each block
+    is looked up first: where it is blocked, so is its arc; where its clearance is at least
+    half the width plus ``ARC_BLOCK // 2`` steps plus a cell diagonal, every point of the block
+    is free (clearance is 1-Lipschitz between cell centres; points inside the site or off the
+    raster are free anyway); only the other blocks' points are looked up."""
+    n = arcs.n
+    half_w = s.half_w[vi]
+    nb = (n + ARC_BLOCK - 1) // ARC_BLOCK
+    item = np.repeat(np.arange(n.size), nb)
+    q = np.arange(int(nb.sum())) - np.repeat(np.cumsum(nb) - nb, nb)
+    j = np.minimum(q * ARC_BLOCK + 1 + ARC_BLOCK // 2, n[item])
+    x, y = arcs.xy(item, j)
+    cell = s.grid.cell_of(x, y)
+    c = np.where(cell >= 0, s.clear[np.maximum(cell, 0)], -1.0)
+    bad = (c >= 0.0) & (c < half_w)
+    blocked = np.bincount(item[bad], minlength=n.size) > 0
+    sure = c >= half_w + (ARC_BLOCK // 2) * ARC_STEP_M + math.sqrt(2.0) * s.grid.cell_m
+    refine = np.flatnonzero(~sure & ~bad & ~blocked[item])
+    # every point of the blocks to refine (their middle again: simpler, same answer)
+    lo = q[refine] * ARC_BLOCK + 1
+    cnt = np.minimum(lo + ARC_BLOCK - 1, n[item[refine]]) - lo + 1
+    it2 = np.repeat(item[refine], cnt)
+    j2 = np.repeat(lo, cnt) + np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    x2, y2 = arcs.xy(it2, j2)
+    cell2 = s.grid.cell_of(x2, y2)
+    c2 = np.where(cell2 >= 0, s.clear[np.maximum(cell2, 0)], -1.0)
+    bad2 = (c2 >= 0.0) & (c2 < half_w)
+    STATS["arcs"] += int(n.size)
+    STATS["lookups"] += int(item.size + it2.size)
+    return np.asarray(~blocked & (np.bincount(it2[bad2], minlength=n.size) == 0))
 
 
 Charge = Callable[[IntArray, FloatArray], FloatArray]
@@ -174,52 +247,74 @@ def road_turns(
     best (elsewhere a lower bound)."""
     nf = len(RADIUS_FRACTIONS)
     n = xq.size
-    # the widest arc: run-up at the arc and at the origin, radius and room
-    a1, r1, room1 = _widest(s, vi, xq, vq, t, dq)
-    x1 = np.minimum(a1 + room1, s.fields[vi].kin.x_top_m)
     if not (check and CHECK_TURNS) or n == 0:
-        return x1, room1, r1
-    pending = t > math.tan(math.radians(TURN_CHECK_MIN_DEG) / 2.0)
+        a1, r1, room1 = _widest(s, vi, xq, vq, t, dq)
+        return np.minimum(a1 + room1, s.fields[vi].kin.x_top_m), room1, r1
     STATS["starts"] += n
-    x, room, rad = x1, room1, r1  # fresh arrays, changed in place below
-    ref = floor.copy()
+    x, room, rad = np.full(n, -np.inf), np.zeros(n), np.full(n, np.nan)
+
+    def widest(i: IntArray) -> tuple[FloatArray, FloatArray]:
+        """Starts ``i`` at their widest turn (in ``x, room, rad``): their run-up at the arc
+        and radius."""
+        a, r, rm = _widest(s, vi, xq[i], vq[i], t[i], dq[i])
+        x[i] = np.minimum(a + rm, s.fields[vi].kin.x_top_m)
+        room[i], rad[i] = rm, r
+        return a, r
+
+    # turns too slight to check: their widest arc, unchecked
+    pending = t > math.tan(math.radians(TURN_CHECK_MIN_DEG) / 2.0)
     done = np.flatnonzero(~pending)
-    np.maximum.at(ref, ray[done], charge(done, x1[done]))
-    live = np.flatnonzero(pending)  # rows of the starts to check, below indexed by ``j``
-    STATS["turning"] += int(live.size)
-    # a bound over every fraction without tables: the arc's run-up is at most the widest
-    # arc's, the room at most dq less the tightest tangent length; dropped if it cannot win
-    # (charged only where the bound itself beats the floor: the charge only lowers it)
-    ub = a1[live] + np.maximum(dq[live] - RADIUS_FRACTIONS[-1] * r1[live] * t[live], 0.0)
-    fl = _floor(s, vi, ref, group)[ray[live]]
-    hope = ub > fl
-    hope[hope] = charge(live[hope], ub[hope]) > fl[hope]
-    x[live[~hope]] = -np.inf
-    live = live[hope]
+    widest(done)
+    ref = floor.copy()
+    np.maximum.at(ref, ray[done], charge(done, x[done]))
+    STATS["turning"] += n - done.size
+    # bounds without tables, dropping the starts that cannot win (charged only where the
+    # bound itself beats the floor: the charge only lowers it): first x_q + dq (a turn keeps
+    # at most the road's run-up, then at most dq to the origin), then over every fraction the
+    # widest arc's run-up plus dq less the tightest tangent length
+    fl = _floor(s, vi, ref, group)
+    live = np.flatnonzero(pending & (xq + dq > fl[ray]))
+    a1, r1 = widest(live)
+    ub = a1 + np.maximum(dq[live] - RADIUS_FRACTIONS[-1] * r1 * t[live], 0.0)
+    keep = ub > fl[ray[live]]
+    keep[keep] = charge(live[keep], ub[keep]) > fl[ray[live[keep]]]
+    live, ub, r1 = live[keep], ub[keep], r1[keep]
     STATS["hopeful"] += int(live.size)
     if s.lab is None and live.size:
         # quick accept: the whole arc lies within T of the corner
         cell = s.grid.cell_of(px[live], py[live])
         c = np.where(cell >= 0, s.clear[np.maximum(cell, 0)], -1.0)
-        quick = c >= r1[live] * t[live] + s.half_w[vi] + math.sqrt(2.0) * s.grid.cell_m
+        quick = c >= r1 * t[live] + s.half_w[vi] + math.sqrt(2.0) * s.grid.cell_m
         STATS["quick"] += int(quick.sum())
-        np.maximum.at(ref, ray[live[quick]], charge(live[quick], x1[live[quick]]))
-        live = live[~quick]
-    if live.size == 0:
-        return x, room, rad
-    # every fraction of the starts to check (j, nf); the bound of each start: the best of the
-    # fractions not yet ruled out (the widest free is taken, and a tighter arc leaves more
-    # straight room, so it may run up more)
-    xf, rf, roomf = _turn(s, vi, xq[live], vq[live], t[live], dq[live])
-    delta = 2.0 * np.arctan(t[live])
-    bound = np.maximum.accumulate(xf[:, ::-1], axis=1)[:, ::-1]
+        np.maximum.at(ref, ray[live[quick]], charge(live[quick], x[live[quick]]))
+        live, ub, r1 = live[~quick], ub[~quick], r1[~quick]
+    # the starts to check (rows, below indexed by ``j``; they keep no value until one of their
+    # arcs is found free): radius at each fraction, run-up ``cur`` at the fraction being
+    # checked. The bound of a start is the best of the fractions not yet ruled out (the
+    # widest free is taken, and a tighter arc leaves more straight room, so it may run up
+    # more): the run-up ``x(f) = min(x_q, X(a_lat f R0)) + dq - f R0 t`` is convex in ``f``
+    # where ``X`` is convex in ``v^2`` (acceleration not rising with speed), so that best is
+    # the larger of the current fraction's and the tightest's; else ``ub``
     rows = live
+    if rows.size == 0:
+        return x, room, rad
+    rf = r1[:, None] * np.asarray(RADIUS_FRACTIONS)[None, :]
+    cur = x[rows]
+    x[rows] = -np.inf
+    tab = s.tables[vi]
+    top = s.fields[vi].kin.top_speed_ms
+    if np.all(np.diff(tab.x_of_v2[tab.v2s <= top * top], 2) >= -1e-9):
+        tail = _tighter(s, vi, xq[rows], t[rows], dq[rows], rf[:, -1:])[:, 0]
+    else:
+        tail = ub
+    bound = np.maximum(cur, tail)
+    delta = 2.0 * np.arctan(t[rows])
     lev = np.zeros(rows.size, dtype=np.int64)
     free_lev = np.full(rows.size, nf)  # the fraction kept (nf: none free)
     jl = np.arange(rows.size)  # the starts still to check
-    m = 0
+    m = 1
     while jl.size:
-        cx = charge(rows[jl], bound[jl, lev[jl]])
+        cx = charge(rows[jl], bound[jl])
         hope = cx > _floor(s, vi, ref, group)[ray[rows[jl]]]
         jl, cx = jl[hope], cx[hope]
         if jl.size == 0:
@@ -230,7 +325,7 @@ def road_turns(
         if group is None:
             unit, key = rj, cx
         else:
-            unit, key = group[0][rj], s.tables[vi].v(np.maximum(cx, 0.0)) * group[1][rj]
+            unit, key = group[0][rj], tab.v(np.maximum(cx, 0.0)) * group[1][rj]
         order = np.lexsort((-key, unit))
         rs = unit[order]
         first = np.flatnonzero(np.r_[True, rs[1:] != rs[:-1]])
@@ -254,18 +349,23 @@ def road_turns(
         )
         good = pick[ok]
         free_lev[good] = lev[good]
-        np.maximum.at(ref, ray[rows[good]], charge(rows[good], xf[good, lev[good]]))
+        np.maximum.at(ref, ray[rows[good]], charge(rows[good], cur[good]))
         bad = pick[~ok]
         lev[bad] += 1
-        jl = np.concatenate([jl[~taken], bad[lev[bad] < nf]])
+        bad = bad[lev[bad] < nf]
+        if bad.size:
+            i = rows[bad]
+            cur[bad] = _tighter(s, vi, xq[i], t[i], dq[i], rf[bad, lev[bad]][:, None])[:, 0]
+            bound[bad] = np.maximum(cur[bad], tail[bad])
+        jl = np.concatenate([jl[~taken], bad])
         m += 1
     # checked starts at their kept fraction; the others (blocked, or unchecked because they
     # cannot win) keep no value
-    fl = np.minimum(free_lev, nf - 1)
-    j = np.arange(rows.size)
-    x[rows] = np.where(free_lev < nf, xf[j, fl], -np.inf)
-    room[rows] = roomf[j, fl]
-    rad[rows] = rf[j, fl]
+    kept = np.flatnonzero(free_lev < nf)
+    i = rows[kept]
+    x[i] = cur[kept]
+    rad[i] = rf[kept, free_lev[kept]]
+    room[i] = np.maximum(dq[i] - rad[i] * t[i], 0.0)
     return x, room, rad
 
 
@@ -311,25 +411,19 @@ def _widest(
     return x_arc, r0, np.where(wide, np.maximum(dq - tq, 0.0), 0.0)
 
 
-def _turn(
-    s: _Search, vi: int, xq: FloatArray, vq: FloatArray, t: FloatArray, dq: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Run-up at the ray's origin, radius and room (each (starts, fractions), m) of road starts
-    turning at the fractions :data:`RADIUS_FRACTIONS` of their widest radius ``R0``
-    (:func:`_widest`): the vehicle enters the arc at ``min(v_q, sqrt(a_lat R))`` (braking
-    before it allowed) and accelerates over the ``dq - R t`` left,
-    ``x = min(x_q, X(sqrt(a_lat R))) + dq - R t``; at ``R0 = v_q^2 / a_lat`` that is
-    ``x_q + dq - T`` (docs/method.md section 7)."""
+def _tighter(
+    s: _Search, vi: int, xq: FloatArray, t: FloatArray, dq: FloatArray, R: FloatArray
+) -> FloatArray:
+    """Run-up at the ray's origin (m) of road starts turning at the radii ``R`` (m, (starts,
+    radii)), tighter than their widest (:func:`_widest`): the vehicle enters the arc at
+    ``min(v_q, sqrt(a_lat R))`` (braking before it allowed) and accelerates over the
+    ``dq - R t`` left, ``x = min(x_q, X(sqrt(a_lat R))) + dq - R t`` (docs/method.md
+    section 7)."""
     vf = s.fields[vi]
-    a_lat = vf.vehicle.lateral_accel_ms2
-    frac = np.asarray(RADIUS_FRACTIONS)
-    a1, r0, room1 = _widest(s, vi, xq, vq, t, dq)
-    R = r0[:, None] * frac[None, :]
+    v_r = np.minimum(np.sqrt(vf.vehicle.lateral_accel_ms2 * R), vf.kin.top_speed_ms)
     room = np.maximum(dq[:, None] - R * t[:, None], 0.0)
-    room[:, 0] = room1
-    v_r = np.minimum(np.sqrt(a_lat * R[:, 1:]), vf.kin.top_speed_ms)
-    x_arc = np.column_stack([a1, np.minimum(xq[:, None], s.tables[vi].x(v_r))])
-    return np.minimum(x_arc + room, vf.kin.x_top_m), R, room
+    x_arc = np.minimum(xq[:, None], s.tables[vi].x(v_r))
+    return np.asarray(np.minimum(x_arc + room, vf.kin.x_top_m))
 
 
 def approach_path_xy(
