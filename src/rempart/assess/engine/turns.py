@@ -312,7 +312,7 @@ def road_turns(
     lev = np.zeros(rows.size, dtype=np.int64)
     free_lev = np.full(rows.size, nf)  # the fraction kept (nf: none free)
     jl = np.arange(rows.size)  # the starts still to check
-    m = 1
+    m = 0
     while jl.size:
         cx = charge(rows[jl], bound[jl])
         hope = cx > _floor(s, vi, ref, group)[ray[rows[jl]]]
