@@ -19,7 +19,8 @@ search is a vectorised ray fan (numpy):
   ``v = sqrt(a_lat R)``, arriving with ``x = X(sqrt(a_lat d / tan(delta / 2)))``. The speed at
   the edge is ``V(x)`` (the engine's exact kinematics, :mod:`speed`). Acceleration during the
   arc is not counted and the road speed at the arc's start is taken as the one at its apex,
-  both in the threat's favour;
+  both in the threat's favour. On the edge rays the arc is checked against the raster
+  (:mod:`turns`: a blocked one is tried tighter, at fractions of its radius, or dropped);
 - a rated barrier of the register across a ray stops the starts beyond it that reach it at no
   more than its rated speed, for vehicles no heavier than its rated mass;
 - a mapped kerb (``barrier=kerb``) costs :data:`KERB_SPEED_LOSS_KMH`; only the kerb nearest the
