@@ -590,7 +590,7 @@ def _ray_best(
     rays: _Rays,
     vi: int,
     extra: _Extra | None = None,
-    group: tuple[IntArray, FloatArray] | None = None,
+    group: tuple[int, FloatArray] | None = None,
     check_turns: bool = False,
 ) -> _Best:
     """Best start per ray for vehicle ``vi``: rest at the farthest free step (or just before a
@@ -598,7 +598,8 @@ def _ray_best(
     barriers and the kerb nearest the origin applied (module docstring). ``check_turns``: the
     road starts' turns are checked against the raster (:func:`turns.road_turns`; the edge rays;
     a bent run's first legs keep their widest turn unchecked, docs/method.md section 7);
-    ``group``: the edge sample of each ray and the sine of its angle to the edge; the best is
+    ``group``: the rays per edge sample (consecutive) and the sine of each ray's angle to the
+    edge; the best is
     then exact on the rays that may give their sample's highest normal speed, a lower bound on
     the others."""
     tab, dist, n_steps = s.tables[vi], s.dist, s.n_steps
@@ -644,7 +645,10 @@ def _ray_best(
         dq_s,
         cr_s,
         floor,
-        lambda i, x: _charged(s, rays, vi, kb, bx, cr_s[i], ck_s[i], x)[0],
+        # no kerb nor stopping barrier on any ray: nothing to charge
+        (lambda i, x: _charged(s, rays, vi, kb, bx, cr_s[i], ck_s[i], x)[0])
+        if (rays.kk < n_steps).any() or (kb < n_steps).any()
+        else None,
         group,
         check_turns,
     )
@@ -776,7 +780,7 @@ def _search(
         ox = np.repeat(samples.x[es_all], nh)
         oy = np.repeat(samples.y[es_all], nh)
         nv = len(s.fields)
-        group = (np.repeat(np.arange(ne), nh), np.tile(sin_edge, ne))
+        group = (nh, np.tile(sin_edge, ne))
         straight = [_ray_best(s, rays, vi, group=group, check_turns=True) for vi in range(nv)]
         wanted = []
         if pivots is not None:

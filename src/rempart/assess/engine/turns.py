@@ -29,6 +29,7 @@ Distances in metres in the network's local CRS, speeds in m/s.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .speed import Kinematics
+from .vehicles import Vehicle
 
 if TYPE_CHECKING:
     from .offroad import _Search
@@ -225,8 +229,8 @@ def road_turns(
     dq: FloatArray,
     ray: IntArray,
     floor: FloatArray,
-    charge: Charge,
-    group: tuple[IntArray, FloatArray] | None = None,
+    charge: Charge | None,
+    group: tuple[int, FloatArray] | None = None,
     check: bool = True,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Road starts turning onto their rays, checked (module docstring; not with ``check``
@@ -240,13 +244,16 @@ def road_turns(
     ``dq`` (m) from the corner to the ray's origin and its ray. ``floor``: per ray, the best
     charged run-up of the starts that need no turn check (rest); ``charge(i, x)``: start
     ``i``'s run-up ``x`` charged the ray's kerb and barriers (``-inf`` stopped), monotone in
-    ``x``. ``group``: the edge sample of each ray and the sine of its angle to the edge; a
+    ``x`` (None: nothing to charge). ``group``: the number of rays per edge sample (the rays
+    of a sample are consecutive) and the sine of each ray's angle to the edge; a
     start is then dropped unchecked when its bound cannot beat the best speed normal to the
     edge checked on any ray of its sample (the search keeps, per sample, the ray with the
     highest normal speed), and a ray's run-up is exact only where it may be its sample's
     best (elsewhere a lower bound)."""
     nf = len(RADIUS_FRACTIONS)
     n = xq.size
+    if charge is None:
+        charge = _uncharged
     if not (check and CHECK_TURNS) or n == 0:
         a1, r1, room1 = _widest(s, vi, xq, vq, t, dq)
         return np.minimum(a1 + room1, s.fields[vi].kin.x_top_m), room1, r1
@@ -302,8 +309,7 @@ def road_turns(
     cur = x[rows]
     x[rows] = -np.inf
     tab = s.tables[vi]
-    top = s.fields[vi].kin.top_speed_ms
-    if np.all(np.diff(tab.x_of_v2[tab.v2s <= top * top], 2) >= -1e-9):
+    if _convex(s.fields[vi].vehicle):
         tail = _tighter(s, vi, xq[rows], t[rows], dq[rows], rf[:, -1:])[:, 0]
     else:
         tail = ub
@@ -325,7 +331,7 @@ def road_turns(
         if group is None:
             unit, key = rj, cx
         else:
-            unit, key = group[0][rj], tab.v(np.maximum(cx, 0.0)) * group[1][rj]
+            unit, key = rj // group[0], tab.v(np.maximum(cx, 0.0)) * group[1][rj]
         order = np.lexsort((-key, unit))
         rs = unit[order]
         first = np.flatnonzero(np.r_[True, rs[1:] != rs[:-1]])
@@ -370,23 +376,38 @@ def road_turns(
 
 
 def _floor(
-    s: _Search, vi: int, ref: FloatArray, group: tuple[IntArray, FloatArray] | None
+    s: _Search, vi: int, ref: FloatArray, group: tuple[int, FloatArray] | None
 ) -> FloatArray:
     """Per ray, the run-up (m) a start must beat to matter: its ray's best checked ``ref``,
     and with ``group`` the run-up at which its normal speed equals the best checked normal
     speed of its sample (``+inf`` where that is above the top speed)."""
     if group is None:
         return ref
-    g, w = group
+    nh, w = group
     tab = s.tables[vi]
-    score = np.where(np.isfinite(ref), tab.v(np.maximum(ref, 0.0)) * w, -1.0)
-    best = np.full(int(g.max()) + 1 if g.size else 0, -1.0)
-    np.maximum.at(best, g, score)
-    need = best[g] / w  # speed along the ray (m/s) that equals the sample's best
+    score = np.where(ref > -np.inf, tab.v(np.maximum(ref, 0.0)) * w, -1.0)
+    best = np.repeat(score.reshape(-1, nh).max(axis=1), nh)
+    need = best / w  # speed along the ray (m/s) that equals the sample's best
     top = s.fields[vi].kin.top_speed_ms
     with np.errstate(invalid="ignore"):
         x_need = np.where(need >= top, np.inf, tab.x(np.maximum(need, 0.0)))
-    return np.where(best[g] >= 0.0, np.maximum(ref, x_need), ref)
+    return np.where(best >= 0.0, np.maximum(ref, x_need), ref)
+
+
+def _uncharged(i: IntArray, x: FloatArray) -> FloatArray:
+    """Run-ups with nothing to charge (no kerb nor rated barrier on the rays)."""
+    return x
+
+
+@functools.lru_cache(maxsize=64)
+def _convex(vehicle: Vehicle) -> bool:
+    """Whether the vehicle's tabulated ``X`` is convex in ``v^2`` up to its top speed (its
+    acceleration does not rise with speed; :func:`road_turns`' bound)."""
+    from .offroad import _tables
+
+    tab = _tables(vehicle)
+    top = Kinematics.of(vehicle).top_speed_ms
+    return bool(np.all(np.diff(tab.x_of_v2[tab.v2s <= top * top], 2) >= -1e-9))
 
 
 def _widest(
