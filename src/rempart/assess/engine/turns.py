@@ -276,11 +276,20 @@ def road_turns(
     np.maximum.at(ref, ray[done], charge(done, x[done]))
     STATS["turning"] += n - done.size
     # bounds without tables, dropping the starts that cannot win (charged only where the
-    # bound itself beats the floor: the charge only lowers it): first x_q + dq (a turn keeps
-    # at most the road's run-up, then at most dq to the origin), then over every fraction the
-    # widest arc's run-up plus dq less the tightest tangent length
+    # bound itself beats the floor: the charge only lowers it): first the arc's run-up is at
+    # most x_q and, X being convex in v^2 from X(0) = 0, at most ``X(v^2) <= k v^2`` with
+    # ``k = X(top) / top^2`` at ``v^2 <= a_lat dq / t`` (every arc that fits before the
+    # origin), then at most dq to the origin; then over every fraction the widest arc's
+    # run-up plus dq less the tightest tangent length
     fl = _floor(s, vi, ref, group)
-    live = np.flatnonzero(pending & (xq + dq > fl[ray]))
+    if _convex(s.fields[vi].vehicle):
+        kin = s.fields[vi].kin
+        k = s.fields[vi].vehicle.lateral_accel_ms2 * kin.x_top_m / kin.top_speed_ms**2
+        with np.errstate(divide="ignore"):  # (+ 0.01 m: the tables' round trip x -> v -> x)
+            cheap = np.minimum(xq, k * dq / t + 0.01) + dq
+    else:
+        cheap = xq + dq
+    live = np.flatnonzero(pending & (cheap > fl[ray]))
     a1, r1 = widest(live)
     ub = a1 + np.maximum(dq[live] - RADIUS_FRACTIONS[-1] * r1 * t[live], 0.0)
     keep = ub > fl[ray[live]]
