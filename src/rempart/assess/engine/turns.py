@@ -16,9 +16,11 @@ of :mod:`offroad`); a start whose widest arc is blocked takes the widest free on
 
 - **quick accept**: a start whose corner's clearance is at least ``T + w / 2`` plus one cell
   diagonal is free without sampling (clearance is 1-Lipschitz between cell centres);
-- **bound**: each unchecked start carries an upper bound of its run-up (the best of the
-  fractions not yet ruled out, charged the ray's kerb and barriers); one that cannot beat its
-  ray's best checked start is dropped unchecked (it cannot win the ray);
+- **bound**: each unchecked start carries an upper bound of its run-up (table-free at first,
+  then the best of the fractions not yet ruled out; charged the ray's kerb and barriers); one
+  that cannot beat its ray's best checked start (on the edge rays: its sample's best checked
+  normal speed) is dropped unchecked: it cannot win;
+- **coarse to fine**: an arc's points are looked up in blocks (:func:`_road_arc_free`);
 - **doubling rounds**: per round, on every ray at once (every edge sample, when the rays are
   grouped by sample: by normal speed), the ``2^m`` best unchecked starts (round ``m``) are
   checked at their current fraction; a blocked one moves to the next fraction. Rounds are
