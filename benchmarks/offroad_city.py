@@ -15,8 +15,15 @@ on every ``--every``-th edge sample of the first ``--ref-sites`` sites against t
 search on the same samples: the time ratio (vectorised time pro rata) and the largest
 difference of the normal impact speed (km/h).
 
+``--turn-ab``: then, per site (drivable space and road seeds built once, not timed), the ray
+search (:func:`rempart.assess.engine.offroad.edge_threats`, as the run calls it) with road
+starts' turn checks off and on (``turns.CHECK_TURNS``), alternated, CPU time best of
+``--repeat`` per site and summed; the checks' deterministic counts (``turns.STATS``: arcs,
+raster lookups, quick accepts, rounds) and the edge samples whose normal speed the check
+changes.
+
 Usage: ``python benchmarks/offroad_city.py [--segments 1000000] [--sites 100] [--seed 1]
-[--ref-sites 3] [--every 25] [--quick] [--profile FILE]``. ``--quick``: 20,000 segments,
+[--ref-sites 3] [--every 25] [--quick] [--profile FILE] [--turn-ab] [--repeat 3]``. ``--quick``: 20,000 segments,
 3 sites. The last line printed is the result as JSON.
 """
 
@@ -41,6 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import assess_scale  # noqa: E402  (the generator, a sibling script)
 
 from rempart.assess.engine import run as run_mod  # noqa: E402
+from rempart.assess.engine import turns  # noqa: E402
 from rempart.assess.engine._offroad_reference import compare, edge_speeds_reference  # noqa: E402
 from rempart.assess.engine.drivable import drivable_space  # noqa: E402
 from rempart.assess.engine.offroad import edge_samples, edge_threats, road_seeds  # noqa: E402
@@ -123,7 +131,13 @@ def timed_phases(times: dict[str, float], cpu: dict[str, float]) -> Iterator[Non
 
 
 def run(
-    segments: int, n_sites: int, seed: int = 1, ref_sites: int = 3, every: int = 25
+    segments: int,
+    n_sites: int,
+    seed: int = 1,
+    ref_sites: int = 3,
+    every: int = 25,
+    turn_ab: bool = False,
+    repeat: int = 3,
 ) -> dict[str, Any]:
     """Run the benchmark (see the module docstring); returns the figures."""
     vehicles = builtin_vehicles()
@@ -202,8 +216,65 @@ def run(
             "ratio": ref_t / max(fast_t, 1e-9),
             "max_diff_kmh": worst,
         }
+        if turn_ab:
+            out["turn_ab"] = turn_check_ab(network, sites, vehicles, repeat)
     out["load_average"] = os.getloadavg()
     return out
+
+
+def turn_check_ab(
+    network: Any, sites: list[tuple[str, dict[str, Any]]], vehicles: Any, repeat: int
+) -> dict[str, Any]:
+    """Ray search CPU time (s) of every site with the turn check off and on (best of
+    ``repeat`` per site, alternated), the check's counts and the answers it changes."""
+    net = network.net
+    fields = network.fields(vehicles)
+    opts = AssessOptions(offroad=True)
+    best = {False: 0.0, True: 0.0}
+    stats = dict.fromkeys(turns.STATS, 0)
+    changed = 0
+    samples_n = 0
+    lower = higher = 0.0
+    for name, geom in sites:
+        site = site_geometry(name, geom, net)
+        excluded = network.grade_separated | network.outline_links(site)
+        drv = drivable_space(site, network.features, network.feature_trees)
+        seeds = road_seeds(net, fields, drv, excluded)
+        samples = edge_samples(site)
+        cpu = {False: [], True: []}
+        normal: dict[bool, Any] = {}
+        for rep in range(repeat):
+            for flag in (False, True) if rep % 2 == 0 else (True, False):
+                turns.CHECK_TURNS = flag
+                turns.STATS.update(dict.fromkeys(turns.STATS, 0))
+                c = time.process_time()
+                th = edge_threats(samples, drv, seeds, fields, radius_m=opts.offroad_radius_m)
+                cpu[flag].append(time.process_time() - c)
+                if rep == 0:
+                    normal[flag] = np.vstack([t.normal_kmh for t in th])
+                    if flag:
+                        for k, v in turns.STATS.items():
+                            stats[k] += v
+        turns.CHECK_TURNS = True
+        for flag in (False, True):
+            best[flag] += min(cpu[flag])
+        a, b = normal[False], normal[True]
+        both = np.isfinite(a) & np.isfinite(b)
+        d = np.where(both, b - a, 0.0)
+        changed += int(np.sum(np.abs(d) > 0.05) + np.sum(np.isfinite(a) != np.isfinite(b)))
+        samples_n += int(a.size)
+        lower = min(lower, float(d.min(initial=0.0)))
+        higher = max(higher, float(d.max(initial=0.0)))
+    return {
+        "ray_search_cpu_s_unchecked": best[False],
+        "ray_search_cpu_s_checked": best[True],
+        "added_cpu_s": best[True] - best[False],
+        "counts": stats,
+        "sample_vehicles": samples_n,
+        "changed_over_0_05_kmh": changed,
+        "largest_drop_kmh": lower,
+        "largest_rise_kmh": higher,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=25, help="reference on every N-th sample")
     parser.add_argument("--quick", action="store_true", help="20,000 segments, 3 sites")
     parser.add_argument("--profile", help="write a cProfile of the run to this file")
+    parser.add_argument("--turn-ab", action="store_true", help="ray search with turn checks off/on")
+    parser.add_argument("--repeat", type=int, default=3, help="--turn-ab: best of this many")
     args = parser.parse_args(argv)
     if args.quick:
         args.segments, args.sites = 20_000, 3
@@ -230,10 +303,27 @@ def main(argv: list[str] | None = None) -> int:
         import cProfile
 
         prof = cProfile.Profile()
-        r = prof.runcall(run, args.segments, args.sites, args.seed, args.ref_sites, args.every)
+        r = prof.runcall(
+            run,
+            args.segments,
+            args.sites,
+            args.seed,
+            args.ref_sites,
+            args.every,
+            args.turn_ab,
+            args.repeat,
+        )
         prof.dump_stats(args.profile)
     else:
-        r = run(args.segments, args.sites, args.seed, args.ref_sites, args.every)
+        r = run(
+            args.segments,
+            args.sites,
+            args.seed,
+            args.ref_sites,
+            args.every,
+            args.turn_ab,
+            args.repeat,
+        )
     print(
         f"city: {r['segments_directed']:,} directed segments, {r['buildings']:,} buildings, "
         f"{r['sites']} sites (written in {r['write_s']:.1f} s, not counted)"
@@ -252,6 +342,15 @@ def main(argv: list[str] | None = None) -> int:
         f"vectorised (pro rata), {ref['ratio']:.0f}x; largest difference "
         f"{ref['max_diff_kmh']:.3f} km/h"
     )
+    if "turn_ab" in r:
+        ab = r["turn_ab"]
+        print(
+            f"ray search, turn check off / on (CPU, best of {args.repeat} per site): "
+            f"{ab['ray_search_cpu_s_unchecked']:.2f} s / {ab['ray_search_cpu_s_checked']:.2f} s "
+            f"(+{ab['added_cpu_s']:.2f} s); counts {ab['counts']}; "
+            f"{ab['changed_over_0_05_kmh']} of {ab['sample_vehicles']} sample-vehicles changed, "
+            f"{ab['largest_drop_kmh']:.1f} / +{ab['largest_rise_kmh']:.1f} km/h"
+        )
     print(f"load average at the end: {r['load_average']}")
     print(json.dumps(r))
     return 0

@@ -1,7 +1,9 @@
 """Pure-Python reference of the off-road search (:func:`offroad.edge_threats`), for the
 benchmark's comparison (benchmarks/offroad.py) and the consistency test: the same rays, starts,
-turn rule, barriers and kerbs, written as plain loops over samples, headings and steps with
-the exact kinematics (no tables). Slow by design; use on a few edge samples.
+turn rule (every road start's turn checked against the raster at every fraction until one
+is free: no quick accept, no bound, no rounds), barriers and kerbs, written as plain loops over
+samples, headings and steps with the exact kinematics (no tables). Slow by design; use on a
+few edge samples.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from .offroad import (
     RoadSeeds,
     barrier_labels,
 )
+from .speed import Kinematics
+from .turns import ARC_STEP_M, RADIUS_FRACTIONS, TURN_CHECK_MIN_DEG
 
 
 def edge_speeds_reference(
@@ -91,13 +95,23 @@ def edge_speeds_reference(
                         vq = float(kin.v_of_x(max(xq, 0.0)))
                         cosd = max(-1.0, min(1.0, seeds.ux[q] * ux + seeds.uy[q] * uy))
                         t = math.sqrt(max((1.0 - cosd) / (1.0 + cosd + 1e-12), 0.0))
-                        tq = t * vq * vq / a_lat
-                        if tq <= d:
-                            xc = xq + d - tq
-                        else:
-                            cap = min(math.sqrt(a_lat * d / max(t, 1e-12)), kin.top_speed_ms)
-                            xc = float(kin.x_of_v(cap))
-                        cands.append((k, min(xc, kin.x_top_m)))
+                        wide = t * vq * vq / a_lat <= d
+                        r0 = vq * vq / a_lat if wide else d / max(t, 1e-12)
+                        delta = 2.0 * math.atan(t)
+                        check = delta > math.radians(TURN_CHECK_MIN_DEG)
+                        corner = (samples.x[i] - ux * d, samples.y[i] - uy * d)
+                        for f in RADIUS_FRACTIONS if check else (1.0,):
+                            rad = f * r0
+                            x_rad = float(kin.x_of_v(min(math.sqrt(a_lat * rad), kin.top_speed_ms)))
+                            turn = (*corner, seeds.ux[q], seeds.uy[q], ux, uy, rad, delta)
+                            if check and not _turn_free(
+                                turn, drv, half_w, lab, barriers, veh.mass_kg, x_rad, kin
+                            ):
+                                continue
+                            x_arc = xq if (wide and f == 1.0) else min(xq, x_rad)
+                            xc = x_arc + max(d - rad * t, 0.0)
+                            cands.append((k, min(xc, kin.x_top_m)))
+                            break  # the widest free arc
                 last_k, last_d, _ = cells[-1]
                 cands.append((last_k, last_d))
                 if kb is not None and kb > 0:
@@ -120,6 +134,44 @@ def edge_speeds_reference(
             row.append(best_kmh)
         out.append(row)
     return out
+
+
+def _turn_free(
+    turn: tuple[float, float, float, float, float, float, float, float],
+    drv: Drivable,
+    half_w: float,
+    lab: np.ndarray | None,
+    barriers: Sequence[RatedShape],
+    mass_kg: float,
+    x_rad: float,
+    kin: Kinematics,
+) -> bool:
+    """Whether a road start's turn (corner ``p``, heading in ``ui``, out ``uo``, radius,
+    angle) is free: every point of its arc every ``ARC_STEP_M`` (its start excluded) off the
+    raster, inside the site or in a cell with clearance >= ``half_w``, and no rated barrier
+    stopping the vehicle at the arc's speed (run-up ``x_rad``)."""
+    px, py, uix, uiy, uox, uoy, rad, delta = turn
+    grid = drv.grid
+    tl = rad * math.tan(delta / 2.0)
+    ax, ay = px - tl * uix, py - tl * uiy
+    left = 1.0 if uix * uoy - uiy * uox > 0 else -1.0
+    cx, cy = ax - left * rad * uiy, ay + left * rad * uix
+    n = max(math.ceil(rad * delta / ARC_STEP_M), 1)
+    for j in range(1, n + 1):
+        phi = left * delta * j / n
+        x = cx + math.cos(phi) * (ax - cx) - math.sin(phi) * (ay - cy)
+        y = cy + math.sin(phi) * (ax - cx) + math.cos(phi) * (ay - cy)
+        col = math.floor((x - grid.x0) / grid.cell_m)
+        row = math.floor((y - grid.y0) / grid.cell_m)
+        if not (0 <= row < grid.ny and 0 <= col < grid.nx) or drv.inside[row, col]:
+            continue
+        if drv.clearance_m[row, col] < half_w:
+            return False
+        b = int(lab[row * grid.nx + col]) if lab is not None else 0
+        stops = b > 0 and mass_kg <= barriers[b - 1].mass_kg + 1e-9
+        if stops and x_rad <= float(kin.x_of_v(barriers[b - 1].speed_kmh / 3.6)):
+            return False
+    return True
 
 
 def compare(

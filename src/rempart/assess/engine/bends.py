@@ -18,7 +18,7 @@ edge) to the sample in heading ``h_out``. Method:
   the pairs a bent run may need;
 - **the bend**: turning by ``delta`` at radius ``R`` needs the tangent length
   ``T = R tan(delta / 2) <= min(s, L)`` and the arc free for the vehicle (clearance at least
-  half its width every :data:`ARC_STEP_M` along it, outside the site). ``R`` is tried at the
+  half its width every :data:`turns.ARC_STEP_M` along it, outside the site). ``R`` is tried at the
   widest the legs allow, ``R_max = min(s, L) / tan(delta / 2)`` (at most the radius of top
   speed), and at the fractions :data:`RADIUS_FRACTIONS` of it (a corner cuts the widest arc).
   The vehicle enters the arc with ``S - T``, may accelerate along it up to the arc's speed
@@ -56,6 +56,7 @@ from .offroad import (
     _rays,
     _Search,
 )
+from .turns import RADIUS_FRACTIONS, arc_free
 
 #: First-leg headings per pivot (every 22.5 degrees): a corridor's axis within 11.25 degrees
 #: of one of them (the bend itself is exact for the heading kept; a first leg off the axis is
@@ -74,12 +75,7 @@ PIVOT_CELL_M = 6.0
 #: gives a straight run-up from rest of more than 100 m (V = 56 km/h for the test truck);
 #: longer bent approaches arrive through the road field, which follows the streets.
 PIVOT_MAX_M = 100.0
-#: Fractions of the widest radius the legs allow that are tried (a corner of an obstacle
-#: inside the bend may cut the widest arc).
-RADIUS_FRACTIONS = (1.0, 0.7, 0.5, 0.35, 0.25)
-#: Spacing (m) of the arc's checked points: every obstacle is wrapped in at least 2.8 m of
-#: cells too close for any vehicle (offroad.RAY_STEP_M), so 2 m cannot step over one.
-ARC_STEP_M = 2.0
+# RADIUS_FRACTIONS and the arc check (turns.py) are shared with road starts' turns.
 #: Best bends per ray whose arc is checked (the rest are dropped: a lower bound).
 TOP_PER_RAY = 4
 #: First-leg rays (pivot, heading) per batch.
@@ -350,7 +346,8 @@ class PivotField:
         pair = pi[ci]
         h = hi[ci]
         ro = r[pair]
-        free = self._arc_clear(
+        free = arc_free(
+            s,
             vi,
             px[pair],
             py[pair],
@@ -359,7 +356,6 @@ class PivotField:
             rays.ufx[ro],
             rays.ufy[ro],
             R[ci, fi],
-            t[ci],
             delta[ci],
         )
         if not free.any():
@@ -367,48 +363,6 @@ class PivotField:
         sel = np.flatnonzero(free)
         self._last = (p[pair[sel]], h[sel], px[pair[sel]], py[pair[sel]])
         return _Extra(ro[sel], k[pair[sel]], xe[sel], np.arange(sel.size))
-
-    def _arc_clear(
-        self,
-        vi: int,
-        px: FloatArray,
-        py: FloatArray,
-        uix: FloatArray,
-        uiy: FloatArray,
-        uox: FloatArray,
-        uoy: FloatArray,
-        R: FloatArray,
-        t: FloatArray,
-        delta: FloatArray,
-    ) -> np.ndarray:
-        """Whether the arc of radius ``R`` from heading ``ui`` to ``uo`` about the pivot ``p``
-        is free for vehicle ``vi`` (points every :data:`ARC_STEP_M`): clearance at least half
-        its width, outside the site, and no rated barrier that stops it at the arc's speed
-        (it is no heavier than the barrier's rated mass and ``X(sqrt(a_lat R))`` is at most
-        the run-up of the barrier's rated speed)."""
-        s = self.s
-        T = R * t
-        ax, ay = px - T * uix, py - T * uiy  # arc start, on the first leg
-        sg = np.sign(uix * uoy - uiy * uox)  # +1 turning left
-        cx, cy = ax - sg * R * uiy, ay + sg * R * uix  # centre: left normal of ui times sg
-        vx0, vy0 = ax - cx, ay - cy
-        n = np.maximum(np.ceil(R * delta / ARC_STEP_M).astype(np.int64), 1)
-        item = np.repeat(np.arange(n.size), n)
-        j = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n) + 1
-        phi = sg[item] * delta[item] * j / n[item]
-        c, sn = np.cos(phi), np.sin(phi)
-        x = cx[item] + c * vx0[item] - sn * vy0[item]
-        y = cy[item] + sn * vx0[item] + c * vy0[item]
-        cell = s.grid.cell_of(x, y)
-        safe = np.maximum(cell, 0)
-        bad = (cell < 0) | (s.clear[safe] < s.half_w[vi])
-        if s.lab is not None:
-            b = s.lab[safe] - 1
-            x_r = s.tables[vi].x(np.sqrt(s.fields[vi].vehicle.lateral_accel_ms2 * R))[item]
-            bad |= (
-                (cell >= 0) & (b >= 0) & (s.mass[vi] <= s.b_mass[b] + 1e-9) & (x_r <= s.b_x[vi][b])
-            )
-        return np.bincount(item[bad], minlength=n.size) == 0
 
     def write_path(self, vi: int, th: EdgeThreat, es: IntArray, codes: IntArray) -> None:
         """Start, kind and bend point of the bent runs that won at samples ``es``."""

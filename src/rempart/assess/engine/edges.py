@@ -43,6 +43,7 @@ from .field import VehicleField
 from .graph import FloatArray, IntArray, Network
 from .offroad import EDGE_STEP_M, ROAD, EdgeSamples, EdgeThreat
 from .ratings import required_rating
+from .turns import approach_path_xy, path_length_m
 
 EDGE = "edge"
 
@@ -88,8 +89,8 @@ def _vehicle_entry(
     normal = kmh * math.sin(math.radians(float(th.angle_deg[i])))
     rating = required_rating(v, normal)
     iwa = with_penetration(rating.iwa, rating.speed_kmh, standoff_m)
-    sx, sy = float(th.start_x[i]), float(th.start_y[i])
     ex, ey = float(samples.x[i]), float(samples.y[i])
+    path = _path_xy(th, i, ex, ey)
     return VehicleEntry(
         name=v.name,
         test_class=v.test_class,
@@ -98,16 +99,30 @@ def _vehicle_entry(
         energy_kj=round(0.5 * v.mass_kg * (normal / 3.6) ** 2 / 1000.0, 1),
         rating=iwa,
         pas68=rating.pas68,
-        runup_m=round(math.hypot(ex - sx, ey - sy), 1),
+        runup_m=round(path_length_m(path), 1),
         equivalent_runup_m=round(float(th.x_m[i]), 1),
         runup_start="road" if th.kind[i] == ROAD else "rest",
         runup_start_speed_kmh=round(float(th.start_speed_kmh[i]), 1),
-        runup_tail_xy=[(sx, sy), (ex, ey)],
+        runup_tail_xy=path,
         approach_bearing_deg=round(math.degrees(math.atan2(th.ux[i], th.uy[i])) % 360.0, 1),
         impact_speed_kmh=round(kmh, 1),
         impact_angle_deg=round(float(th.angle_deg[i]), 1),
         worst_xy=(ex, ey),
         rating_speed_kmh=rating.speed_kmh,
+    )
+
+
+def _path_xy(th: EdgeThreat, i: int, ex: float, ey: float) -> list[tuple[float, float]]:
+    """The path of the approach kept at edge sample ``i`` (edge point ``ex, ey``; m, local
+    CRS): its road start's turn, its bend point, the edge point (:func:`turns.approach_path_xy`)."""
+    vx, vy = float(th.via_x[i]), float(th.via_y[i])
+    via = (vx, vy) if math.isfinite(vx) and math.isfinite(vy) else None
+    return approach_path_xy(
+        (float(th.start_x[i]), float(th.start_y[i])),
+        (float(th.turn_ux[i]), float(th.turn_uy[i])),
+        float(th.turn_r_m[i]),
+        via,
+        (ex, ey),
     )
 
 
@@ -133,9 +148,9 @@ def worst_approach(
     th, vf = threats[vi], fields[vi]
     kmh = float(vf.kin.v_of_x(max(float(th.x_m[i]), 0.0))) * 3.6
     normal = kmh * math.sin(math.radians(float(th.angle_deg[i])))
-    lon, lat = net.unproject(
-        np.array([samples.x[i], th.start_x[i]]), np.array([samples.y[i], th.start_y[i]])
-    )
+    ex, ey = float(samples.x[i]), float(samples.y[i])
+    pxy = np.asarray(_path_xy(th, i, ex, ey))
+    lon, lat = net.unproject(np.r_[ex, pxy[:, 0]], np.r_[ey, pxy[:, 1]])
     link = int(th.link[i])
     return {
         "vehicle": vf.vehicle.name,
@@ -151,8 +166,8 @@ def worst_approach(
         "path": {
             "type": "LineString",
             "coordinates": [
-                [round(float(lon[1]), 7), round(float(lat[1]), 7)],
-                [round(float(lon[0]), 7), round(float(lat[0]), 7)],
+                [round(float(a), 7), round(float(b), 7)]
+                for a, b in zip(lon[1:], lat[1:], strict=True)
             ],
         },
     }

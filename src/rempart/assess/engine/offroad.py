@@ -19,7 +19,8 @@ search is a vectorised ray fan (numpy):
   ``v = sqrt(a_lat R)``, arriving with ``x = X(sqrt(a_lat d / tan(delta / 2)))``. The speed at
   the edge is ``V(x)`` (the engine's exact kinematics, :mod:`speed`). Acceleration during the
   arc is not counted and the road speed at the arc's start is taken as the one at its apex,
-  both in the threat's favour;
+  both in the threat's favour. On the edge rays the arc is checked against the raster
+  (:mod:`turns`: a blocked one is tried tighter, at fractions of its radius, or dropped);
 - a rated barrier of the register across a ray stops the starts beyond it that reach it at no
   more than its rated speed, for vehicles no heavier than its rated mass;
 - a mapped kerb (``barrier=kerb``) costs :data:`KERB_SPEED_LOSS_KMH`; only the kerb nearest the
@@ -49,6 +50,7 @@ from .field import BarrierOnLink, VehicleField
 from .graph import Network
 from .ratings import credited_speed_kmh, parse_rating
 from .speed import Kinematics
+from .turns import road_turns
 from .vehicles import Vehicle
 
 if TYPE_CHECKING:
@@ -297,7 +299,9 @@ class EdgeThreat:
     the edge (the heading kept at each sample is the one maximising it); ``via_x, via_y``:
     the bend of a bent run (its pivot: the path is start -> via -> edge point; NaN for a
     straight run, whose path is start -> edge point). ``kind`` and the start describe the
-    first leg of a bent run.
+    first leg of a bent run. ``turn_r_m, turn_ux, turn_uy``: a road start's turn onto its run
+    (radius m, NaN none; the road's heading before it, the start being the corner where the
+    road's line meets the run).
     """
 
     x_m: FloatArray
@@ -314,6 +318,9 @@ class EdgeThreat:
     normal_kmh: FloatArray
     via_x: FloatArray
     via_y: FloatArray
+    turn_r_m: FloatArray
+    turn_ux: FloatArray
+    turn_uy: FloatArray
 
     @classmethod
     def empty(cls, ne: int) -> EdgeThreat:
@@ -334,6 +341,9 @@ class EdgeThreat:
             nan.copy(),
             nan.copy(),
             nan.copy(),
+            nan.copy(),
+            np.zeros(ne),
+            np.zeros(ne),
         )
 
 
@@ -478,6 +488,8 @@ class _Rays:
     blab: NDArray[np.int32] | None
     ufx: FloatArray
     ufy: FloatArray
+    ox: FloatArray  # origin of every ray (m)
+    oy: FloatArray
 
     @property
     def nr(self) -> int:
@@ -513,7 +525,9 @@ def _rays(s: _Search, x: FloatArray, y: FloatArray, ufx: FloatArray, ufy: FloatA
     cosd = np.clip(s.seeds.ux[q] * ufx[cr] + s.seeds.uy[q] * ufy[cr], -1.0, 1.0)
     tan_half = np.sqrt(np.maximum((1.0 - cosd) / (1.0 + cosd + 1e-12), 0.0))
     blab = np.where(valid[:, :lmax], s.lab[safe], 0) if s.lab is not None else None
-    return _Rays(cells, valid, free_len, lmax, kk, cr, ck, q, tan_half, blab, ufx, ufy)
+    nh = nr // max(x.size, 1)
+    ox, oy = np.repeat(x, nh), np.repeat(y, nh)
+    return _Rays(cells, valid, free_len, lmax, kk, cr, ck, q, tan_half, blab, ufx, ufy, ox, oy)
 
 
 @dataclass
@@ -535,7 +549,8 @@ class _Best:
     before the origin (the run from a rest start; after the turn of a road start; 0 for an
     extra start), the room a further bend at the origin may use; ``kb, bx``: the step of the
     rated barrier nearest the origin that stops this vehicle (``n_steps`` none) and the run-up
-    of its rated speed (m)."""
+    of its rated speed (m); ``rad``: the radius (m) of a winning road start's turn onto the
+    ray (NaN otherwise)."""
 
     x: FloatArray
     kerb: NDArray[np.bool_]
@@ -544,16 +559,54 @@ class _Best:
     room: FloatArray
     kb: IntArray
     bx: FloatArray
+    rad: FloatArray
 
 
-def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> _Best:
+def _charged(
+    s: _Search,
+    rays: _Rays,
+    vi: int,
+    kb: IntArray,
+    bx: FloatArray,
+    r: IntArray,
+    k: IntArray,
+    x: FloatArray,
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Run-ups ``x`` (m) at the origin of starts at steps ``k`` of rays ``r`` for vehicle
+    ``vi``, charged their ray's rated barrier (``kb, bx``: :class:`_Best`; ``-inf`` for a
+    start beyond one that stops it) and the kerb nearest the origin (:data:`KERB_SPEED_LOSS_KMH`
+    for a start beyond it); and whether each start is beyond that kerb. Monotone in ``x``."""
+    dist, n_steps, tab = s.dist, s.n_steps, s.tables[vi]
+    ok = (k <= kb[r]) | (x - dist[np.minimum(kb[r], n_steps - 1)] > bx[r])
+    far = k > rays.kk[r]
+    out = np.where(ok, x, -np.inf)
+    f = far & np.isfinite(out)
+    if f.any():
+        dk = dist[np.minimum(rays.kk[r[f]], n_steps - 1)]
+        v_k = tab.v(np.maximum(out[f] - dk, 0.0))
+        out[f] = tab.x(np.maximum(v_k - KERB_SPEED_LOSS_KMH / 3.6, 0.0)) + dk
+    return out, far
+
+
+def _ray_best(
+    s: _Search,
+    rays: _Rays,
+    vi: int,
+    extra: _Extra | None = None,
+    group: tuple[int, FloatArray] | None = None,
+    check_turns: bool = False,
+) -> _Best:
     """Best start per ray for vehicle ``vi``: rest at the farthest free step (or just before a
     barrier that stops it), road seeds turning onto the ray, and ``extra`` starts; rated
-    barriers and the kerb nearest the origin applied (module docstring)."""
-    vf = s.fields[vi]
-    kin, tab, dist, n_steps = vf.kin, s.tables[vi], s.dist, s.n_steps
+    barriers and the kerb nearest the origin applied (module docstring). ``check_turns``: the
+    road starts' turns are checked against the raster (:func:`turns.road_turns`; the edge rays;
+    a bent run's first legs keep their widest turn unchecked, docs/method.md section 7);
+    ``group``: the rays per edge sample (consecutive) and the sine of each ray's angle to the
+    edge; the best is
+    then exact on the rays that may give their sample's highest normal speed, a lower bound on
+    the others."""
+    tab, dist, n_steps = s.tables[vi], s.dist, s.n_steps
     nr, lmax = rays.nr, rays.lmax
-    a_lat = vf.vehicle.lateral_accel_ms2
     lv = rays.free_len[vi]
     # barrier stopping this vehicle nearest the origin on each ray
     kb = np.full(nr, n_steps, dtype=np.int64)
@@ -565,36 +618,55 @@ def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> 
         kb = np.where(has, applies.argmax(axis=1), n_steps)
         bid = blab[np.arange(nr), np.minimum(kb, lmax - 1)] - 1
         bx = np.where(has, s.b_x[vi][bid], np.inf)
-    # road candidates: the seeds this vehicle reaches, on the free part of the ray
+    # rest candidates: the farthest free step, and the step before a barrier
+    rest_k = np.stack([lv - 1, np.minimum(lv, kb) - 1])  # (2, R)
+    rest_ok = rest_k >= 0
+    # road candidates: the seeds this vehicle reaches, on the free part of the ray, turning
+    # onto it (their arcs checked against the raster where they may win the ray: turns.py)
     q, cr, ck = rays.q, rays.cr, rays.ck
     xq_all = s.seeds.x_m[vi, q]
     sel = np.flatnonzero(np.isfinite(xq_all) & (ck < lv[cr]))
-    xq = xq_all[sel]
-    vq = s.seeds.v_ms[vi, q[sel]]
-    th_s, dq_s, cr_s, ck_s = rays.tan_half[sel], dist[ck[sel]], cr[sel], ck[sel]
-    tq = th_s * vq * vq / a_lat
-    xc = xq + dq_s - tq
-    tight = np.flatnonzero(~(tq <= dq_s))  # turns at the tightest radius the ray leaves
-    if tight.size:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cap_v = np.sqrt(a_lat * dq_s[tight] / np.maximum(th_s[tight], 1e-12))
-        xc[tight] = tab.x(np.minimum(cap_v, kin.top_speed_ms))
-    xc = np.minimum(xc, kin.x_top_m)
-    qc = q[sel]
-    room = np.maximum(dq_s - tq, 0.0)
-    room[tight] = 0.0
+    cr_s, ck_s, qc = cr[sel], ck[sel], q[sel]
+    dq_s = np.asarray(dist[ck_s], dtype=float)
+    rr = np.tile(np.arange(nr), 2)[rest_ok.ravel()]
+    rk = rest_k.ravel()[rest_ok.ravel()]
+    floor = np.full(nr, -np.inf)
+    np.maximum.at(floor, rr, _charged(s, rays, vi, kb, bx, rr, rk, dist[rk])[0])
+    uox, uoy = rays.ufx[cr_s], rays.ufy[cr_s]
+    xc, room, rad = road_turns(
+        s,
+        vi,
+        rays.ox[cr_s] - uox * dq_s,
+        rays.oy[cr_s] - uoy * dq_s,
+        s.seeds.ux[qc],
+        s.seeds.uy[qc],
+        uox,
+        uoy,
+        xq_all[sel],
+        s.seeds.v_ms[vi, qc],
+        rays.tan_half[sel],
+        dq_s,
+        cr_s,
+        floor,
+        # no kerb nor stopping barrier on any ray: nothing to charge
+        (lambda i, x: _charged(s, rays, vi, kb, bx, cr_s[i], ck_s[i], x)[0])
+        if (rays.kk < n_steps).any() or (kb < n_steps).any()
+        else None,
+        group,
+        check_turns,
+    )
+    fin = np.flatnonzero(np.isfinite(xc))
+    cr_s, ck_s, qc, xc, room, rad = cr_s[fin], ck_s[fin], qc[fin], xc[fin], room[fin], rad[fin]
     if extra is not None and extra.r.size:
         cr_s = np.concatenate([cr_s, extra.r])
         ck_s = np.concatenate([ck_s, extra.k])
         xc = np.concatenate([xc, extra.x])
         qc = np.concatenate([qc, -2 - extra.code])
         room = np.concatenate([room, np.zeros(extra.r.size)])
+        rad = np.concatenate([rad, np.full(extra.r.size, np.nan)])
     if not (kb < n_steps).any() and not (rays.kk < n_steps).any():
-        return _plain_best(dist, lv, kb, bx, cr_s, ck_s, xc, qc, room)
+        return _plain_best(dist, lv, kb, bx, cr_s, ck_s, xc, qc, room, rad)
     ok = (ck_s <= kb[cr_s]) | (xc - dist[np.minimum(kb[cr_s], n_steps - 1)] > bx[cr_s])
-    # rest candidates: the farthest free step, and the step before a barrier
-    rest_k = np.stack([lv - 1, np.minimum(lv, kb) - 1])  # (2, R)
-    rest_ok = rest_k >= 0
     rest_ok[0] &= (rest_k[0] <= kb) | (
         dist[np.maximum(rest_k[0], 0)] - dist[np.minimum(kb, n_steps - 1)] > bx
     )
@@ -603,6 +675,7 @@ def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> 
     cand_x = np.concatenate([xc[ok], dist[rest_k.ravel()[rest_ok.ravel()]]])
     cand_q = np.concatenate([qc[ok], np.full(int(rest_ok.sum()), -1)])
     cand_room = np.concatenate([room[ok], dist[rest_k.ravel()[rest_ok.ravel()]]])
+    cand_rad = np.concatenate([rad[ok], np.full(int(rest_ok.sum()), np.nan)])
     far = cand_k > rays.kk[cand_r]
     best_near = np.full(nr, -np.inf)
     best_far = np.full(nr, -np.inf)
@@ -625,10 +698,13 @@ def _ray_best(s: _Search, rays: _Rays, vi: int, extra: _Extra | None = None) -> 
     win[cand_r[idx[::-1]]] = idx[::-1]
     if cand_x.size == 0:  # no start on any ray
         cand_k, cand_q, cand_room = np.zeros(1, np.int64), np.full(1, -1), np.zeros(1)
-    wk = np.where(win >= 0, cand_k[np.maximum(win, 0)], 0)
-    wq = np.where(win >= 0, cand_q[np.maximum(win, 0)], -1)
-    wroom = np.where(win >= 0, cand_room[np.maximum(win, 0)], 0.0)
-    return _Best(np.where(win >= 0, ray_best, -np.inf), use_far, wk, wq, wroom, kb, bx)
+        cand_rad = np.full(1, np.nan)
+    w0 = np.maximum(win, 0)
+    wk = np.where(win >= 0, cand_k[w0], 0)
+    wq = np.where(win >= 0, cand_q[w0], -1)
+    wroom = np.where(win >= 0, cand_room[w0], 0.0)
+    wrad = np.where(win >= 0, cand_rad[w0], np.nan)
+    return _Best(np.where(win >= 0, ray_best, -np.inf), use_far, wk, wq, wroom, kb, bx, wrad)
 
 
 def _plain_best(
@@ -641,10 +717,11 @@ def _plain_best(
     xc: FloatArray,
     qc: IntArray,
     room: FloatArray,
+    rad: FloatArray,
 ) -> _Best:
     """:func:`_ray_best` where no rated barrier stops the vehicle and no kerb lies on any ray of
     the batch: every candidate stands and none is charged a kerb, so each ray's best is the
-    larger of its road (or extra) candidates ``cr, ck, xc, qc, room`` and its rest start at
+    larger of its road (or extra) candidates ``cr, ck, xc, qc, room, rad`` and its rest start at
     the farthest free step (the rest start before a barrier is the same step). The winner is
     chosen as :func:`_ray_best` does: the first road or extra candidate reaching the best, else
     the rest start."""
@@ -662,6 +739,7 @@ def _plain_best(
     w = np.maximum(win, 0)
     if not xc.size:  # no road or extra candidate on any ray
         ck, qc, room = np.zeros(1, np.int64), np.full(1, -1), np.zeros(1)
+        rad = np.full(1, np.nan)
     return _Best(
         np.where(road | rest, best, -np.inf),
         np.zeros(nr, dtype=bool),
@@ -670,6 +748,7 @@ def _plain_best(
         np.where(road, room[w], np.where(rest, dist[k_rest], 0.0)),
         kb,
         bx,
+        np.where(road, rad[w], np.nan),
     )
 
 
@@ -682,17 +761,9 @@ def _with_extra(s: _Search, rays: _Rays, vi: int, best: _Best, extra: _Extra) ->
     """``best`` with the ``extra`` starts added, by the rules of :func:`_ray_best` applied to
     each extra start alone (the kerb loss is monotone in the run-up, so charging it per start
     and taking the best equals charging it to the best start beyond the kerb)."""
-    dist, n_steps, tab = s.dist, s.n_steps, s.tables[vi]
-    r, k, xe = extra.r, extra.k, extra.x
-    kb = np.minimum(best.kb[r], n_steps - 1)
-    ok = (k <= best.kb[r]) | (xe - dist[kb] > best.bx[r])
-    r, k, xe, code = r[ok], k[ok], xe[ok], extra.code[ok]
-    far = k > rays.kk[r]
-    if far.any():
-        dk = dist[np.minimum(rays.kk[r[far]], n_steps - 1)]
-        v_k = tab.v(np.maximum(xe[far] - dk, 0.0))
-        xe = xe.copy()
-        xe[far] = tab.x(np.maximum(v_k - KERB_SPEED_LOSS_KMH / 3.6, 0.0)) + dk
+    xe, far = _charged(s, rays, vi, best.kb, best.bx, extra.r, extra.k, extra.x)
+    ok = np.isfinite(xe)
+    r, k, xe, code, far = extra.r[ok], extra.k[ok], xe[ok], extra.code[ok], far[ok]
     top = np.full(rays.nr, -np.inf)
     np.maximum.at(top, r, xe)
     win = np.full(rays.nr, -1, dtype=np.int64)
@@ -707,7 +778,9 @@ def _with_extra(s: _Search, rays: _Rays, vi: int, best: _Best, extra: _Extra) ->
     q[better] = -2 - code[w]
     room[better] = 0.0
     kerb[better] = far[w]
-    return _Best(x, kerb, k2, q, room, best.kb, best.bx)
+    rad = best.rad.copy()
+    rad[better] = np.nan
+    return _Best(x, kerb, k2, q, room, best.kb, best.bx, rad)
 
 
 def edge_threats(
@@ -757,7 +830,8 @@ def _search(
         ox = np.repeat(samples.x[es_all], nh)
         oy = np.repeat(samples.y[es_all], nh)
         nv = len(s.fields)
-        straight = [_ray_best(s, rays, vi) for vi in range(nv)]
+        group = (nh, np.tile(sin_edge, ne))
+        straight = [_ray_best(s, rays, vi, group=group, check_turns=True) for vi in range(nv)]
         wanted = []
         if pivots is not None:
             # bent runs: each ray's must beat its sample's straight normal speed
@@ -797,8 +871,11 @@ def _search(
             th.start_y[es] = samples.y[es] - ufy[rbg] * kdist
             th.via_x[es] = np.nan
             th.via_y[es] = np.nan
+            th.turn_r_m[es] = np.where(road, best.rad[rbg], np.nan)
             if s.seeds.cell.size:
                 qs = np.maximum(qk, 0)
+                th.turn_ux[es] = np.where(road, s.seeds.ux[qs], 0.0)
+                th.turn_uy[es] = np.where(road, s.seeds.uy[qs], 0.0)
                 th.start_speed_kmh[es] = np.where(road, s.seeds.v_ms[vi, qs] * 3.6, 0.0)
                 th.link[es] = np.where(road, s.seeds.link[qs], -1)
             else:
