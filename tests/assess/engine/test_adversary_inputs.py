@@ -19,6 +19,7 @@ import pytest
 
 from rempart.assess.cli import main
 
+from ._netbuild import lonlat
 from .test_issue10_acceptance import N2A, _argv, _refused, case, v_of, worst
 
 __all__ = ["case"]  # the fixture, imported for the tests below
@@ -92,3 +93,20 @@ def test_a_vehicle_at_every_bound_is_assessed(tmp_path, case):
     best = worst(_assess(case, wide))
     assert best is not None
     assert best["speed_kmh"] == pytest.approx(v_of(N2A, 600.0), abs=0.3)
+
+
+def test_a_barrier_line_of_one_point_is_one_clear_line(tmp_path, case, capsys):
+    # a LineString of a single position is no line (GeoJSON RFC 7946 3.1.4: two or more
+    # positions); it was a GEOSException traceback
+    reg = tmp_path / "barriers.geojson"
+    line = {"type": "LineString", "coordinates": [list(lonlat(-6.0, -20.0))]}
+    feature = {"type": "Feature", "geometry": line, "properties": {"rating": "V/7200[N2A]/48/90"}}
+    reg.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    _refused(
+        tmp_path,
+        capsys,
+        [*_argv(case), "--barriers", str(reg)],
+        "barrier geometry",
+        "LineString",
+        "a GeoJSON Point or LineString",
+    )
