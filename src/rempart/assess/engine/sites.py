@@ -191,7 +191,8 @@ def barriers_on_links(
     """Snap one rated barrier (WGS84 GeoJSON point or line) to links."""
     try:
         geom = shape(geometry)
-    except (ValueError, TypeError, AttributeError, KeyError):
+    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.GEOSException):
+        # GEOS refuses a LineString of one point
         raise InputFileError(
             "barrier geometry", str(geometry)[:60], "a GeoJSON Point or LineString"
         ) from None

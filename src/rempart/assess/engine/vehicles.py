@@ -23,6 +23,28 @@ from .ratings import ISO_CLASSES, PAS68_CLASSES, iso_class
 #: (docs/method.md, "Vehicles"): a value above it is a typing error (44 for 4.4), not a truck.
 MAX_ACCEL_MS2 = 9.81
 
+#: Lowest full-throttle acceleration a vehicles file may give (m/s2). ASSUMPTION (docs/method.md,
+#: "Vehicles"): at 0.01 m/s2 a vehicle needs 40 minutes to reach 90 km/h; no engine's full
+#: throttle is that weak (the built-in 30 t truck gives 0.12 at 90 km/h), so a smaller value is a
+#: typing error, and it would make the kinematic tables (every 0.5 m up to the top speed's run-up)
+#: astronomically long.
+MIN_ACCEL_MS2 = 0.01
+
+#: Upper bounds of the other numbers of a vehicles file: a value above one is a typing error, not
+#: a vehicle. ASSUMPTION (docs/method.md, "Vehicles"): top speed 400 km/h, above the fastest
+#: production car; width 5 m, about twice the EU maximum of 2.55 m (Directive 96/53/EC); mass
+#: 100,000 kg, above the heaviest road combinations allowed in Europe (76 t in Finland).
+MAX_FIELD: dict[str, tuple[float, str]] = {
+    "top_speed_kmh": (400.0, "km/h (above the fastest production car)"),
+    "width_m": (5.0, "m (about twice the EU maximum width of 2.55 m)"),
+    "mass_kg": (100_000.0, "kg (above the heaviest road vehicle combination)"),
+}
+
+#: Most vehicles a vehicles file may list. ASSUMPTION (docs/method.md, "Vehicles"): the standards
+#: test 9 classes; every vehicle adds a speed field and an off-road search per site, so a file of
+#: thousands of tables is a mistake (a table pasted in a loop), not an assessment.
+MAX_VEHICLES = 50
+
 REQUIRED_FIELDS: dict[str, type | tuple[type, ...]] = {
     "name": str,
     "test_class": str,
@@ -86,6 +108,10 @@ def vehicles_from_dicts(entries: list[Any], source: str) -> list[Vehicle]:
     """
     if not isinstance(entries, list) or not entries:
         raise VehicleFileError(f"{source}: [[vehicle]] tables", entries, "at least one")
+    if len(entries) > MAX_VEHICLES:
+        raise VehicleFileError(
+            f"{source}: [[vehicle]] tables", len(entries), f"at most {MAX_VEHICLES} vehicles"
+        )
     vehicles: list[Vehicle] = []
     for index, entry in enumerate(entries):
         label = f"{source}: vehicle #{index + 1}"
@@ -113,6 +139,11 @@ def vehicles_from_dicts(entries: list[Any], source: str) -> list[Vehicle]:
                 entry["lateral_accel_ms2"],
                 f"at most {MAX_ACCEL_MS2:g} m/s2 (1 g, the grip of a road tyre)",
             )
+        for field, (limit, why) in MAX_FIELD.items():
+            if entry[field] > limit:
+                raise VehicleFileError(
+                    f"{label} field {field!r}", entry[field], f"at most {limit:,.0f} {why}"
+                )
         unknown = set(entry) - set(REQUIRED_FIELDS)
         if unknown:
             raise VehicleFileError(
@@ -128,11 +159,12 @@ def vehicles_from_dicts(entries: list[Any], source: str) -> list[Vehicle]:
             ):
                 raise VehicleFileError(f"{label} acceleration point", point, "[speed km/h, m/s2]")
             speed_kmh, accel_ms2 = float(point[0]), float(point[1])
-            if not 0 < accel_ms2 <= MAX_ACCEL_MS2:
+            if not MIN_ACCEL_MS2 <= accel_ms2 <= MAX_ACCEL_MS2:
                 raise VehicleFileError(
                     f"{label} acceleration at {speed_kmh:g} km/h",
                     point[1],
-                    f"a positive m/s2, at most {MAX_ACCEL_MS2:g} (1 g, the grip of a road tyre)",
+                    f"a positive m/s2, at least {MIN_ACCEL_MS2:g} and at most "
+                    f"{MAX_ACCEL_MS2:g} (1 g, the grip of a road tyre)",
                 )
             if speed_kmh < 0 or (curve and speed_kmh <= curve[-1][0]):
                 raise VehicleFileError(
