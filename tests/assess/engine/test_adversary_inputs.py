@@ -110,3 +110,20 @@ def test_a_barrier_line_of_one_point_is_one_clear_line(tmp_path, case, capsys):
         "LineString",
         "a GeoJSON Point or LineString",
     )
+
+
+@pytest.mark.parametrize("where", ["road", "building"])
+def test_a_coordinate_that_is_no_number_in_the_osm_file_is_one_clear_line(
+    tmp_path, case, capsys, where
+):
+    # osmium raises InvalidLocationError (not a RuntimeError) for lat="nan...": it was a
+    # traceback from the road read, or from the obstacles read for a building's node
+    text = case["osm"].read_text()
+    head, sep, rest = text.partition('lat="')
+    assert sep
+    if where == "building":
+        # the last node of the file belongs to the enclosure's buildings, not to the road
+        head, sep, rest = text.rpartition('lat="')
+    bad = tmp_path / "bad.osm"
+    bad.write_text(head + sep + "nan" + rest)
+    _refused(tmp_path, capsys, _argv(case, osm=bad), "OSM file", "bad.osm", "readable")

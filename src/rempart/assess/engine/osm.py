@@ -145,7 +145,7 @@ def read_osm(
             lats.extend(wb)
             t = way.tags
             tags.append({k: t[k] for k in KEPT_TAGS if k in t})
-    except (RuntimeError, ValueError, OSError) as err:
+    except (RuntimeError, ValueError, OSError, osmium.InvalidLocationError) as err:
         raise OsmReadError("OSM file", text, f"readable .osm.pbf or .osm XML ({err})") from None
     if not way_ids:
         raise OsmReadError("OSM file", text, "at least one highway way with node locations")
@@ -191,10 +191,10 @@ def find_named_areas(path: str | Path, name: str) -> list[tuple[str, dict[str, A
                 continue
             try:
                 geometry = json.loads(factory.create_multipolygon(area))
-            except RuntimeError:
+            except (RuntimeError, osmium.InvalidLocationError):
                 continue  # broken ring, e.g. clipped at the extract's edge
             found.append((tag, geometry))
-    except (RuntimeError, ValueError, OSError) as err:
+    except (RuntimeError, ValueError, OSError, osmium.InvalidLocationError) as err:
         raise OsmReadError("OSM file", text, f"readable .osm.pbf or .osm XML ({err})") from None
     if not found:
         raise SiteError(
