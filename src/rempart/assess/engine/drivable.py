@@ -235,7 +235,7 @@ def read_features(
                     raw["footways"].append(line)
                 else:
                     raw["mapped"].append(line)
-    except (RuntimeError, ValueError, OSError) as err:
+    except (RuntimeError, ValueError, OSError, osmium.InvalidLocationError) as err:
         raise OsmReadError("OSM file", text, f"readable .osm.pbf or .osm XML ({err})") from None
 
     def local(hexes: list[str]) -> list[BaseGeometry]:
@@ -372,24 +372,38 @@ def fill_polygons(grid: Grid, polygons: Sequence[BaseGeometry]) -> BoolArray:
 def burn_lines(grid: Grid, lines: Sequence[BaseGeometry]) -> BoolArray:
     """Cells touched by the lines (vertices every half cell, shapely.segmentize), thickened to 4-connected
     strokes so that a ray stepping one cell cannot slip through a diagonal."""
-    mask = np.zeros(grid.ny * grid.nx, dtype=bool)
-    lines = [
-        g.boundary if g.geom_type in ("Polygon", "MultiPolygon") else g
-        for g in lines
-        if not g.is_empty
-    ]
-    if not lines:
-        return mask.reshape(grid.ny, grid.nx)
-    parts = shapely.get_parts(np.asarray(lines, dtype=object))
-    parts = parts[shapely.length(parts) > 0]
-    dense = shapely.segmentize(parts, 0.5 * grid.cell_m)
-    xy = shapely.get_coordinates(dense)
-    flat = grid.cell_of(xy[:, 0], xy[:, 1])
-    mask[flat[flat >= 0]] = True
-    out = mask.reshape(grid.ny, grid.nx)
-    return np.asarray(
-        ndimage.binary_dilation(out, structure=ndimage.generate_binary_structure(2, 1))
+    return burn_labelled_lines(grid, lines) > 0
+
+
+def burn_labelled_lines(grid: Grid, lines: Sequence[BaseGeometry]) -> NDArray[np.int32]:
+    """(ny, nx) labels of the cells :func:`burn_lines` burns for each line: 0 none, else
+    ``i + 1`` for the lowest index ``i`` of the lines whose thickened stroke touches the cell
+    (a polygon is burned by its boundary). One pass for all the lines (a rated-barrier
+    register may hold thousands)."""
+    none = np.iinfo(np.int32).max
+    flat = np.full(grid.ny * grid.nx, none, dtype=np.int32)
+    geoms = np.asarray(
+        [g.boundary if g.geom_type in ("Polygon", "MultiPolygon") else g for g in lines],
+        dtype=object,
     )
+    owner = np.arange(len(lines), dtype=np.int32)
+    keep = ~shapely.is_empty(geoms) if len(lines) else np.zeros(0, dtype=bool)
+    if keep.any():
+        parts, which = shapely.get_parts(geoms[keep], return_index=True)
+        solid = shapely.length(parts) > 0
+        dense = shapely.segmentize(parts[solid], 0.5 * grid.cell_m)
+        xy, k = shapely.get_coordinates(dense, return_index=True)
+        label = owner[keep][which[solid]][k] + 1
+        cell = grid.cell_of(xy[:, 0], xy[:, 1])
+        on = cell >= 0
+        np.minimum.at(flat, cell[on], label[on])
+    lab = ndimage.grey_erosion(
+        flat.reshape(grid.ny, grid.nx),
+        footprint=ndimage.generate_binary_structure(2, 1),
+        mode="constant",
+        cval=none,
+    )
+    return np.asarray(np.where(lab == none, 0, lab), dtype=np.int32)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from numpy.typing import NDArray
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from .drivable import RADIUS_M, Drivable, Grid, burn_lines
+from .drivable import RADIUS_M, Drivable, Grid, burn_labelled_lines
 from .errors import InputFileError
 from .field import BarrierOnLink, VehicleField
 from .graph import Network
@@ -354,10 +354,7 @@ def _fan() -> FloatArray:
 
 def barrier_labels(drv: Drivable, barriers: Sequence[RatedShape]) -> NDArray[np.int32]:
     """(ny, nx) raster: 0 free, ``i + 1`` cells of rated barrier ``i``."""
-    lab = np.zeros((drv.grid.ny, drv.grid.nx), dtype=np.int32)
-    for i, b in enumerate(barriers):
-        lab[burn_lines(drv.grid, [b.geometry]) & (lab == 0)] = i + 1
-    return lab
+    return burn_labelled_lines(drv.grid, [b.geometry for b in barriers])
 
 
 #: Steps of a ray marched at a time (:func:`_march`).
