@@ -9,7 +9,9 @@ edge) to the sample in heading ``h_out``. Method:
 
 - **pivots**: the points of each edge ray blocked within :data:`PIVOT_MAX_M` of the edge,
   every 4 m in the last 8 m before its obstacle (:data:`PIVOT_DEPTH_STEPS`), merged on a
-  lattice of :data:`PIVOT_CELL_M` cells (the first ray point in a lattice cell stands for it);
+  lattice of :data:`PIVOT_CELL_M` cells, each represented by its most open raster cell (the
+  greatest clearance, a function of the cell alone: the answer does not depend on the batch
+  size or the order of the rays);
 - **first legs**: from each pivot, :data:`BEND_HEADINGS` rays (every 22.5 degrees) are searched
   like the edge rays (same march, starts, turn rule for road starts, barriers and kerbs):
   ``S(P, h_in)`` the equivalent run-up arriving at ``P`` and ``L(P, h_in)`` the straight
@@ -173,21 +175,45 @@ class PivotField:
         ok = (i >= 0) & (i < self.nly) & (j >= 0) & (j < self.nlx)
         return np.where(ok, i * self.nlx + j, -1)
 
-    def _ensure(self, lat: IntArray, x: FloatArray, y: FloatArray) -> IntArray:
-        """Pivot index of every lattice cell ``lat`` (>= 0), making new pivots at the first
-        point (``x, y``) that falls in each (their first legs are computed by
+    def _ensure(self, lat: IntArray) -> IntArray:
+        """Pivot index of every lattice cell ``lat`` (>= 0), making new pivots at the cells'
+        representatives (:meth:`_representatives`; their first legs are computed by
         :meth:`prefetch`)."""
-        new_lat, first = np.unique(lat, return_index=True)
-        fresh = self.lat2piv[new_lat] < 0
-        new_lat, first = new_lat[fresh], first[fresh]
+        new_lat = np.unique(lat)
+        new_lat = new_lat[self.lat2piv[new_lat] < 0]
         if new_lat.size:
             n0 = self.n
             self._grow(n0 + new_lat.size)
             self.lat2piv[new_lat] = n0 + np.arange(new_lat.size)
-            self.px[n0 : n0 + new_lat.size] = x[first]
-            self.py[n0 : n0 + new_lat.size] = y[first]
+            rx, ry = self._representatives(new_lat)
+            self.px[n0 : n0 + new_lat.size] = rx
+            self.py[n0 : n0 + new_lat.size] = ry
             self.n = n0 + new_lat.size
         return self.lat2piv[lat]
+
+    def _representatives(self, lat: IntArray) -> tuple[FloatArray, FloatArray]:
+        """Point (m, local CRS) standing for each lattice cell ``lat``: the centre of the
+        raster cell, among those whose centre lies in the lattice cell, with the greatest
+        clearance (ties: the lowest raster index). A function of the cell alone, so the
+        answer does not depend on the order in which rays reach it (batch size, sample
+        order), and free for every vehicle that fits anywhere in the cell."""
+        g = self.s.grid
+        c = g.cell_m
+        li, lj = np.divmod(lat, self.nlx)
+        # raster columns (rows) whose centre x0 + (j + 0.5) c lies in [lj, lj + 1) * cell
+        j0 = np.ceil(lj * PIVOT_CELL_M / c - 0.5).astype(np.int64)
+        i0 = np.ceil(li * PIVOT_CELL_M / c - 0.5).astype(np.int64)
+        j1 = np.minimum(np.ceil((lj + 1) * PIVOT_CELL_M / c - 0.5).astype(np.int64), g.nx)
+        i1 = np.minimum(np.ceil((li + 1) * PIVOT_CELL_M / c - 0.5).astype(np.int64), g.ny)
+        m = int(math.ceil(PIVOT_CELL_M / c)) + 1
+        off = np.arange(m)
+        jj = j0[:, None, None] + off[None, None, :]
+        ii = i0[:, None, None] + off[None, :, None]
+        ok = (jj < j1[:, None, None]) & (ii < i1[:, None, None])
+        flat = np.where(ok, ii * g.nx + jj, 0).reshape(lat.size, -1)
+        clear = np.where(ok.reshape(lat.size, -1), self.s.clear[flat], -np.inf)
+        # argmax takes the first maximum: in raster order, the lowest index
+        return g.centre(flat[np.arange(lat.size), np.argmax(clear, axis=1)])
 
     def _compute(self, pairs: IntArray, vis: list[int]) -> None:
         """First legs of the (pivot, heading) ``pairs`` (flat, ``pivot * BEND_HEADINGS +
@@ -279,11 +305,10 @@ class PivotField:
     def prefetch(self, wanted: list[tuple[int, _Pivots]]) -> None:
         """Compute the first legs of every (pivot, heading) each vehicle wants that it lacks,
         marching each batch of them once for every vehicle that needs some of them. Every
-        pivot point is placed on the lattice (whether or not a heading is wanted), so a
-        lattice cell's pivot is the first point in it, as with every heading computed."""
+        pivot point's lattice cell gets its pivot (whether or not a heading is wanted)."""
         need: dict[int, IntArray] = {}
         for vi, w in wanted:
-            p = self._ensure(w.lat, w.px, w.py)
+            p = self._ensure(w.lat)
             pi, hi = np.nonzero(w.want)
             pairs = np.unique(p[pi] * BEND_HEADINGS + hi)
             need[vi] = pairs[~self.done[vi].ravel()[pairs]]

@@ -73,10 +73,8 @@ HEADING_BINS = 64
 #: 5 km/h is a small, explicit allowance for the jolt, to be replaced by crash-test data.
 KERB_SPEED_LOSS_KMH = 5.0
 #: Edge samples per vectorised batch (memory: batch x headings x steps cells, 48 x 57 x 200
-#: x 8 B = 4.4 MB per array). The straight search does not depend on it; the bent search
-#: does, a little: a pivot lattice cell is represented by the first point placed in it, and
-#: the batches set that order (48 against 96 on 8 sites of a 200k city: 18 of 11,214 sample
-#: and vehicle speeds differ, by up to 29 km/h, no site's worst). 48 was the fastest of 24,
+#: x 8 B = 4.4 MB per array). No answer depends on it (a pivot lattice cell of the bent
+#: search is represented by a point of the cell alone, bends.PivotField). 48 was the fastest of 24,
 #: 48, 96 and 200 on six sites of the synthetic city before the bent search
 #: (benchmarks/offroad_city.py; 24: 0.99 s, 48: 0.82 s, 96: 1.14 s CPU).
 BATCH_SAMPLES = 48
