@@ -9,9 +9,9 @@ edge) to the sample in heading ``h_out``. Method:
 
 - **pivots**: the points of each edge ray blocked within :data:`PIVOT_MAX_M` of the edge,
   every 4 m in the last 8 m before its obstacle (:data:`PIVOT_DEPTH_STEPS`), merged on a
-  lattice of :data:`PIVOT_CELL_M` cells, each represented by its most open raster cell (the
-  greatest clearance, a function of the cell alone: the answer does not depend on the batch
-  size or the order of the rays);
+  lattice of :data:`PIVOT_CELL_M` cells: a cell's point is the pivot of the lowest-numbered
+  edge sample whose rays place one in it (then ray, vehicle, depth), which the batch size
+  cannot change, the samples being searched in increasing order;
 - **first legs**: from each pivot, :data:`BEND_HEADINGS` rays (every 22.5 degrees) are searched
   like the edge rays (same march, starts, turn rule for road starts, barriers and kerbs):
   ``S(P, h_in)`` the equivalent run-up arriving at ``P`` and ``L(P, h_in)`` the straight
@@ -175,45 +175,21 @@ class PivotField:
         ok = (i >= 0) & (i < self.nly) & (j >= 0) & (j < self.nlx)
         return np.where(ok, i * self.nlx + j, -1)
 
-    def _ensure(self, lat: IntArray) -> IntArray:
-        """Pivot index of every lattice cell ``lat`` (>= 0), making new pivots at the cells'
-        representatives (:meth:`_representatives`; their first legs are computed by
-        :meth:`prefetch`)."""
-        new_lat = np.unique(lat)
-        new_lat = new_lat[self.lat2piv[new_lat] < 0]
+    def _ensure(self, lat: IntArray, x: FloatArray, y: FloatArray) -> IntArray:
+        """Pivot index of every lattice cell ``lat`` (>= 0), making new pivots at the first
+        point (``x, y``) that falls in each, in the order given (their first legs are computed
+        by :meth:`prefetch`)."""
+        new_lat, first = np.unique(lat, return_index=True)
+        fresh = self.lat2piv[new_lat] < 0
+        new_lat, first = new_lat[fresh], first[fresh]
         if new_lat.size:
             n0 = self.n
             self._grow(n0 + new_lat.size)
             self.lat2piv[new_lat] = n0 + np.arange(new_lat.size)
-            rx, ry = self._representatives(new_lat)
-            self.px[n0 : n0 + new_lat.size] = rx
-            self.py[n0 : n0 + new_lat.size] = ry
+            self.px[n0 : n0 + new_lat.size] = x[first]
+            self.py[n0 : n0 + new_lat.size] = y[first]
             self.n = n0 + new_lat.size
         return self.lat2piv[lat]
-
-    def _representatives(self, lat: IntArray) -> tuple[FloatArray, FloatArray]:
-        """Point (m, local CRS) standing for each lattice cell ``lat``: the centre of the
-        raster cell, among those whose centre lies in the lattice cell, with the greatest
-        clearance (ties: the lowest raster index). A function of the cell alone, so the
-        answer does not depend on the order in which rays reach it (batch size, sample
-        order), and free for every vehicle that fits anywhere in the cell."""
-        g = self.s.grid
-        c = g.cell_m
-        li, lj = np.divmod(lat, self.nlx)
-        # raster columns (rows) whose centre x0 + (j + 0.5) c lies in [lj, lj + 1) * cell
-        j0 = np.ceil(lj * PIVOT_CELL_M / c - 0.5).astype(np.int64)
-        i0 = np.ceil(li * PIVOT_CELL_M / c - 0.5).astype(np.int64)
-        j1 = np.minimum(np.ceil((lj + 1) * PIVOT_CELL_M / c - 0.5).astype(np.int64), g.nx)
-        i1 = np.minimum(np.ceil((li + 1) * PIVOT_CELL_M / c - 0.5).astype(np.int64), g.ny)
-        m = int(math.ceil(PIVOT_CELL_M / c)) + 1
-        off = np.arange(m)
-        jj = j0[:, None, None] + off[None, None, :]
-        ii = i0[:, None, None] + off[None, :, None]
-        ok = (jj < j1[:, None, None]) & (ii < i1[:, None, None])
-        flat = np.where(ok, ii * g.nx + jj, 0).reshape(lat.size, -1)
-        clear = np.where(ok.reshape(lat.size, -1), self.s.clear[flat], -np.inf)
-        # argmax takes the first maximum: in raster order, the lowest index
-        return g.centre(flat[np.arange(lat.size), np.argmax(clear, axis=1)])
 
     def _compute(self, pairs: IntArray, vis: list[int]) -> None:
         """First legs of the (pivot, heading) ``pairs`` (flat, ``pivot * BEND_HEADINGS +
@@ -305,10 +281,22 @@ class PivotField:
     def prefetch(self, wanted: list[tuple[int, _Pivots]]) -> None:
         """Compute the first legs of every (pivot, heading) each vehicle wants that it lacks,
         marching each batch of them once for every vehicle that needs some of them. Every
-        pivot point's lattice cell gets its pivot (whether or not a heading is wanted)."""
+        pivot point is placed on the lattice (whether or not a heading is wanted); a new
+        cell's point is the batch's first in the order (ray, vehicle, depth). Rays are numbered
+        sample by sample and batches follow the samples' order, so the point of a cell is that
+        of the lowest-numbered sample reaching it, whatever the batch size."""
         need: dict[int, IntArray] = {}
+        if wanted:
+            r = np.concatenate([w.r for _, w in wanted])
+            v = np.concatenate([np.full(w.r.size, vi) for vi, w in wanted])
+            k = np.concatenate([w.k for _, w in wanted])
+            order = np.lexsort((k, v, r))
+            lat = np.concatenate([w.lat for _, w in wanted])[order]
+            px = np.concatenate([w.px for _, w in wanted])[order]
+            py = np.concatenate([w.py for _, w in wanted])[order]
+            self._ensure(lat, px, py)
         for vi, w in wanted:
-            p = self._ensure(w.lat)
+            p = self.lat2piv[w.lat]
             pi, hi = np.nonzero(w.want)
             pairs = np.unique(p[pi] * BEND_HEADINGS + hi)
             need[vi] = pairs[~self.done[vi].ravel()[pairs]]

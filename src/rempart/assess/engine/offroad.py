@@ -74,7 +74,8 @@ HEADING_BINS = 64
 KERB_SPEED_LOSS_KMH = 5.0
 #: Edge samples per vectorised batch (memory: batch x headings x steps cells, 48 x 57 x 200
 #: x 8 B = 4.4 MB per array). No answer depends on it (a pivot lattice cell of the bent
-#: search is represented by a point of the cell alone, bends.PivotField). 48 was the fastest of 24,
+#: search is represented by the pivot of its lowest-numbered sample, bends.PivotField.prefetch;
+#: the samples are searched in increasing order). 48 was the fastest of 24,
 #: 48, 96 and 200 on six sites of the synthetic city before the bent search
 #: (benchmarks/offroad_city.py; 24: 0.99 s, 48: 0.82 s, 96: 1.14 s CPU).
 BATCH_SAMPLES = 48
@@ -736,7 +737,8 @@ def _search(
     out: list[EdgeThreat],
     pivots: PivotField | None,
 ) -> None:
-    """Search the edge samples ``idx`` in batches and write their worst approach into ``out``
+    """Search the edge samples ``idx`` (ascending: the bent search's pivot cells take the
+    lowest-numbered sample's point) in batches and write their worst approach into ``out``
     (with ``pivots``, bent runs are candidates too)."""
     fan = _fan()
     nh = fan.size
