@@ -255,8 +255,10 @@ def test_first_legs_skipped_by_the_bound_change_no_answer(tmp_path, monkeypatch)
 def test_bent_search_does_not_depend_on_the_batch_size(tmp_path, monkeypatch, world):
     """The batch size is bookkeeping: the samples of a site are independent problems, so the
     threat arrays must be identical whatever the batch. A pivot lattice cell reached by rays
-    of several batches is represented by a point of the cell alone (docs/method.md section 7,
-    "Bent runs"), not by the first ray point the batch order happens to place in it."""
+    of several batches and vehicles is represented by the pivot of its lowest-numbered sample
+    (docs/method.md section 7, "Bent runs"), not by whichever vehicle's point the batch order
+    happens to place in it first (with 7 against 48 samples per batch, the WIDE world's
+    arrays differed on main at 1ed5a93)."""
     from rempart.assess.engine import offroad
 
     ways = [*l_world(*world), road([(-390.0, -80.0), (-20.0, -80.0)])]
