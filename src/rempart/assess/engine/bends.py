@@ -9,7 +9,9 @@ edge) to the sample in heading ``h_out``. Method:
 
 - **pivots**: the points of each edge ray blocked within :data:`PIVOT_MAX_M` of the edge,
   every 4 m in the last 8 m before its obstacle (:data:`PIVOT_DEPTH_STEPS`), merged on a
-  lattice of :data:`PIVOT_CELL_M` cells (the first ray point in a lattice cell stands for it);
+  lattice of :data:`PIVOT_CELL_M` cells: a cell's point is the pivot of the lowest-numbered
+  edge sample whose rays place one in it (then ray, vehicle, depth), which the batch size
+  cannot change, the samples being searched in increasing order;
 - **first legs**: from each pivot, :data:`BEND_HEADINGS` rays (every 22.5 degrees) are searched
   like the edge rays (same march, starts, turn rule for road starts, barriers and kerbs):
   ``S(P, h_in)`` the equivalent run-up arriving at ``P`` and ``L(P, h_in)`` the straight
@@ -171,8 +173,8 @@ class PivotField:
 
     def _ensure(self, lat: IntArray, x: FloatArray, y: FloatArray) -> IntArray:
         """Pivot index of every lattice cell ``lat`` (>= 0), making new pivots at the first
-        point (``x, y``) that falls in each (their first legs are computed by
-        :meth:`prefetch`)."""
+        point (``x, y``) that falls in each, in the order given (their first legs are computed
+        by :meth:`prefetch`)."""
         new_lat, first = np.unique(lat, return_index=True)
         fresh = self.lat2piv[new_lat] < 0
         new_lat, first = new_lat[fresh], first[fresh]
@@ -275,11 +277,22 @@ class PivotField:
     def prefetch(self, wanted: list[tuple[int, _Pivots]]) -> None:
         """Compute the first legs of every (pivot, heading) each vehicle wants that it lacks,
         marching each batch of them once for every vehicle that needs some of them. Every
-        pivot point is placed on the lattice (whether or not a heading is wanted), so a
-        lattice cell's pivot is the first point in it, as with every heading computed."""
+        pivot point is placed on the lattice (whether or not a heading is wanted); a new
+        cell's point is the batch's first in the order (ray, vehicle, depth). Rays are numbered
+        sample by sample and batches follow the samples' order, so the point of a cell is that
+        of the lowest-numbered sample reaching it, whatever the batch size."""
         need: dict[int, IntArray] = {}
+        if wanted:
+            r = np.concatenate([w.r for _, w in wanted])
+            v = np.concatenate([np.full(w.r.size, vi) for vi, w in wanted])
+            k = np.concatenate([w.k for _, w in wanted])
+            order = np.lexsort((k, v, r))
+            lat = np.concatenate([w.lat for _, w in wanted])[order]
+            px = np.concatenate([w.px for _, w in wanted])[order]
+            py = np.concatenate([w.py for _, w in wanted])[order]
+            self._ensure(lat, px, py)
         for vi, w in wanted:
-            p = self._ensure(w.lat, w.px, w.py)
+            p = self.lat2piv[w.lat]
             pi, hi = np.nonzero(w.want)
             pairs = np.unique(p[pi] * BEND_HEADINGS + hi)
             need[vi] = pairs[~self.done[vi].ravel()[pairs]]

@@ -75,10 +75,9 @@ HEADING_BINS = 64
 #: 5 km/h is a small, explicit allowance for the jolt, to be replaced by crash-test data.
 KERB_SPEED_LOSS_KMH = 5.0
 #: Edge samples per vectorised batch (memory: batch x headings x steps cells, 48 x 57 x 200
-#: x 8 B = 4.4 MB per array). The straight search does not depend on it; the bent search
-#: does, a little: a pivot lattice cell is represented by the first point placed in it, and
-#: the batches set that order (48 against 96 on 8 sites of a 200k city: 18 of 11,214 sample
-#: and vehicle speeds differ, by up to 29 km/h, no site's worst). 48 was the fastest of 24,
+#: x 8 B = 4.4 MB per array). No answer depends on it (a pivot lattice cell of the bent
+#: search is represented by the pivot of its lowest-numbered sample, bends.PivotField.prefetch;
+#: the samples are searched in increasing order). 48 was the fastest of 24,
 #: 48, 96 and 200 on six sites of the synthetic city before the bent search
 #: (benchmarks/offroad_city.py; 24: 0.99 s, 48: 0.82 s, 96: 1.14 s CPU).
 BATCH_SAMPLES = 48
@@ -181,7 +180,7 @@ def road_seeds(
     n_o = np.maximum(np.floor(width / ROAD_STEP_M).astype(np.int64), 1)
     # along: sample index per link
     li = np.repeat(np.arange(links.size), n_s)
-    s = (np.arange(int(n_s.sum())) - np.repeat(np.cumsum(n_s) - n_s, n_s)) * ROAD_STEP_M
+    s = _within(n_s) * ROAD_STEP_M
     s = np.minimum(s, length[li])
     x, y, dx, dy = net.segments_at(links[li], s)
     norm = np.hypot(dx, dy)
@@ -190,7 +189,7 @@ def road_seeds(
     # across: offsets centred on the centre line
     no = n_o[li]
     ai = np.repeat(np.arange(li.size), no)
-    k = np.arange(int(no.sum())) - np.repeat(np.cumsum(no) - no, no)
+    k = _within(no)
     off = (k - 0.5 * (no[ai] - 1)) * ROAD_STEP_M
     px = x[ai] + off * ty[ai]
     py = y[ai] - off * tx[ai]
@@ -201,13 +200,18 @@ def road_seeds(
     flat_ok = (drv.clearance_m.ravel() >= narrowest) & ~drv.inside.ravel()
     keep[keep] = flat_ok[cell[keep]]
     ai, px, py, cell = ai[keep], px[keep], py[keep], cell[keep]
-    # the field on the centre-line samples, then spread across the width
-    link_c = links[li]
+    # the field on the centre-line samples some kept cell uses (a link crossing the raster's
+    # box is sampled along its whole length), then spread across the width
+    fresh = np.ones(ai.size, dtype=bool)  # ai ascending: a new sample where it changes
+    fresh[1:] = ai[1:] != ai[:-1]
+    used, ai_u = ai[fresh], np.cumsum(fresh) - 1
+    link_c = links[li[used]]
+    s_u = s[used]
     d_c = np.concatenate([2 * link_c, 2 * link_c + 1])
-    s_c = np.concatenate([s, net.link_length_m[link_c] - s])
+    s_c = np.concatenate([s_u, net.link_length_m[link_c] - s_u])
     xv_c = np.vstack([vf.x_at(d_c, s_c) for vf in fields])
-    n_c = li.size
-    both = np.concatenate([ai, ai + n_c])
+    n_c = used.size
+    both = np.concatenate([ai_u, ai_u + n_c])
     rows_cell = np.concatenate([cell, cell])
     ux = np.concatenate([tx[ai], -tx[ai]])
     uy = np.concatenate([ty[ai], -ty[ai]])
@@ -227,18 +231,36 @@ def road_seeds(
     first = np.ones(key_s.size, dtype=bool)
     first[1:] = key_s[1:] != key_s[:-1]
     starts = np.flatnonzero(first)
-    xv = xv_c[:, both[order]]
-    xmax = np.maximum.reduceat(xv, starts, axis=1) if starts.size else xv[:, :0]
     pick = order[starts]
-    vms = np.vstack(
-        [
-            np.where(np.isfinite(xmax[i]), _tables(vf.vehicle).v(np.maximum(xmax[i], 0.0)), 0.0)
-            for i, vf in enumerate(fields)
-        ]
-    )
+    # per vehicle the best run-up of each (cell, heading bin) and its speed: most bins hold
+    # one row, whose values are its centre-line sample's (speeds computed once per sample);
+    # the others take the maximum over their rows (V is increasing: the speed of the maximum)
+    vms_c = np.vstack([_seed_speed_ms(vf, xv_c[i]) for i, vf in enumerate(fields)])
+    c_pick = both[pick]
+    xmax = xv_c[:, c_pick]
+    vms = vms_c[:, c_pick]
+    size = np.diff(np.append(starts, key_s.size))
+    multi = np.flatnonzero(size > 1)
+    if multi.size:
+        rows = np.repeat(starts[multi], size[multi]) + _within(size[multi])
+        xm = np.maximum.reduceat(
+            xv_c[:, both[order[rows]]], np.cumsum(size[multi]) - size[multi], axis=1
+        )
+        xmax[:, multi] = xm
+        vms[:, multi] = np.vstack([_seed_speed_ms(vf, xm[i]) for i, vf in enumerate(fields)])
     return RoadSeeds(
         rows_cell[pick], ux[pick], uy[pick], xmax, vms, d[pick] // 2, pxx[pick], pyy[pick]
     )
+
+
+def _within(counts: IntArray) -> IntArray:
+    """Position of each element within its group, for consecutive groups of ``counts``."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def _seed_speed_ms(vf: VehicleField, x_m: FloatArray) -> FloatArray:
+    """Speed (m/s, search tables) at the run-ups ``x_m`` (m) of a road seed; 0 unreachable."""
+    return np.where(np.isfinite(x_m), _tables(vf.vehicle).v(np.maximum(x_m, 0.0)), 0.0)
 
 
 @dataclass
@@ -808,7 +830,8 @@ def _search(
     out: list[EdgeThreat],
     pivots: PivotField | None,
 ) -> None:
-    """Search the edge samples ``idx`` in batches and write their worst approach into ``out``
+    """Search the edge samples ``idx`` (ascending: the bent search's pivot cells take the
+    lowest-numbered sample's point) in batches and write their worst approach into ``out``
     (with ``pivots``, bent runs are candidates too)."""
     fan = _fan()
     nh = fan.size
