@@ -11,8 +11,9 @@ straight lines meet) with radius ``R`` is the circular arc from ``p - T ui`` to 
 no rated barrier that stops the vehicle at the arc's speed lies on it.
 
 Road starts (:func:`road_turns`): every start turns at its widest radius (the module docstring
-of :mod:`offroad`); a start whose widest arc is blocked takes the widest free one of
-:data:`RADIUS_FRACTIONS` of it, or gives nothing. Exact, at a bounded cost:
+of :mod:`offroad`); a start whose widest arc is blocked takes the widest free radius to
+within :data:`TURN_RADIUS_TOL` of it (the first free of :data:`RADIUS_FRACTIONS`, bisected
+towards the blocked one above), or gives nothing. Exact, at a bounded cost:
 
 - **quick accept**: a start whose corner's clearance is at least ``T + w / 2`` plus one cell
   diagonal is free without sampling (clearance is 1-Lipschitz between cell centres);
@@ -23,8 +24,10 @@ of :mod:`offroad`); a start whose widest arc is blocked takes the widest free on
 - **coarse to fine**: an arc's points are looked up in blocks (:func:`_road_arc_free`);
 - **doubling rounds**: per round, on every ray at once (every edge sample, when the rays are
   grouped by sample: by normal speed), the ``2^m`` best unchecked starts (round ``m``) are
-  checked at their current fraction; a blocked one moves to the next fraction. Rounds are
-  logarithmic in the starts a ray needs, checks at most about twice them.
+  checked at their current radius; a blocked one moves to the next fraction (or, being
+  bisected, halves its interval), a free one below a blocked one is bisected upwards. Rounds
+  are logarithmic in the starts a ray needs, checks at most about twice them (plus at most 3
+  bisection steps per start that needs them).
 
 Distances in metres in the network's local CRS, speeds in m/s.
 """
