@@ -100,19 +100,44 @@ def test_corner_inside_the_turn_forces_a_tighter_radius():
     # a building x <= -10, y >= 10 (its corner (-10, 10)) inside the turn. An arc of radius R
     # (centre (-R, R)) passes the corner at R - sqrt(2) (R - 10): at R = 40 it is 2.4 m
     # inside the building; the widest arc clearing it by the half width (1 m) has
-    # R = (10 sqrt(2) - 1) / (sqrt(2) - 1) = 31.7 m. Of the fractions tried, 0.7 R0 = 28 m is
-    # the widest that fits (2.5 m off the corner): sqrt(a_lat 28) = 10.6 m/s, then
-    # accelerating over the 40 - 28 = 12 m left to the origin.
+    # R_fit = (10 sqrt(2) - 1) / (sqrt(2) - 1) = 31.7 m = 0.79 R0, between the fractions 0.7
+    # and 1. The turn is taken at the widest free radius to within TURN_RADIUS_TOL R0 (2 m)
+    # below R_fit, give or take the raster's cell (clearance is measured between cell
+    # centres): its speed sqrt(a_lat R), then accelerating over the 40 - R m left.
     s = search([shapely.box(-100.0, 10.0, -10.0, 100.0)])
     r_fit = (10.0 * math.sqrt(2.0) - 1.0) / (math.sqrt(2.0) - 1.0)
-    assert 28.0 < r_fit < 40.0
-    r_m = 0.7 * D_M
-    expected = v_num(x_num(math.sqrt(A_LAT * r_m) * 3.6) + D_M - r_m)
+    assert 0.7 * D_M < r_fit < D_M
+    tol_m = turns.TURN_RADIUS_TOL * D_M
+    cell_m = s.grid.cell_m
     _, kmh, rad = quarter_turn(s)
-    assert rad == pytest.approx(r_m)
+    assert r_fit - tol_m - cell_m <= rad <= r_fit + cell_m
+    expected = v_num(x_num(math.sqrt(A_LAT * rad) * 3.6) + D_M - rad)
     assert kmh == pytest.approx(expected, abs=0.3)
-    assert kmh < math.sqrt(A_LAT * D_M) * 3.6 - 2.0  # below the unchecked turn (45.5 km/h)
-    assert turns.STATS["arcs"] == 2  # the widest (blocked), then 0.7 R0 (free)
+    # the speed at the arc is sqrt(a_lat R_fit) to within the tolerance: at most about
+    # TURN_RADIUS_TOL / 2 (plus the cell) below it
+    v_fit = math.sqrt(A_LAT * r_fit)
+    assert math.sqrt(A_LAT * rad) >= v_fit * math.sqrt(1.0 - (tol_m + cell_m) / r_fit)
+    assert kmh < math.sqrt(A_LAT * D_M) * 3.6 - 1.0  # below the unchecked turn (45.5 km/h)
+    # the widest (blocked), 0.7 R0 (free), then at most 3 bisection steps (0.3 R0 -> 0.05 R0)
+    assert 2 <= turns.STATS["arcs"] <= 5
+
+
+def test_corner_between_two_fractions_gives_sqrt_a_lat_r_fit():
+    # a building x <= -6, y >= 6 (its corner (-6, 6)): R_fit = (6 sqrt(2) - 1) /
+    # (sqrt(2) - 1) = 18.1 m = 0.45 R0, between the fractions 0.35 and 0.5 (0.5 R0 = 20 m
+    # passes the corner 0.2 m inside the building). The fraction ladder alone would turn at
+    # 0.35 R0 = 14 m (7.5 m/s); the bisection gives sqrt(a_lat R_fit) = 8.5 m/s within the
+    # tolerance.
+    s = search([shapely.box(-100.0, 6.0, -6.0, 100.0)])
+    r_fit = (6.0 * math.sqrt(2.0) - 1.0) / (math.sqrt(2.0) - 1.0)
+    assert 0.35 * D_M < r_fit < 0.5 * D_M
+    tol_m = turns.TURN_RADIUS_TOL * D_M
+    _, kmh, rad = quarter_turn(s)
+    assert r_fit - tol_m - s.grid.cell_m <= rad <= r_fit + s.grid.cell_m
+    assert rad > 0.35 * D_M + 1.0
+    v_fit = math.sqrt(A_LAT * r_fit)
+    assert math.sqrt(A_LAT * rad) == pytest.approx(v_fit, rel=0.05)
+    assert kmh == pytest.approx(v_num(x_num(math.sqrt(A_LAT * rad) * 3.6) + D_M - rad), abs=0.3)
 
 
 def test_closed_turn_gives_no_start():

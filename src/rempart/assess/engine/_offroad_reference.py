@@ -8,8 +8,9 @@ few edge samples.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from .offroad import (
     barrier_labels,
 )
 from .speed import Kinematics
-from .turns import ARC_STEP_M, RADIUS_FRACTIONS, TURN_CHECK_MIN_DEG
+from .turns import ARC_STEP_M, RADIUS_FRACTIONS, TURN_CHECK_MIN_DEG, TURN_RADIUS_TOL
 
 
 def edge_speeds_reference(
@@ -100,18 +101,25 @@ def edge_speeds_reference(
                         delta = 2.0 * math.atan(t)
                         check = delta > math.radians(TURN_CHECK_MIN_DEG)
                         corner = (samples.x[i] - ux * d, samples.y[i] - uy * d)
-                        for f in RADIUS_FRACTIONS if check else (1.0,):
-                            rad = f * r0
-                            x_rad = float(kin.x_of_v(min(math.sqrt(a_lat * rad), kin.top_speed_ms)))
-                            turn = (*corner, seeds.ux[q], seeds.uy[q], ux, uy, rad, delta)
-                            if check and not _turn_free(
-                                turn, drv, half_w, lab, barriers, veh.mass_kg, x_rad, kin
-                            ):
-                                continue
-                            x_arc = xq if (wide and f == 1.0) else min(xq, x_rad)
-                            xc = x_arc + max(d - rad * t, 0.0)
-                            cands.append((k, min(xc, kin.x_top_m)))
-                            break  # the widest free arc
+
+                        free = functools.partial(
+                            _free_at,
+                            (*corner, seeds.ux[q], seeds.uy[q], ux, uy, delta),
+                            drv,
+                            half_w,
+                            lab,
+                            barriers,
+                            veh.mass_kg,
+                            kin,
+                            a_lat,
+                        )
+                        rad = _widest_free_radius(r0, free) if check else r0
+                        if math.isnan(rad):
+                            continue
+                        x_rad = float(kin.x_of_v(min(math.sqrt(a_lat * rad), kin.top_speed_ms)))
+                        x_arc = xq if (wide and rad == r0) else min(xq, x_rad)
+                        xc = x_arc + max(d - rad * t, 0.0)
+                        cands.append((k, min(xc, kin.x_top_m)))
                 last_k, last_d, _ = cells[-1]
                 cands.append((last_k, last_d))
                 if kb is not None and kb > 0:
@@ -134,6 +142,46 @@ def edge_speeds_reference(
             row.append(best_kmh)
         out.append(row)
     return out
+
+
+def _widest_free_radius(r0: float, free: Callable[[float], bool]) -> float:
+    """The radius (m) a road start turns at (docs/method.md section 7): the widest ``r0``
+    (m) if ``free``, else the first free fraction of it, bisected towards the blocked one
+    above until they are within ``TURN_RADIUS_TOL r0`` (the free end kept); NaN if none."""
+    hi = math.nan
+    for f in RADIUS_FRACTIONS:
+        lo = f * r0
+        if free(lo):
+            break
+        hi = lo
+    else:
+        return math.nan
+    while hi - lo > TURN_RADIUS_TOL * r0:
+        mid = 0.5 * (lo + hi)
+        if free(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _free_at(
+    base: tuple[float, float, float, float, float, float, float],
+    drv: Drivable,
+    half_w: float,
+    lab: np.ndarray | None,
+    barriers: Sequence[RatedShape],
+    mass_kg: float,
+    kin: Kinematics,
+    a_lat: float,
+    rad: float,
+) -> bool:
+    """:func:`_turn_free` of the turn ``base`` (corner, heading in, out, angle) at the radius
+    ``rad`` (m), at the arc's speed ``sqrt(a_lat rad)`` (``a_lat`` m/s2)."""
+    px, py, uix, uiy, uox, uoy, delta = base
+    x_rad = float(kin.x_of_v(min(math.sqrt(a_lat * rad), kin.top_speed_ms)))
+    turn = (px, py, uix, uiy, uox, uoy, rad, delta)
+    return _turn_free(turn, drv, half_w, lab, barriers, mass_kg, x_rad, kin)
 
 
 def _turn_free(
