@@ -42,7 +42,7 @@ from .entries import _vehicle_entry as _entry_at_speed
 from .field import VehicleField
 from .graph import FloatArray, IntArray, Network
 from .offroad import EDGE_STEP_M, ROAD, EdgeSamples, EdgeThreat
-from .ratings import required_rating
+from .ratings import TEST_SPEEDS_KMH, required_rating, required_test_speed
 from .turns import approach_path_xy, path_length_m
 
 EDGE = "edge"
@@ -50,17 +50,15 @@ EDGE = "edge"
 
 def _rating_energy(mass_kg: float, speed_kmh: float) -> float:
     """Energy (kJ) of the required test at ``speed_kmh``; inf above the tested speeds."""
-    r = required_rating_speed(speed_kmh)
+    r = required_test_speed(speed_kmh)
     return math.inf if r is None else 0.5 * mass_kg * (r / 3.6) ** 2 / 1000.0
 
 
-def required_rating_speed(speed_kmh: float) -> int | None:
-    from .ratings import TEST_SPEEDS_KMH
-
-    for t in TEST_SPEEDS_KMH:
-        if speed_kmh <= t + 1e-9:
-            return t
-    return None
+def _rating_energies(mass_kg: float, speed_kmh: FloatArray) -> FloatArray:
+    """:func:`_rating_energy` of every speed (km/h) of an array, from a table of the test
+    speeds' energies (kJ; the same scalar arithmetic, so the same floats)."""
+    table = np.array([_rating_energy(mass_kg, t) for t in TEST_SPEEDS_KMH] + [math.inf])
+    return table[np.searchsorted(np.asarray(TEST_SPEEDS_KMH, dtype=float) + 1e-9, speed_kmh)]
 
 
 def with_penetration(iwa: str | None, rating_kmh: float | None, standoff_m: float) -> str | None:
@@ -385,7 +383,7 @@ def edge_stretches(inp: EdgeInputs) -> tuple[list[Entry], EdgeWorst]:
     energy = np.full((len(fields), n), -1.0)
     for vi, vf in enumerate(fields):
         ok = worst.normal_kmh[vi] > 0
-        energy[vi, ok] = [_rating_energy(vf.vehicle.mass_kg, s) for s in worst.normal_kmh[vi, ok]]
+        energy[vi, ok] = _rating_energies(vf.vehicle.mass_kg, worst.normal_kmh[vi, ok])
     gov = np.argmax(energy, axis=0)
     gov_e = energy[gov, np.arange(n)]
     gov_key = np.where(gov_e < 0, -1, gov)

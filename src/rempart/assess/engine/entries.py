@@ -1341,9 +1341,17 @@ def entries_to_dicts(entries: list[Entry], net: Network) -> list[dict[str, Any]]
     """
     out = []
     pieces: PieceCache = {}  # the run-ups of a site's entries share their road pieces
+    # every point of every entry projected to WGS84 in one call (one transform setup)
+    groups = [
+        _entry_groups(
+            e, net, pieces, [e.geometry_xy if len(e.geometry_xy) > 1 else e.geometry_xy * 2]
+        )
+        for e in entries
+    ]
+    flat = _lonlat_many(net, [g for gs in groups for g in gs])
+    bounds = np.cumsum([0] + [len(gs) for gs in groups]).tolist()
     for number, e in enumerate(entries, start=1):
-        stretch = e.geometry_xy if len(e.geometry_xy) > 1 else e.geometry_xy * 2
-        d, (stretch_ll,) = _entry_dict(e, net, pieces, [stretch])
+        d, (stretch_ll,) = _entry_dict_from(e, flat[bounds[number - 1] : bounds[number]])
         d["entry_type"] = EDGE_STRETCH
         d["number"] = e.number if e.number is not None else number
         d["source"] = e.source or ENTRY_SOURCES.get(e.kind, e.kind)
@@ -1384,22 +1392,30 @@ def _lonlat_many(
 
 def entry_to_dict(e: Entry, net: Network) -> dict[str, Any]:
     """JSON-ready entry (WGS84): its point, geometry and every vehicle's run-up."""
-    return _entry_dict(e, net, {}, [])[0]
+    return _entry_dict_from(e, _lonlat_many(net, _entry_groups(e, net, {}, [])))[0]
 
 
-def _entry_dict(
+def _entry_groups(
     e: Entry,
     net: Network,
     pieces: PieceCache,
     extra: Sequence[Sequence[tuple[float, float]]],
-) -> tuple[dict[str, Any], list[list[list[float]]]]:
-    """:func:`entry_to_dict`, with ``pieces`` (:func:`runup_xy`'s cache) and the ``extra``
-    groups of points (local m) projected in the same call, returned as ``[lon, lat]`` lists."""
+) -> list[Sequence[tuple[float, float]]]:
+    """The groups of points (local m) of :func:`entry_to_dict`: the entry's point, its
+    geometry, each live vehicle's run-up (``pieces``: :func:`runup_xy`'s cache), the live
+    vehicles' worst points, then the ``extra`` groups."""
     live = [ve for ve in e.vehicles if not ve.blocked]
     worst = [ve.worst_xy for ve in live if ve.worst_xy is not None]
     groups: list[Sequence[tuple[float, float]]] = [[(e.x, e.y)], e.geometry_xy]
-    groups += [runup_xy(net, ve, pieces) for ve in live] + [worst] + list(extra)
-    ll = _lonlat_many(net, groups)
+    return groups + [runup_xy(net, ve, pieces) for ve in live] + [worst] + list(extra)
+
+
+def _entry_dict_from(
+    e: Entry, ll: list[list[list[float]]]
+) -> tuple[dict[str, Any], list[list[list[float]]]]:
+    """:func:`entry_to_dict` from its groups (:func:`_entry_groups`) projected as
+    ``[lon, lat]`` lists (WGS84); also returns the ``extra`` groups, projected."""
+    live = [ve for ve in e.vehicles if not ve.blocked]
     (lon, lat), geometry_ll = ll[0][0], ll[1]
     runups_ll = iter(ll[2 : 2 + len(live)])
     worst_ll = iter(ll[2 + len(live)])
