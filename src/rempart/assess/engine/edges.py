@@ -21,6 +21,7 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -188,6 +189,8 @@ SOURCE_NAMES = {OFFROAD_SRC: "off-road", CROSSING_SRC: "road crossing", FRONTAGE
 #: A stretch is named by the nearest named street within this distance (m) of it; else it is
 #: described as open ground in the compass direction from the site's centre.
 NAME_RADIUS_M = 30.0
+#: A way lying within the site grown by this much (m) is the site's own and names nothing.
+OWN_WAY_TOLERANCE_M = 1.5
 UNNAMED = {"en": "unnamed way", "fr": "voie sans nom"}
 #: Compass directions (English, French with its preposition) of a stretch from the site's
 #: centre, every 45 degrees from north.
@@ -299,12 +302,14 @@ def _place(
     excluded: NDArray[np.bool_],
     approach_link: int = -1,
     crossing: bool = False,
+    zone: BaseGeometry | None = None,
 ) -> tuple[str, dict[str, str]]:
     """(street, the stretch's name in English and French). A crossing is named by its way.
     Another stretch by the nearest named street within :data:`NAME_RADIUS_M` m of it (a
     street the reader can find it by), else by the way its worst path comes along
     (``approach_link``), else "" and "open ground <direction from the site's centre>". Ways
-    lying within the site (1.5 m tolerance) name nothing. A path along an unnamed way is named :data:`UNNAMED` (a data gap the report lists)."""
+    lying within the site (1.5 m tolerance: ``zone``, the site grown by
+    :data:`OWN_WAY_TOLERANCE_M`, built here when not given) name nothing. A path along an unnamed way is named :data:`UNNAMED` (a data gap the report lists)."""
 
     def by_approach() -> tuple[str, dict[str, str]]:
         street = net.link_name[approach_link]
@@ -318,7 +323,9 @@ def _place(
         named = [int(k) for k in cand if net.link_name[int(k)] and not excluded[int(k)]]
         if named:
             # a way lying within the site (its own paths, often named after it) names nothing
-            inside = shapely.within(net.link_lines[np.asarray(named)], site.buffer(1.5))
+            if zone is None:
+                zone = site.buffer(OWN_WAY_TOLERANCE_M)
+            inside = shapely.within(net.link_lines[np.asarray(named)], zone)
             named = [k for k, i in zip(named, inside.tolist(), strict=True) if not i]
         if named:
             dist = shapely.distance(net.link_lines[np.asarray(named)], line)
@@ -363,6 +370,12 @@ class EdgeInputs:
     frontage: Sequence[FrontageAt]
     excluded: NDArray[np.bool_]
     standoff_m: float = 0.0
+
+    @cached_property
+    def site_zone(self) -> BaseGeometry:
+        """The site grown by :data:`OWN_WAY_TOLERANCE_M` (local m), built once per site for
+        :func:`_place`."""
+        return self.site.buffer(OWN_WAY_TOLERANCE_M)
 
 
 def edge_stretches(inp: EdgeInputs) -> tuple[list[Entry], EdgeWorst]:
@@ -466,11 +479,17 @@ def _stretch(
             source=SOURCE_NAMES[CROSSING_SRC],
             stretch_m=round(c.width_m, 1),
             place=_place(
-                net, site, pts, excluded, c.link if c.link is not None else -1, crossing=True
+                net,
+                site,
+                pts,
+                excluded,
+                c.link if c.link is not None else -1,
+                crossing=True,
+                zone=inp.site_zone,
             )[1],
             geometry_xy=pts,
         )
-    street, place = _place(net, site, pts, excluded, gov_link)
+    street, place = _place(net, site, pts, excluded, gov_link, zone=inp.site_zone)
     gov_ve = next((ve for ve in vehicles if required_rating_from(ve) == best_e), None)
     bearing = gov_ve.approach_bearing_deg if gov_ve is not None else None
     return Entry(
