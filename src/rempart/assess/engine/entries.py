@@ -1375,6 +1375,22 @@ def _lonlat(net: Network, pts: list[tuple[float, float]]) -> list[list[float]]:
     return _lonlat_many(net, [pts])[0]
 
 
+def round7(values: FloatArray) -> list[float]:
+    """Python's ``round(v, 7)`` of every value (degrees), vectorised and the same floats:
+    ``rint(v * 1e7) / 1e7`` is the double nearest the decimal, as Python's, whenever the
+    product's rounding cannot move it across a half (the few within 1e-6 of one, and
+    non-finite values, are rounded by Python itself)."""
+    v = np.asarray(values, dtype=float)
+    scaled = v * 1e7
+    k = np.rint(scaled)
+    out = (k / 1e7).tolist()
+    frac = scaled - np.floor(scaled)
+    unsure = ~np.isfinite(scaled) | (np.abs(frac - 0.5) <= 1e-6 + np.abs(scaled) * 1e-15)
+    for i in np.flatnonzero(unsure).tolist():
+        out[i] = round(float(v[i]), 7)
+    return out
+
+
 def _lonlat_many(
     net: Network, groups: Sequence[Sequence[tuple[float, float]]]
 ) -> list[list[list[float]]]:
@@ -1385,7 +1401,7 @@ def _lonlat_many(
         return [[] for _ in groups]
     arr = np.asarray([p for g in groups for p in g], dtype=float)
     lon, lat = net.unproject(arr[:, 0], arr[:, 1])
-    flat = [[round(a, 7), round(b, 7)] for a, b in zip(lon.tolist(), lat.tolist(), strict=True)]
+    flat = [[a, b] for a, b in zip(round7(lon), round7(lat), strict=True)]
     bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
