@@ -21,6 +21,7 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,7 @@ from .entries import _vehicle_entry as _entry_at_speed
 from .field import VehicleField
 from .graph import FloatArray, IntArray, Network
 from .offroad import EDGE_STEP_M, ROAD, EdgeSamples, EdgeThreat
-from .ratings import required_rating
+from .ratings import TEST_SPEEDS_KMH, required_rating, required_test_speed
 from .turns import approach_path_xy, path_length_m
 
 EDGE = "edge"
@@ -50,17 +51,15 @@ EDGE = "edge"
 
 def _rating_energy(mass_kg: float, speed_kmh: float) -> float:
     """Energy (kJ) of the required test at ``speed_kmh``; inf above the tested speeds."""
-    r = required_rating_speed(speed_kmh)
+    r = required_test_speed(speed_kmh)
     return math.inf if r is None else 0.5 * mass_kg * (r / 3.6) ** 2 / 1000.0
 
 
-def required_rating_speed(speed_kmh: float) -> int | None:
-    from .ratings import TEST_SPEEDS_KMH
-
-    for t in TEST_SPEEDS_KMH:
-        if speed_kmh <= t + 1e-9:
-            return t
-    return None
+def _rating_energies(mass_kg: float, speed_kmh: FloatArray) -> FloatArray:
+    """:func:`_rating_energy` of every speed (km/h) of an array, from a table of the test
+    speeds' energies (kJ; the same scalar arithmetic, so the same floats)."""
+    table = np.array([_rating_energy(mass_kg, t) for t in TEST_SPEEDS_KMH] + [math.inf])
+    return table[np.searchsorted(np.asarray(TEST_SPEEDS_KMH, dtype=float) + 1e-9, speed_kmh)]
 
 
 def with_penetration(iwa: str | None, rating_kmh: float | None, standoff_m: float) -> str | None:
@@ -190,6 +189,8 @@ SOURCE_NAMES = {OFFROAD_SRC: "off-road", CROSSING_SRC: "road crossing", FRONTAGE
 #: A stretch is named by the nearest named street within this distance (m) of it; else it is
 #: described as open ground in the compass direction from the site's centre.
 NAME_RADIUS_M = 30.0
+#: A way lying within the site grown by this much (m) is the site's own and names nothing.
+OWN_WAY_TOLERANCE_M = 1.5
 UNNAMED = {"en": "unnamed way", "fr": "voie sans nom"}
 #: Compass directions (English, French with its preposition) of a stretch from the site's
 #: centre, every 45 degrees from north.
@@ -301,12 +302,14 @@ def _place(
     excluded: NDArray[np.bool_],
     approach_link: int = -1,
     crossing: bool = False,
+    zone: BaseGeometry | None = None,
 ) -> tuple[str, dict[str, str]]:
     """(street, the stretch's name in English and French). A crossing is named by its way.
     Another stretch by the nearest named street within :data:`NAME_RADIUS_M` m of it (a
     street the reader can find it by), else by the way its worst path comes along
     (``approach_link``), else "" and "open ground <direction from the site's centre>". Ways
-    lying within the site (1.5 m tolerance) name nothing. A path along an unnamed way is named :data:`UNNAMED` (a data gap the report lists)."""
+    lying within the site (1.5 m tolerance: ``zone``, the site grown by
+    :data:`OWN_WAY_TOLERANCE_M`, built here when not given) name nothing. A path along an unnamed way is named :data:`UNNAMED` (a data gap the report lists)."""
 
     def by_approach() -> tuple[str, dict[str, str]]:
         street = net.link_name[approach_link]
@@ -320,7 +323,9 @@ def _place(
         named = [int(k) for k in cand if net.link_name[int(k)] and not excluded[int(k)]]
         if named:
             # a way lying within the site (its own paths, often named after it) names nothing
-            inside = shapely.within(net.link_lines[np.asarray(named)], site.buffer(1.5))
+            if zone is None:
+                zone = site.buffer(OWN_WAY_TOLERANCE_M)
+            inside = shapely.within(net.link_lines[np.asarray(named)], zone)
             named = [k for k, i in zip(named, inside.tolist(), strict=True) if not i]
         if named:
             dist = shapely.distance(net.link_lines[np.asarray(named)], line)
@@ -366,6 +371,12 @@ class EdgeInputs:
     excluded: NDArray[np.bool_]
     standoff_m: float = 0.0
 
+    @cached_property
+    def site_zone(self) -> BaseGeometry:
+        """The site grown by :data:`OWN_WAY_TOLERANCE_M` (local m), built once per site for
+        :func:`_place`."""
+        return self.site.buffer(OWN_WAY_TOLERANCE_M)
+
 
 def edge_stretches(inp: EdgeInputs) -> tuple[list[Entry], EdgeWorst]:
     """The site's edge as numbered stretches, one entry type (issue 10 item 3).
@@ -385,7 +396,7 @@ def edge_stretches(inp: EdgeInputs) -> tuple[list[Entry], EdgeWorst]:
     energy = np.full((len(fields), n), -1.0)
     for vi, vf in enumerate(fields):
         ok = worst.normal_kmh[vi] > 0
-        energy[vi, ok] = [_rating_energy(vf.vehicle.mass_kg, s) for s in worst.normal_kmh[vi, ok]]
+        energy[vi, ok] = _rating_energies(vf.vehicle.mass_kg, worst.normal_kmh[vi, ok])
     gov = np.argmax(energy, axis=0)
     gov_e = energy[gov, np.arange(n)]
     gov_key = np.where(gov_e < 0, -1, gov)
@@ -468,11 +479,17 @@ def _stretch(
             source=SOURCE_NAMES[CROSSING_SRC],
             stretch_m=round(c.width_m, 1),
             place=_place(
-                net, site, pts, excluded, c.link if c.link is not None else -1, crossing=True
+                net,
+                site,
+                pts,
+                excluded,
+                c.link if c.link is not None else -1,
+                crossing=True,
+                zone=inp.site_zone,
             )[1],
             geometry_xy=pts,
         )
-    street, place = _place(net, site, pts, excluded, gov_link)
+    street, place = _place(net, site, pts, excluded, gov_link, zone=inp.site_zone)
     gov_ve = next((ve for ve in vehicles if required_rating_from(ve) == best_e), None)
     bearing = gov_ve.approach_bearing_deg if gov_ve is not None else None
     return Entry(

@@ -1341,9 +1341,17 @@ def entries_to_dicts(entries: list[Entry], net: Network) -> list[dict[str, Any]]
     """
     out = []
     pieces: PieceCache = {}  # the run-ups of a site's entries share their road pieces
+    # every point of every entry projected to WGS84 in one call (one transform setup)
+    groups = [
+        _entry_groups(
+            e, net, pieces, [e.geometry_xy if len(e.geometry_xy) > 1 else e.geometry_xy * 2]
+        )
+        for e in entries
+    ]
+    flat = _lonlat_many(net, [g for gs in groups for g in gs])
+    bounds = np.cumsum([0] + [len(gs) for gs in groups]).tolist()
     for number, e in enumerate(entries, start=1):
-        stretch = e.geometry_xy if len(e.geometry_xy) > 1 else e.geometry_xy * 2
-        d, (stretch_ll,) = _entry_dict(e, net, pieces, [stretch])
+        d, (stretch_ll,) = _entry_dict_from(e, flat[bounds[number - 1] : bounds[number]])
         d["entry_type"] = EDGE_STRETCH
         d["number"] = e.number if e.number is not None else number
         d["source"] = e.source or ENTRY_SOURCES.get(e.kind, e.kind)
@@ -1367,6 +1375,22 @@ def _lonlat(net: Network, pts: list[tuple[float, float]]) -> list[list[float]]:
     return _lonlat_many(net, [pts])[0]
 
 
+def round7(values: FloatArray) -> list[float]:
+    """Python's ``round(v, 7)`` of every value (degrees), vectorised and the same floats:
+    ``rint(v * 1e7) / 1e7`` is the double nearest the decimal, as Python's, whenever the
+    product's rounding cannot move it across a half (the few within 1e-6 of one, and
+    non-finite values, are rounded by Python itself)."""
+    v = np.asarray(values, dtype=float)
+    scaled = v * 1e7
+    k = np.rint(scaled)
+    out = (k / 1e7).tolist()
+    frac = scaled - np.floor(scaled)
+    unsure = ~np.isfinite(scaled) | (np.abs(frac - 0.5) <= 1e-6 + np.abs(scaled) * 1e-15)
+    for i in np.flatnonzero(unsure).tolist():
+        out[i] = round(float(v[i]), 7)
+    return out
+
+
 def _lonlat_many(
     net: Network, groups: Sequence[Sequence[tuple[float, float]]]
 ) -> list[list[list[float]]]:
@@ -1377,29 +1401,37 @@ def _lonlat_many(
         return [[] for _ in groups]
     arr = np.asarray([p for g in groups for p in g], dtype=float)
     lon, lat = net.unproject(arr[:, 0], arr[:, 1])
-    flat = [[round(a, 7), round(b, 7)] for a, b in zip(lon.tolist(), lat.tolist(), strict=True)]
+    flat = [[a, b] for a, b in zip(round7(lon), round7(lat), strict=True)]
     bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def entry_to_dict(e: Entry, net: Network) -> dict[str, Any]:
     """JSON-ready entry (WGS84): its point, geometry and every vehicle's run-up."""
-    return _entry_dict(e, net, {}, [])[0]
+    return _entry_dict_from(e, _lonlat_many(net, _entry_groups(e, net, {}, [])))[0]
 
 
-def _entry_dict(
+def _entry_groups(
     e: Entry,
     net: Network,
     pieces: PieceCache,
     extra: Sequence[Sequence[tuple[float, float]]],
-) -> tuple[dict[str, Any], list[list[list[float]]]]:
-    """:func:`entry_to_dict`, with ``pieces`` (:func:`runup_xy`'s cache) and the ``extra``
-    groups of points (local m) projected in the same call, returned as ``[lon, lat]`` lists."""
+) -> list[Sequence[tuple[float, float]]]:
+    """The groups of points (local m) of :func:`entry_to_dict`: the entry's point, its
+    geometry, each live vehicle's run-up (``pieces``: :func:`runup_xy`'s cache), the live
+    vehicles' worst points, then the ``extra`` groups."""
     live = [ve for ve in e.vehicles if not ve.blocked]
     worst = [ve.worst_xy for ve in live if ve.worst_xy is not None]
     groups: list[Sequence[tuple[float, float]]] = [[(e.x, e.y)], e.geometry_xy]
-    groups += [runup_xy(net, ve, pieces) for ve in live] + [worst] + list(extra)
-    ll = _lonlat_many(net, groups)
+    return groups + [runup_xy(net, ve, pieces) for ve in live] + [worst] + list(extra)
+
+
+def _entry_dict_from(
+    e: Entry, ll: list[list[list[float]]]
+) -> tuple[dict[str, Any], list[list[list[float]]]]:
+    """:func:`entry_to_dict` from its groups (:func:`_entry_groups`) projected as
+    ``[lon, lat]`` lists (WGS84); also returns the ``extra`` groups, projected."""
+    live = [ve for ve in e.vehicles if not ve.blocked]
     (lon, lat), geometry_ll = ll[0][0], ll[1]
     runups_ll = iter(ll[2 : 2 + len(live)])
     worst_ll = iter(ll[2 + len(live)])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # vehicles imports the class names from here
@@ -71,13 +72,13 @@ class Rating:
     speed_kmh: int | None  # None: above 112 km/h
     angle_deg: int = 90
 
-    @property
+    @cached_property
     def iwa(self) -> str:
         if self.speed_kmh is None:
             return f"V/{self.mass_kg}[{self.test_class}]/{EXCEEDS}"
         return f"V/{self.mass_kg}[{self.test_class}]/{self.speed_kmh}/{self.angle_deg}"
 
-    @property
+    @cached_property
     def pas68(self) -> str:
         eq = PAS68_EQUIVALENT.get(self.test_class)
         if eq is None:
@@ -94,12 +95,25 @@ class Rating:
         return 0.5 * self.mass_kg * (self.speed_kmh / 3.6) ** 2 / 1000.0
 
 
-def required_rating(vehicle: Vehicle, speed_kmh: float) -> Rating:
-    """Lowest standard test (class, mass, speed at or above ``speed_kmh``, 90 degrees)."""
+def required_test_speed(speed_kmh: float) -> int | None:
+    """Lowest standard test speed (km/h, :data:`TEST_SPEEDS_KMH`) at or above ``speed_kmh``;
+    ``None`` above them all."""
     for test_speed in TEST_SPEEDS_KMH:
         if speed_kmh <= test_speed + 1e-9:
-            return Rating(vehicle.test_class, int(round(vehicle.mass_kg)), test_speed)
-    return Rating(vehicle.test_class, int(round(vehicle.mass_kg)), None)
+            return test_speed
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _rating(test_class: str, mass_kg: int, speed_kmh: int | None) -> Rating:
+    """The head-on rating (class, mass kg, test speed km/h), built once per key: a site
+    asks for the same few thousand times (its notation strings are built once too)."""
+    return Rating(test_class, mass_kg, speed_kmh)
+
+
+def required_rating(vehicle: Vehicle, speed_kmh: float) -> Rating:
+    """Lowest standard test (class, mass, speed at or above ``speed_kmh``, 90 degrees)."""
+    return _rating(vehicle.test_class, int(round(vehicle.mass_kg)), required_test_speed(speed_kmh))
 
 
 #: What a barrier register's ``rating`` must look like (the end of its one-line error).
