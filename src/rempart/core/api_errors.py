@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -120,6 +121,34 @@ def _query_nuls(request: HttpRequest) -> Iterator[str]:
                 yield f"the query parameter {key!r}"
 
 
+def repeated_query_refusal(request: HttpRequest) -> str | None:
+    """A sentence refusing a single-valued query parameter given more than once, or None.
+    The parameters the schema types as arrays (the practice search's facets) may repeat;
+    ninja would keep one value of any other silently, so ``?zone=a&zone=b`` is refused
+    instead (422, as any query value the schema does not allow)."""
+    for name, values in request.GET.lists():
+        if len(values) > 1 and name not in _array_query_names():
+            shown = name if len(name) <= 40 else name[:37] + "…"
+            return f"query parameter {shown!r} given {len(values)} times; expected it at most once"
+    return None
+
+
+@functools.cache
+def _array_query_names() -> frozenset[str]:
+    """Names of the query parameters some API operation types as an array (OpenAPI schema)."""
+    from rempart.api import api  # the API module installs these handlers: imported late
+
+    names: set[str] = set()
+    for operations in api.get_openapi_schema(path_prefix="")["paths"].values():
+        for operation in operations.values():
+            for param in operation.get("parameters", []):
+                schema = param.get("schema", {})
+                kinds = [schema.get("type")] + [s.get("type") for s in schema.get("anyOf", [])]
+                if param.get("in") == "query" and "array" in kinds:
+                    names.add(str(param["name"]))
+    return frozenset(names)
+
+
 def nul_refusal(request: HttpRequest) -> str | None:
     """A sentence refusing a request with a NUL character anywhere in its text, or None."""
     if "\x00" in request.path:
@@ -187,6 +216,9 @@ class ApiErrorMiddleware:
         refusal = nul_refusal(request)
         if refusal:
             return error(400, refusal)
+        repeated = repeated_query_refusal(request)
+        if repeated:
+            return error(422, repeated)
         response = self.get_response(request)
         if response.status_code >= 400 and not _is_json(response):
             headers = {"Allow": response["Allow"]} if response.has_header("Allow") else {}
