@@ -299,31 +299,23 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.python_version()}, load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
+    run_args = (
+        args.segments,
+        args.sites,
+        args.seed,
+        args.ref_sites,
+        args.every,
+        args.turn_ab,
+        args.repeat,
+    )
     if args.profile:
         import cProfile
 
         prof = cProfile.Profile()
-        r = prof.runcall(
-            run,
-            args.segments,
-            args.sites,
-            args.seed,
-            args.ref_sites,
-            args.every,
-            args.turn_ab,
-            args.repeat,
-        )
+        r = prof.runcall(run, *run_args)
         prof.dump_stats(args.profile)
     else:
-        r = run(
-            args.segments,
-            args.sites,
-            args.seed,
-            args.ref_sites,
-            args.every,
-            args.turn_ab,
-            args.repeat,
-        )
+        r = run(*run_args)
     print(
         f"city: {r['segments_directed']:,} directed segments, {r['buildings']:,} buildings, "
         f"{r['sites']} sites (written in {r['write_s']:.1f} s, not counted)"
