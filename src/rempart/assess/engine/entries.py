@@ -1384,7 +1384,8 @@ def round7(values: FloatArray) -> list[float]:
     scaled = v * 1e7
     k = np.rint(scaled)
     out = (k / 1e7).tolist()
-    frac = scaled - np.floor(scaled)
+    with np.errstate(invalid="ignore"):  # inf - inf: non-finite values are Python's below
+        frac = scaled - np.floor(scaled)
     unsure = ~np.isfinite(scaled) | (np.abs(frac - 0.5) <= 1e-6 + np.abs(scaled) * 1e-15)
     for i in np.flatnonzero(unsure).tolist():
         out[i] = round(float(v[i]), 7)
