@@ -48,7 +48,7 @@ from .drivable import RADIUS_M, Drivable, Grid, burn_labelled_lines
 from .errors import InputFileError
 from .field import BarrierOnLink, VehicleField
 from .graph import Network
-from .ratings import credited_speed_kmh, parse_rating
+from .ratings import credited_speed_kmh, parse_rating, register_rating_error
 from .speed import Kinematics
 from .turns import road_turns
 from .vehicles import Vehicle
@@ -930,13 +930,10 @@ def load_rated_shapes(path: str | Path, net: Network) -> list[RatedShape]:
     out = []
     for i, (geom_d, props) in enumerate(_features(data, str(path), "barrier register")):
         text = props.get("rating")
-        rating = parse_rating(str(text)) if text is not None else None
-        if rating is None or rating.speed_kmh is None:
-            raise InputFileError(
-                f"barrier register {path}: feature #{i + 1} rating",
-                text,
-                "e.g. 'V/7200[N2A]/48/90'",
-            )
+        bad = register_rating_error(f"barrier register {path}: feature #{i + 1}", text)
+        rating = parse_rating(text) if bad is None and isinstance(text, str) else None
+        if bad is not None or rating is None or rating.speed_kmh is None:
+            raise InputFileError(*(bad or (f"barrier register {path}", text, "a rating")))
         geom = shape(geom_d)
         local = shapely.transform(geom, lambda c: np.column_stack(net.project(c[:, 0], c[:, 1])))
         if local.geom_type in ("Point", "MultiPoint"):

@@ -48,6 +48,31 @@ PAS68_EQUIVALENT: dict[str, tuple[str, int] | None] = {
     "N3F": None,
 }
 
+#: Test mass (kg) of each IWA 14-1 / ISO 22343-1 test vehicle class (docs/method.md section 3).
+ISO_TEST_MASS_KG: dict[str, int] = {
+    "M1": 1500,
+    "N1G": 2500,
+    "N1": 3500,
+    "N2A": 7200,
+    "N2B": 6800,
+    "N3C": 7200,
+    "N3D": 12000,
+    "N3E": 30000,
+    "N3F": 30000,
+}
+
+#: Test mass (kg) of each PAS 68:2013 vehicle classification (docs/method.md sections 3-4).
+PAS68_TEST_MASS_KG: dict[str, int] = {"M1": 1500, "N1G": 2500, "N1": 3500, "N2": 7500, "N3": 7500}
+
+#: Largest penetration (m) a rating may give after ``:``. ASSUMPTION (docs/method.md, "Required
+#: rating"): a crash test records how far the vehicle got past the barrier's line, metres to a
+#: few tens of metres; more than 100 m is a typing error, not a stop.
+MAX_PENETRATION_M = 100.0
+
+#: Largest mass (kg) in a rating the engine reads: the heaviest vehicle a vehicles file may give
+#: (vehicles.MAX_FIELD); the engine's own ratings carry the vehicle's mass.
+MAX_RATING_MASS_KG = 100_000
+
 EXCEEDS = "exceeds tested speeds"
 
 #: What a plan says instead of pricing a position whose speed exceeds every tested speed.
@@ -150,13 +175,106 @@ def parse_rating(text: str) -> Rating | None:
         return None
     if (
         iso_class(cls) is None
-        or not 0.0 < mass < float("inf")
+        or not 0.0 < mass <= MAX_RATING_MASS_KG
+        or mass != int(mass)
         or speed not in TEST_SPEEDS_KMH
         or not 1.0 <= angle <= 90.0
-        or not 0.0 <= penetration < float("inf")
+        or angle != int(angle)
+        or not 0.0 <= penetration <= MAX_PENETRATION_M
     ):
         return None
     return Rating(cls.strip().upper(), int(mass), int(speed), int(angle))
+
+
+def listed_test_masses_kg(test_class: str) -> tuple[int, ...]:
+    """The test masses (kg) the standards list for a class name (ISO or PAS 68, any case): its
+    ISO 22343-1 / IWA 14-1 test mass and that of its PAS 68:2013 equivalent (a PAS 68 N2 or N3
+    is tested at 7,500 kg, ISO's N2A and N3C at 7,200 kg; :data:`PAS68_EQUIVALENT`); empty for
+    an unknown class."""
+    name = test_class.strip().upper()
+    iso = iso_class(name)
+    if iso is None:
+        return ()
+    masses = {ISO_TEST_MASS_KG[iso]}
+    if name in PAS68_TEST_MASS_KG:
+        masses.add(PAS68_TEST_MASS_KG[name])
+    eq = PAS68_EQUIVALENT.get(iso)
+    if eq is not None:
+        masses.add(eq[1])
+    return tuple(sorted(masses))
+
+
+def _number_or_none(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def register_rating_problem(text: str) -> tuple[str, str, str] | None:
+    """What is wrong with an existing barrier's rating in a register: ``(field, value,
+    expected)`` naming the first bad field (notation, class, test mass, test speed, angle,
+    penetration), or ``None`` when it is a rating the standards list.
+
+    Stricter than :func:`parse_rating` (which also reads the engine's own ratings, whose mass is
+    the vehicle's): the test mass must be one the standards list for the class
+    (:func:`listed_test_masses_kg`), the speed a listed test speed, the angle whole degrees from 1 to
+    90, the penetration 0 to :data:`MAX_PENETRATION_M` m.
+    """
+    body, _, tail = text.strip().partition(":")
+    parts = body.split("/")
+    mass_part = parts[1] if len(parts) > 1 else ""
+    brackets = mass_part.endswith("]") and "[" in mass_part
+    parens = mass_part.endswith(")") and "(" in mass_part
+    if not 3 <= len(parts) <= 4 or parts[0].strip().upper() != "V" or not (brackets or parens):
+        return ("notation", text, "V/mass[class]/speed/angle")
+    mass_s, cls = mass_part[:-1].split("[" if brackets else "(", 1)
+    if iso_class(cls) is None:
+        return (
+            "class",
+            cls,
+            f"an ISO 22343-1 class ({', '.join(ISO_CLASSES)}) or a PAS 68 class "
+            f"({', '.join(sorted(set(PAS68_CLASSES) - set(ISO_CLASSES)))})",
+        )
+    masses = listed_test_masses_kg(cls)
+    mass = _number_or_none(mass_s)
+    listed = " or ".join(f"{m:,}" for m in masses)
+    if mass is None or mass not in masses:
+        return ("test mass", mass_s, f"{listed} kg, the test mass of {cls.strip().upper()}")
+    speed = _number_or_none(parts[2])
+    if speed is None or speed not in TEST_SPEEDS_KMH:
+        speeds = ", ".join(str(s) for s in TEST_SPEEDS_KMH)
+        return ("test speed", parts[2], f"one of {speeds} km/h")
+    if len(parts) > 3:
+        angle = _number_or_none(parts[3])
+        if angle is None or angle != int(angle) or not 1 <= angle <= 90:
+            return ("angle", parts[3], "whole degrees from 1 to 90")
+    if tail:
+        pen_s = tail.split("/")[0]
+        pen = _number_or_none(pen_s)
+        if pen is None or not 0.0 <= pen <= MAX_PENETRATION_M:
+            return ("penetration", pen_s, f"0 to {MAX_PENETRATION_M:g} m")
+    if parse_rating(text) is None:  # pragma: no cover - every field was checked above
+        return ("notation", text, "V/mass[class]/speed/angle")
+    return None
+
+
+def register_rating_error(where: str, text: object) -> tuple[str, object, str] | None:
+    """The ``(thing, value, expected)`` of the one-line error for the rating ``text`` of a
+    register feature at ``where`` (e.g. ``"barrier register f.geojson: feature #1"``), or
+    ``None`` when it is good."""
+    if not isinstance(text, str):
+        return (f"{where} rating", text, RATING_EXPECTED)
+    problem = register_rating_problem(text)
+    if problem is None:
+        return None
+    field, value, expected = problem
+    return (
+        f"{where} rating {text!r}, {field}",
+        value,
+        f"{expected} (a rating V/mass[class]/speed/angle such as 'V/7200[N2A]/48/90')",
+    )
 
 
 def credited_speed_kmh(rating: Rating) -> float:

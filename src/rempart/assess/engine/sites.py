@@ -28,7 +28,12 @@ from rempart.inputs import (
 from .errors import InputFileError, InputLimitError, SiteError
 from .field import BarrierOnLink
 from .graph import Network
-from .ratings import RATING_EXPECTED, credited_speed_kmh, parse_rating
+from .ratings import (
+    RATING_EXPECTED,
+    credited_speed_kmh,
+    parse_rating,
+    register_rating_error,
+)
 
 SiteInput = tuple[str, dict[str, Any]]
 BARRIER_SNAP_M = 10.0
@@ -165,13 +170,10 @@ def load_barriers(path: str | Path, net: Network) -> list[BarrierOnLink]:
     out: list[BarrierOnLink] = []
     for i, (geom_d, props) in enumerate(_features(data, str(path), "barrier register")):
         text = props.get("rating")
-        rating = parse_rating(str(text)) if text is not None else None
-        if rating is None or rating.speed_kmh is None:
-            raise InputFileError(
-                f"barrier register {path}: feature #{i + 1} rating",
-                text,
-                RATING_EXPECTED,
-            )
+        bad = register_rating_error(f"barrier register {path}: feature #{i + 1}", text)
+        rating = parse_rating(text) if bad is None and isinstance(text, str) else None
+        if bad is not None or rating is None or rating.speed_kmh is None:
+            raise InputFileError(*(bad or (f"barrier register {path}", text, RATING_EXPECTED)))
         # a barrier stops what arrives at no more than V sin(angle) (ratings.credited_speed_kmh)
         out.extend(
             barriers_on_links(
