@@ -153,9 +153,12 @@ RATING_EXPECTED = (
 def parse_rating(text: str) -> Rating | None:
     """Parse ``V/7200[N2A]/48/90`` (optionally ``:penetration``, and PAS 68's
     ``V/7500(N2)/48/90``); ``None`` if malformed: a class neither ISO 22343-1 nor PAS 68, a
-    mass that is not positive, a speed that is not a test speed of the standards
-    (:data:`TEST_SPEEDS_KMH`), an angle outside 1-90 degrees or a penetration that is not a
-    non-negative number. A missing angle is 90 degrees (head-on)."""
+    mass that is not a whole number of kg from 1 to :data:`MAX_RATING_MASS_KG`, a speed that
+    is not a test speed of the standards (:data:`TEST_SPEEDS_KMH`), an angle that is not whole
+    degrees from 1 to 90 or a penetration that is not a non-negative number (the engine's own
+    ratings carry the stand-off, up to the planning radius). A missing angle is 90 degrees
+    (head-on). A register's ratings are checked more strictly first
+    (:func:`register_rating_problem`)."""
     try:
         body, _, tail = text.strip().partition(":")
         parts = body.split("/")
@@ -180,7 +183,7 @@ def parse_rating(text: str) -> Rating | None:
         or speed not in TEST_SPEEDS_KMH
         or not 1.0 <= angle <= 90.0
         or angle != int(angle)
-        or not 0.0 <= penetration <= MAX_PENETRATION_M
+        or not 0.0 <= penetration < float("inf")  # the engine's own: the stand-off
     ):
         return None
     return Rating(cls.strip().upper(), int(mass), int(speed), int(angle))
