@@ -40,6 +40,20 @@ MAX_FIELD: dict[str, tuple[float, str]] = {
     "mass_kg": (100_000.0, "kg (above the heaviest road vehicle combination)"),
 }
 
+#: Lower bounds of the numbers of a vehicles file: a value below one is a typing error, and every
+#: one of them would rate too low (the unsafe side). ASSUMPTION (docs/method.md, "Vehicles"):
+#: top speed 10 km/h, twice walking pace (a top speed of 1e-6 km/h rated every approach /16/);
+#: lateral acceleration 1 m/s2, 0.1 g, far below the rollover threshold of any laden truck
+#: (about 0.35 g; a vehicle that cannot turn reaches no turned approach); width 0.5 m, narrower
+#: than any motor vehicle (1e-9 m fitted through every gap); mass 100 kg, lighter than any
+#: vehicle carrying a driver (0.001 kg gave the rating V/0[N2A]/96/90).
+MIN_FIELD: dict[str, tuple[float, str]] = {
+    "top_speed_kmh": (10.0, "km/h (twice walking pace)"),
+    "lateral_accel_ms2": (1.0, "m/s2 (0.1 g, below any truck's rollover threshold)"),
+    "width_m": (0.5, "m (narrower than any motor vehicle)"),
+    "mass_kg": (100.0, "kg (lighter than any vehicle carrying a driver)"),
+}
+
 #: Most vehicles a vehicles file may list. ASSUMPTION (docs/method.md, "Vehicles"): the standards
 #: test 9 classes; every vehicle adds a speed field and an off-road search per site, so a file of
 #: thousands of tables is a mistake (a table pasted in a loop), not an assessment.
@@ -143,6 +157,11 @@ def vehicles_from_dicts(entries: list[Any], source: str) -> list[Vehicle]:
             if entry[field] > limit:
                 raise VehicleFileError(
                     f"{label} field {field!r}", entry[field], f"at most {limit:,.0f} {why}"
+                )
+        for field, (limit, why) in MIN_FIELD.items():
+            if entry[field] < limit:
+                raise VehicleFileError(
+                    f"{label} field {field!r}", entry[field], f"at least {limit:g} {why}"
                 )
         unknown = set(entry) - set(REQUIRED_FIELDS)
         if unknown:
