@@ -114,3 +114,25 @@ def test_the_command_line_refuses_it_in_one_line(tmp_path, case, capsys, rating,
         value,
     )
     assert "V/mass[class]/speed/angle" in err
+
+
+@pytest.mark.parametrize(
+    "rating",
+    [
+        "IWA 14-1:2013 V/7200[N2A]/48/90",  # the access app's barriers (its demo lanes)
+        "IWA 14-1 V/7500[N2]/48/90",
+        "ISO 22343-1:2023 V/7200[N2A]/48/90",
+        "pas 68 V/7500(N2)/48/90",
+    ],
+)
+def test_a_rating_written_after_its_standard_is_read(rating):
+    # the exercises read the access app's barrier ratings with parse_rating: a rating after
+    # its standard's name was no rating at all, so a rated barrier stopped nothing there
+    got = parse_rating(rating)
+    assert got is not None and got.speed_kmh == 48
+    assert register_rating_problem(rating) is None
+    assert register_rating_problem("IWA 14-1:2013 V/7201[N2A]/48/90") == (
+        "test mass",
+        "7201",
+        "7,200 or 7,500 kg, the test mass of N2A",
+    )

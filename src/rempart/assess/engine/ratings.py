@@ -7,6 +7,7 @@ docs/method.md ("Ratings").
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
@@ -150,6 +151,16 @@ RATING_EXPECTED = (
 )
 
 
+#: A standard's name written before a rating, as the access app's barriers give it
+#: (``IWA 14-1:2013 V/7200[N2A]/48/90``): read as the rating alone.
+_STANDARD_PREFIX = re.compile(r"^\s*(?:IWA\s*14-1|ISO\s*22343-1|PAS\s*68)(?::\d{4})?\s+", re.I)
+
+
+def _without_standard(text: str) -> str:
+    """``text`` without a leading standard name (:data:`_STANDARD_PREFIX`)."""
+    return _STANDARD_PREFIX.sub("", text, count=1)
+
+
 def parse_rating(text: str) -> Rating | None:
     """Parse ``V/7200[N2A]/48/90`` (optionally ``:penetration``, and PAS 68's
     ``V/7500(N2)/48/90``); ``None`` if malformed: a class neither ISO 22343-1 nor PAS 68, a
@@ -157,10 +168,10 @@ def parse_rating(text: str) -> Rating | None:
     is not a test speed of the standards (:data:`TEST_SPEEDS_KMH`), an angle that is not whole
     degrees from 1 to 90 or a penetration that is not a non-negative number (the engine's own
     ratings carry the stand-off, up to the planning radius). A missing angle is 90 degrees
-    (head-on). A register's ratings are checked more strictly first
-    (:func:`register_rating_problem`)."""
+    (head-on); a leading standard's name (``IWA 14-1:2013 V/...``) is skipped. A register's
+    ratings are checked more strictly first (:func:`register_rating_problem`)."""
     try:
-        body, _, tail = text.strip().partition(":")
+        body, _, tail = _without_standard(text).strip().partition(":")
         parts = body.split("/")
         if not 3 <= len(parts) <= 4 or parts[0].strip().upper() != "V":
             return None
@@ -225,7 +236,7 @@ def register_rating_problem(text: str) -> tuple[str, str, str] | None:
     (:func:`listed_test_masses_kg`), the speed a listed test speed, the angle whole degrees from 1 to
     90, the penetration 0 to :data:`MAX_PENETRATION_M` m.
     """
-    body, _, tail = text.strip().partition(":")
+    body, _, tail = _without_standard(text).strip().partition(":")
     parts = body.split("/")
     mass_part = parts[1] if len(parts) > 1 else ""
     brackets = mass_part.endswith("]") and "[" in mass_part
