@@ -168,3 +168,24 @@ def test_a_street_along_the_edge(tmp_path, gap_m):
     swerve = math.sqrt(2.0 * gap_m * LAT_MS2 - (gap_m * LAT_MS2 / v) ** 2) * 3.6
     ceiling = math.sqrt(2.0 * (LAT_MS2 + 2.0) * (gap_m + 4.0)) * 3.6
     assert swerve - 0.5 <= best.speed_kmh <= ceiling + 0.5
+
+
+@pytest.mark.parametrize(("street_m", "stopped"), [(60.0, True), (200.0, False)])
+def test_a_barrier_tested_at_45_degrees_is_credited_its_normal_speed(tmp_path, street_m, stopped):
+    # V/7200[N2A]/80/45 proves 80 sin 45 = 56.6 km/h head-on (ratings.credited_speed_kmh).
+    # Across a 12 m street 20 m before the edge: from a dead start street_m - 10 m back the
+    # truck arrives at V(street_m - 20 m): V(40) = 45 km/h is stopped, V(180) = 69 km/h is not
+    a, b = lonlat(-6.0, -20.0), lonlat(6.0, -20.0)
+    barrier = {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": [list(a), list(b)]},
+        "properties": {"rating": "V/7200[N2A]/80/45", "name": "gate"},
+    }
+    assert (v_num(street_m - 20.0) < 80.0 * math.sin(math.radians(45.0))) == stopped
+    ways = [road([(0.0, -street_m), (0.0, -10.0)]), *canyon(6.0, -12.0, bottom_y=-street_m)]
+    best = edge_best(run(tmp_path, ways, barriers=[barrier]))
+    glancing = math.sqrt(2.0 * LAT_MS2 * 11.5) * 3.6  # test_offroad's bound for the strip
+    if stopped:
+        assert best.speed_kmh <= max(v_num(21.0) + 0.2, glancing)
+    else:
+        assert best.speed_kmh >= v_num(street_m - 4.0) - 0.2
