@@ -111,7 +111,7 @@ def test_the_reviews_case_is_a_longer_path_not_a_kinematics_error(tmp_path, a_ms
     # The review's case: a 590 m street ending 10 m short of the edge in a 12 m canyon that
     # stops 20 m short of it, a 17 m strip of open ground in front of the site (x in
     # [-51, 51], closed by buildings beyond). Run-ups came out 20-47 m longer than 600 m: the
-    # weak vehicle drives up the street, turns along the strip at v^2 / a_lat = 13-16 m and
+    # weak vehicle drives up the street, turns along the strip at v^2 / a_lat (3-22 m) and
     # into the edge. Never below the straight answer; never above the street plus the
     # longest way along the strip and up to the edge (51 m + 20 m).
     ways = [road([(0.0, -600.0), (0.0, -10.0)]), *canyon(6.0, -20.0)]
