@@ -112,8 +112,9 @@ def test_the_reviews_case_is_a_longer_path_not_a_kinematics_error(tmp_path, a_ms
     # stops 20 m short of it, a 17 m strip of open ground in front of the site (x in
     # [-51, 51], closed by buildings beyond). Run-ups came out 20-47 m longer than 600 m: the
     # weak vehicle drives up the street, turns along the strip at v^2 / a_lat (3-22 m) and
-    # into the edge. Never below the straight answer; never above the street plus the
-    # longest way along the strip and up to the edge (51 m + 20 m).
+    # into the edge. Never below the straight answer; not above the street plus the longest
+    # such detour, 51 m along the strip and 20 m up to the edge (a turn round in the street,
+    # which would give more, is not what the search finds here).
     ways = [road([(0.0, -600.0), (0.0, -10.0)]), *canyon(6.0, -20.0)]
     best = edge_best(run(tmp_path, ways, [weak(a_ms2)]))
     assert v_kmh(a_ms2, 600.0) - 0.5 <= best.speed_kmh <= v_kmh(a_ms2, 600.0 + 51.0 + 20.0)
