@@ -153,7 +153,7 @@ def test_a_barrier_rated_for_exactly_the_vehicles_mass_stops_it(tmp_path):
     assert passed.speed_kmh >= v_num(196.0) - 0.2
 
 
-@pytest.mark.parametrize("gap_m", [10.0, 30.0])
+@pytest.mark.parametrize("gap_m", [10.0, 30.0, 100.0])
 def test_a_street_along_the_edge(tmp_path, gap_m):
     # a 1,200 m street parallel to the edge gap_m in front of it, at top speed (90 km/h) in
     # front of the site; buildings 5 m behind its centre line, open ground up to the edge.
