@@ -298,13 +298,14 @@ class PivotField:
             need[vi] = pairs[~self.done[vi].ravel()[pairs]]
         union = np.unique(np.concatenate(list(need.values()))) if need else np.zeros(0, int)
         # which vehicles need which of the union's pairs (each need is a subset of the union)
+        vis_all = list(need)
         member = np.zeros((len(need), union.size), dtype=bool)
         for j, p in enumerate(need.values()):
             member[j, np.searchsorted(union, p)] = True
         for b0 in range(0, union.size, FIRST_LEG_BATCH):
             pairs = union[b0 : b0 + FIRST_LEG_BATCH]
-            got = member[:, b0 : b0 + FIRST_LEG_BATCH].any(axis=1)
-            vis = [vi for vi, g in zip(need, got.tolist(), strict=True) if g]
+            got = np.flatnonzero(member[:, b0 : b0 + FIRST_LEG_BATCH].any(axis=1))
+            vis = [vis_all[j] for j in got.tolist()]
             self._compute(pairs, vis)
 
     def candidates(self, vi: int, rays: _Rays, piv: _Pivots) -> _Extra | None:
