@@ -98,9 +98,10 @@ SCREEN_SPEED_MS = 0.05
 @dataclass
 class _Pivots:
     """Pivots wanted on a batch's edge rays by one vehicle: ray, march step, distance to the
-    edge (m), position (m), lattice cell, and the rays' floors (m/s); per (pivot, first-leg
-    heading) the turn ``delta`` (rad) and ``want``, whether the bend's
-    bound beats the floor whatever the first leg (only these first legs are computed)."""
+    edge (m), position (m), lattice cell, and the rays' floors (m/s); then the (pivot,
+    first-leg heading) pairs the screen keeps, in row-major order (pivot ``pi``, heading
+    ``hi``), each with its turn ``delta`` (rad), ``tan(delta / 2)`` and ``want``, whether the
+    bend's bound beats the floor whatever the first leg (only these first legs are computed)."""
 
     r: IntArray
     k: IntArray
@@ -109,7 +110,10 @@ class _Pivots:
     py: FloatArray
     lat: IntArray
     floor_ms: FloatArray
+    pi: IntArray
+    hi: IntArray
     delta: FloatArray
+    tan_half: FloatArray
     want: NDArray[np.bool_]
 
 
@@ -262,17 +266,14 @@ class PivotField:
         pi, hi = np.nonzero(
             (cosd >= cos_lo[:, None]) & (cosd <= math.cos(math.pi / BEND_HEADINGS) + 1e-9)
         )
-        delta = np.full(cosd.shape, np.nan)
-        want = np.zeros(cosd.shape, dtype=bool)
         d = np.arccos(cosd[pi, hi])
         t = np.tan(0.5 * d)
         s_p = sd[pi]
         with np.errstate(divide="ignore"):
             r_top = np.minimum(s_p / t, top * top / a_lat)
         bound = np.minimum(tab.x(np.sqrt(a_lat * r_top)) + s_p, vf.kin.x_top_m)
-        delta[pi, hi] = d
-        want[pi, hi] = (d >= math.pi / BEND_HEADINGS) & (tab.v(bound) > floor_p[pi])
-        return _Pivots(r, k, sd, px, py, lat, floor_ms, delta, want)
+        want = (d >= math.pi / BEND_HEADINGS) & (tab.v(bound) > floor_p[pi])
+        return _Pivots(r, k, sd, px, py, lat, floor_ms, pi, hi, d, t, want)
 
     def prefetch(self, wanted: list[tuple[int, _Pivots]]) -> None:
         """Compute the first legs of every (pivot, heading) each vehicle wants that it lacks,
@@ -293,13 +294,18 @@ class PivotField:
             self._ensure(lat, px, py)
         for vi, w in wanted:
             p = self.lat2piv[w.lat]
-            pi, hi = np.nonzero(w.want)
-            pairs = np.unique(p[pi] * BEND_HEADINGS + hi)
+            pairs = np.unique(p[w.pi[w.want]] * BEND_HEADINGS + w.hi[w.want])
             need[vi] = pairs[~self.done[vi].ravel()[pairs]]
         union = np.unique(np.concatenate(list(need.values()))) if need else np.zeros(0, int)
+        # which vehicles need which of the union's pairs (each need is a subset of the union)
+        vis_all = list(need)
+        member = np.zeros((len(need), union.size), dtype=bool)
+        for j, p in enumerate(need.values()):
+            member[j, np.searchsorted(union, p)] = True
         for b0 in range(0, union.size, FIRST_LEG_BATCH):
             pairs = union[b0 : b0 + FIRST_LEG_BATCH]
-            vis = [vi for vi, p in need.items() if np.isin(pairs, p).any()]
+            got = np.flatnonzero(member[:, b0 : b0 + FIRST_LEG_BATCH].any(axis=1))
+            vis = [vis_all[j] for j in got.tolist()]
             self._compute(pairs, vis)
 
     def candidates(self, vi: int, rays: _Rays, piv: _Pivots) -> _Extra | None:
@@ -315,15 +321,17 @@ class PivotField:
         r, k, sd, px, py, lat = piv.r, piv.k, piv.sd, piv.px, piv.py, piv.lat
         p = self.lat2piv[lat]  # computed for this vehicle by prefetch
         # the pairs (pivot of a ray, first-leg heading) whose bound may beat the floor
-        pi, hi = np.nonzero(piv.want)
-        S = self.x[vi, p[pi], hi]
-        L = self.free[vi, p[pi], hi]
+        w = np.flatnonzero(piv.want)
+        flat = p[piv.pi[w]] * BEND_HEADINGS + piv.hi[w]
+        S = self.x[vi].reshape(-1)[flat]
+        L = self.free[vi].reshape(-1)[flat]
         got = np.isfinite(S) & (L > 0)
-        pi, hi, S, L = pi[got], hi[got], S[got], L[got]
-        if pi.size == 0:
+        w, S, L = w[got], S[got], L[got]
+        if w.size == 0:
             return None
-        delta = piv.delta[pi, hi]
-        t = np.tan(0.5 * delta)
+        pi, hi = piv.pi[w], piv.hi[w]
+        delta = piv.delta[w]
+        t = piv.tan_half[w]
         s_p = sd[pi]
         r_max = np.minimum(np.minimum(s_p, L) / t, top * top / a_lat)
         floor = floor_ms[r[pi]]

@@ -186,6 +186,10 @@ def road_seeds(
     norm = np.hypot(dx, dy)
     norm = np.where(norm > 0, norm, 1.0)
     tx, ty = dx / norm, dy / norm
+    # heading bin of each centre-line sample, both ways (elementwise: the same floats as on
+    # the rows across the width that repeat them)
+    hb_fwd = _heading_bin(tx, ty)
+    hb_back = _heading_bin(-tx, -ty)
     # across: offsets centred on the centre line
     no = n_o[li]
     ai = np.repeat(np.arange(li.size), no)
@@ -213,25 +217,30 @@ def road_seeds(
     n_c = used.size
     both = np.concatenate([ai_u, ai_u + n_c])
     rows_cell = np.concatenate([cell, cell])
-    ux = np.concatenate([tx[ai], -tx[ai]])
-    uy = np.concatenate([ty[ai], -ty[ai]])
     # every row's run-ups are those of its centre-line sample ``both``: gathered once, below
     best = xv_c.max(axis=0)[both]
     ok = np.isfinite(best)
     both = both[ok]
-    rows_cell, ux, uy, best = rows_cell[ok], ux[ok], uy[ok], best[ok]
-    d = d_c[both]
-    pxx = np.concatenate([px, px])[ok]
-    pyy = np.concatenate([py, py])[ok]
-    ang = np.mod(np.arctan2(ux, uy), 2 * math.pi)
-    hbin = np.minimum((ang / (2 * math.pi) * HEADING_BINS).astype(np.int64), HEADING_BINS - 1)
+    rows_cell, best = rows_cell[ok], best[ok]
+    row_sample = np.concatenate([ai, ai])[ok]  # centre-line sample (index into li) per row
+    back = np.flatnonzero(ok) >= ai.size  # the row travels v->u
+    hbin = np.where(back, hb_back[row_sample], hb_fwd[row_sample])
     key = rows_cell * HEADING_BINS + hbin
-    order = np.lexsort((-best, key))
+    # rows grouped by key (stable: in row order within a key); each key's row is the first of
+    # its rows with the highest run-up (the order of lexsort((-best, key)))
+    order = np.argsort(key, kind="stable")
     key_s = key[order]
     first = np.ones(key_s.size, dtype=bool)
     first[1:] = key_s[1:] != key_s[:-1]
     starts = np.flatnonzero(first)
-    pick = order[starts]
+    size = np.diff(np.append(starts, key_s.size))
+    best_s = best[order]
+    top = np.repeat(np.maximum.reduceat(best_s, starts), size) if starts.size else best_s
+    hit = np.flatnonzero(best_s == top)
+    grp = np.cumsum(first)[hit]
+    lead = np.ones(hit.size, dtype=bool)
+    lead[1:] = grp[1:] != grp[:-1]
+    pick = order[hit[lead]]
     # per vehicle the best run-up of each (cell, heading bin) and its speed: most bins hold
     # one row, whose values are its centre-line sample's (speeds computed once per sample);
     # the others take the maximum over their rows (V is increasing: the speed of the maximum)
@@ -239,7 +248,6 @@ def road_seeds(
     c_pick = both[pick]
     xmax = xv_c[:, c_pick]
     vms = vms_c[:, c_pick]
-    size = np.diff(np.append(starts, key_s.size))
     multi = np.flatnonzero(size > 1)
     if multi.size:
         rows = np.repeat(starts[multi], size[multi]) + _within(size[multi])
@@ -248,9 +256,26 @@ def road_seeds(
         )
         xmax[:, multi] = xm
         vms[:, multi] = np.vstack([_seed_speed_ms(vf, xm[i]) for i, vf in enumerate(fields)])
+    sign = np.where(back[pick], -1.0, 1.0)
+    q = row_sample[pick]
+    rows_px = np.concatenate([px, px])[ok][pick]
+    rows_py = np.concatenate([py, py])[ok][pick]
     return RoadSeeds(
-        rows_cell[pick], ux[pick], uy[pick], xmax, vms, d[pick] // 2, pxx[pick], pyy[pick]
+        rows_cell[pick],
+        sign * tx[q],
+        sign * ty[q],
+        xmax,
+        vms,
+        d_c[c_pick] // 2,
+        rows_px,
+        rows_py,
     )
+
+
+def _heading_bin(ux: FloatArray, uy: FloatArray) -> IntArray:
+    """Heading bin (of :data:`HEADING_BINS`, from north clockwise) of travel directions."""
+    ang = np.mod(np.arctan2(ux, uy), 2 * math.pi)
+    return np.minimum((ang / (2 * math.pi) * HEADING_BINS).astype(np.int64), HEADING_BINS - 1)
 
 
 def _within(counts: IntArray) -> IntArray:

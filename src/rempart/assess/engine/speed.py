@@ -108,18 +108,24 @@ class Kinematics:
             v = np.clip(v, lo, hi)
             # Iterate only the points not yet converged: each point then gets the same result
             # whether it is solved alone or in a batch (the batched entries rely on it).
+            # (the live points' inputs are kept compacted, cut only when some converge)
             live = np.arange(v.size)
+            vl, lol, hil, al, sl, dxl = v.copy(), lo, hi, a_lo, slope, dx
             for _ in range(30):
-                vl, lol, hil, al, sl = v[live], lo[live], hi[live], a_lo[live], slope[live]
                 a_v = al + sl * (vl - lol)
-                f = _piece_distance(lol, vl, al, a_v) - dx[live]
+                f = _piece_distance(lol, vl, al, a_v) - dxl
                 fprime = vl / a_v
                 step = np.where(fprime > 1e-12, f / np.maximum(fprime, 1e-12), 0.0)
                 v_new = np.clip(vl - step, lol, hil)
                 v[live] = v_new
-                live = live[np.abs(v_new - vl) >= 1e-10]
+                go = np.abs(v_new - vl) >= 1e-10
+                if go.all():
+                    vl = v_new
+                    continue
+                live = live[go]
                 if live.size == 0:
                     break
+                vl, lol, hil, al, sl, dxl = v_new[go], lol[go], hil[go], al[go], sl[go], dxl[go]
             out[work] = v
         return out.reshape(x.shape) if x.shape else out[:1].reshape(())
 
@@ -136,27 +142,37 @@ def _piece_distance(
     ``integral v / (b + k v) dv = v/k - b/k^2 ln(b + k v)``; for ``k -> 0`` it is
     ``(v1^2 - v0^2) / (2a)``. A series form is used when ``k`` is tiny to avoid cancellation.
     """
-    v0 = np.asarray(v0, dtype=float)
-    v1 = np.asarray(v1, dtype=float)
-    a0 = np.asarray(a0, dtype=float)
-    a1 = np.asarray(a1, dtype=float)
+    v0, v1, a0, a1 = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (v0, v1, a0, a1)))
+    shape = v0.shape
+    v0, v1, a0, a1 = (np.ravel(a) for a in (v0, v1, a0, a1))
     dv = v1 - v0
     with np.errstate(divide="ignore", invalid="ignore"):
         k = np.where(np.abs(dv) > 1e-12, (a1 - a0) / np.where(dv == 0, 1.0, dv), 0.0)
-        # With u = a(v): distance = dv/k - (a0 - k v0)/k^2 * ln(a1/a0).
-        ratio = a1 / a0
-        exact = dv / k - (a0 - k * v0) / (k * k) * np.log(ratio)
-        const = (v1 * v1 - v0 * v0) / (2.0 * a0)
-        # Near-constant acceleration: expand ln to third order in (a1-a0)/a0.
         r = (a1 - a0) / a0
-        # distance = integral v/(a0 (1 + k (v-v0)/a0)) dv, expand 1/(1+e) ~ 1 - e + e^2.
-        m0 = (v1 * v1 - v0 * v0) / 2.0
-        m1 = (2 * v1**3 - 3 * v0 * v1**2 + v0**3) / 6.0
-        m2 = (3 * v1**4 - 8 * v0 * v1**3 + 6 * v0**2 * v1**2 - v0**4) / 12.0
-        series = (m0 - (k / a0) * m1 + (k / a0) ** 2 * m2) / a0
-    small = np.abs(r) < 1e-4
-    result = np.where(np.abs(k) < 1e-12, const, np.where(small, series, exact))
-    return np.asarray(result, dtype=float)
+    # each form is evaluated only where it is used (elementwise: the same floats as
+    # evaluating all three everywhere and selecting)
+    const = np.abs(k) < 1e-12
+    small = ~const & (np.abs(r) < 1e-4)
+    exact = ~const & ~small
+    result = np.empty(v0.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if const.any():
+            c0, c1, ca = v0[const], v1[const], a0[const]
+            result[const] = (c1 * c1 - c0 * c0) / (2.0 * ca)
+        if exact.any():
+            e0, e1, ea0, ea1 = v0[exact], v1[exact], a0[exact], a1[exact]
+            ek = k[exact]
+            # With u = a(v): distance = dv/k - (a0 - k v0)/k^2 * ln(a1/a0).
+            result[exact] = (e1 - e0) / ek - (ea0 - ek * e0) / (ek * ek) * np.log(ea1 / ea0)
+        if small.any():
+            # Near-constant acceleration: expand ln to third order in (a1-a0)/a0.
+            # distance = integral v/(a0 (1 + k (v-v0)/a0)) dv, expand 1/(1+e) ~ 1 - e + e^2.
+            s0, s1, sa, sk = v0[small], v1[small], a0[small], k[small]
+            m0 = (s1 * s1 - s0 * s0) / 2.0
+            m1 = (2 * s1**3 - 3 * s0 * s1**2 + s0**3) / 6.0
+            m2 = (3 * s1**4 - 8 * s0 * s1**3 + 6 * s0**2 * s1**2 - s0**4) / 12.0
+            result[small] = (m0 - (sk / sa) * m1 + (sk / sa) ** 2 * m2) / sa
+    return result.reshape(shape)
 
 
 @dataclass(frozen=True)
