@@ -661,8 +661,9 @@ class _Starts:
     charges: bool
 
 
-def _starts(s: _Search, rays: _Rays, vi: int) -> _Starts:
-    """The starts of vehicle ``vi`` on the rays (:class:`_Starts`)."""
+def _starts(s: _Search, rays: _Rays, vi: int, roads: bool = True) -> _Starts:
+    """The starts of vehicle ``vi`` on the rays (:class:`_Starts`; without ``roads``, no road
+    candidates: the caller gathers them)."""
     dist, n_steps = s.dist, s.n_steps
     nr, lmax = rays.nr, rays.lmax
     lv = rays.free_len[vi]
@@ -682,8 +683,8 @@ def _starts(s: _Search, rays: _Rays, vi: int) -> _Starts:
     # road candidates: the seeds this vehicle reaches, on the free part of the ray, turning
     # onto it (their arcs checked against the raster where they may win the ray: turns.py)
     q, cr, ck = rays.q, rays.cr, rays.ck
-    xq_all = s.seeds.x_m[vi, q]
-    sel = np.flatnonzero(np.isfinite(xq_all) & (ck < lv[cr]))
+    xq_all = s.seeds.x_m[vi, q] if roads else np.zeros(0)
+    sel = np.flatnonzero(np.isfinite(xq_all) & (ck < lv[cr])) if roads else q[:0]
     cr_s, ck_s = cr[sel], ck[sel]
     rr = np.tile(np.arange(nr), 2)[rest_ok.ravel()]
     rk = rest_k.ravel()[rest_ok.ravel()]
@@ -713,14 +714,12 @@ def _ray_best_all(
     vehicles checked in one pass (:func:`turns.road_turns_all`, given only the starts
     :func:`turns.road_turn_hopes` keeps; the same answers as one vehicle at a time)."""
     nv, nr = len(s.fields), rays.nr
-    pre = [_starts(s, rays, vi) for vi in range(nv)]
-    count = np.array([p.sel.size for p in pre], dtype=np.int64)
-    veh = np.repeat(np.arange(nv), count)
-    cr = np.concatenate([p.cr for p in pre])
-    ck = np.concatenate([p.ck for p in pre])
-    dq = np.concatenate([p.dq for p in pre])
-    sel = np.concatenate([p.sel for p in pre])
-    ray = veh * nr + cr
+    pre = [_starts(s, rays, vi, roads=False) for vi in range(nv)]
+    q, cr_all, ck_all = rays.q, rays.cr, rays.ck
+    # road candidates of every vehicle, (vehicle, candidate): reached, on the free part
+    xq2 = s.seeds.x_m[:, q]
+    valid = np.isfinite(xq2) & (ck_all[None, :] < rays.free_len[:, cr_all])
+    dq_all = np.asarray(s.dist[ck_all], dtype=float)
     ray_veh = np.repeat(np.arange(nv), nr)
     floor = np.concatenate([p.floor for p in pre])
     groups = (group[0], np.tile(group[1], nv))
@@ -728,22 +727,28 @@ def _ray_best_all(
     kb = np.concatenate([p.kb for p in pre])
     bx = np.concatenate([p.bx for p in pre])
 
-    def charge_of(vv: IntArray, rr: IntArray, kk: IntArray) -> Charge | None:
-        """The charge of starts of vehicles ``vv`` at steps ``kk`` of rays ``rr``."""
+    def charge_of(vv: IntArray, cc: IntArray) -> Charge | None:
+        """The charge of the starts of vehicles ``vv`` at the candidates ``cc``."""
         if not charges:
             return None
-        return lambda i, x: _charged_all(s, rays, vv[i], kb, bx, rr[i], kk[i], x)
+        return lambda i, x: _charged_all(s, rays, vv[i], kb, bx, cr_all[cc[i]], ck_all[cc[i]], x)
 
-    xq = np.concatenate([p.xq for p in pre])
-    t = rays.tan_half[sel]
-    qc = np.concatenate([p.qc for p in pre])
-    vq = s.seeds.v_ms[veh, qc]
-    hope = np.flatnonzero(
-        road_turn_hopes(
-            s, veh, xq, vq, t, dq, ray, ray_veh, floor, charge_of(veh, cr, ck), groups, check_turns
-        )
+    hope = road_turn_hopes(
+        s,
+        xq2,
+        valid,
+        q,
+        s.seeds.v_ms,
+        rays.tan_half,
+        dq_all,
+        cr_all,
+        floor,
+        charge_of,
+        groups,
+        check_turns,
     )
-    veh, cr, ck, dq, qc = veh[hope], cr[hope], ck[hope], dq[hope], qc[hope]
+    veh, c = np.nonzero(hope)
+    cr, ck, qc, dq = cr_all[c], ck_all[c], q[c], dq_all[c]
     uox, uoy = rays.ufx[cr], rays.ufy[cr]
     xc, room, rad = road_turns_all(
         s,
@@ -754,34 +759,26 @@ def _ray_best_all(
         s.seeds.uy[qc],
         uox,
         uoy,
-        xq[hope],
-        vq[hope],
-        t[hope],
+        xq2[veh, c],
+        s.seeds.v_ms[veh, qc],
+        rays.tan_half[c],
         dq,
-        ray[hope],
+        veh * nr + cr,
         ray_veh,
         floor,
-        charge_of(veh, cr, ck),
+        charge_of(veh, c),
         groups,
         check_turns,
         counted=True,
     )
-    off = np.concatenate([[0], np.cumsum(count)])
-    cut = np.searchsorted(hope, off)
-    return [
-        _ray_finish(
-            s,
-            rays,
-            vi,
-            pre[vi],
-            hope[cut[vi] : cut[vi + 1]] - off[vi],
-            xc[cut[vi] : cut[vi + 1]],
-            room[cut[vi] : cut[vi + 1]],
-            rad[cut[vi] : cut[vi + 1]],
-            None,
+    cut = np.searchsorted(veh, np.arange(nv + 1))
+    out = []
+    for vi in range(nv):
+        v = slice(cut[vi], cut[vi + 1])
+        out.append(
+            _ray_finish(s, rays, vi, pre[vi], cr[v], ck[v], qc[v], xc[v], room[v], rad[v], None)
         )
-        for vi in range(nv)
-    ]
+    return out
 
 
 def _ray_best(
@@ -825,7 +822,7 @@ def _ray_best(
         group,
         check_turns,
     )
-    return _ray_finish(s, rays, vi, p, np.arange(xc.size), xc, room, rad, extra)
+    return _ray_finish(s, rays, vi, p, cr_s, ck_s, qc, xc, room, rad, extra)
 
 
 def _ray_finish(
@@ -833,14 +830,16 @@ def _ray_finish(
     rays: _Rays,
     vi: int,
     p: _Starts,
-    j: IntArray,
+    cr: IntArray,
+    ck: IntArray,
+    qc: IntArray,
     xc: FloatArray,
     room: FloatArray,
     rad: FloatArray,
     extra: _Extra | None,
 ) -> _Best:
-    """:func:`_ray_best` after the road starts' turns: the road starts ``j`` (rows of ``p``'s
-    candidates, ascending; the others have no run-up) and their run-ups ``xc`` (m,
+    """:func:`_ray_best` after the road starts' turns: the road starts (ray ``cr``, step
+    ``ck``, seed row ``qc``; in the order of ``rays``' candidates) and their run-ups ``xc`` (m,
     ``-inf`` none), straight room (m) and turn radius (m), and ``extra``, against the rest
     starts, barriers and kerb."""
     tab, dist, n_steps = s.tables[vi], s.dist, s.n_steps
@@ -848,7 +847,7 @@ def _ray_finish(
     lv = rays.free_len[vi]
     kb, bx, rest_k, rest_ok = p.kb, p.bx, p.rest_k, p.rest_ok.copy()
     fin = np.flatnonzero(np.isfinite(xc))
-    cr_s, ck_s, qc = p.cr[j[fin]], p.ck[j[fin]], p.qc[j[fin]]
+    cr_s, ck_s, qc = cr[fin], ck[fin], qc[fin]
     xc, room, rad = xc[fin], room[fin], rad[fin]
     if extra is not None and extra.r.size:
         cr_s = np.concatenate([cr_s, extra.r])

@@ -632,34 +632,54 @@ def _first_stage(
 
 def road_turn_hopes(
     s: _Search,
-    veh: IntArray,
     xq: FloatArray,
-    vq: FloatArray,
+    valid: NDArray[np.bool_],
+    q: IntArray,
+    vms: FloatArray,
     t: FloatArray,
     dq: FloatArray,
-    ray: IntArray,
-    ray_veh: IntArray,
+    cr: IntArray,
     floor: FloatArray,
-    charge: Charge | None,
+    charge_of: Callable[[IntArray, IntArray], Charge | None],
     group: tuple[int, FloatArray] | None = None,
     check: bool = True,
 ) -> NDArray[np.bool_]:
-    """The road starts (:func:`road_turns_all`'s arguments) that may get a run-up: the others
-    get ``-inf`` whatever the rest of the starts are, so a caller may leave them out (the
-    same answers: call :func:`road_turns_all` with ``counted=True`` then). Counts them in
-    :data:`STATS`."""
-    n = xq.size
-    if not (check and CHECK_TURNS) or n == 0:
-        return np.ones(n, dtype=bool)
-    STATS["starts"] += n
-    STATS["turning"] += int(np.count_nonzero(t > _T_MIN))
-    done, _ref, _fl, live = _first_stage(
-        s, veh, xq, vq, t, dq, ray, ray_veh, floor, charge or _uncharged, group
+    """The road starts that may get a run-up from :func:`road_turns_all`, as a (vehicle,
+    candidate) mask: candidates are seed rows ``q`` on the rays ``cr`` of a batch (``nr``
+    rays per vehicle, numbered ``vehicle * nr + ray`` in ``floor``), ``t = tan(delta / 2)``,
+    ``dq`` (m); ``xq`` (vehicle, candidate) the road field's run-up (m), ``valid`` where the
+    vehicle may start there, ``vms`` (vehicle, seed row) the seeds' speeds (m/s);
+    ``charge_of(veh, cand)`` the charge (:func:`road_turns_all`) of those starts. The starts
+    left out get ``-inf`` whatever the others are, so a caller may leave them out (the same
+    answers: call :func:`road_turns_all` with ``counted=True`` then, in (vehicle, candidate)
+    order). Counts the starts in :data:`STATS`."""
+    if not (check and CHECK_TURNS) or not valid.size:
+        return valid
+    st = s.stack
+    nv = xq.shape[0]
+    nr = floor.size // max(nv, 1)
+    pending = t > _T_MIN
+    STATS["starts"] += int(np.count_nonzero(valid))
+    STATS["turning"] += int(np.count_nonzero(valid & pending[None, :]))
+    # turns too slight to check: the rays' best with them, and the floor
+    vd, cd = np.nonzero(valid & ~pending[None, :])
+    a, _r, rm = _widest(s, vd, xq[vd, cd], vms[vd, q[cd]], t[cd], dq[cd])
+    ref = floor.copy()
+    charge = charge_of(vd, cd) or _uncharged
+    np.maximum.at(
+        ref, vd * nr + cr[cd], charge(np.arange(vd.size), np.minimum(a + rm, st.x_top[vd]))
     )
-    out = np.zeros(n, dtype=bool)
-    out[done] = True
-    out[live] = True
-    return out
+    fl = _floor(s, np.repeat(np.arange(nv), nr), ref, group)
+    # the others: the table-free bound (:func:`_first_stage`)
+    with np.errstate(divide="ignore"):  # (+ 0.01 m: the tables' round trip x -> v -> x)
+        cheap = np.minimum(xq, st.k[:, None] * dq[None, :] / t[None, :] + 0.01) + dq[None, :]
+    if not st.convex.all():
+        cheap = np.where(st.convex[:, None], cheap, xq + dq[None, :])
+    hope = cheap > fl.reshape(nv, nr)[:, cr]
+    hope &= pending[None, :]
+    hope |= ~pending[None, :]
+    hope &= valid
+    return hope
 
 
 def _best_per_unit(unit: IntArray, key: FloatArray, k: int) -> NDArray[np.bool_]:
