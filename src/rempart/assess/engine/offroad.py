@@ -733,7 +733,7 @@ def _ray_best_all(
             return None
         return lambda i, x: _charged_all(s, rays, vv[i], kb, bx, cr_all[cc[i]], ck_all[cc[i]], x)
 
-    hope = road_turn_hopes(
+    hope, settled = road_turn_hopes(
         s,
         xq2,
         valid,
@@ -769,7 +769,7 @@ def _ray_best_all(
         charge_of(veh, c),
         groups,
         check_turns,
-        counted=True,
+        settled,
     )
     cut = np.searchsorted(veh, np.arange(nv + 1))
     out = []

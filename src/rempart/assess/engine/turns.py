@@ -405,7 +405,7 @@ def road_turns_all(
     charge: Charge | None,
     group: tuple[int, FloatArray] | None = None,
     check: bool = True,
-    counted: bool = False,
+    settled: tuple[FloatArray, FloatArray] | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Road starts turning onto their rays, checked (module docstring; not with ``check``
     False, nor with :data:`CHECK_TURNS` False): run-up at the ray's
@@ -428,7 +428,8 @@ def road_turns_all(
     edge checked on any ray of its sample (the search keeps, per sample, the ray with the
     highest normal speed), and a ray's run-up is exact only where it may be its sample's
     best (elsewhere a lower bound). Every vehicle's starts are checked as they would be alone
-    (same rounds, same arithmetic), in one pass."""
+    (same rounds, same arithmetic), in one pass. ``settled``: the starts are those
+    :func:`road_turn_hopes` keeps (counted there), with its rays' best and floor."""
     nf = len(RADIUS_FRACTIONS)
     n = xq.size
     st = s.stack
@@ -437,7 +438,7 @@ def road_turns_all(
     if not (check and CHECK_TURNS) or n == 0:
         a1, r1, room1 = _widest(s, veh, xq, vq, t, dq)
         return np.minimum(a1 + room1, st.x_top[veh]), room1, r1
-    if not counted:
+    if settled is None:
         STATS["starts"] += n
         STATS["turning"] += int(np.count_nonzero(t > _T_MIN))
     x, room, rad = np.full(n, -np.inf), np.zeros(n), np.full(n, np.nan)
@@ -451,7 +452,15 @@ def road_turns_all(
         return a, r
 
     # turns too slight to check: their widest arc, unchecked; the others' table-free bound
-    done, ref, fl, live = _first_stage(s, veh, xq, vq, t, dq, ray, ray_veh, floor, charge, group)
+    if settled is None:
+        done, ref, fl, live = _first_stage(
+            s, veh, xq, vq, t, dq, ray, ray_veh, floor, charge, group
+        )
+    else:  # every start hopeful (:func:`road_turn_hopes`)
+        pending = t > _T_MIN
+        done, live = np.flatnonzero(~pending), np.flatnonzero(pending)
+        ref = settled[0].copy()
+        fl = ref if group is None else settled[1].copy()
     widest(done)
     a1, r1 = widest(live)
     ub = a1 + np.maximum(dq[live] - RADIUS_FRACTIONS[-1] * r1 * t[live], 0.0)
@@ -465,8 +474,10 @@ def road_turns_all(
         c = np.where(cell >= 0, s.clear[np.maximum(cell, 0)], -1.0)
         quick = c >= r1 * t[live] + st.half_w[veh[live]] + math.sqrt(2.0) * s.grid.cell_m
         STATS["quick"] += int(quick.sum())
-        np.maximum.at(ref, ray[live[quick]], charge(live[quick], x[live[quick]]))
-        _floor_raised(s, ray_veh, ref, group, fl, ray[live[quick]])
+        rq = ray[live[quick]]
+        before = ref[rq]
+        np.maximum.at(ref, rq, charge(live[quick], x[live[quick]]))
+        _floor_raised(s, ray_veh, ref, group, fl, rq[ref[rq] > before])
         live, ub, r1 = live[~quick], ub[~quick], r1[~quick]
     # the starts to check (rows, below indexed by ``j``; they keep no value until one of their
     # arcs is found free): radius at each fraction, run-up ``cur`` at the fraction being
@@ -515,8 +526,10 @@ def road_turns_all(
     def accept(j: IntArray, r: FloatArray, xx: FloatArray) -> None:
         """Rows ``j`` keep the free radii ``r`` (m) and run-ups ``xx`` (m)."""
         keep_r[j], keep_x[j] = r, xx
-        np.maximum.at(ref, ray[rows[j]], charge(rows[j], xx))
-        _floor_raised(s, ray_veh, ref, group, fl, ray[rows[j]])
+        rj = ray[rows[j]]
+        before = ref[rj]
+        np.maximum.at(ref, rj, charge(rows[j], xx))
+        _floor_raised(s, ray_veh, ref, group, fl, rj[ref[rj] > before])
 
     # the rows still to check, in the order they (re)entered the list (``seq``): ``old`` in
     # (unit, -key, seq) order (their keys known: a row's key changes only when it re-enters),
@@ -643,18 +656,19 @@ def road_turn_hopes(
     charge_of: Callable[[IntArray, IntArray], Charge | None],
     group: tuple[int, FloatArray] | None = None,
     check: bool = True,
-) -> NDArray[np.bool_]:
+) -> tuple[NDArray[np.bool_], tuple[FloatArray, FloatArray] | None]:
     """The road starts that may get a run-up from :func:`road_turns_all`, as a (vehicle,
-    candidate) mask: candidates are seed rows ``q`` on the rays ``cr`` of a batch (``nr``
+    candidate) mask, and the rays' best run-up (m) with the slight turns and their floor
+    (:func:`_floor`; None where turns are not checked): candidates are seed rows ``q`` on the rays ``cr`` of a batch (``nr``
     rays per vehicle, numbered ``vehicle * nr + ray`` in ``floor``), ``t = tan(delta / 2)``,
     ``dq`` (m); ``xq`` (vehicle, candidate) the road field's run-up (m), ``valid`` where the
     vehicle may start there, ``vms`` (vehicle, seed row) the seeds' speeds (m/s);
     ``charge_of(veh, cand)`` the charge (:func:`road_turns_all`) of those starts. The starts
     left out get ``-inf`` whatever the others are, so a caller may leave them out (the same
-    answers: call :func:`road_turns_all` with ``counted=True`` then, in (vehicle, candidate)
-    order). Counts the starts in :data:`STATS`."""
+    answers: call :func:`road_turns_all` with ``settled`` the best and floor returned, in
+    (vehicle, candidate) order). Counts the starts in :data:`STATS`."""
     if not (check and CHECK_TURNS) or not valid.size:
-        return valid
+        return valid, None
     st = s.stack
     nv = xq.shape[0]
     nr = floor.size // max(nv, 1)
@@ -679,7 +693,7 @@ def road_turn_hopes(
     hope &= pending[None, :]
     hope |= ~pending[None, :]
     hope &= valid
-    return hope
+    return hope, (ref, fl)
 
 
 def _best_per_unit(unit: IntArray, key: FloatArray, k: int) -> NDArray[np.bool_]:
