@@ -27,7 +27,10 @@ towards the blocked one above), or gives nothing. Exact, at a bounded cost:
   checked at their current radius; a blocked one moves to the next fraction (or, being
   bisected, halves its interval), a free one below a blocked one is bisected upwards. Rounds
   are logarithmic in the starts a ray needs, checks at most about twice them (plus at most 3
-  bisection steps per start that needs them).
+  bisection steps per start that needs them);
+- **every vehicle at once** (:func:`road_turns_all`): the starts of all vehicles of a batch in
+  one pass, each vehicle's rays numbered apart and its constants stacked
+  (:class:`VehicleStack`), with the same arithmetic and rounds as one vehicle alone.
 
 Distances in metres in the network's local CRS, speeds in m/s.
 """
