@@ -50,7 +50,7 @@ from .field import BarrierOnLink, VehicleField
 from .graph import Network
 from .ratings import credited_speed_kmh, parse_rating, register_rating_error
 from .speed import Kinematics
-from .turns import road_turns
+from .turns import Charge, VehicleStack, road_turn_hopes, road_turns, road_turns_all
 from .vehicles import Vehicle
 
 if TYPE_CHECKING:
@@ -476,6 +476,11 @@ class _Search:
     def n_steps(self) -> int:
         return int(self.dist.size)
 
+    @functools.cached_property
+    def stack(self) -> VehicleStack:
+        """The per-vehicle constants as arrays (:class:`turns.VehicleStack`)."""
+        return VehicleStack.of(self)
+
     @classmethod
     def of(
         cls,
@@ -632,24 +637,59 @@ def _charged(
     return out, far
 
 
-def _ray_best(
+def _charged_all(
     s: _Search,
     rays: _Rays,
-    vi: int,
-    extra: _Extra | None = None,
-    group: tuple[int, FloatArray] | None = None,
-    check_turns: bool = False,
-) -> _Best:
-    """Best start per ray for vehicle ``vi``: rest at the farthest free step (or just before a
-    barrier that stops it), road seeds turning onto the ray, and ``extra`` starts; rated
-    barriers and the kerb nearest the origin applied (module docstring). ``check_turns``: the
-    road starts' turns are checked against the raster (:func:`turns.road_turns`; the edge rays;
-    a bent run's first legs keep their widest turn unchecked, docs/method.md section 7);
-    ``group``: the rays per edge sample (consecutive) and the sine of each ray's angle to the
-    edge; the best is
-    then exact on the rays that may give their sample's highest normal speed, a lower bound on
-    the others."""
-    tab, dist, n_steps = s.tables[vi], s.dist, s.n_steps
+    veh: IntArray,
+    kb: FloatArray,
+    bx: FloatArray,
+    r: IntArray,
+    k: IntArray,
+    x: FloatArray,
+) -> FloatArray:
+    """:func:`_charged`'s run-ups for starts of vehicles ``veh`` (``kb, bx`` flat over
+    (vehicle, ray)): the same arithmetic per start."""
+    dist, n_steps, st = s.dist, s.n_steps, s.stack
+    g = veh * rays.nr + r
+    ok = (k <= kb[g]) | (x - dist[np.minimum(kb[g], n_steps - 1)] > bx[g])
+    far = k > rays.kk[r]
+    out = np.where(ok, x, -np.inf)
+    f = far & np.isfinite(out)
+    if f.any():
+        dk = dist[np.minimum(rays.kk[r[f]], n_steps - 1)]
+        vf = veh[f]
+        v_k = st.v(vf, np.maximum(out[f] - dk, 0.0))
+        out[f] = st.x(vf, np.maximum(v_k - KERB_SPEED_LOSS_KMH / 3.6, 0.0)) + dk
+    return out
+
+
+@dataclass
+class _Starts:
+    """The starts of one vehicle on a batch's rays before the road starts' turns
+    (:func:`_ray_best`): the stopping barrier per ray (``kb, bx``: :class:`_Best`), the rest
+    steps (2, rays) and which exist, the road candidates (ray ``cr``, step ``ck``, seed row
+    ``qc``, distance ``dq`` (m) to the origin, the road field's run-up ``xq`` (m), ``sel`` their rows in ``rays``' candidates),
+    the rays' best rest start charged (``floor``, m) and whether anything is charged on the
+    rays (a kerb, or a barrier stopping the vehicle)."""
+
+    kb: IntArray
+    bx: FloatArray
+    rest_k: IntArray
+    rest_ok: NDArray[np.bool_]
+    sel: IntArray
+    cr: IntArray
+    ck: IntArray
+    qc: IntArray
+    dq: FloatArray
+    xq: FloatArray
+    floor: FloatArray
+    charges: bool
+
+
+def _starts(s: _Search, rays: _Rays, vi: int, roads: bool = True) -> _Starts:
+    """The starts of vehicle ``vi`` on the rays (:class:`_Starts`; without ``roads``, no road
+    candidates: the caller gathers them)."""
+    dist, n_steps = s.dist, s.n_steps
     nr, lmax = rays.nr, rays.lmax
     lv = rays.free_len[vi]
     # barrier stopping this vehicle nearest the origin on each ray
@@ -668,14 +708,124 @@ def _ray_best(
     # road candidates: the seeds this vehicle reaches, on the free part of the ray, turning
     # onto it (their arcs checked against the raster where they may win the ray: turns.py)
     q, cr, ck = rays.q, rays.cr, rays.ck
-    xq_all = s.seeds.x_m[vi, q]
-    sel = np.flatnonzero(np.isfinite(xq_all) & (ck < lv[cr]))
-    cr_s, ck_s, qc = cr[sel], ck[sel], q[sel]
-    dq_s = np.asarray(dist[ck_s], dtype=float)
+    xq_all = s.seeds.x_m[vi, q] if roads else np.zeros(0)
+    sel = np.flatnonzero(np.isfinite(xq_all) & (ck < lv[cr])) if roads else q[:0]
+    cr_s, ck_s = cr[sel], ck[sel]
     rr = np.tile(np.arange(nr), 2)[rest_ok.ravel()]
     rk = rest_k.ravel()[rest_ok.ravel()]
     floor = np.full(nr, -np.inf)
     np.maximum.at(floor, rr, _charged(s, rays, vi, kb, bx, rr, rk, dist[rk])[0])
+    charges = bool((rays.kk < n_steps).any() or (kb < n_steps).any())
+    return _Starts(
+        kb,
+        bx,
+        rest_k,
+        rest_ok,
+        sel,
+        cr_s,
+        ck_s,
+        q[sel],
+        np.asarray(dist[ck_s], dtype=float),
+        xq_all[sel],
+        floor,
+        charges,
+    )
+
+
+def _ray_best_all(
+    s: _Search, rays: _Rays, group: tuple[int, FloatArray], check_turns: bool = True
+) -> list[_Best]:
+    """:func:`_ray_best` of every vehicle (no extra starts), the road starts' turns of all
+    vehicles checked in one pass (:func:`turns.road_turns_all`, given only the starts
+    :func:`turns.road_turn_hopes` keeps; the same answers as one vehicle at a time)."""
+    nv, nr = len(s.fields), rays.nr
+    pre = [_starts(s, rays, vi, roads=False) for vi in range(nv)]
+    q, cr_all, ck_all = rays.q, rays.cr, rays.ck
+    # road candidates of every vehicle, (vehicle, candidate): reached, on the free part
+    xq2 = s.seeds.x_m[:, q]
+    valid = np.isfinite(xq2) & (ck_all[None, :] < rays.free_len[:, cr_all])
+    dq_all = np.asarray(s.dist[ck_all], dtype=float)
+    ray_veh = np.repeat(np.arange(nv), nr)
+    floor = np.concatenate([p.floor for p in pre])
+    groups = (group[0], np.tile(group[1], nv))
+    charges = any(p.charges for p in pre)
+    kb = np.concatenate([p.kb for p in pre])
+    bx = np.concatenate([p.bx for p in pre])
+
+    def charge_of(vv: IntArray, cc: IntArray) -> Charge | None:
+        """The charge of the starts of vehicles ``vv`` at the candidates ``cc``."""
+        if not charges:
+            return None
+        return lambda i, x: _charged_all(s, rays, vv[i], kb, bx, cr_all[cc[i]], ck_all[cc[i]], x)
+
+    hope, settled = road_turn_hopes(
+        s,
+        xq2,
+        valid,
+        q,
+        s.seeds.v_ms,
+        rays.tan_half,
+        dq_all,
+        cr_all,
+        floor,
+        charge_of,
+        groups,
+        check_turns,
+    )
+    veh, c = np.nonzero(hope)
+    cr, ck, qc, dq = cr_all[c], ck_all[c], q[c], dq_all[c]
+    uox, uoy = rays.ufx[cr], rays.ufy[cr]
+    xc, room, rad = road_turns_all(
+        s,
+        veh,
+        rays.ox[cr] - uox * dq,
+        rays.oy[cr] - uoy * dq,
+        s.seeds.ux[qc],
+        s.seeds.uy[qc],
+        uox,
+        uoy,
+        xq2[veh, c],
+        s.seeds.v_ms[veh, qc],
+        rays.tan_half[c],
+        dq,
+        veh * nr + cr,
+        ray_veh,
+        floor,
+        charge_of(veh, c),
+        groups,
+        check_turns,
+        settled,
+    )
+    cut = np.searchsorted(veh, np.arange(nv + 1))
+    out = []
+    for vi in range(nv):
+        v = slice(cut[vi], cut[vi + 1])
+        out.append(
+            _ray_finish(s, rays, vi, pre[vi], cr[v], ck[v], qc[v], xc[v], room[v], rad[v], None)
+        )
+    return out
+
+
+def _ray_best(
+    s: _Search,
+    rays: _Rays,
+    vi: int,
+    extra: _Extra | None = None,
+    group: tuple[int, FloatArray] | None = None,
+    check_turns: bool = False,
+) -> _Best:
+    """Best start per ray for vehicle ``vi``: rest at the farthest free step (or just before a
+    barrier that stops it), road seeds turning onto the ray, and ``extra`` starts; rated
+    barriers and the kerb nearest the origin applied (module docstring). ``check_turns``: the
+    road starts' turns are checked against the raster (:func:`turns.road_turns`; the edge rays;
+    a bent run's first legs keep their widest turn unchecked, docs/method.md section 7);
+    ``group``: the rays per edge sample (consecutive) and the sine of each ray's angle to the
+    edge; the best is
+    then exact on the rays that may give their sample's highest normal speed, a lower bound on
+    the others."""
+    p = _starts(s, rays, vi)
+    cr_s, ck_s, qc, dq_s = p.cr, p.ck, p.qc, p.dq
+    kb, bx = p.kb, p.bx
     uox, uoy = rays.ufx[cr_s], rays.ufy[cr_s]
     xc, room, rad = road_turns(
         s,
@@ -686,21 +836,44 @@ def _ray_best(
         s.seeds.uy[qc],
         uox,
         uoy,
-        xq_all[sel],
+        p.xq,
         s.seeds.v_ms[vi, qc],
-        rays.tan_half[sel],
+        rays.tan_half[p.sel],
         dq_s,
         cr_s,
-        floor,
+        p.floor,
         # no kerb nor stopping barrier on any ray: nothing to charge
-        (lambda i, x: _charged(s, rays, vi, kb, bx, cr_s[i], ck_s[i], x)[0])
-        if (rays.kk < n_steps).any() or (kb < n_steps).any()
-        else None,
+        (lambda i, x: _charged(s, rays, vi, kb, bx, cr_s[i], ck_s[i], x)[0]) if p.charges else None,
         group,
         check_turns,
     )
+    return _ray_finish(s, rays, vi, p, cr_s, ck_s, qc, xc, room, rad, extra)
+
+
+def _ray_finish(
+    s: _Search,
+    rays: _Rays,
+    vi: int,
+    p: _Starts,
+    cr: IntArray,
+    ck: IntArray,
+    qc: IntArray,
+    xc: FloatArray,
+    room: FloatArray,
+    rad: FloatArray,
+    extra: _Extra | None,
+) -> _Best:
+    """:func:`_ray_best` after the road starts' turns: the road starts (ray ``cr``, step
+    ``ck``, seed row ``qc``; in the order of ``rays``' candidates) and their run-ups ``xc`` (m,
+    ``-inf`` none), straight room (m) and turn radius (m), and ``extra``, against the rest
+    starts, barriers and kerb."""
+    tab, dist, n_steps = s.tables[vi], s.dist, s.n_steps
+    nr = rays.nr
+    lv = rays.free_len[vi]
+    kb, bx, rest_k, rest_ok = p.kb, p.bx, p.rest_k, p.rest_ok.copy()
     fin = np.flatnonzero(np.isfinite(xc))
-    cr_s, ck_s, qc, xc, room, rad = cr_s[fin], ck_s[fin], qc[fin], xc[fin], room[fin], rad[fin]
+    cr_s, ck_s, qc = cr[fin], ck[fin], qc[fin]
+    xc, room, rad = xc[fin], room[fin], rad[fin]
     if extra is not None and extra.r.size:
         cr_s = np.concatenate([cr_s, extra.r])
         ck_s = np.concatenate([ck_s, extra.k])
@@ -876,7 +1049,7 @@ def _search(
         oy = np.repeat(samples.y[es_all], nh)
         nv = len(s.fields)
         group = (nh, np.tile(sin_edge, ne))
-        straight = [_ray_best(s, rays, vi, group=group, check_turns=True) for vi in range(nv)]
+        straight = _ray_best_all(s, rays, group)
         wanted = []
         if pivots is not None:
             # bent runs: each ray's must beat its sample's straight normal speed
