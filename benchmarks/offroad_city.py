@@ -60,7 +60,6 @@ from rempart.assess.engine.vehicles import builtin_vehicles  # noqa: E402
 PHASES = (
     ("site_entries", "road entries"),
     ("plan_sites", "plans"),
-    ("prefetch_walks", "plan coverage"),
     ("cover_stretches", "plan coverage"),
     ("drivable_space", "drivable rasters"),
     ("road_seeds", "road seeds"),

@@ -30,6 +30,7 @@ within the planning radius; where there is none the position is not costed and s
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -115,22 +116,34 @@ def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry])
     positions do not intercept, and record per stretch how it is covered
     (``plan.stretches``, positions' ``covers_stretches``)."""
     order = sorted(stretches, key=lambda e: -_energy(e))
-    prefetch_walks(ctx, order)
+    # per stretch its threats, governing vehicle first, then every other vehicle's worst path
+    # (a lighter vehicle may come by another path, a gap only it fits through, that no position
+    # intercepts; its line is rated for it)
+    threats: list[tuple[Entry, list[VehicleEntry]]] = []
+    for e in order:
+        ve = e.governing()
+        vs = [] if ve is None else [ve]
+        if ve is not None:
+            vs += [
+                o for o in e.vehicles if not (o is ve or o.speed_kmh is None or o.name == ve.name)
+            ]
+        threats.append((e, vs))
+    flat = [(e, v) for e, vs in threats for v in vs]
+    meets = _Meets([runup_xy(ctx.net, v, ctx.pieces()) for _, v in flat], plan.positions)
+    # a path's road run-up is walked only where no position meets the path (:func:`_route`):
+    # a few dozen short walks a city, not one of every path's (most are met)
     covers: dict[int, StretchCover] = {}
     own: set[int] = set()  # indices of the stretches' own positions
-    for e in order:
+    j = 0  # the threat's index in ``flat``
+    for e, vs in threats:
         number = int(e.number or 0)
-        ve = e.governing()
-        if ve is None:
+        if not vs:
             covers[number] = StretchCover(number, True, "unreached")
             continue
-        how, positions = _cover_threat(plan, ctx, e, ve, own, alone=False)
-        # every other vehicle's worst path too: a lighter vehicle may come by another path
-        # (a gap only it fits through) that no position intercepts; its line is rated for it
-        for other in e.vehicles:
-            if other is ve or other.speed_kmh is None or other.name == ve.name:
-                continue
-            positions += _cover_threat(plan, ctx, e, other, own, alone=True)[1]
+        how, positions = _cover_threat(plan, ctx, e, vs[0], own, False, meets, j)
+        for k, other in enumerate(vs[1:], start=1):
+            positions += _cover_threat(plan, ctx, e, other, own, True, meets, j + k)[1]
+        j += len(vs)
         for k in sorted(set(positions)):
             if number not in plan.positions[k - 1].covers_stretches:
                 plan.positions[k - 1].covers_stretches.append(number)
@@ -141,14 +154,60 @@ def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry])
     plan.total_cost_eur = float(sum(p.cost_eur for p in plan.positions if p.costed))
 
 
+class _Meets:
+    """The worst paths of a site's threats (start to edge, local m) and, per path, the
+    indices of the positions whose line it meets (within ``MEET_M``, ascending), kept up to
+    date as positions are appended (:meth:`add`): one bulk query of a tree of the paths per
+    line instead of one test of every line per path."""
+
+    def __init__(self, paths: list[list[tuple[float, float]]], positions: Sequence[Position]):
+        self.paths = paths
+        self.lines = np.full(len(paths), None, dtype=object)
+        ok = np.array([len(p) >= 2 for p in paths], dtype=bool)
+        if np.any(ok):
+            sizes = [len(p) for p in paths if len(p) >= 2]
+            coords = np.array([xy for p in paths if len(p) >= 2 for xy in p], dtype=float)
+            idx = np.repeat(np.arange(len(sizes)), sizes)
+            self.lines[ok] = shapely.linestrings(coords, indices=idx)
+        self.tree = shapely.STRtree(self.lines)
+        self.hits: list[list[int]] = [[] for _ in paths]
+        if not positions or not np.any(ok):
+            return
+        lines = np.array([_line_or_none(p.geometry_xy) for p in positions], dtype=object)
+        pos, path = self.tree.query(lines, predicate="dwithin", distance=MEET_M + 1.0)
+        near = shapely.dwithin(self.lines[path], lines[pos], MEET_M)
+        pos, path = pos[near], path[near]
+        for t, k in zip(*(a.tolist() for a in (path, pos)), strict=True):
+            self.hits[t].append(k)
+        for h in self.hits:
+            h.sort()
+
+    def add(self, k: int, xy: list[tuple[float, float]]) -> None:
+        """Position ``k`` (the last appended) with line points ``xy`` placed."""
+        if len(xy) < 2:
+            return
+        line = shapely.LineString(xy)
+        path = self.tree.query(line, predicate="dwithin", distance=MEET_M + 1.0)
+        for t in path[shapely.dwithin(self.lines[path], line, MEET_M)].tolist():
+            self.hits[t].append(k)
+
+
 def _cover_threat(
-    plan: Plan, ctx: StretchContext, e: Entry, ve: VehicleEntry, own: set[int], alone: bool
+    plan: Plan,
+    ctx: StretchContext,
+    e: Entry,
+    ve: VehicleEntry,
+    own: set[int],
+    alone: bool,
+    meets: _Meets,
+    j: int,
 ) -> tuple[str, list[int]]:
-    """Cover one vehicle's worst path to the stretch: how, and the 1-based numbers of the
-    positions that intercept it (a new own position where none does). ``alone``: rate a new
-    line for this vehicle only (its requirement), else for every vehicle on the stretch."""
-    path = runup_xy(ctx.net, ve, ctx.pieces())
-    hit = _crossing_positions(ctx, plan.positions, path)
+    """Cover one vehicle's worst path to the stretch (``meets.paths[j]``): how, and the
+    1-based numbers of the positions that intercept it (a new own position where none does).
+    ``alone``: rate a new line for this vehicle only (its requirement), else for every vehicle
+    on the stretch."""
+    path = meets.paths[j]
+    hit = list(meets.hits[j])
     walked = not hit and ve.runup_start == "road" and not ve.runup_pieces
     met = path  # the path that met the positions' lines
     if walked:
@@ -173,19 +232,35 @@ def _cover_threat(
     pos, how = _own_position(ctx, e, ve, alone)
     own.add(len(plan.positions))
     plan.positions.append(pos)
+    meets.add(len(plan.positions) - 1, pos.geometry_xy)
     return how, [len(plan.positions)]
+
+
+def _field(ctx: StretchContext, name: str) -> VehicleField | None:
+    """The first of ``ctx.fields`` for the vehicle named ``name`` (None: none)."""
+    by_name: dict[str, VehicleField] = ctx._cache.get("fields_by_name") or {}
+    if not by_name:
+        for vf in ctx.fields:
+            by_name.setdefault(vf.vehicle.name, vf)
+        ctx._cache["fields_by_name"] = by_name
+    return by_name.get(name)
+
+
+#: :func:`.ratings.parse_rating`, once per text (a plan parses the same few ratings
+#: thousands of times; a :class:`.ratings.Rating` is immutable, so it may be shared)
+_parse_rating = functools.lru_cache(maxsize=1024)(parse_rating)
 
 
 def _raisable(ctx: StretchContext, pos: Position, ve: VehicleEntry) -> bool:
     """Whether the vehicle could raise the position (:func:`_raise_to`): its rating, or its
     listing for the vehicle, is below the vehicle's requirement at the edge (its speed where
     it meets the line is taken at most that, :func:`_speeds_at_lines`)."""
-    vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
-    current = parse_rating(pos.rating)
+    vf = _field(ctx, ve.name)
+    current = _parse_rating(pos.rating)
     if vf is None or current is None or ve.speed_kmh is None:
         return False
     edge = required_rating(vf.vehicle, float(ve.speed_kmh))
-    listed = parse_rating(pos.ratings.get(ve.name, ""))
+    listed = _parse_rating(pos.ratings.get(ve.name, ""))
     low = listed is not None and listed.energy_kj < edge.energy_kj
     return low or current.energy_kj < edge.energy_kj
 
@@ -226,12 +301,12 @@ def _raise_to(ctx: StretchContext, pos: Position, ve: VehicleEntry, speed_kmh: f
     position's line) to that vehicle's requirement at its speed where it meets the line
     (``speed_kmh``, :func:`_speeds_at_lines`) where it is rated lower, repriced at the new
     rating."""
-    vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
-    current = parse_rating(pos.rating)  # None: above tested speeds already
+    vf = _field(ctx, ve.name)
+    current = _parse_rating(pos.rating)  # None: above tested speeds already
     if vf is None or ve.speed_kmh is None or current is None:
         return
     need = required_rating(vf.vehicle, speed_kmh)
-    listed = parse_rating(pos.ratings.get(ve.name, ""))
+    listed = _parse_rating(pos.ratings.get(ve.name, ""))
     if listed is not None and need.energy_kj > listed.energy_kj:
         pos.ratings[ve.name] = need.iwa
     if need.energy_kj <= current.energy_kj:
@@ -506,7 +581,9 @@ def prefetch_walks(ctx: StretchContext, stretches: Sequence[Entry]) -> None:
     """Walk the road run-up of every off-road run from a road among the stretches' vehicle
     entries (:func:`_route` may need it) not walked yet: one vectorised walk per vehicle
     (:func:`.entries.runups`, the same pieces as one walk per point) instead of one per
-    path. ``stretches`` may be those of several sites sharing ``ctx.shared``."""
+    path. ``stretches`` may be those of several sites sharing ``ctx.shared``. (The plan does
+    not call it: :func:`cover_stretches` walks only the few paths no position meets, one by
+    one, cheaper than walking every path's run-up, the long ones included.)"""
     want: dict[str, set[tuple[int, float]]] = {}
     for e in stretches:
         for ve in e.vehicles:
