@@ -129,9 +129,7 @@ def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry])
             ]
         threats.append((e, vs))
     flat = [(e, v) for e, vs in threats for v in vs]
-    meets = _Meets([runup_xy(ctx.net, v, ctx.pieces()) for _, v in flat], plan.positions)
-    # a path's road run-up is walked only where no position meets the path (:func:`_route`):
-    # a few dozen short walks a city, not one of every path's (most are met)
+    meets = _Meets(flat, [runup_xy(ctx.net, v, ctx.pieces()) for _, v in flat], plan.positions)
     covers: dict[int, StretchCover] = {}
     own: set[int] = set()  # indices of the stretches' own positions
     j = 0  # the threat's index in ``flat``
@@ -155,12 +153,19 @@ def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry])
 
 
 class _Meets:
-    """The worst paths of a site's threats (start to edge, local m) and, per path, the
-    indices of the positions whose line it meets (within ``MEET_M``, ascending), kept up to
-    date as positions are appended (:meth:`add`): one bulk query of a tree of the paths per
-    line instead of one test of every line per path."""
+    """The worst paths of a site's threats (stretch and vehicle entry; the path start to
+    edge, local m) and, per path, the indices of the positions whose line it meets (within
+    ``MEET_M``, ascending), kept up to date as positions are appended (:meth:`add`): one bulk
+    query of a tree of the paths per line instead of one test of every line per path (a tree
+    query with a margin, then the same ``shapely.dwithin`` test)."""
 
-    def __init__(self, paths: list[list[tuple[float, float]]], positions: Sequence[Position]):
+    def __init__(
+        self,
+        threats: list[tuple[Entry, VehicleEntry]],
+        paths: list[list[tuple[float, float]]],
+        positions: Sequence[Position],
+    ):
+        self.threats = threats  # (stretch, vehicle entry) of each path
         self.paths = paths
         self.lines = np.full(len(paths), None, dtype=object)
         ok = np.array([len(p) >= 2 for p in paths], dtype=bool)
@@ -192,6 +197,26 @@ class _Meets:
             self.hits[t].append(k)
 
 
+def _walk_ahead(ctx: StretchContext, meets: _Meets, j: int) -> None:
+    """Before the path ``j``, which no position meets, needs its road run-up (:func:`_route`):
+    if that is not walked yet, walk it together with the run-ups of every later path of the
+    same vehicle that no position meets yet (:func:`_walk_roads`: one vectorised walk; most
+    of them will need theirs, unless a position placed meanwhile meets them). A path met by
+    a position never needs its walk: the paths met at the start are not walked at all."""
+    e, ve = meets.threats[j]
+    if not (ve.runup_start == "road" and not ve.runup_pieces and len(ve.runup_tail_xy) >= 2):
+        return
+    start = _road_start(ctx, e, ve)
+    if start is None or (ve.name, *start) in ctx.shared.get("walks", {}):
+        return
+    later = [
+        meets.threats[k]
+        for k in range(j, len(meets.threats))
+        if not meets.hits[k] and meets.threats[k][1].name == ve.name
+    ]
+    _walk_roads(ctx, later)
+
+
 def _cover_threat(
     plan: Plan,
     ctx: StretchContext,
@@ -208,6 +233,8 @@ def _cover_threat(
     on the stretch."""
     path = meets.paths[j]
     hit = list(meets.hits[j])
+    if not hit:
+        _walk_ahead(ctx, meets, j)
     walked = not hit and ve.runup_start == "road" and not ve.runup_pieces
     met = path  # the path that met the positions' lines
     if walked:
@@ -579,23 +606,27 @@ def _road_start(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[int, f
 
 def prefetch_walks(ctx: StretchContext, stretches: Sequence[Entry]) -> None:
     """Walk the road run-up of every off-road run from a road among the stretches' vehicle
-    entries (:func:`_route` may need it) not walked yet: one vectorised walk per vehicle
-    (:func:`.entries.runups`, the same pieces as one walk per point) instead of one per
-    path. ``stretches`` may be those of several sites sharing ``ctx.shared``. (The plan does
-    not call it: :func:`cover_stretches` walks only the few paths no position meets, one by
-    one, cheaper than walking every path's run-up, the long ones included.)"""
+    entries (:func:`_route` may need it) not walked yet (:func:`_walk_roads`). ``stretches``
+    may be those of several sites sharing ``ctx.shared``. (The plan walks only the run-ups it
+    needs, :func:`_walk_ahead`.)"""
+    _walk_roads(ctx, [(e, ve) for e in stretches for ve in e.vehicles])
+
+
+def _walk_roads(ctx: StretchContext, threats: Sequence[tuple[Entry, VehicleEntry]]) -> None:
+    """Walk the road run-up of every off-road run from a road among ``threats`` (stretch,
+    vehicle entry) not walked yet: one vectorised walk per vehicle (:func:`.entries.runups`,
+    the same pieces as one walk per point) instead of one per path."""
     want: dict[str, set[tuple[int, float]]] = {}
-    for e in stretches:
-        for ve in e.vehicles:
-            if (
-                ve.speed_kmh is not None
-                and ve.runup_start == "road"
-                and not ve.runup_pieces
-                and len(ve.runup_tail_xy) >= 2
-            ):
-                start = _road_start(ctx, e, ve)
-                if start is not None:
-                    want.setdefault(ve.name, set()).add(start)
+    for e, ve in threats:
+        if (
+            ve.speed_kmh is not None
+            and ve.runup_start == "road"
+            and not ve.runup_pieces
+            and len(ve.runup_tail_xy) >= 2
+        ):
+            start = _road_start(ctx, e, ve)
+            if start is not None:
+                want.setdefault(ve.name, set()).add(start)
     walks: dict[Any, list[tuple[int, float, float]]] = ctx.shared.setdefault("walks", {})
     for vf in ctx.fields:
         name = vf.vehicle.name
