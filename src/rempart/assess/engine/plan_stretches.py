@@ -552,7 +552,7 @@ def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool = True) -
 def _new_route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool) -> _Route | None:
     """:func:`_route`, computed."""
     net = ctx.net
-    vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
+    vf = _field(ctx, ve.name)
     if vf is None:
         return None
     if ve.runup_pieces:
@@ -564,7 +564,10 @@ def _new_route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool) -> _
     if len(tail) < 2:
         return None
     v0 = float(ve.runup_start_speed_kmh or 0.0) / 3.6
-    x0 = float(vf.kin.x_of_v(np.array([v0]))[0])
+    x_of_v: dict[tuple[str, float], float] = ctx.shared.setdefault("x_of_v", {})
+    if (ve.name, v0) not in x_of_v:  # the start speeds repeat (rest, a few turn caps)
+        x_of_v[(ve.name, v0)] = float(vf.kin.x_of_v(np.array([v0]))[0])
+    x0 = x_of_v[(ve.name, v0)]
     pieces: list[tuple[int, float, float]] = []
     if ve.runup_start == "road" and road:
         start = _road_start(ctx, e, ve)
