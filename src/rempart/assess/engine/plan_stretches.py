@@ -175,17 +175,24 @@ class _Meets:
             idx = np.repeat(np.arange(len(sizes)), sizes)
             self.lines[ok] = shapely.linestrings(coords, indices=idx)
         self.tree = shapely.STRtree(self.lines)
-        self.hits: list[list[int]] = [[] for _ in paths]
+        # the positions placed at the start met by each path: ``first[bounds[j]:bounds[j + 1]]``
+        self.first = np.zeros(0, dtype=np.int64)
+        self.bounds = np.zeros(len(paths) + 1, dtype=np.int64)
+        self.added: dict[int, list[int]] = {}  # path -> positions appended since that it meets
         if not positions or not np.any(ok):
             return
         lines = np.array([_line_or_none(p.geometry_xy) for p in positions], dtype=object)
         pos, path = self.tree.query(lines, predicate="dwithin", distance=MEET_M + 1.0)
         near = shapely.dwithin(self.lines[path], lines[pos], MEET_M)
         pos, path = pos[near], path[near]
-        for t, k in zip(*(a.tolist() for a in (path, pos)), strict=True):
-            self.hits[t].append(k)
-        for h in self.hits:
-            h.sort()
+        order = np.lexsort((pos, path))
+        self.first = pos[order]
+        self.bounds = np.searchsorted(path[order], np.arange(len(paths) + 1))
+
+    def hits(self, j: int) -> list[int]:
+        """Indices of the positions whose line path ``j`` meets, ascending (a new list)."""
+        out: list[int] = self.first[self.bounds[j] : self.bounds[j + 1]].tolist()
+        return out + self.added.get(j, [])
 
     def add(self, k: int, xy: list[tuple[float, float]]) -> None:
         """Position ``k`` (the last appended) with line points ``xy`` placed."""
@@ -194,7 +201,7 @@ class _Meets:
         line = shapely.LineString(xy)
         path = self.tree.query(line, predicate="dwithin", distance=MEET_M + 1.0)
         for t in path[shapely.dwithin(self.lines[path], line, MEET_M)].tolist():
-            self.hits[t].append(k)
+            self.added.setdefault(t, []).append(k)
 
 
 def _walk_ahead(ctx: StretchContext, meets: _Meets, j: int) -> None:
@@ -212,7 +219,7 @@ def _walk_ahead(ctx: StretchContext, meets: _Meets, j: int) -> None:
     later = [
         meets.threats[k]
         for k in range(j, len(meets.threats))
-        if not meets.hits[k] and meets.threats[k][1].name == ve.name
+        if meets.threats[k][1].name == ve.name and not meets.hits(k)
     ]
     _walk_roads(ctx, later)
 
@@ -232,7 +239,7 @@ def _cover_threat(
     ``alone``: rate a new line for this vehicle only (its requirement), else for every vehicle
     on the stretch."""
     path = meets.paths[j]
-    hit = list(meets.hits[j])
+    hit = meets.hits(j)
     if not hit:
         _walk_ahead(ctx, meets, j)
     walked = not hit and ve.runup_start == "road" and not ve.runup_pieces
