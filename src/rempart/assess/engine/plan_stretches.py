@@ -256,7 +256,8 @@ def _cover_threat(
         hit_low = [i for i in hit if _raisable(ctx, plan.positions[i], ve)]
         if hit_low:
             met_by = [plan.positions[i] for i in hit_low]
-            speeds = _speeds_at_lines(ctx, e, ve, route if walked else None, met, met_by)
+            line = None if walked else meets.lines[j]  # the path's line, built once
+            speeds = _speeds_at_lines(ctx, e, ve, route if walked else None, met, met_by, line)
             for pos, speed in zip(met_by, speeds, strict=True):
                 _raise_to(ctx, pos, ve, float(speed))
         if not hit:
@@ -306,6 +307,7 @@ def _speeds_at_lines(
     route: _Route | None,
     path: list[tuple[float, float]],
     positions: Sequence[Position],
+    line: shapely.LineString | None = None,
 ) -> FloatArray:
     """The speed (km/h) a position's line is rated at for the vehicle whose worst ``path``
     (start to edge, local m) meets it: its speed there, ``V(x - d)``, ``d`` the distance back
@@ -313,10 +315,10 @@ def _speeds_at_lines(
     (:func:`_rating_at`), given as the lowest test speed at or above it (the same rating,
     :meth:`_Route.test_speed_back_kmh`), at most the speed at the edge (both bound the speed
     there from above on a path that does not brake before the edge); at the edge, or without
-    a route, the speed at the edge. ``route``: the path's route where it was walked with its road run-up, else built
-    from the entry."""
+    a route, the speed at the edge. ``route``: the path's route where it was walked with its
+    road run-up, else built from the entry; ``line``: ``path`` as a line, if built already."""
     edge_kmh = float(ve.speed_kmh or 0.0)
-    along = shapely.LineString(path)
+    along = shapely.LineString(path) if line is None else line
     lines = np.array([shapely.LineString(p.geometry_xy) for p in positions], dtype=object)
     meet = shapely.get_point(shapely.shortest_line(along, lines), 0)
     back_m = along.length - shapely.line_locate_point(along, meet)
