@@ -10,10 +10,10 @@ road entries, barrier plans) and each site's JSON shape (``SiteResult.to_dict``)
 wall and CPU (process) time, peak RSS (``resource.getrusage``), and per-phase times (parse +
 graph, obstacles read, speed fields, road entries, plans, plan coverage, drivable rasters,
 road seeds, ray search, edge stretches, JSON shape), measured by wrapping the engine's
-functions as the run calls them. Then the pure-Python reference (:mod:`rempart.assess.engine._offroad_reference`)
-on every ``--every``-th edge sample of the first ``--ref-sites`` sites against the vectorised
-search on the same samples: the time ratio (vectorised time pro rata) and the largest
-difference of the normal impact speed (km/h).
+functions as the run calls them. Then the pure-Python reference
+(:mod:`rempart.assess.engine._offroad_reference`) on every ``--every``-th edge sample of the
+first ``--ref-sites`` sites against the vectorised search on the same samples: the time ratio
+(vectorised time pro rata) and the largest difference of the normal impact speed (km/h).
 
 ``--turn-ab``: then, per site (drivable space and road seeds built once, not timed), the ray
 search (:func:`rempart.assess.engine.offroad.edge_threats`, as the run calls it) with road
