@@ -8,12 +8,12 @@ directory; pick ``--sites`` sites, half open squares and half whole building blo
 run the full assessment (:func:`rempart.assess.engine.run.assess_sites`, off-road model on,
 road entries, barrier plans) and each site's JSON shape (``SiteResult.to_dict``). Reported:
 wall and CPU (process) time, peak RSS (``resource.getrusage``), and per-phase times (parse +
-graph, obstacles read, speed fields, road entries, plans, drivable rasters, road seeds, ray
-search, edge stretches, JSON shape), measured by wrapping the engine's functions as the run
-calls them. Then the pure-Python reference (:mod:`rempart.assess.engine._offroad_reference`)
-on every ``--every``-th edge sample of the first ``--ref-sites`` sites against the vectorised
-search on the same samples: the time ratio (vectorised time pro rata) and the largest
-difference of the normal impact speed (km/h).
+graph, obstacles read, speed fields, road entries, plans, plan coverage, drivable rasters,
+road seeds, ray search, edge stretches, JSON shape), measured by wrapping the engine's
+functions as the run calls them. Then the pure-Python reference
+(:mod:`rempart.assess.engine._offroad_reference`) on every ``--every``-th edge sample of the
+first ``--ref-sites`` sites against the vectorised search on the same samples: the time ratio
+(vectorised time pro rata) and the largest difference of the normal impact speed (km/h).
 
 ``--turn-ab``: then, per site (drivable space and road seeds built once, not timed), the ray
 search (:func:`rempart.assess.engine.offroad.edge_threats`, as the run calls it) with road
@@ -60,6 +60,7 @@ from rempart.assess.engine.vehicles import builtin_vehicles  # noqa: E402
 PHASES = (
     ("site_entries", "road entries"),
     ("plan_sites", "plans"),
+    ("cover_stretches", "plan coverage"),
     ("drivable_space", "drivable rasters"),
     ("road_seeds", "road seeds"),
     ("edge_threats", "ray search"),

@@ -30,6 +30,7 @@ within the planning radius; where there is none the position is not costed and s
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -115,22 +116,32 @@ def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry])
     positions do not intercept, and record per stretch how it is covered
     (``plan.stretches``, positions' ``covers_stretches``)."""
     order = sorted(stretches, key=lambda e: -_energy(e))
-    prefetch_walks(ctx, order)
+    # per stretch its threats, governing vehicle first, then every other vehicle's worst path
+    # (a lighter vehicle may come by another path, a gap only it fits through, that no position
+    # intercepts; its line is rated for it)
+    threats: list[tuple[Entry, list[VehicleEntry]]] = []
+    for e in order:
+        ve = e.governing()
+        vs = [] if ve is None else [ve]
+        if ve is not None:
+            vs += [
+                o for o in e.vehicles if not (o is ve or o.speed_kmh is None or o.name == ve.name)
+            ]
+        threats.append((e, vs))
+    flat = [(e, v) for e, vs in threats for v in vs]
+    meets = _Meets(flat, [runup_xy(ctx.net, v, ctx.pieces()) for _, v in flat], plan.positions)
     covers: dict[int, StretchCover] = {}
     own: set[int] = set()  # indices of the stretches' own positions
-    for e in order:
+    j = 0  # the threat's index in ``flat``
+    for e, vs in threats:
         number = int(e.number or 0)
-        ve = e.governing()
-        if ve is None:
+        if not vs:
             covers[number] = StretchCover(number, True, "unreached")
             continue
-        how, positions = _cover_threat(plan, ctx, e, ve, own, alone=False)
-        # every other vehicle's worst path too: a lighter vehicle may come by another path
-        # (a gap only it fits through) that no position intercepts; its line is rated for it
-        for other in e.vehicles:
-            if other is ve or other.speed_kmh is None or other.name == ve.name:
-                continue
-            positions += _cover_threat(plan, ctx, e, other, own, alone=True)[1]
+        how, positions = _cover_threat(plan, ctx, e, vs[0], own, False, meets, j)
+        for k, other in enumerate(vs[1:], start=1):
+            positions += _cover_threat(plan, ctx, e, other, own, True, meets, j + k)[1]
+        j += len(vs)
         for k in sorted(set(positions)):
             if number not in plan.positions[k - 1].covers_stretches:
                 plan.positions[k - 1].covers_stretches.append(number)
@@ -141,14 +152,96 @@ def cover_stretches(plan: Plan, ctx: StretchContext, stretches: Sequence[Entry])
     plan.total_cost_eur = float(sum(p.cost_eur for p in plan.positions if p.costed))
 
 
+class _Meets:
+    """The worst paths of a site's threats (stretch and vehicle entry; the path start to
+    edge, local m) and, per path, the indices of the positions whose line it meets (within
+    ``MEET_M``, ascending), kept up to date as positions are appended (:meth:`add`): one bulk
+    query of a tree of the paths per line instead of one test of every line per path (a tree
+    query with a margin, then the same ``shapely.dwithin`` test)."""
+
+    def __init__(
+        self,
+        threats: list[tuple[Entry, VehicleEntry]],
+        paths: list[list[tuple[float, float]]],
+        positions: Sequence[Position],
+    ):
+        self.threats = threats  # (stretch, vehicle entry) of each path
+        self.paths = paths
+        self.lines = np.full(len(paths), None, dtype=object)
+        ok = np.array([len(p) >= 2 for p in paths], dtype=bool)
+        if np.any(ok):
+            sizes = [len(p) for p in paths if len(p) >= 2]
+            coords = np.array([xy for p in paths if len(p) >= 2 for xy in p], dtype=float)
+            idx = np.repeat(np.arange(len(sizes)), sizes)
+            self.lines[ok] = shapely.linestrings(coords, indices=idx)
+        self.tree = shapely.STRtree(self.lines)
+        # the positions placed at the start met by each path: ``first[bounds[j]:bounds[j + 1]]``
+        self.first = np.zeros(0, dtype=np.int64)
+        self.bounds = np.zeros(len(paths) + 1, dtype=np.int64)
+        self.added: dict[int, list[int]] = {}  # path -> positions appended since that it meets
+        if not positions or not np.any(ok):
+            return
+        lines = np.array([_line_or_none(p.geometry_xy) for p in positions], dtype=object)
+        pos, path = self.tree.query(lines, predicate="dwithin", distance=MEET_M + 1.0)
+        near = shapely.dwithin(self.lines[path], lines[pos], MEET_M)
+        pos, path = pos[near], path[near]
+        order = np.lexsort((pos, path))
+        self.first = pos[order]
+        self.bounds = np.searchsorted(path[order], np.arange(len(paths) + 1))
+
+    def hits(self, j: int) -> list[int]:
+        """Indices of the positions whose line path ``j`` meets, ascending (a new list)."""
+        out: list[int] = self.first[self.bounds[j] : self.bounds[j + 1]].tolist()
+        return out + self.added.get(j, [])
+
+    def add(self, k: int, xy: list[tuple[float, float]]) -> None:
+        """Position ``k`` (the last appended) with line points ``xy`` placed."""
+        if len(xy) < 2:
+            return
+        line = shapely.LineString(xy)
+        path = self.tree.query(line, predicate="dwithin", distance=MEET_M + 1.0)
+        for t in path[shapely.dwithin(self.lines[path], line, MEET_M)].tolist():
+            self.added.setdefault(t, []).append(k)
+
+
+def _walk_ahead(ctx: StretchContext, meets: _Meets, j: int) -> None:
+    """Before the path ``j``, which no position meets, needs its road run-up (:func:`_route`):
+    if that is not walked yet, walk it together with the run-ups of every later path of the
+    same vehicle that no position meets yet (:func:`_walk_roads`: one vectorised walk; most
+    of them will need theirs, unless a position placed meanwhile meets them). A path met by
+    a position never needs its walk: the paths met at the start are not walked at all."""
+    e, ve = meets.threats[j]
+    if not (ve.runup_start == "road" and not ve.runup_pieces and len(ve.runup_tail_xy) >= 2):
+        return
+    start = _road_start(ctx, e, ve)
+    if start is None or (ve.name, *start) in ctx.shared.get("walks", {}):
+        return
+    later = [
+        meets.threats[k]
+        for k in range(j, len(meets.threats))
+        if meets.threats[k][1].name == ve.name and not meets.hits(k)
+    ]
+    _walk_roads(ctx, later)
+
+
 def _cover_threat(
-    plan: Plan, ctx: StretchContext, e: Entry, ve: VehicleEntry, own: set[int], alone: bool
+    plan: Plan,
+    ctx: StretchContext,
+    e: Entry,
+    ve: VehicleEntry,
+    own: set[int],
+    alone: bool,
+    meets: _Meets,
+    j: int,
 ) -> tuple[str, list[int]]:
-    """Cover one vehicle's worst path to the stretch: how, and the 1-based numbers of the
-    positions that intercept it (a new own position where none does). ``alone``: rate a new
-    line for this vehicle only (its requirement), else for every vehicle on the stretch."""
-    path = runup_xy(ctx.net, ve, ctx.pieces())
-    hit = _crossing_positions(ctx, plan.positions, path)
+    """Cover one vehicle's worst path to the stretch (``meets.paths[j]``): how, and the
+    1-based numbers of the positions that intercept it (a new own position where none does).
+    ``alone``: rate a new line for this vehicle only (its requirement), else for every vehicle
+    on the stretch."""
+    path = meets.paths[j]
+    hit = meets.hits(j)
+    if not hit:
+        _walk_ahead(ctx, meets, j)
     walked = not hit and ve.runup_start == "road" and not ve.runup_pieces
     met = path  # the path that met the positions' lines
     if walked:
@@ -163,7 +256,8 @@ def _cover_threat(
         hit_low = [i for i in hit if _raisable(ctx, plan.positions[i], ve)]
         if hit_low:
             met_by = [plan.positions[i] for i in hit_low]
-            speeds = _speeds_at_lines(ctx, e, ve, route if walked else None, met, met_by)
+            line = None if walked else meets.lines[j]  # the path's line, built once
+            speeds = _speeds_at_lines(ctx, e, ve, route if walked else None, met, met_by, line)
             for pos, speed in zip(met_by, speeds, strict=True):
                 _raise_to(ctx, pos, ve, float(speed))
         if not hit:
@@ -173,19 +267,35 @@ def _cover_threat(
     pos, how = _own_position(ctx, e, ve, alone)
     own.add(len(plan.positions))
     plan.positions.append(pos)
+    meets.add(len(plan.positions) - 1, pos.geometry_xy)
     return how, [len(plan.positions)]
+
+
+def _field(ctx: StretchContext, name: str) -> VehicleField | None:
+    """The first of ``ctx.fields`` for the vehicle named ``name`` (None: none)."""
+    by_name: dict[str, VehicleField] = ctx._cache.get("fields_by_name") or {}
+    if not by_name:
+        for vf in ctx.fields:
+            by_name.setdefault(vf.vehicle.name, vf)
+        ctx._cache["fields_by_name"] = by_name
+    return by_name.get(name)
+
+
+#: :func:`.ratings.parse_rating`, once per text (a plan parses the same few ratings
+#: thousands of times; a :class:`.ratings.Rating` is immutable, so it may be shared)
+_parse_rating = functools.lru_cache(maxsize=1024)(parse_rating)
 
 
 def _raisable(ctx: StretchContext, pos: Position, ve: VehicleEntry) -> bool:
     """Whether the vehicle could raise the position (:func:`_raise_to`): its rating, or its
     listing for the vehicle, is below the vehicle's requirement at the edge (its speed where
     it meets the line is taken at most that, :func:`_speeds_at_lines`)."""
-    vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
-    current = parse_rating(pos.rating)
+    vf = _field(ctx, ve.name)
+    current = _parse_rating(pos.rating)
     if vf is None or current is None or ve.speed_kmh is None:
         return False
     edge = required_rating(vf.vehicle, float(ve.speed_kmh))
-    listed = parse_rating(pos.ratings.get(ve.name, ""))
+    listed = _parse_rating(pos.ratings.get(ve.name, ""))
     low = listed is not None and listed.energy_kj < edge.energy_kj
     return low or current.energy_kj < edge.energy_kj
 
@@ -197,6 +307,7 @@ def _speeds_at_lines(
     route: _Route | None,
     path: list[tuple[float, float]],
     positions: Sequence[Position],
+    line: shapely.LineString | None = None,
 ) -> FloatArray:
     """The speed (km/h) a position's line is rated at for the vehicle whose worst ``path``
     (start to edge, local m) meets it: its speed there, ``V(x - d)``, ``d`` the distance back
@@ -204,10 +315,10 @@ def _speeds_at_lines(
     (:func:`_rating_at`), given as the lowest test speed at or above it (the same rating,
     :meth:`_Route.test_speed_back_kmh`), at most the speed at the edge (both bound the speed
     there from above on a path that does not brake before the edge); at the edge, or without
-    a route, the speed at the edge. ``route``: the path's route where it was walked with its road run-up, else built
-    from the entry."""
+    a route, the speed at the edge. ``route``: the path's route where it was walked with its
+    road run-up, else built from the entry; ``line``: ``path`` as a line, if built already."""
     edge_kmh = float(ve.speed_kmh or 0.0)
-    along = shapely.LineString(path)
+    along = shapely.LineString(path) if line is None else line
     lines = np.array([shapely.LineString(p.geometry_xy) for p in positions], dtype=object)
     meet = shapely.get_point(shapely.shortest_line(along, lines), 0)
     back_m = along.length - shapely.line_locate_point(along, meet)
@@ -226,12 +337,12 @@ def _raise_to(ctx: StretchContext, pos: Position, ve: VehicleEntry, speed_kmh: f
     position's line) to that vehicle's requirement at its speed where it meets the line
     (``speed_kmh``, :func:`_speeds_at_lines`) where it is rated lower, repriced at the new
     rating."""
-    vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
-    current = parse_rating(pos.rating)  # None: above tested speeds already
+    vf = _field(ctx, ve.name)
+    current = _parse_rating(pos.rating)  # None: above tested speeds already
     if vf is None or ve.speed_kmh is None or current is None:
         return
     need = required_rating(vf.vehicle, speed_kmh)
-    listed = parse_rating(pos.ratings.get(ve.name, ""))
+    listed = _parse_rating(pos.ratings.get(ve.name, ""))
     if listed is not None and need.energy_kj > listed.energy_kj:
         pos.ratings[ve.name] = need.iwa
     if need.energy_kj <= current.energy_kj:
@@ -450,7 +561,7 @@ def _route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool = True) -
 def _new_route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool) -> _Route | None:
     """:func:`_route`, computed."""
     net = ctx.net
-    vf = next((f for f in ctx.fields if f.vehicle.name == ve.name), None)
+    vf = _field(ctx, ve.name)
     if vf is None:
         return None
     if ve.runup_pieces:
@@ -462,7 +573,10 @@ def _new_route(ctx: StretchContext, e: Entry, ve: VehicleEntry, road: bool) -> _
     if len(tail) < 2:
         return None
     v0 = float(ve.runup_start_speed_kmh or 0.0) / 3.6
-    x0 = float(vf.kin.x_of_v(np.array([v0]))[0])
+    x_of_v: dict[tuple[str, float], float] = ctx.shared.setdefault("x_of_v", {})
+    if (ve.name, v0) not in x_of_v:  # the start speeds repeat (rest, a few turn caps)
+        x_of_v[(ve.name, v0)] = float(vf.kin.x_of_v(np.array([v0]))[0])
+    x0 = x_of_v[(ve.name, v0)]
     pieces: list[tuple[int, float, float]] = []
     if ve.runup_start == "road" and road:
         start = _road_start(ctx, e, ve)
@@ -504,21 +618,27 @@ def _road_start(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[int, f
 
 def prefetch_walks(ctx: StretchContext, stretches: Sequence[Entry]) -> None:
     """Walk the road run-up of every off-road run from a road among the stretches' vehicle
-    entries (:func:`_route` may need it) not walked yet: one vectorised walk per vehicle
-    (:func:`.entries.runups`, the same pieces as one walk per point) instead of one per
-    path. ``stretches`` may be those of several sites sharing ``ctx.shared``."""
+    entries (:func:`_route` may need it) not walked yet (:func:`_walk_roads`). ``stretches``
+    may be those of several sites sharing ``ctx.shared``. (The plan walks only the run-ups it
+    needs, :func:`_walk_ahead`.)"""
+    _walk_roads(ctx, [(e, ve) for e in stretches for ve in e.vehicles])
+
+
+def _walk_roads(ctx: StretchContext, threats: Sequence[tuple[Entry, VehicleEntry]]) -> None:
+    """Walk the road run-up of every off-road run from a road among ``threats`` (stretch,
+    vehicle entry) not walked yet: one vectorised walk per vehicle (:func:`.entries.runups`,
+    the same pieces as one walk per point) instead of one per path."""
     want: dict[str, set[tuple[int, float]]] = {}
-    for e in stretches:
-        for ve in e.vehicles:
-            if (
-                ve.speed_kmh is not None
-                and ve.runup_start == "road"
-                and not ve.runup_pieces
-                and len(ve.runup_tail_xy) >= 2
-            ):
-                start = _road_start(ctx, e, ve)
-                if start is not None:
-                    want.setdefault(ve.name, set()).add(start)
+    for e, ve in threats:
+        if (
+            ve.speed_kmh is not None
+            and ve.runup_start == "road"
+            and not ve.runup_pieces
+            and len(ve.runup_tail_xy) >= 2
+        ):
+            start = _road_start(ctx, e, ve)
+            if start is not None:
+                want.setdefault(ve.name, set()).add(start)
     walks: dict[Any, list[tuple[int, float, float]]] = ctx.shared.setdefault("walks", {})
     for vf in ctx.fields:
         name = vf.vehicle.name

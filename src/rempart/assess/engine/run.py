@@ -54,7 +54,7 @@ from .plan import (
     plan_sites,
     plan_to_dict,
 )
-from .plan_stretches import StretchContext, cover_stretches, prefetch_walks
+from .plan_stretches import StretchContext, cover_stretches
 from .sites import SiteInput, access_mask, site_geometry
 from .vehicles import Vehicle, builtin_vehicles
 
@@ -447,9 +447,6 @@ def _plans(
             shared=shared,
         )
         work.append((plan, ctx, result.entries))
-    if work:
-        # every site's road run-ups in one walk per vehicle
-        prefetch_walks(work[0][1], [e for _, _, entries in work for e in entries])
     for plan, ctx, entries in work:
         cover_stretches(plan, ctx, entries)
 
