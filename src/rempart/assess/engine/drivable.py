@@ -49,7 +49,7 @@ AREA_OBSTACLES: dict[str, frozenset[str] | None] = {
 }
 #: Building values that are not walls at ground level (a vehicle passes under a roof).
 BUILDING_NOT_OBSTACLE = frozenset({"no", "roof", "carport", "canopy"})
-#: Line tags that are obstacles.
+#: Line tags that are obstacles (:func:`read_features` looks up these five keys by name).
 LINE_OBSTACLES: dict[str, frozenset[str]] = {
     "barrier": frozenset({"wall", "retaining_wall", "city_wall"}),
     "natural": frozenset({"cliff"}),
@@ -194,24 +194,40 @@ def read_features(
     line_kinds: list[str] = []
 
     try:
+        # tag values are looked up once each (a lookup costs as much as the geometry)
         for item in _ways_and_areas(text, areas):
             obj: Any = item
             tags = obj.tags
-            if obj.is_area():
-                area: Any = obj
-                is_obstacle = _matches(tags, AREA_OBSTACLES) and not _underground(tags)
+            get = tags.get
+            if isinstance(obj, osmium.osm.Area):
+                building = get("building")
+                is_building = (
+                    building is not None
+                    and building != "no"
+                    and building not in BUILDING_NOT_OBSTACLE
+                )
+                is_obstacle = (is_building or _matches(tags, AREA_OBSTACLES)) and not _underground(
+                    tags
+                )
                 try:
-                    hexwkb = wkb.create_multipolygon(area)
+                    hexwkb = wkb.create_multipolygon(obj)
                 except RuntimeError:
                     continue
                 raw["areas" if is_obstacle else "mapped"].append(hexwkb)
                 if is_obstacle:
-                    area_kinds.append(obstacle_kind(tags))
-            elif obj.is_way():
+                    area_kinds.append("building" if building is not None else obstacle_kind(tags))
+            elif isinstance(obj, osmium.osm.Way):
                 way: Any = obj
-                is_line = _matches(tags, LINE_OBSTACLES) and not _underground(tags)
-                is_kerb = tags.get("barrier") == "kerb"
-                hw = tags.get("highway")
+                barrier = get("barrier")
+                hw = get("highway")
+                is_line = (
+                    barrier in LINE_OBSTACLES["barrier"]
+                    or hw in LINE_OBSTACLES["highway"]
+                    or get("natural") in LINE_OBSTACLES["natural"]
+                    or get("railway") in LINE_OBSTACLES["railway"]
+                    or get("public_transport") in LINE_OBSTACLES["public_transport"]
+                ) and not _underground(tags)
+                is_kerb = barrier == "kerb"
                 untagged = (
                     hw in FOOTWAY_CLASSES
                     and "width" not in tags
@@ -238,16 +254,128 @@ def read_features(
     except (RuntimeError, ValueError, OSError, osmium.InvalidLocationError) as err:
         raise OsmReadError("OSM file", text, f"readable .osm.pbf or .osm XML ({err})") from None
 
-    def local(hexes: list[str]) -> list[BaseGeometry]:
-        if not hexes:
-            return []
-        geoms = shapely.from_wkb(np.asarray(hexes, dtype=object))
-        out = shapely.transform(geoms, lambda c: np.column_stack(project(c[:, 0], c[:, 1])))
-        return list(out)
-
+    # one parse and one projection for all kinds: closed ways are both a line and an area
+    geoms = geometries_of_wkb([h for k in kinds for h in raw[k]], project)
+    ends = np.cumsum([len(raw[k]) for k in kinds])
+    parts = np.split(geoms, ends[:-1])
     return Features(
-        **{k: local(raw[k]) for k in kinds}, area_kinds=area_kinds, line_kinds=line_kinds
+        **{k: list(part) for k, part in zip(kinds, parts, strict=True)},
+        area_kinds=area_kinds,
+        line_kinds=line_kinds,
     )
+
+
+def geometries_of_wkb(hexes: Sequence[str], project: Project) -> NDArray[np.object_]:
+    """Shapely geometries of hex WKB (WGS84 lon/lat degrees), projected to the local CRS (m).
+
+    The same geometries as ``shapely.transform(shapely.from_wkb(hexes), project)``, built in
+    bulk: the WKB osmium writes (little-endian 2-D LineStrings, MultiPolygons of one polygon
+    with one ring) is parsed with numpy, every coordinate projected in one call and the
+    geometries made by shapely's vectorised constructors; any other record (holes, several
+    polygons, big-endian) goes through ``from_wkb`` and ``transform``.
+    """
+    n = len(hexes)
+    out = np.empty(n, dtype=object)
+    if n == 0:
+        return out
+    data = bytes.fromhex("".join(hexes))
+    blob = np.frombuffer(data, dtype=np.uint8)
+    size = np.fromiter(map(len, hexes), dtype=np.int64, count=n) // 2
+    start = np.zeros(n, dtype=np.int64)
+    np.cumsum(size[:-1], out=start[1:])
+
+    def u32(at: NDArray[np.int64]) -> NDArray[np.int64]:
+        at = np.minimum(at, blob.size - 4)
+        b = [blob[at + k].astype(np.int64) for k in range(4)]
+        return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)
+
+    little = blob[np.minimum(start, blob.size - 1)] == 1
+    kind = u32(start + 1)
+    # LineString: order, type 2, n points, 16 n bytes
+    n_line = u32(start + 5)
+    line = little & (kind == 2) & (size == 9 + 16 * n_line) & (n_line >= 2)
+    # MultiPolygon of one Polygon of one ring: order, type 6, 1, order, type 3, 1, n, coords
+    n_ring = u32(start + 18)
+    ring = (
+        little
+        & (kind == 6)
+        & (size >= 22)
+        & (u32(start + 5) == 1)
+        & (blob[np.minimum(start + 9, blob.size - 1)] == 1)
+        & (u32(start + 10) == 3)
+        & (u32(start + 14) == 1)
+        & (size == 22 + 16 * n_ring)
+        & (n_ring >= 4)
+    )
+    simple = line | ring
+    if simple.any():
+        head = np.where(line, 9, 22)[simple]
+        first = start[simple] + head
+        count = np.where(line, n_line, n_ring)[simple]
+        # the coordinates of the simple records, in order: each record's doubles are read
+        # from the view of the blob at that record's byte alignment
+        owner = np.repeat(np.arange(count.size), 2 * count)
+        at = first[owner] + 8 * (
+            np.arange(owner.size) - np.repeat(np.cumsum(2 * count) - 2 * count, 2 * count)
+        )
+        flat = np.empty(owner.size)
+        align = at % 8
+        for a in np.unique(align):
+            view = np.frombuffer(data, dtype="<f8", offset=int(a), count=(len(data) - int(a)) // 8)
+            sel = align == a
+            flat[sel] = view[(at[sel] - a) // 8]
+        local = _project_unique(flat.reshape(-1, 2), project)
+        owner = np.repeat(np.arange(count.size), count)
+        is_line = line[simple]
+        geoms = np.empty(count.size, dtype=object)
+        on_line = is_line[owner]
+        if is_line.any():
+            geoms[is_line] = shapely.linestrings(
+                local[on_line], indices=np.cumsum(is_line)[owner[on_line]] - 1
+            )
+        if (~is_line).any():
+            rings = shapely.linearrings(
+                local[~on_line], indices=np.cumsum(~is_line)[owner[~on_line]] - 1
+            )
+            geoms[~is_line] = shapely.multipolygons(
+                shapely.polygons(rings), indices=np.arange(rings.size)
+            )
+        out[simple] = geoms
+    rest = np.flatnonzero(~simple)
+    if rest.size:
+        other = shapely.from_wkb(np.array([hexes[int(i)] for i in rest], dtype=object))
+        out[rest] = shapely.transform(other, lambda c: np.column_stack(project(c[:, 0], c[:, 1])))
+    return out
+
+
+def _project_unique(lonlat: FloatArray, project: Project) -> FloatArray:
+    """(n, 2) local coordinates (m) of (n, 2) lon/lat degrees, each distinct point projected
+    once (OSM nodes shared by ways, and every closed way read twice: as its line and as its
+    area). Points are keyed on their 1e-7 degree fixed-point value, osmium's: a coordinate is
+    that integer divided by 1e7, so equal keys are equal points; if any coordinate is not of
+    that form, every point is projected."""
+    if lonlat.shape[0] < 2:
+        x, y = project(lonlat[:, 0], lonlat[:, 1])
+        return np.column_stack([x, y])
+    with np.errstate(invalid="ignore"):
+        fixed = np.rint(lonlat * 1e7)
+        ok = bool(np.all(np.abs(fixed) < 2.0**31)) and np.array_equal(fixed / 1e7, lonlat)
+    if ok:
+        ints = fixed.astype(np.int64)
+        key = (ints[:, 0] << 32) + ints[:, 1]
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        new = np.empty(key.size, dtype=bool)
+        new[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+        group = np.empty(key.size, dtype=np.int64)
+        group[order] = np.cumsum(new) - 1
+        unique = lonlat[order[new]]
+    else:
+        x, y = project(lonlat[:, 0], lonlat[:, 1])
+        return np.column_stack([x, y])
+    x, y = project(unique[:, 0], unique[:, 1])
+    return np.column_stack([x, y])[group]
 
 
 def _ways_and_areas(text: str, areas: osmium.area.AreaManager | None) -> Iterator[Any]:
