@@ -459,7 +459,6 @@ def fill_polygons(grid: Grid, polygons: Sequence[BaseGeometry]) -> BoolArray:
     """Cells whose centre lies inside any of the polygons (even-odd rule per polygon),
     by a vectorised scan-line fill: every ring edge crossing a row centre line gives a
     crossing; crossings of one polygon on one row are paired in x order."""
-    mask = np.zeros((grid.ny, grid.nx + 1), dtype=np.int32)
     polys = [p for p in polygons if not p.is_empty]
     if not polys:
         return np.zeros((grid.ny, grid.nx), dtype=bool)
@@ -492,15 +491,71 @@ def fill_polygons(grid: Grid, polygons: Sequence[BaseGeometry]) -> BoolArray:
     j0 = np.clip(np.ceil((xs - grid.x0) / c - 0.5).astype(np.int64), 0, grid.nx)
     j1 = np.clip(np.ceil((xe - grid.x0) / c - 0.5).astype(np.int64), 0, grid.nx)
     keep = j1 > j0
-    np.add.at(mask, (r[keep], j0[keep]), 1)
-    np.add.at(mask, (r[keep], j1[keep]), -1)
-    return np.cumsum(mask, axis=1)[:, : grid.nx] > 0
+    out = np.zeros((grid.ny, grid.nx), dtype=bool)
+    if not keep.any():
+        return out
+    r, j0, j1 = r[keep], j0[keep], j1[keep]
+    # +1 where a run starts, -1 where it ends, on the rows the runs touch only
+    r0, r1 = int(r.min()), int(r.max()) + 1
+    width = grid.nx + 1
+    size = (r1 - r0) * width
+    first = (r - r0) * width
+    runs = np.bincount(first + j0, minlength=size) - np.bincount(first + j1, minlength=size)
+    out[r0:r1] = np.cumsum(runs.reshape(r1 - r0, width), axis=1)[:, : grid.nx] > 0
+    return out
 
 
 def burn_lines(grid: Grid, lines: Sequence[BaseGeometry]) -> BoolArray:
     """Cells touched by the lines (vertices every half cell, shapely.segmentize), thickened to 4-connected
     strokes so that a ray stepping one cell cannot slip through a diagonal."""
-    return burn_labelled_lines(grid, lines) > 0
+    hit = _line_cells(grid, lines)
+    out = np.zeros(grid.ny * grid.nx, dtype=bool)
+    out[hit[0]] = True
+    return _cross_any(out.reshape(grid.ny, grid.nx))
+
+
+def _line_cells(
+    grid: Grid, lines: Sequence[BaseGeometry]
+) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
+    """Flat cells of the lines' vertices every half cell (a polygon by its boundary) and the
+    index of the line of each."""
+    geoms = np.asarray(
+        [g.boundary if g.geom_type in ("Polygon", "MultiPolygon") else g for g in lines],
+        dtype=object,
+    )
+    owner = np.arange(len(lines), dtype=np.int32)
+    keep = ~shapely.is_empty(geoms) if len(lines) else np.zeros(0, dtype=bool)
+    if not keep.any():
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+    parts, which = shapely.get_parts(geoms[keep], return_index=True)
+    solid = shapely.length(parts) > 0
+    dense = shapely.segmentize(parts[solid], 0.5 * grid.cell_m)
+    xy, k = shapely.get_coordinates(dense, return_index=True)
+    label = owner[keep][which[solid]][k]
+    cell = grid.cell_of(xy[:, 0], xy[:, 1])
+    on = cell >= 0
+    return cell[on], label[on]
+
+
+def _cross_any(hit: BoolArray) -> BoolArray:
+    """Cells that are, or have a 4-neighbour that is, ``hit`` (a dilation by the cross)."""
+    out = hit.copy()
+    out[1:] |= hit[:-1]
+    out[:-1] |= hit[1:]
+    out[:, 1:] |= hit[:, :-1]
+    out[:, :-1] |= hit[:, 1:]
+    return out
+
+
+def _cross_min(lab: NDArray[np.int32]) -> NDArray[np.int32]:
+    """Minimum over each cell and its 4-neighbours (outside the grid: no value), as
+    ``ndimage.grey_erosion`` with the cross footprint and a constant of the dtype's maximum."""
+    out = lab.copy()
+    np.minimum(out[1:], lab[:-1], out=out[1:])
+    np.minimum(out[:-1], lab[1:], out=out[:-1])
+    np.minimum(out[:, 1:], lab[:, :-1], out=out[:, 1:])
+    np.minimum(out[:, :-1], lab[:, 1:], out=out[:, :-1])
+    return out
 
 
 def burn_labelled_lines(grid: Grid, lines: Sequence[BaseGeometry]) -> NDArray[np.int32]:
@@ -510,27 +565,11 @@ def burn_labelled_lines(grid: Grid, lines: Sequence[BaseGeometry]) -> NDArray[np
     register may hold thousands)."""
     none = np.iinfo(np.int32).max
     flat = np.full(grid.ny * grid.nx, none, dtype=np.int32)
-    geoms = np.asarray(
-        [g.boundary if g.geom_type in ("Polygon", "MultiPolygon") else g for g in lines],
-        dtype=object,
-    )
-    owner = np.arange(len(lines), dtype=np.int32)
-    keep = ~shapely.is_empty(geoms) if len(lines) else np.zeros(0, dtype=bool)
-    if keep.any():
-        parts, which = shapely.get_parts(geoms[keep], return_index=True)
-        solid = shapely.length(parts) > 0
-        dense = shapely.segmentize(parts[solid], 0.5 * grid.cell_m)
-        xy, k = shapely.get_coordinates(dense, return_index=True)
-        label = owner[keep][which[solid]][k] + 1
-        cell = grid.cell_of(xy[:, 0], xy[:, 1])
-        on = cell >= 0
-        np.minimum.at(flat, cell[on], label[on])
-    lab = ndimage.grey_erosion(
-        flat.reshape(grid.ny, grid.nx),
-        footprint=ndimage.generate_binary_structure(2, 1),
-        mode="constant",
-        cval=none,
-    )
+    cell, label = _line_cells(grid, lines)
+    if cell.size == 0:
+        return np.zeros((grid.ny, grid.nx), dtype=np.int32)
+    np.minimum.at(flat, cell, label + 1)
+    lab = _cross_min(flat.reshape(grid.ny, grid.nx))
     return np.asarray(np.where(lab == none, 0, lab), dtype=np.int32)
 
 
@@ -572,6 +611,20 @@ WARNINGS: dict[str, tuple[str, str]] = {
 }
 
 
+def distance_cells(obstacle: BoolArray) -> FloatArray:
+    """Euclidean distance (cells) from each cell to the nearest ``obstacle`` cell (0 on them):
+    ``ndimage.distance_transform_edt(~obstacle)``, the same floats (the square root of the
+    integer squared distance), with the distances computed in integers from scipy's feature
+    transform rather than in float64 over two full index arrays."""
+    fy, fx = ndimage.distance_transform_edt(~obstacle, return_distances=False, return_indices=True)
+    dy = fy - np.arange(obstacle.shape[0], dtype=fy.dtype)[:, None]
+    dx = fx - np.arange(obstacle.shape[1], dtype=fx.dtype)[None, :]
+    dy *= dy
+    dx *= dx
+    dy += dx
+    return np.sqrt(dy, dtype=np.float64)
+
+
 def drivable_space(
     site: BaseGeometry,
     features: Features,
@@ -602,7 +655,7 @@ def drivable_space(
         own = shapely.area(shapely.intersection(arr, site)) > 0.5 * shapely.area(arr)
         areas = list(arr[~own])
     obstacle = fill_polygons(grid, areas) | burn_lines(grid, near("lines") + list(barrier_lines))
-    clearance = ndimage.distance_transform_edt(~obstacle).astype(np.float32) * cell_m
+    clearance = distance_cells(obstacle).astype(np.float32) * cell_m
     clearance = np.maximum(clearance - 0.5 * cell_m, 0.0).astype(np.float32)
     clearance[obstacle] = 0.0
     inner = site.buffer(-cell_m)
@@ -629,7 +682,7 @@ def drivable_space(
         | burn_lines(coarse, mapped + footways + near("lines") + areas)
         | fill_polygons(coarse, [site])
     )
-    dist = ndimage.distance_transform_edt(~known) * UNMAPPED_CELL_M
+    dist = distance_cells(known) * UNMAPPED_CELL_M
     if (dist > UNMAPPED_DISTANCE_M).mean() > UNMAPPED_SHARE:
         warnings.append("large_unmapped_area")
     return Drivable(grid, clearance, inside, kerb, tuple(warnings))
