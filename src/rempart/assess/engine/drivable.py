@@ -28,6 +28,7 @@ from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
 from .errors import OsmReadError
+from .osm import decode_wkb
 
 #: Grid cell (m). 1 m resolves a 2.5 m truck against a 2 m gap (tests/.../test_offroad.py).
 CELL_M = 1.0
@@ -270,61 +271,17 @@ def geometries_of_wkb(hexes: Sequence[str], project: Project) -> NDArray[np.obje
 
     The same geometries as ``shapely.transform(shapely.from_wkb(hexes), project)``, built in
     bulk: the WKB osmium writes (little-endian 2-D LineStrings, MultiPolygons of one polygon
-    with one ring) is parsed with numpy, every coordinate projected in one call and the
-    geometries made by shapely's vectorised constructors; any other record (holes, several
-    polygons, big-endian) goes through ``from_wkb`` and ``transform``.
+    with one ring) is decoded with numpy (:func:`osm.decode_wkb`), every distinct point
+    projected once, in one call, and the geometries made by shapely's vectorised
+    constructors; any other record (holes, several polygons, big-endian) goes through
+    ``from_wkb`` and ``transform``.
     """
-    n = len(hexes)
-    out = np.empty(n, dtype=object)
-    if n == 0:
-        return out
-    data = bytes.fromhex("".join(hexes))
-    blob = np.frombuffer(data, dtype=np.uint8)
-    size = np.fromiter(map(len, hexes), dtype=np.int64, count=n) // 2
-    start = np.zeros(n, dtype=np.int64)
-    np.cumsum(size[:-1], out=start[1:])
-
-    def u32(at: NDArray[np.int64]) -> NDArray[np.int64]:
-        at = np.minimum(at, blob.size - 4)
-        b = [blob[at + k].astype(np.int64) for k in range(4)]
-        return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)
-
-    little = blob[np.minimum(start, blob.size - 1)] == 1
-    kind = u32(start + 1)
-    # LineString: order, type 2, n points, 16 n bytes
-    n_line = u32(start + 5)
-    line = little & (kind == 2) & (size == 9 + 16 * n_line) & (n_line >= 2)
-    # MultiPolygon of one Polygon of one ring: order, type 6, 1, order, type 3, 1, n, coords
-    n_ring = u32(start + 18)
-    ring = (
-        little
-        & (kind == 6)
-        & (size >= 22)
-        & (u32(start + 5) == 1)
-        & (blob[np.minimum(start + 9, blob.size - 1)] == 1)
-        & (u32(start + 10) == 3)
-        & (u32(start + 14) == 1)
-        & (size == 22 + 16 * n_ring)
-        & (n_ring >= 4)
-    )
+    out = np.empty(len(hexes), dtype=object)
+    line, ring, count, lonlat = decode_wkb(hexes)
     simple = line | ring
     if simple.any():
-        head = np.where(line, 9, 22)[simple]
-        first = start[simple] + head
-        count = np.where(line, n_line, n_ring)[simple]
-        # the coordinates of the simple records, in order: each record's doubles are read
-        # from the view of the blob at that record's byte alignment
-        owner = np.repeat(np.arange(count.size), 2 * count)
-        at = first[owner] + 8 * (
-            np.arange(owner.size) - np.repeat(np.cumsum(2 * count) - 2 * count, 2 * count)
-        )
-        flat = np.empty(owner.size)
-        align = at % 8
-        for a in np.unique(align):
-            view = np.frombuffer(data, dtype="<f8", offset=int(a), count=(len(data) - int(a)) // 8)
-            sel = align == a
-            flat[sel] = view[(at[sel] - a) // 8]
-        local = _project_unique(flat.reshape(-1, 2), project)
+        count = count[simple]
+        local = _project_unique(lonlat, project)
         owner = np.repeat(np.arange(count.size), count)
         is_line = line[simple]
         geoms = np.empty(count.size, dtype=object)
