@@ -200,16 +200,21 @@ def read_features(
             obj: Any = item
             tags = obj.tags
             get = tags.get
+            # a building tag that is the only tag: no other key needs a lookup
+            building = get("building")
+            only_building = building is not None and len(tags) == 1
             if isinstance(obj, osmium.osm.Area):
-                building = get("building")
                 is_building = (
                     building is not None
                     and building != "no"
                     and building not in BUILDING_NOT_OBSTACLE
                 )
-                is_obstacle = (is_building or _matches(tags, AREA_OBSTACLES)) and not _underground(
-                    tags
-                )
+                if only_building:
+                    is_obstacle = is_building
+                else:
+                    is_obstacle = (
+                        is_building or _matches(tags, AREA_OBSTACLES)
+                    ) and not _underground(tags)
                 try:
                     hexwkb = wkb.create_multipolygon(obj)
                 except RuntimeError:
@@ -217,6 +222,14 @@ def read_features(
                 raw["areas" if is_obstacle else "mapped"].append(hexwkb)
                 if is_obstacle:
                     area_kinds.append("building" if building is not None else obstacle_kind(tags))
+            elif isinstance(obj, osmium.osm.Way) and only_building:
+                # a building outline: neither an obstacle line, a kerb nor a footway
+                try:
+                    raw["mapped"].append(wkb.create_linestring(obj, use_nodes=all_nodes))
+                except (osmium.InvalidLocationError, RuntimeError):
+                    outline = _line_of_valid_nodes(obj)
+                    if outline is not None:
+                        raw["mapped"].append(outline)
             elif isinstance(obj, osmium.osm.Way):
                 way: Any = obj
                 barrier = get("barrier")
@@ -282,21 +295,22 @@ def geometries_of_wkb(hexes: Sequence[str], project: Project) -> NDArray[np.obje
     if simple.any():
         count = count[simple]
         local = _project_unique(lonlat, project)
-        owner = np.repeat(np.arange(count.size), count)
         is_line = line[simple]
+        on_line = np.repeat(is_line, count)
         geoms = np.empty(count.size, dtype=object)
-        on_line = is_line[owner]
-        if is_line.any():
-            geoms[is_line] = shapely.linestrings(
-                local[on_line], indices=np.cumsum(is_line)[owner[on_line]] - 1
-            )
-        if (~is_line).any():
-            rings = shapely.linearrings(
-                local[~on_line], indices=np.cumsum(~is_line)[owner[~on_line]] - 1
-            )
-            geoms[~is_line] = shapely.multipolygons(
-                shapely.polygons(rings), indices=np.arange(rings.size)
-            )
+        for which, on, kind in (
+            (is_line, on_line, shapely.GeometryType.LINESTRING),
+            (~is_line, ~on_line, shapely.GeometryType.MULTIPOLYGON),
+        ):
+            k = int(which.sum())
+            if k == 0:
+                continue
+            ends = np.zeros(k + 1, dtype=np.int64)
+            np.cumsum(count[which], out=ends[1:])
+            # a MultiPolygon of one Polygon of one ring each
+            one = np.arange(k + 1, dtype=np.int64)
+            offsets = (ends,) if kind == shapely.GeometryType.LINESTRING else (ends, one, one)
+            geoms[which] = shapely.from_ragged_array(kind, local[on], offsets)
         out[simple] = geoms
     rest = np.flatnonzero(~simple)
     if rest.size:
