@@ -174,8 +174,9 @@ def read_features(
     """Read obstacle areas and lines, kerbs, untagged footways and mapped outlines.
 
     Untagged objects and nodes are dropped inside osmium (filters after the location and area
-    handlers, which still see every object); geometries are built from WKB and projected to
-    the local CRS in one call per kind, not one per object. ``areas``: an area manager whose
+    handlers, which still see every object); geometries are built in bulk from osmium's WKB
+    and projected to the local CRS in one call for all kinds (:func:`geometries_of_wkb`), not
+    one per object. ``areas``: an area manager whose
     first pass over the relations is done (:func:`osm.read_osm` does it in its own read): the
     file is then read once here, not twice.
 
