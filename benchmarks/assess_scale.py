@@ -100,11 +100,18 @@ def write_city(path: str, directed_segments: int, seed: int = 1, buildings: bool
     four ``building=yes`` closed ways (2 x 2 footprints of :func:`block_interior` split by
     :data:`ALLEY_M` alleys, corners jittered by up to 2 m), which the off-road model reads
     as obstacles (engine/drivable.py).
+
+    Every node is written before every way (nodes, then ways, each in id order), as in an OSM
+    extract: osmium's writer starts a new PBF block at every switch between nodes and ways, so
+    writing each building's nodes next to its way gave one block per object (472,000 blocks
+    for the 1M-segment city, 42 MB, 25 times slower to decode than the 2.7 MB sorted file).
     """
     k = VERTICES_PER_BLOCK
     n = city_size(directed_segments)
     rng = np.random.default_rng(seed)
     writer = osmium.SimpleWriter(path)
+    # (id, node refs, tags) of every way, written after all the nodes
+    ways: list[tuple[int, list[int], dict[str, str]]] = []
     node_id = 1
     grid_ids = np.zeros((n, n), dtype=np.int64)
     for i in range(n):
@@ -147,18 +154,26 @@ def write_city(path: str, directed_segments: int, seed: int = 1, buildings: bool
             }
             if not avenue and rng.random() < 0.3:
                 tags["width"] = f"{rng.uniform(2.2, 9.0):.1f}"
-            writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs, tags=tags))
+            ways.append((way_id, refs, tags))
             way_id += 1
     if buildings:
-        _write_buildings(writer, n, seed, node_id, way_id)
+        _write_buildings(writer, n, seed, node_id, way_id, ways)
+    for wid, refs, tags in ways:
+        writer.add_way(osmium.osm.mutable.Way(id=wid, nodes=refs, tags=tags))
     writer.close()
     return n
 
 
 def _write_buildings(
-    writer: osmium.SimpleWriter, n: int, seed: int, node_id: int, way_id: int
+    writer: osmium.SimpleWriter,
+    n: int,
+    seed: int,
+    node_id: int,
+    way_id: int,
+    ways: list[tuple[int, list[int], dict[str, str]]],
 ) -> None:
-    """Four building footprints per block, squares left open (see :func:`write_city`)."""
+    """Four building footprints per block, squares left open (see :func:`write_city`): their
+    nodes written, their ways appended to ``ways`` (written after all nodes)."""
     squares = square_blocks(n, seed)
     jitter = np.random.default_rng(seed + 20_011)
     tags = {"building": "yes"}
@@ -185,7 +200,7 @@ def _write_buildings(
                         refs.append(node_id)
                         node_id += 1
                     refs.append(refs[0])
-                    writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs, tags=tags))
+                    ways.append((way_id, refs, tags))
                     way_id += 1
 
 

@@ -28,6 +28,7 @@ from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
 from .errors import OsmReadError
+from .osm import decode_wkb
 
 #: Grid cell (m). 1 m resolves a 2.5 m truck against a 2 m gap (tests/.../test_offroad.py).
 CELL_M = 1.0
@@ -49,7 +50,7 @@ AREA_OBSTACLES: dict[str, frozenset[str] | None] = {
 }
 #: Building values that are not walls at ground level (a vehicle passes under a roof).
 BUILDING_NOT_OBSTACLE = frozenset({"no", "roof", "carport", "canopy"})
-#: Line tags that are obstacles.
+#: Line tags that are obstacles (:func:`read_features` looks up these five keys by name).
 LINE_OBSTACLES: dict[str, frozenset[str]] = {
     "barrier": frozenset({"wall", "retaining_wall", "city_wall"}),
     "natural": frozenset({"cliff"}),
@@ -173,8 +174,9 @@ def read_features(
     """Read obstacle areas and lines, kerbs, untagged footways and mapped outlines.
 
     Untagged objects and nodes are dropped inside osmium (filters after the location and area
-    handlers, which still see every object); geometries are built from WKB and projected to
-    the local CRS in one call per kind, not one per object. ``areas``: an area manager whose
+    handlers, which still see every object); geometries are built in bulk from osmium's WKB
+    and projected to the local CRS in one call for all kinds (:func:`geometries_of_wkb`), not
+    one per object. ``areas``: an area manager whose
     first pass over the relations is done (:func:`osm.read_osm` does it in its own read): the
     file is then read once here, not twice.
 
@@ -194,24 +196,53 @@ def read_features(
     line_kinds: list[str] = []
 
     try:
+        # tag values are looked up once each (a lookup costs as much as the geometry)
         for item in _ways_and_areas(text, areas):
             obj: Any = item
             tags = obj.tags
-            if obj.is_area():
-                area: Any = obj
-                is_obstacle = _matches(tags, AREA_OBSTACLES) and not _underground(tags)
+            get = tags.get
+            # a building tag that is the only tag: no other key needs a lookup
+            building = get("building")
+            only_building = building is not None and len(tags) == 1
+            if isinstance(obj, osmium.osm.Area):
+                is_building = (
+                    building is not None
+                    and building != "no"
+                    and building not in BUILDING_NOT_OBSTACLE
+                )
+                if only_building:
+                    is_obstacle = is_building
+                else:
+                    is_obstacle = (
+                        is_building or _matches(tags, AREA_OBSTACLES)
+                    ) and not _underground(tags)
                 try:
-                    hexwkb = wkb.create_multipolygon(area)
+                    hexwkb = wkb.create_multipolygon(obj)
                 except RuntimeError:
                     continue
                 raw["areas" if is_obstacle else "mapped"].append(hexwkb)
                 if is_obstacle:
-                    area_kinds.append(obstacle_kind(tags))
-            elif obj.is_way():
+                    area_kinds.append("building" if building is not None else obstacle_kind(tags))
+            elif isinstance(obj, osmium.osm.Way) and only_building:
+                # a building outline: neither an obstacle line, a kerb nor a footway
+                try:
+                    raw["mapped"].append(wkb.create_linestring(obj, use_nodes=all_nodes))
+                except (osmium.InvalidLocationError, RuntimeError):
+                    outline = _line_of_valid_nodes(obj)
+                    if outline is not None:
+                        raw["mapped"].append(outline)
+            elif isinstance(obj, osmium.osm.Way):
                 way: Any = obj
-                is_line = _matches(tags, LINE_OBSTACLES) and not _underground(tags)
-                is_kerb = tags.get("barrier") == "kerb"
-                hw = tags.get("highway")
+                barrier = get("barrier")
+                hw = get("highway")
+                is_line = (
+                    barrier in LINE_OBSTACLES["barrier"]
+                    or hw in LINE_OBSTACLES["highway"]
+                    or get("natural") in LINE_OBSTACLES["natural"]
+                    or get("railway") in LINE_OBSTACLES["railway"]
+                    or get("public_transport") in LINE_OBSTACLES["public_transport"]
+                ) and not _underground(tags)
+                is_kerb = barrier == "kerb"
                 untagged = (
                     hw in FOOTWAY_CLASSES
                     and "width" not in tags
@@ -238,16 +269,85 @@ def read_features(
     except (RuntimeError, ValueError, OSError, osmium.InvalidLocationError) as err:
         raise OsmReadError("OSM file", text, f"readable .osm.pbf or .osm XML ({err})") from None
 
-    def local(hexes: list[str]) -> list[BaseGeometry]:
-        if not hexes:
-            return []
-        geoms = shapely.from_wkb(np.asarray(hexes, dtype=object))
-        out = shapely.transform(geoms, lambda c: np.column_stack(project(c[:, 0], c[:, 1])))
-        return list(out)
-
+    # one parse and one projection for all kinds: closed ways are both a line and an area
+    geoms = geometries_of_wkb([h for k in kinds for h in raw[k]], project)
+    ends = np.cumsum([len(raw[k]) for k in kinds])
+    parts = np.split(geoms, ends[:-1])
     return Features(
-        **{k: local(raw[k]) for k in kinds}, area_kinds=area_kinds, line_kinds=line_kinds
+        **{k: list(part) for k, part in zip(kinds, parts, strict=True)},
+        area_kinds=area_kinds,
+        line_kinds=line_kinds,
     )
+
+
+def geometries_of_wkb(hexes: Sequence[str], project: Project) -> NDArray[np.object_]:
+    """Shapely geometries of hex WKB (WGS84 lon/lat degrees), projected to the local CRS (m).
+
+    The same geometries as ``shapely.transform(shapely.from_wkb(hexes), project)``, built in
+    bulk: the WKB osmium writes (little-endian 2-D LineStrings, MultiPolygons of one polygon
+    with one ring) is decoded with numpy (:func:`osm.decode_wkb`), every distinct point
+    projected once, in one call, and the geometries made by shapely's vectorised
+    constructors; any other record (holes, several polygons, big-endian) goes through
+    ``from_wkb`` and ``transform``.
+    """
+    out = np.empty(len(hexes), dtype=object)
+    line, ring, count, lonlat = decode_wkb(hexes)
+    simple = line | ring
+    if simple.any():
+        count = count[simple]
+        local = _project_unique(lonlat, project)
+        is_line = line[simple]
+        on_line = np.repeat(is_line, count)
+        geoms = np.empty(count.size, dtype=object)
+        for which, on, kind in (
+            (is_line, on_line, shapely.GeometryType.LINESTRING),
+            (~is_line, ~on_line, shapely.GeometryType.MULTIPOLYGON),
+        ):
+            k = int(which.sum())
+            if k == 0:
+                continue
+            ends = np.zeros(k + 1, dtype=np.int64)
+            np.cumsum(count[which], out=ends[1:])
+            # a MultiPolygon of one Polygon of one ring each
+            one = np.arange(k + 1, dtype=np.int64)
+            offsets = (ends,) if kind == shapely.GeometryType.LINESTRING else (ends, one, one)
+            geoms[which] = shapely.from_ragged_array(kind, local[on], offsets)
+        out[simple] = geoms
+    rest = np.flatnonzero(~simple)
+    if rest.size:
+        other = shapely.from_wkb(np.array([hexes[int(i)] for i in rest], dtype=object))
+        out[rest] = shapely.transform(other, lambda c: np.column_stack(project(c[:, 0], c[:, 1])))
+    return out
+
+
+def _project_unique(lonlat: FloatArray, project: Project) -> FloatArray:
+    """(n, 2) local coordinates (m) of (n, 2) lon/lat degrees, each distinct point projected
+    once (OSM nodes shared by ways, and every closed way read twice: as its line and as its
+    area). Points are keyed on their 1e-7 degree fixed-point value, osmium's: a coordinate is
+    that integer divided by 1e7, so equal keys are equal points; if any coordinate is not of
+    that form, every point is projected."""
+    if lonlat.shape[0] < 2:
+        x, y = project(lonlat[:, 0], lonlat[:, 1])
+        return np.column_stack([x, y])
+    with np.errstate(invalid="ignore"):
+        fixed = np.rint(lonlat * 1e7)
+        ok = bool(np.all(np.abs(fixed) < 2.0**31)) and np.array_equal(fixed / 1e7, lonlat)
+    if ok:
+        ints = fixed.astype(np.int64)
+        key = (ints[:, 0] << 32) + ints[:, 1]
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        new = np.empty(key.size, dtype=bool)
+        new[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+        group = np.empty(key.size, dtype=np.int64)
+        group[order] = np.cumsum(new) - 1
+        unique = lonlat[order[new]]
+    else:
+        x, y = project(lonlat[:, 0], lonlat[:, 1])
+        return np.column_stack([x, y])
+    x, y = project(unique[:, 0], unique[:, 1])
+    return np.column_stack([x, y])[group]
 
 
 def _ways_and_areas(text: str, areas: osmium.area.AreaManager | None) -> Iterator[Any]:
@@ -331,7 +431,6 @@ def fill_polygons(grid: Grid, polygons: Sequence[BaseGeometry]) -> BoolArray:
     """Cells whose centre lies inside any of the polygons (even-odd rule per polygon),
     by a vectorised scan-line fill: every ring edge crossing a row centre line gives a
     crossing; crossings of one polygon on one row are paired in x order."""
-    mask = np.zeros((grid.ny, grid.nx + 1), dtype=np.int32)
     polys = [p for p in polygons if not p.is_empty]
     if not polys:
         return np.zeros((grid.ny, grid.nx), dtype=bool)
@@ -364,15 +463,71 @@ def fill_polygons(grid: Grid, polygons: Sequence[BaseGeometry]) -> BoolArray:
     j0 = np.clip(np.ceil((xs - grid.x0) / c - 0.5).astype(np.int64), 0, grid.nx)
     j1 = np.clip(np.ceil((xe - grid.x0) / c - 0.5).astype(np.int64), 0, grid.nx)
     keep = j1 > j0
-    np.add.at(mask, (r[keep], j0[keep]), 1)
-    np.add.at(mask, (r[keep], j1[keep]), -1)
-    return np.cumsum(mask, axis=1)[:, : grid.nx] > 0
+    out = np.zeros((grid.ny, grid.nx), dtype=bool)
+    if not keep.any():
+        return out
+    r, j0, j1 = r[keep], j0[keep], j1[keep]
+    # +1 where a run starts, -1 where it ends, on the rows the runs touch only
+    r0, r1 = int(r.min()), int(r.max()) + 1
+    width = grid.nx + 1
+    size = (r1 - r0) * width
+    first = (r - r0) * width
+    runs = np.bincount(first + j0, minlength=size) - np.bincount(first + j1, minlength=size)
+    out[r0:r1] = np.cumsum(runs.reshape(r1 - r0, width), axis=1)[:, : grid.nx] > 0
+    return out
 
 
 def burn_lines(grid: Grid, lines: Sequence[BaseGeometry]) -> BoolArray:
     """Cells touched by the lines (vertices every half cell, shapely.segmentize), thickened to 4-connected
     strokes so that a ray stepping one cell cannot slip through a diagonal."""
-    return burn_labelled_lines(grid, lines) > 0
+    hit = _line_cells(grid, lines)
+    out = np.zeros(grid.ny * grid.nx, dtype=bool)
+    out[hit[0]] = True
+    return _cross_any(out.reshape(grid.ny, grid.nx))
+
+
+def _line_cells(
+    grid: Grid, lines: Sequence[BaseGeometry]
+) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
+    """Flat cells of the lines' vertices every half cell (a polygon by its boundary) and the
+    index of the line of each."""
+    geoms = np.asarray(
+        [g.boundary if g.geom_type in ("Polygon", "MultiPolygon") else g for g in lines],
+        dtype=object,
+    )
+    owner = np.arange(len(lines), dtype=np.int32)
+    keep = ~shapely.is_empty(geoms) if len(lines) else np.zeros(0, dtype=bool)
+    if not keep.any():
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+    parts, which = shapely.get_parts(geoms[keep], return_index=True)
+    solid = shapely.length(parts) > 0
+    dense = shapely.segmentize(parts[solid], 0.5 * grid.cell_m)
+    xy, k = shapely.get_coordinates(dense, return_index=True)
+    label = owner[keep][which[solid]][k]
+    cell = grid.cell_of(xy[:, 0], xy[:, 1])
+    on = cell >= 0
+    return cell[on], label[on]
+
+
+def _cross_any(hit: BoolArray) -> BoolArray:
+    """Cells that are, or have a 4-neighbour that is, ``hit`` (a dilation by the cross)."""
+    out = hit.copy()
+    out[1:] |= hit[:-1]
+    out[:-1] |= hit[1:]
+    out[:, 1:] |= hit[:, :-1]
+    out[:, :-1] |= hit[:, 1:]
+    return out
+
+
+def _cross_min(lab: NDArray[np.int32]) -> NDArray[np.int32]:
+    """Minimum over each cell and its 4-neighbours (outside the grid: no value), as
+    ``ndimage.grey_erosion`` with the cross footprint and a constant of the dtype's maximum."""
+    out = lab.copy()
+    np.minimum(out[1:], lab[:-1], out=out[1:])
+    np.minimum(out[:-1], lab[1:], out=out[:-1])
+    np.minimum(out[:, 1:], lab[:, :-1], out=out[:, 1:])
+    np.minimum(out[:, :-1], lab[:, 1:], out=out[:, :-1])
+    return out
 
 
 def burn_labelled_lines(grid: Grid, lines: Sequence[BaseGeometry]) -> NDArray[np.int32]:
@@ -382,27 +537,11 @@ def burn_labelled_lines(grid: Grid, lines: Sequence[BaseGeometry]) -> NDArray[np
     register may hold thousands)."""
     none = np.iinfo(np.int32).max
     flat = np.full(grid.ny * grid.nx, none, dtype=np.int32)
-    geoms = np.asarray(
-        [g.boundary if g.geom_type in ("Polygon", "MultiPolygon") else g for g in lines],
-        dtype=object,
-    )
-    owner = np.arange(len(lines), dtype=np.int32)
-    keep = ~shapely.is_empty(geoms) if len(lines) else np.zeros(0, dtype=bool)
-    if keep.any():
-        parts, which = shapely.get_parts(geoms[keep], return_index=True)
-        solid = shapely.length(parts) > 0
-        dense = shapely.segmentize(parts[solid], 0.5 * grid.cell_m)
-        xy, k = shapely.get_coordinates(dense, return_index=True)
-        label = owner[keep][which[solid]][k] + 1
-        cell = grid.cell_of(xy[:, 0], xy[:, 1])
-        on = cell >= 0
-        np.minimum.at(flat, cell[on], label[on])
-    lab = ndimage.grey_erosion(
-        flat.reshape(grid.ny, grid.nx),
-        footprint=ndimage.generate_binary_structure(2, 1),
-        mode="constant",
-        cval=none,
-    )
+    cell, label = _line_cells(grid, lines)
+    if cell.size == 0:
+        return np.zeros((grid.ny, grid.nx), dtype=np.int32)
+    np.minimum.at(flat, cell, label + 1)
+    lab = _cross_min(flat.reshape(grid.ny, grid.nx))
     return np.asarray(np.where(lab == none, 0, lab), dtype=np.int32)
 
 
@@ -444,6 +583,20 @@ WARNINGS: dict[str, tuple[str, str]] = {
 }
 
 
+def distance_cells(obstacle: BoolArray) -> FloatArray:
+    """Euclidean distance (cells) from each cell to the nearest ``obstacle`` cell (0 on them):
+    ``ndimage.distance_transform_edt(~obstacle)``, the same floats (the square root of the
+    integer squared distance), with the distances computed in integers from scipy's feature
+    transform rather than in float64 over two full index arrays."""
+    fy, fx = ndimage.distance_transform_edt(~obstacle, return_distances=False, return_indices=True)
+    dy = fy - np.arange(obstacle.shape[0], dtype=fy.dtype)[:, None]
+    dx = fx - np.arange(obstacle.shape[1], dtype=fx.dtype)[None, :]
+    dy *= dy
+    dx *= dx
+    dy += dx
+    return np.sqrt(dy, dtype=np.float64)
+
+
 def drivable_space(
     site: BaseGeometry,
     features: Features,
@@ -474,7 +627,7 @@ def drivable_space(
         own = shapely.area(shapely.intersection(arr, site)) > 0.5 * shapely.area(arr)
         areas = list(arr[~own])
     obstacle = fill_polygons(grid, areas) | burn_lines(grid, near("lines") + list(barrier_lines))
-    clearance = ndimage.distance_transform_edt(~obstacle).astype(np.float32) * cell_m
+    clearance = distance_cells(obstacle).astype(np.float32) * cell_m
     clearance = np.maximum(clearance - 0.5 * cell_m, 0.0).astype(np.float32)
     clearance[obstacle] = 0.0
     inner = site.buffer(-cell_m)
@@ -501,7 +654,7 @@ def drivable_space(
         | burn_lines(coarse, mapped + footways + near("lines") + areas)
         | fill_polygons(coarse, [site])
     )
-    dist = ndimage.distance_transform_edt(~known) * UNMAPPED_CELL_M
+    dist = distance_cells(known) * UNMAPPED_CELL_M
     if (dist > UNMAPPED_DISTANCE_M).mean() > UNMAPPED_SHARE:
         warnings.append("large_unmapped_area")
     return Drivable(grid, clearance, inside, kerb, tuple(warnings))

@@ -699,10 +699,34 @@ def _through_bends(
     (merged mask, radius m, hold m, apex m) per transition: the hold is the second half of the
     widest-line arc, ``R theta / 2`` past the apex (the middle vertex), less the drawn distance
     from the apex to the junction (zero when the hold ends before the junction); apex is that
-    drawn distance (0 when the apex is the junction vertex).
+    drawn distance (0 when the apex is the junction vertex). Only transitions with a bend
+    group at the end of the incoming or the start of the outgoing link can merge: the others
+    are not merged (radius, hold and apex 0, unused) and are not computed.
     """
     eg = _end_groups(groups, link_length, link_width.size)
-    a, b = t_from, t_to
+    n = t_from.size
+    merged = np.zeros(n, dtype=bool)
+    radius, hold, apex = np.zeros(n), np.zeros(n), np.zeros(n)
+    cand = np.flatnonzero(eg["head_has"][t_from] | eg["tail_has"][t_to])
+    if cand.size:
+        out = _through_bends_of(
+            eg, groups, link_length, link_width, t_from[cand], t_to[cand], t_dev[cand]
+        )
+        merged[cand], radius[cand], hold[cand], apex[cand] = out
+    return merged, radius, hold, apex
+
+
+def _through_bends_of(
+    eg: dict[str, np.ndarray],
+    groups: _Groups,
+    link_length: FloatArray,
+    link_width: FloatArray,
+    a: IntArray,
+    b: IntArray,
+    t_dev: FloatArray,
+) -> tuple[NDArray[np.bool_], FloatArray, FloatArray, FloatArray]:
+    """:func:`_through_bends` of the given transitions (``a`` in, ``b`` out, directed links),
+    with the end groups ``eg`` of :func:`_end_groups`."""
     j_sig = np.abs(t_dev) > BEND_MIN_DEFLECTION_RAD
     j_sign = np.sign(t_dev)
     a_has, b_has = eg["head_has"][a], eg["tail_has"][b]
