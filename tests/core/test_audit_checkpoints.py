@@ -152,6 +152,7 @@ class _SyslogServer:
 
     def _serve(self) -> None:
         connection = None
+        pending = b""
         while not self.stopping:
             try:
                 if self.transport == "udp":
@@ -163,7 +164,14 @@ class _SyslogServer:
                     data = connection.recv(65536)
                     if not data:
                         connection = None
-                    self._keep(data)
+                        self._keep(pending)  # the peer closed: what is left is whole
+                        pending = b""
+                        continue
+                    # a stream: a message may arrive in two reads; keep what follows the
+                    # last separator (NUL or newline) until the rest of it comes
+                    pending += data.replace(b"\x00", b"\n")
+                    whole, _, pending = pending.rpartition(b"\n")
+                    self._keep(whole)
             except TimeoutError:
                 continue
         if connection is not None:
