@@ -800,29 +800,16 @@ def _ray_best_all(
     out = []
     for vi in range(nv):
         v = slice(cut[vi], cut[vi + 1])
-        out.append(
-            _ray_finish(s, rays, vi, pre[vi], cr[v], ck[v], qc[v], xc[v], room[v], rad[v], None)
-        )
+        out.append(_ray_finish(s, rays, vi, pre[vi], cr[v], ck[v], qc[v], xc[v], room[v], rad[v]))
     return out
 
 
-def _ray_best(
-    s: _Search,
-    rays: _Rays,
-    vi: int,
-    extra: _Extra | None = None,
-    group: tuple[int, FloatArray] | None = None,
-    check_turns: bool = False,
-) -> _Best:
+def _ray_best(s: _Search, rays: _Rays, vi: int) -> _Best:
     """Best start per ray for vehicle ``vi``: rest at the farthest free step (or just before a
-    barrier that stops it), road seeds turning onto the ray, and ``extra`` starts; rated
-    barriers and the kerb nearest the origin applied (module docstring). ``check_turns``: the
-    road starts' turns are checked against the raster (:func:`turns.road_turns`; the edge rays;
-    a bent run's first legs keep their widest turn unchecked, docs/method.md section 7);
-    ``group``: the rays per edge sample (consecutive) and the sine of each ray's angle to the
-    edge; the best is
-    then exact on the rays that may give their sample's highest normal speed, a lower bound on
-    the others."""
+    barrier that stops it) and road seeds turning onto the ray at their widest turn, unchecked
+    (a bent run's first legs, docs/method.md section 7; the edge rays check their turns in
+    :func:`_ray_best_all`); rated barriers and the kerb nearest the origin applied (module
+    docstring)."""
     p = _starts(s, rays, vi)
     cr_s, ck_s, qc, dq_s = p.cr, p.ck, p.qc, p.dq
     kb, bx = p.kb, p.bx
@@ -844,10 +831,9 @@ def _ray_best(
         p.floor,
         # no kerb nor stopping barrier on any ray: nothing to charge
         (lambda i, x: _charged(s, rays, vi, kb, bx, cr_s[i], ck_s[i], x)[0]) if p.charges else None,
-        group,
-        check_turns,
+        check=False,
     )
-    return _ray_finish(s, rays, vi, p, cr_s, ck_s, qc, xc, room, rad, extra)
+    return _ray_finish(s, rays, vi, p, cr_s, ck_s, qc, xc, room, rad)
 
 
 def _ray_finish(
@@ -861,12 +847,11 @@ def _ray_finish(
     xc: FloatArray,
     room: FloatArray,
     rad: FloatArray,
-    extra: _Extra | None,
 ) -> _Best:
     """:func:`_ray_best` after the road starts' turns: the road starts (ray ``cr``, step
     ``ck``, seed row ``qc``; in the order of ``rays``' candidates) and their run-ups ``xc`` (m,
-    ``-inf`` none), straight room (m) and turn radius (m), and ``extra``, against the rest
-    starts, barriers and kerb."""
+    ``-inf`` none), straight room (m) and turn radius (m), against the rest starts, barriers
+    and kerb (extra starts: :func:`_with_extra`)."""
     tab, dist, n_steps = s.tables[vi], s.dist, s.n_steps
     nr = rays.nr
     lv = rays.free_len[vi]
@@ -874,13 +859,6 @@ def _ray_finish(
     fin = np.flatnonzero(np.isfinite(xc))
     cr_s, ck_s, qc = cr[fin], ck[fin], qc[fin]
     xc, room, rad = xc[fin], room[fin], rad[fin]
-    if extra is not None and extra.r.size:
-        cr_s = np.concatenate([cr_s, extra.r])
-        ck_s = np.concatenate([ck_s, extra.k])
-        xc = np.concatenate([xc, extra.x])
-        qc = np.concatenate([qc, -2 - extra.code])
-        room = np.concatenate([room, np.zeros(extra.r.size)])
-        rad = np.concatenate([rad, np.full(extra.r.size, np.nan)])
     if not (kb < n_steps).any() and not (rays.kk < n_steps).any():
         return _plain_best(dist, lv, kb, bx, cr_s, ck_s, xc, qc, room, rad)
     ok = (ck_s <= kb[cr_s]) | (xc - dist[np.minimum(kb[cr_s], n_steps - 1)] > bx[cr_s])
