@@ -533,7 +533,7 @@ def test_road_walks_done_together_are_the_walks_one_by_one(tmp_path):
     # the world of the lighter-vehicle test: the car runs on from the avenue (y = -400 to
     # -112, from rest at its closed south end) across the square. The plan walks the road
     # run-up of every off-road run from a road once, all of them in one vectorised walk per
-    # vehicle (prefetch_walks). Each walk is the one-point-at-a-time reference walk, and the
+    # vehicle (_walk_roads). Each walk is the one-point-at-a-time reference walk, and the
     # car's is the whole avenue from rest: 288 m, the car's run-up from rest
     fast = vehicle("F", top_kmh=140.0, width=2.5, curve=((0.0, 2.0), (140.0, 2.0)))
     car = vehicle("C", 110.0, width=1.8, mass=1500, test_class="M1", curve=((0, 1.0), (110, 1.0)))
@@ -547,7 +547,7 @@ def test_road_walks_done_together_are_the_walks_one_by_one(tmp_path):
         res.net, SITE_XY, res.fields, default_costs(), None, np.zeros(0, bool),
         np.zeros(0, bool), 0.0, 200.0,
     )  # type: ignore[arg-type]  # fmt: skip
-    plan_stretches.prefetch_walks(ctx, res.entries)
+    plan_stretches._walk_roads(ctx, [(e, ve) for e in res.entries for ve in e.vehicles])
     walks = ctx.shared["walks"]
     assert any(name == "C" for name, _, _ in walks)
     fields = {vf.vehicle.name: vf for vf in res.fields}

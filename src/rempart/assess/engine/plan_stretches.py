@@ -93,7 +93,7 @@ class StretchContext:
     _cache: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
     #: what does not depend on the site (road run-up walks, road starts, paths, road pieces'
     #: points): the same dict may be given to the contexts of sites on one network with the
-    #: same ``fields``, so that they share it (:func:`prefetch_walks`)
+    #: same ``fields``, so that they share it (:func:`_walk_roads`)
     shared: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
 
     def pieces(self) -> PieceCache:
@@ -614,14 +614,6 @@ def _road_start(ctx: StretchContext, e: Entry, ve: VehicleEntry) -> tuple[int, f
     d = 2 * link + (0 if forward else 1)
     s = s_u if forward else float(ctx.net.link_length_m[link]) - s_u
     return d, s
-
-
-def prefetch_walks(ctx: StretchContext, stretches: Sequence[Entry]) -> None:
-    """Walk the road run-up of every off-road run from a road among the stretches' vehicle
-    entries (:func:`_route` may need it) not walked yet (:func:`_walk_roads`). ``stretches``
-    may be those of several sites sharing ``ctx.shared``. (The plan walks only the run-ups it
-    needs, :func:`_walk_ahead`.)"""
-    _walk_roads(ctx, [(e, ve) for e in stretches for ve in e.vehicles])
 
 
 def _walk_roads(ctx: StretchContext, threats: Sequence[tuple[Entry, VehicleEntry]]) -> None:
