@@ -160,31 +160,17 @@ def arc_free(
     uoy: FloatArray,
     R: FloatArray,
     delta: FloatArray,
-    road_start: bool = False,
 ) -> NDArray[np.bool_]:
-    """Whether each arc (:func:`arc_points`) is free for vehicle ``vi``: clearance at least
-    half its width at every point, and no rated barrier that stops it at the arc's speed (it is
-    no heavier than the barrier's rated mass and ``X(sqrt(a_lat R))`` is at most the run-up of
-    the barrier's rated speed). A bend's arc must stay on the raster and outside the site; a
-    road start's arc (``road_start``) is not checked off the raster (unknown ground beyond the
-    search radius: in the threat's favour) nor inside the site (an arc reaching into the site
-    meets the edge at no more than the speed counted at the ray's origin: in the threat's
-    favour)."""
-    if road_start and s.lab is None:
-        arcs = _Arcs.of(px, py, uix, uiy, uox, uoy, R, delta, ARC_STEP_M)
-        return _road_arc_free(s, np.full(R.size, s.half_w[vi]), arcs)
+    """Whether each bend's arc (:func:`arc_points`) is free for vehicle ``vi``: on the raster,
+    outside the site, clearance at least half its width at every point, and no rated barrier
+    that stops it at the arc's speed (it is no heavier than the barrier's rated mass and
+    ``X(sqrt(a_lat R))`` is at most the run-up of the barrier's rated speed). Road starts'
+    arcs, which are not checked off the raster nor inside the site: :func:`_road_arcs_free`."""
     item, x, y = arc_points(px, py, uix, uiy, uox, uoy, R, delta)
-    if road_start:
-        STATS["arcs"] += int(R.size)
-        STATS["lookups"] += int(item.size)
     cell = s.grid.cell_of(x, y)
     safe = np.maximum(cell, 0)
     c = s.clear[safe]
-    bad = c < s.half_w[vi]
-    if road_start:
-        bad &= (cell >= 0) & (c >= 0.0)  # clearance -1: inside the site
-    else:
-        bad |= cell < 0
+    bad = (c < s.half_w[vi]) | (cell < 0)
     if s.lab is not None:
         b = s.lab[safe] - 1
         x_r = s.tables[vi].x(np.sqrt(s.fields[vi].vehicle.lateral_accel_ms2 * R))[item]
@@ -324,7 +310,10 @@ def _road_arcs_free(
     R: FloatArray,
     delta: FloatArray,
 ) -> NDArray[np.bool_]:
-    """:func:`arc_free` of road starts' arcs (``road_start``), each for its vehicle ``veh``."""
+    """:func:`arc_free` of road starts' arcs, each for its vehicle ``veh``, except that a road
+    start's arc is not checked off the raster (unknown ground beyond the search radius: in the
+    threat's favour) nor inside the site (an arc reaching into the site meets the edge at no
+    more than the speed counted at the ray's origin: in the threat's favour)."""
     st = s.stack
     if s.lab is None:
         arcs = _Arcs.of(px, py, uix, uiy, uox, uoy, R, delta, ARC_STEP_M)
