@@ -210,25 +210,6 @@ _REST, _TURN, _BEND = 0, 1, 2
 _KIND_NAMES = ("rest", "turn", "bend")
 
 
-#: The last network's apex keys (:func:`_apex_keys`): (network, keys, apex distances).
-_APEX_CACHE: list[tuple[Network, IntArray, FloatArray]] = []
-
-
-def _apex_keys(net: Network) -> tuple[IntArray, FloatArray]:
-    """The transitions of ``net`` through a bend whose apex lies before the junction: their
-    keys ``from * n_directed + to``, sorted, and the apex's distance back from the junction
-    (m). Kept for the last network asked (every run-up walk of a run uses the same one)."""
-    if _APEX_CACHE and _APEX_CACHE[0][0] is net:
-        return _APEX_CACHE[0][1], _APEX_CACHE[0][2]
-    apex_all = net.trans_apex_m
-    on = np.flatnonzero(apex_all > 0) if apex_all.size == net.trans_from.size else np.zeros(0, int)
-    keys = net.trans_from[on] * net.n_directed + net.trans_to[on]
-    by_key = np.argsort(keys)
-    apex_key, apex_m = keys[by_key], apex_all[on][by_key]
-    _APEX_CACHE[:] = [(net, apex_key, apex_m)]
-    return apex_key, apex_m
-
-
 def runups(net: Network, vf: VehicleField, directed: IntArray, s_m: FloatArray) -> Runups:
     """The run-ups achieving the speed at ``s_m`` m along each of the ``directed`` links.
 
@@ -258,7 +239,7 @@ def runups(net: Network, vf: VehicleField, directed: IntArray, s_m: FloatArray) 
     looped: list[tuple[int, int]] = []  # (point, cycle length)
     # transitions through a bend whose apex lies before the junction, by (from, to) key
     n_dir = net.n_directed
-    apex_key, apex_m = _apex_keys(net)
+    apex_key, apex_m = net.apex_by_key
     rec_item, rec_step, rec_d, rec_s0, rec_s1 = [], [], [], [], []
     step = 0
     while item.size and step < MAX_BACKTRACK:

@@ -246,6 +246,22 @@ class Network:
         return shapely.STRtree(self.link_lines)
 
     @cached_property
+    def apex_by_key(self) -> tuple[IntArray, FloatArray]:
+        """The transitions through a bend whose apex lies before the junction
+        (:attr:`trans_apex_m` > 0): their keys ``from * n_directed + to``, sorted, and the
+        apex's distance back from the junction (m), for the run-up walks
+        (:func:`.entries.runups`)."""
+        apex_all = self.trans_apex_m
+        on = (
+            np.flatnonzero(apex_all > 0)
+            if apex_all.size == self.trans_from.size
+            else np.zeros(0, dtype=np.int64)
+        )
+        keys = self.trans_from[on] * self.n_directed + self.trans_to[on]
+        by_key = np.argsort(keys)
+        return keys[by_key], apex_all[on][by_key]
+
+    @cached_property
     def dl_length_m(self) -> FloatArray:
         return np.repeat(self.link_length_m, 2)
 
