@@ -161,6 +161,26 @@ def _without_standard(text: str) -> str:
     return _STANDARD_PREFIX.sub("", text, count=1)
 
 
+def _rating_fields(text: str) -> tuple[str, str, str, str | None, str | None] | None:
+    """The fields of a rating in the notation ``V/mass[class]/speed[/angle][:penetration...]``
+    (or PAS 68's ``V/mass(class)/...``), as written: ``(mass, class, speed, angle,
+    penetration)``, angle and penetration ``None`` when absent; ``None`` when the notation
+    itself is wrong. A leading standard's name is skipped (:func:`_without_standard`)."""
+    body, _, tail = _without_standard(text).strip().partition(":")
+    parts = body.split("/")
+    if not 3 <= len(parts) <= 4 or parts[0].strip().upper() != "V":
+        return None
+    mass_part = parts[1]
+    if mass_part.endswith("]") and "[" in mass_part:
+        mass_s, cls = mass_part[:-1].split("[", 1)
+    elif mass_part.endswith(")") and "(" in mass_part:
+        mass_s, cls = mass_part[:-1].split("(", 1)
+    else:
+        return None
+    angle_s = parts[3] if len(parts) > 3 else None
+    return mass_s, cls, parts[2], angle_s, tail.split("/")[0] if tail else None
+
+
 def parse_rating(text: str) -> Rating | None:
     """Parse ``V/7200[N2A]/48/90`` (optionally ``:penetration``, and PAS 68's
     ``V/7500(N2)/48/90``); ``None`` if malformed: a class neither ISO 22343-1 nor PAS 68, a
@@ -170,21 +190,14 @@ def parse_rating(text: str) -> Rating | None:
     ratings carry the stand-off, up to the planning radius). A missing angle is 90 degrees
     (head-on); a leading standard's name (``IWA 14-1:2013 V/...``) is skipped. A register's
     ratings are checked more strictly first (:func:`register_rating_problem`)."""
+    fields = _rating_fields(text)
+    if fields is None:
+        return None
+    mass_s, cls, speed_s, angle_s, pen_s = fields
     try:
-        body, _, tail = _without_standard(text).strip().partition(":")
-        parts = body.split("/")
-        if not 3 <= len(parts) <= 4 or parts[0].strip().upper() != "V":
-            return None
-        mass_part = parts[1]
-        if mass_part.endswith("]") and "[" in mass_part:
-            mass_s, cls = mass_part[:-1].split("[", 1)
-        elif mass_part.endswith(")") and "(" in mass_part:
-            mass_s, cls = mass_part[:-1].split("(", 1)
-        else:
-            return None
-        mass, speed = float(mass_s), float(parts[2])
-        angle = float(parts[3]) if len(parts) > 3 else 90.0
-        penetration = float(tail.split("/")[0]) if tail else 0.0
+        mass, speed = float(mass_s), float(speed_s)
+        angle = float(angle_s) if angle_s is not None else 90.0
+        penetration = float(pen_s) if pen_s is not None else 0.0
     except ValueError:
         return None
     if (
@@ -236,14 +249,10 @@ def register_rating_problem(text: str) -> tuple[str, str, str] | None:
     (:func:`listed_test_masses_kg`), the speed a listed test speed, the angle whole degrees from 1 to
     90, the penetration 0 to :data:`MAX_PENETRATION_M` m.
     """
-    body, _, tail = _without_standard(text).strip().partition(":")
-    parts = body.split("/")
-    mass_part = parts[1] if len(parts) > 1 else ""
-    brackets = mass_part.endswith("]") and "[" in mass_part
-    parens = mass_part.endswith(")") and "(" in mass_part
-    if not 3 <= len(parts) <= 4 or parts[0].strip().upper() != "V" or not (brackets or parens):
+    fields = _rating_fields(text)
+    if fields is None:
         return ("notation", text, "V/mass[class]/speed/angle")
-    mass_s, cls = mass_part[:-1].split("[" if brackets else "(", 1)
+    mass_s, cls, speed_s, angle_s, pen_s = fields
     if iso_class(cls) is None:
         return (
             "class",
@@ -256,16 +265,15 @@ def register_rating_problem(text: str) -> tuple[str, str, str] | None:
     listed = " or ".join(f"{m:,}" for m in masses)
     if mass is None or mass not in masses:
         return ("test mass", mass_s, f"{listed} kg, the test mass of {cls.strip().upper()}")
-    speed = _number_or_none(parts[2])
+    speed = _number_or_none(speed_s)
     if speed is None or speed not in TEST_SPEEDS_KMH:
         speeds = ", ".join(str(s) for s in TEST_SPEEDS_KMH)
-        return ("test speed", parts[2], f"one of {speeds} km/h")
-    if len(parts) > 3:
-        angle = _number_or_none(parts[3])
+        return ("test speed", speed_s, f"one of {speeds} km/h")
+    if angle_s is not None:
+        angle = _number_or_none(angle_s)
         if angle is None or angle != int(angle) or not 1 <= angle <= 90:
-            return ("angle", parts[3], "whole degrees from 1 to 90")
-    if tail:
-        pen_s = tail.split("/")[0]
+            return ("angle", angle_s, "whole degrees from 1 to 90")
+    if pen_s is not None:
         pen = _number_or_none(pen_s)
         if pen is None or not 0.0 <= pen <= MAX_PENETRATION_M:
             return ("penetration", pen_s, f"0 to {MAX_PENETRATION_M:g} m")
