@@ -45,10 +45,9 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from .drivable import RADIUS_M, Drivable, Grid, burn_labelled_lines
-from .errors import InputFileError
 from .field import BarrierOnLink, VehicleField
 from .graph import Network
-from .ratings import credited_speed_kmh, parse_rating, register_rating_error
+from .ratings import credited_speed_kmh, register_rating
 from .speed import Kinematics
 from .turns import Charge, VehicleStack, road_turn_hopes, road_turns, road_turns_all
 from .vehicles import Vehicle
@@ -1106,10 +1105,7 @@ def load_rated_shapes(path: str | Path, net: Network) -> list[RatedShape]:
     out = []
     for i, (geom_d, props) in enumerate(_features(data, str(path), "barrier register")):
         text = props.get("rating")
-        bad = register_rating_error(f"barrier register {path}: feature #{i + 1}", text)
-        rating = parse_rating(text) if bad is None and isinstance(text, str) else None
-        if bad is not None or rating is None or rating.speed_kmh is None:
-            raise InputFileError(*(bad or (f"barrier register {path}", text, "a rating")))
+        rating = register_rating(f"barrier register {path}: feature #{i + 1}", text)
         geom = shape(geom_d)
         local = shapely.transform(geom, lambda c: np.column_stack(net.project(c[:, 0], c[:, 1])))
         if local.geom_type in ("Point", "MultiPoint"):

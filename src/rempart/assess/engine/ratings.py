@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
+from .errors import InputFileError
+
 if TYPE_CHECKING:  # vehicles imports the class names from here
     from .vehicles import Vehicle
 
@@ -297,6 +299,18 @@ def register_rating_error(where: str, text: object) -> tuple[str, object, str] |
         value,
         f"{expected} (a rating V/mass[class]/speed/angle such as 'V/7200[N2A]/48/90')",
     )
+
+
+def register_rating(where: str, text: object) -> Rating:
+    """The rating ``text`` of the register feature at ``where`` (e.g. ``"barrier register
+    f.geojson: feature #1"``), read; :class:`.errors.InputFileError` in one line naming the
+    field, its value and what was expected when it is not a rating the standards list
+    (:func:`register_rating_error`)."""
+    bad = register_rating_error(where, text)
+    rating = parse_rating(text) if bad is None and isinstance(text, str) else None
+    if bad is not None or rating is None or rating.speed_kmh is None:
+        raise InputFileError(*(bad or (f"{where} rating", text, RATING_EXPECTED)))
+    return rating
 
 
 def credited_speed_kmh(rating: Rating) -> float:

@@ -29,10 +29,8 @@ from .errors import InputFileError, InputLimitError, SiteError
 from .field import BarrierOnLink
 from .graph import Network
 from .ratings import (
-    RATING_EXPECTED,
     credited_speed_kmh,
-    parse_rating,
-    register_rating_error,
+    register_rating,
 )
 
 SiteInput = tuple[str, dict[str, Any]]
@@ -170,10 +168,7 @@ def load_barriers(path: str | Path, net: Network) -> list[BarrierOnLink]:
     out: list[BarrierOnLink] = []
     for i, (geom_d, props) in enumerate(_features(data, str(path), "barrier register")):
         text = props.get("rating")
-        bad = register_rating_error(f"barrier register {path}: feature #{i + 1}", text)
-        rating = parse_rating(text) if bad is None and isinstance(text, str) else None
-        if bad is not None or rating is None or rating.speed_kmh is None:
-            raise InputFileError(*(bad or (f"barrier register {path}", text, RATING_EXPECTED)))
+        rating = register_rating(f"barrier register {path}: feature #{i + 1}", text)
         # a barrier stops what arrives at no more than V sin(angle) (ratings.credited_speed_kmh)
         out.extend(
             barriers_on_links(
